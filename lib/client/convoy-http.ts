@@ -1,0 +1,197 @@
+import { Logger } from '@nestjs/common';
+import { Pool } from 'undici';
+import {
+  ConvoyHttpError,
+  ConvoyNetworkError,
+  ConvoyResponseError,
+  ConvoyTimeoutError,
+  type ConvoyRequestInfo,
+} from '../errors/convoy-api.errors.js';
+import type { ResolvedClientOptions } from '../options/resolve-client-options.js';
+import { resolveRetry } from '../options/resolve-client-options.js';
+import { backoffDelay, parseRetryAfter, sleep } from '../utils/backoff.js';
+import type { ConvoyRequestOptions, ConvoyRetryPolicy } from './convoy-client.options.js';
+import { encodeJsonBody } from './raw-json.js';
+
+export type QueryValue = string | number | boolean | Date | null | undefined | readonly string[];
+
+export interface ConvoyRequest extends ConvoyRequestOptions {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path below `/v1/projects/{projectId}`, e.g. `/events`. */
+  path: string;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+  /** The request may be repeated safely although it is not a read (event creation with an idempotency key). */
+  idempotent?: boolean;
+}
+
+/** Convoy's `{status, message, data}` envelope, unwrapped, with what else a caller may need. */
+export interface ConvoyResult<T> {
+  data: T;
+  message: string;
+  status: number;
+  requestId: string | undefined;
+}
+
+/** What the resource classes need from the HTTP layer. */
+export interface ConvoyRequester {
+  request<T>(req: ConvoyRequest): Promise<ConvoyResult<T>>;
+}
+
+const logger = new Logger('ConvoyClient');
+
+/**
+ * The HTTP layer of ConvoyClient: one keep-alive undici pool, auth and version headers,
+ * compact JSON bodies, envelope unwrapping, typed errors, and retries of requests that are safe to repeat.
+ */
+export class ConvoyHttp implements ConvoyRequester {
+  /** Private (#) so that util.inspect and JSON.stringify of the client never show the credential. */
+  readonly #authorization: string;
+  readonly #pool: Pool;
+  readonly #options: ResolvedClientOptions;
+  #closed = false;
+
+  constructor(options: ResolvedClientOptions) {
+    this.#options = options;
+    this.#authorization = options.authorization;
+    this.#pool = new Pool(options.origin, {
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+    });
+  }
+
+  get projectId(): string {
+    return this.#options.projectId;
+  }
+
+  /** Full path of a project-scoped API path, as it appears on the wire and in errors. */
+  projectPath(path: string): string {
+    return `${this.#options.basePath}/v1/projects/${encodeURIComponent(this.#options.projectId)}${path}`;
+  }
+
+  async request<T>(req: ConvoyRequest): Promise<ConvoyResult<T>> {
+    const path = this.projectPath(req.path) + queryString(req.query);
+    const info: ConvoyRequestInfo = { method: req.method, path: this.projectPath(req.path) };
+    const retry = req.retry === undefined ? this.#options.retry : resolveRetry('retry', req.retry);
+    const safeToRepeat = req.method === 'GET' || req.idempotent === true;
+    const attempts = retry && safeToRepeat ? retry.maxAttempts : 1;
+    const body = req.body === undefined ? undefined : encodeJsonBody(req.body);
+    const timeout = req.timeout ?? this.#options.timeout;
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.attempt<T>(req.method, path, info, body, timeout, req.signal);
+      } catch (error) {
+        if (attempt >= attempts || !isRetryable(error) || req.signal?.aborted) throw error;
+        const wait = retryDelay(error, attempt, retry as ConvoyRetryPolicy);
+        logger.debug(`Retrying ${info.method} ${info.path} in ${wait} ms (attempt ${attempt + 1} of ${attempts}): ${(error as Error).message}`);
+        await sleep(wait, req.signal);
+      }
+    }
+  }
+
+  private async attempt<T>(
+    method: string,
+    path: string,
+    info: ConvoyRequestInfo,
+    body: string | undefined,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ConvoyResult<T>> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const forwardAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', forwardAbort, { once: true });
+    const headers: Record<string, string> = {
+      authorization: this.#authorization,
+      'x-convoy-version': this.#options.apiVersion,
+      'user-agent': this.#options.userAgent,
+      accept: 'application/json',
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const response = await this.#pool.request({ method: method as 'GET', path, headers, body, signal: controller.signal });
+      const text = await response.body.text();
+      const requestId = header(response.headers['x-request-id']);
+      return parseEnvelope<T>(info, response.statusCode, text, requestId, response.headers['retry-after']);
+    } catch (error) {
+      if (timedOut) throw new ConvoyTimeoutError(info, timeoutMs);
+      if (signal?.aborted) throw signal.reason;
+      if (error instanceof ConvoyHttpError || error instanceof ConvoyResponseError) throw error;
+      throw new ConvoyNetworkError(info, (error as { code?: string }).code, error);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', forwardAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+  }
+}
+
+function parseEnvelope<T>(
+  info: ConvoyRequestInfo,
+  status: number,
+  text: string,
+  requestId: string | undefined,
+  retryAfter: string | string[] | undefined,
+): ConvoyResult<T> {
+  let envelope: { status?: unknown; message?: unknown; data?: unknown } | undefined;
+  try {
+    envelope = text ? JSON.parse(text) : undefined;
+  } catch {
+    envelope = undefined;
+  }
+  const message = typeof envelope?.message === 'string' ? envelope.message : undefined;
+  if (status < 200 || status > 299) {
+    // Convoy's errors are `{status:false, message}`; proxies and a 415 send other bodies, so quote those briefly.
+    const said = message ?? text.trim().slice(0, 200);
+    throw new ConvoyHttpError(info, status, said, requestId, parseRetryAfter(retryAfter));
+  }
+  if (text.trim() === '') return { data: undefined as T, message: '', status, requestId };
+  if (envelope === undefined || typeof envelope !== 'object' || envelope === null) {
+    throw new ConvoyResponseError(info, status, 'the body is not JSON');
+  }
+  if (!('data' in envelope) && !('message' in envelope)) {
+    throw new ConvoyResponseError(info, status, 'the body is not a {status, message, data} envelope');
+  }
+  return { data: (envelope.data ?? undefined) as T, message: message ?? '', status, requestId };
+}
+
+function isRetryable(error: unknown): boolean {
+  return error instanceof ConvoyHttpError || error instanceof ConvoyTimeoutError || error instanceof ConvoyNetworkError
+    ? error.retryable
+    : false;
+}
+
+function retryDelay(error: unknown, attempt: number, policy: ConvoyRetryPolicy): number {
+  const backoff = backoffDelay(attempt, { baseDelayMs: policy.baseDelayMs, maxDelayMs: policy.maxDelayMs });
+  const asked = error instanceof ConvoyHttpError ? error.retryAfterMs : undefined;
+  return asked === undefined ? backoff : Math.min(asked, policy.maxRetryAfterMs);
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Convoy reads arrays as repeated keys (`endpointId=a&endpointId=b`) and dates as `YYYY-MM-DDTHH:MM:SS` (UTC, no zone). */
+export function queryString(query: Record<string, QueryValue> | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(key, item);
+    else if (value instanceof Date) params.append(key, value.toISOString().slice(0, 19));
+    else params.append(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,0 +1,11 @@
+export * from './convoy.client.js';
+export type * from './convoy-client.options.js';
+export type { ConvoyRequest, ConvoyResult, QueryValue } from './convoy-http.js';
+export type * from './convoy.types.js';
+export * from './resources/events.resource.js';
+export * from './resources/endpoints.resource.js';
+export * from './resources/subscriptions.resource.js';
+export * from './resources/event-deliveries.resource.js';
+export * from './resources/portal-links.resource.js';
+export * from './resources/event-types.resource.js';
+export * from './resources/meta-events.resource.js';

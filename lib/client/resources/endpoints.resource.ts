@@ -1,0 +1,50 @@
+import type { ConvoyAck, ConvoyEndpoint, CreateEndpointRequest, EndpointListQuery, ExpireSecretRequest, Page, UpdateEndpointRequest } from '../convoy.types.js';
+import { iterateAll } from '../paging.js';
+import { id, Resource, type Options } from './resource.js';
+
+/** Endpoints: where Convoy delivers. Responses carry the endpoint's secrets in clear text; never log them. */
+export class EndpointsResource extends Resource {
+  /** POST /endpoints. Convoy pings an https URL before accepting it. */
+  create(body: CreateEndpointRequest, options?: Options): Promise<ConvoyEndpoint> {
+    return this.data({ method: 'POST', path: '/endpoints', body, ...options });
+  }
+
+  /** GET /endpoints: one page. */
+  list(query?: EndpointListQuery, options?: Options): Promise<Page<ConvoyEndpoint>> {
+    return this.data({ method: 'GET', path: '/endpoints', query: this.query(query), ...options });
+  }
+
+  iterate(query: EndpointListQuery = {}, options?: Options): AsyncGenerator<ConvoyEndpoint, void, undefined> {
+    return iterateAll((q) => this.list(q, options), query);
+  }
+
+  /** GET /endpoints/{id} */
+  get(endpointId: string, options?: Options): Promise<ConvoyEndpoint> {
+    return this.data({ method: 'GET', path: `/endpoints/${id(endpointId)}`, ...options });
+  }
+
+  /** PUT /endpoints/{id}: name and url are required by Convoy; omitted optional fields are left unchanged. */
+  update(endpointId: string, body: UpdateEndpointRequest, options?: Options): Promise<ConvoyEndpoint> {
+    return this.data({ method: 'PUT', path: `/endpoints/${id(endpointId)}`, body, ...options });
+  }
+
+  /** DELETE /endpoints/{id} */
+  delete(endpointId: string, options?: Options): Promise<ConvoyAck> {
+    return this.ack({ method: 'DELETE', path: `/endpoints/${id(endpointId)}`, ...options });
+  }
+
+  /** PUT /endpoints/{id}/pause: Convoy toggles active and paused (any other status is an error). */
+  pause(endpointId: string, options?: Options): Promise<ConvoyEndpoint> {
+    return this.data({ method: 'PUT', path: `/endpoints/${id(endpointId)}/pause`, ...options });
+  }
+
+  /** POST /endpoints/{id}/activate: inactive or paused becomes active. */
+  activate(endpointId: string, options?: Options): Promise<ConvoyEndpoint> {
+    return this.data({ method: 'POST', path: `/endpoints/${id(endpointId)}/activate`, ...options });
+  }
+
+  /** PUT /endpoints/{id}/expire_secret: adds a new secret; the old one keeps signing for `expiration` seconds. */
+  expireSecret(endpointId: string, body: ExpireSecretRequest, options?: Options): Promise<ConvoyEndpoint> {
+    return this.data({ method: 'PUT', path: `/endpoints/${id(endpointId)}/expire_secret`, body, ...options });
+  }
+}

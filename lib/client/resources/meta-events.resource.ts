@@ -1,0 +1,25 @@
+import type { ConvoyMetaEvent, MetaEventListQuery, Page } from '../convoy.types.js';
+import { iterateAll } from '../paging.js';
+import { id, Resource, type Options } from './resource.js';
+
+/** Meta events: Convoy's own notifications (endpoint.created, eventdelivery.failed, …) to the project's meta-event URL. */
+export class MetaEventsResource extends Resource {
+  /** GET /meta-events: one page. */
+  list(query?: MetaEventListQuery, options?: Options): Promise<Page<ConvoyMetaEvent>> {
+    return this.data({ method: 'GET', path: '/meta-events', query: this.query(query), ...options });
+  }
+
+  iterate(query: MetaEventListQuery = {}, options?: Options): AsyncGenerator<ConvoyMetaEvent, void, undefined> {
+    return iterateAll((q) => this.list(q, options), query);
+  }
+
+  /** GET /meta-events/{id} */
+  get(metaEventId: string, options?: Options): Promise<ConvoyMetaEvent> {
+    return this.data({ method: 'GET', path: `/meta-events/${id(metaEventId)}`, ...options });
+  }
+
+  /** PUT /meta-events/{id}/resend */
+  resend(metaEventId: string, options?: Options): Promise<ConvoyMetaEvent> {
+    return this.data({ method: 'PUT', path: `/meta-events/${id(metaEventId)}/resend`, ...options });
+  }
+}

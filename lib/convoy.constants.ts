@@ -1,0 +1,6 @@
+/** Injection token of the validated module options (ResolvedConvoyOptions). */
+export const CONVOY_OPTIONS = Symbol('nestjs-convoy:options');
+/** Injection token of the active WebhookTransport. */
+export const WEBHOOK_TRANSPORT = Symbol('nestjs-convoy:transport');
+/** Metadata key under which @EmitsWebhook stores its specs on a handler. */
+export const EMITS_WEBHOOK_METADATA = 'nestjs-convoy:emits-webhook';

@@ -1,0 +1,50 @@
+import type { ConvoyClientOptions } from '../client/convoy-client.options.js';
+import type { DispatcherSettings } from '../publisher/webhook-dispatcher.js';
+import type { PublishOptions, WebhookTarget } from '../publisher/webhook.types.js';
+import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
+
+/** Forwards matching @nestjs/event-emitter events to WebhookPublisher. */
+export interface ForwardRule {
+  /** Event name pattern: `*` matches one dot-separated segment, `**` any number. */
+  event: string;
+  /** Webhook event type. Default: the emitted event's name. */
+  eventType?: string | ((eventName: string) => string);
+  /** The webhook's data. Default: the first argument given to emit(). */
+  data?: (payload: unknown, eventName: string) => unknown;
+  /** Target, idempotency key and headers. Default: the module's defaultTarget. */
+  options?: (payload: unknown, eventName: string) => PublishOptions | undefined;
+}
+
+/** ConvoyModule.forRoot() options (forRootAsync's factory returns the same). */
+export interface ConvoyModuleOptions extends ConvoyClientOptions {
+  /**
+   * Where events go. 'convoy' (default when credentials are set), 'log' (default without credentials: logs each
+   * event and delivers nothing), or your own WebhookTransport (e.g. RecordingTransport in tests).
+   */
+  transport?: 'convoy' | 'log' | WebhookTransport;
+  /** Target of publish() calls that name none. Default `{ broadcast: true }`. */
+  defaultTarget?: WebhookTarget;
+  /** The background dispatcher: buffer, concurrency, retries, shutdown drain. */
+  dispatcher?: Partial<DispatcherSettings>;
+  /** Event-emitter events to forward as webhooks, e.g. `['todo.*']` (needs @nestjs/event-emitter). */
+  forward?: Array<string | ForwardRule>;
+}
+
+/** Options read when the module is declared (not from the async factory), because they shape its providers. */
+export interface ConvoyModuleExtras {
+  /** Register the module globally, so any module can inject its services. Default true. */
+  isGlobal?: boolean;
+  /** Apply WebhookInterceptor to every route, so @EmitsWebhook alone suffices. Default true. */
+  globalInterceptor?: boolean;
+}
+
+export interface ResolvedConvoyOptions {
+  /** Options for ConvoyClient, or null when no credentials are configured. */
+  clientOptions: ConvoyClientOptions | null;
+  transport: 'convoy' | 'log' | WebhookTransport;
+  /** True when 'log' was picked because no credentials were configured (the module warns about it). */
+  transportIsFallback: boolean;
+  defaultTarget: WebhookTarget;
+  dispatcher: DispatcherSettings;
+  forward: ForwardRule[];
+}

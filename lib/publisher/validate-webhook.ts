@@ -1,0 +1,205 @@
+import { WebhookValidationError } from '../errors/publish.errors.js';
+import type { PublishOptions, WebhookTarget } from './webhook.types.js';
+
+const MAX_EVENT_TYPE_LENGTH = 255;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Headers the delivery sets itself; Convoy silently ignores custom values for some of them, so refuse them loudly. */
+const RESERVED_HEADERS = new Set([
+  'content-type', 'content-length', 'content-encoding', 'accept-encoding', 'transfer-encoding', 'connection', 'host',
+  'x-convoy-signature', 'x-convoy-idempotency-key', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
+]);
+const PUBLISH_OPTION_KEYS = ['endpointId', 'ownerId', 'broadcast', 'url', 'secret', 'idempotencyKey', 'headers'];
+
+export function validateEventType(eventType: unknown): string {
+  if (typeof eventType !== 'string' || eventType.trim() === '') {
+    throw new WebhookValidationError('eventType', `must be a non-empty string such as "todo.created", got ${typeName(eventType)}`);
+  }
+  if (eventType.length > MAX_EVENT_TYPE_LENGTH) {
+    throw new WebhookValidationError('eventType', `is ${eventType.length} characters long; at most ${MAX_EVENT_TYPE_LENGTH} are allowed`);
+  }
+  if (CONTROL_CHARS.test(eventType) || eventType !== eventType.trim()) {
+    throw new WebhookValidationError('eventType', 'must not contain control characters or surrounding white space');
+  }
+  return eventType;
+}
+
+/**
+ * Serializes data to compact JSON, refusing what JSON would silently change or cannot hold:
+ * circular structures, BigInt, functions, symbols, NaN/Infinity, Map/Set, and a top-level undefined.
+ */
+export function serializeData(data: unknown): string {
+  if (data === undefined) {
+    throw new WebhookValidationError('data', 'is undefined; pass a JSON value (an object, array, string, number, boolean or null)');
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data, refuseLossyValues);
+  } catch {
+    // Walk again only on failure, to name the exact place: the common path pays for one stringify.
+    throw locateProblem(data);
+  }
+  if (text === undefined) throw new WebhookValidationError('data', `is ${typeName(data)}, which is not JSON-serializable`);
+  return text;
+}
+
+function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown {
+  switch (typeof value) {
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+      throw new TypeError('lossy');
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError('lossy');
+      return value;
+    case 'object':
+      if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) throw new TypeError('lossy');
+      return value;
+    default:
+      return value;
+  }
+}
+
+function locateProblem(root: unknown): WebhookValidationError {
+  const ancestors: unknown[] = [];
+  const visit = (value: unknown, path: string): WebhookValidationError | undefined => {
+    if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      try {
+        value = (value as { toJSON: (key: string) => unknown }).toJSON('');
+      } catch (error) {
+        return new WebhookValidationError(path, `has a toJSON() that threw: ${(error as Error).message}`);
+      }
+    }
+    switch (typeof value) {
+      case 'bigint':
+        return new WebhookValidationError(path, 'is a BigInt, which JSON cannot represent; convert it to a string or number first');
+      case 'function':
+        return new WebhookValidationError(path, 'is a function, which JSON cannot represent');
+      case 'symbol':
+        return new WebhookValidationError(path, 'is a symbol, which JSON cannot represent');
+      case 'number':
+        return Number.isFinite(value) ? undefined : new WebhookValidationError(path, `is ${value}, which JSON would turn into null; send null or a string instead`);
+      case 'object': {
+        if (value === null) return undefined;
+        if (value instanceof Map || value instanceof WeakMap) return new WebhookValidationError(path, 'is a Map, which JSON would send as {}; convert it with Object.fromEntries()');
+        if (value instanceof Set || value instanceof WeakSet) return new WebhookValidationError(path, 'is a Set, which JSON would send as {}; convert it with Array.from()');
+        if (ancestors.includes(value)) return new WebhookValidationError(path, 'refers back to one of its own parents (a circular structure), which JSON cannot represent');
+        ancestors.push(value);
+        const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
+        for (const [suffix, child] of entries) {
+          const found = visit(child, path + suffix);
+          if (found) return found;
+        }
+        ancestors.pop();
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  };
+  try {
+    return visit(root, 'data') ?? new WebhookValidationError('data', 'could not be serialized to JSON');
+  } catch {
+    return new WebhookValidationError('data', 'is nested too deeply to serialize to JSON');
+  }
+}
+
+export interface ValidatedPublishOptions {
+  target: WebhookTarget | undefined;
+  idempotencyKey: string | undefined;
+  headers: Record<string, string>;
+}
+
+export function validatePublishOptions(options: unknown): ValidatedPublishOptions {
+  if (options === undefined) return { target: undefined, idempotencyKey: undefined, headers: {} };
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new WebhookValidationError('options', `must be an object, got ${typeName(options)}`);
+  }
+  const o = options as PublishOptions & Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!PUBLISH_OPTION_KEYS.includes(key) && o[key] !== undefined) {
+      throw new WebhookValidationError(`options.${key}`, `is not a publish option; known options are ${PUBLISH_OPTION_KEYS.join(', ')}`);
+    }
+  }
+  return {
+    target: validateTarget(o, 'options'),
+    idempotencyKey: o.idempotencyKey === undefined ? undefined : validateIdempotencyKey(o.idempotencyKey),
+    headers: o.headers === undefined ? {} : validateHeaders(o.headers),
+  };
+}
+
+/** Reads the target fields of publish options (or of a defaultTarget); undefined when none is set. */
+export function validateTarget(o: PublishOptions, where: string): WebhookTarget | undefined {
+  const chosen = (['endpointId', 'ownerId', 'url'] as const).filter((k) => o[k] !== undefined);
+  if (o.broadcast !== undefined && typeof o.broadcast !== 'boolean') {
+    throw new WebhookValidationError(`${where}.broadcast`, `must be true or false, got ${typeName(o.broadcast)}`);
+  }
+  const names = [...chosen, ...(o.broadcast ? ['broadcast'] : [])];
+  if (names.length > 1) {
+    throw new WebhookValidationError(where, `name more than one target (${names.join(', ')}); pick one of endpointId, ownerId, broadcast or url`);
+  }
+  if (o.secret !== undefined && o.url === undefined) {
+    throw new WebhookValidationError(`${where}.secret`, 'is only used with url (it signs the endpoint Convoy creates for that URL)');
+  }
+  if (o.broadcast) return { broadcast: true };
+  const key = chosen[0];
+  if (key === undefined) return undefined;
+  const value = o[key];
+  if (typeof value !== 'string' || value.trim() === '' || CONTROL_CHARS.test(value)) {
+    throw new WebhookValidationError(`${where}.${key}`, `must be a non-empty string without control characters, got ${typeName(value)}`);
+  }
+  if (key === 'endpointId') return { endpointId: value };
+  if (key === 'ownerId') return { ownerId: value };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new WebhookValidationError(`${where}.url`, 'is not an absolute URL (expected e.g. "https://example.com/webhooks")');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new WebhookValidationError(`${where}.url`, `uses ${url.protocol}; only http: and https: URLs can receive webhooks`);
+  }
+  if (url.username || url.password) {
+    throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
+  }
+  if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret === '')) {
+    throw new WebhookValidationError(`${where}.secret`, 'must be a non-empty string');
+  }
+  return o.secret === undefined ? { url: value } : { url: value, secret: o.secret };
+}
+
+function validateIdempotencyKey(key: unknown): string {
+  if (typeof key !== 'string' || key === '') {
+    throw new WebhookValidationError('options.idempotencyKey', `must be a non-empty string, got ${typeName(key)}`);
+  }
+  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH || CONTROL_CHARS.test(key)) {
+    throw new WebhookValidationError('options.idempotencyKey', `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters`);
+  }
+  return key;
+}
+
+function validateHeaders(headers: unknown): Record<string, string> {
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
+    throw new WebhookValidationError('options.headers', `must be an object of header names to string values, got ${typeName(headers)}`);
+  }
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!HEADER_NAME.test(name)) throw new WebhookValidationError(`options.headers["${name}"]`, 'is not a valid HTTP header name');
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      throw new WebhookValidationError(`options.headers["${name}"]`, 'is set by the delivery itself and cannot be overridden');
+    }
+    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
+      throw new WebhookValidationError(`options.headers["${name}"]`, 'must be a string without line breaks');
+    }
+    result[name] = value;
+  }
+  return result;
+}
+
+function typeName(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

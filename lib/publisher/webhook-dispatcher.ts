@@ -1,0 +1,223 @@
+import { Logger } from '@nestjs/common';
+import diagnostics from 'node:diagnostics_channel';
+import { PublishBufferFullError, PublisherClosedError } from '../errors/publish.errors.js';
+import { isRetryableError, retryAfterOf, type WebhookTransport } from '../transports/webhook-transport.interface.js';
+import { backoffDelay } from '../utils/backoff.js';
+import { describeTarget, type OutgoingWebhook } from './webhook.types.js';
+
+/** How the in-process dispatcher buffers, sends and retries. */
+export interface DispatcherSettings {
+  /** Events sent at the same time. */
+  concurrency: number;
+  /** Events held at most (waiting, in flight or between retries). */
+  bufferSize: number;
+  /** When the buffer is full: 'wait' makes publish() wait for room (backpressure); 'reject' throws PublishBufferFullError. */
+  whenFull: 'wait' | 'reject';
+  /** Attempts per event before it is given up (logged and reported on the `nestjs-convoy:failed` channel). */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Cap of a transport-requested wait (Retry-After). */
+  maxRetryAfterMs: number;
+  /** At shutdown, how long to keep sending what is buffered before giving up on it. */
+  drainTimeout: number;
+}
+
+/** Diagnostics channels (node:diagnostics_channel) the dispatcher reports on; subscribe for metrics or alerts. */
+export const DISPATCH_CHANNELS = {
+  sent: 'nestjs-convoy:sent',
+  retryScheduled: 'nestjs-convoy:retry-scheduled',
+  failed: 'nestjs-convoy:failed',
+} as const;
+
+const channels = {
+  sent: diagnostics.channel(DISPATCH_CHANNELS.sent),
+  retryScheduled: diagnostics.channel(DISPATCH_CHANNELS.retryScheduled),
+  failed: diagnostics.channel(DISPATCH_CHANNELS.failed),
+};
+
+interface Entry {
+  message: OutgoingWebhook;
+  /** Attempts made so far. */
+  attempts: number;
+}
+
+export interface DispatcherStats {
+  /** Waiting for a free sending slot. */
+  queued: number;
+  inFlight: number;
+  /** Waiting for their next attempt after a failure. */
+  retrying: number;
+  sent: number;
+  failed: number;
+}
+
+/**
+ * Sends published events in the background, so a request never waits for Convoy: a bounded FIFO buffer,
+ * bounded concurrency, retries with backoff that honour Retry-After, and a drain on shutdown.
+ * Events live in memory only; a durable outbox can replace what sits behind publish() without changing it.
+ */
+export class WebhookDispatcher {
+  private readonly logger = new Logger('WebhookDispatcher');
+  private readonly queue: Entry[] = [];
+  private queueHead = 0;
+  private readonly retryTimers = new Map<NodeJS.Timeout, Entry>();
+  private readonly spaceWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private idleWaiters: Array<() => void> = [];
+  private readonly inFlight = new Set<AbortController>();
+  /** Accepted and not yet finished (queued, in flight or between retries). */
+  private held = 0;
+  private sent = 0;
+  private failed = 0;
+  private state: 'open' | 'draining' | 'closed' = 'open';
+  private drainDeadline = Infinity;
+
+  constructor(
+    private readonly transport: WebhookTransport,
+    private readonly settings: DispatcherSettings,
+  ) {}
+
+  /** Accepts an event for sending; resolves once it is in the buffer (at once, unless the buffer is full and whenFull is 'wait'). */
+  async enqueue(message: OutgoingWebhook): Promise<void> {
+    if (this.state === 'closed') throw new PublisherClosedError();
+    if (this.held >= this.settings.bufferSize) {
+      if (this.settings.whenFull === 'reject') throw new PublishBufferFullError(this.settings.bufferSize);
+      // The slot is handed over by release(), so `held` is already counted for us when this resolves.
+      await new Promise<void>((resolve, reject) => this.spaceWaiters.push({ resolve, reject }));
+    } else {
+      this.held++;
+    }
+    this.queue.push({ message, attempts: 0 });
+    this.pump();
+  }
+
+  /** Resolves when everything accepted so far has been sent or given up. */
+  flush(): Promise<void> {
+    if (this.held === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stats(): DispatcherStats {
+    return {
+      queued: this.queue.length - this.queueHead,
+      inFlight: this.inFlight.size,
+      retrying: this.retryTimers.size,
+      sent: this.sent,
+      failed: this.failed,
+    };
+  }
+
+  /**
+   * Shutdown: keeps sending what is buffered (events published meanwhile are still accepted) until the buffer
+   * is empty or `drainTimeout` has passed; then refuses new events and reports whatever could not be sent.
+   */
+  async close(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'draining';
+    this.drainDeadline = Date.now() + this.settings.drainTimeout;
+    // Retries waiting on a long backoff get their turn now; later ones are scheduled within the deadline.
+    for (const [timer, entry] of this.retryTimers) {
+      clearTimeout(timer);
+      this.retryTimers.delete(timer);
+      this.queue.push(entry);
+    }
+    this.pump();
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((resolve) => (deadlineTimer = setTimeout(() => resolve(true), this.settings.drainTimeout))),
+    ]);
+    clearTimeout(deadlineTimer);
+    this.state = 'closed';
+    if (timedOut) this.abandonAll();
+  }
+
+  private pump(): void {
+    while (this.inFlight.size < this.settings.concurrency && this.queueHead < this.queue.length) {
+      const entry = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as Entry;
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.queueHead);
+        this.queueHead = 0;
+      }
+      void this.attempt(entry);
+    }
+  }
+
+  private async attempt(entry: Entry): Promise<void> {
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    entry.attempts++;
+    try {
+      await this.transport.send(entry.message, { attempt: entry.attempts, signal: controller.signal });
+      this.sent++;
+      if (channels.sent.hasSubscribers) channels.sent.publish({ message: entry.message, attempts: entry.attempts });
+      this.release();
+    } catch (error) {
+      this.handleFailure(entry, error, controller.signal.aborted);
+    } finally {
+      this.inFlight.delete(controller);
+      this.pump();
+    }
+  }
+
+  private handleFailure(entry: Entry, error: unknown, aborted: boolean): void {
+    const { message } = entry;
+    const reason = error instanceof Error ? error.message : String(error);
+    const canRetry = !aborted && this.state !== 'closed' && isRetryableError(error) && entry.attempts < this.settings.maxAttempts;
+    if (!canRetry) {
+      this.fail(entry, error, aborted ? 'shutdown deadline passed' : isRetryableError(error) ? `gave up after ${entry.attempts} attempts` : 'not retryable');
+      return;
+    }
+    let delay = Math.max(
+      backoffDelay(entry.attempts, this.settings),
+      Math.min(retryAfterOf(error) ?? 0, this.settings.maxRetryAfterMs),
+    );
+    if (this.state === 'draining') delay = Math.max(0, Math.min(delay, this.drainDeadline - Date.now() - 50));
+    this.logger.warn(`${message.eventType} [id ${message.id}] attempt ${entry.attempts} via ${this.transport.name} failed, retrying in ${delay} ms: ${reason}`);
+    if (channels.retryScheduled.hasSubscribers) channels.retryScheduled.publish({ message, attempts: entry.attempts, delayMs: delay, error });
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.queue.push(entry);
+      this.pump();
+    }, delay);
+    this.retryTimers.set(timer, entry);
+  }
+
+  private fail(entry: Entry, error: unknown, why: string): void {
+    const { message } = entry;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.failed++;
+    this.logger.error(`${message.eventType} [id ${message.id}, key ${message.idempotencyKey}] to ${describeTarget(message.target)} was NOT sent (${why}): ${reason}`);
+    if (channels.failed.hasSubscribers) channels.failed.publish({ message, attempts: entry.attempts, error, reason: why });
+    this.release();
+  }
+
+  /** Frees one slot: hands it to a waiting publisher, or wakes flush() when nothing is left. */
+  private release(): void {
+    const waiter = this.spaceWaiters.shift();
+    if (waiter) return waiter.resolve();
+    this.held--;
+    if (this.held === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** After the drain deadline: everything still held is reported as not sent. */
+  private abandonAll(): void {
+    for (const waiter of this.spaceWaiters.splice(0)) waiter.reject(new PublisherClosedError());
+    for (const [timer, entry] of this.retryTimers) {
+      clearTimeout(timer);
+      this.retryTimers.delete(timer);
+      this.fail(entry, new Error('the application shut down'), 'shutdown deadline passed');
+    }
+    while (this.queueHead < this.queue.length) {
+      const entry = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as Entry;
+      this.fail(entry, new Error('the application shut down'), 'shutdown deadline passed');
+    }
+    for (const controller of this.inFlight) controller.abort();
+  }
+}

@@ -1,0 +1,65 @@
+/** Where an event goes. Exactly one of the four forms. */
+export type WebhookTarget =
+  /** One endpoint (Convoy "create event"). */
+  | { endpointId: string }
+  /** Every endpoint of one owner, e.g. a customer or tenant (Convoy "fanout"). */
+  | { ownerId: string }
+  /** Every endpoint whose subscription matches the event type. */
+  | { broadcast: true }
+  /** A URL, without registering an endpoint first (Convoy "dynamic event"); `secret` signs it. */
+  | { url: string; secret?: string };
+
+/** publish() options: at most one target (else the module's defaultTarget), plus delivery details. */
+export interface PublishOptions {
+  endpointId?: string;
+  ownerId?: string;
+  broadcast?: boolean;
+  url?: string;
+  /** Only with `url`: the secret of the endpoint Convoy creates for it. */
+  secret?: string;
+  /** Deduplication key: a retry, replay or second publish with the same key is delivered once. Default: the event's id. */
+  idempotencyKey?: string;
+  /** Extra HTTP headers for the receiving endpoint (Convoy's `custom_headers`). */
+  headers?: Record<string, string>;
+}
+
+/** What publish() resolves with once the event is accepted for sending. */
+export interface PublishReceipt {
+  /** This package's id of the event (a UUIDv7), also in logs and diagnostics. */
+  id: string;
+  /** The key Convoy deduplicates on: the caller's, or the id. */
+  idempotencyKey: string;
+  eventType: string;
+  target: WebhookTarget;
+}
+
+/** An event as it travels from publish() through the dispatcher to a transport. */
+export interface OutgoingWebhook {
+  id: string;
+  eventType: string;
+  /** The event's data, serialized once as compact JSON: these exact bytes are sent and signed. */
+  payload: string;
+  target: WebhookTarget;
+  idempotencyKey: string;
+  headers: Record<string, string>;
+  /** When publish() accepted it, in ms since the epoch. */
+  createdAt: number;
+}
+
+/** A short, secret-free description of a target, for logs. */
+export function describeTarget(target: WebhookTarget): string {
+  if ('endpointId' in target) return `endpoint ${target.endpointId}`;
+  if ('ownerId' in target) return `owner ${target.ownerId}`;
+  if ('url' in target) return `url ${safeUrl(target.url)}`;
+  return 'broadcast';
+}
+
+/** Origin and path only: a query string may carry tokens. */
+function safeUrl(url: string): string {
+  try {
+    const { origin, pathname } = new URL(url);
+    return origin + pathname;
+  } catch {
+    return '(invalid url)';
+  }
+}

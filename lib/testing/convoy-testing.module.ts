@@ -1,0 +1,23 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConvoyModule } from '../convoy.module.js';
+import type { ConvoyModuleOptions } from '../options/convoy-module-options.interface.js';
+import { RecordingTransport } from './recording.transport.js';
+
+/**
+ * ConvoyModule wired to a RecordingTransport, for tests: no network, no credentials.
+ * Inject `RecordingTransport` to assert what was published.
+ */
+@Module({})
+export class ConvoyTestingModule {
+  static forRoot(options: Omit<ConvoyModuleOptions, 'transport'> = {}): DynamicModule {
+    const recorder = new RecordingTransport();
+    return {
+      module: ConvoyTestingModule,
+      global: true,
+      // Retries come quickly in tests; everything else is as configured.
+      imports: [ConvoyModule.forRoot({ ...options, dispatcher: { baseDelayMs: 10, maxDelayMs: 50, ...options.dispatcher }, transport: recorder })],
+      providers: [{ provide: RecordingTransport, useValue: recorder }],
+      exports: [RecordingTransport],
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export * from './recording.transport.js';
+export * from './convoy-testing.module.js';
