@@ -15,5 +15,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  setupFilesAfterEnv: ['<rootDir>/test/support/jest.setup.ts'],
   testTimeout: 30000,
 };

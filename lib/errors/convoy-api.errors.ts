@@ -57,7 +57,8 @@ export class ConvoyNetworkError extends ConvoyError {
     cause: unknown,
   ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`Could not reach Convoy for ${request.method} ${request.path}: ${code ? `${code} ` : ''}${reason}`, { cause });
+    const prefix = code && !reason.includes(code) ? `${code} ` : '';
+    super(`Could not reach Convoy for ${request.method} ${request.path}: ${prefix}${reason}`, { cause });
     this.method = request.method;
     this.path = request.path;
   }
