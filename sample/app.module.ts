@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
+import { ConvoyModule } from '../lib/index.js'; // in your app: from 'nestjs-convoy'
+import { AppController } from './app.controller.js';
+import { ConvoyErrorFilter } from './convoy-error.filter.js';
+import { convoyOptionsFromEnv } from './convoy.config.js';
+import { EndpointsController } from './endpoints/endpoints.controller.js';
+import { TodosController } from './todos/todos.controller.js';
+import { TodosService } from './todos/todos.service.js';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true }),
+    ConvoyModule.forRootAsync({ inject: [ConfigService], useFactory: convoyOptionsFromEnv }),
+  ],
+  controllers: [AppController, TodosController, EndpointsController],
+  providers: [TodosService, { provide: APP_FILTER, useClass: ConvoyErrorFilter }],
+})
+export class AppModule {}

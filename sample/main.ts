@@ -1,0 +1,11 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+
+const app = await NestFactory.create(AppModule);
+// Lets ConvoyModule send what is still buffered when the process gets SIGTERM/SIGINT.
+app.enableShutdownHooks();
+const port = Number(process.env.PORT ?? 3000);
+await app.listen(port);
+Logger.log(`Todo API listening on http://localhost:${port}`, 'Sample');

@@ -1,0 +1,55 @@
+import { Body, Controller, Delete, Get, HttpException, Param, ParseIntPipe, Post, Put, type ExecutionContext } from '@nestjs/common';
+import { EmitsWebhook, targetFromQuery } from '../../lib/index.js';
+import { parseTodoInput, type Todo } from './todo.js';
+import { TodosService } from './todos.service.js';
+
+/** `?endpoint=<id>` sends the webhook to that Convoy endpoint; without it, the event is broadcast. */
+const target = targetFromQuery('endpoint');
+
+/** What a `todo.failure` webhook carries: which operation failed on which todo, and why. */
+function failure(operation: string) {
+  return {
+    eventType: 'todo.failure',
+    data: (error: unknown, context: ExecutionContext) => {
+      const id = context.switchToHttp().getRequest<{ params: { id?: string } }>().params.id;
+      const status = error instanceof HttpException ? error.getStatus() : 500;
+      const message = error instanceof HttpException ? error.message : 'Internal server error';
+      return { operation, ...(id === undefined ? {} : { id: Number(id) }), status, error: message };
+    },
+  };
+}
+
+@Controller('todos')
+export class TodosController {
+  constructor(private readonly todos: TodosService) {}
+
+  @Get()
+  @EmitsWebhook('todo.retrieved', { target, data: (todos: Todo[]) => ({ todos }) })
+  list(): Todo[] {
+    return this.todos.list();
+  }
+
+  @Get(':id')
+  @EmitsWebhook('todo.retrieved', { target, onError: failure('retrieve') })
+  get(@Param('id', ParseIntPipe) id: number): Todo {
+    return this.todos.get(id);
+  }
+
+  @Post()
+  @EmitsWebhook('todo.created', { target, onError: failure('create') })
+  create(@Body() body: unknown): Todo {
+    return this.todos.create(parseTodoInput(body, { partial: false }));
+  }
+
+  @Put(':id')
+  @EmitsWebhook('todo.updated', { target, onError: failure('update') })
+  update(@Param('id', ParseIntPipe) id: number, @Body() body: unknown): Todo {
+    return this.todos.update(id, parseTodoInput(body, { partial: true }));
+  }
+
+  @Delete(':id')
+  @EmitsWebhook('todo.deleted', { target, onError: failure('delete') })
+  delete(@Param('id', ParseIntPipe) id: number): Todo {
+    return this.todos.delete(id);
+  }
+}
