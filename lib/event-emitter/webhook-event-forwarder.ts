@@ -56,12 +56,15 @@ export class WebhookEventForwarder implements OnApplicationBootstrap, OnModuleDe
   private async forward(eventName: string, payload: unknown): Promise<void> {
     const rules = this.options.forward.filter((rule) => matchesEventPattern(rule.event, eventName));
     for (const rule of rules) {
-      const eventType = resolveEventType(rule, eventName);
+      // Inside the try: a throwing eventType function must not reject into emitAsync() or, after emit(), go unhandled.
+      let eventType: string | undefined;
       try {
+        eventType = resolveEventType(rule, eventName);
         const data = rule.data ? rule.data(payload, eventName) : payload;
         await this.publisher.publish(eventType, data, rule.options?.(payload, eventName));
       } catch (error) {
-        this.logger.error(`Could not forward event "${eventName}" as webhook ${eventType}: ${error instanceof Error ? error.message : String(error)}`);
+        const as = eventType === undefined ? '' : ` as webhook ${eventType}`;
+        this.logger.error(`Could not forward event "${eventName}"${as}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
   }

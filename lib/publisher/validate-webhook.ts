@@ -27,7 +27,7 @@ export function validateEventType(eventType: unknown): string {
 
 /**
  * Serializes data to compact JSON, refusing what JSON would silently change or cannot hold:
- * circular structures, BigInt, functions, symbols, NaN/Infinity, Map/Set, and a top-level undefined.
+ * circular structures, BigInt, functions, symbols, NaN/Infinity, Map/Set, undefined array elements, and a top-level undefined.
  */
 export function serializeData(data: unknown): string {
   if (data === undefined) {
@@ -50,6 +50,10 @@ function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown
     case 'function':
     case 'symbol':
       throw new TypeError('lossy');
+    case 'undefined':
+      // A property holding undefined is left out, as in JSON; an array element would silently become null.
+      if (Array.isArray(this)) throw new TypeError('lossy');
+      return value;
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('lossy');
       return value;
@@ -63,10 +67,10 @@ function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown
 
 function locateProblem(root: unknown): WebhookValidationError {
   const ancestors: unknown[] = [];
-  const visit = (value: unknown, path: string): WebhookValidationError | undefined => {
+  const visit = (value: unknown, path: string, key: string, inArray: boolean): WebhookValidationError | undefined => {
     if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
       try {
-        value = (value as { toJSON: (key: string) => unknown }).toJSON('');
+        value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
       } catch (error) {
         return new WebhookValidationError(path, `has a toJSON() that threw: ${(error as Error).message}`);
       }
@@ -78,6 +82,8 @@ function locateProblem(root: unknown): WebhookValidationError {
         return new WebhookValidationError(path, 'is a function, which JSON cannot represent');
       case 'symbol':
         return new WebhookValidationError(path, 'is a symbol, which JSON cannot represent');
+      case 'undefined':
+        return inArray ? new WebhookValidationError(path, 'is undefined inside an array, which JSON would turn into null; use null') : undefined;
       case 'number':
         return Number.isFinite(value) ? undefined : new WebhookValidationError(path, `is ${value}, which JSON would turn into null; send null or a string instead`);
       case 'object': {
@@ -86,9 +92,15 @@ function locateProblem(root: unknown): WebhookValidationError {
         if (value instanceof Set || value instanceof WeakSet) return new WebhookValidationError(path, 'is a Set, which JSON would send as {}; convert it with Array.from()');
         if (ancestors.includes(value)) return new WebhookValidationError(path, 'refers back to one of its own parents (a circular structure), which JSON cannot represent');
         ancestors.push(value);
-        const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v]) : Object.entries(value).map(([k, v]) => [`.${k}`, v]);
-        for (const [suffix, child] of entries) {
-          const found = visit(child, path + suffix);
+        const isArray = Array.isArray(value);
+        let entries: Array<[string, string, unknown]>;
+        try {
+          entries = isArray ? (value as unknown[]).map((v, i) => [`[${i}]`, String(i), v]) : Object.entries(value).map(([k, v]) => [`.${k}`, k, v]);
+        } catch (error) {
+          return new WebhookValidationError(path, `could not be read (a property getter threw: ${(error as Error).message})`);
+        }
+        for (const [suffix, childKey, child] of entries) {
+          const found = visit(child, path + suffix, childKey, isArray);
           if (found) return found;
         }
         ancestors.pop();
@@ -99,9 +111,10 @@ function locateProblem(root: unknown): WebhookValidationError {
     }
   };
   try {
-    return visit(root, 'data') ?? new WebhookValidationError('data', 'could not be serialized to JSON');
-  } catch {
-    return new WebhookValidationError('data', 'is nested too deeply to serialize to JSON');
+    return visit(root, 'data', '', false) ?? new WebhookValidationError('data', 'could not be serialized to JSON');
+  } catch (error) {
+    if (error instanceof RangeError) return new WebhookValidationError('data', 'is nested too deeply to serialize to JSON');
+    return new WebhookValidationError('data', `could not be serialized to JSON: ${(error as Error).message}`);
   }
 }
 

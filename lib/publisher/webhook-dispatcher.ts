@@ -71,6 +71,7 @@ export class WebhookDispatcher {
   private failed = 0;
   private state: 'open' | 'draining' | 'closed' = 'open';
   private drainDeadline = Infinity;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly transport: WebhookTransport,
@@ -110,9 +111,13 @@ export class WebhookDispatcher {
   /**
    * Shutdown: keeps sending what is buffered (events published meanwhile are still accepted) until the buffer
    * is empty or `drainTimeout` has passed; then refuses new events and reports whatever could not be sent.
+   * Every call resolves when that one drain is over.
    */
-  async close(): Promise<void> {
-    if (this.state !== 'open') return;
+  close(): Promise<void> {
+    return (this.closing ??= this.drain());
+  }
+
+  private async drain(): Promise<void> {
     this.state = 'draining';
     this.drainDeadline = Date.now() + this.settings.drainTimeout;
     // Retries waiting on a long backoff get their turn now; later ones are scheduled within the deadline.

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConvoyModule } from '../convoy.module.js';
-import type { ConvoyModuleOptions } from '../options/convoy-module-options.interface.js';
+import type { ConvoyModuleExtras, ConvoyModuleOptions } from '../options/convoy-module-options.interface.js';
 import { RecordingTransport } from './recording.transport.js';
 
 /**
@@ -9,7 +9,7 @@ import { RecordingTransport } from './recording.transport.js';
  */
 @Module({})
 export class ConvoyTestingModule {
-  static forRoot(options: Omit<ConvoyModuleOptions, 'transport'> = {}): DynamicModule {
+  static forRoot(options: Omit<ConvoyModuleOptions, 'transport'> & ConvoyModuleExtras = {}): DynamicModule {
     const recorder = new RecordingTransport();
     return {
       module: ConvoyTestingModule,

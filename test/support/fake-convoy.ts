@@ -482,6 +482,11 @@ export class FakeConvoy {
     }],
   ];
 
+  /** Adds an endpoint directly, as if created through the API. */
+  seedEndpoint(fields: { name?: string; url: string; owner_id?: string; secret?: string }): Row {
+    return this.createEndpoint(fields);
+  }
+
   /** Adds a meta event (Convoy creates them itself; tests seed them). */
   seedMetaEvent(eventType = 'endpoint.created'): Row {
     const row: Row = { uid: this.id(), project_id: this.projectId, event_type: eventType, status: 'Success', metadata: { num_trials: 1, retry_limit: 3, interval_seconds: 10, strategy: 'linear', next_send_time: this.now() }, attempt: null, created_at: this.now(), updated_at: this.now(), deleted_at: null };

@@ -1,0 +1,517 @@
+import { jest } from '@jest/globals';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpException,
+  Inject,
+  Logger,
+  NotFoundException,
+  Param,
+  Post,
+  UseInterceptors,
+  type DynamicModule,
+  type ExecutionContext,
+  type INestApplication,
+  type LoggerService,
+  type Type,
+} from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { Observable } from 'rxjs';
+import { request } from 'undici';
+import { ConvoyModule, EmitsWebhook, targetFromQuery, WebhookInterceptor, WebhookPublisher, type PublishReceipt } from '../../lib/index.js';
+import { ConvoyTestingModule, RecordingTransport } from '../../lib/testing/index.js';
+
+/**
+ * @EmitsWebhook + WebhookInterceptor in a real Nest application answering real HTTP requests,
+ * with webhooks landing in the RecordingTransport of ConvoyTestingModule.
+ */
+
+interface LogLine {
+  level: string;
+  message: string;
+  context: unknown;
+}
+
+/** A LoggerService that keeps every line, so a test can assert on what was logged (and nothing is printed). */
+function recordingLogger(lines: LogLine[]): LoggerService {
+  const keep = (level: string) => (message: unknown, ...rest: unknown[]) => void lines.push({ level, message: String(message), context: rest.at(-1) });
+  return { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose'), fatal: keep('fatal') };
+}
+
+interface Todo {
+  id: number;
+  title: string;
+}
+
+/** The last response object the `accepted` route saw, to check whether it was already sent when publish() resolved. */
+let lastResponse: { headersSent: boolean } | undefined;
+
+@Controller('todos')
+class TodosController {
+  constructor(@Inject(RecordingTransport) private readonly recorder: RecordingTransport) {}
+
+  @Post()
+  @EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })
+  create(@Body() body: { title: string }): Todo {
+    return { id: 1, title: body.title };
+  }
+
+  @Get('promise')
+  @EmitsWebhook('todo.fetched')
+  async fetch(): Promise<Todo> {
+    await new Promise((resolve) => setImmediate(resolve)); // really asynchronous, not an already-resolved value
+    return { id: 2, title: 'from a promise' };
+  }
+
+  @Get('observable')
+  @EmitsWebhook('todo.streamed')
+  stream(): Observable<{ n: number; publishedBeforeComplete?: number }> {
+    return new Observable((subscriber) => {
+      subscriber.next({ n: 1 });
+      subscriber.next({ n: 2 });
+      // The last value comes later; count what was published until then (must be nothing).
+      setImmediate(() => {
+        subscriber.next({ n: 3, publishedBeforeComplete: this.recorder.sent.length });
+        subscriber.complete();
+      });
+    });
+  }
+
+  @Post('shaped')
+  @EmitsWebhook('todo.shaped', {
+    data: (todo: Todo, context: ExecutionContext) => ({
+      title: todo.title,
+      tenant: context.switchToHttp().getRequest<{ headers: Record<string, string> }>().headers['x-tenant'],
+      handler: `${context.getClass().name}.${context.getHandler().name}`,
+    }),
+  })
+  shaped(@Body() body: { title: string }): Todo {
+    return { id: 3, title: body.title };
+  }
+
+  @Post(':id/assign')
+  @EmitsWebhook('todo.assigned', {
+    // Both the request and the result decide: endpoint from ?to=, idempotency key from the todo's id.
+    target: (context: ExecutionContext, result: Todo | undefined) => ({
+      endpointId: context.switchToHttp().getRequest<{ query: { to: string } }>().query.to,
+      idempotencyKey: `todo-${result?.id}-assigned`,
+    }),
+  })
+  assign(@Param('id') id: string): Todo {
+    return { id: Number(id), title: 'assigned' };
+  }
+
+  @Post('multi')
+  @EmitsWebhook('todo.first')
+  @EmitsWebhook('todo.second', { data: (todo: Todo) => ({ id: todo.id }) })
+  @EmitsWebhook('todo.third')
+  multi(): Todo {
+    return { id: 4, title: 'many events' };
+  }
+
+  @Get('missing')
+  @EmitsWebhook('todo.retrieved', { onError: 'todo.failure', target: targetFromQuery('endpoint') })
+  missing(): Todo {
+    throw new NotFoundException('Todo 7 not found');
+  }
+
+  @Get('missing-plain')
+  missingPlain(): Todo {
+    throw new NotFoundException('Todo 7 not found');
+  }
+
+  @Get('crash')
+  @EmitsWebhook('todo.retrieved', { onError: 'todo.failure' })
+  crash(): Todo {
+    throw new Error('connect ECONNREFUSED db.internal:5432 (password=hunter2)');
+  }
+
+  @Get('crash-plain')
+  crashPlain(): Todo {
+    throw new Error('connect ECONNREFUSED db.internal:5432 (password=hunter2)');
+  }
+
+  @Post('invalid')
+  @EmitsWebhook('todo.created', {
+    onError: {
+      eventType: 'todo.rejected',
+      data: (error: unknown, context: ExecutionContext) => ({
+        status: error instanceof HttpException ? error.getStatus() : 'unknown',
+        handler: context.getHandler().name,
+      }),
+    },
+  })
+  invalid(): Todo {
+    throw new BadRequestException(['title must be a string']);
+  }
+
+  @Post('nothing')
+  @EmitsWebhook('todo.touched')
+  nothing(): void {
+    return undefined;
+  }
+
+  @Post('data-throws')
+  @EmitsWebhook('todo.mapped', {
+    data: () => {
+      throw new Error('mapper exploded');
+    },
+  })
+  dataThrows(): Todo {
+    return { id: 5, title: 'saved anyway' };
+  }
+
+  @Post('bigint')
+  @EmitsWebhook('todo.totalled', { data: (todo: Todo) => ({ ...todo, total: 10n }) })
+  bigint(): Todo {
+    return { id: 6, title: 'big total' };
+  }
+
+  @Get('error-mapper-throws')
+  @EmitsWebhook('todo.retrieved', {
+    onError: {
+      eventType: 'todo.failure',
+      data: () => {
+        throw new Error('error mapper exploded');
+      },
+    },
+  })
+  errorMapperThrows(): Todo {
+    throw new NotFoundException('Todo 8 not found');
+  }
+
+  @Post('accepted')
+  @EmitsWebhook('todo.accepted', {
+    data: (todo: Todo, context: ExecutionContext) => {
+      lastResponse = context.switchToHttp().getResponse();
+      return todo;
+    },
+  })
+  accepted(): Todo {
+    return { id: 9, title: 'accepted first' };
+  }
+
+  @Get('plain')
+  plain(): Todo {
+    return { id: 10, title: 'no webhook' };
+  }
+}
+
+/** Also applies the interceptor itself, on top of the module's global one. */
+@Controller('local')
+@UseInterceptors(WebhookInterceptor)
+class LocallyInterceptedController {
+  @Post()
+  @EmitsWebhook('local.created')
+  create(): Todo {
+    return { id: 11, title: 'local' };
+  }
+
+  @Get('fail')
+  @EmitsWebhook('local.read', { onError: 'local.failure' })
+  fail(): Todo {
+    throw new NotFoundException('gone');
+  }
+}
+
+@Controller('unwired')
+class UnwiredController {
+  @Post()
+  @EmitsWebhook('unwired.created')
+  create(): Todo {
+    return { id: 12, title: 'no interceptor' };
+  }
+}
+
+@Controller('wired')
+@UseInterceptors(WebhookInterceptor)
+class WiredController {
+  @Post()
+  @EmitsWebhook('wired.created')
+  create(): Todo {
+    return { id: 13, title: 'with interceptor' };
+  }
+}
+
+interface Started {
+  app: INestApplication;
+  url: string;
+  logs: LogLine[];
+}
+
+let running: INestApplication | undefined;
+
+async function start(imports: DynamicModule[], controllers: Type[], options: { fastify?: boolean } = {}): Promise<Started> {
+  const moduleRef = await Test.createTestingModule({ imports, controllers }).compile();
+  // compile() installs Nest's TestingLogger, which prints errors; record every line instead.
+  const logs: LogLine[] = [];
+  Logger.overrideLogger(recordingLogger(logs));
+  const app = options.fastify ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
+  running = app;
+  await app.listen(0, '127.0.0.1');
+  return { app, url: await app.getUrl(), logs };
+}
+
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+  lastResponse = undefined;
+  Logger.overrideLogger(false);
+});
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+async function call(url: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+  const response = await request(url + path, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.body.text();
+  const json = String(response.headers['content-type'] ?? '').includes('json');
+  return { status: response.statusCode, body: json ? JSON.parse(text) : text };
+}
+
+/** Waits until everything published was sent, then returns what the recorder holds. */
+async function delivered(app: INestApplication) {
+  await app.get(WebhookPublisher).flush();
+  return app.get(RecordingTransport).sent;
+}
+
+describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
+  let app: INestApplication;
+  let url: string;
+  let logs: LogLine[];
+  let recorder: RecordingTransport;
+
+  beforeEach(async () => {
+    ({ app, url, logs } = await start([ConvoyTestingModule.forRoot()], [TodosController, LocallyInterceptedController]));
+    recorder = app.get(RecordingTransport);
+  });
+
+  const errorLogs = () => logs.filter((l) => l.level === 'error');
+
+  it('publishes a plain return value as the data, to the default broadcast target', async () => {
+    const answer = await call(url, 'POST', '/todos', { title: 'Write tests' });
+    expect(answer).toEqual({ status: 201, body: { id: 1, title: 'Write tests' } });
+    const sent = await delivered(app);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ eventType: 'todo.created', data: { id: 1, title: 'Write tests' }, target: { broadcast: true }, attempt: 1 });
+    // The payload is the exact JSON of the result.
+    expect(sent[0]!.payload).toBe('{"id":1,"title":"Write tests"}');
+  });
+
+  it('publishes the resolved value of a Promise', async () => {
+    const answer = await call(url, 'GET', '/todos/promise');
+    expect(answer).toEqual({ status: 200, body: { id: 2, title: 'from a promise' } });
+    const sent = await delivered(app);
+    expect(sent.map((w) => [w.eventType, w.data])).toEqual([['todo.fetched', { id: 2, title: 'from a promise' }]]);
+  });
+
+  it('publishes only the last value of an Observable, once, after it completed', async () => {
+    const answer = await call(url, 'GET', '/todos/observable');
+    // Nest answers with the last value; nothing was published while the earlier values went by.
+    expect(answer).toEqual({ status: 200, body: { n: 3, publishedBeforeComplete: 0 } });
+    const sent = await delivered(app);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ eventType: 'todo.streamed', data: { n: 3, publishedBeforeComplete: 0 } });
+  });
+
+  it('shapes the data with options.data(result, context)', async () => {
+    const answer = await call(url, 'POST', '/todos/shaped', { title: 'Shaped' }, { 'x-tenant': 'acme' });
+    expect(answer).toEqual({ status: 201, body: { id: 3, title: 'Shaped' } }); // the client still gets the handler's result
+    const [webhook] = await delivered(app);
+    expect(webhook!.data).toEqual({ title: 'Shaped', tenant: 'acme', handler: 'TodosController.shaped' });
+  });
+
+  it('lets options.target(context, result) pick the endpoint and idempotency key', async () => {
+    await call(url, 'POST', '/todos/42/assign?to=ep_42');
+    const [webhook] = await delivered(app);
+    expect(webhook).toMatchObject({ eventType: 'todo.assigned', target: { endpointId: 'ep_42' }, idempotencyKey: 'todo-42-assigned' });
+  });
+
+  it('targetFromQuery("endpoint") sends to ?endpoint=, and to the default broadcast without it', async () => {
+    await call(url, 'POST', '/todos?endpoint=ep_1', { title: 'a' });
+    await call(url, 'POST', '/todos', { title: 'b' });
+    await call(url, 'POST', '/todos?endpoint=', { title: 'c' }); // empty counts as absent
+    const sent = await delivered(app);
+    expect(sent.map((w) => w.target)).toEqual([{ endpointId: 'ep_1' }, { broadcast: true }, { broadcast: true }]);
+  });
+
+  it('publishes one event per @EmitsWebhook, in the order they are written', async () => {
+    await call(url, 'POST', '/todos/multi');
+    const sent = await delivered(app);
+    expect(sent.map((w) => w.eventType)).toEqual(['todo.first', 'todo.second', 'todo.third']);
+    expect(sent.map((w) => w.data)).toEqual([{ id: 4, title: 'many events' }, { id: 4 }, { id: 4, title: 'many events' }]);
+    // Each is its own event.
+    expect(new Set(sent.map((w) => w.id)).size).toBe(3);
+  });
+
+  it('onError publishes { statusCode, message, error } of an HttpException; the client gets the same answer as without the decorator', async () => {
+    const answer = await call(url, 'GET', '/todos/missing?endpoint=ep_err');
+    const plain = await call(url, 'GET', '/todos/missing-plain');
+    expect(answer).toEqual({ status: 404, body: { statusCode: 404, message: 'Todo 7 not found', error: 'Not Found' } });
+    expect(answer).toEqual(plain);
+    const sent = await delivered(app);
+    expect(sent).toHaveLength(1); // the failure only, never the success event
+    expect(sent[0]).toMatchObject({
+      eventType: 'todo.failure',
+      data: { statusCode: 404, message: 'Todo 7 not found', error: 'Not Found' },
+      // target() still applies, with result undefined.
+      target: { endpointId: 'ep_err' },
+    });
+  });
+
+  it('onError publishes a generic 500 for a non-HTTP error, leaking nothing; the client gets the usual 500', async () => {
+    const answer = await call(url, 'GET', '/todos/crash');
+    const plain = await call(url, 'GET', '/todos/crash-plain');
+    expect(answer).toEqual({ status: 500, body: { statusCode: 500, message: 'Internal server error' } });
+    expect(answer).toEqual(plain);
+    const sent = await delivered(app);
+    expect(sent.map((w) => [w.eventType, w.data])).toEqual([['todo.failure', { statusCode: 500, message: 'Internal server error' }]]);
+    expect(sent[0]!.payload).not.toMatch(/hunter2|ECONNREFUSED|db\.internal/);
+  });
+
+  it('onError { eventType, data } publishes the custom data; the exception still reaches the client', async () => {
+    const answer = await call(url, 'POST', '/todos/invalid');
+    expect(answer).toEqual({ status: 400, body: { statusCode: 400, message: ['title must be a string'], error: 'Bad Request' } });
+    const sent = await delivered(app);
+    expect(sent.map((w) => [w.eventType, w.data])).toEqual([['todo.rejected', { status: 400, handler: 'invalid' }]]);
+  });
+
+  it('publishes nothing when the handler returns undefined and there is no data option, and still answers', async () => {
+    const answer = await call(url, 'POST', '/todos/nothing');
+    expect(answer).toEqual({ status: 201, body: '' });
+    expect(await delivered(app)).toEqual([]);
+    expect(app.get(WebhookPublisher).stats()).toMatchObject({ sent: 0, failed: 0 });
+    expect(errorLogs().map((l) => l.message)).toEqual([expect.stringMatching(/^Could not publish todo\.touched from TodosController\.nothing: the handler returned nothing/)]);
+  });
+
+  it('a data function that throws never changes the response, and is logged', async () => {
+    const answer = await call(url, 'POST', '/todos/data-throws');
+    expect(answer).toEqual({ status: 201, body: { id: 5, title: 'saved anyway' } });
+    expect(await delivered(app)).toEqual([]);
+    expect(errorLogs()).toEqual([
+      { level: 'error', message: 'Could not publish todo.mapped from TodosController.dataThrows: mapper exploded', context: 'WebhookInterceptor' },
+    ]);
+  });
+
+  it('data that JSON cannot hold (a BigInt) never changes the response, and is logged naming the field', async () => {
+    const answer = await call(url, 'POST', '/todos/bigint');
+    expect(answer).toEqual({ status: 201, body: { id: 6, title: 'big total' } });
+    expect(await delivered(app)).toEqual([]);
+    const [line, ...more] = errorLogs();
+    expect(more).toEqual([]);
+    expect(line!.message).toMatch(/^Could not publish todo\.totalled from TodosController\.bigint: .*data\.total is a BigInt/);
+  });
+
+  it('an onError data function that throws is logged, and the client still gets the original error', async () => {
+    const answer = await call(url, 'GET', '/todos/error-mapper-throws');
+    expect(answer).toEqual({ status: 404, body: { statusCode: 404, message: 'Todo 8 not found', error: 'Not Found' } });
+    expect(await delivered(app)).toEqual([]);
+    expect(errorLogs().map((l) => l.message)).toEqual(['Could not publish todo.failure from TodosController.errorMapperThrows: error mapper exploded']);
+  });
+
+  it('accepts the event before the response is sent', async () => {
+    const publisher = app.get(WebhookPublisher);
+    const publish = publisher.publish.bind(publisher);
+    let headersSentWhenAccepted: boolean | undefined;
+    jest.spyOn(publisher, 'publish').mockImplementation(async (...args): Promise<PublishReceipt> => {
+      const receipt = await publish(...args);
+      headersSentWhenAccepted = lastResponse?.headersSent;
+      return receipt;
+    });
+
+    const answer = await call(url, 'POST', '/todos/accepted');
+    expect(answer.status).toBe(201);
+    expect(headersSentWhenAccepted).toBe(false);
+    // Right after the response arrived, the publisher already holds (or has sent) the event.
+    const { queued, inFlight, retrying, sent } = publisher.stats();
+    expect(queued + inFlight + retrying + sent).toBe(1);
+    await publisher.flush();
+    expect(recorder.ofType('todo.accepted').map((w) => w.data)).toEqual([{ id: 9, title: 'accepted first' }]);
+  });
+
+  it('a route without @EmitsWebhook publishes nothing', async () => {
+    const answer = await call(url, 'GET', '/todos/plain');
+    expect(answer).toEqual({ status: 200, body: { id: 10, title: 'no webhook' } });
+    expect(await delivered(app)).toEqual([]);
+    expect(app.get(WebhookPublisher).stats()).toEqual({ queued: 0, inFlight: 0, retrying: 0, sent: 0, failed: 0 });
+  });
+
+  it('publishes each event exactly once when @UseInterceptors(WebhookInterceptor) is added to the global one', async () => {
+    expect((await call(url, 'POST', '/local')).status).toBe(201);
+    expect((await call(url, 'GET', '/local/fail')).status).toBe(404);
+    const sent = await delivered(app);
+    expect(sent.map((w) => w.eventType)).toEqual(['local.created', 'local.failure']);
+  });
+});
+
+describe('@EmitsWebhook with other module settings', () => {
+  it('without ?endpoint=, targetFromQuery falls back to a configured defaultTarget', async () => {
+    const { app, url } = await start([ConvoyTestingModule.forRoot({ defaultTarget: { ownerId: 'o' } })], [TodosController]);
+    await call(url, 'POST', '/todos', { title: 'a' });
+    await call(url, 'POST', '/todos?endpoint=ep_1', { title: 'b' });
+    const sent = await delivered(app);
+    expect(sent.map((w) => w.target)).toEqual([{ ownerId: 'o' }, { endpointId: 'ep_1' }]);
+  });
+
+  it('with globalInterceptor: false, only routes with @UseInterceptors(WebhookInterceptor) publish', async () => {
+    const recorder = new RecordingTransport();
+    const { app, url } = await start([ConvoyModule.forRoot({ transport: recorder, globalInterceptor: false })], [UnwiredController, WiredController]);
+    expect(await call(url, 'POST', '/unwired')).toEqual({ status: 201, body: { id: 12, title: 'no interceptor' } });
+    expect(await call(url, 'POST', '/wired')).toEqual({ status: 201, body: { id: 13, title: 'with interceptor' } });
+    await app.get(WebhookPublisher).flush();
+    expect(recorder.sent.map((w) => [w.eventType, w.data])).toEqual([['wired.created', { id: 13, title: 'with interceptor' }]]);
+  });
+
+  it('with the default global interceptor, the same route without @UseInterceptors does publish', async () => {
+    // The counterpart of the previous test, so that its "nothing" is due to the option.
+    const recorder = new RecordingTransport();
+    const { app, url } = await start([ConvoyModule.forRoot({ transport: recorder })], [UnwiredController]);
+    await call(url, 'POST', '/unwired');
+    await app.get(WebhookPublisher).flush();
+    expect(recorder.sent.map((w) => w.eventType)).toEqual(['unwired.created']);
+  });
+});
+
+describe('@EmitsWebhook on Fastify', () => {
+  let app: INestApplication;
+  let url: string;
+
+  beforeEach(async () => {
+    ({ app, url } = await start([ConvoyTestingModule.forRoot()], [TodosController, LocallyInterceptedController], { fastify: true }));
+  });
+
+  it('publishes a handler result with the target from the query', async () => {
+    const answer = await call(url, 'POST', '/todos?endpoint=ep_f', { title: 'On Fastify' });
+    expect(answer).toEqual({ status: 201, body: { id: 1, title: 'On Fastify' } });
+    const sent = await delivered(app);
+    expect(sent.map((w) => [w.eventType, w.data, w.target])).toEqual([['todo.created', { id: 1, title: 'On Fastify' }, { endpointId: 'ep_f' }]]);
+  });
+
+  it('publishes the last value of an Observable and shapes data from the request', async () => {
+    expect((await call(url, 'GET', '/todos/observable')).body).toEqual({ n: 3, publishedBeforeComplete: 0 });
+    await call(url, 'POST', '/todos/shaped', { title: 'S' }, { 'x-tenant': 'fast' });
+    const sent = await delivered(app);
+    expect(sent.map((w) => w.data)).toEqual([{ n: 3, publishedBeforeComplete: 0 }, { title: 'S', tenant: 'fast', handler: 'TodosController.shaped' }]);
+  });
+
+  it('publishes onError and passes the exception through unchanged', async () => {
+    const answer = await call(url, 'GET', '/todos/missing');
+    expect(answer).toEqual({ status: 404, body: { statusCode: 404, message: 'Todo 7 not found', error: 'Not Found' } });
+    const sent = await delivered(app);
+    expect(sent.map((w) => [w.eventType, w.data])).toEqual([['todo.failure', { statusCode: 404, message: 'Todo 7 not found', error: 'Not Found' }]]);
+  });
+
+  it('publishes once when the interceptor is applied both globally and on the controller', async () => {
+    await call(url, 'POST', '/local');
+    expect((await delivered(app)).map((w) => w.eventType)).toEqual(['local.created']);
+  });
+});

@@ -1,0 +1,219 @@
+import { Injectable, Logger, Module, type LoggerService } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import {
+  ConvoyClient,
+  ConvoyConfigurationError,
+  ConvoyModule,
+  ConvoyNotConfiguredError,
+  ConvoyTransport,
+  LoggingTransport,
+  WEBHOOK_TRANSPORT,
+  WebhookPublisher,
+  type ConvoyModuleOptions,
+} from '../../../lib/index.js';
+import { RecordingTransport } from '../../../lib/testing/index.js';
+import { FakeConvoy } from '../../support/fake-convoy.js';
+
+async function boot(options: ConvoyModuleOptions) {
+  return Test.createTestingModule({ imports: [ConvoyModule.forRoot(options)] }).compile();
+}
+
+async function bootError(options: unknown): Promise<ConvoyConfigurationError> {
+  const error = await boot(options as ConvoyModuleOptions).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConvoyConfigurationError);
+  return error as ConvoyConfigurationError;
+}
+
+describe('ConvoyModule options are validated at boot', () => {
+  const valid = { apiKey: 'CO.abc.def', projectId: 'p1' };
+
+  it.each([
+    ['an API key without a project id', { apiKey: 'CO.abc.def' }, 'projectId', /projectId.*missing/],
+    ['a project id without credentials', { projectId: 'p1' }, 'apiKey', /apiKey.*missing although projectId is set/],
+    ['an API key together with basic auth', { ...valid, username: 'u', password: 'p' }, 'apiKey', /together with username\/password/],
+    ['a username without password', { username: 'u', projectId: 'p1' }, 'password', /password.*missing/],
+    ['an empty API key', { ...valid, apiKey: '' }, 'apiKey', /non-empty string, got an empty string/],
+    ['a project id that is a URL', { ...valid, projectId: 'https://x/projects/1' }, 'projectId', /wrong format/],
+    ['a malformed base URL', { ...valid, baseUrl: 'localhost:5005/api' }, 'baseUrl', /not an absolute URL|only http: and https:/],
+    ['a base URL with another scheme', { ...valid, baseUrl: 'ftp://convoy.example/api' }, 'baseUrl', /uses ftp:, only http: and https:/],
+    ['a base URL that already has /v1', { ...valid, baseUrl: 'http://localhost:5005/api/v1' }, 'baseUrl', /drop everything from "\/v1" on, e\.g\. "http:\/\/localhost:5005\/api"/],
+    ['a base URL with credentials', { ...valid, baseUrl: 'https://user:pw@convoy.example/api' }, 'baseUrl', /contains credentials/],
+    ['a base URL with a query', { ...valid, baseUrl: 'https://convoy.example/api?x=1' }, 'baseUrl', /query or fragment/],
+    ['an API version that is not a date', { ...valid, apiVersion: '2025/11/24' }, 'apiVersion', /wrong format/],
+    ['a zero timeout', { ...valid, timeout: 0 }, 'timeout', /whole number from 1/],
+    ['a timeout given as a string', { ...valid, timeout: '10s' }, 'timeout', /got a string/],
+    ['retry attempts of zero', { ...valid, retry: { maxAttempts: 0 } }, 'retry.maxAttempts', /from 1 to 20/],
+    ['an unknown retry key', { ...valid, retry: { attempts: 3 } }, 'retry.attempts', /not a known option/],
+    ['a misspelt option', { apikey: 'CO.x', projectId: 'p1' }, 'apikey', /did you mean "apiKey"/],
+    ['an unknown transport', { transport: 'kafka' }, 'transport', /"kafka"/],
+    ['the convoy transport without credentials', { transport: 'convoy' }, 'transport', /needs Convoy credentials/],
+    ['a default target naming two targets', { defaultTarget: { endpointId: 'e', ownerId: 'o' } }, 'defaultTarget', /more than one target/],
+    ['an empty default target', { defaultTarget: {} }, 'defaultTarget', /names no target/],
+    ['an unknown buffer policy', { dispatcher: { whenFull: 'drop' } }, 'dispatcher.whenFull', /"wait" or "reject"/],
+    ['a zero concurrency', { dispatcher: { concurrency: 0 } }, 'dispatcher.concurrency', /from 1/],
+    ['a max delay below the base delay', { dispatcher: { baseDelayMs: 1000, maxDelayMs: 10 } }, 'dispatcher.maxDelayMs', /below baseDelayMs/],
+    ['forward that is not an array', { forward: 'todo.*' }, 'forward', /expected an array/],
+    ['a forward rule without a pattern', { forward: [{ eventType: 'x' }] }, 'forward[0]', /"event" pattern/],
+  ])('refuses %s', async (_name, options, option, message) => {
+    const error = await bootError(options);
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(message);
+    expect(error.message).toMatch(/Fix: ./);
+  });
+
+  it('never puts a credential value in the error, even when it is malformed', async () => {
+    for (const options of [
+      { apiKey: 'Bearer CO.leaked-key-value', projectId: 'p1' },
+      { apiKey: 'CO.leaked-key-value\n', projectId: 'p1' },
+      { username: 'leaked-user:x', password: 'leaked-password', projectId: 'p1' },
+    ]) {
+      const error = await bootError(options);
+      expect(error.message).not.toMatch(/leaked/);
+    }
+  });
+
+  it('also fails NestFactory-style startup (abortOnError: false) with the same error', async () => {
+    const { NestFactory } = await import('@nestjs/core');
+    @Module({ imports: [ConvoyModule.forRoot({ apiKey: 'CO.x' })] })
+    class BadApp {}
+    await expect(NestFactory.create(BadApp, { abortOnError: false, logger: false })).rejects.toThrow(/Invalid ConvoyModule option "projectId"/);
+  });
+});
+
+describe('ConvoyModule.forRootAsync', () => {
+  let fake: FakeConvoy;
+  beforeAll(async () => (fake = await FakeConvoy.start()));
+  afterAll(() => fake.close());
+
+  const configModule = () =>
+    ConfigModule.forRoot({
+      ignoreEnvFile: true,
+      load: [() => ({ CONVOY_API_KEY: fake.apiKey, CONVOY_PROJECT_ID: fake.projectId, CONVOY_URL: fake.url })],
+    });
+
+  async function expectWorkingClient(client: ConvoyClient): Promise<void> {
+    expect(client.configured).toBe(true);
+    expect(client.projectId).toBe(fake.projectId);
+    const before = fake.requests.length;
+    await client.endpoints.list();
+    expect(fake.requests[before]!.headers.authorization).toBe(`Bearer ${fake.apiKey}`);
+  }
+
+  it('useFactory with ConfigService', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        configModule(),
+        ConvoyModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            apiKey: config.getOrThrow<string>('CONVOY_API_KEY'),
+            projectId: config.getOrThrow<string>('CONVOY_PROJECT_ID'),
+            baseUrl: config.getOrThrow<string>('CONVOY_URL'),
+          }),
+        }),
+      ],
+    }).compile();
+    await expectWorkingClient(moduleRef.get(ConvoyClient));
+    expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(ConvoyTransport);
+    await moduleRef.close();
+  });
+
+  it('useClass and useExisting', async () => {
+    @Injectable()
+    class ConvoyConfig {
+      constructor(private readonly config: ConfigService) {}
+      createConvoyOptions(): ConvoyModuleOptions {
+        return { apiKey: this.config.get('CONVOY_API_KEY'), projectId: this.config.get('CONVOY_PROJECT_ID'), baseUrl: this.config.get('CONVOY_URL') };
+      }
+    }
+    const viaClass = await Test.createTestingModule({ imports: [configModule(), ConvoyModule.forRootAsync({ imports: [ConfigModule], useClass: ConvoyConfig })] }).compile();
+    await expectWorkingClient(viaClass.get(ConvoyClient));
+    await viaClass.close();
+
+    @Module({ imports: [ConfigModule], providers: [ConvoyConfig], exports: [ConvoyConfig] })
+    class ConvoyConfigModule {}
+    const viaExisting = await Test.createTestingModule({
+      imports: [configModule(), ConvoyModule.forRootAsync({ imports: [ConvoyConfigModule], useExisting: ConvoyConfig })],
+    }).compile();
+    await expectWorkingClient(viaExisting.get(ConvoyClient));
+    await viaExisting.close();
+  });
+
+  it('an async factory returning bad options stops startup', async () => {
+    const error = await Test.createTestingModule({
+      imports: [ConvoyModule.forRootAsync({ useFactory: async () => ({ apiKey: 'CO.x', projectId: 'p1', baseUrl: 'not a url' }) })],
+    })
+      .compile()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConvoyConfigurationError);
+    expect((error as ConvoyConfigurationError).option).toBe('baseUrl');
+  });
+});
+
+describe('ConvoyModule wiring', () => {
+  it('without credentials: logs events instead of sending, warns once at startup, and the client refuses calls', async () => {
+    const warnings: string[] = [];
+    const logger: LoggerService = { log() {}, error() {}, warn: (m: unknown) => void warnings.push(String(m)) };
+    try {
+      // The testing module installs its own logger at compile(); give it ours.
+      const moduleRef = await Test.createTestingModule({ imports: [ConvoyModule.forRoot({})] }).setLogger(logger).compile();
+      expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(LoggingTransport);
+      expect(warnings.filter((w) => /No Convoy credentials are configured/.test(w))).toHaveLength(1);
+      const client = moduleRef.get(ConvoyClient);
+      expect(client.configured).toBe(false);
+      await expect(client.endpoints.list()).rejects.toBeInstanceOf(ConvoyNotConfiguredError);
+      await moduleRef.close();
+    } finally {
+      Logger.overrideLogger(false);
+    }
+  });
+
+  it('uses a transport instance as given, and is global by default', async () => {
+    const recorder = new RecordingTransport();
+    @Injectable()
+    class Feature {
+      constructor(readonly publisher: WebhookPublisher) {}
+    }
+    @Module({ providers: [Feature], exports: [Feature] })
+    class FeatureModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [ConvoyModule.forRoot({ transport: recorder }), FeatureModule] }).compile();
+    await moduleRef.get(Feature).publisher.publish('x.happened', { n: 1 });
+    expect((await recorder.waitFor('x.happened')).data).toEqual({ n: 1 });
+    await moduleRef.close();
+  });
+
+  it('isGlobal: false keeps the providers to modules that import it', async () => {
+    @Injectable()
+    class Feature {
+      constructor(readonly publisher: WebhookPublisher) {}
+    }
+    @Module({ providers: [Feature] })
+    class FeatureModule {}
+    const error = await Test.createTestingModule({ imports: [ConvoyModule.forRoot({ transport: 'log', isGlobal: false }), FeatureModule] })
+      .compile()
+      .catch((e: unknown) => e);
+    expect(String(error)).toMatch(/can't resolve dependencies of the Feature/);
+  });
+
+  it('closes: drains the dispatcher, then the transport, then the client', async () => {
+    const order: string[] = [];
+    const recorder = new (class extends RecordingTransport {
+      async close(): Promise<void> {
+        order.push('transport closed');
+      }
+    })();
+    const moduleRef = await boot({ transport: recorder });
+    const client = moduleRef.get(ConvoyClient);
+    const originalClose = client.close.bind(client);
+    client.close = async () => (order.push('client closed'), originalClose());
+    await moduleRef.get(WebhookPublisher).publish('a.b', 1);
+    await moduleRef.close();
+    expect(recorder.ofType('a.b')).toHaveLength(1);
+    expect(order).toEqual(['transport closed', 'client closed']);
+  });
+});
