@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import {
   ConvoyHttpError,
@@ -99,13 +100,15 @@ export class ConvoyHttp implements ConvoyRequester {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<ConvoyResult<T>> {
-    const controller = new AbortController();
+    // undici accepts an EventEmitter as the abort signal; one per attempt is far cheaper than an AbortController
+    // (which was a measurable share of the send path in `npm run bench`). It aborts on timeout or the caller's signal.
+    const abort = new EventEmitter();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      abort.emit('abort');
     }, timeoutMs);
-    const forwardAbort = (): void => controller.abort(signal?.reason);
+    const forwardAbort = (): void => void abort.emit('abort');
     signal?.addEventListener('abort', forwardAbort, { once: true });
     const headers: Record<string, string> = {
       authorization: this.#authorization,
@@ -115,7 +118,7 @@ export class ConvoyHttp implements ConvoyRequester {
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const response = await this.#pool.request({ method: method as 'GET', path, headers, body, signal: controller.signal });
+      const response = await this.#pool.request({ method: method as 'GET', path, headers, body, signal: abort });
       const text = await response.body.text();
       const requestId = header(response.headers['x-request-id']);
       return parseEnvelope<T>(info, response.statusCode, text, requestId, response.headers['retry-after']);

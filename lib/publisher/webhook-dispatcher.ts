@@ -64,7 +64,9 @@ export class WebhookDispatcher {
   private readonly retryTimers = new Map<NodeJS.Timeout, Entry>();
   private readonly spaceWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private idleWaiters: Array<() => void> = [];
-  private readonly inFlight = new Set<AbortController>();
+  private inFlight = 0;
+  /** One signal for every send: aborted only when the drain deadline passes, and then for all of them. */
+  private readonly shutdown = new AbortController();
   /** Accepted and not yet finished (queued, in flight or between retries). */
   private held = 0;
   private sent = 0;
@@ -72,6 +74,7 @@ export class WebhookDispatcher {
   private state: 'open' | 'draining' | 'closed' = 'open';
   private drainDeadline = Infinity;
   private closing: Promise<void> | undefined;
+  private pumpScheduled = false;
 
   constructor(
     private readonly transport: WebhookTransport,
@@ -89,7 +92,7 @@ export class WebhookDispatcher {
       this.held++;
     }
     this.queue.push({ message, attempts: 0 });
-    this.pump();
+    this.schedulePump();
   }
 
   /** Resolves when everything accepted so far has been sent or given up. */
@@ -101,7 +104,7 @@ export class WebhookDispatcher {
   stats(): DispatcherStats {
     return {
       queued: this.queue.length - this.queueHead,
-      inFlight: this.inFlight.size,
+      inFlight: this.inFlight,
       retrying: this.retryTimers.size,
       sent: this.sent,
       failed: this.failed,
@@ -137,8 +140,18 @@ export class WebhookDispatcher {
     if (timedOut) this.abandonAll();
   }
 
+  /** Starts sends after the publisher's caller has moved on, so the request path never pays for opening a request. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
-    while (this.inFlight.size < this.settings.concurrency && this.queueHead < this.queue.length) {
+    while (this.inFlight < this.settings.concurrency && this.queueHead < this.queue.length) {
       const entry = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = undefined as unknown as Entry;
       if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
@@ -150,18 +163,18 @@ export class WebhookDispatcher {
   }
 
   private async attempt(entry: Entry): Promise<void> {
-    const controller = new AbortController();
-    this.inFlight.add(controller);
+    const { signal } = this.shutdown;
+    this.inFlight++;
     entry.attempts++;
     try {
-      await this.transport.send(entry.message, { attempt: entry.attempts, signal: controller.signal });
+      await this.transport.send(entry.message, { attempt: entry.attempts, signal });
       this.sent++;
       if (channels.sent.hasSubscribers) channels.sent.publish({ message: entry.message, attempts: entry.attempts });
       this.release();
     } catch (error) {
-      this.handleFailure(entry, error, controller.signal.aborted);
+      this.handleFailure(entry, error, signal.aborted);
     } finally {
-      this.inFlight.delete(controller);
+      this.inFlight--;
       this.pump();
     }
   }
@@ -223,6 +236,6 @@ export class WebhookDispatcher {
       this.queue[this.queueHead++] = undefined as unknown as Entry;
       this.fail(entry, new Error('the application shut down'), 'shutdown deadline passed');
     }
-    for (const controller of this.inFlight) controller.abort();
+    this.shutdown.abort(new Error('the application shut down'));
   }
 }

@@ -178,6 +178,9 @@ describe('WebhookDispatcher', () => {
       const inFlightSeen: number[] = [];
       transport.onSend = () => inFlightSeen.push(d.stats().inFlight);
       for (let i = 0; i < 10; i++) await d.enqueue(message());
+      // Nothing is sent inside enqueue(): sends start on a later turn, so the publisher's caller never waits for them.
+      expect(transport.calls).toHaveLength(0);
+      await transport.started(3);
       expect(transport.calls).toHaveLength(3);
       expect(d.stats()).toMatchObject({ inFlight: 3, queued: 7 });
 
@@ -209,6 +212,7 @@ describe('WebhookDispatcher', () => {
       const d = setup({ concurrency: 1, bufferSize: 3, whenFull: 'reject' });
       const [a, b, c] = [message('a'), message('b'), message('c')];
       for (const m of [a, b, c]) await d.enqueue(m);
+      await transport.started(1);
       expect(d.stats()).toMatchObject({ inFlight: 1, queued: 2 });
 
       const error = await d.enqueue(message('refused')).catch((e: unknown) => e);
@@ -378,6 +382,7 @@ describe('WebhookDispatcher', () => {
       const [a, b, c] = [message('a'), message('b'), message('c')];
       for (const m of [a, b, c]) await d.enqueue(m);
       const flushed = d.flush();
+      await transport.started(2);
 
       transport.callOf(a).resolve();
       await transport.started(3); // 'c' took the freed slot
@@ -416,6 +421,7 @@ describe('WebhookDispatcher', () => {
       expect(retries.events[0]!.delayMs).toBe(60_000);
       await d.enqueue(held);
       await d.enqueue(queued);
+      await transport.started(2);
       expect(d.stats()).toMatchObject({ retrying: 1, inFlight: 1, queued: 1 });
 
       const closed = d.close();
