@@ -1,17 +1,11 @@
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
+import { describeValue } from '../utils/describe-value.js';
 
 /** Small checks shared by every options validator; each throws a ConvoyConfigurationError naming the option. */
 
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
-  return `a ${typeof value}`;
-}
-
 export function checkObject(option: string, value: unknown, fix: string): asserts value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConvoyConfigurationError(option, `expected an object, got ${describe(value)}`, fix);
+    throw new ConvoyConfigurationError(option, `expected an object, got ${describeValue(value)}`, fix);
   }
 }
 
@@ -32,7 +26,7 @@ export function checkKnownKeys(option: string, value: Record<string, unknown>, k
 /** A string option: when `secret`, its value never appears in the message. */
 export function checkString(option: string, value: unknown, fix: string, opts: { secret?: boolean; pattern?: RegExp; patternHint?: string } = {}): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new ConvoyConfigurationError(option, `expected a non-empty string, got ${describe(value)}`, fix);
+    throw new ConvoyConfigurationError(option, `expected a non-empty string, got ${describeValue(value)}`, fix);
   }
   if (/[\r\n]/.test(value) || value !== value.trim()) {
     throw new ConvoyConfigurationError(option, 'contains a line break or surrounding white space', `trim the value (often a stray newline from a .env file or secret store); ${fix}`);
@@ -46,7 +40,7 @@ export function checkString(option: string, value: unknown, fix: string, opts: {
 
 export function checkInteger(option: string, value: unknown, min: number, max: number, fix: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const got = typeof value === 'number' ? String(value) : describe(value);
+    const got = typeof value === 'number' ? String(value) : describeValue(value);
     throw new ConvoyConfigurationError(option, `expected a whole number from ${min} to ${max}, got ${got}`, fix);
   }
   return value;
@@ -54,7 +48,7 @@ export function checkInteger(option: string, value: unknown, min: number, max: n
 
 export function checkBoolean(option: string, value: unknown, fix: string): boolean {
   if (typeof value !== 'boolean') {
-    throw new ConvoyConfigurationError(option, `expected true or false, got ${describe(value)}`, fix);
+    throw new ConvoyConfigurationError(option, `expected true or false, got ${describeValue(value)}`, fix);
   }
   return value;
 }

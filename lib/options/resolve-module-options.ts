@@ -3,7 +3,8 @@ import { WebhookValidationError } from '../errors/publish.errors.js';
 import { validateTarget } from '../publisher/validate-webhook.js';
 import type { DispatcherSettings } from '../publisher/webhook-dispatcher.js';
 import type { ConvoyModuleOptions, ForwardRule, ResolvedConvoyOptions } from './convoy-module-options.interface.js';
-import { checkInteger, checkKnownKeys, checkObject, describe } from './option-checks.js';
+import { describeValue } from '../utils/describe-value.js';
+import { checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
 import { CLIENT_OPTION_KEYS, hasCredentials } from './resolve-client-options.js';
 
 export const DEFAULT_DISPATCHER: DispatcherSettings = {
@@ -58,7 +59,7 @@ function resolveTransport(value: unknown, credentials: boolean): ResolvedConvoyO
   if (value !== null && typeof value === 'object' && typeof (value as { send?: unknown }).send === 'function') {
     return value as ResolvedConvoyOptions['transport'];
   }
-  throw new ConvoyConfigurationError('transport', `expected "convoy", "log" or an object with a send() method, got ${typeof value === 'string' ? `"${value}"` : describe(value)}`, 'use "convoy", "log", or a WebhookTransport instance');
+  throw new ConvoyConfigurationError('transport', `expected "convoy", "log" or an object with a send() method, got ${typeof value === 'string' ? `"${value}"` : describeValue(value)}`, 'use "convoy", "log", or a WebhookTransport instance');
 }
 
 function resolveDefaultTarget(value: unknown): ResolvedConvoyOptions['defaultTarget'] {
@@ -83,7 +84,7 @@ function resolveDispatcher(value: unknown): DispatcherSettings {
   const int = (key: keyof DispatcherSettings, min: number, max: number, fix: string): number =>
     v[key] === undefined ? (d[key] as number) : checkInteger(`dispatcher.${key}`, v[key], min, max, fix);
   if (v.whenFull !== undefined && v.whenFull !== 'wait' && v.whenFull !== 'reject') {
-    throw new ConvoyConfigurationError('dispatcher.whenFull', `expected "wait" or "reject", got ${describe(v.whenFull)}`, '"wait" makes publish() wait for room; "reject" makes it throw PublishBufferFullError');
+    throw new ConvoyConfigurationError('dispatcher.whenFull', `expected "wait" or "reject", got ${describeValue(v.whenFull)}`, '"wait" makes publish() wait for room; "reject" makes it throw PublishBufferFullError');
   }
   const settings: DispatcherSettings = {
     concurrency: int('concurrency', 1, 1024, 'give how many events may be sent at the same time'),
@@ -104,7 +105,7 @@ function resolveDispatcher(value: unknown): DispatcherSettings {
 function resolveForward(value: unknown): ForwardRule[] {
   if (value === undefined) return [];
   const fix = "pass event name patterns, e.g. ['todo.*'], or { event, eventType?, data?, options? } rules";
-  if (!Array.isArray(value)) throw new ConvoyConfigurationError('forward', `expected an array, got ${describe(value)}`, fix);
+  if (!Array.isArray(value)) throw new ConvoyConfigurationError('forward', `expected an array, got ${describeValue(value)}`, fix);
   return value.map((item, i) => {
     const rule: ForwardRule = typeof item === 'string' ? { event: item } : item;
     if (rule === null || typeof rule !== 'object' || typeof rule.event !== 'string' || rule.event.trim() === '') {

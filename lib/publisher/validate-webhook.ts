@@ -1,4 +1,5 @@
 import { WebhookValidationError } from '../errors/publish.errors.js';
+import { describeValue } from '../utils/describe-value.js';
 import type { PublishOptions, WebhookTarget } from './webhook.types.js';
 
 const MAX_EVENT_TYPE_LENGTH = 255;
@@ -14,7 +15,7 @@ const PUBLISH_OPTION_KEYS = ['endpointId', 'ownerId', 'broadcast', 'url', 'secre
 
 export function validateEventType(eventType: unknown): string {
   if (typeof eventType !== 'string' || eventType.trim() === '') {
-    throw new WebhookValidationError('eventType', `must be a non-empty string such as "todo.created", got ${typeName(eventType)}`);
+    throw new WebhookValidationError('eventType', `must be a non-empty string such as "todo.created", got ${describeValue(eventType)}`);
   }
   if (eventType.length > MAX_EVENT_TYPE_LENGTH) {
     throw new WebhookValidationError('eventType', `is ${eventType.length} characters long; at most ${MAX_EVENT_TYPE_LENGTH} are allowed`);
@@ -40,7 +41,7 @@ export function serializeData(data: unknown): string {
     // Walk again only on failure, to name the exact place: the common path pays for one stringify.
     throw locateProblem(data);
   }
-  if (text === undefined) throw new WebhookValidationError('data', `is ${typeName(data)}, which is not JSON-serializable`);
+  if (text === undefined) throw new WebhookValidationError('data', `is ${describeValue(data)}, which is not JSON-serializable`);
   return text;
 }
 
@@ -127,7 +128,7 @@ export interface ValidatedPublishOptions {
 export function validatePublishOptions(options: unknown): ValidatedPublishOptions {
   if (options === undefined) return { target: undefined, idempotencyKey: undefined, headers: {} };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new WebhookValidationError('options', `must be an object, got ${typeName(options)}`);
+    throw new WebhookValidationError('options', `must be an object, got ${describeValue(options)}`);
   }
   const o = options as PublishOptions & Record<string, unknown>;
   for (const key of Object.keys(o)) {
@@ -146,7 +147,7 @@ export function validatePublishOptions(options: unknown): ValidatedPublishOption
 export function validateTarget(o: PublishOptions, where: string): WebhookTarget | undefined {
   const chosen = (['endpointId', 'ownerId', 'url'] as const).filter((k) => o[k] !== undefined);
   if (o.broadcast !== undefined && typeof o.broadcast !== 'boolean') {
-    throw new WebhookValidationError(`${where}.broadcast`, `must be true or false, got ${typeName(o.broadcast)}`);
+    throw new WebhookValidationError(`${where}.broadcast`, `must be true or false, got ${describeValue(o.broadcast)}`);
   }
   const names = [...chosen, ...(o.broadcast ? ['broadcast'] : [])];
   if (names.length > 1) {
@@ -160,7 +161,7 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   if (key === undefined) return undefined;
   const value = o[key];
   if (typeof value !== 'string' || value.trim() === '' || CONTROL_CHARS.test(value)) {
-    throw new WebhookValidationError(`${where}.${key}`, `must be a non-empty string without control characters, got ${typeName(value)}`);
+    throw new WebhookValidationError(`${where}.${key}`, `must be a non-empty string without control characters, got ${describeValue(value)}`);
   }
   if (key === 'endpointId') return { endpointId: value };
   if (key === 'ownerId') return { ownerId: value };
@@ -184,7 +185,7 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
 
 function validateIdempotencyKey(key: unknown): string {
   if (typeof key !== 'string' || key === '') {
-    throw new WebhookValidationError('options.idempotencyKey', `must be a non-empty string, got ${typeName(key)}`);
+    throw new WebhookValidationError('options.idempotencyKey', `must be a non-empty string, got ${describeValue(key)}`);
   }
   if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH || CONTROL_CHARS.test(key)) {
     throw new WebhookValidationError('options.idempotencyKey', `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters`);
@@ -194,7 +195,7 @@ function validateIdempotencyKey(key: unknown): string {
 
 function validateHeaders(headers: unknown): Record<string, string> {
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
-    throw new WebhookValidationError('options.headers', `must be an object of header names to string values, got ${typeName(headers)}`);
+    throw new WebhookValidationError('options.headers', `must be an object of header names to string values, got ${describeValue(headers)}`);
   }
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -208,11 +209,4 @@ function validateHeaders(headers: unknown): Record<string, string> {
     result[name] = value;
   }
   return result;
-}
-
-function typeName(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

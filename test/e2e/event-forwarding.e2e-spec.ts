@@ -1,21 +1,13 @@
-import { Logger, type DynamicModule, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import { ConvoyConfigurationError, WebhookPublisher, type ConvoyModuleOptions } from '../../lib/index.js';
 import { ConvoyTestingModule, RecordingTransport } from '../../lib/testing/index.js';
+import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 
 /** The @nestjs/event-emitter bridge: `forward` rules turn emitted events into webhooks. */
 
-interface LogLine {
-  level: string;
-  message: string;
-  context: unknown;
-}
 
-function recordingLogger(lines: LogLine[]): LoggerService {
-  const keep = (level: string) => (message: unknown, ...rest: unknown[]) => void lines.push({ level, message: String(message), context: rest.at(-1) });
-  return { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose'), fatal: keep('fatal') };
-}
 
 const forward: ConvoyModuleOptions['forward'] = [
   'todo.*',

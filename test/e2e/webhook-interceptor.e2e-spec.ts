@@ -14,7 +14,6 @@ import {
   type DynamicModule,
   type ExecutionContext,
   type INestApplication,
-  type LoggerService,
   type Type,
 } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -23,23 +22,14 @@ import { Observable } from 'rxjs';
 import { request } from 'undici';
 import { ConvoyModule, EmitsWebhook, targetFromQuery, WebhookInterceptor, WebhookPublisher, type PublishReceipt } from '../../lib/index.js';
 import { ConvoyTestingModule, RecordingTransport } from '../../lib/testing/index.js';
+import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 
 /**
  * @EmitsWebhook + WebhookInterceptor in a real Nest application answering real HTTP requests,
  * with webhooks landing in the RecordingTransport of ConvoyTestingModule.
  */
 
-interface LogLine {
-  level: string;
-  message: string;
-  context: unknown;
-}
 
-/** A LoggerService that keeps every line, so a test can assert on what was logged (and nothing is printed). */
-function recordingLogger(lines: LogLine[]): LoggerService {
-  const keep = (level: string) => (message: unknown, ...rest: unknown[]) => void lines.push({ level, message: String(message), context: rest.at(-1) });
-  return { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose'), fatal: keep('fatal') };
-}
 
 interface Todo {
   id: number;

@@ -1,4 +1,4 @@
-import { Injectable, Logger, Module, type LoggerService } from '@nestjs/common';
+import { Injectable, Logger, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../../lib/index.js';
 import { RecordingTransport } from '../../../lib/testing/index.js';
 import { FakeConvoy } from '../../support/fake-convoy.js';
+import { recordingLogger, type LogLine } from '../../support/recording-logger.js';
 
 async function boot(options: ConvoyModuleOptions) {
   return Test.createTestingModule({ imports: [ConvoyModule.forRoot(options)] }).compile();
@@ -157,13 +158,14 @@ describe('ConvoyModule.forRootAsync', () => {
 
 describe('ConvoyModule wiring', () => {
   it('without credentials: logs events instead of sending, warns once at startup, and the client refuses calls', async () => {
-    const warnings: string[] = [];
-    const logger: LoggerService = { log() {}, error() {}, warn: (m: unknown) => void warnings.push(String(m)) };
+    const lines: LogLine[] = [];
+    const logger = recordingLogger(lines);
     try {
       // The testing module installs its own logger at compile(); give it ours.
       const moduleRef = await Test.createTestingModule({ imports: [ConvoyModule.forRoot({})] }).setLogger(logger).compile();
       expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(LoggingTransport);
-      expect(warnings.filter((w) => /No Convoy credentials are configured/.test(w))).toHaveLength(1);
+      const warnings = lines.filter((l) => l.level === 'warn' && /No Convoy credentials are configured/.test(l.message));
+      expect(warnings.map((l) => l.context)).toEqual(['ConvoyModule']);
       const client = moduleRef.get(ConvoyClient);
       expect(client.configured).toBe(false);
       await expect(client.endpoints.list()).rejects.toBeInstanceOf(ConvoyNotConfiguredError);
