@@ -1,6 +1,7 @@
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConvoyClient } from './client/convoy.client.js';
 import { WEBHOOK_TRANSPORT } from './convoy.constants.js';
+import { EmbeddedTransport } from './embedded/embedded.transport.js';
 import { ConfigurableModuleClass } from './convoy.module-definition.js';
 import { WebhookDispatcher } from './publisher/webhook-dispatcher.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
@@ -10,13 +11,18 @@ import type { WebhookTransport } from './transports/webhook-transport.interface.
  * Registers ConvoyClient, WebhookPublisher and the global WebhookInterceptor; global unless `isGlobal: false`.
  */
 @Module({})
-export class ConvoyModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+export class ConvoyModule extends ConfigurableModuleClass implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher,
     @Inject(WEBHOOK_TRANSPORT) private readonly transport: WebhookTransport,
     @Inject(ConvoyClient) private readonly client: ConvoyClient,
   ) {
     super();
+  }
+
+  /** The embedded engine starts delivering once the application is up. */
+  onApplicationBootstrap(): void {
+    if (this.transport instanceof EmbeddedTransport) this.transport.engine.start();
   }
 
   /**

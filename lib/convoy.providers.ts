@@ -2,8 +2,15 @@ import { Logger, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ConvoyClient } from './client/convoy.client.js';
 import { CONVOY_OPTIONS, WEBHOOK_TRANSPORT } from './convoy.constants.js';
+import { EmbeddedEngine } from './embedded/embedded-engine.js';
+import { chooseStore, type ResolvedEmbeddedOptions } from './embedded/embedded-options.js';
+import { EmbeddedTransport } from './embedded/embedded.transport.js';
 import { WebhookEventForwarder } from './event-emitter/webhook-event-forwarder.js';
 import { WebhookInterceptor } from './interceptors/webhook.interceptor.js';
+import { ConvoyWebhookDeliveries, EmbeddedWebhookDeliveries, UnavailableWebhookDeliveries, WebhookDeliveries } from './management/webhook-deliveries.js';
+import { ConvoyWebhookEndpoints, EmbeddedWebhookEndpoints, UnavailableWebhookEndpoints, WebhookEndpoints } from './management/webhook-endpoints.js';
+import { AddressPolicy } from './network/address-policy.js';
+import { createGuardedAgent } from './network/destination.js';
 import type { ConvoyModuleExtras, ConvoyModuleOptions, ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
 import { resolveModuleOptions } from './options/resolve-module-options.js';
 import { WebhookDispatcher } from './publisher/webhook-dispatcher.js';
@@ -12,18 +19,32 @@ import { ConvoyTransport } from './transports/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
 
-function createTransport(options: ResolvedConvoyOptions, client: ConvoyClient): WebhookTransport {
-  if (options.transport === 'convoy') return new ConvoyTransport(client);
-  if (options.transport === 'log') {
-    if (options.transportIsFallback) {
-      new Logger('ConvoyModule').warn(
-        'No Convoy credentials are configured, so webhooks are only logged, not delivered. ' +
-          'Set apiKey (or username and password) and projectId to deliver them through Convoy.',
-      );
-    }
-    return new LoggingTransport();
+const logger = new Logger('ConvoyModule');
+
+function createEmbeddedTransport(options: ResolvedEmbeddedOptions, fallback: boolean, drainTimeoutMs: number): EmbeddedTransport {
+  const store = chooseStore(options);
+  const policy = new AddressPolicy({ allowPrivateNetworks: options.allowPrivateNetworks, allowedAddresses: options.allowedAddresses });
+  const agent = createGuardedAgent(policy, { lookupAll: options.lookup, connections: options.worker.endpointConcurrency, keepAliveTimeout: 30_000 });
+  const engine = new EmbeddedEngine({ store, policy, agent, lookupAll: options.lookup, worker: options.worker, http: { userAgent: options.userAgent, maxResponseBytes: options.maxResponseBytes }, drainTimeoutMs });
+  if (fallback) logger.log('No Convoy credentials are configured: webhooks are signed and delivered by the embedded engine.');
+  if (store.volatile) {
+    logger.warn('The embedded engine keeps endpoints and pending deliveries in memory: they are lost when the process exits. Configure a durable store for production.');
   }
-  return options.transport;
+  return new EmbeddedTransport(engine);
+}
+
+function createTransport(options: ResolvedConvoyOptions, client: ConvoyClient): WebhookTransport {
+  switch (options.transport) {
+    case 'convoy':
+      return new ConvoyTransport(client);
+    case 'embedded':
+      return createEmbeddedTransport(options.embedded, options.transportIsFallback, options.dispatcher.drainTimeout);
+    case 'log':
+      logger.warn('The log transport is active: webhooks are only logged, not delivered.');
+      return new LoggingTransport();
+    default:
+      return options.transport;
+  }
 }
 
 /** The module's providers; plain classes built by factories, so each can also be used without Nest. */
@@ -46,10 +67,30 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
       useFactory: (o: ResolvedConvoyOptions, dispatcher: WebhookDispatcher) => new WebhookPublisher(dispatcher, o.defaultTarget),
       inject: [CONVOY_OPTIONS, WebhookDispatcher],
     },
+    {
+      provide: WebhookEndpoints,
+      useFactory: (transport: WebhookTransport, client: ConvoyClient): WebhookEndpoints =>
+        transport instanceof EmbeddedTransport
+          ? new EmbeddedWebhookEndpoints(transport.engine)
+          : transport instanceof ConvoyTransport
+            ? new ConvoyWebhookEndpoints(client)
+            : new UnavailableWebhookEndpoints(),
+      inject: [WEBHOOK_TRANSPORT, ConvoyClient],
+    },
+    {
+      provide: WebhookDeliveries,
+      useFactory: (transport: WebhookTransport, client: ConvoyClient, o: ResolvedConvoyOptions): WebhookDeliveries =>
+        transport instanceof EmbeddedTransport
+          ? new EmbeddedWebhookDeliveries(transport.engine, o.embedded.worker.retry)
+          : transport instanceof ConvoyTransport
+            ? new ConvoyWebhookDeliveries(client)
+            : new UnavailableWebhookDeliveries(),
+      inject: [WEBHOOK_TRANSPORT, ConvoyClient, CONVOY_OPTIONS],
+    },
     WebhookInterceptor,
     WebhookEventForwarder,
     ...(extras.globalInterceptor === false ? [] : [{ provide: APP_INTERCEPTOR, useExisting: WebhookInterceptor }]),
   ];
 }
 
-export const CONVOY_EXPORTS = [ConvoyClient, WebhookPublisher, WebhookInterceptor, WEBHOOK_TRANSPORT, CONVOY_OPTIONS];
+export const CONVOY_EXPORTS = [ConvoyClient, WebhookPublisher, WebhookInterceptor, WebhookEndpoints, WebhookDeliveries, WEBHOOK_TRANSPORT, CONVOY_OPTIONS];

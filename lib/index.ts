@@ -13,3 +13,5 @@ export * from './transports/logging.transport.js';
 export * from './decorators/emits-webhook.decorator.js';
 export * from './interceptors/webhook.interceptor.js';
 export * from './event-emitter/webhook-event-forwarder.js';
+export * from './embedded/index.js';
+export * from './management/index.js';

@@ -1,4 +1,5 @@
 import type { ConvoyClientOptions } from '../client/convoy-client.options.js';
+import type { EmbeddedOptions, ResolvedEmbeddedOptions } from '../embedded/embedded-options.js';
 import type { DispatcherSettings } from '../publisher/webhook-dispatcher.js';
 import type { PublishOptions, WebhookTarget } from '../publisher/webhook.types.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
@@ -18,10 +19,13 @@ export interface ForwardRule {
 /** ConvoyModule.forRoot() options (forRootAsync's factory returns the same). */
 export interface ConvoyModuleOptions extends ConvoyClientOptions {
   /**
-   * Where events go. 'convoy' (default when credentials are set), 'log' (default without credentials: logs each
-   * event and delivers nothing), or your own WebhookTransport (e.g. RecordingTransport in tests).
+   * Where events go: 'convoy' (the default when credentials are set), 'embedded' (the default without: the
+   * in-process engine signs and delivers like Convoy), 'log' (logs each event, delivers nothing), or your own
+   * WebhookTransport (e.g. RecordingTransport in tests).
    */
-  transport?: 'convoy' | 'log' | WebhookTransport;
+  transport?: 'convoy' | 'embedded' | 'log' | WebhookTransport;
+  /** The embedded engine: store, SSRF allowances, retry schedule, concurrency. */
+  embedded?: EmbeddedOptions;
   /** Target of publish() calls that name none. Default `{ broadcast: true }`. */
   defaultTarget?: WebhookTarget;
   /** The background dispatcher: buffer, concurrency, retries, shutdown drain. */
@@ -41,9 +45,10 @@ export interface ConvoyModuleExtras {
 export interface ResolvedConvoyOptions {
   /** Options for ConvoyClient, or null when no credentials are configured. */
   clientOptions: ConvoyClientOptions | null;
-  transport: 'convoy' | 'log' | WebhookTransport;
-  /** True when 'log' was picked because no credentials were configured (the module warns about it). */
+  transport: 'convoy' | 'embedded' | 'log' | WebhookTransport;
+  /** True when 'embedded' was picked because no credentials were configured (the module says so at startup). */
   transportIsFallback: boolean;
+  embedded: ResolvedEmbeddedOptions;
   defaultTarget: WebhookTarget;
   dispatcher: DispatcherSettings;
   forward: ForwardRule[];

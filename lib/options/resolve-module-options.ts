@@ -6,6 +6,7 @@ import type { ConvoyModuleOptions, ForwardRule, ResolvedConvoyOptions } from './
 import { describeValue } from '../utils/describe-value.js';
 import { checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
 import { CLIENT_OPTION_KEYS, hasCredentials } from './resolve-client-options.js';
+import { resolveEmbeddedOptions } from '../embedded/embedded-options.js';
 
 export const DEFAULT_DISPATCHER: DispatcherSettings = {
   concurrency: 8,
@@ -18,7 +19,7 @@ export const DEFAULT_DISPATCHER: DispatcherSettings = {
   drainTimeout: 10_000,
 };
 
-const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'defaultTarget', 'dispatcher', 'forward'];
+const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'embedded', 'defaultTarget', 'dispatcher', 'forward'];
 const DISPATCHER_KEYS = Object.keys(DEFAULT_DISPATCHER);
 
 /**
@@ -38,6 +39,7 @@ export function resolveModuleOptions(options: ConvoyModuleOptions | undefined): 
     clientOptions: credentials ? pickClientOptions(raw) : null,
     transport,
     transportIsFallback: raw.transport === undefined && !credentials,
+    embedded: resolveEmbeddedOptions(raw.embedded),
     defaultTarget: resolveDefaultTarget(raw.defaultTarget),
     dispatcher: resolveDispatcher(raw.dispatcher),
     forward: resolveForward(raw.forward),
@@ -51,15 +53,15 @@ function pickClientOptions(raw: ConvoyModuleOptions): ConvoyModuleOptions {
 }
 
 function resolveTransport(value: unknown, credentials: boolean): ResolvedConvoyOptions['transport'] {
-  if (value === undefined) return credentials ? 'convoy' : 'log';
+  if (value === undefined) return credentials ? 'convoy' : 'embedded';
   if (value === 'convoy' && !credentials) {
     throw new ConvoyConfigurationError('transport', '"convoy" needs Convoy credentials, and none are configured', 'pass apiKey (or username and password) and projectId');
   }
-  if (value === 'convoy' || value === 'log') return value;
+  if (value === 'convoy' || value === 'log' || value === 'embedded') return value;
   if (value !== null && typeof value === 'object' && typeof (value as { send?: unknown }).send === 'function') {
     return value as ResolvedConvoyOptions['transport'];
   }
-  throw new ConvoyConfigurationError('transport', `expected "convoy", "log" or an object with a send() method, got ${typeof value === 'string' ? `"${value}"` : describeValue(value)}`, 'use "convoy", "log", or a WebhookTransport instance');
+  throw new ConvoyConfigurationError('transport', `expected "convoy", "embedded", "log" or an object with a send() method, got ${typeof value === 'string' ? `"${value}"` : describeValue(value)}`, 'use "convoy", "embedded", "log", or a WebhookTransport instance');
 }
 
 function resolveDefaultTarget(value: unknown): ResolvedConvoyOptions['defaultTarget'] {

@@ -7,7 +7,13 @@ import {
   ConvoyModule,
   ConvoyNotConfiguredError,
   ConvoyTransport,
+  ConvoyWebhookDeliveries,
+  ConvoyWebhookEndpoints,
+  EmbeddedTransport,
+  EmbeddedWebhookEndpoints,
   LoggingTransport,
+  WebhookDeliveries,
+  WebhookEndpoints,
   WEBHOOK_TRANSPORT,
   WebhookPublisher,
   type ConvoyModuleOptions,
@@ -51,6 +57,9 @@ describe('ConvoyModule options are validated at boot', () => {
     ['an unknown retry key', { ...valid, retry: { attempts: 3 } }, 'retry.attempts', /not a known option/],
     ['a misspelt option', { apikey: 'CO.x', projectId: 'p1' }, 'apikey', /did you mean "apiKey"/],
     ['an unknown transport', { transport: 'kafka' }, 'transport', /"kafka"/],
+    ['an unknown embedded option', { embedded: { allowPrivateNetwork: true } }, 'embedded.allowPrivateNetwork', /did you mean "embedded.allowPrivateNetworks"/],
+    ['an embedded retry schedule of another type', { embedded: { retry: { type: 'fibonacci', duration: 1, retry_count: 3 } } }, 'embedded.retry.type', /"linear" or "exponential"/],
+    ['an embedded concurrency of zero', { embedded: { concurrency: 0 } }, 'embedded.concurrency', /from 1/],
     ['the convoy transport without credentials', { transport: 'convoy' }, 'transport', /needs Convoy credentials/],
     ['a default target naming two targets', { defaultTarget: { endpointId: 'e', ownerId: 'o' } }, 'defaultTarget', /more than one target/],
     ['an empty default target', { defaultTarget: {} }, 'defaultTarget', /names no target/],
@@ -157,15 +166,20 @@ describe('ConvoyModule.forRootAsync', () => {
 });
 
 describe('ConvoyModule wiring', () => {
-  it('without credentials: logs events instead of sending, warns once at startup, and the client refuses calls', async () => {
+  async function bootWithLogs(options: ConvoyModuleOptions, lines: LogLine[]) {
+    // The testing module installs its own logger at compile(); give it ours.
+    return Test.createTestingModule({ imports: [ConvoyModule.forRoot(options)] }).setLogger(recordingLogger(lines)).compile();
+  }
+
+  it('without credentials: delivers with the embedded engine, says so once, and the client refuses calls', async () => {
     const lines: LogLine[] = [];
-    const logger = recordingLogger(lines);
     try {
-      // The testing module installs its own logger at compile(); give it ours.
-      const moduleRef = await Test.createTestingModule({ imports: [ConvoyModule.forRoot({})] }).setLogger(logger).compile();
-      expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(LoggingTransport);
-      const warnings = lines.filter((l) => l.level === 'warn' && /No Convoy credentials are configured/.test(l.message));
-      expect(warnings.map((l) => l.context)).toEqual(['ConvoyModule']);
+      const moduleRef = await bootWithLogs({}, lines);
+      expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(EmbeddedTransport);
+      expect(moduleRef.get(WebhookEndpoints)).toBeInstanceOf(EmbeddedWebhookEndpoints);
+      expect(lines.filter((l) => l.level === 'log' && /No Convoy credentials are configured: webhooks are signed and delivered by the embedded engine/.test(l.message))).toHaveLength(1);
+      // The in-memory store is the default: the warning says what that costs.
+      expect(lines.filter((l) => l.level === 'warn' && /in memory: they are lost when the process exits/.test(l.message)).map((l) => l.context)).toEqual(['ConvoyModule']);
       const client = moduleRef.get(ConvoyClient);
       expect(client.configured).toBe(false);
       await expect(client.endpoints.list()).rejects.toBeInstanceOf(ConvoyNotConfiguredError);
@@ -173,6 +187,42 @@ describe('ConvoyModule wiring', () => {
     } finally {
       Logger.overrideLogger(false);
     }
+  });
+
+  it("transport 'log' logs events instead of sending, warns, and offers no endpoint management", async () => {
+    const lines: LogLine[] = [];
+    try {
+      const moduleRef = await bootWithLogs({ transport: 'log' }, lines);
+      expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(LoggingTransport);
+      expect(lines.filter((l) => l.level === 'warn' && /only logged, not delivered/.test(l.message))).toHaveLength(1);
+      await expect(moduleRef.get(WebhookEndpoints).list()).rejects.toThrow(/needs the "convoy" or the "embedded" transport/);
+      await moduleRef.close();
+    } finally {
+      Logger.overrideLogger(false);
+    }
+  });
+
+  it('refuses the in-memory store under NODE_ENV=production unless allowInMemoryStorage is set', async () => {
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      const error = await bootError({});
+      expect(error.option).toBe('embedded.store');
+      expect(error.message).toMatch(/in-memory store while NODE_ENV=production.*lose every endpoint and pending delivery/);
+      const allowed = await boot({ embedded: { allowInMemoryStorage: true } });
+      expect(allowed.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(EmbeddedTransport);
+      await allowed.close();
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  });
+
+  it('with credentials: the Convoy transport and Convoy-backed management', async () => {
+    const moduleRef = await boot({ apiKey: 'CO.x', projectId: 'p1', baseUrl: 'http://127.0.0.1:9/api' });
+    expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(ConvoyTransport);
+    expect(moduleRef.get(WebhookEndpoints)).toBeInstanceOf(ConvoyWebhookEndpoints);
+    expect(moduleRef.get(WebhookDeliveries)).toBeInstanceOf(ConvoyWebhookDeliveries);
+    await moduleRef.close();
   });
 
   it('uses a transport instance as given, and is global by default', async () => {

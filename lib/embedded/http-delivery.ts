@@ -1,0 +1,158 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { gunzipSync } from 'node:zlib';
+import { request, type Dispatcher } from 'undici';
+import { DestinationBlockedError, InvalidDestinationError } from '../network/destination.errors.js';
+import { signConvoyPayload } from '../signing/convoy-signature.js';
+import { signStandardWebhook } from '../signing/standard-webhooks.js';
+import { parseRetryAfter } from '../utils/backoff.js';
+import { uuidv7 } from '../utils/uuid.js';
+import type { AttemptRecord, DeliveryRecord, EndpointRecord } from './embedded.types.js';
+import { activeSecrets } from './endpoint-registry.js';
+
+/** What one attempt came to, for the worker to decide what happens next. */
+export type AttemptOutcome =
+  | { kind: 'success'; attempt: AttemptRecord }
+  /** Worth trying again: 3xx, 4xx, 5xx, timeouts, network errors. `retryAfterMs` from 429/503. */
+  | { kind: 'retry'; attempt: AttemptRecord; retryAfterMs?: number; status: number | null }
+  /** 410 Gone: the receiver asks us to stop; the endpoint is disabled. */
+  | { kind: 'gone'; attempt: AttemptRecord }
+  /** The SSRF guard refused the destination; trying again would not change that. */
+  | { kind: 'blocked'; attempt: AttemptRecord };
+
+export interface HttpDeliveryOptions {
+  userAgent: string;
+  /** Response bytes kept in the log; the rest is not read. */
+  maxResponseBytes: number;
+}
+
+/**
+ * One delivery attempt, exactly as Convoy makes it: an HTTP POST of the event's data bytes, signed per endpoint,
+ * with Convoy's headers, through a guarded undici agent (a keep-alive pool per origin, every connection pinned
+ * to an address the SSRF guard checked). Redirects are never followed.
+ */
+export class HttpDelivery {
+  constructor(
+    /** The guarded agent: it refuses blocked addresses, IP literals included, before any socket opens. */
+    private readonly agent: Dispatcher,
+    private readonly options: HttpDeliveryOptions,
+  ) {}
+
+  async attempt(delivery: DeliveryRecord, endpoint: EndpointRecord): Promise<AttemptOutcome> {
+    const headers = this.headers(delivery, endpoint);
+    const requestedAt = new Date();
+    const started = performance.now();
+    const attempt = (fields: Partial<AttemptRecord>): AttemptRecord => ({
+      uid: uuidv7(),
+      delivery_id: delivery.uid,
+      endpoint_id: endpoint.uid,
+      url: endpoint.url,
+      method: 'POST',
+      request_headers: redact(headers, endpoint),
+      http_status: null,
+      response_headers: {},
+      response_body: '',
+      error: '',
+      success: false,
+      latency_ms: Math.round(performance.now() - started),
+      requested_at: requestedAt.toISOString(),
+      responded_at: null,
+      ...fields,
+    });
+
+    const abort = new EventEmitter(); // undici takes an EventEmitter as signal; cheaper than an AbortController per attempt
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.emit('abort');
+    }, endpoint.http_timeout * 1000);
+    try {
+      const response = await request(endpoint.url, { method: 'POST', headers, body: delivery.payload, dispatcher: this.agent, signal: abort });
+      const body = await readCapped(response.body, this.options.maxResponseBytes);
+      const responseHeaders = flatten(response.headers);
+      const record = attempt({
+        http_status: response.statusCode,
+        response_headers: responseHeaders,
+        response_body: decode(body, responseHeaders['content-encoding']),
+        success: response.statusCode >= 200 && response.statusCode < 300,
+        responded_at: new Date().toISOString(),
+        error: response.statusCode >= 300 && response.statusCode < 400 ? `redirect (${response.statusCode}) not followed` : '',
+      });
+      if (record.success) return { kind: 'success', attempt: record };
+      if (response.statusCode === 410) return { kind: 'gone', attempt: record };
+      const retryAfterMs = response.statusCode === 429 || response.statusCode === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
+      return { kind: 'retry', attempt: record, retryAfterMs, status: response.statusCode };
+    } catch (error) {
+      if (error instanceof DestinationBlockedError || error instanceof InvalidDestinationError || (error as { cause?: unknown }).cause instanceof DestinationBlockedError) {
+        const blocked = error instanceof DestinationBlockedError || error instanceof InvalidDestinationError ? error : ((error as { cause: Error }).cause);
+        return { kind: 'blocked', attempt: attempt({ error: blocked.message }) };
+      }
+      const message = timedOut ? `timed out after ${endpoint.http_timeout} s` : describeNetworkError(error);
+      return { kind: 'retry', attempt: attempt({ error: message }), status: null };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Convoy's headers (in Convoy's canonical casing), the event's custom headers, then the signature. */
+  private headers(delivery: DeliveryRecord, endpoint: EndpointRecord): Record<string, string> {
+    const secrets = activeSecrets(endpoint).map((s) => s.value);
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'User-Agent': this.options.userAgent,
+      'Accept-Encoding': 'gzip',
+      'X-Convoy-Idempotency-Key': delivery.idempotency_key,
+    };
+    for (const [name, value] of Object.entries(delivery.custom_headers)) headers[name] = value;
+    if (endpoint.api_key_header) headers[endpoint.api_key_header.name] = endpoint.api_key_header.value;
+    if (endpoint.signature_format === 'standard') {
+      Object.assign(headers, signStandardWebhook(delivery.payload, { id: delivery.idempotency_key, secrets }));
+    } else {
+      headers['X-Convoy-Signature'] = signConvoyPayload(delivery.payload, { secrets, advanced: endpoint.advanced_signatures });
+    }
+    return headers;
+  }
+}
+
+/** The attempt log keeps request headers, but never the endpoint's API key. */
+function redact(headers: Record<string, string>, endpoint: EndpointRecord): Record<string, string> {
+  if (!endpoint.api_key_header) return { ...headers };
+  return { ...headers, [endpoint.api_key_header.name]: '[redacted]' };
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= max) {
+      body.destroy(); // enough for the log; do not download the rest
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, max);
+}
+
+function decode(body: Buffer, encoding: string | undefined): string {
+  if (encoding === 'gzip') {
+    try {
+      return gunzipSync(body).toString('utf8');
+    } catch {
+      return `(gzip, ${body.length} bytes)`;
+    }
+  }
+  // Cut on a character boundary: a trailing partial UTF-8 sequence becomes nothing rather than U+FFFD noise.
+  return new TextDecoder('utf-8', { fatal: false }).decode(body).replace(/\uFFFD+$/, '');
+}
+
+function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return e.code ? `${e.code}: ${e.message}` : String(e.message ?? error);
+}

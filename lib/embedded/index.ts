@@ -1,0 +1,10 @@
+export * from './embedded.types.js';
+export * from './webhook-store.interface.js';
+export * from './in-memory-webhook.store.js';
+export * from './retry-schedule.js';
+export type { EmbeddedOptions } from './embedded-options.js';
+export { EndpointRegistry, activeSecrets, type WebhookEndpointInput } from './endpoint-registry.js';
+export { EmbeddedEngine, acceptsEventType } from './embedded-engine.js';
+export { DeliveryWorker, DELIVERY_CHANNELS, type DeliveryWorkerSettings } from './delivery-worker.js';
+export { HttpDelivery, type AttemptOutcome } from './http-delivery.js';
+export * from './embedded.transport.js';

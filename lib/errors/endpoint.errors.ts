@@ -1,0 +1,29 @@
+import { ConvoyError } from './convoy.error.js';
+
+/** An endpoint create or update request was refused; nothing changed. Maps to HTTP 400. */
+export class InvalidEndpointError extends ConvoyError {
+  constructor(
+    /** The field at fault, e.g. `url` or `http_timeout`. */
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`Invalid endpoint: ${field} ${reason}`);
+  }
+}
+
+/** No endpoint (or delivery) with that id. Maps to HTTP 404. */
+export class WebhookNotFoundError extends ConvoyError {
+  constructor(
+    readonly resource: 'endpoint' | 'delivery' | 'attempt',
+    readonly id: string,
+  ) {
+    super(`No ${resource} with id "${id}"`);
+  }
+}
+
+/** The operation is not possible in the resource's current state (e.g. resending a delivery that succeeded). Maps to HTTP 409. */
+export class WebhookStateError extends ConvoyError {
+  constructor(message: string) {
+    super(message);
+  }
+}

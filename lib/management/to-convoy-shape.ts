@@ -1,0 +1,87 @@
+import { STATUS_CODES } from 'node:http';
+import type { ConvoyDeliveryAttempt, ConvoyEventDelivery } from '../client/convoy.types.js';
+import type { AttemptRecord, DeliveryRecord, EndpointRecord } from '../embedded/embedded.types.js';
+import type { RetrySchedule } from '../embedded/retry-schedule.js';
+import type { WebhookEndpoint } from './webhook-management.types.js';
+
+/** The embedded engine's records in Convoy's response shapes, so callers see one API whichever transport runs. */
+
+const PROJECT = 'embedded';
+
+export function endpointShape(e: EndpointRecord): WebhookEndpoint {
+  return {
+    uid: e.uid,
+    project_id: PROJECT,
+    name: e.name,
+    url: e.url,
+    owner_id: e.owner_id,
+    description: e.description,
+    status: e.status,
+    secrets: e.secrets.map((s) => ({ uid: s.uid, value: s.value, expires_at: s.expires_at, created_at: s.created_at, updated_at: s.created_at, deleted_at: null })),
+    advanced_signatures: e.advanced_signatures,
+    http_timeout: e.http_timeout,
+    rate_limit: e.rate_limit,
+    rate_limit_duration: e.rate_limit_duration,
+    content_type: 'application/json',
+    support_email: e.support_email,
+    authentication: e.api_key_header ? { type: 'api_key', api_key: { header_name: e.api_key_header.name, header_value: e.api_key_header.value } } : null,
+    event_types: e.event_types,
+    signature_format: e.signature_format,
+    created_at: e.created_at,
+    updated_at: e.updated_at,
+    deleted_at: null,
+  };
+}
+
+export function deliveryShape(d: DeliveryRecord, retry: RetrySchedule, endpointUrl?: string): ConvoyEventDelivery {
+  const headers: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(d.custom_headers)) headers[name] = [value];
+  return {
+    uid: d.uid,
+    project_id: PROJECT,
+    event_id: d.event_id,
+    endpoint_id: d.endpoint_id,
+    subscription_id: '',
+    event_type: d.event_type,
+    idempotency_key: d.idempotency_key,
+    status: d.status,
+    description: d.description,
+    delivery_mode: 'at_least_once',
+    headers,
+    metadata: {
+      num_trials: d.num_trials,
+      retry_limit: d.retry_limit,
+      interval_seconds: retry.duration,
+      strategy: retry.type,
+      next_send_time: new Date(d.next_send_at).toISOString(),
+      raw: d.payload,
+    },
+    ...(endpointUrl === undefined ? {} : { target_url: endpointUrl }),
+    ...(d.latency_ms === null ? {} : { latency_seconds: d.latency_ms / 1000 }),
+    created_at: d.created_at,
+    updated_at: d.updated_at,
+    deleted_at: null,
+  };
+}
+
+export function attemptShape(a: AttemptRecord): ConvoyDeliveryAttempt {
+  return {
+    uid: a.uid,
+    msg_id: a.delivery_id,
+    endpoint_id: a.endpoint_id,
+    url: a.url,
+    method: a.method,
+    ip_address: '',
+    request_http_header: a.request_headers,
+    response_http_header: a.response_headers,
+    // Convoy reports Go's status text, e.g. "200 OK"; an attempt without a response has none.
+    http_status: a.http_status === null ? '' : `${a.http_status} ${STATUS_CODES[a.http_status] ?? ''}`.trim(),
+    response_data: a.response_body,
+    error: a.error,
+    status: a.success,
+    requested_at: a.requested_at,
+    ...(a.responded_at ? { responded_at: a.responded_at } : {}),
+    created_at: a.requested_at,
+    updated_at: a.responded_at ?? a.requested_at,
+  };
+}

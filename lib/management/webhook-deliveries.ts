@@ -1,0 +1,138 @@
+import type { ConvoyClient } from '../client/convoy.client.js';
+import type { ConvoyDeliveryAttempt, ConvoyEventDelivery, EventDeliveryFilterQuery, EventDeliveryListQuery, Page } from '../client/convoy.types.js';
+import { iterateAll } from '../client/paging.js';
+import type { EmbeddedEngine } from '../embedded/embedded-engine.js';
+import type { DeliveryFilter, DeliveryRecord } from '../embedded/embedded.types.js';
+import type { RetrySchedule } from '../embedded/retry-schedule.js';
+import { WebhookNotFoundError, WebhookStateError } from '../errors/endpoint.errors.js';
+import { mapConvoyError, unavailable } from './convoy-errors.js';
+import { attemptShape, deliveryShape } from './to-convoy-shape.js';
+
+/**
+ * The delivery log, whichever transport is active: every delivery (one per event and endpoint) and every attempt,
+ * in Convoy's shapes, with resend of one delivery and batch retry of failed ones.
+ */
+export abstract class WebhookDeliveries {
+  /** One page, newest first. */
+  abstract list(query?: EventDeliveryListQuery): Promise<Page<ConvoyEventDelivery>>;
+  abstract get(id: string): Promise<ConvoyEventDelivery>;
+  /** Every attempt of a delivery, oldest first. */
+  abstract attempts(id: string): Promise<ConvoyDeliveryAttempt[]>;
+  /** Sends a failed or discarded delivery again (not while its endpoint is paused or inactive). */
+  abstract resend(id: string): Promise<ConvoyEventDelivery>;
+  /** Retries every failed delivery matching the filter; returns how many were scheduled, in Convoy's words. */
+  abstract batchRetry(filter?: EventDeliveryFilterQuery): Promise<{ message: string }>;
+
+  iterate(query: EventDeliveryListQuery = {}): AsyncGenerator<ConvoyEventDelivery, void, undefined> {
+    return iterateAll((q) => this.list(q), query);
+  }
+}
+
+export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
+  constructor(
+    private readonly engine: EmbeddedEngine,
+    private readonly retry: RetrySchedule,
+  ) {
+    super();
+  }
+
+  async list(query: EventDeliveryListQuery = {}): Promise<Page<ConvoyEventDelivery>> {
+    const perPage = query.perPage ?? 20;
+    const page = await this.engine.store.listDeliveries(toFilter(query), { limit: perPage, cursor: query.next_page_cursor || undefined });
+    return {
+      content: await this.shapes(page.items),
+      pagination: { per_page: perPage, has_next_page: page.next_cursor !== undefined, has_prev_page: query.next_page_cursor !== undefined, next_page_cursor: page.next_cursor ?? '', prev_page_cursor: '' },
+    };
+  }
+
+  async get(id: string): Promise<ConvoyEventDelivery> {
+    const [shape] = await this.shapes([await this.find(id)]);
+    return shape!;
+  }
+
+  async attempts(id: string): Promise<ConvoyDeliveryAttempt[]> {
+    await this.find(id);
+    return (await this.engine.store.listAttempts(id)).map(attemptShape);
+  }
+
+  async resend(id: string): Promise<ConvoyEventDelivery> {
+    const delivery = await this.find(id);
+    if (delivery.status !== 'Failure' && delivery.status !== 'Discarded') {
+      throw new WebhookStateError(`Delivery ${id} is ${delivery.status}; only Failure or Discarded deliveries can be resent`);
+    }
+    const endpoint = await this.engine.store.getEndpoint(delivery.endpoint_id);
+    if (!endpoint) throw new WebhookStateError(`Delivery ${id} cannot be resent: its endpoint was deleted`);
+    if (endpoint.status !== 'active') throw new WebhookStateError(`Delivery ${id} cannot be resent while its endpoint is ${endpoint.status}; activate it first`);
+    const done = await this.engine.store.reschedule({ uids: [id] }, ['Failure', 'Discarded'], Date.now());
+    if (done.length === 0) throw new WebhookStateError(`Delivery ${id} changed meanwhile; try again`);
+    this.engine.worker.notify();
+    return this.get(id);
+  }
+
+  async batchRetry(filter: EventDeliveryFilterQuery = {}): Promise<{ message: string }> {
+    const statuses = (filter.status?.length ? filter.status : ['Failure']) as DeliveryRecord['status'][];
+    const done = await this.engine.store.reschedule(toFilter(filter), statuses.filter((s) => s === 'Failure' || s === 'Discarded'), Date.now());
+    this.engine.worker.notify();
+    return { message: `${done.length} successful, 0 failed` };
+  }
+
+  private async find(id: string): Promise<DeliveryRecord> {
+    const delivery = await this.engine.store.getDelivery(id);
+    if (!delivery) throw new WebhookNotFoundError('delivery', id);
+    return delivery;
+  }
+
+  private async shapes(deliveries: DeliveryRecord[]): Promise<ConvoyEventDelivery[]> {
+    const urls = new Map<string, string | undefined>();
+    for (const d of deliveries) if (!urls.has(d.endpoint_id)) urls.set(d.endpoint_id, (await this.engine.store.getEndpoint(d.endpoint_id))?.url);
+    return deliveries.map((d) => deliveryShape(d, this.retry, urls.get(d.endpoint_id)));
+  }
+}
+
+export class ConvoyWebhookDeliveries extends WebhookDeliveries {
+  constructor(private readonly client: ConvoyClient) {
+    super();
+  }
+
+  list(query?: EventDeliveryListQuery): Promise<Page<ConvoyEventDelivery>> {
+    return this.client.eventDeliveries.list(query);
+  }
+
+  get(id: string): Promise<ConvoyEventDelivery> {
+    return mapConvoyError('delivery', id, () => this.client.eventDeliveries.get(id));
+  }
+
+  attempts(id: string): Promise<ConvoyDeliveryAttempt[]> {
+    return mapConvoyError('delivery', id, () => this.client.deliveryAttempts.list(id));
+  }
+
+  resend(id: string): Promise<ConvoyEventDelivery> {
+    return mapConvoyError('delivery', id, () => this.client.eventDeliveries.resend(id));
+  }
+
+  async batchRetry(filter?: EventDeliveryFilterQuery): Promise<{ message: string }> {
+    const { message } = await mapConvoyError('delivery', undefined, () => this.client.eventDeliveries.batchRetry(filter));
+    return { message };
+  }
+}
+
+export class UnavailableWebhookDeliveries extends WebhookDeliveries {
+  list = unavailable;
+  get = unavailable;
+  attempts = unavailable;
+  resend = unavailable;
+  batchRetry = unavailable;
+}
+
+function toFilter(q: EventDeliveryFilterQuery): DeliveryFilter {
+  const date = (value: Date | string | undefined): number | undefined => (value === undefined ? undefined : value instanceof Date ? value.getTime() : Date.parse(`${value}Z`));
+  return {
+    endpointIds: q.endpointId,
+    eventId: q.eventId,
+    eventType: q.event_type,
+    idempotencyKey: q.idempotencyKey,
+    statuses: q.status?.filter((s): s is DeliveryRecord['status'] => s !== ''),
+    createdFrom: date(q.startDate),
+    createdTo: date(q.endDate),
+  };
+}
