@@ -1,0 +1,288 @@
+import { isIP } from 'node:net';
+
+/**
+ * What kind of address an IP literal is, for the SSRF guard. Only `public` is deliverable by default.
+ *
+ * - `loopback`: 127.0.0.0/8, ::1. Allowed by `allowPrivateNetworks`.
+ * - `private`: RFC 1918 (10/8, 172.16/12, 192.168/16). Allowed by `allowPrivateNetworks`.
+ * - `cgnat`: shared address space 100.64.0.0/10 (RFC 6598; carrier NAT, also Tailscale). Allowed by `allowPrivateNetworks`.
+ * - `unique-local`: IPv6 ULA fc00::/7 (RFC 4193), the IPv6 counterpart of RFC 1918. Allowed by `allowPrivateNetworks`.
+ * - `link-local`: 169.254.0.0/16, fe80::/10. Never allowed by `allowPrivateNetworks` (cloud metadata lives there).
+ * - `metadata`: cloud instance-metadata and credential services, reported as such even though they sit inside other
+ *   ranges: 169.254.169.254 (AWS, GCP, Azure, OpenStack…), 169.254.170.2 (ECS task credentials), 169.254.170.23 and
+ *   fd00:ec2::23 (EKS Pod Identity), 100.100.100.200 (Alibaba), 192.0.0.192 (Oracle), fd00:ec2::254 (AWS IPv6),
+ *   168.63.129.16 (Azure WireServer; a Microsoft-owned address that only ever reaches the host platform).
+ *   Never allowed by `allowPrivateNetworks`.
+ * - `unspecified`: 0.0.0.0/8 ("this network"; Linux connects 0.0.0.0 to the local host) and ::.
+ * - `multicast`: 224.0.0.0/4, ff00::/8.
+ * - `reserved`: anything not routable on the public Internet and not covered above: 240.0.0.0/4 (incl. the limited
+ *   broadcast 255.255.255.255), 192.0.0.0/24 (IETF protocol assignments), 192.88.99.0/24 (deprecated 6to4 relay
+ *   anycast), IPv6 outside 2000::/3 that has no other class (e.g. 100::/64 discard, fec0::/10 deprecated site-local,
+ *   unassigned space), 2001::/23 IETF assignments without a class of their own, IPv4-compatible ::a.b.c.d addresses
+ *   embedding a public IPv4 (deprecated, never routed), and any input that is not a valid IP address (fail closed).
+ * - `documentation`: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20 (RFC 9637).
+ * - `benchmarking`: 198.18.0.0/15, 2001:2::/48.
+ * - `nat64`: the local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215), whose IPv4 embedding is site-specific and so cannot
+ *   be checked. The well-known prefix 64:ff9b::/96 is NOT this class: it inherits the class of the embedded IPv4
+ *   (public included, because DNS64 on IPv6-only hosts synthesizes such addresses for ordinary IPv4-only receivers).
+ * - `teredo`: 2001::/32 (RFC 4380), a tunnel that can reach arbitrary IPv4 hosts; always refused.
+ * - `6to4`: 2002::/16 (RFC 3056, deprecated by RFC 7526) embedding a public IPv4. A 6to4 address embedding a
+ *   non-public IPv4 inherits that class instead (2002:7f00:1:: is `loopback`).
+ * - `public`: globally routable unicast.
+ *
+ * IPv4-mapped (::ffff:a.b.c.d, also written ::ffff:7f00:1), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4
+ * addresses inherit the class of the IPv4 address they embed when that class is not `public`.
+ */
+export type AddressCategory =
+  | 'loopback'
+  | 'private'
+  | 'link-local'
+  | 'cgnat'
+  | 'unique-local'
+  | 'metadata'
+  | 'unspecified'
+  | 'multicast'
+  | 'reserved'
+  | 'documentation'
+  | 'benchmarking'
+  | 'nat64'
+  | 'teredo'
+  | '6to4'
+  | 'public';
+
+/** Options of {@link AddressPolicy}. */
+export interface AddressPolicyOptions {
+  /**
+   * Let `loopback`, `private`, `cgnat` and `unique-local` addresses through (for development and private deployments).
+   * Never lets `link-local` or `metadata` through: use `allowedAddresses` for that, explicitly.
+   */
+  allowPrivateNetworks?: boolean;
+  /**
+   * IPs or CIDRs (IPv4 and IPv6, e.g. `['127.0.0.0/8', '::1/128']`) that are allowed whatever their category.
+   * An IPv4 entry also matches the IPv4-mapped IPv6 form of its addresses (::ffff:127.0.0.1), and an entry written
+   * as IPv4-mapped IPv6 matches the plain IPv4 form, since both reach the same socket.
+   */
+  allowedAddresses?: string[];
+}
+
+/** Why {@link AddressPolicy.check} refused an address. */
+export interface AddressRefusal {
+  /** The address that was refused, as given (cut to 100 characters if it was not an IP at all). */
+  address: string;
+  category: AddressCategory;
+}
+
+/** An IP address as a number: 32 bits for IPv4, 128 for IPv6. */
+interface ParsedIp {
+  family: 4 | 6;
+  value: bigint;
+}
+
+interface Cidr extends ParsedIp {
+  prefix: number;
+}
+
+const bits = (family: 4 | 6) => (family === 4 ? 32 : 128);
+
+function parseIPv4(ip: string): bigint {
+  let value = 0n;
+  for (const part of ip.split('.')) value = (value << 8n) | BigInt(Number(part));
+  return value;
+}
+
+/** Parses an address that `net.isIPv6` accepted (zone id already removed). */
+function parseIPv6(ip: string): bigint {
+  let text = ip;
+  // A trailing dotted quad (::ffff:1.2.3.4) becomes two hex groups.
+  if (text.includes('.')) {
+    const at = text.lastIndexOf(':') + 1;
+    const v4 = parseIPv4(text.slice(at));
+    text = `${text.slice(0, at)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const headGroups = head === '' ? [] : head.split(':');
+  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  let value = 0n;
+  for (const group of groups) value = (value << 16n) | BigInt(parseInt(group, 16));
+  return value;
+}
+
+/** Strict parse of an IP literal; undefined if it is not one. Accepts `[v6]` brackets and drops an IPv6 zone id. */
+function parseIp(input: string): ParsedIp | undefined {
+  if (typeof input !== 'string') return undefined;
+  let ip = input;
+  if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+  const family = isIP(ip);
+  if (family === 4) return { family, value: parseIPv4(ip) };
+  if (family === 6) {
+    // A zone id (fe80::1%eth0) picks the interface, not the address: classify the address part.
+    const zone = ip.indexOf('%');
+    return { family, value: parseIPv6(zone === -1 ? ip : ip.slice(0, zone)) };
+  }
+  return undefined;
+}
+
+function cidr(text: string): Cidr {
+  const [address, prefix] = text.split('/') as [string, string];
+  const parsed = parseIp(address)!;
+  return { ...parsed, prefix: Number(prefix) };
+}
+
+function inCidr(ip: ParsedIp, range: Cidr): boolean {
+  if (ip.family !== range.family) return false;
+  const shift = BigInt(bits(ip.family) - range.prefix);
+  return ip.value >> shift === range.value >> shift;
+}
+
+type Rule = [range: Cidr, category: AddressCategory];
+const rules = (table: Array<[string, AddressCategory]>): Rule[] => table.map(([text, category]) => [cidr(text), category]);
+
+// First match wins, so exact metadata addresses come before the ranges that contain them.
+const IPV4_RULES = rules([
+  ['169.254.169.254/32', 'metadata'],
+  ['169.254.170.2/32', 'metadata'],
+  ['169.254.170.23/32', 'metadata'],
+  ['100.100.100.200/32', 'metadata'],
+  ['192.0.0.192/32', 'metadata'],
+  ['168.63.129.16/32', 'metadata'],
+  ['0.0.0.0/8', 'unspecified'],
+  ['10.0.0.0/8', 'private'],
+  ['100.64.0.0/10', 'cgnat'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local'],
+  ['172.16.0.0/12', 'private'],
+  ['192.0.0.0/24', 'reserved'],
+  ['192.0.2.0/24', 'documentation'],
+  ['192.88.99.0/24', 'reserved'],
+  ['192.168.0.0/16', 'private'],
+  ['198.18.0.0/15', 'benchmarking'],
+  ['198.51.100.0/24', 'documentation'],
+  ['203.0.113.0/24', 'documentation'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved'],
+]);
+
+const MAPPED = cidr('::ffff:0:0/96');
+const COMPATIBLE = cidr('::/96');
+const NAT64 = cidr('64:ff9b::/96');
+const SIX_TO_FOUR = cidr('2002::/16');
+
+const IPV6_RULES_BEFORE_EMBEDDED = rules([
+  ['fd00:ec2::254/128', 'metadata'],
+  ['fd00:ec2::23/128', 'metadata'],
+  ['::/128', 'unspecified'],
+  ['::1/128', 'loopback'],
+]);
+
+const IPV6_RULES = rules([
+  ['64:ff9b:1::/48', 'nat64'],
+  ['::/8', 'reserved'], // the rest of ::/8, e.g. SIIT ::ffff:0:a.b.c.d
+  ['100::/64', 'reserved'], // discard-only
+  ['2001::/32', 'teredo'],
+  ['2001:2::/48', 'benchmarking'],
+  ['2001:db8::/32', 'documentation'],
+  ['2001::/23', 'reserved'], // IETF protocol assignments (ORCHID, anycast services…)
+  ['3fff::/20', 'documentation'],
+  ['2000::/3', 'public'],
+  ['fc00::/7', 'unique-local'],
+  ['fe80::/10', 'link-local'],
+  ['ff00::/8', 'multicast'],
+]);
+
+function classifyV4(value: bigint): AddressCategory {
+  const ip: ParsedIp = { family: 4, value };
+  for (const [range, category] of IPV4_RULES) if (inCidr(ip, range)) return category;
+  return 'public';
+}
+
+function classifyParsed(ip: ParsedIp): AddressCategory {
+  if (ip.family === 4) return classifyV4(ip.value);
+  for (const [range, category] of IPV6_RULES_BEFORE_EMBEDDED) if (inCidr(ip, range)) return category;
+  const embedded = ip.value & 0xffffffffn;
+  if (inCidr(ip, MAPPED) || inCidr(ip, NAT64)) return classifyV4(embedded);
+  if (inCidr(ip, COMPATIBLE)) {
+    const category = classifyV4(embedded);
+    return category === 'public' ? 'reserved' : category;
+  }
+  if (inCidr(ip, SIX_TO_FOUR)) {
+    // 2002:AABB:CCDD::/48 embeds AA.BB.CC.DD in bits 16..47.
+    const category = classifyV4((ip.value >> 80n) & 0xffffffffn);
+    return category === 'public' ? '6to4' : category;
+  }
+  for (const [range, category] of IPV6_RULES) if (inCidr(ip, range)) return category;
+  return 'reserved'; // unassigned IPv6 space outside 2000::/3
+}
+
+/**
+ * Classifies an IPv4 or IPv6 literal (also `[v6]`, and `fe80::1%eth0`, whose zone id is ignored).
+ * Anything that is not a valid IP literal is `reserved`, so callers fail closed.
+ */
+export function classifyAddress(ip: string): AddressCategory {
+  const parsed = parseIp(ip);
+  return parsed ? classifyParsed(parsed) : 'reserved';
+}
+
+const PRIVATE_NETWORK_CATEGORIES: ReadonlySet<AddressCategory> = new Set(['loopback', 'private', 'cgnat', 'unique-local']);
+
+/** The same address in the other family, if it has one: a.b.c.d <-> ::ffff:a.b.c.d. */
+function alias(ip: ParsedIp): ParsedIp | undefined {
+  if (ip.family === 4) return { family: 6, value: 0xffff00000000n | ip.value };
+  if (inCidr(ip, MAPPED)) return { family: 4, value: ip.value & 0xffffffffn };
+  return undefined;
+}
+
+function parseAllowedEntry(entry: unknown, index: number): Cidr {
+  const shown = typeof entry === 'string' ? JSON.stringify(entry) : typeof entry;
+  const bad = (why: string) => new TypeError(`allowedAddresses[${index}] (${shown}) ${why}`);
+  if (typeof entry !== 'string') throw bad('is not a string');
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  if (address.includes('%')) throw bad('has an IPv6 zone id; list the address without it');
+  const parsed = parseIp(address);
+  if (!parsed || address.startsWith('[')) throw bad('is not an IPv4 or IPv6 address or CIDR (like 10.0.0.0/8 or fd00::/8)');
+  const max = bits(parsed.family);
+  let prefix = max;
+  if (slash !== -1) {
+    const text = entry.slice(slash + 1);
+    prefix = Number(text);
+    if (!/^\d{1,3}$/.test(text) || prefix > max) throw bad(`has an invalid prefix length (0 to ${max} for IPv${parsed.family})`);
+  }
+  return { ...parsed, prefix };
+}
+
+/**
+ * Decides whether the webhook engine may connect to an IP address. Immutable once built.
+ * Order: an `allowedAddresses` match allows; else `public` allows; else `allowPrivateNetworks` allows the private-network
+ * categories; everything else is refused.
+ */
+export class AddressPolicy {
+  readonly allowPrivateNetworks: boolean;
+  private readonly allowed: readonly Cidr[];
+
+  /** @throws TypeError naming the entry, if an `allowedAddresses` entry is not an IP or CIDR. */
+  constructor(options: AddressPolicyOptions = {}) {
+    const { allowPrivateNetworks = false, allowedAddresses = [] } = options;
+    if (typeof allowPrivateNetworks !== 'boolean') throw new TypeError('allowPrivateNetworks must be a boolean');
+    if (!Array.isArray(allowedAddresses)) throw new TypeError('allowedAddresses must be an array of IPs or CIDRs');
+    this.allowPrivateNetworks = allowPrivateNetworks;
+    this.allowed = Object.freeze(allowedAddresses.map(parseAllowedEntry));
+  }
+
+  /** Returns undefined if the address may be connected to, else why not. */
+  check(ip: string): AddressRefusal | undefined {
+    const parsed = parseIp(ip);
+    if (!parsed) return { address: String(ip).slice(0, 100), category: 'reserved' };
+    if (this.isAllowListed(parsed)) return undefined;
+    const category = classifyParsed(parsed);
+    if (category === 'public') return undefined;
+    if (this.allowPrivateNetworks && PRIVATE_NETWORK_CATEGORIES.has(category)) return undefined;
+    return { address: ip, category };
+  }
+
+  private isAllowListed(ip: ParsedIp): boolean {
+    const other = alias(ip);
+    return this.allowed.some((range) => inCidr(ip, range) || (other !== undefined && inCidr(other, range)));
+  }
+}
