@@ -15,3 +15,5 @@ export * from './interceptors/webhook.interceptor.js';
 export * from './event-emitter/webhook-event-forwarder.js';
 export * from './embedded/index.js';
 export * from './management/index.js';
+export * from './receiver/index.js'; // with the signing functions
+export * from './network/index.js';

@@ -183,12 +183,15 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   return o.secret === undefined ? { url: value } : { url: value, secret: o.secret };
 }
 
+/** Printable ASCII, no surrounding spaces: the key travels as an HTTP header (X-Convoy-Idempotency-Key, webhook-id). */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
 function validateIdempotencyKey(key: unknown): string {
   if (typeof key !== 'string' || key === '') {
     throw new WebhookValidationError('options.idempotencyKey', `must be a non-empty string, got ${describeValue(key)}`);
   }
-  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH || CONTROL_CHARS.test(key)) {
-    throw new WebhookValidationError('options.idempotencyKey', `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters without control characters`);
+  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !IDEMPOTENCY_KEY.test(key)) {
+    throw new WebhookValidationError('options.idempotencyKey', `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, without surrounding spaces (it is sent as an HTTP header)`);
   }
   return key;
 }
@@ -203,8 +206,8 @@ function validateHeaders(headers: unknown): Record<string, string> {
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
       throw new WebhookValidationError(`options.headers["${name}"]`, 'is set by the delivery itself and cannot be overridden');
     }
-    if (typeof value !== 'string' || /[\r\n\0]/.test(value)) {
-      throw new WebhookValidationError(`options.headers["${name}"]`, 'must be a string without line breaks');
+    if (typeof value !== 'string' || !/^[\t\x20-\x7e]*$/.test(value)) {
+      throw new WebhookValidationError(`options.headers["${name}"]`, 'must be a string of printable ASCII characters (no line breaks)');
     }
     result[name] = value;
   }

@@ -12,6 +12,7 @@ describe('dist smoke test', () => {
     expect(existsSync('dist/index.js')).toBe(true);
     expect(existsSync('dist/index.d.ts')).toBe(true);
     expect(existsSync('dist/testing/index.js')).toBe(true);
+    expect(existsSync('dist/receiver/index.js')).toBe(true);
   });
 
   it('imports as ESM', () => {
@@ -23,6 +24,16 @@ describe('dist smoke test', () => {
         typeof testing.RecordingTransport, typeof testing.ConvoyTestingModule.forRoot]));
     `]);
     expect(JSON.parse(out)).toEqual(Array(9).fill('function'));
+  });
+
+  it('nestjs-convoy/receiver exports what receiving apps need (guard, payload, verify and sign functions), not the client', () => {
+    const out = node(['--input-type=module', '-e', `
+      import * as receiver from 'nestjs-convoy/receiver';
+      const sig = receiver.signConvoyPayload('{"a":1}', { secrets: ['s3cret-value'], advanced: true });
+      const ok = receiver.verifyConvoySignature('{"a":1}', sig, { secret: 's3cret-value' });
+      console.log(JSON.stringify([typeof receiver.VerifyConvoyWebhook, typeof receiver.WebhookPayload, ok.valid, 'ConvoyClient' in receiver, typeof receiver.verifyStandardWebhook]));
+    `]);
+    expect(JSON.parse(out)).toEqual(['function', 'function', true, false, 'function']);
   });
 
   it('loads with require() from CommonJS (Node >= 20.19)', () => {

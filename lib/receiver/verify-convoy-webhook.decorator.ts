@@ -1,0 +1,81 @@
+import { applyDecorators, SetMetadata, UseGuards, type ExecutionContext } from '@nestjs/common';
+import type { ModuleRef } from '@nestjs/core';
+import { checkSecretList, type SignatureEncoding, type SignatureHash } from '../signing/convoy-signature.js';
+import { secretKey } from '../signing/standard-webhooks.js';
+import { describeValue } from '../utils/describe-value.js';
+import { ConvoyWebhookGuard, VERIFY_CONVOY_WEBHOOK_METADATA } from './convoy-webhook.guard.js';
+
+/**
+ * Looks the secret(s) up at request time: from configuration, per tenant, from a vault. `moduleRef` reaches any
+ * provider, e.g. `(_, refs) => refs.get(ConfigService, { strict: false }).getOrThrow('CONVOY_WEBHOOK_SECRET')`.
+ */
+export type WebhookSecretResolver = (context: ExecutionContext, moduleRef: ModuleRef) => string | string[] | Promise<string | string[]>;
+
+export interface VerifyConvoyWebhookOptions {
+  /**
+   * The endpoint secret, several (during a rotation: any one may match), or a function returning them at request
+   * time. Prefer the function when the secret comes from configuration: a decorator argument is evaluated when the
+   * class is loaded, before ConfigModule has read anything.
+   */
+  secret: string | string[] | WebhookSecretResolver;
+  /** `convoy` (X-Convoy-Signature, simple or advanced) or `standard` (Standard Webhooks headers). Default `convoy`. */
+  scheme?: 'convoy' | 'standard';
+  /** Convoy scheme: the signature header (case-insensitive). Default `x-convoy-signature`. */
+  header?: string;
+  /** Convoy scheme: default `SHA256`. */
+  hash?: SignatureHash;
+  /** Convoy scheme: default `hex`. */
+  encoding?: SignatureEncoding;
+  /** Seconds the signed timestamp may differ from now, either way. Default 300. */
+  tolerance?: number;
+}
+
+/**
+ * Accepts a request only if it carries a valid webhook signature over its raw body; anything else gets a bare 401.
+ * On a handler or a controller (the handler's options win). Needs an app created with `{ rawBody: true }`.
+ * Read the verified payload with @WebhookPayload().
+ *
+ *   @Post('webhooks/convoy')
+ *   @VerifyConvoyWebhook({ secret: (_, refs) => refs.get(ConfigService, { strict: false }).getOrThrow('CONVOY_WEBHOOK_SECRET') })
+ *   receive(@WebhookPayload() event: ChargeSucceeded) { … }
+ *
+ * Throws a TypeError at once (when the class is loaded) for options that could never work.
+ */
+export function VerifyConvoyWebhook(options: VerifyConvoyWebhookOptions): ClassDecorator & MethodDecorator {
+  checkOptions(options);
+  return applyDecorators(SetMetadata(VERIFY_CONVOY_WEBHOOK_METADATA, options), UseGuards(ConvoyWebhookGuard));
+}
+
+function checkOptions(options: VerifyConvoyWebhookOptions): void {
+  const where = '@VerifyConvoyWebhook';
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${where} needs an options object with at least { secret } (got ${describeValue(options)})`);
+  }
+  const scheme = options.scheme ?? 'convoy';
+  if (scheme !== 'convoy' && scheme !== 'standard') {
+    throw new TypeError(`${where}: options.scheme must be 'convoy' or 'standard'`);
+  }
+  if (typeof options.secret !== 'function') {
+    const secrets = checkSecretList(options.secret, `${where}: options.secret`);
+    if (scheme === 'standard') secrets.forEach((secret, i) => secretKey(secret, `${where}: options.secret${secrets.length > 1 ? `[${i}]` : ''}`));
+  }
+  if (scheme === 'standard') {
+    for (const key of ['header', 'hash', 'encoding'] as const) {
+      if (options[key] !== undefined) {
+        throw new TypeError(`${where}: options.${key} applies to scheme 'convoy' only; Standard Webhooks have fixed headers and HMAC-SHA256/base64`);
+      }
+    }
+  }
+  if (options.header !== undefined && (typeof options.header !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.header))) {
+    throw new TypeError(`${where}: options.header must be an HTTP header name (got ${describeValue(options.header)})`);
+  }
+  if (options.hash !== undefined && options.hash !== 'SHA256' && options.hash !== 'SHA512') {
+    throw new TypeError(`${where}: options.hash must be 'SHA256' or 'SHA512'`);
+  }
+  if (options.encoding !== undefined && options.encoding !== 'hex' && options.encoding !== 'base64') {
+    throw new TypeError(`${where}: options.encoding must be 'hex' or 'base64'`);
+  }
+  if (options.tolerance !== undefined && (typeof options.tolerance !== 'number' || !Number.isFinite(options.tolerance) || options.tolerance < 0)) {
+    throw new TypeError(`${where}: options.tolerance must be a finite number of seconds >= 0`);
+  }
+}
