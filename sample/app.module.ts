@@ -5,7 +5,9 @@ import { ConvoyModule } from '../lib/index.js'; // in your app: from 'nestjs-con
 import { AppController } from './app.controller.js';
 import { ConvoyErrorFilter } from './convoy-error.filter.js';
 import { convoyOptionsFromEnv } from './convoy.config.js';
+import { DeliveriesController } from './deliveries/deliveries.controller.js';
 import { EndpointsController } from './endpoints/endpoints.controller.js';
+import { ReceiverController } from './receiver/receiver.controller.js';
 import { TodosController } from './todos/todos.controller.js';
 import { TodosService } from './todos/todos.service.js';
 
@@ -14,7 +16,7 @@ import { TodosService } from './todos/todos.service.js';
     ConfigModule.forRoot({ isGlobal: true }),
     ConvoyModule.forRootAsync({ inject: [ConfigService], useFactory: convoyOptionsFromEnv }),
   ],
-  controllers: [AppController, TodosController, EndpointsController],
+  controllers: [AppController, TodosController, EndpointsController, DeliveriesController, ReceiverController],
   providers: [TodosService, { provide: APP_FILTER, useClass: ConvoyErrorFilter }],
 })
 export class AppModule {}

@@ -1,10 +1,18 @@
 import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ConvoyError, ConvoyHttpError, ConvoyNotConfiguredError } from '../lib/index.js';
+import {
+  ConvoyError,
+  ConvoyHttpError,
+  ConvoyNotConfiguredError,
+  InvalidEndpointError,
+  ManagementUnavailableError,
+  WebhookNotFoundError,
+  WebhookStateError,
+} from '../lib/index.js';
 
 /**
- * Maps ConvoyClient errors to HTTP answers: Convoy's 4xx keep their status and message (a bad URL, an unknown
- * endpoint), an unreachable or failing Convoy becomes 502, and a missing configuration 503.
+ * Maps the library's errors to HTTP answers: a refused endpoint is 400, an unknown id 404, a wrong state 409;
+ * Convoy's other 4xx keep their status and message; an unreachable or failing Convoy is 502.
  */
 @Catch(ConvoyError)
 export class ConvoyErrorFilter implements ExceptionFilter {
@@ -17,9 +25,10 @@ export class ConvoyErrorFilter implements ExceptionFilter {
 }
 
 function describe(error: ConvoyError): [number, string] {
-  if (error instanceof ConvoyNotConfiguredError) {
-    return [HttpStatus.SERVICE_UNAVAILABLE, 'Endpoint management needs Convoy: set CONVOY_API_KEY, CONVOY_PROJECT_ID and CONVOY_URL'];
-  }
+  if (error instanceof InvalidEndpointError) return [HttpStatus.BAD_REQUEST, error.message];
+  if (error instanceof WebhookNotFoundError) return [HttpStatus.NOT_FOUND, error.message];
+  if (error instanceof WebhookStateError) return [HttpStatus.CONFLICT, error.message];
+  if (error instanceof ConvoyNotConfiguredError || error instanceof ManagementUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, error.message];
   if (error instanceof ConvoyHttpError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 429) {
     return [error.status, error.convoyMessage];
   }

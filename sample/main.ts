@@ -3,7 +3,8 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 
-const app = await NestFactory.create(AppModule);
+// rawBody: the demo receiver verifies signatures over the exact bytes it received.
+const app = await NestFactory.create(AppModule, { rawBody: true });
 // Lets ConvoyModule send what is still buffered when the process gets SIGTERM/SIGINT.
 app.enableShutdownHooks();
 const port = Number(process.env.PORT ?? 3000);

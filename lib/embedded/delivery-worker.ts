@@ -91,12 +91,13 @@ export class DeliveryWorker {
   /**
    * Keeps delivering what is due now (not later retries) until nothing is due and nothing is in flight, or the
    * time is up. For a volatile store at shutdown: whatever is still stored when the process exits is lost.
+   * A delivery put back because its endpoint was at its concurrency limit counts as due (it waits BUSY_RECHECK_MS at most).
    */
   async drainDue(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.running && Date.now() < deadline) {
       const next = await this.store.nextDueAt();
-      if (this.inFlight.size === 0 && (next === undefined || next > Date.now())) return;
+      if (this.inFlight.size === 0 && (next === undefined || next > Date.now() + BUSY_RECHECK_MS)) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

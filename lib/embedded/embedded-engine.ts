@@ -34,6 +34,8 @@ export function acceptsEventType(endpoint: EndpointRecord, eventType: string): b
 export class EmbeddedEngine {
   readonly registry: EndpointRegistry;
   readonly worker: DeliveryWorker;
+  /** Normalized URL → the find-or-create of its endpoint in progress (see endpointForUrl). */
+  private readonly creatingForUrl = new Map<string, Promise<EndpointRecord>>();
 
   constructor(private readonly parts: EmbeddedEngineParts) {
     this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll);
@@ -97,14 +99,27 @@ export class EmbeddedEngine {
       if (!endpoint) throw new WebhookNotFoundError('endpoint', target.endpointId);
       return acceptsEventType(endpoint, eventType) ? [endpoint] : [];
     }
-    if ('url' in target) {
-      const normalized = new URL(target.url).toString();
-      const existing = await this.parts.store.findEndpointByUrl(normalized);
-      return [existing ?? (await this.registry.create({ name: `endpoint-${uuidv7()}`, url: target.url, ...(target.secret ? { secret: target.secret } : {}) }))];
-    }
+    if ('url' in target) return [await this.endpointForUrl(target)];
     const all = await this.parts.store.allEndpoints();
     const owned = 'ownerId' in target ? all.filter((e) => e.owner_id === target.ownerId) : all;
     return owned.filter((e) => acceptsEventType(e, eventType));
+  }
+
+  /**
+   * The endpoint of a `{ url }` target, created on first use. Lookup and creation are one step per URL in this process,
+   * so concurrent publishes to a new URL share one endpoint instead of each creating its own.
+   */
+  private endpointForUrl(target: { url: string; secret?: string }): Promise<EndpointRecord> {
+    const url = new URL(target.url).toString();
+    const pending = this.creatingForUrl.get(url);
+    if (pending) return pending;
+    const work = (async () =>
+      (await this.parts.store.findEndpointByUrl(url)) ??
+      this.registry.create({ name: `endpoint-${uuidv7()}`, url: target.url, ...(target.secret ? { secret: target.secret } : {}) }))();
+    this.creatingForUrl.set(url, work);
+    const forget = (): void => void this.creatingForUrl.delete(url);
+    work.then(forget, forget);
+    return work;
   }
 
   /**

@@ -5,8 +5,15 @@ import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '.
 /**
  * Convoy's answers in the management API's error types, so callers handle one set whichever transport runs.
  * Convoy answers "not found" with 404 on reads but 400 on writes, so a 400 saying "not found" is a 404 too.
+ * Any other 400 is an invalid request for endpoint writes with a body, and a state error otherwise (e.g. pausing an
+ * inactive endpoint), as the embedded engine reports them; `badRequest` overrides that choice.
  */
-export async function mapConvoyError<T>(resource: 'endpoint' | 'delivery', id: string | undefined, call: () => Promise<T>): Promise<T> {
+export async function mapConvoyError<T>(
+  resource: 'endpoint' | 'delivery',
+  id: string | undefined,
+  call: () => Promise<T>,
+  badRequest: 'invalid' | 'state' = resource === 'endpoint' ? 'invalid' : 'state',
+): Promise<T> {
   try {
     return await call();
   } catch (error) {
@@ -14,7 +21,7 @@ export async function mapConvoyError<T>(resource: 'endpoint' | 'delivery', id: s
     if (id !== undefined && (error.status === 404 || (error.status === 400 && /not found/i.test(error.convoyMessage)))) {
       throw Object.assign(new WebhookNotFoundError(resource, id), { cause: error });
     }
-    if (error.status === 400 && resource === 'endpoint') throw Object.assign(new InvalidEndpointError('(request)', `refused by Convoy: ${error.convoyMessage}`), { cause: error });
+    if (error.status === 400 && badRequest === 'invalid') throw Object.assign(new InvalidEndpointError('(request)', `refused by Convoy: ${error.convoyMessage}`), { cause: error });
     if (error.status === 400) throw Object.assign(new WebhookStateError(`Convoy refused: ${error.convoyMessage}`), { cause: error });
     throw error;
   }

@@ -125,7 +125,13 @@ export class UnavailableWebhookDeliveries extends WebhookDeliveries {
 }
 
 function toFilter(q: EventDeliveryFilterQuery): DeliveryFilter {
-  const date = (value: Date | string | undefined): number | undefined => (value === undefined ? undefined : value instanceof Date ? value.getTime() : Date.parse(`${value}Z`));
+  // Convoy's dates are `YYYY-MM-DDTHH:MM:SS` in UTC without a zone; an ISO string with a zone is read as given.
+  const date = (value: Date | string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const ms = value instanceof Date ? value.getTime() : Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(value) ? value : `${value}Z`);
+    if (Number.isNaN(ms)) throw new WebhookStateError(`"${String(value)}" is not a date; use YYYY-MM-DDTHH:MM:SS (UTC) or a Date`);
+    return ms;
+  };
   return {
     endpointIds: q.endpointId,
     eventId: q.eventId,

@@ -4,6 +4,8 @@ import { iterateAll } from '../client/paging.js';
 import type { EmbeddedEngine } from '../embedded/embedded-engine.js';
 import type { WebhookEndpointInput } from '../embedded/endpoint-registry.js';
 import { InvalidEndpointError } from '../errors/endpoint.errors.js';
+import { parseDestinationUrl } from '../network/destination.js';
+import { InvalidDestinationError } from '../network/destination.errors.js';
 import { mapConvoyError, unavailable } from './convoy-errors.js';
 import { endpointShape } from './to-convoy-shape.js';
 import type { WebhookEndpoint } from './webhook-management.types.js';
@@ -75,6 +77,8 @@ export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
 
   async activate(id: string): Promise<WebhookEndpoint> {
     const endpoint = endpointShape(await this.engine.registry.activate(id));
+    // Deliveries held back while the endpoint was paused go out now, not at their next re-check.
+    await this.engine.store.reschedule({ endpointIds: [id] }, ['Scheduled'], Date.now());
     this.engine.worker.notify();
     return endpoint;
   }
@@ -96,8 +100,8 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
   async create(input: WebhookEndpointInput): Promise<WebhookEndpoint> {
     return mapConvoyError('endpoint', undefined, async () => {
       const { event_types, body } = this.split(input);
-      if (typeof body.url !== 'string') throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
-      const endpoint = await this.client.endpoints.create({ ...body, name: body.name ?? new URL(body.url).host } as CreateEndpointRequest);
+      const url = checkUrl(body.url);
+      const endpoint = await this.client.endpoints.create({ ...body, url: url.toString(), name: body.name ?? url.host } as CreateEndpointRequest);
       await this.client.subscriptions.create({ name: `${endpoint.name}-subscription`, endpoint_id: endpoint.uid, filter_config: { event_types: event_types ?? ['*'] } });
       return { ...endpoint, event_types: event_types ?? ['*'], signature_format: 'convoy' };
     });
@@ -115,6 +119,7 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
     return mapConvoyError('endpoint', id, async () => {
       if (input.secret !== undefined) throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
+      if (body.url !== undefined) body.url = checkUrl(body.url).toString();
       const current = await this.client.endpoints.get(id);
       const updated = await this.client.endpoints.update(id, { ...body, name: body.name ?? current.name, url: body.url ?? current.url } as CreateEndpointRequest);
       if (event_types === undefined) return updated;
@@ -130,11 +135,12 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
   }
 
   async pause(id: string): Promise<WebhookEndpoint> {
-    return mapConvoyError('endpoint', id, () => this.client.endpoints.pause(id));
+    // Convoy refuses to pause an inactive endpoint with a 400: a state error, as in the embedded engine.
+    return mapConvoyError('endpoint', id, () => this.client.endpoints.pause(id), 'state');
   }
 
   async activate(id: string): Promise<WebhookEndpoint> {
-    return mapConvoyError('endpoint', id, () => this.client.endpoints.activate(id));
+    return mapConvoyError('endpoint', id, () => this.client.endpoints.activate(id), 'state');
   }
 
   async expireSecret(id: string, input: { secret?: string; expiration: number }): Promise<WebhookEndpoint> {
@@ -148,6 +154,17 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
       throw new InvalidEndpointError('signature_format', 'must be "convoy" with the Convoy transport (Convoy signs with X-Convoy-Signature)');
     }
     return { event_types, body };
+  }
+}
+
+/** Convoy checks reachability itself; here the URL is only checked for what Convoy would refuse with a vaguer message. */
+function checkUrl(url: unknown): URL {
+  if (typeof url !== 'string' || url === '') throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
+  try {
+    return parseDestinationUrl(url);
+  } catch (error) {
+    if (error instanceof InvalidDestinationError) throw new InvalidEndpointError('url', error.message);
+    throw error;
   }
 }
 

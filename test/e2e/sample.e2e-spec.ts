@@ -140,27 +140,73 @@ describe('sample app with Convoy', () => {
   });
 
   it("passes Convoy's 4xx through and reports Convoy being down as 502", async () => {
-    expect(await call(url, 'GET', '/endpoints/nope')).toEqual({ status: 404, body: { statusCode: 404, message: 'Resource not found' } });
-    expect((await call(url, 'POST', '/endpoints', { url: 'not-a-url' })).status).toBe(400);
+    expect(await call(url, 'GET', '/endpoints/nope')).toEqual({ status: 404, body: { statusCode: 404, message: 'No endpoint with id "nope"' } });
+    // Convoy answers 400 (not 404) to a write on an unknown endpoint; the API still says 404.
+    expect((await call(url, 'DELETE', '/endpoints/nope')).status).toBe(404);
+    const invalid = await call(url, 'POST', '/endpoints', { url: 'not-a-url' });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.message).toMatch(/^Invalid endpoint: url /);
+    expect(fake.requests.filter((r) => r.method === 'POST' && r.route === '/endpoints')).toHaveLength(0);
     fake.setRule(() => ({ status: 500 }));
     expect(await call(url, 'GET', '/endpoints')).toEqual({ status: 502, body: { statusCode: 502, message: 'Convoy is unavailable, try again later' } });
   });
 });
 
-describe('sample app without Convoy credentials', () => {
-  afterEach(() => clearSampleEnv());
+describe('sample app without Convoy credentials (the embedded engine)', () => {
+  let app: INestApplication;
+  let url: string;
+  beforeEach(async () => ({ app, url } = await startSample({})));
+  afterEach(async () => {
+    await app.close();
+    clearSampleEnv();
+  });
 
-  it('serves the todo routes, logs the webhooks, and answers 503 for endpoint management', async () => {
-    const { app, url } = await startSample({});
-    try {
-      expect((await call(url, 'POST', '/todos', { title: 'offline' })).status).toBe(201);
-      await app.get(WebhookPublisher).flush();
-      expect(app.get(WebhookPublisher).stats()).toMatchObject({ sent: 1, failed: 0 });
-      const endpoints = await call(url, 'GET', '/endpoints');
-      expect(endpoints.status).toBe(503);
-      expect(endpoints.body.message).toMatch(/CONVOY_API_KEY/);
-    } finally {
-      await app.close();
+  /** Polls the demo receiver until `count` verified webhooks arrived. */
+  async function received(count: number): Promise<Array<{ idempotency_key: string; payload: unknown }>> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const list = (await call(url, 'GET', '/receiver')).body;
+      if (list.length >= count || Date.now() > deadline) return list;
+      await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  it("the README's three steps: an endpoint at the demo receiver, a todo, and the verified webhook arriving", async () => {
+    const endpoint = await call(url, 'POST', '/endpoints', { name: 'demo', url: `${url}/receiver`, secret: 'demo-receiver-secret' });
+    expect(endpoint.status).toBe(201);
+    expect(endpoint.body).toMatchObject({ name: 'demo', status: 'active', event_types: ['*'], advanced_signatures: true });
+    const todo = await call(url, 'POST', '/todos', { title: 'Buy milk' });
+    expect(todo.status).toBe(201);
+    const [webhook] = await received(1);
+    expect(webhook!.payload).toEqual(todo.body);
+
+    // The log shows the delivery and its one successful attempt.
+    const deliveries = (await call(url, 'GET', `/deliveries?endpoint=${endpoint.body.uid}`)).body;
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]).toMatchObject({ event_type: 'todo.created', status: 'Success', idempotency_key: webhook!.idempotency_key });
+    const attempts = (await call(url, 'GET', `/deliveries/${deliveries[0].uid}/attempts`)).body;
+    expect(attempts).toMatchObject([{ http_status: '200 OK', status: true }]);
+  });
+
+  it('the demo receiver refuses a webhook signed with another secret, and the log shows the 401', async () => {
+    const endpoint = (await call(url, 'POST', '/endpoints', { url: `${url}/receiver`, secret: 'not-the-receiver-secret' })).body;
+    await call(url, 'GET', '/');
+    const deadline = Date.now() + 10_000;
+    let attempts: Array<{ http_status: string }> = [];
+    while (attempts.length === 0 && Date.now() < deadline) {
+      const [delivery] = (await call(url, 'GET', `/deliveries?endpoint=${endpoint.uid}`)).body;
+      if (delivery) attempts = (await call(url, 'GET', `/deliveries/${delivery.uid}/attempts`)).body;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(attempts[0]!.http_status).toBe('401 Unauthorized');
+    expect((await call(url, 'GET', '/receiver')).body).toEqual([]);
+  });
+
+  it('refuses endpoints outside loopback (the SSRF guard), and answers 404 for unknown ids', async () => {
+    const blocked = await call(url, 'POST', '/endpoints', { url: 'http://10.0.0.1/hook' });
+    expect(blocked.status).toBe(400);
+    expect(blocked.body.message).toMatch(/^Invalid endpoint: url .*10\.0\.0\.1.*private/);
+    expect((await call(url, 'GET', '/endpoints/nope')).status).toBe(404);
+    expect((await call(url, 'GET', '/deliveries/nope')).status).toBe(404);
   });
 });
