@@ -6,11 +6,14 @@
 //   2. throughput: events/s through publisher + dispatcher + ConvoyTransport vs raw undici POSTs with the
 //      same concurrency, against a local Convoy stand-in that answers at once.
 //   3. memory: heap held per buffered event while Convoy is down, vs the size of the event's JSON.
+//   4. embedded engine: events/s from publish() to a local receiver (fanned out, stored, signed, logged) vs raw
+//      undici POSTs of the same bodies to the same receiver, with the same concurrency.
 import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { Pool } from 'undici';
-import { ConvoyClient, ConvoyTransport, WebhookDispatcher, WebhookPublisher } from '../dist/index.js';
+import { Test } from '@nestjs/testing';
+import { ConvoyClient, ConvoyModule, ConvoyTransport, WebhookDispatcher, WebhookEndpoints, WebhookPublisher } from '../dist/index.js';
 
 Logger.overrideLogger(['error']);
 const PROJECT = '01BENCHPROJECT00000000000P';
@@ -115,6 +118,37 @@ function report(name, ours, baseline, unit, ratio, target, met) {
   report('memory: heap per buffered event vs its JSON size (bytes)', perEvent, payloadBytes, 'B', perEvent / payloadBytes, '<= 4', perEvent / payloadBytes <= 4);
   Logger.overrideLogger(false); // the abandoned events would each log an error
   void dispatcher.close(); await client.close().catch(() => {}); await server.close();
+}
+
+// 4. Embedded engine throughput, end to end (received by the endpoint).
+{
+  const N = 5_000;
+  const receiver = await convoy();
+  const pool = new Pool(receiver.url, { connections: 8 });
+  const body = JSON.stringify(payload);
+  let t = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < N) { next++; await pool.request({ method: 'POST', path: '/hook', body, headers: { 'content-type': 'application/json' } }).then((r) => r.body.text()); }
+  }));
+  const rawRate = N / ((performance.now() - t) / 1000);
+  await pool.close();
+
+  const moduleRef = await Test.createTestingModule({
+    imports: [ConvoyModule.forRoot({ embedded: { allowedAddresses: ['127.0.0.0/8'], concurrency: 8, endpointConcurrency: 8 }, dispatcher: { bufferSize: 100_000 } })],
+  }).compile();
+  Logger.overrideLogger(['error']);
+  const app = moduleRef.createNestApplication({ logger: ['error'] });
+  await app.init();
+  await app.get(WebhookEndpoints).create({ name: 'bench', url: `${receiver.url}/hook` });
+  const publisher = app.get(WebhookPublisher);
+  const before = receiver.received;
+  t = performance.now();
+  for (let i = 0; i < N; i++) await publisher.publish('todo.created', payload);
+  while (receiver.received - before < N) await new Promise((r) => setTimeout(r, 5));
+  const ourRate = N / ((performance.now() - t) / 1000);
+  await app.close(); await receiver.close();
+  report(`embedded engine: ${N} events delivered (events/s)`, ourRate, rawRate, 'ev/s', ourRate / rawRate, '>= 0.4', ourRate / rawRate >= 0.4);
 }
 
 console.table(results);

@@ -58,6 +58,7 @@ export class DeliveryWorker {
   /** Endpoint id → attempts made in its current rate-limit window. */
   private readonly windows = new Map<string, { start: number; count: number }>();
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running = false;
   private ticking = false;
   private tickAgain = false;
@@ -85,6 +86,7 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -106,9 +108,14 @@ export class DeliveryWorker {
     return this.inFlight.size;
   }
 
+  /** Next tick after `delayMs`; at once (setImmediate, not a ≥1 ms timer) when work is waiting. */
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, delayMs));
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (delayMs <= 0) this.immediate = setImmediate(() => void this.tick());
+    else this.timer = setTimeout(() => void this.tick(), delayMs);
   }
 
   private async tick(): Promise<void> {

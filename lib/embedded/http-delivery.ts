@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { DestinationBlockedError, InvalidDestinationError } from '../network/destination.errors.js';
 import { signConvoyPayload } from '../signing/convoy-signature.js';
 import { signStandardWebhook } from '../signing/standard-webhooks.js';
@@ -67,7 +67,8 @@ export class HttpDelivery {
       abort.emit('abort');
     }, endpoint.http_timeout * 1000);
     try {
-      const response = await request(endpoint.url, { method: 'POST', headers, body: delivery.payload, dispatcher: this.agent, signal: abort });
+      const { origin, pathname, search } = new URL(endpoint.url);
+      const response = await this.agent.request({ origin, path: pathname + search, method: 'POST', headers, body: delivery.payload, signal: abort });
       const body = await readCapped(response.body, this.options.maxResponseBytes);
       const responseHeaders = flatten(response.headers);
       const record = attempt({

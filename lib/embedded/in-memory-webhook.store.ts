@@ -8,9 +8,22 @@ import type {
   RecordPage,
   PageRequest,
 } from './embedded.types.js';
+import { MinHeap } from '../utils/min-heap.js';
 import type { DeliveryUpdate, WebhookStore } from './webhook-store.interface.js';
 
-const copy = <T>(value: T): T => structuredClone(value);
+/**
+ * Copies in and out, so callers never share state with the store. Hand-written for each record (they are flat
+ * but for a few maps and lists): structuredClone was a tenth of the engine's CPU time in `npm run bench`.
+ */
+const copyEndpoint = (e: EndpointRecord): EndpointRecord => ({
+  ...e,
+  secrets: e.secrets.map((s) => ({ ...s })),
+  event_types: [...e.event_types],
+  api_key_header: e.api_key_header && { ...e.api_key_header },
+});
+const copyEvent = (e: EventRecord): EventRecord => ({ ...e, custom_headers: { ...e.custom_headers }, endpoints: [...e.endpoints] });
+const copyDelivery = (d: DeliveryRecord): DeliveryRecord => ({ ...d, custom_headers: { ...d.custom_headers } });
+const copyAttempt = (a: AttemptRecord): AttemptRecord => ({ ...a, request_headers: { ...a.request_headers }, response_headers: { ...a.response_headers } });
 
 /**
  * Everything in process memory: for tests and development. Lost when the process exits, so refused under
@@ -22,16 +35,23 @@ export class InMemoryWebhookStore implements WebhookStore {
   private readonly events = new Map<string, EventRecord>();
   private readonly idempotencyKeys = new Set<string>();
   private readonly deliveries = new Map<string, DeliveryRecord>();
+  /** Deliveries not yet final (Scheduled, Retry, Processing): what the worker looks at, kept apart from the growing log. */
+  private readonly pending = new Set<DeliveryRecord>();
+  /**
+   * The pending deliveries by due time. An entry goes stale when its delivery is rescheduled or finished (a new
+   * entry is pushed instead), and stale entries are skipped when they reach the top.
+   */
+  private readonly due = new MinHeap<DeliveryRecord>();
   private readonly attempts = new Map<string, AttemptRecord[]>();
 
   async insertEndpoint(endpoint: EndpointRecord): Promise<void> {
     if (this.endpoints.has(endpoint.uid)) throw new Error(`endpoint ${endpoint.uid} already exists`);
-    this.endpoints.set(endpoint.uid, copy(endpoint));
+    this.endpoints.set(endpoint.uid, copyEndpoint(endpoint));
   }
 
   async updateEndpoint(endpoint: EndpointRecord): Promise<boolean> {
     if (!this.endpoints.has(endpoint.uid)) return false;
-    this.endpoints.set(endpoint.uid, copy(endpoint));
+    this.endpoints.set(endpoint.uid, copyEndpoint(endpoint));
     return true;
   }
 
@@ -41,11 +61,11 @@ export class InMemoryWebhookStore implements WebhookStore {
 
   async getEndpoint(uid: string): Promise<EndpointRecord | undefined> {
     const endpoint = this.endpoints.get(uid);
-    return endpoint && copy(endpoint);
+    return endpoint && copyEndpoint(endpoint);
   }
 
   async findEndpointByUrl(url: string): Promise<EndpointRecord | undefined> {
-    for (const endpoint of this.endpoints.values()) if (endpoint.url === url) return copy(endpoint);
+    for (const endpoint of this.endpoints.values()) if (endpoint.url === url) return copyEndpoint(endpoint);
     return undefined;
   }
 
@@ -53,53 +73,64 @@ export class InMemoryWebhookStore implements WebhookStore {
     const rows = [...this.endpoints.values()].filter(
       (e) => (filter.ownerId === undefined || e.owner_id === filter.ownerId) && (filter.q === undefined || e.name.includes(filter.q)),
     );
-    return paginate(rows, page);
+    return paginate(rows, page, copyEndpoint);
   }
 
   async allEndpoints(): Promise<EndpointRecord[]> {
-    return [...this.endpoints.values()].map(copy);
+    return [...this.endpoints.values()].map(copyEndpoint);
   }
 
   async insertEvent(event: EventRecord, deliveries: DeliveryRecord[]): Promise<boolean> {
     if (this.idempotencyKeys.has(event.idempotency_key)) {
-      this.events.set(event.uid, copy({ ...event, is_duplicate_event: true, endpoints: [] }));
+      this.events.set(event.uid, copyEvent({ ...event, is_duplicate_event: true, endpoints: [] }));
       return false;
     }
     this.idempotencyKeys.add(event.idempotency_key);
-    this.events.set(event.uid, copy(event));
-    for (const delivery of deliveries) this.deliveries.set(delivery.uid, copy(delivery));
+    this.events.set(event.uid, copyEvent(event));
+    for (const delivery of deliveries) this.track(copyDelivery(delivery));
     return true;
   }
 
   async getEvent(uid: string): Promise<EventRecord | undefined> {
     const event = this.events.get(uid);
-    return event && copy(event);
+    return event && copyEvent(event);
   }
 
   async claimDue(now: number, limit: number, owner: string, leaseUntil: number): Promise<DeliveryRecord[]> {
-    const due = [...this.deliveries.values()]
-      .filter((d) => ((d.status === 'Scheduled' || d.status === 'Retry') && d.next_send_at <= now) || (d.status === 'Processing' && d.next_send_at <= now))
-      .sort((a, b) => a.next_send_at - b.next_send_at || (a.uid < b.uid ? -1 : 1))
-      .slice(0, limit);
-    for (const d of due) Object.assign(d, { status: 'Processing', lease_owner: owner, next_send_at: leaseUntil, updated_at: new Date(now).toISOString() });
-    return due.map(copy);
+    // Scheduled and Retry are due at next_send_at; Processing when its lease (also next_send_at) has expired.
+    const claimed: DeliveryRecord[] = [];
+    while (claimed.length < limit) {
+      const top = this.freshTop();
+      if (!top || top.key > now) break;
+      this.due.pop();
+      Object.assign(top.value, { status: 'Processing', lease_owner: owner, next_send_at: leaseUntil, updated_at: new Date(now).toISOString() });
+      this.due.push(leaseUntil, top.value);
+      claimed.push(copyDelivery(top.value));
+    }
+    return claimed;
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    let next: number | undefined;
-    for (const d of this.deliveries.values()) {
-      if (d.status === 'Scheduled' || d.status === 'Retry' || d.status === 'Processing') next = next === undefined ? d.next_send_at : Math.min(next, d.next_send_at);
+    return this.freshTop()?.key;
+  }
+
+  /** The earliest entry that still describes its delivery; stale ones are dropped on the way. */
+  private freshTop(): { key: number; value: DeliveryRecord } | undefined {
+    for (;;) {
+      const top = this.due.peek();
+      if (!top || (this.pending.has(top.value) && top.value.next_send_at === top.key)) return top;
+      this.due.pop();
     }
-    return next;
   }
 
   async completeAttempt(uid: string, owner: string, update: DeliveryUpdate, attempt: AttemptRecord | undefined): Promise<boolean> {
     const delivery = this.deliveries.get(uid);
     if (!delivery || delivery.status !== 'Processing' || delivery.lease_owner !== owner) return false;
     Object.assign(delivery, update, { lease_owner: null, updated_at: new Date().toISOString() });
+    this.track(delivery);
     if (attempt) {
       const list = this.attempts.get(uid) ?? [];
-      list.push(copy(attempt));
+      list.push(copyAttempt(attempt));
       this.attempts.set(uid, list);
     }
     return true;
@@ -107,11 +138,11 @@ export class InMemoryWebhookStore implements WebhookStore {
 
   async getDelivery(uid: string): Promise<DeliveryRecord | undefined> {
     const delivery = this.deliveries.get(uid);
-    return delivery && copy(delivery);
+    return delivery && copyDelivery(delivery);
   }
 
   async listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<RecordPage<DeliveryRecord>> {
-    return paginate([...this.deliveries.values()].filter((d) => matchesDelivery(d, filter)), page);
+    return paginate([...this.deliveries.values()].filter((d) => matchesDelivery(d, filter)), page, copyDelivery);
   }
 
   async reschedule(filter: DeliveryFilter & { uids?: string[] }, fromStatuses: DeliveryRecord['status'][], now: number): Promise<string[]> {
@@ -121,16 +152,28 @@ export class InMemoryWebhookStore implements WebhookStore {
       if (filter.uids && !filter.uids.includes(d.uid)) continue;
       if (!matchesDelivery(d, filter)) continue;
       Object.assign(d, { status: 'Scheduled', num_trials: 0, next_send_at: now, description: '', updated_at: new Date(now).toISOString() });
+      this.track(d);
       done.push(d.uid);
     }
     return done;
   }
 
   async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
-    return (this.attempts.get(deliveryId) ?? []).map(copy);
+    return (this.attempts.get(deliveryId) ?? []).map(copyAttempt);
   }
 
   async close(): Promise<void> {}
+
+  /** Stores a delivery and keeps the pending index in step with its status. */
+  private track(delivery: DeliveryRecord): void {
+    this.deliveries.set(delivery.uid, delivery);
+    if (delivery.status === 'Scheduled' || delivery.status === 'Retry' || delivery.status === 'Processing') {
+      this.pending.add(delivery);
+      this.due.push(delivery.next_send_at, delivery);
+    } else {
+      this.pending.delete(delivery);
+    }
+  }
 }
 
 function matchesDelivery(d: DeliveryRecord, f: DeliveryFilter): boolean {
@@ -147,7 +190,7 @@ function matchesDelivery(d: DeliveryRecord, f: DeliveryFilter): boolean {
 }
 
 /** Newest first by uid (UUIDv7, so by creation), continuing after `cursor`. */
-function paginate<T extends { uid: string }>(rows: T[], page: PageRequest): RecordPage<T> {
+function paginate<T extends { uid: string }>(rows: T[], page: PageRequest, copy: (row: T) => T): RecordPage<T> {
   const sorted = rows.sort((a, b) => (a.uid < b.uid ? 1 : -1)).filter((r) => page.cursor === undefined || r.uid < page.cursor);
   const items = sorted.slice(0, page.limit).map(copy);
   return { items, next_cursor: sorted.length > page.limit ? items[items.length - 1]!.uid : undefined };
