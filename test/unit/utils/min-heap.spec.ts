@@ -1,0 +1,36 @@
+import { MinHeap } from '../../../lib/utils/min-heap.js';
+
+describe('MinHeap', () => {
+  it('pops in key order, equal keys in insertion order', () => {
+    const heap = new MinHeap<string>();
+    const input: Array<[number, string]> = [[5, 'e'], [1, 'a1'], [3, 'c'], [1, 'a2'], [9, 'z'], [3, 'c2'], [0, 'first'], [1, 'a3']];
+    for (const [key, value] of input) heap.push(key, value);
+    expect(heap.size).toBe(input.length);
+    expect(heap.peek()).toMatchObject({ key: 0, value: 'first' });
+    const out: string[] = [];
+    for (let entry = heap.pop(); entry; entry = heap.pop()) out.push(entry.value);
+    expect(out).toEqual(['first', 'a1', 'a2', 'a3', 'c', 'c2', 'e', 'z']);
+    expect(heap.size).toBe(0);
+    expect(heap.pop()).toBeUndefined();
+  });
+
+  it('matches a sort on 2 000 random keys pushed and popped interleaved', () => {
+    const heap = new MinHeap<number>();
+    const reference: number[] = [];
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const popped: number[] = [];
+    const expected: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const key = Math.floor(random() * 100);
+      heap.push(key, key);
+      reference.push(key);
+      if (i % 3 === 0) {
+        reference.sort((a, b) => a - b);
+        expected.push(reference.shift()!);
+        popped.push(heap.pop()!.value);
+      }
+    }
+    expect(popped).toEqual(expected);
+  });
+});
