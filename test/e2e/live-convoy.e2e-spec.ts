@@ -8,7 +8,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
-import { ConvoyClient, ConvoyHttpError, WebhookPublisher, type ConvoyEndpoint } from '../../lib/index.js';
+import { Test } from '@nestjs/testing';
+import { ConvoyClient, ConvoyHttpError, ConvoyModule, verifyConvoySignature, WebhookEndpoints, WebhookPublisher, type ConvoyEndpoint } from '../../lib/index.js';
 import { clearSampleEnv, startSample } from '../support/sample-app.js';
 import { WebhookReceiver, type ReceivedWebhook } from '../support/webhook-receiver.js';
 
@@ -127,6 +128,33 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
     const basic = new ConvoyClient({ baseUrl, username, password, projectId });
     expect((await basic.endpoints.get(endpoint.uid)).uid).toBe(endpoint.uid);
     await basic.close();
+  });
+
+  it('the embedded engine delivers what Convoy delivers: same body bytes, same headers, both signatures verify', async () => {
+    const secret = `parity-secret-${run}`;
+    const viaConvoy = await client.endpoints.create({ name: `parity-${run}`, url: `${receiver.url}/parity-convoy`, secret });
+    await client.subscriptions.create({ name: `parity-${run}-all`, endpoint_id: viaConvoy.uid });
+    const moduleRef = await Test.createTestingModule({ imports: [ConvoyModule.forRoot({ embedded: { allowedAddresses: ['127.0.0.0/8'] } })] }).compile();
+    const embedded = moduleRef.createNestApplication();
+    await embedded.init();
+    try {
+      const local = await embedded.get(WebhookEndpoints).create({ name: 'parity', url: `${receiver.url}/parity-embedded`, secret });
+      const data = { run, parity: true, text: 'héllo </script>' };
+      await client.events.create({ endpoint_id: viaConvoy.uid, event_type: 'e2e.parity', data, idempotency_key: `${run}-parity` });
+      await embedded.get(WebhookPublisher).publish('e2e.parity', data, { endpointId: local.uid, idempotencyKey: `${run}-parity` });
+      const fromConvoy = await receiver.waitFor((w) => w.path === '/parity-convoy');
+      const fromEmbedded = await receiver.waitFor((w) => w.path === '/parity-embedded');
+      expect(fromEmbedded.raw.equals(fromConvoy.raw)).toBe(true);
+      const names = (w: ReceivedWebhook) => Object.keys(w.headers).filter((h) => !['host', 'connection', 'content-length'].includes(h)).sort();
+      expect(names(fromEmbedded)).toEqual(names(fromConvoy));
+      for (const header of ['content-type', 'accept-encoding', 'x-convoy-idempotency-key']) expect(fromEmbedded.headers[header]).toBe(fromConvoy.headers[header]);
+      expect(String(fromConvoy.headers['user-agent'])).toMatch(/^Convoy\//);
+      expect(String(fromEmbedded.headers['user-agent'])).toMatch(/^Convoy\//);
+      for (const w of [fromConvoy, fromEmbedded]) expect(verifyConvoySignature(w.raw, String(w.headers['x-convoy-signature']), { secret })).toEqual({ valid: true, timestamp: expect.any(Number) });
+    } finally {
+      await embedded.close();
+      await client.endpoints.delete(viaConvoy.uid).catch(() => undefined);
+    }
   });
 
   describe('the sample app', () => {
