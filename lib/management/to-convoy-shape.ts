@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
-import type { ConvoyDeliveryAttempt, ConvoyEventDelivery } from '../client/convoy.types.js';
-import type { AttemptRecord, DeliveryRecord, EndpointRecord } from '../embedded/embedded.types.js';
+import type { ConvoyDeliveryAttempt, ConvoyEventDelivery, Page, PageQuery } from '../client/convoy.types.js';
+import type { AttemptRecord, DeliveryRecord, EndpointRecord, RecordPage } from '../embedded/embedded.types.js';
 import type { RetrySchedule } from '../embedded/retry-schedule.js';
 import type { WebhookEndpoint } from './webhook-management.types.js';
 
@@ -83,5 +83,19 @@ export function attemptShape(a: AttemptRecord): ConvoyDeliveryAttempt {
     ...(a.responded_at ? { responded_at: a.responded_at } : {}),
     created_at: a.requested_at,
     updated_at: a.responded_at ?? a.requested_at,
+  };
+}
+
+/** A store page as Convoy's `{ content, pagination }`; the cursor is the store's (the uid to continue after). */
+export function pageShape<T>(content: T[], page: RecordPage<unknown>, query: PageQuery, perPage: number): Page<T> {
+  return {
+    content,
+    pagination: {
+      per_page: perPage,
+      has_next_page: page.next_cursor !== undefined,
+      has_prev_page: query.next_page_cursor !== undefined,
+      next_page_cursor: page.next_cursor ?? '',
+      prev_page_cursor: '',
+    },
   };
 }

@@ -6,7 +6,7 @@ import type { DeliveryFilter, DeliveryRecord } from '../embedded/embedded.types.
 import type { RetrySchedule } from '../embedded/retry-schedule.js';
 import { WebhookNotFoundError, WebhookStateError } from '../errors/endpoint.errors.js';
 import { mapConvoyError, unavailable } from './convoy-errors.js';
-import { attemptShape, deliveryShape } from './to-convoy-shape.js';
+import { attemptShape, deliveryShape, pageShape } from './to-convoy-shape.js';
 
 /**
  * The delivery log, whichever transport is active: every delivery (one per event and endpoint) and every attempt,
@@ -39,10 +39,7 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
   async list(query: EventDeliveryListQuery = {}): Promise<Page<ConvoyEventDelivery>> {
     const perPage = query.perPage ?? 20;
     const page = await this.engine.store.listDeliveries(toFilter(query), { limit: perPage, cursor: query.next_page_cursor || undefined });
-    return {
-      content: await this.shapes(page.items),
-      pagination: { per_page: perPage, has_next_page: page.next_cursor !== undefined, has_prev_page: query.next_page_cursor !== undefined, next_page_cursor: page.next_cursor ?? '', prev_page_cursor: '' },
-    };
+    return pageShape(await this.shapes(page.items), page, query, perPage);
   }
 
   async get(id: string): Promise<ConvoyEventDelivery> {

@@ -7,7 +7,7 @@ import { InvalidEndpointError } from '../errors/endpoint.errors.js';
 import { parseDestinationUrl } from '../network/destination.js';
 import { InvalidDestinationError } from '../network/destination.errors.js';
 import { mapConvoyError, unavailable } from './convoy-errors.js';
-import { endpointShape } from './to-convoy-shape.js';
+import { endpointShape, pageShape } from './to-convoy-shape.js';
 import type { WebhookEndpoint } from './webhook-management.types.js';
 
 /**
@@ -47,16 +47,7 @@ export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
   async list(query: EndpointListQuery = {}): Promise<Page<WebhookEndpoint>> {
     const perPage = query.perPage ?? 20;
     const page = await this.engine.registry.list({ ownerId: query.ownerId, q: query.q }, { limit: perPage, cursor: query.next_page_cursor || undefined });
-    return {
-      content: page.items.map(endpointShape),
-      pagination: {
-        per_page: perPage,
-        has_next_page: page.next_cursor !== undefined,
-        has_prev_page: query.next_page_cursor !== undefined,
-        next_page_cursor: page.next_cursor ?? '',
-        prev_page_cursor: '',
-      },
-    };
+    return pageShape(page.items.map(endpointShape), page, query, perPage);
   }
 
   async get(id: string): Promise<WebhookEndpoint> {
