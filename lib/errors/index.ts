@@ -3,3 +3,4 @@ export * from './convoy-api.errors.js';
 export * from './configuration.error.js';
 export * from './publish.errors.js';
 export * from './endpoint.errors.js';
+export * from './outbox.errors.js';
