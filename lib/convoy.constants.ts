@@ -4,3 +4,5 @@ export const CONVOY_OPTIONS = Symbol('nestjs-convoy:options');
 export const WEBHOOK_TRANSPORT = Symbol('nestjs-convoy:transport');
 /** Metadata key under which @EmitsWebhook stores its specs on a handler. */
 export const EMITS_WEBHOOK_METADATA = 'nestjs-convoy:emits-webhook';
+/** Injection token of the PublishSink behind WebhookPublisher: the outbox relay, or the in-memory dispatcher. */
+export const PUBLISH_SINK = Symbol('nestjs-convoy:publish-sink');

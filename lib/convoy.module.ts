@@ -1,9 +1,10 @@
 import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConvoyClient } from './client/convoy.client.js';
-import { WEBHOOK_TRANSPORT } from './convoy.constants.js';
+import { CONVOY_OPTIONS, PUBLISH_SINK, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { EmbeddedTransport } from './embedded/embedded.transport.js';
 import { ConfigurableModuleClass } from './convoy.module-definition.js';
-import { WebhookDispatcher } from './publisher/webhook-dispatcher.js';
+import type { ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
+import type { PublishSink } from './publisher/publish-sink.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
 
 /**
@@ -13,25 +14,29 @@ import type { WebhookTransport } from './transports/webhook-transport.interface.
 @Module({})
 export class ConvoyModule extends ConfigurableModuleClass implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(WebhookDispatcher) private readonly dispatcher: WebhookDispatcher,
+    @Inject(PUBLISH_SINK) private readonly sink: PublishSink,
+    @Inject(CONVOY_OPTIONS) private readonly options: ResolvedConvoyOptions,
     @Inject(WEBHOOK_TRANSPORT) private readonly transport: WebhookTransport,
     @Inject(ConvoyClient) private readonly client: ConvoyClient,
   ) {
     super();
   }
 
-  /** The embedded engine starts delivering once the application is up. */
+  /** The outbox relay and the embedded engine start working once the application is up. */
   onApplicationBootstrap(): void {
+    this.sink.start?.();
     if (this.transport instanceof EmbeddedTransport) this.transport.engine.start();
   }
 
   /**
-   * Runs after the HTTP server stopped taking requests: first send what is buffered (within
-   * dispatcher.drainTimeout), then close the transport, then the connection pool the sends needed.
+   * Runs after the HTTP server stopped taking requests: first the in-memory dispatcher sends what it buffered (the
+   * outbox relay just finishes its sends: pending messages stay stored), then the transport closes, then the
+   * connection pool the sends needed, then the storage.
    */
   async onApplicationShutdown(): Promise<void> {
-    await this.dispatcher.close();
+    await this.sink.close();
     await this.transport.close?.();
     await this.client.close();
+    await this.options.storage?.close();
   }
 }

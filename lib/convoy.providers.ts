@@ -1,7 +1,7 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ConvoyClient } from './client/convoy.client.js';
-import { CONVOY_OPTIONS, WEBHOOK_TRANSPORT } from './convoy.constants.js';
+import { CONVOY_OPTIONS, PUBLISH_SINK, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { EmbeddedEngine } from './embedded/embedded-engine.js';
 import { chooseStore, type ResolvedEmbeddedOptions } from './embedded/embedded-options.js';
 import { EmbeddedTransport } from './embedded/embedded.transport.js';
@@ -13,7 +13,10 @@ import { AddressPolicy } from './network/address-policy.js';
 import { createGuardedAgent } from './network/destination.js';
 import type { ConvoyModuleExtras, ConvoyModuleOptions, ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
 import { resolveModuleOptions } from './options/resolve-module-options.js';
+import { OutboxRelay } from './outbox/outbox-relay.js';
+import type { PublishSink } from './publisher/publish-sink.js';
 import { WebhookDispatcher } from './publisher/webhook-dispatcher.js';
+import type { ConvoyStorage } from './storage/convoy-storage.interface.js';
 import { WebhookPublisher } from './publisher/webhook-publisher.js';
 import { ConvoyTransport } from './transports/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
@@ -21,8 +24,8 @@ import type { WebhookTransport } from './transports/webhook-transport.interface.
 
 const logger = new Logger('ConvoyModule');
 
-function createEmbeddedTransport(options: ResolvedEmbeddedOptions, fallback: boolean, drainTimeoutMs: number): EmbeddedTransport {
-  const store = chooseStore(options);
+function createEmbeddedTransport(options: ResolvedEmbeddedOptions, fallback: boolean, drainTimeoutMs: number, storage: ConvoyStorage | undefined): EmbeddedTransport {
+  const store = chooseStore(options, storage?.webhooks);
   const policy = new AddressPolicy({ allowPrivateNetworks: options.allowPrivateNetworks, allowedAddresses: options.allowedAddresses });
   const agent = createGuardedAgent(policy, { lookupAll: options.lookup, connections: options.worker.endpointConcurrency, keepAliveTimeout: 30_000 });
   const engine = new EmbeddedEngine({ store, policy, agent, lookupAll: options.lookup, worker: options.worker, http: { userAgent: options.userAgent, maxResponseBytes: options.maxResponseBytes }, drainTimeoutMs });
@@ -38,13 +41,22 @@ function createTransport(options: ResolvedConvoyOptions, client: ConvoyClient): 
     case 'convoy':
       return new ConvoyTransport(client);
     case 'embedded':
-      return createEmbeddedTransport(options.embedded, options.transportIsFallback, options.dispatcher.drainTimeout);
+      return createEmbeddedTransport(options.embedded, options.transportIsFallback, options.dispatcher.drainTimeout, options.storage);
     case 'log':
       logger.warn('The log transport is active: webhooks are only logged, not delivered.');
       return new LoggingTransport();
     default:
       return options.transport;
   }
+}
+
+/** With storage, the durable outbox and its relay; without, the in-memory dispatcher. */
+function createSink(options: ResolvedConvoyOptions, transport: WebhookTransport): PublishSink {
+  if (options.storage) return new OutboxRelay(options.storage.outbox, transport, options.outbox);
+  if (process.env.NODE_ENV === 'production') {
+    logger.warn('Published events wait in memory until sent: a crash loses them. Pass `storage` (nestjs-convoy/postgres or /pglite) for a durable outbox.');
+  }
+  return new WebhookDispatcher(transport, options.dispatcher);
 }
 
 /** The module's providers; plain classes built by factories, so each can also be used without Nest. */
@@ -57,15 +69,11 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
       inject: [CONVOY_OPTIONS],
     },
     { provide: WEBHOOK_TRANSPORT, useFactory: createTransport, inject: [CONVOY_OPTIONS, ConvoyClient] },
-    {
-      provide: WebhookDispatcher,
-      useFactory: (o: ResolvedConvoyOptions, transport: WebhookTransport) => new WebhookDispatcher(transport, o.dispatcher),
-      inject: [CONVOY_OPTIONS, WEBHOOK_TRANSPORT],
-    },
+    { provide: PUBLISH_SINK, useFactory: createSink, inject: [CONVOY_OPTIONS, WEBHOOK_TRANSPORT] },
     {
       provide: WebhookPublisher,
-      useFactory: (o: ResolvedConvoyOptions, dispatcher: WebhookDispatcher) => new WebhookPublisher(dispatcher, o.defaultTarget),
-      inject: [CONVOY_OPTIONS, WebhookDispatcher],
+      useFactory: (o: ResolvedConvoyOptions, sink: PublishSink) => new WebhookPublisher(sink, o.defaultTarget),
+      inject: [CONVOY_OPTIONS, PUBLISH_SINK],
     },
     {
       provide: WebhookEndpoints,
@@ -93,4 +101,4 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
   ];
 }
 
-export const CONVOY_EXPORTS = [ConvoyClient, WebhookPublisher, WebhookInterceptor, WebhookEndpoints, WebhookDeliveries, WEBHOOK_TRANSPORT, CONVOY_OPTIONS];
+export const CONVOY_EXPORTS = [ConvoyClient, WebhookPublisher, WebhookInterceptor, WebhookEndpoints, WebhookDeliveries, WEBHOOK_TRANSPORT, PUBLISH_SINK, CONVOY_OPTIONS];

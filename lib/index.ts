@@ -17,3 +17,7 @@ export * from './embedded/index.js';
 export * from './management/index.js';
 export * from './receiver/index.js'; // with the signing functions
 export * from './network/index.js';
+export * from './outbox/index.js';
+export type * from './storage/sql.js';
+export type * from './storage/convoy-storage.interface.js';
+export type * from './publisher/publish-sink.js';

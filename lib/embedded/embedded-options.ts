@@ -108,14 +108,14 @@ function invalid(option: string, problem: string, fix: string): never {
   throw new ConvoyConfigurationError(option, problem, fix);
 }
 
-/** The store to use, refusing the volatile one in production unless explicitly allowed. */
-export function chooseStore(options: ResolvedEmbeddedOptions, env: NodeJS.ProcessEnv = process.env): WebhookStore {
-  const store = options.store ?? new InMemoryWebhookStore();
+/** The store to use (embedded.store, else the module's storage, else memory), refusing memory in production unless allowed. */
+export function chooseStore(options: ResolvedEmbeddedOptions, durable: WebhookStore | undefined, env: NodeJS.ProcessEnv = process.env): WebhookStore {
+  const store = options.store ?? durable ?? new InMemoryWebhookStore();
   if (store.volatile && env.NODE_ENV === 'production' && !options.allowInMemoryStorage) {
     throw new ConvoyConfigurationError(
       'embedded.store',
       'is the in-memory store while NODE_ENV=production: a restart would lose every endpoint and pending delivery',
-      'pass a durable store (PostgreSQL or PGlite), use Convoy, or set embedded.allowInMemoryStorage: true if you accept the loss',
+      'pass `storage` (nestjs-convoy/postgres or /pglite) to ConvoyModule, use Convoy, or set embedded.allowInMemoryStorage: true if you accept the loss',
     );
   }
   return store;

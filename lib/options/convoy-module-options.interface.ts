@@ -1,5 +1,7 @@
 import type { ConvoyClientOptions } from '../client/convoy-client.options.js';
 import type { EmbeddedOptions, ResolvedEmbeddedOptions } from '../embedded/embedded-options.js';
+import type { RelaySettings } from '../outbox/outbox-relay.js';
+import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 import type { DispatcherSettings } from '../publisher/webhook-dispatcher.js';
 import type { PublishOptions, WebhookTarget } from '../publisher/webhook.types.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
@@ -26,6 +28,14 @@ export interface ConvoyModuleOptions extends ConvoyClientOptions {
   transport?: 'convoy' | 'embedded' | 'log' | WebhookTransport;
   /** The embedded engine: store, SSRF allowances, retry schedule, concurrency. */
   embedded?: EmbeddedOptions;
+  /**
+   * Durable storage (`nestjs-convoy/postgres` or `nestjs-convoy/pglite`): publish() then stores each event in an
+   * outbox before it resolves, a relay hands it to the transport, and the embedded engine keeps its endpoints
+   * and delivery log there. Without it, events wait in memory (a crash loses what is not yet sent).
+   */
+  storage?: ConvoyStorage;
+  /** The outbox relay (with `storage`): polling, batch, concurrency, leases, retries, dead letters. */
+  outbox?: Partial<RelaySettings>;
   /** Target of publish() calls that name none. Default `{ broadcast: true }`. */
   defaultTarget?: WebhookTarget;
   /** The background dispatcher: buffer, concurrency, retries, shutdown drain. */
@@ -51,5 +61,7 @@ export interface ResolvedConvoyOptions {
   embedded: ResolvedEmbeddedOptions;
   defaultTarget: WebhookTarget;
   dispatcher: DispatcherSettings;
+  storage: ConvoyStorage | undefined;
+  outbox: RelaySettings;
   forward: ForwardRule[];
 }

@@ -7,6 +7,8 @@ import { describeValue } from '../utils/describe-value.js';
 import { checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
 import { CLIENT_OPTION_KEYS, hasCredentials } from './resolve-client-options.js';
 import { resolveEmbeddedOptions } from '../embedded/embedded-options.js';
+import type { RelaySettings } from '../outbox/outbox-relay.js';
+import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 
 export const DEFAULT_DISPATCHER: DispatcherSettings = {
   concurrency: 8,
@@ -19,8 +21,21 @@ export const DEFAULT_DISPATCHER: DispatcherSettings = {
   drainTimeout: 10_000,
 };
 
-const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'embedded', 'defaultTarget', 'dispatcher', 'forward'];
+export const DEFAULT_RELAY: RelaySettings = {
+  pollIntervalMs: 1_000,
+  batchSize: 50,
+  concurrency: 8,
+  leaseMs: 60_000,
+  maxAttempts: 20,
+  baseDelayMs: 1_000,
+  maxDelayMs: 300_000,
+  maxRetryAfterMs: 3_600_000,
+  drainTimeout: 10_000,
+};
+
+const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'embedded', 'storage', 'outbox', 'defaultTarget', 'dispatcher', 'forward'];
 const DISPATCHER_KEYS = Object.keys(DEFAULT_DISPATCHER);
+const RELAY_KEYS = Object.keys(DEFAULT_RELAY);
 
 /**
  * Validates ConvoyModule options when the application boots; every mistake stops startup with a
@@ -42,6 +57,8 @@ export function resolveModuleOptions(options: ConvoyModuleOptions | undefined): 
     embedded: resolveEmbeddedOptions(raw.embedded),
     defaultTarget: resolveDefaultTarget(raw.defaultTarget),
     dispatcher: resolveDispatcher(raw.dispatcher),
+    storage: resolveStorage(raw.storage),
+    outbox: resolveRelay(raw.outbox),
     forward: resolveForward(raw.forward),
   };
 }
@@ -100,6 +117,40 @@ function resolveDispatcher(value: unknown): DispatcherSettings {
   };
   if (settings.maxDelayMs < settings.baseDelayMs) {
     throw new ConvoyConfigurationError('dispatcher.maxDelayMs', `(${settings.maxDelayMs}) is below baseDelayMs (${settings.baseDelayMs})`, 'make maxDelayMs at least baseDelayMs');
+  }
+  return settings;
+}
+
+function resolveStorage(value: unknown): ConvoyStorage | undefined {
+  if (value === undefined) return undefined;
+  const storage = value as Partial<ConvoyStorage> | null;
+  if (storage === null || typeof storage !== 'object' || typeof storage.outbox?.claim !== 'function' || typeof storage.webhooks?.claimDue !== 'function') {
+    throw new ConvoyConfigurationError('storage', `expected a ConvoyStorage, got ${describeValue(value)}`, 'pass `await PostgresStorage.create({ pool })` (nestjs-convoy/postgres) or `await PGliteStorage.create({ dataDir })` (nestjs-convoy/pglite), from forRootAsync');
+  }
+  return storage as ConvoyStorage;
+}
+
+function resolveRelay(value: unknown): RelaySettings {
+  if (value === undefined) return { ...DEFAULT_RELAY };
+  checkObject('outbox', value, `pass an object with any of ${RELAY_KEYS.join(', ')}`);
+  checkKnownKeys('outbox', value, RELAY_KEYS);
+  const v = value as Partial<RelaySettings>;
+  const d = DEFAULT_RELAY;
+  const int = (key: keyof RelaySettings, min: number, max: number, fix: string): number =>
+    v[key] === undefined ? d[key] : checkInteger(`outbox.${key}`, v[key], min, max, fix);
+  const settings: RelaySettings = {
+    pollIntervalMs: int('pollIntervalMs', 10, 600_000, 'give the poll interval in ms'),
+    batchSize: int('batchSize', 1, 10_000, 'give how many messages to claim at a time'),
+    concurrency: int('concurrency', 1, 1024, 'give how many messages to hand over at the same time'),
+    leaseMs: int('leaseMs', 1_000, 3_600_000, 'give how long a claim holds, in ms (longer than a send may take)'),
+    maxAttempts: int('maxAttempts', 1, 10_000, 'give the attempts before a message becomes a dead letter'),
+    baseDelayMs: int('baseDelayMs', 0, 3_600_000, 'give the first retry delay in ms'),
+    maxDelayMs: int('maxDelayMs', 0, 86_400_000, 'give the longest retry delay in ms'),
+    maxRetryAfterMs: int('maxRetryAfterMs', 0, 86_400_000, 'give the longest Retry-After wait to honour, in ms'),
+    drainTimeout: int('drainTimeout', 0, 3_600_000, 'give how long shutdown waits for sends in flight, in ms'),
+  };
+  if (settings.maxDelayMs < settings.baseDelayMs) {
+    throw new ConvoyConfigurationError('outbox.maxDelayMs', `(${settings.maxDelayMs}) is below baseDelayMs (${settings.baseDelayMs})`, 'make maxDelayMs at least baseDelayMs');
   }
   return settings;
 }

@@ -3,7 +3,7 @@ import { describeValue } from '../utils/describe-value.js';
 import type { PublishOptions, WebhookTarget } from './webhook.types.js';
 
 const MAX_EVENT_TYPE_LENGTH = 255;
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255; // also for ordering keys
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Headers the delivery sets itself; Convoy silently ignores custom values for some of them, so refuse them loudly. */
@@ -11,7 +11,7 @@ const RESERVED_HEADERS = new Set([
   'content-type', 'content-length', 'content-encoding', 'accept-encoding', 'transfer-encoding', 'connection', 'host',
   'x-convoy-signature', 'x-convoy-idempotency-key', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
 ]);
-const PUBLISH_OPTION_KEYS = ['endpointId', 'ownerId', 'broadcast', 'url', 'secret', 'idempotencyKey', 'headers'];
+const PUBLISH_OPTION_KEYS = ['endpointId', 'ownerId', 'broadcast', 'url', 'secret', 'idempotencyKey', 'headers', 'orderingKey'];
 
 export function validateEventType(eventType: unknown): string {
   if (typeof eventType !== 'string' || eventType.trim() === '') {
@@ -123,10 +123,11 @@ export interface ValidatedPublishOptions {
   target: WebhookTarget | undefined;
   idempotencyKey: string | undefined;
   headers: Record<string, string>;
+  orderingKey: string | undefined;
 }
 
 export function validatePublishOptions(options: unknown): ValidatedPublishOptions {
-  if (options === undefined) return { target: undefined, idempotencyKey: undefined, headers: {} };
+  if (options === undefined) return { target: undefined, idempotencyKey: undefined, headers: {}, orderingKey: undefined };
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new WebhookValidationError('options', `must be an object, got ${describeValue(options)}`);
   }
@@ -138,8 +139,9 @@ export function validatePublishOptions(options: unknown): ValidatedPublishOption
   }
   return {
     target: validateTarget(o, 'options'),
-    idempotencyKey: o.idempotencyKey === undefined ? undefined : validateIdempotencyKey(o.idempotencyKey),
+    idempotencyKey: o.idempotencyKey === undefined ? undefined : validateKey('idempotencyKey', o.idempotencyKey, 'it is sent as an HTTP header'),
     headers: o.headers === undefined ? {} : validateHeaders(o.headers),
+    orderingKey: o.orderingKey === undefined ? undefined : validateKey('orderingKey', o.orderingKey, 'e.g. an order id'),
   };
 }
 
@@ -183,15 +185,15 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   return o.secret === undefined ? { url: value } : { url: value, secret: o.secret };
 }
 
-/** Printable ASCII, no surrounding spaces: the key travels as an HTTP header (X-Convoy-Idempotency-Key, webhook-id). */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+/** Printable ASCII without surrounding spaces: idempotency keys travel as HTTP headers (X-Convoy-Idempotency-Key, webhook-id). */
+const PRINTABLE_KEY = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 
-function validateIdempotencyKey(key: unknown): string {
+function validateKey(option: 'idempotencyKey' | 'orderingKey', key: unknown, why: string): string {
   if (typeof key !== 'string' || key === '') {
-    throw new WebhookValidationError('options.idempotencyKey', `must be a non-empty string, got ${describeValue(key)}`);
+    throw new WebhookValidationError(`options.${option}`, `must be a non-empty string, got ${describeValue(key)}`);
   }
-  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !IDEMPOTENCY_KEY.test(key)) {
-    throw new WebhookValidationError('options.idempotencyKey', `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, without surrounding spaces (it is sent as an HTTP header)`);
+  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !PRINTABLE_KEY.test(key)) {
+    throw new WebhookValidationError(`options.${option}`, `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, without surrounding spaces (${why})`);
   }
   return key;
 }

@@ -3,6 +3,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { PublishBufferFullError, PublisherClosedError } from '../errors/publish.errors.js';
 import { isRetryableError, retryAfterOf, type WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { backoffDelay } from '../utils/backoff.js';
+import type { PublisherStats, PublishSink } from './publish-sink.js';
 import { describeTarget, type OutgoingWebhook } from './webhook.types.js';
 
 /** How the in-process dispatcher buffers, sends and retries. */
@@ -57,8 +58,13 @@ export interface DispatcherStats {
  * bounded concurrency, retries with backoff that honour Retry-After, and a drain on shutdown.
  * Events live in memory only; a durable outbox can replace what sits behind publish() without changing it.
  */
-export class WebhookDispatcher {
+export class WebhookDispatcher implements PublishSink {
+  readonly durable = false;
   private readonly logger = new Logger('WebhookDispatcher');
+  /** Everything accepted and not finished, in acceptance order (so the first is the oldest: the lag). */
+  private readonly heldEntries = new Set<Entry>();
+  /** Ordering key → its later events, waiting while an earlier one of the key is in flight or retrying. */
+  private readonly keyQueues = new Map<string, Entry[]>();
   private readonly queue: Entry[] = [];
   private queueHead = 0;
   private readonly retryTimers = new Map<NodeJS.Timeout, Entry>();
@@ -91,7 +97,16 @@ export class WebhookDispatcher {
     } else {
       this.held++;
     }
-    this.queue.push({ message, attempts: 0 });
+    const entry: Entry = { message, attempts: 0 };
+    this.heldEntries.add(entry);
+    const key = message.orderingKey;
+    if (key !== undefined) {
+      // One event of a key at a time, in publish order: later ones wait until the earlier one is finished.
+      const waiting = this.keyQueues.get(key);
+      if (waiting) return void waiting.push(entry);
+      this.keyQueues.set(key, []);
+    }
+    this.queue.push(entry);
     this.schedulePump();
   }
 
@@ -102,13 +117,21 @@ export class WebhookDispatcher {
   }
 
   stats(): DispatcherStats {
+    let waitingOnKey = 0;
+    for (const waiting of this.keyQueues.values()) waitingOnKey += waiting.length;
     return {
-      queued: this.queue.length - this.queueHead,
+      queued: this.queue.length - this.queueHead + waitingOnKey,
       inFlight: this.inFlight,
       retrying: this.retryTimers.size,
       sent: this.sent,
       failed: this.failed,
     };
+  }
+
+  async publisherStats(): Promise<PublisherStats> {
+    const { queued, inFlight, retrying, sent, failed } = this.stats();
+    const oldest = this.heldEntries.values().next().value;
+    return { durable: false, pending: queued + retrying, inFlight, lagMs: oldest ? Math.max(0, Date.now() - oldest.message.createdAt) : 0, sent, failed, deadLetters: 0 };
   }
 
   /**
@@ -170,7 +193,7 @@ export class WebhookDispatcher {
       await this.transport.send(entry.message, { attempt: entry.attempts, signal });
       this.sent++;
       if (channels.sent.hasSubscribers) channels.sent.publish({ message: entry.message, attempts: entry.attempts });
-      this.release();
+      this.finish(entry);
     } catch (error) {
       this.handleFailure(entry, error, signal.aborted);
     } finally {
@@ -208,6 +231,22 @@ export class WebhookDispatcher {
     this.failed++;
     this.logger.error(`${message.eventType} [id ${message.id}, key ${message.idempotencyKey}] to ${describeTarget(message.target)} was NOT sent (${why}): ${reason}`);
     if (channels.failed.hasSubscribers) channels.failed.publish({ message, attempts: entry.attempts, error, reason: why });
+    this.finish(entry);
+  }
+
+  /** An event is done (sent or given up): the next of its ordering key may go, and its slot is freed. */
+  private finish(entry: Entry): void {
+    this.heldEntries.delete(entry);
+    const key = entry.message.orderingKey;
+    if (key !== undefined) {
+      const next = this.keyQueues.get(key)?.shift();
+      if (next) {
+        this.queue.push(next);
+        this.schedulePump();
+      } else {
+        this.keyQueues.delete(key);
+      }
+    }
     this.release();
   }
 
@@ -231,6 +270,7 @@ export class WebhookDispatcher {
       this.retryTimers.delete(timer);
       this.fail(entry, new Error('the application shut down'), 'shutdown deadline passed');
     }
+    // An abandoned event's finish() moves the next of its key into the queue, so this loop reaches those too.
     while (this.queueHead < this.queue.length) {
       const entry = this.queue[this.queueHead]!;
       this.queue[this.queueHead++] = undefined as unknown as Entry;

@@ -1,7 +1,9 @@
+import { ConvoyConfigurationError } from '../errors/configuration.error.js';
+import type { SqlQueryable } from '../storage/sql.js';
 import { uuidv7 } from '../utils/uuid.js';
+import type { PublisherStats, PublishSink } from './publish-sink.js';
 import { serializeData, validateEventType, validatePublishOptions } from './validate-webhook.js';
-import type { DispatcherStats, WebhookDispatcher } from './webhook-dispatcher.js';
-import type { PublishOptions, PublishReceipt, WebhookTarget } from './webhook.types.js';
+import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './webhook.types.js';
 
 /**
  * Publishes domain events as webhooks. Injectable anywhere ConvoyModule is imported.
@@ -9,39 +11,64 @@ import type { PublishOptions, PublishReceipt, WebhookTarget } from './webhook.ty
  *   await publisher.publish('invoice.paid', invoice, { ownerId: invoice.customerId });
  *
  * publish() validates and serializes at once (bad input throws WebhookValidationError and queues nothing),
- * then resolves as soon as the event is accepted: sending happens in the background, with retries.
+ * then resolves as soon as the event is accepted: stored in the durable outbox when storage is configured,
+ * buffered in memory otherwise. Sending happens in the background, with retries.
  */
 export class WebhookPublisher {
   constructor(
-    private readonly dispatcher: WebhookDispatcher,
+    private readonly sink: PublishSink,
     private readonly defaultTarget: WebhookTarget,
   ) {}
 
   async publish(eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
+    const message = this.message(eventType, data, options);
+    await this.sink.enqueue(message);
+    return receipt(message);
+  }
+
+  /**
+   * Publishes inside your open database transaction, so that the event exists if and only if your change commits:
+   * `tx` is a pg client after BEGIN, a PGlite transaction, or anything with `query(text, params) → { rows }` on that
+   * connection. Resolves once the event is written in the transaction; it is sent after the commit.
+   * Needs durable storage (PostgreSQL or PGlite); throws TransactionRequiredError when `tx` is not in a transaction.
+   */
+  async publishInTransaction(tx: SqlQueryable, eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
+    if (!this.sink.enqueueInTransaction) {
+      throw new ConvoyConfigurationError('storage', 'is not configured, so events cannot join a database transaction', 'pass storage from nestjs-convoy/postgres or nestjs-convoy/pglite to ConvoyModule');
+    }
+    const message = this.message(eventType, data, options);
+    await this.sink.enqueueInTransaction(message, tx);
+    return receipt(message);
+  }
+
+  /** Resolves when every event published so far has been handed to the transport (or given up after its retries). */
+  flush(): Promise<void> {
+    return this.sink.flush();
+  }
+
+  /** Pending, in flight, lag, sent, failed and dead letters, e.g. for a health check. */
+  stats(): Promise<PublisherStats> {
+    return this.sink.publisherStats();
+  }
+
+  private message(eventType: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {
     const type = validateEventType(eventType);
     const payload = serializeData(data);
-    const { target, idempotencyKey, headers } = validatePublishOptions(options);
+    const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options);
     const id = uuidv7();
-    const message = {
+    return {
       id,
       eventType: type,
       payload,
       target: target ?? this.defaultTarget,
       idempotencyKey: idempotencyKey ?? id,
       headers,
+      ...(orderingKey === undefined ? {} : { orderingKey }),
       createdAt: Date.now(),
     };
-    await this.dispatcher.enqueue(message);
-    return { id, idempotencyKey: message.idempotencyKey, eventType: type, target: message.target };
   }
+}
 
-  /** Resolves when every event published so far has been sent (or given up after its retries). */
-  flush(): Promise<void> {
-    return this.dispatcher.flush();
-  }
-
-  /** Counts of queued, in-flight, retrying, sent and failed events, e.g. for a health check. */
-  stats(): DispatcherStats {
-    return this.dispatcher.stats();
-  }
+function receipt(message: OutgoingWebhook): PublishReceipt {
+  return { id: message.id, idempotencyKey: message.idempotencyKey, eventType: message.eventType, target: message.target };
 }

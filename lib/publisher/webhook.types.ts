@@ -21,6 +21,12 @@ export interface PublishOptions {
   idempotencyKey?: string;
   /** Extra HTTP headers for the receiving endpoint (Convoy's `custom_headers`). */
   headers?: Record<string, string>;
+  /**
+   * Events with the same ordering key are handed to the transport one at a time, in publish (with the outbox:
+   * commit) order, e.g. an order id. Without one, events go out in parallel. (Convoy itself does not order
+   * deliveries; this orders the hand-over.)
+   */
+  orderingKey?: string;
 }
 
 /** What publish() resolves with once the event is accepted for sending. */
@@ -42,6 +48,8 @@ export interface OutgoingWebhook {
   target: WebhookTarget;
   idempotencyKey: string;
   headers: Record<string, string>;
+  /** Handed over one at a time, in order, with the other events of the same key. */
+  orderingKey?: string;
   /** When publish() accepted it, in ms since the epoch. */
   createdAt: number;
 }

@@ -90,7 +90,7 @@ describe.each([
   it('emitAsync() resolves once the webhook was accepted', async () => {
     await emitter.emitAsync('todo.created', { id: 6 });
     // Accepted means held by the publisher's buffer; sending starts on a later turn.
-    expect(publisher.stats()).toMatchObject({ queued: 1, sent: 0 });
+    expect(await publisher.stats()).toMatchObject({ pending: 1, sent: 0 });
     await publisher.flush();
     expect(recorder.ofType('todo.created').map((w) => w.data)).toEqual([{ id: 6 }]);
   });
@@ -132,7 +132,7 @@ describe('forwarding, other cases', () => {
     recorder.failNext();
     await emitter.emitAsync('todo.first', { n: 1 });
     await new Promise((resolve) => setImmediate(resolve)); // the first attempt starts on the next turn, and fails
-    expect(publisher.stats()).toMatchObject({ retrying: 1, sent: 0 });
+    expect(await publisher.stats()).toMatchObject({ pending: 1, sent: 0, failed: 0 });
 
     const second = emitter.emitAsync('todo.second', { n: 2 });
     await Promise.resolve();
@@ -140,7 +140,7 @@ describe('forwarding, other cases', () => {
     await second;
     // By the time emitAsync resolved, the first event had been sent (freeing the only slot) and the second accepted.
     expect(recorder.ofType('todo.first').map((w) => w.attempt)).toEqual([2]);
-    expect(publisher.stats()).toMatchObject({ queued: 1 });
+    expect(await publisher.stats()).toMatchObject({ pending: 1 });
     await publisher.flush();
     expect(recorder.sent.map((w) => [w.eventType, w.attempt])).toEqual([
       ['todo.first', 2],

@@ -281,7 +281,7 @@ describe('WebhookPublisher.publish() validation', () => {
     it.each([
       ['a string', 'endpoint-1', 'options', /must be an object, got a string/],
       ['an array', [], 'options', /must be an object, got an array/],
-      ['an unknown key', { priority: 'high' }, 'options.priority', /is not a publish option; known options are endpointId, ownerId, broadcast, url, secret, idempotencyKey, headers/],
+      ['an unknown key', { priority: 'high' }, 'options.priority', /is not a publish option; known options are endpointId, ownerId, broadcast, url, secret, idempotencyKey, headers, orderingKey/],
       ['two targets', { endpointId: 'ep_1', ownerId: 'own_1' }, 'options', /more than one target \(endpointId, ownerId\); pick one/],
       ['url and broadcast', { url: 'https://example.com', broadcast: true }, 'options', /more than one target \(url, broadcast\)/],
       ['broadcast as a string', { broadcast: 'yes' }, 'options.broadcast', /must be true or false, got a string/],
@@ -298,6 +298,8 @@ describe('WebhookPublisher.publish() validation', () => {
       ['an idempotencyKey of 256 characters', { idempotencyKey: 'k'.repeat(256) }, 'options.idempotencyKey', /at most 255 printable ASCII characters/],
       ['an idempotencyKey with a line break', { idempotencyKey: 'key\nInjected' }, 'options.idempotencyKey', /printable ASCII characters.*sent as an HTTP header/],
       ['a non-ASCII idempotencyKey', { idempotencyKey: 'clé-42' }, 'options.idempotencyKey', /printable ASCII characters/],
+      ['an empty orderingKey', { orderingKey: '' }, 'options.orderingKey', /must be a non-empty string/],
+      ['a non-ASCII orderingKey', { orderingKey: 'commande-é' }, 'options.orderingKey', /printable ASCII characters/],
       ['an idempotencyKey with surrounding spaces', { idempotencyKey: ' k ' }, 'options.idempotencyKey', /without surrounding spaces/],
       ['headers as an array', { headers: [['a', 'b']] }, 'options.headers', /must be an object of header names/],
       ['an invalid header name', { headers: { 'bad header': 'x' } }, 'options.headers["bad header"]', /is not a valid HTTP header name/],

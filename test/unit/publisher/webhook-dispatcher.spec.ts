@@ -208,6 +208,27 @@ describe('WebhookDispatcher', () => {
       expect(transport.calls.every((c) => c.attempt === 1)).toBe(true);
     });
 
+    it('sends one event of an ordering key at a time, in publish order, even through retries; other keys in parallel', async () => {
+      const d = setup({ concurrency: 4 });
+      const keyed = (id: string, key: string): OutgoingWebhook => ({ ...message(id), orderingKey: key });
+      for (const m of [keyed('a1', 'a'), keyed('a2', 'a'), keyed('b1', 'b'), keyed('a3', 'a')]) await d.enqueue(m);
+      await transport.started(2);
+      await new Promise((r) => setImmediate(r));
+      // Only the heads of the two keys are out; a2 and a3 wait behind a1 although slots are free.
+      expect(transport.ids()).toEqual(['a1', 'b1']);
+      expect(d.stats()).toMatchObject({ inFlight: 2, queued: 2 });
+      transport.calls[0]!.reject(new Error('blip')); // a1 fails once: a2 keeps waiting through the retry
+      await transport.started(3);
+      expect(transport.calls[2]).toMatchObject({ attempt: 2 });
+      expect(transport.calls[2]!.message.id).toBe('a1');
+      transport.onSend = (call) => call.resolve();
+      transport.calls[2]!.resolve();
+      transport.calls[1]!.resolve();
+      await d.flush();
+      expect(transport.ids()).toEqual(['a1', 'b1', 'a1', 'a2', 'a3']);
+      expect(d.stats()).toMatchObject({ sent: 4, failed: 0 });
+    });
+
     it("whenFull 'reject': throws PublishBufferFullError once bufferSize events are held, and accepts again after one finishes", async () => {
       const d = setup({ concurrency: 1, bufferSize: 3, whenFull: 'reject' });
       const [a, b, c] = [message('a'), message('b'), message('c')];

@@ -163,7 +163,7 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
     const receipt = await publisher.publish('todo.created', { id: 1 });
     await publisher.flush();
     expect(recorder.sent.map((w) => [w.id, w.attempt])).toEqual([[receipt.id, 2]]);
-    expect(publisher.stats()).toMatchObject({ sent: 1, failed: 0 });
+    expect(await publisher.stats()).toMatchObject({ sent: 1, failed: 0 });
     expect(logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
       expect.stringMatching(/^todo\.created .* attempt 1 via recording failed, retrying in \d+ ms: RecordingTransport: scripted failure$/),
     ]);
@@ -179,7 +179,7 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
     await publisher.publish('todo.created', { id: 1 });
     await publisher.flush();
     expect(recorder.sent).toEqual([]);
-    expect(publisher.stats()).toMatchObject({ sent: 0, failed: 1 });
+    expect(await publisher.stats()).toMatchObject({ sent: 0, failed: 1 });
     expect(logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([expect.stringMatching(/was NOT sent \(not retryable\): endpoint gone$/)]);
 
     // The scripted failure is used up: the next webhook goes through at once.
@@ -247,7 +247,7 @@ describe('overriding the transport of a real application module', () => {
     expect(await post(`${url}/orders`)).toBe(201);
     await app.get(WebhookPublisher).flush();
     expect(recorder.sent.map((w) => [w.eventType, w.data])).toEqual([['order.placed', { id: 'ord_1' }]]);
-    expect(app.get(WebhookPublisher).stats()).toMatchObject({ sent: 1, failed: 0 });
+    expect(await app.get(WebhookPublisher).stats()).toMatchObject({ sent: 1, failed: 0 });
     await app.close();
     running = undefined;
     expect(convoyRequests).toEqual([]);

@@ -1,0 +1,270 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import type { PublisherStats, PublishSink } from '../publisher/publish-sink.js';
+import type { OutgoingWebhook } from '../publisher/webhook.types.js';
+import type { SqlQueryable } from '../storage/sql.js';
+import { isRetryableError, retryAfterOf, type WebhookTransport } from '../transports/webhook-transport.interface.js';
+import { backoffDelay } from '../utils/backoff.js';
+import type { ClaimedMessage, OutboxStore } from './outbox-store.interface.js';
+import type { OutboxMessage } from './outbox.types.js';
+
+/** How the relay moves messages from the outbox to the transport. */
+export interface RelaySettings {
+  /** How often to look for due messages when nothing wakes the relay (other instances' messages, retries). */
+  pollIntervalMs: number;
+  /** Messages claimed at most per look. */
+  batchSize: number;
+  /** Messages handed over at the same time. */
+  concurrency: number;
+  /** How long a claim holds; a send is abandoned (and retried) after half of it, so no send outlives its lease. */
+  leaseMs: number;
+  /** Attempts before a message becomes a dead letter. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Cap of a transport-requested wait (Convoy's Retry-After). */
+  maxRetryAfterMs: number;
+  /** At shutdown, how long to wait for sends in flight. Pending messages stay stored either way. */
+  drainTimeout: number;
+}
+
+/** Diagnostics channels of the outbox relay (node:diagnostics_channel). */
+export const OUTBOX_CHANNELS = {
+  published: 'nestjs-convoy:outbox-published',
+  retryScheduled: 'nestjs-convoy:outbox-retry-scheduled',
+  deadLettered: 'nestjs-convoy:outbox-dead-lettered',
+  leaseLost: 'nestjs-convoy:outbox-lease-lost',
+} as const;
+
+const channels = {
+  published: diagnostics.channel(OUTBOX_CHANNELS.published),
+  retryScheduled: diagnostics.channel(OUTBOX_CHANNELS.retryScheduled),
+  deadLettered: diagnostics.channel(OUTBOX_CHANNELS.deadLettered),
+  leaseLost: diagnostics.channel(OUTBOX_CHANNELS.leaseLost),
+};
+
+/** After a publish inside a caller's transaction, look again this soon: the commit usually follows within ms. */
+const AFTER_TRANSACTION_MS = 100;
+
+class SendTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the transport did not finish within ${ms} ms (half the outbox lease)`);
+  }
+}
+
+/**
+ * The durable path between publish() and the transport: publish() stores the event in the outbox (in the caller's
+ * transaction when given one); the relay claims due messages under leases, hands them to the transport (Convoy or
+ * the embedded engine) with the message's idempotency key, deletes them once accepted, retries failures with
+ * backoff, and moves a message that keeps failing to the dead letters. Several instances may run on one database:
+ * claims skip locked rows and every write is fenced by the claim's token, so none sends a message another holds.
+ */
+export class OutboxRelay implements PublishSink {
+  readonly durable: boolean;
+  private readonly logger = new Logger('OutboxRelay');
+  private readonly shutdown = new AbortController();
+  private readonly sends = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = 0;
+  private immediate: NodeJS.Immediate | undefined;
+  private running = false;
+  private ticking = false;
+  private tickAgain = false;
+  private sent = 0;
+  private failed = 0;
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly transport: WebhookTransport,
+    private readonly settings: RelaySettings,
+  ) {
+    this.durable = !store.volatile;
+  }
+
+  /** Resolves once the event is stored (committed). */
+  async enqueue(message: OutgoingWebhook): Promise<void> {
+    await this.store.add([toRow(message)]);
+    this.wake(0);
+  }
+
+  /** Resolves once the event is written in the caller's transaction; it is handed over after the commit. */
+  async enqueueInTransaction(message: OutgoingWebhook, tx: SqlQueryable): Promise<void> {
+    await this.store.add([toRow(message)], tx);
+    this.wake(AFTER_TRANSACTION_MS);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.wake(0);
+  }
+
+  /** Resolves when no message is pending or claimed (in this database, so other instances' messages count too). */
+  async flush(): Promise<void> {
+    for (;;) {
+      const { pending, inFlight } = await this.store.stats(Date.now());
+      if (pending === 0 && inFlight === 0 && this.sends.size === 0) return;
+      this.wake(0);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async publisherStats(): Promise<PublisherStats> {
+    const stats = await this.store.stats(Date.now());
+    return { durable: this.durable, pending: stats.pending, inFlight: stats.inFlight, lagMs: stats.lagMs, sent: this.sent, failed: this.failed, deadLetters: stats.deadLetters };
+  }
+
+  /**
+   * Stops claiming, waits for the sends in flight (at most drainTimeout), then gives up on them; whatever is
+   * still pending stays stored for the next start (or another instance), so shutdown loses nothing and is quick.
+   */
+  async close(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    let deadline: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.sends]),
+      new Promise((resolve) => (deadline = setTimeout(resolve, this.settings.drainTimeout))),
+    ]);
+    clearTimeout(deadline);
+    this.shutdown.abort(new Error('the application shut down'));
+  }
+
+  /** Look for due messages after `delayMs` (sooner if already scheduled sooner). */
+  private wake(delayMs: number): void {
+    if (!this.running) return;
+    if (delayMs <= 0) {
+      if (this.immediate) return;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        void this.tick();
+      });
+      return;
+    }
+    const at = Date.now() + delayMs;
+    if (this.immediate || (this.timer && this.timerAt <= at)) return; // a look is already coming at least as soon
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.tick();
+    }, delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (!this.running) return;
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    let claimedAll = false;
+    try {
+      const free = Math.min(this.settings.concurrency - this.sends.size, this.settings.batchSize);
+      if (free > 0) {
+        const now = Date.now();
+        const claimed = await this.store.claim(now, free, randomUUID(), now + this.settings.leaseMs);
+        for (const message of claimed) {
+          const send = this.send(message);
+          this.sends.add(send);
+          void send.finally(() => {
+            this.sends.delete(send);
+            this.wake(0);
+          });
+        }
+        claimedAll = claimed.length === free;
+      }
+    } catch (error) {
+      this.logger.error(`Could not claim outbox messages: ${(error as Error).message}`);
+    } finally {
+      this.ticking = false;
+      const again = this.tickAgain || claimedAll;
+      this.tickAgain = false;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      if (again) this.wake(0);
+      else this.wake(this.settings.pollIntervalMs);
+    }
+  }
+
+  private async send(message: ClaimedMessage): Promise<void> {
+    const limit = Math.floor(this.settings.leaseMs / 2);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.transport.send(toOutgoing(message), { attempt: message.attempts, signal: this.shutdown.signal }),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new SendTimeoutError(limit)), limit))),
+      ]);
+      clearTimeout(timer);
+      if (await this.store.complete(message.id, message.lease_token)) {
+        this.sent++;
+        if (channels.published.hasSubscribers) channels.published.publish({ message });
+      } else {
+        this.leaseLost(message);
+      }
+    } catch (error) {
+      clearTimeout(timer);
+      await this.recordFailure(message, error);
+    }
+  }
+
+  private async recordFailure(message: ClaimedMessage, error: unknown): Promise<void> {
+    const reason = error instanceof Error ? error.message : String(error);
+    const retryable = isRetryableError(error);
+    try {
+      if (!retryable || message.attempts >= this.settings.maxAttempts) {
+        const why = `${retryable ? 'exhausted' : 'rejected'}: ${reason}`;
+        if (!(await this.store.deadLetter(message.id, message.lease_token, why, Date.now()))) return this.leaseLost(message);
+        this.failed++;
+        this.logger.error(`${message.event_type} [id ${message.id}] moved to the dead letters after ${message.attempts} attempt(s) (${why}); requeue it once the cause is fixed`);
+        if (channels.deadLettered.hasSubscribers) channels.deadLettered.publish({ message, error, reason: why });
+        return;
+      }
+      const delay = Math.max(backoffDelay(message.attempts, this.settings), Math.min(retryAfterOf(error) ?? 0, this.settings.maxRetryAfterMs));
+      if (!(await this.store.retryLater(message.id, message.lease_token, Date.now() + delay, reason))) return this.leaseLost(message);
+      this.logger.warn(`${message.event_type} [id ${message.id}] attempt ${message.attempts} via ${this.transport.name} failed, retrying in ${delay} ms: ${reason}`);
+      if (channels.retryScheduled.hasSubscribers) channels.retryScheduled.publish({ message, error, delayMs: delay });
+    } catch (storeError) {
+      // The store is unreachable: the lease will expire and the message will be claimed again.
+      this.logger.error(`Could not record the outcome of ${message.id}: ${(storeError as Error).message}`);
+    }
+  }
+
+  private leaseLost(message: ClaimedMessage): void {
+    this.logger.warn(`Lost the lease of outbox message ${message.id} (another relay took it over after it expired); it may be sent twice, with the same idempotency key`);
+    if (channels.leaseLost.hasSubscribers) channels.leaseLost.publish({ message });
+  }
+}
+
+function toRow(message: OutgoingWebhook): OutboxMessage {
+  return {
+    id: message.id,
+    event_type: message.eventType,
+    payload: message.payload,
+    target: message.target,
+    idempotency_key: message.idempotencyKey,
+    headers: message.headers,
+    ordering_key: message.orderingKey ?? null,
+    attempts: 0,
+    available_at: message.createdAt,
+    created_at: message.createdAt,
+    last_error: null,
+  };
+}
+
+function toOutgoing(row: OutboxMessage): OutgoingWebhook {
+  return {
+    id: row.id,
+    eventType: row.event_type,
+    payload: row.payload,
+    target: row.target,
+    idempotencyKey: row.idempotency_key,
+    headers: row.headers,
+    ...(row.ordering_key === null ? {} : { orderingKey: row.ordering_key }),
+    createdAt: row.created_at,
+  };
+}
