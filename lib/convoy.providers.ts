@@ -14,6 +14,7 @@ import { createGuardedAgent } from './network/destination.js';
 import type { ConvoyModuleExtras, ConvoyModuleOptions, ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
 import { resolveModuleOptions } from './options/resolve-module-options.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
+import { WebhookOutbox } from './outbox/webhook-outbox.js';
 import type { PublishSink } from './publisher/publish-sink.js';
 import { WebhookDispatcher } from './publisher/webhook-dispatcher.js';
 import type { ConvoyStorage } from './storage/convoy-storage.interface.js';
@@ -95,10 +96,11 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
             : new UnavailableWebhookDeliveries(),
       inject: [WEBHOOK_TRANSPORT, ConvoyClient, CONVOY_OPTIONS],
     },
+    { provide: WebhookOutbox, useFactory: (sink: PublishSink) => new WebhookOutbox(sink), inject: [PUBLISH_SINK] },
     WebhookInterceptor,
     WebhookEventForwarder,
     ...(extras.globalInterceptor === false ? [] : [{ provide: APP_INTERCEPTOR, useExisting: WebhookInterceptor }]),
   ];
 }
 
-export const CONVOY_EXPORTS = [ConvoyClient, WebhookPublisher, WebhookInterceptor, WebhookEndpoints, WebhookDeliveries, WEBHOOK_TRANSPORT, PUBLISH_SINK, CONVOY_OPTIONS];
+export const CONVOY_EXPORTS = [ConvoyClient, WebhookPublisher, WebhookOutbox, WebhookInterceptor, WebhookEndpoints, WebhookDeliveries, WEBHOOK_TRANSPORT, PUBLISH_SINK, CONVOY_OPTIONS];

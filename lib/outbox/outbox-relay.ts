@@ -82,6 +82,11 @@ export class OutboxRelay implements PublishSink {
     this.durable = !store.volatile;
   }
 
+  /** The store it relays from (for the dead-letter admin). */
+  get outboxStore(): OutboxStore {
+    return this.store;
+  }
+
   /** Resolves once the event is stored (committed). */
   async enqueue(message: OutgoingWebhook): Promise<void> {
     await this.store.add([toRow(message)]);

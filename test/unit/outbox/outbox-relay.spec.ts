@@ -2,6 +2,8 @@ import diagnostics from 'node:diagnostics_channel';
 import { ConvoyHttpError } from '../../../lib/errors/index.js';
 import { InMemoryOutboxStore } from '../../../lib/outbox/in-memory-outbox.store.js';
 import { OUTBOX_CHANNELS, OutboxRelay, type RelaySettings } from '../../../lib/outbox/outbox-relay.js';
+import { WebhookOutbox } from '../../../lib/outbox/webhook-outbox.js';
+import { WebhookDispatcher } from '../../../lib/publisher/webhook-dispatcher.js';
 import { WebhookPublisher } from '../../../lib/publisher/webhook-publisher.js';
 import type { OutgoingWebhook } from '../../../lib/publisher/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from '../../../lib/transports/webhook-transport.interface.js';
@@ -24,7 +26,7 @@ class ScriptedTransport implements WebhookTransport {
         this.active--;
         fn();
       };
-      const call = { message, attempt, settled: false, resolve: () => undefined, reject: (_e: unknown) => undefined };
+      const call = { message, attempt, settled: false, resolve: (): void => undefined, reject: (_e: unknown): void => undefined };
       call.resolve = done(() => resolve());
       call.reject = (e: unknown) => done(() => reject(e))();
       this.calls.push(call);
@@ -181,6 +183,29 @@ describe('OutboxRelay (on the in-memory outbox store)', () => {
     await closing;
     expect(transport.calls).toHaveLength(1);
     expect(await store.stats(Date.now())).toMatchObject({ pending: 1, inFlight: 0 });
+  });
+
+  it('WebhookOutbox lists dead letters (newest first, paged) and requeues them with the same id', async () => {
+    const { transport, publisher, relay } = setup({ maxAttempts: 1 });
+    const outbox = new WebhookOutbox(relay);
+    transport.rule = () => new Error('down');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await publisher.publish('t', { i })).id);
+    await publisher.flush();
+    const first = await outbox.deadLetters({ limit: 2 });
+    expect(first.items.map((l) => l.id)).toEqual([ids[2], ids[1]]);
+    const second = await outbox.deadLetters({ limit: 2, cursor: first.next_cursor });
+    expect(second.items.map((l) => l.id)).toEqual([ids[0]]);
+    expect(second.next_cursor).toBeUndefined();
+    transport.rule = () => 'ok';
+    expect(await outbox.requeue([ids[0]!, 'unknown-id'])).toBe(1);
+    await publisher.flush();
+    expect(transport.calls.filter((c) => c.settled && c.message.id === ids[0]).length).toBe(2);
+    expect((await outbox.deadLetters()).items.map((l) => l.id)).toEqual([ids[2], ids[1]]);
+    // Without storage (the in-memory dispatcher) there are no dead letters, and requeue says why.
+    const none = new WebhookOutbox(new WebhookDispatcher(transport, { concurrency: 1, bufferSize: 1, whenFull: 'reject', maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0, drainTimeout: 0 }));
+    expect(await none.deadLetters()).toEqual({ items: [], next_cursor: undefined });
+    await expect(none.requeue(['x'])).rejects.toThrow(/storage/);
   });
 
   it('publishInTransaction needs a store that can join transactions', async () => {
