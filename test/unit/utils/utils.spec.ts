@@ -193,6 +193,16 @@ describe('uuidv7', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 
+  it('ids made one after another sort in the order they were made, many within one millisecond', () => {
+    const ids = Array.from({ length: 20_000 }, () => uuidv7());
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(20_000);
+    // Some milliseconds held many ids: the order within a millisecond is what the counter keeps.
+    const perMs = new Map<string, number>();
+    for (const id of ids) perMs.set(id.slice(0, 13), (perMs.get(id.slice(0, 13)) ?? 0) + 1);
+    expect(Math.max(...perMs.values())).toBeGreaterThan(1);
+  });
+
   it('gives 1000 distinct ids, even within one millisecond', () => {
     const now = Date.now();
     const ids = new Set(Array.from({ length: 1_000 }, () => uuidv7(now)));
