@@ -21,3 +21,4 @@ export * from './outbox/index.js';
 export type * from './storage/sql.js';
 export type * from './storage/convoy-storage.interface.js';
 export type * from './publisher/publish-sink.js';
+export * from './storage/in-memory-storage.js';

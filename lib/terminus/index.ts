@@ -1,0 +1,1 @@
+export * from './webhooks.health-indicator.js';
