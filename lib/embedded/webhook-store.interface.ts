@@ -56,7 +56,10 @@ export interface WebhookStore {
    * Two callers never claim the same delivery.
    */
   claimDue(now: number, limit: number, owner: string, leaseUntil: number): Promise<DeliveryRecord[]>;
-  /** Epoch ms of the earliest due time among Scheduled/Retry deliveries, for a worker's next wake-up. */
+  /**
+   * Epoch ms of the earliest due time among unfinished deliveries (Scheduled and Retry at next_send_at, Processing at
+   * its lease's end, when another worker may take it over), for a worker's next wake-up.
+   */
   nextDueAt(): Promise<number | undefined>;
   /**
    * Records an attempt and the delivery's new state, only while `owner` still holds the lease (false otherwise:

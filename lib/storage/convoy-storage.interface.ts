@@ -10,7 +10,7 @@ export interface ConvoyStorage {
   readonly webhooks: WebhookStore;
   /** Applies the shipped migrations that are missing, under a lock (instances starting together do not race). */
   migrate(): Promise<void>;
-  /** Throws a ConvoyConfigurationError naming the missing migrations when the schema is behind this version. */
+  /** Throws SchemaOutdatedError naming the missing migrations when the schema is behind this version. */
   checkSchema(): Promise<void>;
   close(): Promise<void>;
 }

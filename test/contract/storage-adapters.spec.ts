@@ -1,0 +1,226 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { ConvoyConfigurationError } from '../../lib/errors/configuration.error.js';
+import type { OutboxMessage } from '../../lib/outbox/outbox.types.js';
+import { fromPGlite, PGliteStorage } from '../../lib/pglite/index.js';
+import { fromPgPool, PostgresStorage } from '../../lib/postgres/index.js';
+import { quoteSchema } from '../../lib/storage/migrations.js';
+import { importOptional } from '../../lib/storage/optional-import.js';
+import type { SqlDatabase } from '../../lib/storage/sql.js';
+import { SqlConvoyStorage } from '../../lib/storage/sql-storage.js';
+import { DATABASE_URL, testSchemaName } from './backends.js';
+
+/**
+ * `nestjs-convoy/postgres` and `nestjs-convoy/pglite`: what they open they close, what you pass stays yours,
+ * transactions commit or roll back and give their connection back, a stricter default isolation is refused, a
+ * missing driver is a clear configuration error, and the core never imports a driver.
+ */
+const message = (id: string): OutboxMessage => ({
+  id,
+  event_type: 'todo.created',
+  payload: '{"a":1}',
+  target: { broadcast: true },
+  idempotency_key: id,
+  headers: {},
+  ordering_key: null,
+  attempts: 0,
+  available_at: 1,
+  created_at: 1,
+  last_error: null,
+});
+
+async function transactionsBehave(db: SqlDatabase, table: string): Promise<void> {
+  await db.query(`CREATE TABLE ${table} (n integer)`);
+  await expect(db.transaction(async (tx) => (await tx.query<{ n: number }>(`INSERT INTO ${table} VALUES (1) RETURNING n`)).rows[0]!.n)).resolves.toBe(1);
+  await expect(
+    db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO ${table} VALUES (2)`);
+      throw new Error('business rule failed');
+    }),
+  ).rejects.toThrow('business rule failed');
+  const { rows } = await db.query<{ n: number }>(`SELECT n FROM ${table} ORDER BY n`);
+  expect(rows.map((r) => Number(r.n))).toEqual([1]);
+}
+
+describe('the core loads no database driver', () => {
+  it('nothing under lib/ imports pg or @electric-sql/pglite except the two subpath entry points, which import them lazily', async () => {
+    const files: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (path.endsWith('.ts')) files.push(path);
+      }
+    };
+    await walk('lib');
+    const driver = /(from\s+|import\s*\(\s*)['"](pg|@electric-sql\/pglite)(\/[^'"]*)?['"]/;
+    const offenders: string[] = [];
+    for (const file of files) {
+      const source = await readFile(file, 'utf8');
+      const rel = relative('.', file);
+      for (const line of source.split('\n')) {
+        if (!driver.test(line) || /^\s*(\/\/|\*)/.test(line)) continue;
+        const lazy = /import\s*\(/.test(line) || /^\s*import\s+type\b/.test(line);
+        if (!(['lib/postgres/index.ts', 'lib/pglite/index.ts'].includes(rel) && lazy)) offenders.push(`${rel}: ${line.trim()}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('a missing optional driver is a configuration error saying what to install', async () => {
+    const missing = 'nestjs-convoy-no-such-driver';
+    const error = await importOptional(() => import(missing), missing, 'storage').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConvoyConfigurationError);
+    expect((error as Error).message).toContain(`npm install ${missing}`);
+    const other = new Error('boom inside the driver');
+    await expect(importOptional(() => Promise.reject(other), 'pg', 'storage')).rejects.toBe(other);
+  });
+});
+
+describe('nestjs-convoy/pglite', () => {
+  let lite: PGlite;
+  beforeAll(async () => {
+    lite = await PGlite.create();
+  }, 60_000);
+  afterAll(() => lite?.close());
+
+  it('fromPGlite: transactions commit, or roll back when the work throws', async () => {
+    await transactionsBehave(fromPGlite(lite), 'tx_check');
+  });
+
+  it('PGliteStorage.create({ pglite }) uses your instance and leaves it open on close()', async () => {
+    const storage = await PGliteStorage.create({ pglite: lite, schema: 'yours' });
+    await storage.outbox.add([message('m1')]);
+    await storage.close();
+    const { rows } = await lite.query<{ n: number }>('SELECT count(*)::int AS n FROM yours.outbox_messages');
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('refuses a default isolation level stricter than READ COMMITTED', async () => {
+    await lite.query(`SET default_transaction_isolation = 'repeatable read'`);
+    try {
+      await expect(SqlConvoyStorage.open(fromPGlite(lite), { schema: 'strict' })).rejects.toThrow(/REPEATABLE READ/);
+    } finally {
+      await lite.query('RESET default_transaction_isolation');
+    }
+  });
+
+  it('create() without dataDir opens an in-memory database and closes it on close()', async () => {
+    const storage = await PGliteStorage.create();
+    await storage.outbox.add([message('m1')]);
+    expect((await storage.outbox.stats(2)).pending).toBe(1);
+    await storage.close();
+    await storage.close(); // once is enough; twice is harmless
+    await expect(storage.outbox.stats(2)).rejects.toThrow();
+  }, 60_000);
+
+  it('create({ dataDir }) creates missing parent directories and keeps the data across a reopen', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'nestjs-convoy-pglite-'));
+    const dataDir = join(root, 'nested', 'deeper', 'db');
+    try {
+      const first = await PGliteStorage.create({ dataDir });
+      await first.outbox.add([message('durable')]);
+      await first.close();
+      const again = await PGliteStorage.create({ dataDir, migrate: false });
+      const [claimed] = await again.outbox.claim(5, 10, 'tok', 100);
+      expect(claimed?.id).toBe('durable');
+      await again.close();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('rejects `pglite` together with `dataDir`, and an empty dataDir', async () => {
+    await expect(PGliteStorage.create({ pglite: lite, dataDir: '/tmp/x' })).rejects.toThrow(ConvoyConfigurationError);
+    await expect(PGliteStorage.create({ dataDir: '' })).rejects.toThrow(ConvoyConfigurationError);
+  });
+});
+
+const pgSkip = DATABASE_URL ? undefined : 'DATABASE_URL is not set: the nestjs-convoy/postgres tests are skipped';
+if (pgSkip) console.info(`[adapters] ${pgSkip}`);
+(pgSkip ? describe.skip : describe)('nestjs-convoy/postgres', () => {
+  const schemas: string[] = [];
+  const fresh = (): string => {
+    const schema = testSchemaName();
+    schemas.push(schema);
+    return schema;
+  };
+  let admin: pg.Pool;
+  beforeAll(() => {
+    admin = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  });
+  afterAll(async () => {
+    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);
+    await admin.end();
+  });
+
+  it('fromPgPool: transactions commit, or roll back when the work throws, and give their connection back', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    try {
+      const schema = fresh();
+      await pool.query(`CREATE SCHEMA ${quoteSchema(schema)}`);
+      await transactionsBehave(fromPgPool(pool), `${quoteSchema(schema)}.tx_check`);
+      expect(pool.idleCount).toBe(pool.totalCount);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('create({ connectionString }) opens its own pool, migrates, and ends the pool on close()', async () => {
+    const storage = await PostgresStorage.create({ connectionString: DATABASE_URL, schema: fresh() });
+    await storage.outbox.add([message('m1')]);
+    expect((await storage.outbox.stats(2)).pending).toBe(1);
+    await storage.close();
+    await expect(storage.outbox.stats(2)).rejects.toThrow(/after calling end|ended/i);
+  });
+
+  it('create({ pool }) uses your pool and leaves it open on close()', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+    try {
+      const storage = await PostgresStorage.create({ pool, schema: fresh() });
+      await storage.close();
+      await expect(pool.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('needs exactly one of `pool` and `connectionString`', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    try {
+      await expect(PostgresStorage.create({})).rejects.toThrow(ConvoyConfigurationError);
+      await expect(PostgresStorage.create({ pool, connectionString: DATABASE_URL })).rejects.toThrow(ConvoyConfigurationError);
+      await expect(PostgresStorage.create({ connectionString: '' })).rejects.toThrow(ConvoyConfigurationError);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('a pool it created is ended when opening fails (here: the schema is behind and migrate is off)', async () => {
+    const before = (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'nc-adapter-check'`)).rows[0]!.n;
+    const url = new URL(DATABASE_URL!);
+    url.searchParams.set('application_name', 'nc-adapter-check');
+    await expect(PostgresStorage.create({ connectionString: url.toString(), schema: fresh(), migrate: false })).rejects.toThrow(/missing migrations/);
+    // Connections close asynchronously on the server side; wait briefly for the count to settle.
+    let after = -1;
+    for (let i = 0; i < 50 && after !== before; i++) {
+      after = (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'nc-adapter-check'`)).rows[0]!.n;
+      if (after !== before) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(after).toBe(before);
+  });
+
+  it('refuses connections whose default isolation is stricter than READ COMMITTED', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, options: '-c default_transaction_isolation=serializable' });
+    try {
+      const error = await PostgresStorage.create({ pool, schema: fresh() }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConvoyConfigurationError);
+      expect((error as Error).message).toContain('SERIALIZABLE');
+    } finally {
+      await pool.end();
+    }
+  });
+});

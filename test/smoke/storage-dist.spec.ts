@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/**
+ * The built storage subpaths as users load them (npm test builds dist first): `nestjs-convoy/postgres` and
+ * `nestjs-convoy/pglite` resolve through package.json "exports", and neither they nor the core load a database
+ * driver until a storage is created (a resolve hook fails any import of `pg` or `@electric-sql/pglite`).
+ */
+describe('dist smoke test: storage subpaths', () => {
+  const hook = encodeURIComponent(
+    `export async function resolve(specifier, context, next) {
+      if (specifier === 'pg' || specifier.startsWith('pg/') || specifier.startsWith('@electric-sql/pglite')) throw new Error('driver loaded: ' + specifier);
+      return next(specifier, context);
+    }`,
+  );
+  const register = encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${hook}`)});`);
+  const node = (code: string, blockDrivers: boolean): string =>
+    execFileSync(process.execPath, [...(blockDrivers ? ['--import', `data:text/javascript,${register}`] : []), '--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'], // a failing child's stderr goes into the thrown error, not the test output
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+
+  it('dist has both entry points', () => {
+    expect(existsSync('dist/postgres/index.js')).toBe(true);
+    expect(existsSync('dist/postgres/index.d.ts')).toBe(true);
+    expect(existsSync('dist/pglite/index.js')).toBe(true);
+    expect(existsSync('dist/pglite/index.d.ts')).toBe(true);
+  });
+
+  it('the driver block works (a control: importing pg under the hook fails)', () => {
+    expect(() => node(`await import('pg');`, true)).toThrow(/driver loaded: pg/);
+  });
+
+  it('importing the core and both subpaths loads no driver', () => {
+    const out = node(
+      `const core = await import('nestjs-convoy');
+       const pgSub = await import('nestjs-convoy/postgres');
+       const lite = await import('nestjs-convoy/pglite');
+       console.log(JSON.stringify([typeof core.ConvoyModule, typeof pgSub.PostgresStorage.create, typeof pgSub.fromPgPool, typeof pgSub.migrationSql,
+         typeof lite.PGliteStorage.create, typeof lite.fromPGlite, typeof lite.SqlConvoyStorage]));`,
+      true,
+    );
+    expect(JSON.parse(out)).toEqual(Array(7).fill('function'));
+  });
+
+  it('nestjs-convoy/pglite opens an in-memory database from the built code', () => {
+    const out = node(
+      `import { PGliteStorage } from 'nestjs-convoy/pglite';
+       const storage = await PGliteStorage.create();
+       await storage.outbox.add([{ id: 'm1', event_type: 't', payload: '{"x": 1.0}', target: { broadcast: true }, idempotency_key: 'm1', headers: {}, ordering_key: null, attempts: 0, available_at: 1, created_at: 1, last_error: null }]);
+       const [m] = await storage.outbox.claim(2, 10, 'tok', 100);
+       await storage.close();
+       console.log(m.payload);`,
+      false,
+    );
+    expect(out.trim()).toBe('{"x": 1.0}');
+  }, 60_000);
+
+  it('migrationSql() from the built code names the schema', () => {
+    const out = node(`import { migrationSql } from 'nestjs-convoy/postgres'; console.log(migrationSql('app_hooks').includes('"app_hooks".outbox_messages'));`, true);
+    expect(out.trim()).toBe('true');
+  });
+});
