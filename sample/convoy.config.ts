@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
-import type { ConvoyModuleOptions } from '../lib/index.js';
+import type { ConvoyModuleOptions, ConvoyStorage } from '../lib/index.js';
 
 /**
  * ConvoyModule options from the environment:
@@ -7,8 +8,11 @@ import type { ConvoyModuleOptions } from '../lib/index.js';
  *   or CONVOY_USERNAME + CONVOY_PASSWORD for a self-hosted instance's basic auth.
  * With none of them, the embedded engine delivers the webhooks itself. The SSRF guard then allows loopback only,
  * so that the demo receiver on this very app (and anything else on localhost) can be an endpoint.
+ *
+ * Storage (the outbox, and the embedded engine's endpoints and log): PostgreSQL when DATABASE_URL is set,
+ * otherwise PGlite in CONVOY_DATA_DIR (default .data/convoy); CONVOY_STORAGE=memory keeps everything in memory.
  */
-export function convoyOptionsFromEnv(config: ConfigService): ConvoyModuleOptions {
+export async function convoyOptionsFromEnv(config: ConfigService): Promise<ConvoyModuleOptions> {
   const read = (name: string): string | undefined => config.get<string>(name) || undefined;
   return {
     apiKey: read('CONVOY_API_KEY'),
@@ -16,10 +20,26 @@ export function convoyOptionsFromEnv(config: ConfigService): ConvoyModuleOptions
     password: read('CONVOY_PASSWORD'),
     projectId: read('CONVOY_PROJECT_ID'),
     baseUrl: read('CONVOY_URL'),
+    storage: await storageFromEnv(read),
     embedded: {
       allowedAddresses: ['127.0.0.0/8', '::1/128'],
       // Quicker than Convoy's 100 s, so a failing receiver shows its retries while you watch.
       retry: { type: 'exponential', duration: 2, retry_count: 8, max_retry_seconds: 300 },
     },
   };
+}
+
+async function storageFromEnv(read: (name: string) => string | undefined): Promise<ConvoyStorage | undefined> {
+  const logger = new Logger('SampleStorage');
+  if (read('CONVOY_STORAGE') === 'memory') return undefined;
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl) {
+    const { PostgresStorage } = await import('../lib/postgres/index.js'); // in your app: 'nestjs-convoy/postgres'
+    logger.log('Outbox and webhook log in PostgreSQL (DATABASE_URL)');
+    return PostgresStorage.create({ connectionString: databaseUrl });
+  }
+  const dataDir = read('CONVOY_DATA_DIR') ?? '.data/convoy';
+  const { PGliteStorage } = await import('../lib/pglite/index.js'); // in your app: 'nestjs-convoy/pglite'
+  logger.log(`Outbox and webhook log in PGlite at ${dataDir} (set DATABASE_URL for PostgreSQL)`);
+  return PGliteStorage.create({ dataDir });
 }

@@ -1,0 +1,75 @@
+import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { ConvoyModule } from '../../lib/index.js';
+import { PostgresStorage } from '../../lib/postgres/index.js';
+import { FakeConvoy } from '../support/fake-convoy.js';
+import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
+
+jest.setTimeout(120_000);
+
+/**
+ * Crash: a process publishing a stream of events is killed with SIGKILL mid-stream, while its relay has sends in
+ * flight. After a restart on the same database, every event whose publish() had resolved reaches Convoy, and each
+ * idempotency key is accepted once (a resend after the kill is dropped by Convoy as a duplicate).
+ */
+describeWithPostgres('crash (SIGKILL) with the PostgreSQL outbox', () => {
+  let fake: FakeConvoy;
+  let schema: string;
+  let restarted: INestApplicationContext | undefined;
+
+  beforeEach(async () => {
+    fake = await FakeConvoy.start();
+    schema = uniqueSchema('nc_crash');
+  });
+  afterEach(async () => {
+    await restarted?.close();
+    await fake.close();
+    await dropSchema(schema);
+  });
+
+  it('every event whose publish() resolved arrives after a restart, each key once', async () => {
+    // A slow Convoy keeps sends in flight, so the kill lands between Convoy's 201 and the outbox's bookkeeping too.
+    fake.setRule(() => ({ delayMs: 15 }));
+    const child = spawn(process.execPath, ['test/fault/support/publisher-process.mjs'], {
+      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl, CRASH_SCHEMA: schema, CONVOY_URL: fake.url, CONVOY_API_KEY: fake.apiKey, CONVOY_PROJECT_ID: fake.projectId },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const resolvedKeys: string[] = [];
+    let ready = false;
+    for await (const line of createInterface({ input: child.stdout })) {
+      if (line === 'ready') ready = true;
+      else resolvedKeys.push(line);
+      // Kill once a good stream is published and some of it is already at Convoy.
+      if (resolvedKeys.length >= 400 && fake.events.size >= 50) {
+        child.kill('SIGKILL');
+        break;
+      }
+    }
+    expect(await exited).toBe('SIGKILL');
+    expect({ ready, stderr }).toEqual({ ready: true, stderr: '' });
+    const beforeRestart = fake.events.size;
+    expect(beforeRestart).toBeLessThan(resolvedKeys.length); // the kill really left work behind
+
+    fake.setRule(undefined);
+    const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
+    restarted = await NestFactory.createApplicationContext(
+      ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }),
+      { logger: false },
+    );
+    const accepted = () => new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
+    await waitUntil('every resolved key was accepted by Convoy', () => resolvedKeys.every((key) => accepted().has(key)));
+    await waitUntil('the outbox is empty', async () => (await storage.outbox.stats(Date.now())).pending === 0);
+
+    // Each key accepted exactly once: resends after the kill (if any) were stored by Convoy as duplicates.
+    const perKey = new Map<string, number>();
+    for (const event of fake.events.values()) if (!event.is_duplicate_event) perKey.set(event.idempotency_key, (perKey.get(event.idempotency_key) ?? 0) + 1);
+    expect([...perKey.values()].every((n) => n === 1)).toBe(true);
+    expect(resolvedKeys.filter((key) => perKey.get(key) !== 1)).toEqual([]);
+  });
+});

@@ -1,0 +1,23 @@
+// A child process for the crash test: an application context with ConvoyModule on PostgreSQL storage and the Convoy
+// transport, publishing a stream of events and printing each idempotency key once publish() resolved (stdout to a
+// pipe is synchronous on Linux, so a printed key was durably stored). The test kills it with SIGKILL.
+// It loads the built package (dist/, which `npm test` builds first).
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConvoyModule, WebhookPublisher } from '../../../dist/index.js';
+import { PostgresStorage } from '../../../dist/postgres/index.js';
+
+const { DATABASE_URL, CRASH_SCHEMA, CONVOY_URL, CONVOY_API_KEY, CONVOY_PROJECT_ID } = process.env;
+Logger.overrideLogger(false);
+const storage = await PostgresStorage.create({ connectionString: DATABASE_URL, schema: CRASH_SCHEMA });
+const app = await NestFactory.createApplicationContext(
+  ConvoyModule.forRoot({ apiKey: CONVOY_API_KEY, projectId: CONVOY_PROJECT_ID, baseUrl: CONVOY_URL, storage, outbox: { pollIntervalMs: 50, concurrency: 4, leaseMs: 3_000 } }), // a short lease: the restart waits for the killed process's leases to expire
+  { logger: false },
+);
+const publisher = app.get(WebhookPublisher);
+process.stdout.write('ready\n');
+for (let i = 0; ; i++) {
+  const receipt = await publisher.publish('crash.test', { i }, { orderingKey: `stream-${i % 3}` });
+  process.stdout.write(`${receipt.idempotencyKey}\n`);
+}
