@@ -8,12 +8,17 @@
 //   3. memory: heap held per buffered event while Convoy is down, vs the size of the event's JSON.
 //   4. embedded engine: events/s from publish() to a local receiver (fanned out, stored, signed, logged) vs raw
 //      undici POSTs of the same bodies to the same receiver, with the same concurrency.
+//   5. durable outbox: events/s from 16 concurrent publishers through the outbox (PGlite, and PostgreSQL when
+//      DATABASE_URL is set) to a Convoy stand-in, vs the in-memory dispatcher doing the same.
 import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { Pool } from 'undici';
 import { Test } from '@nestjs/testing';
+import { NestFactory } from '@nestjs/core';
 import { ConvoyClient, ConvoyModule, ConvoyTransport, WebhookDispatcher, WebhookEndpoints, WebhookPublisher } from '../dist/index.js';
+import { PGliteStorage } from '../dist/pglite/index.js';
+import { PostgresStorage } from '../dist/postgres/index.js';
 
 Logger.overrideLogger(['error']);
 const PROJECT = '01BENCHPROJECT00000000000P';
@@ -149,6 +154,47 @@ function report(name, ours, baseline, unit, ratio, target, met) {
   const ourRate = N / ((performance.now() - t) / 1000);
   await app.close(); await receiver.close();
   report(`embedded engine: ${N} events delivered (events/s)`, ourRate, rawRate, 'ev/s', ourRate / rawRate, '>= 0.4', ourRate / rawRate >= 0.4);
+}
+
+// 5. The durable outbox vs the in-memory dispatcher, 16 concurrent publishers, end to end.
+{
+  const server = await convoy();
+  async function run(storage, N) {
+    const app = await NestFactory.createApplicationContext(
+      ConvoyModule.forRoot({ baseUrl: `${server.url}/api`, apiKey: 'CO.bench.key', projectId: PROJECT, storage, outbox: { pollIntervalMs: 20, concurrency: 16, batchSize: 100 }, dispatcher: { concurrency: 16 } }),
+      { logger: false },
+    );
+    const publisher = app.get(WebhookPublisher);
+    const before = server.received;
+    const latencies = [];
+    let next = 0;
+    const t = performance.now();
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < N) {
+        next++;
+        const s = performance.now();
+        await publisher.publish('todo.created', payload);
+        latencies.push(performance.now() - s);
+      }
+    }));
+    while (server.received - before < N) await new Promise((r) => setTimeout(r, 5));
+    const rate = N / ((performance.now() - t) / 1000);
+    await app.close();
+    return { rate, p50: median(latencies) };
+  }
+  const memory = await run(undefined, 3_000);
+  const pglite = await run(await PGliteStorage.create({}), 2_000);
+  report(`outbox on PGlite: events/s end to end (publish p50 ${pglite.p50.toFixed(2)} ms)`, pglite.rate, memory.rate, 'ev/s', pglite.rate / memory.rate, '>= 0.1', pglite.rate / memory.rate >= 0.1);
+  if (process.env.DATABASE_URL) {
+    const schema = `nc_bench_${process.pid}`;
+    const storage = await PostgresStorage.create({ connectionString: process.env.DATABASE_URL, schema });
+    const postgres = await run(storage, 3_000);
+    report(`outbox on PostgreSQL: events/s end to end (publish p50 ${postgres.p50.toFixed(2)} ms)`, postgres.rate, memory.rate, 'ev/s', postgres.rate / memory.rate, '>= 0.2', postgres.rate / memory.rate >= 0.2);
+    const cleanup = await PostgresStorage.create({ connectionString: process.env.DATABASE_URL, schema });
+    await cleanup.db.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await cleanup.close();
+  }
+  await server.close();
 }
 
 console.table(results);

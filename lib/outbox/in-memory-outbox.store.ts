@@ -55,6 +55,12 @@ export class InMemoryOutboxStore implements OutboxStore {
     return true;
   }
 
+  async completeAll(items: Array<{ id: string; leaseToken: string }>): Promise<string[]> {
+    const done: string[] = [];
+    for (const { id, leaseToken } of items) if (await this.complete(id, leaseToken)) done.push(id);
+    return done;
+  }
+
   async retryLater(id: string, leaseToken: string, availableAt: number, error: string): Promise<boolean> {
     const row = this.holds(id, leaseToken);
     if (!row) return false;

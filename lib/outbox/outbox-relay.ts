@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
+import { setMaxListeners } from 'node:events';
 import type { PublisherStats, PublishSink } from '../publisher/publish-sink.js';
 import type { OutgoingWebhook } from '../publisher/webhook.types.js';
 import type { SqlQueryable } from '../storage/sql.js';
@@ -44,6 +45,11 @@ const channels = {
   leaseLost: diagnostics.channel(OUTBOX_CHANNELS.leaseLost),
 };
 
+/** Most events written in one group commit. */
+const MAX_GROUP_COMMIT = 500;
+/** How long completions gather before they are written together. */
+const COMPLETION_WINDOW_MS = 5;
+
 /** After a publish inside a caller's transaction, look again this soon: the commit usually follows within ms. */
 const AFTER_TRANSACTION_MS = 100;
 
@@ -65,6 +71,8 @@ export class OutboxRelay implements PublishSink {
   private readonly logger = new Logger('OutboxRelay');
   private readonly shutdown = new AbortController();
   private readonly sends = new Set<Promise<void>>();
+  /** Claimed (leased to this relay) and not yet sent. */
+  private readonly claimed: ClaimedMessage[] = [];
   private timer: NodeJS.Timeout | undefined;
   private timerAt = 0;
   private immediate: NodeJS.Immediate | undefined;
@@ -73,6 +81,12 @@ export class OutboxRelay implements PublishSink {
   private tickAgain = false;
   private sent = 0;
   private failed = 0;
+  private readonly toWrite: Array<{ row: OutboxMessage; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private writing = false;
+  private readonly toComplete: Array<{ id: string; leaseToken: string; resolve: (held: boolean) => void; reject: (error: unknown) => void }> = [];
+  private completing = false;
+  /** Deletions of handed-over messages still being written (awaited by close() and flush()). */
+  private readonly completions = new Set<Promise<void>>();
 
   constructor(
     private readonly store: OutboxStore,
@@ -80,6 +94,8 @@ export class OutboxRelay implements PublishSink {
     private readonly settings: RelaySettings,
   ) {
     this.durable = !store.volatile;
+    // Every send listens on this one signal (as the client does): allow one listener per concurrent send.
+    setMaxListeners(settings.concurrency + 10, this.shutdown.signal);
   }
 
   /** The store it relays from (for the dead-letter admin). */
@@ -87,10 +103,30 @@ export class OutboxRelay implements PublishSink {
     return this.store;
   }
 
-  /** Resolves once the event is stored (committed). */
-  async enqueue(message: OutgoingWebhook): Promise<void> {
-    await this.store.add([toRow(message)]);
-    this.wake(0);
+  /**
+   * Resolves once the event is stored (committed). Events published while a write is under way are written
+   * together in the next one (a group commit), so concurrent requests share the cost of a durable commit.
+   */
+  enqueue(message: OutgoingWebhook): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.toWrite.push({ row: toRow(message), resolve, reject });
+      if (!this.writing) void this.writeBatches();
+    });
+  }
+
+  private async writeBatches(): Promise<void> {
+    this.writing = true;
+    while (this.toWrite.length > 0) {
+      const batch = this.toWrite.splice(0, MAX_GROUP_COMMIT);
+      try {
+        await this.store.add(batch.map((entry) => entry.row));
+        for (const entry of batch) entry.resolve();
+        this.wake(0);
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.writing = false;
   }
 
   /** Resolves once the event is written in the caller's transaction; it is handed over after the commit. */
@@ -128,9 +164,12 @@ export class OutboxRelay implements PublishSink {
     this.running = false;
     clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
+    // Claimed but not started: hand them back now, so another instance (or the next start) need not wait for the lease.
+    const unsent = this.claimed.splice(0);
+    await Promise.allSettled(unsent.map((m) => this.store.retryLater(m.id, m.lease_token, Date.now(), 'released unsent at shutdown')));
     let deadline: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.sends]),
+      Promise.allSettled([...this.sends]).then(() => Promise.allSettled([...this.completions])),
       new Promise((resolve) => (deadline = setTimeout(resolve, this.settings.drainTimeout))),
     ]);
     clearTimeout(deadline);
@@ -160,6 +199,10 @@ export class OutboxRelay implements PublishSink {
     }, delayMs);
   }
 
+  /**
+   * Claims a batch (up to batchSize, less what is still queued here) and starts sends from the local queue.
+   * Claiming in batches rather than one message per free slot keeps the database's commits per message low.
+   */
   private async tick(): Promise<void> {
     if (!this.running) return;
     if (this.ticking) {
@@ -169,25 +212,19 @@ export class OutboxRelay implements PublishSink {
     this.ticking = true;
     let claimedAll = false;
     try {
-      const free = Math.min(this.settings.concurrency - this.sends.size, this.settings.batchSize);
-      if (free > 0) {
+      const room = this.settings.batchSize - this.claimed.length;
+      if (this.claimed.length < this.settings.concurrency && room > 0) {
         const now = Date.now();
-        const claimed = await this.store.claim(now, free, randomUUID(), now + this.settings.leaseMs);
-        for (const message of claimed) {
-          const send = this.send(message);
-          this.sends.add(send);
-          void send.finally(() => {
-            this.sends.delete(send);
-            this.wake(0);
-          });
-        }
-        claimedAll = claimed.length === free;
+        const batch = await this.store.claim(now, room, randomUUID(), now + this.settings.leaseMs);
+        this.claimed.push(...batch);
+        claimedAll = batch.length === room;
       }
+      this.pump();
     } catch (error) {
       this.logger.error(`Could not claim outbox messages: ${(error as Error).message}`);
     } finally {
       this.ticking = false;
-      const again = this.tickAgain || claimedAll;
+      const again = this.tickAgain || (claimedAll && this.claimed.length < this.settings.concurrency);
       this.tickAgain = false;
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -196,8 +233,27 @@ export class OutboxRelay implements PublishSink {
     }
   }
 
+  /** Starts sends from the claimed queue, up to `concurrency` at a time; asks for more when the queue runs low. */
+  private pump(): void {
+    while (this.running && this.sends.size < this.settings.concurrency && this.claimed.length > 0) {
+      const message = this.claimed.shift()!;
+      const send = this.send(message);
+      this.sends.add(send);
+      void send.finally(() => {
+        this.sends.delete(send);
+        this.pump();
+      });
+    }
+    if (this.running && this.claimed.length < this.settings.concurrency) this.wake(0);
+  }
+
   private async send(message: ClaimedMessage): Promise<void> {
     const limit = Math.floor(this.settings.leaseMs / 2);
+    if (Date.now() + limit > message.lease_until) {
+      // It waited in the queue too long: a send now could outlive the lease. Give it back, unsent.
+      await this.store.retryLater(message.id, message.lease_token, Date.now(), 'released unsent: its lease ran short while queued').catch(() => undefined);
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -205,16 +261,49 @@ export class OutboxRelay implements PublishSink {
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new SendTimeoutError(limit)), limit))),
       ]);
       clearTimeout(timer);
-      if (await this.store.complete(message.id, message.lease_token)) {
-        this.sent++;
-        if (channels.published.hasSubscribers) channels.published.publish({ message });
-      } else {
-        this.leaseLost(message);
-      }
     } catch (error) {
       clearTimeout(timer);
       await this.recordFailure(message, error);
+      return;
     }
+    // Accepted: free the slot now; the deletion joins the next group write of completions.
+    const completion = this.completed(message).then(
+      (held) => {
+        if (!held) return this.leaseLost(message);
+        this.sent++;
+        if (channels.published.hasSubscribers) channels.published.publish({ message });
+      },
+      (error: unknown) => this.logger.error(`Could not delete handed-over message ${message.id} (it will be sent again, with the same idempotency key, once its lease expires): ${(error as Error).message}`),
+    );
+    this.completions.add(completion);
+    void completion.finally(() => this.completions.delete(completion));
+  }
+
+  /**
+   * Deletes a handed-over message, in one write with the others that completed meanwhile (a group commit of
+   * completions). Resolves true when this relay still held it.
+   */
+  private completed(message: ClaimedMessage): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.toComplete.push({ id: message.id, leaseToken: message.lease_token, resolve, reject });
+      if (this.completing) return;
+      // Wait a moment for more: a message stays leased (safe) until deleted, and one write for many saves a commit each.
+      this.completing = true;
+      setTimeout(() => void this.completeBatches(), COMPLETION_WINDOW_MS);
+    });
+  }
+
+  private async completeBatches(): Promise<void> {
+    while (this.toComplete.length > 0) {
+      const batch = this.toComplete.splice(0, MAX_GROUP_COMMIT);
+      try {
+        const done = new Set(await this.store.completeAll(batch.map(({ id, leaseToken }) => ({ id, leaseToken }))));
+        for (const entry of batch) entry.resolve(done.has(entry.id));
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.completing = false;
   }
 
   private async recordFailure(message: ClaimedMessage, error: unknown): Promise<void> {

@@ -35,6 +35,12 @@ export interface OutboxStore {
   /** The transport accepted it: deletes it, only while `leaseToken` still holds it. False when the lease was lost. */
   complete(id: string, leaseToken: string): Promise<boolean>;
 
+  /**
+   * complete() for many messages in one write (the relay groups its completions, so a busy outbox does not pay a
+   * commit per message). Each is deleted only while its own token holds it; returns the ids that were deleted.
+   */
+  completeAll(items: Array<{ id: string; leaseToken: string }>): Promise<string[]>;
+
   /** Puts it back for another attempt at `availableAt`, recording the error; fenced by `leaseToken` like complete(). */
   retryLater(id: string, leaseToken: string, availableAt: number, error: string): Promise<boolean>;
 

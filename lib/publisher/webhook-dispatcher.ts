@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import diagnostics from 'node:diagnostics_channel';
+import { setMaxListeners } from 'node:events';
 import { PublishBufferFullError, PublisherClosedError } from '../errors/publish.errors.js';
 import { isRetryableError, retryAfterOf, type WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { backoffDelay } from '../utils/backoff.js';
@@ -85,7 +86,10 @@ export class WebhookDispatcher implements PublishSink {
   constructor(
     private readonly transport: WebhookTransport,
     private readonly settings: DispatcherSettings,
-  ) {}
+  ) {
+    // Every send may listen on this one signal (the Convoy client does): allow one listener per concurrent send.
+    setMaxListeners(settings.concurrency + 10, this.shutdown.signal);
+  }
 
   /** Accepts an event for sending; resolves once it is in the buffer (at once, unless the buffer is full and whenFull is 'wait'). */
   async enqueue(message: OutgoingWebhook): Promise<void> {

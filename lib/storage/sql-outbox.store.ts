@@ -136,6 +136,17 @@ export class SqlOutboxStore implements OutboxStore {
     return rows.length > 0;
   }
 
+  /** complete() for many in one statement: each row is deleted only while its own token holds it. */
+  async completeAll(items: Array<{ id: string; leaseToken: string }>): Promise<string[]> {
+    if (items.length === 0) return [];
+    const { rows } = await this.db.query<{ id: string }>(
+      `DELETE FROM ${this.t} AS m USING unnest($1::text[], $2::text[]) AS done(id, token)
+       WHERE m.id = done.id AND m.lease_token = done.token RETURNING m.id`,
+      [items.map((item) => item.id), items.map((item) => item.leaseToken)],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** Releases the lease and makes the message due at `availableAt`, recording the error; fenced like complete(). */
   async retryLater(id: string, leaseToken: string, availableAt: number, error: string): Promise<boolean> {
     const { rows } = await this.db.query(

@@ -24,6 +24,7 @@ interface BrokenStore<S> {
 
 const outboxBroken: Array<BrokenStore<OutboxStore>> = [
   { name: 'complete() ignores the lease token', make: () => new broken.UnfencedCompleteOutboxStore(), caughtBy: ['fencing:', 'a stale relay'] },
+  { name: 'completeAll() ignores the lease tokens', make: () => new broken.UnfencedCompleteAllOutboxStore(), caughtBy: ['completeAll deletes'] },
   { name: 'retryLater() ignores the lease token', make: () => new broken.UnfencedRetryOutboxStore(), caughtBy: ['fencing:', 'a stale relay'] },
   { name: 'deadLetter() ignores the lease token', make: () => new broken.UnfencedDeadLetterOutboxStore(), caughtBy: ['fencing:', 'a stale relay'] },
   { name: 'claim() ignores ordering keys', make: () => new broken.FlawedClaimOutboxStore({ keys: 'ignore' }), caughtBy: ['never two messages of one key', '8 relays', 'two producers'] },
@@ -170,6 +171,8 @@ if (sqlSkip) console.info(`[contract] ${sqlSkip}`);
   outbox('claim() without FOR UPDATE SKIP LOCKED', mutated(noSkipLocked), ['8 relays'], noSkipLocked);
   const unfenced = new broken.Mutation((sql) => sql.replace('WHERE id = $1 AND lease_token = $2 RETURNING id', 'WHERE id = $1 AND $2::text IS NOT NULL RETURNING id'));
   outbox('complete() and retryLater() without the lease-token fence', mutated(unfenced), ['fencing:', 'a stale relay'], unfenced);
+  const unfencedAll = new broken.Mutation((sql) => sql.replace('AND m.lease_token = done.token', ''));
+  outbox('completeAll() without the lease-token fence', mutated(unfencedAll), ['completeAll deletes'], unfencedAll);
 
   webhooks('claimDue() without FOR UPDATE SKIP LOCKED', new broken.Mutation((sql) => sql.replace('FOR UPDATE OF c SKIP LOCKED', '')), ['8 workers']);
   webhooks('reschedule() without the lease check', new broken.Mutation((sql) => sql.replace(' AND lease_owner IS NULL', '')), [

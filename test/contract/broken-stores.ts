@@ -88,6 +88,12 @@ export class UnfencedCompleteOutboxStore extends InMemoryOutboxStore {
   }
 }
 
+export class UnfencedCompleteAllOutboxStore extends InMemoryOutboxStore {
+  override async completeAll(items: Array<{ id: string; leaseToken: string }>): Promise<string[]> {
+    return items.filter(({ id }) => outboxInternals(this).rows.delete(id)).map(({ id }) => id);
+  }
+}
+
 /** Uses whatever token holds the message now instead of checking the caller's. */
 const currentToken = (store: InMemoryOutboxStore, id: string, fallback: string): string => outboxInternals(store).rows.get(id)?.lease_token ?? fallback;
 

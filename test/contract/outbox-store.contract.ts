@@ -233,6 +233,24 @@ export const outboxContract: OutboxCase[] = [
     },
   },
   {
+    name: 'completeAll deletes in one call only the messages whose own token still holds them',
+    async run({ store }) {
+      await store.add([message(mid(1)), message(mid(2)), message(mid(3))]);
+      await store.claim(T0, 2, 'A', T0 + 100); // 1 and 2 under A
+      await store.claim(T0 + 100, 10, 'B', T0 + 1000); // A's lease expired: B holds 1, 2 and 3
+      const done = await store.completeAll([
+        { id: mid(1), leaseToken: 'A' }, // stale: must stay
+        { id: mid(2), leaseToken: 'B' },
+        { id: mid(3), leaseToken: 'B' },
+        { id: 'msg_unknown', leaseToken: 'B' },
+      ]);
+      assert.deepEqual([...done].sort(), [mid(2), mid(3)]);
+      assert.deepEqual(await store.completeAll([]), []);
+      assert.deepEqual(await store.stats(T0 + 200), { pending: 0, inFlight: 1, lagMs: 200, deadLetters: 0 });
+      assert.equal(await store.complete(mid(1), 'B'), true, 'B still holds 1');
+    },
+  },
+  {
     name: 'retryLater releases the lease and makes the message due at availableAt, with its error',
     async run({ store }) {
       const m = message(mid(1));
