@@ -155,3 +155,36 @@ describe('publishInTransaction on PGlite', () => {
     expect((await db.query('SELECT title FROM todos')).rows).toEqual([{ title: 'kept' }]);
   });
 });
+
+/** The README's Kysely recipe: a transaction's connection adapted in one line. */
+describeWithPostgres('publishInTransaction through Kysely', () => {
+  it('commits send, rollbacks do not', async () => {
+    const { CompiledQuery, Kysely, PostgresDialect } = await import('kysely');
+    const fake = await FakeConvoy.start();
+    const schema = uniqueSchema('nc_kysely');
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    const db = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool }) });
+    const app = await start(fake, await PostgresStorage.create({ pool, schema }));
+    try {
+      const publisher = app.get(WebhookPublisher);
+      const publishWith = (trx: { executeQuery: typeof db.executeQuery }) => ({
+        query: (text: string, params: unknown[] = []) => trx.executeQuery(CompiledQuery.raw(text, params)) as Promise<{ rows: never[] }>,
+      });
+      const kept = await db.transaction().execute(async (trx) => (await publisher.publishInTransaction(publishWith(trx), 'todo.created', { kept: true })).idempotencyKey);
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await publisher.publishInTransaction(publishWith(trx), 'todo.created', { kept: false });
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      await waitUntil('the committed event arrived', () => fake.events.size === 1);
+      await severalPolls();
+      expect(fake.acceptedEvents().map((e) => e.idempotency_key)).toEqual([kept]);
+    } finally {
+      await app.close();
+      await db.destroy();
+      await fake.close();
+      await dropSchema(schema);
+    }
+  });
+});
