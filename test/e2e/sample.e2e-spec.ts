@@ -210,3 +210,33 @@ describe('sample app without Convoy credentials (the embedded engine)', () => {
     expect((await call(url, 'GET', '/deliveries/nope')).status).toBe(404);
   });
 });
+
+describe('sample app on its default storage (PGlite on disk)', () => {
+  it('keeps endpoints, the delivery log and undelivered events across a restart', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dataDir = await mkdtemp(`${tmpdir()}/nc-sample-`);
+    const env = { CONVOY_STORAGE: '', CONVOY_DATA_DIR: dataDir };
+    try {
+      let { app, url } = await startSample(env);
+      const endpoint = (await call(url, 'POST', '/endpoints', { name: 'demo', url: `${url}/receiver`, secret: 'demo-receiver-secret' })).body;
+      expect((await call(url, 'POST', '/todos', { title: 'before the restart' })).status).toBe(201);
+      await app.get(WebhookPublisher).flush();
+      await app.close();
+
+      ({ app, url } = await startSample(env));
+      try {
+        expect((await call(url, 'GET', `/endpoints/${endpoint.uid}`)).body).toMatchObject({ uid: endpoint.uid, name: 'demo' });
+        const log = (await call(url, 'GET', `/deliveries?endpoint=${endpoint.uid}`)).body;
+        expect(log).toHaveLength(1);
+        expect(log[0]).toMatchObject({ event_type: 'todo.created', status: expect.stringMatching(/^(Success|Retry|Failure)$/) });
+        expect((await app.get(WebhookPublisher).stats()).durable).toBe(true);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      clearSampleEnv();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
