@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import diagnostics from 'node:diagnostics_channel';
 import { randomUUID } from 'node:crypto';
+import { WorkLoop } from '../utils/work-loop.js';
 import type { AttemptRecord, DeliveryRecord, EndpointRecord } from './embedded.types.js';
 import type { EndpointRegistry } from './endpoint-registry.js';
 import type { AttemptOutcome, HttpDelivery } from './http-delivery.js';
@@ -57,11 +58,13 @@ export class DeliveryWorker {
   private readonly pausedUntil = new Map<string, number>();
   /** Endpoint id → attempts made in its current rate-limit window. */
   private readonly windows = new Map<string, { start: number; count: number }>();
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
-  private running = false;
-  private ticking = false;
-  private tickAgain = false;
+  private readonly loop = new WorkLoop(
+    () => this.tick(),
+    (error) => {
+      this.logger.error(`Could not read due deliveries: ${(error as Error).message}`);
+      return this.settings.pollIntervalMs;
+    },
+  );
 
   constructor(
     private readonly store: WebhookStore,
@@ -71,22 +74,17 @@ export class DeliveryWorker {
   ) {}
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.notify();
+    this.loop.start();
   }
 
   /** Look for due deliveries now (new ones were stored). */
   notify(): void {
-    if (!this.running) return;
-    this.schedule(0);
+    this.loop.wake(0);
   }
 
   /** Stops claiming, and waits for the attempts in flight (each bounded by its endpoint's timeout). Pending deliveries stay stored. */
   async stop(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
+    this.loop.stop();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -97,7 +95,7 @@ export class DeliveryWorker {
    */
   async drainDue(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.running && Date.now() < deadline) {
+    while (this.loop.active && Date.now() < deadline) {
       const next = await this.store.nextDueAt();
       if (this.inFlight.size === 0 && (next === undefined || next > Date.now() + BUSY_RECHECK_MS)) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -108,45 +106,23 @@ export class DeliveryWorker {
     return this.inFlight.size;
   }
 
-  /** Next tick after `delayMs`; at once (setImmediate, not a ≥1 ms timer) when work is waiting. */
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
-    this.timer = undefined;
-    this.immediate = undefined;
-    if (delayMs <= 0) this.immediate = setImmediate(() => void this.tick());
-    else this.timer = setTimeout(() => void this.tick(), delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    if (!this.running) return;
-    if (this.ticking) {
-      this.tickAgain = true;
-      return;
+  /** One round: claims as many due deliveries as there are free slots; returns when to look again. */
+  private async tick(): Promise<number> {
+    const free = this.settings.concurrency - this.inFlight.size;
+    const now = Date.now();
+    const claimed = free > 0 ? await this.store.claimDue(now, free, this.owner, now + this.settings.leaseMs) : [];
+    for (const delivery of claimed) {
+      const work = this.process(delivery).catch((error: unknown) => this.logger.error(`Delivery ${delivery.uid} failed unexpectedly: ${(error as Error).message}`));
+      this.inFlight.add(work);
+      void work.finally(() => {
+        this.inFlight.delete(work);
+        this.loop.wake(0);
+      });
     }
-    this.ticking = true;
-    try {
-      const free = this.settings.concurrency - this.inFlight.size;
-      const now = Date.now();
-      const claimed = free > 0 ? await this.store.claimDue(now, free, this.owner, now + this.settings.leaseMs) : [];
-      for (const delivery of claimed) {
-        const work = this.process(delivery).catch((error: unknown) => this.logger.error(`Delivery ${delivery.uid} failed unexpectedly: ${(error as Error).message}`));
-        this.inFlight.add(work);
-        void work.finally(() => {
-          this.inFlight.delete(work);
-          if (this.running) this.schedule(0);
-        });
-      }
-      const next = await this.store.nextDueAt();
-      const poll = this.settings.pollIntervalMs;
-      this.schedule(this.tickAgain || claimed.length === free ? 0 : next === undefined ? poll : Math.min(poll, next - Date.now()));
-    } catch (error) {
-      this.logger.error(`Could not read due deliveries: ${(error as Error).message}`);
-      this.schedule(this.settings.pollIntervalMs);
-    } finally {
-      this.ticking = false;
-      this.tickAgain = false;
-    }
+    if (free > 0 && claimed.length === free) return 0; // there may be more due right now
+    const next = await this.store.nextDueAt();
+    const poll = this.settings.pollIntervalMs;
+    return next === undefined ? poll : Math.min(poll, next - Date.now());
   }
 
   private async process(delivery: DeliveryRecord): Promise<void> {

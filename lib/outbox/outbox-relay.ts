@@ -7,6 +7,7 @@ import type { OutgoingWebhook } from '../publisher/webhook.types.js';
 import type { SqlQueryable } from '../storage/sql.js';
 import { isRetryableError, retryAfterOf, type WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { backoffDelay } from '../utils/backoff.js';
+import { WorkLoop } from '../utils/work-loop.js';
 import type { ClaimedMessage, OutboxStore } from './outbox-store.interface.js';
 import type { OutboxMessage } from './outbox.types.js';
 
@@ -73,12 +74,13 @@ export class OutboxRelay implements PublishSink {
   private readonly sends = new Set<Promise<void>>();
   /** Claimed (leased to this relay) and not yet sent. */
   private readonly claimed: ClaimedMessage[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = 0;
-  private immediate: NodeJS.Immediate | undefined;
-  private running = false;
-  private ticking = false;
-  private tickAgain = false;
+  private readonly loop = new WorkLoop(
+    () => this.tick(),
+    (error) => {
+      this.logger.error(`Could not claim outbox messages: ${(error as Error).message}`);
+      return this.settings.pollIntervalMs;
+    },
+  );
   private sent = 0;
   private failed = 0;
   private readonly toWrite: Array<{ row: OutboxMessage; resolve: () => void; reject: (error: unknown) => void }> = [];
@@ -121,7 +123,7 @@ export class OutboxRelay implements PublishSink {
       try {
         await this.store.add(batch.map((entry) => entry.row));
         for (const entry of batch) entry.resolve();
-        this.wake(0);
+        this.loop.wake(0);
       } catch (error) {
         for (const entry of batch) entry.reject(error);
       }
@@ -132,13 +134,11 @@ export class OutboxRelay implements PublishSink {
   /** Resolves once the event is written in the caller's transaction; it is handed over after the commit. */
   async enqueueInTransaction(message: OutgoingWebhook, tx: SqlQueryable): Promise<void> {
     await this.store.add([toRow(message)], tx);
-    this.wake(AFTER_TRANSACTION_MS);
+    this.loop.wake(AFTER_TRANSACTION_MS);
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.wake(0);
+    this.loop.start();
   }
 
   /** Resolves when no message is pending or claimed (in this database, so other instances' messages count too). */
@@ -146,7 +146,7 @@ export class OutboxRelay implements PublishSink {
     for (;;) {
       const { pending, inFlight } = await this.store.stats(Date.now());
       if (pending === 0 && inFlight === 0 && this.sends.size === 0) return;
-      this.wake(0);
+      this.loop.wake(0);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -161,9 +161,7 @@ export class OutboxRelay implements PublishSink {
    * still pending stays stored for the next start (or another instance), so shutdown loses nothing and is quick.
    */
   async close(): Promise<void> {
-    this.running = false;
-    clearTimeout(this.timer);
-    if (this.immediate) clearImmediate(this.immediate);
+    this.loop.stop();
     // Claimed but not started: hand them back now, so another instance (or the next start) need not wait for the lease.
     const unsent = this.claimed.splice(0);
     await Promise.allSettled(unsent.map((m) => this.store.retryLater(m.id, m.lease_token, Date.now(), 'released unsent at shutdown')));
@@ -176,75 +174,36 @@ export class OutboxRelay implements PublishSink {
     this.shutdown.abort(new Error('the application shut down'));
   }
 
-  /** Look for due messages after `delayMs` (sooner if already scheduled sooner). */
-  private wake(delayMs: number): void {
-    if (!this.running) return;
-    if (delayMs <= 0) {
-      if (this.immediate) return;
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.immediate = setImmediate(() => {
-        this.immediate = undefined;
-        void this.tick();
-      });
-      return;
-    }
-    const at = Date.now() + delayMs;
-    if (this.immediate || (this.timer && this.timerAt <= at)) return; // a look is already coming at least as soon
-    clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.tick();
-    }, delayMs);
-  }
-
   /**
-   * Claims a batch (up to batchSize, less what is still queued here) and starts sends from the local queue.
-   * Claiming in batches rather than one message per free slot keeps the database's commits per message low.
+   * One round: claims a batch (up to batchSize, less what is still queued here) and starts sends from the local
+   * queue; returns when to look again. Claiming in batches rather than a message per free slot keeps the database's
+   * commits per message low.
    */
-  private async tick(): Promise<void> {
-    if (!this.running) return;
-    if (this.ticking) {
-      this.tickAgain = true;
-      return;
-    }
-    this.ticking = true;
+  private async tick(): Promise<number> {
+    const room = this.settings.batchSize - this.claimed.length;
     let claimedAll = false;
-    try {
-      const room = this.settings.batchSize - this.claimed.length;
-      if (this.claimed.length < this.settings.concurrency && room > 0) {
-        const now = Date.now();
-        const batch = await this.store.claim(now, room, randomUUID(), now + this.settings.leaseMs);
-        this.claimed.push(...batch);
-        claimedAll = batch.length === room;
-      }
-      this.pump();
-    } catch (error) {
-      this.logger.error(`Could not claim outbox messages: ${(error as Error).message}`);
-    } finally {
-      this.ticking = false;
-      const again = this.tickAgain || (claimedAll && this.claimed.length < this.settings.concurrency);
-      this.tickAgain = false;
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      if (again) this.wake(0);
-      else this.wake(this.settings.pollIntervalMs);
+    if (this.claimed.length < this.settings.concurrency && room > 0) {
+      const now = Date.now();
+      const batch = await this.store.claim(now, room, randomUUID(), now + this.settings.leaseMs);
+      this.claimed.push(...batch);
+      claimedAll = batch.length === room;
     }
+    this.pump();
+    return claimedAll && this.claimed.length < this.settings.concurrency ? 0 : this.settings.pollIntervalMs;
   }
 
-  /** Starts sends from the claimed queue, up to `concurrency` at a time; asks for more when the queue runs low. */
+  /** Starts sends from the claimed queue, up to `concurrency` at a time. A finished send asks for more. */
   private pump(): void {
-    while (this.running && this.sends.size < this.settings.concurrency && this.claimed.length > 0) {
+    while (this.loop.active && this.sends.size < this.settings.concurrency && this.claimed.length > 0) {
       const message = this.claimed.shift()!;
       const send = this.send(message);
       this.sends.add(send);
       void send.finally(() => {
         this.sends.delete(send);
         this.pump();
+        if (this.claimed.length < this.settings.concurrency) this.loop.wake(0);
       });
     }
-    if (this.running && this.claimed.length < this.settings.concurrency) this.wake(0);
   }
 
   private async send(message: ClaimedMessage): Promise<void> {

@@ -208,6 +208,20 @@ describe('OutboxRelay (on the in-memory outbox store)', () => {
     await expect(none.requeue(['x'])).rejects.toThrow(/storage/);
   });
 
+  it('an idle relay looks at the store once per poll interval, not in a busy loop', async () => {
+    const store = new InMemoryOutboxStore();
+    let claims = 0;
+    const claim = store.claim.bind(store);
+    store.claim = (...args) => (claims++, claim(...args));
+    const { publisher } = setup({ pollIntervalMs: 100 }, store);
+    await publisher.publish('t', {}); // some work first, then idle
+    await publisher.flush();
+    claims = 0;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(claims).toBeGreaterThanOrEqual(3);
+    expect(claims).toBeLessThanOrEqual(10);
+  });
+
   it('publishInTransaction needs a store that can join transactions', async () => {
     const { publisher } = setup();
     await expect(publisher.publishInTransaction({ query: async () => ({ rows: [] }) }, 't', {})).rejects.toThrow(/cannot join a database transaction/);

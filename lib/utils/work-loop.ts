@@ -1,0 +1,81 @@
+/**
+ * Runs `work` over and over, never twice at once: at once when woken with no delay (setImmediate, not a timer's
+ * ≥ 1 ms), otherwise at the earliest time anyone asked for, including the delay `work` itself returns. A wake-up
+ * that arrives while `work` runs is kept and honoured right after it.
+ */
+export class WorkLoop {
+  private running = false;
+  private busy = false;
+  /** Earliest time a run was asked for while one was under way. */
+  private wantedAt = Infinity;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private immediate: NodeJS.Immediate | undefined;
+
+  constructor(
+    /** Does one round; resolves with how long to wait before the next one, in ms. */
+    private readonly work: () => Promise<number>,
+    /** When a round throws: report it and say how long to wait. */
+    private readonly onError: (error: unknown) => number,
+  ) {}
+
+  get active(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.wake(0);
+  }
+
+  stop(): void {
+    this.running = false;
+    this.clear();
+  }
+
+  /** Run again after `delayMs` (0: at once), unless a run is already due sooner. */
+  wake(delayMs = 0): void {
+    if (!this.running) return;
+    const at = Date.now() + Math.max(0, delayMs);
+    if (this.busy) this.wantedAt = Math.min(this.wantedAt, delayMs <= 0 ? 0 : at);
+    else this.schedule(delayMs <= 0 ? 0 : at);
+  }
+
+  private schedule(at: number): void {
+    if (!this.running || this.immediate) return;
+    if (at <= Date.now()) {
+      this.clear();
+      this.immediate = setImmediate(() => void this.round());
+      return;
+    }
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => void this.round(), at - Date.now());
+  }
+
+  private clear(): void {
+    clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.immediate = undefined;
+  }
+
+  private async round(): Promise<void> {
+    this.clear();
+    if (!this.running) return;
+    this.busy = true;
+    let delay: number;
+    try {
+      delay = await this.work();
+    } catch (error) {
+      delay = this.onError(error);
+    }
+    this.busy = false;
+    const wanted = this.wantedAt;
+    this.wantedAt = Infinity;
+    this.schedule(Math.min(wanted, Date.now() + Math.max(0, delay)));
+  }
+}
