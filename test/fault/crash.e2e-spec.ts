@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ConvoyModule } from '../../lib/index.js';
 import { PostgresStorage } from '../../lib/postgres/index.js';
+import type { SqlConvoyStorage } from '../../lib/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
@@ -30,46 +31,76 @@ describeWithPostgres('crash (SIGKILL) with the PostgreSQL outbox', () => {
     await dropSchema(schema);
   });
 
-  it('every event whose publish() resolved arrives after a restart, each key once', async () => {
-    // A slow Convoy keeps sends in flight, so the kill lands between Convoy's 201 and the outbox's bookkeeping too.
-    fake.setRule(() => ({ delayMs: 15 }));
+  /** Runs the publishing child until `stopWhen` holds, then sends it `signal`; returns the keys it printed. */
+  async function publishInChild(signal: NodeJS.Signals, stopWhen: (keys: string[]) => boolean) {
     const child = spawn(process.execPath, ['test/fault/support/publisher-process.mjs'], {
       env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl, CRASH_SCHEMA: schema, CONVOY_URL: fake.url, CONVOY_API_KEY: fake.apiKey, CONVOY_PROJECT_ID: fake.projectId },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-    const resolvedKeys: string[] = [];
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+    const keys: string[] = [];
     let ready = false;
+    let signalledAt = 0;
     for await (const line of createInterface({ input: child.stdout })) {
       if (line === 'ready') ready = true;
-      else resolvedKeys.push(line);
-      // Kill once a good stream is published and some of it is already at Convoy.
-      if (resolvedKeys.length >= 400 && fake.events.size >= 50) {
-        child.kill('SIGKILL');
-        break;
+      else keys.push(line);
+      if (!signalledAt && stopWhen(keys)) {
+        signalledAt = Date.now();
+        child.kill(signal);
+        if (signal === 'SIGKILL') break;
       }
     }
-    expect(await exited).toBe('SIGKILL');
+    const exit = await exited;
+    return { keys, ready, stderr, exit, exitMs: Date.now() - signalledAt };
+  }
+
+  async function restart(): Promise<SqlConvoyStorage> {
+    const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
+    restarted = await NestFactory.createApplicationContext(ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }), { logger: false });
+    return storage;
+  }
+
+  function acceptedPerKey(): Map<string, number> {
+    const perKey = new Map<string, number>();
+    for (const event of fake.events.values()) if (!event.is_duplicate_event) perKey.set(event.idempotency_key, (perKey.get(event.idempotency_key) ?? 0) + 1);
+    return perKey;
+  }
+
+  it('every event whose publish() resolved arrives after a restart, each key once', async () => {
+    // A slow Convoy keeps sends in flight, so the kill lands between Convoy's 201 and the outbox's bookkeeping too.
+    fake.setRule(() => ({ delayMs: 15 }));
+    const { keys: resolvedKeys, ready, stderr, exit } = await publishInChild('SIGKILL', (keys) => keys.length >= 400 && fake.events.size >= 50);
+    expect(exit.signal).toBe('SIGKILL');
     expect({ ready, stderr }).toEqual({ ready: true, stderr: '' });
     const beforeRestart = fake.events.size;
     expect(beforeRestart).toBeLessThan(resolvedKeys.length); // the kill really left work behind
 
     fake.setRule(undefined);
-    const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
-    restarted = await NestFactory.createApplicationContext(
-      ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }),
-      { logger: false },
-    );
+    const storage = await restart();
     const accepted = () => new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
     await waitUntil('every resolved key was accepted by Convoy', () => resolvedKeys.every((key) => accepted().has(key)));
     await waitUntil('the outbox is empty', async () => (await storage.outbox.stats(Date.now())).pending === 0);
 
     // Each key accepted exactly once: resends after the kill (if any) were stored by Convoy as duplicates.
-    const perKey = new Map<string, number>();
-    for (const event of fake.events.values()) if (!event.is_duplicate_event) perKey.set(event.idempotency_key, (perKey.get(event.idempotency_key) ?? 0) + 1);
+    const perKey = acceptedPerKey();
     expect([...perKey.values()].every((n) => n === 1)).toBe(true);
     expect(resolvedKeys.filter((key) => perKey.get(key) !== 1)).toEqual([]);
+  });
+
+  it('SIGTERM with work pending: the process exits promptly, and the next start sends everything, each key once', async () => {
+    await fake.refuseConnections(); // Convoy is down: everything the child publishes stays pending
+    const { keys, ready, stderr, exit, exitMs } = await publishInChild('SIGTERM', (k) => k.length >= 200);
+    expect({ ready, stderr }).toEqual({ ready: true, stderr: '' });
+    // Nest closes the app, then re-raises the signal to exit.
+    expect(exit.signal === 'SIGTERM' || exit.code === 0).toBe(true);
+    expect(exitMs).toBeLessThan(15_000); // promptly: it does not wait for Convoy to come back
+    expect(fake.events.size).toBe(0);
+
+    await fake.acceptConnections();
+    await restart();
+    await waitUntil('every published event arrived', () => keys.every((key) => acceptedPerKey().has(key)), 20_000);
+    expect([...acceptedPerKey().values()].every((n) => n === 1)).toBe(true);
   });
 });

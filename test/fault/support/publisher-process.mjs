@@ -15,9 +15,13 @@ const app = await NestFactory.createApplicationContext(
   ConvoyModule.forRoot({ apiKey: CONVOY_API_KEY, projectId: CONVOY_PROJECT_ID, baseUrl: CONVOY_URL, storage, outbox: { pollIntervalMs: 50, concurrency: 4, leaseMs: 3_000 } }), // a short lease: the restart waits for the killed process's leases to expire
   { logger: false },
 );
+// SIGTERM: stop publishing, then Nest closes the module (the relay gives back what it claimed) and exits.
+let stopping = false;
+process.once('SIGTERM', () => (stopping = true));
+app.enableShutdownHooks();
 const publisher = app.get(WebhookPublisher);
 process.stdout.write('ready\n');
-for (let i = 0; ; i++) {
+for (let i = 0; !stopping; i++) {
   const receipt = await publisher.publish('crash.test', { i }, { orderingKey: `stream-${i % 3}` });
   process.stdout.write(`${receipt.idempotencyKey}\n`);
 }
