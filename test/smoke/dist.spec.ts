@@ -36,6 +36,14 @@ describe('dist smoke test', () => {
     expect(JSON.parse(out)).toEqual(['function', 'function', true, false, 'function']);
   });
 
+  it('nestjs-convoy/terminus exports the health indicator', () => {
+    const out = node(['--input-type=module', '-e', `
+      import * as terminus from 'nestjs-convoy/terminus';
+      console.log(typeof terminus.WebhooksHealthIndicator);
+    `]);
+    expect(out.trim()).toBe('function');
+  });
+
   it('loads with require() from CommonJS (Node >= 20.19)', () => {
     const out = node(['-e', `
       const lib = require('nestjs-convoy');
