@@ -8,6 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
+import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { ConvoyClient, ConvoyHttpError, ConvoyModule, verifyConvoySignature, WebhookEndpoints, WebhookPublisher, type ConvoyEndpoint } from '../../lib/index.js';
 import { clearSampleEnv, startSample } from '../support/sample-app.js';
@@ -154,6 +155,25 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
     } finally {
       await embedded.close();
       await client.endpoints.delete(viaConvoy.uid).catch(() => undefined);
+    }
+  });
+
+  it('through the durable outbox (PGlite, with an ordering key): every event reaches the endpoint exactly once', async () => {
+    const { PGliteStorage } = await import('../../lib/pglite/index.js');
+    const storage = await PGliteStorage.create({});
+    const outboxApp = await NestFactory.createApplicationContext(ConvoyModule.forRoot({ baseUrl, apiKey, projectId, storage, outbox: { pollIntervalMs: 100 } }), { logger: false });
+    try {
+      const publisher = outboxApp.get(WebhookPublisher);
+      const keys: string[] = [];
+      for (let i = 0; i < 20; i++) keys.push((await publisher.publish('e2e.outbox', { run, i }, { endpointId: endpoint.uid, orderingKey: `${run}-order` })).idempotencyKey);
+      await eventually(async () => expect(receiver.received.filter((w) => keys.includes(String(w.headers['x-convoy-idempotency-key'])))).toHaveLength(20), 60_000);
+      await new Promise((r) => setTimeout(r, 3_000)); // time for a duplicate delivery to show up, if there were one
+      const got = receiver.received.filter((w) => keys.includes(String(w.headers['x-convoy-idempotency-key'])));
+      expect(new Set(got.map((w) => w.headers['x-convoy-idempotency-key'])).size).toBe(20);
+      expect(got).toHaveLength(20);
+      expect((await publisher.stats()).pending).toBe(0);
+    } finally {
+      await outboxApp.close();
     }
   });
 
