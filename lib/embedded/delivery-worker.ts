@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import diagnostics from 'node:diagnostics_channel';
 import { randomUUID } from 'node:crypto';
 import { WorkLoop } from '../utils/work-loop.js';
 import type { AttemptRecord, DeliveryRecord, EndpointRecord } from './embedded.types.js';
@@ -7,6 +6,7 @@ import type { EndpointRegistry } from './endpoint-registry.js';
 import type { AttemptOutcome, HttpDelivery } from './http-delivery.js';
 import { retryDelayMs, type RetrySchedule } from './retry-schedule.js';
 import type { DeliveryUpdate, WebhookStore } from './webhook-store.interface.js';
+import { openChannels } from '../utils/channels.js';
 
 export interface DeliveryWorkerSettings {
   /** Attempts in flight at once, over all endpoints. */
@@ -32,12 +32,7 @@ export const DELIVERY_CHANNELS = {
   endpointDisabled: 'nestjs-convoy:endpoint-disabled',
 } as const;
 
-const channels = {
-  succeeded: diagnostics.channel(DELIVERY_CHANNELS.succeeded),
-  retryScheduled: diagnostics.channel(DELIVERY_CHANNELS.retryScheduled),
-  failed: diagnostics.channel(DELIVERY_CHANNELS.failed),
-  endpointDisabled: diagnostics.channel(DELIVERY_CHANNELS.endpointDisabled),
-};
+const channels = openChannels(DELIVERY_CHANNELS);
 
 /** While an endpoint is paused (by its status or a Retry-After), its deliveries are looked at again this often. */
 const PAUSED_RECHECK_MS = 5_000;

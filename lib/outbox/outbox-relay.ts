@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import diagnostics from 'node:diagnostics_channel';
 import { setMaxListeners } from 'node:events';
 import type { PublisherStats, PublishSink } from '../publisher/publish-sink.js';
 import type { OutgoingWebhook } from '../publisher/webhook.types.js';
@@ -10,6 +9,7 @@ import { backoffDelay } from '../utils/backoff.js';
 import { WorkLoop } from '../utils/work-loop.js';
 import type { ClaimedMessage, OutboxStore } from './outbox-store.interface.js';
 import type { OutboxMessage } from './outbox.types.js';
+import { openChannels } from '../utils/channels.js';
 
 /** How the relay moves messages from the outbox to the transport. */
 export interface RelaySettings {
@@ -39,12 +39,7 @@ export const OUTBOX_CHANNELS = {
   leaseLost: 'nestjs-convoy:outbox-lease-lost',
 } as const;
 
-const channels = {
-  published: diagnostics.channel(OUTBOX_CHANNELS.published),
-  retryScheduled: diagnostics.channel(OUTBOX_CHANNELS.retryScheduled),
-  deadLettered: diagnostics.channel(OUTBOX_CHANNELS.deadLettered),
-  leaseLost: diagnostics.channel(OUTBOX_CHANNELS.leaseLost),
-};
+const channels = openChannels(OUTBOX_CHANNELS);
 
 /** Most events written in one group commit. */
 const MAX_GROUP_COMMIT = 500;

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
-import diagnostics from 'node:diagnostics_channel';
 import { setMaxListeners } from 'node:events';
 import { PublishBufferFullError, PublisherClosedError } from '../errors/publish.errors.js';
 import { isRetryableError, retryAfterOf, type WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { backoffDelay } from '../utils/backoff.js';
 import type { PublisherStats, PublishSink } from './publish-sink.js';
 import { describeTarget, type OutgoingWebhook } from './webhook.types.js';
+import { openChannels } from '../utils/channels.js';
 
 /** How the in-process dispatcher buffers, sends and retries. */
 export interface DispatcherSettings {
@@ -32,11 +32,7 @@ export const DISPATCH_CHANNELS = {
   failed: 'nestjs-convoy:failed',
 } as const;
 
-const channels = {
-  sent: diagnostics.channel(DISPATCH_CHANNELS.sent),
-  retryScheduled: diagnostics.channel(DISPATCH_CHANNELS.retryScheduled),
-  failed: diagnostics.channel(DISPATCH_CHANNELS.failed),
-};
+const channels = openChannels(DISPATCH_CHANNELS);
 
 interface Entry {
   message: OutgoingWebhook;
