@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 import type { Dispatcher } from 'undici';
@@ -6,6 +5,7 @@ import { DestinationBlockedError, InvalidDestinationError } from '../network/des
 import { signConvoyPayload } from '../signing/convoy-signature.js';
 import { signStandardWebhook } from '../signing/standard-webhooks.js';
 import { parseRetryAfter } from '../utils/backoff.js';
+import { timeoutSignal } from '../utils/timeout-signal.js';
 import { uuidv7 } from '../utils/uuid.js';
 import type { AttemptRecord, DeliveryRecord, EndpointRecord } from './embedded.types.js';
 import { activeSecrets } from './endpoint-registry.js';
@@ -60,15 +60,10 @@ export class HttpDelivery {
       ...fields,
     });
 
-    const abort = new EventEmitter(); // undici takes an EventEmitter as signal; cheaper than an AbortController per attempt
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.emit('abort');
-    }, endpoint.http_timeout * 1000);
+    const abort = timeoutSignal(endpoint.http_timeout * 1000);
     try {
       const { origin, pathname, search } = new URL(endpoint.url);
-      const response = await this.agent.request({ origin, path: pathname + search, method: 'POST', headers, body: delivery.payload, signal: abort });
+      const response = await this.agent.request({ origin, path: pathname + search, method: 'POST', headers, body: delivery.payload, signal: abort.signal });
       const body = await readCapped(response.body, this.options.maxResponseBytes);
       const responseHeaders = flatten(response.headers);
       const record = attempt({
@@ -84,14 +79,13 @@ export class HttpDelivery {
       const retryAfterMs = response.statusCode === 429 || response.statusCode === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
       return { kind: 'retry', attempt: record, retryAfterMs, status: response.statusCode };
     } catch (error) {
-      if (error instanceof DestinationBlockedError || error instanceof InvalidDestinationError || (error as { cause?: unknown }).cause instanceof DestinationBlockedError) {
-        const blocked = error instanceof DestinationBlockedError || error instanceof InvalidDestinationError ? error : ((error as { cause: Error }).cause);
-        return { kind: 'blocked', attempt: attempt({ error: blocked.message }) };
-      }
-      const message = timedOut ? `timed out after ${endpoint.http_timeout} s` : describeNetworkError(error);
+      // The guard's refusal arrives as the error itself, or as the cause of undici's connect error.
+      const blocked = [error, (error as { cause?: unknown } | null)?.cause].find((e) => e instanceof DestinationBlockedError || e instanceof InvalidDestinationError);
+      if (blocked) return { kind: 'blocked', attempt: attempt({ error: (blocked as Error).message }) };
+      const message = abort.timedOut ? `timed out after ${endpoint.http_timeout} s` : describeNetworkError(error);
       return { kind: 'retry', attempt: attempt({ error: message }), status: null };
     } finally {
-      clearTimeout(timer);
+      abort.clear();
     }
   }
 

@@ -4,7 +4,7 @@ import type { ClaimedMessage, OutboxStore } from '../outbox/outbox-store.interfa
 import type { DeadLetter, OutboxMessage, OutboxStats } from '../outbox/outbox.types.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './migrations.js';
 import type { SqlDatabase, SqlQueryable } from './sql.js';
-import { fromJson, num, numOrNull, sqlState } from './sql-values.js';
+import { fromJson, num, numOrNull, sqlState, textOrNull } from './sql-values.js';
 
 type Row = Record<string, unknown>;
 
@@ -238,10 +238,10 @@ function toMessage(r: Row): OutboxMessage {
     target: fromJson(r.target),
     idempotency_key: String(r.idempotency_key),
     headers: fromJson(r.headers),
-    ordering_key: r.ordering_key === null || r.ordering_key === undefined ? null : String(r.ordering_key),
+    ordering_key: textOrNull(r.ordering_key),
     attempts: num(r.attempts),
     available_at: num(r.available_at),
     created_at: num(r.created_at),
-    last_error: r.last_error === null || r.last_error === undefined ? null : String(r.last_error),
+    last_error: textOrNull(r.last_error),
   };
 }

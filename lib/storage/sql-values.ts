@@ -8,6 +8,8 @@ export const num = (value: unknown): number => Number(value);
 
 export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 
+export const textOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
 /** A jsonb column, parsed by the driver or not. */
 export const fromJson = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
 

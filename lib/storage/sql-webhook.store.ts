@@ -12,7 +12,7 @@ import type {
 import type { DeliveryUpdate, WebhookStore } from '../embedded/webhook-store.interface.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './migrations.js';
 import type { SqlDatabase } from './sql.js';
-import { fromJson, isoFromMs, isoOrNullFromMs, msFromIso, num, numOrNull, SqlParams, sqlState, storableText, toJson } from './sql-values.js';
+import { fromJson, isoFromMs, isoOrNullFromMs, msFromIso, num, numOrNull, SqlParams, sqlState, storableText, toJson, textOrNull } from './sql-values.js';
 
 type Row = Record<string, unknown>;
 
@@ -369,7 +369,7 @@ function toDelivery(r: Row): DeliveryRecord {
     num_trials: num(r.num_trials),
     retry_limit: num(r.retry_limit),
     next_send_at: num(r.next_send_at),
-    lease_owner: r.lease_owner === null || r.lease_owner === undefined ? null : String(r.lease_owner),
+    lease_owner: textOrNull(r.lease_owner),
     latency_ms: numOrNull(r.latency_ms),
     created_at: isoFromMs(r.created_at),
     updated_at: isoFromMs(r.updated_at),
