@@ -181,16 +181,27 @@ export class EndpointRegistry {
     return out;
   }
 
+  /** The URL's form (parseEndpointUrl), then the SSRF guard on every address it resolves to. */
   private async checkUrl(url: unknown): Promise<string> {
-    if (typeof url !== 'string' || url === '') throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
+    const parsed = parseEndpointUrl(url);
     try {
-      const parsed = parseDestinationUrl(url);
       await checkDestination(parsed, this.policy, this.lookupAll);
-      return parsed.toString();
     } catch (error) {
-      if (error instanceof InvalidDestinationError || error instanceof DestinationBlockedError) throw new InvalidEndpointError('url', error.message);
+      if (error instanceof DestinationBlockedError || error instanceof InvalidDestinationError) throw new InvalidEndpointError('url', error.message);
       throw error;
     }
+    return parsed.toString();
+  }
+}
+
+/** An endpoint's URL, normalized: required, absolute http(s), no credentials or fragment (else InvalidEndpointError on `url`). */
+export function parseEndpointUrl(url: unknown): URL {
+  if (typeof url !== 'string' || url === '') throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
+  try {
+    return parseDestinationUrl(url);
+  } catch (error) {
+    if (error instanceof InvalidDestinationError) throw new InvalidEndpointError('url', error.message);
+    throw error;
   }
 }
 

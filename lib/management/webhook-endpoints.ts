@@ -2,10 +2,8 @@ import type { ConvoyClient } from '../client/convoy.client.js';
 import type { CreateEndpointRequest, EndpointListQuery, Page } from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
 import type { EmbeddedEngine } from '../embedded/embedded-engine.js';
-import type { WebhookEndpointInput } from '../embedded/endpoint-registry.js';
+import { parseEndpointUrl, type WebhookEndpointInput } from '../embedded/endpoint-registry.js';
 import { InvalidEndpointError } from '../errors/endpoint.errors.js';
-import { parseDestinationUrl } from '../network/destination.js';
-import { InvalidDestinationError } from '../network/destination.errors.js';
 import { mapConvoyError, unavailable } from './convoy-errors.js';
 import { endpointShape, pageShape } from './to-convoy-shape.js';
 import type { WebhookEndpoint } from './webhook-management.types.js';
@@ -91,7 +89,7 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
   async create(input: WebhookEndpointInput): Promise<WebhookEndpoint> {
     return mapConvoyError('endpoint', undefined, async () => {
       const { event_types, body } = this.split(input);
-      const url = checkUrl(body.url);
+      const url = parseEndpointUrl(body.url); // Convoy checks reachability itself; this catches what it would refuse vaguely
       const endpoint = await this.client.endpoints.create({ ...body, url: url.toString(), name: body.name ?? url.host } as CreateEndpointRequest);
       await this.client.subscriptions.create({ name: `${endpoint.name}-subscription`, endpoint_id: endpoint.uid, filter_config: { event_types: event_types ?? ['*'] } });
       return { ...endpoint, event_types: event_types ?? ['*'], signature_format: 'convoy' };
@@ -110,7 +108,7 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
     return mapConvoyError('endpoint', id, async () => {
       if (input.secret !== undefined) throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
-      if (body.url !== undefined) body.url = checkUrl(body.url).toString();
+      if (body.url !== undefined) body.url = parseEndpointUrl(body.url).toString();
       const current = await this.client.endpoints.get(id);
       const updated = await this.client.endpoints.update(id, { ...body, name: body.name ?? current.name, url: body.url ?? current.url } as CreateEndpointRequest);
       if (event_types === undefined) return updated;
@@ -145,17 +143,6 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
       throw new InvalidEndpointError('signature_format', 'must be "convoy" with the Convoy transport (Convoy signs with X-Convoy-Signature)');
     }
     return { event_types, body };
-  }
-}
-
-/** Convoy checks reachability itself; here the URL is only checked for what Convoy would refuse with a vaguer message. */
-function checkUrl(url: unknown): URL {
-  if (typeof url !== 'string' || url === '') throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
-  try {
-    return parseDestinationUrl(url);
-  } catch (error) {
-    if (error instanceof InvalidDestinationError) throw new InvalidEndpointError('url', error.message);
-    throw error;
   }
 }
 
