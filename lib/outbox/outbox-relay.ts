@@ -4,8 +4,7 @@ import { setMaxListeners } from 'node:events';
 import type { PublisherStats, PublishSink } from '../publisher/publish-sink.js';
 import type { OutgoingWebhook } from '../publisher/webhook.types.js';
 import type { SqlQueryable } from '../storage/sql.js';
-import { isRetryableError, retryAfterOf, type WebhookTransport } from '../transports/webhook-transport.interface.js';
-import { backoffDelay } from '../utils/backoff.js';
+import { isRetryableError, retryDelayAfter, type WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { WorkLoop } from '../utils/work-loop.js';
 import type { ClaimedMessage, OutboxStore } from './outbox-store.interface.js';
 import type { OutboxMessage } from './outbox.types.js';
@@ -272,7 +271,7 @@ export class OutboxRelay implements PublishSink {
         if (channels.deadLettered.hasSubscribers) channels.deadLettered.publish({ message, error, reason: why });
         return;
       }
-      const delay = Math.max(backoffDelay(message.attempts, this.settings), Math.min(retryAfterOf(error) ?? 0, this.settings.maxRetryAfterMs));
+      const delay = retryDelayAfter(error, message.attempts, this.settings);
       if (!(await this.store.retryLater(message.id, message.lease_token, Date.now() + delay, reason))) return this.leaseLost(message);
       this.logger.warn(`${message.event_type} [id ${message.id}] attempt ${message.attempts} via ${this.transport.name} failed, retrying in ${delay} ms: ${reason}`);
       if (channels.retryScheduled.hasSubscribers) channels.retryScheduled.publish({ message, error, delayMs: delay });

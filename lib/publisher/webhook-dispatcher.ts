@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { setMaxListeners } from 'node:events';
 import { PublishBufferFullError, PublisherClosedError } from '../errors/publish.errors.js';
-import { isRetryableError, retryAfterOf, type WebhookTransport } from '../transports/webhook-transport.interface.js';
-import { backoffDelay } from '../utils/backoff.js';
+import { isRetryableError, retryDelayAfter, type WebhookTransport } from '../transports/webhook-transport.interface.js';
 import type { PublisherStats, PublishSink } from './publish-sink.js';
 import { describeTarget, type OutgoingWebhook } from './webhook.types.js';
 import { openChannels } from '../utils/channels.js';
@@ -210,10 +209,7 @@ export class WebhookDispatcher implements PublishSink {
       this.fail(entry, error, aborted ? 'shutdown deadline passed' : isRetryableError(error) ? `gave up after ${entry.attempts} attempts` : 'not retryable');
       return;
     }
-    let delay = Math.max(
-      backoffDelay(entry.attempts, this.settings),
-      Math.min(retryAfterOf(error) ?? 0, this.settings.maxRetryAfterMs),
-    );
+    let delay = retryDelayAfter(error, entry.attempts, this.settings);
     if (this.state === 'draining') delay = Math.max(0, Math.min(delay, this.drainDeadline - Date.now() - 50));
     this.logger.warn(`${message.eventType} [id ${message.id}] attempt ${entry.attempts} via ${this.transport.name} failed, retrying in ${delay} ms: ${reason}`);
     if (channels.retryScheduled.hasSubscribers) channels.retryScheduled.publish({ message, attempts: entry.attempts, delayMs: delay, error });

@@ -1,4 +1,5 @@
 import type { OutgoingWebhook } from '../publisher/webhook.types.js';
+import { backoffDelay, type BackoffPolicy } from '../utils/backoff.js';
 
 export interface TransportSendContext {
   /** 1 for the first attempt. */
@@ -30,4 +31,9 @@ export function isRetryableError(error: unknown): boolean {
 export function retryAfterOf(error: unknown): number | undefined {
   const ms = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
   return typeof ms === 'number' && ms >= 0 ? ms : undefined;
+}
+
+/** The wait before the next attempt after `attempts` failed: the backoff, or the transport's Retry-After (capped) when longer. */
+export function retryDelayAfter(error: unknown, attempts: number, policy: BackoffPolicy & { maxRetryAfterMs: number }): number {
+  return Math.max(backoffDelay(attempts, policy), Math.min(retryAfterOf(error) ?? 0, policy.maxRetryAfterMs));
 }
