@@ -10,7 +10,7 @@ import {
 import type { ResolvedClientOptions } from '../options/resolve-client-options.js';
 import { resolveRetry } from '../options/resolve-client-options.js';
 import { backoffDelay, parseRetryAfter, sleep } from '../utils/backoff.js';
-import { timeoutSignal } from '../utils/timeout-signal.js';
+import { httpExchange, HttpExchangeTimeout } from '../utils/http-exchange.js';
 import type { ConvoyRequestOptions, ConvoyRetryPolicy } from './convoy-client.options.js';
 import { encodeJsonBody } from './raw-json.js';
 
@@ -52,6 +52,8 @@ export class ConvoyHttp implements ConvoyRequester {
   readonly #jsonHeaders: Record<string, string>;
   readonly #pool: Pool;
   readonly #options: ResolvedClientOptions;
+  /** `{basePath}/v1/projects/{projectId}`, built once. */
+  readonly #projectPrefix: string;
   #closed = false;
 
   constructor(options: ResolvedClientOptions) {
@@ -63,6 +65,7 @@ export class ConvoyHttp implements ConvoyRequester {
       accept: 'application/json',
     };
     this.#jsonHeaders = { ...this.#headers, 'content-type': 'application/json' };
+    this.#projectPrefix = `${options.basePath}/v1/projects/${encodeURIComponent(options.projectId)}`;
     this.#pool = new Pool(options.origin, {
       connections: options.connections,
       keepAliveTimeout: 30_000,
@@ -76,17 +79,20 @@ export class ConvoyHttp implements ConvoyRequester {
 
   /** Full path of a project-scoped API path, as it appears on the wire and in errors. */
   projectPath(path: string): string {
-    return `${this.#options.basePath}/v1/projects/${encodeURIComponent(this.#options.projectId)}${path}`;
+    return this.#projectPrefix + path;
   }
 
   async request<T>(req: ConvoyRequest): Promise<ConvoyResult<T>> {
-    const path = this.projectPath(req.path) + queryString(req.query);
-    const info: ConvoyRequestInfo = { method: req.method, path: this.projectPath(req.path) };
+    const fullPath = this.projectPath(req.path);
+    const path = req.query === undefined ? fullPath : fullPath + queryString(req.query);
+    const info: ConvoyRequestInfo = { method: req.method, path: fullPath };
     const retry = req.retry === undefined ? this.#options.retry : resolveRetry('retry', req.retry);
     const safeToRepeat = req.method === 'GET' || req.idempotent === true;
     const attempts = retry && safeToRepeat ? retry.maxAttempts : 1;
     const body = req.body === undefined ? undefined : encodeJsonBody(req.body);
     const timeout = req.timeout ?? this.#options.timeout;
+    // One attempt (every send of the dispatcher): no retry loop to wait in.
+    if (attempts === 1) return this.attempt<T>(req.method, path, info, body, timeout, req.signal);
 
     for (let attempt = 1; ; attempt++) {
       try {
@@ -108,20 +114,16 @@ export class ConvoyHttp implements ConvoyRequester {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<ConvoyResult<T>> {
-    const abort = timeoutSignal(timeoutMs, signal);
     const headers = body === undefined ? this.#headers : this.#jsonHeaders;
     try {
-      const response = await this.#pool.request({ method: method as 'GET', path, headers, body, signal: abort.signal });
-      const text = await response.body.text();
+      const response = await httpExchange(this.#pool, { method, path, headers, body }, { timeoutMs, signal });
       const requestId = header(response.headers['x-request-id']);
-      return parseEnvelope<T>(info, response.statusCode, text, requestId, response.headers['retry-after']);
+      return parseEnvelope<T>(info, response.status, response.body.toString('utf8'), requestId, response.headers['retry-after']);
     } catch (error) {
-      if (abort.timedOut) throw new ConvoyTimeoutError(info, timeoutMs);
+      if (error instanceof HttpExchangeTimeout) throw new ConvoyTimeoutError(info, timeoutMs);
       if (signal?.aborted) throw signal.reason;
       if (error instanceof ConvoyHttpError || error instanceof ConvoyResponseError) throw error;
       throw new ConvoyNetworkError(info, (error as { code?: string }).code, error);
-    } finally {
-      abort.clear();
     }
   }
 

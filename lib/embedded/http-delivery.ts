@@ -5,7 +5,7 @@ import { DestinationBlockedError, InvalidDestinationError } from '../network/des
 import { signConvoyPayload } from '../signing/convoy-signature.js';
 import { signStandardWebhook } from '../signing/standard-webhooks.js';
 import { parseRetryAfter } from '../utils/backoff.js';
-import { timeoutSignal } from '../utils/timeout-signal.js';
+import { httpExchange, HttpExchangeTimeout } from '../utils/http-exchange.js';
 import { uuidv7 } from '../utils/uuid.js';
 import type { AttemptRecord, DeliveryRecord, EndpointRecord } from './embedded.types.js';
 import { activeSecrets } from './endpoint-registry.js';
@@ -60,32 +60,32 @@ export class HttpDelivery {
       ...fields,
     });
 
-    const abort = timeoutSignal(endpoint.http_timeout * 1000);
     try {
-      const { origin, pathname, search } = new URL(endpoint.url);
-      const response = await this.agent.request({ origin, path: pathname + search, method: 'POST', headers, body: delivery.payload, signal: abort.signal });
-      const body = await readCapped(response.body, this.options.maxResponseBytes);
+      const { origin, path } = destinationOf(endpoint.url);
+      const response = await httpExchange(this.agent, { origin, path, method: 'POST', headers, body: delivery.payload }, {
+        timeoutMs: endpoint.http_timeout * 1000,
+        maxBodyBytes: this.options.maxResponseBytes, // enough for the log; the rest is not downloaded
+      });
+      const status = response.status;
       const responseHeaders = flatten(response.headers);
       const record = attempt({
-        http_status: response.statusCode,
+        http_status: status,
         response_headers: responseHeaders,
-        response_body: decode(body, responseHeaders['content-encoding']),
-        success: response.statusCode >= 200 && response.statusCode < 300,
+        response_body: decode(response.body, responseHeaders['content-encoding']),
+        success: status >= 200 && status < 300,
         responded_at: new Date().toISOString(),
-        error: response.statusCode >= 300 && response.statusCode < 400 ? `redirect (${response.statusCode}) not followed` : '',
+        error: status >= 300 && status < 400 ? `redirect (${status}) not followed` : '',
       });
       if (record.success) return { kind: 'success', attempt: record };
-      if (response.statusCode === 410) return { kind: 'gone', attempt: record };
-      const retryAfterMs = response.statusCode === 429 || response.statusCode === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
-      return { kind: 'retry', attempt: record, retryAfterMs, status: response.statusCode };
+      if (status === 410) return { kind: 'gone', attempt: record };
+      const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
+      return { kind: 'retry', attempt: record, retryAfterMs, status };
     } catch (error) {
       // The guard's refusal arrives as the error itself, or as the cause of undici's connect error.
       const blocked = [error, (error as { cause?: unknown } | null)?.cause].find((e) => e instanceof DestinationBlockedError || e instanceof InvalidDestinationError);
       if (blocked) return { kind: 'blocked', attempt: attempt({ error: (blocked as Error).message }) };
-      const message = abort.timedOut ? `timed out after ${endpoint.http_timeout} s` : describeNetworkError(error);
+      const message = error instanceof HttpExchangeTimeout ? `timed out after ${endpoint.http_timeout} s` : describeNetworkError(error);
       return { kind: 'retry', attempt: attempt({ error: message }), status: null };
-    } finally {
-      abort.clear();
     }
   }
 
@@ -115,19 +115,21 @@ function redact(headers: Record<string, string>, endpoint: EndpointRecord): Reco
   return { ...headers, [endpoint.api_key_header.name]: '[redacted]' };
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= max) {
-      body.destroy(); // enough for the log; do not download the rest
-      break;
-    }
+/** Origin and request path of endpoint URLs, parsed once per URL rather than once per attempt. */
+const destinations = new Map<string, { origin: string; path: string }>();
+
+function destinationOf(url: string): { origin: string; path: string } {
+  let found = destinations.get(url);
+  if (!found) {
+    const { origin, pathname, search } = new URL(url);
+    found = { origin, path: pathname + search };
+    if (destinations.size >= 10_000) destinations.clear(); // a bound, not an LRU: endpoints are few, URLs rarely change
+    destinations.set(url, found);
   }
-  return Buffer.concat(chunks).subarray(0, max);
+  return found;
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 function decode(body: Buffer, encoding: string | undefined): string {
   if (encoding === 'gzip') {
@@ -138,7 +140,7 @@ function decode(body: Buffer, encoding: string | undefined): string {
     }
   }
   // Cut on a character boundary: a trailing partial UTF-8 sequence becomes nothing rather than U+FFFD noise.
-  return new TextDecoder('utf-8', { fatal: false }).decode(body).replace(/\uFFFD+$/, '');
+  return utf8.decode(body).replace(/\uFFFD+$/, '');
 }
 
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -1,0 +1,84 @@
+import { createServer, type Server } from 'node:http';
+import { getEventListeners } from 'node:events';
+import { Pool } from 'undici';
+import { HttpExchangeTimeout, httpExchange } from '../../../lib/utils/http-exchange.js';
+
+/** A server whose answer each test sets: `answer(req, res)`. */
+let answer: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+let server: Server;
+let pool: Pool;
+
+beforeAll(async () => {
+  server = createServer((req, res) => answer(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  pool = new Pool(`http://127.0.0.1:${(server.address() as { port: number }).port}`, { connections: 4 });
+});
+afterAll(async () => {
+  await pool.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const post = { method: 'POST' as const, path: '/hook', headers: { 'content-type': 'application/json' }, body: '{"a":1}' };
+
+describe('httpExchange', () => {
+  it('returns the status, lower-case headers and the whole body, also when it arrives in several chunks', async () => {
+    answer = (req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c)).on('end', () => {
+        res.writeHead(201, { 'X-Request-Id': 'r-1', 'content-type': 'text/plain' });
+        res.write(`got ${body} `);
+        setTimeout(() => res.end('ünïcode end'), 20);
+      });
+    };
+    const result = await httpExchange(pool, post, { timeoutMs: 2_000 });
+    expect(result.status).toBe(201);
+    expect(result.headers['x-request-id']).toBe('r-1');
+    expect(result.body.toString('utf8')).toBe('got {"a":1} ünïcode end');
+    expect(result.truncated).toBe(false);
+  });
+
+  it('reads at most maxBodyBytes and says the body was cut', async () => {
+    answer = (_req, res) => res.end('x'.repeat(100_000));
+    const result = await httpExchange(pool, post, { timeoutMs: 2_000, maxBodyBytes: 1_000 });
+    expect(result.status).toBe(200);
+    expect(result.body).toHaveLength(1_000);
+    expect(result.truncated).toBe(true);
+  });
+
+  it('rejects with HttpExchangeTimeout when no complete answer comes in time', async () => {
+    answer = () => undefined; // never answers
+    const started = Date.now();
+    await expect(httpExchange(pool, post, { timeoutMs: 150 })).rejects.toBeInstanceOf(HttpExchangeTimeout);
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('rejects with the reason of a shared signal, which gets one listener however many exchanges wait on it', async () => {
+    answer = () => undefined;
+    const shutdown = new AbortController();
+    const exchanges = Array.from({ length: 3 }, () => httpExchange(pool, post, { timeoutMs: 10_000, signal: shutdown.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(1);
+    const reason = new Error('shutting down');
+    shutdown.abort(reason);
+    for (const exchange of exchanges) await expect(exchange).rejects.toBe(reason);
+  });
+
+  it('rejects at once, sending nothing, when the signal has already aborted', async () => {
+    let requests = 0;
+    answer = (_req, res) => (requests++, res.end());
+    const done = new AbortController();
+    done.abort(new Error('already closed'));
+    await expect(httpExchange(pool, post, { timeoutMs: 1_000, signal: done.signal })).rejects.toThrow('already closed');
+    expect(requests).toBe(0);
+  });
+
+  it('passes on a connection failure as undici reports it', async () => {
+    const closed = new Pool('http://127.0.0.1:1');
+    try {
+      await expect(httpExchange(closed, post, { timeoutMs: 2_000 })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    } finally {
+      await closed.close();
+    }
+  });
+});
