@@ -63,7 +63,7 @@ export class WebhookPublisher {
       target: target ?? this.defaultTarget,
       idempotencyKey: idempotencyKey ?? id,
       headers,
-      ...(orderingKey === undefined ? {} : { orderingKey }),
+      orderingKey, // always present (maybe undefined): one object shape for every message keeps the hot path fast
       createdAt: Date.now(),
     };
   }

@@ -14,17 +14,32 @@ export class ConvoyTransport implements WebhookTransport {
   constructor(private readonly client: ConvoyClient) {}
 
   async send(message: OutgoingWebhook, { signal }: TransportSendContext): Promise<void> {
-    const common = {
-      event_type: message.eventType,
-      data: new RawJson(message.payload),
-      idempotency_key: message.idempotencyKey,
-      ...(Object.keys(message.headers).length > 0 ? { custom_headers: message.headers } : {}),
-    };
     const options = { retry: false as const, signal };
     const { target } = message;
-    if ('endpointId' in target) await this.client.events.create({ endpoint_id: target.endpointId, ...common }, options);
-    else if ('ownerId' in target) await this.client.events.fanout({ owner_id: target.ownerId, ...common }, options);
-    else if ('url' in target) await this.client.events.dynamic({ url: target.url, ...(target.secret ? { secret: target.secret } : {}), ...common }, options);
-    else await this.client.events.broadcast(common, options);
+    // Built field by field (no spreads): this runs once per event.
+    if ('endpointId' in target) await this.client.events.create(withEvent({ endpoint_id: target.endpointId }, message), options);
+    else if ('ownerId' in target) await this.client.events.fanout(withEvent({ owner_id: target.ownerId }, message), options);
+    else if ('url' in target) await this.client.events.dynamic(withEvent(target.secret ? { url: target.url, secret: target.secret } : { url: target.url }, message), options);
+    else await this.client.events.broadcast(withEvent({}, message), options);
   }
+}
+
+/** The fields every event-creation body carries. */
+interface EventFields {
+  event_type: string;
+  data: RawJson;
+  idempotency_key: string;
+  custom_headers?: Record<string, string>;
+}
+
+function withEvent<T extends object>(body: T, message: OutgoingWebhook): T & EventFields {
+  const full = body as T & EventFields;
+  full.event_type = message.eventType;
+  full.data = new RawJson(message.payload);
+  full.idempotency_key = message.idempotencyKey;
+  for (const _ in message.headers) {
+    full.custom_headers = message.headers;
+    break;
+  }
+  return full;
 }

@@ -168,6 +168,29 @@ describe('WebhookPublisher.publish() validation', () => {
       await expectRefused(() => publishAny('todo.created', data), 'data.order', /property getter threw: not loaded/);
     });
 
+    // Plain data is checked by a quick walk; anything else takes the exact path. Both must refuse the same things.
+    it('refuses what a class instance\'s toJSON() turns into NaN', async () => {
+      class Money {
+        toJSON() { return NaN; }
+      }
+      await expectRefused(() => publishAny('invoice.paid', { total: new Money() }), 'data.total', /is NaN/);
+    });
+
+    it('refuses a Map held by a class instance', async () => {
+      class Cart {
+        items = new Map([['sku', 1]]);
+      }
+      await expectRefused(() => publishAny('cart.updated', { cart: new Cart() }), 'data.cart.items', /is a Map/);
+    });
+
+    it('refuses NaN nested deeper than the quick walk goes', async () => {
+      const deep: Record<string, unknown> = {};
+      let level = deep;
+      for (let i = 0; i < 100; i++) level = (level.next = {}) as Record<string, unknown>;
+      level.score = NaN;
+      await expectRefused(() => publishAny('todo.created', deep), `data${'.next'.repeat(100)}.score`, /is NaN/);
+    });
+
     it('passes the property key to toJSON, as JSON.stringify does', async () => {
       const keys: string[] = [];
       const data = { stamp: { toJSON: (key: string) => (keys.push(key), 1n) } };
@@ -192,6 +215,9 @@ describe('WebhookPublisher.publish() validation', () => {
       ['a nested Date', { dueAt: new Date(Date.UTC(2030, 0, 2, 3, 4, 5)) }, '{"dueAt":"2030-01-02T03:04:05.000Z"}'],
       ['an undefined property (dropped, like JSON)', { a: 1, b: undefined, c: null }, '{"a":1,"c":null}'],
       ['a shared object referenced twice', (() => { const s = { id: 1 }; return { x: s, y: s }; })(), '{"x":{"id":1},"y":{"id":1}}'],
+      ['a class instance (its own fields)', new (class Point { x = 1; y = 2; })(), '{"x":1,"y":2}'],
+      ['an object without a prototype', Object.assign(Object.create(null), { a: 1 }), '{"a":1}'],
+      ['data nested 100 levels deep', JSON.parse(`${'{"n":'.repeat(100)}1${'}'.repeat(100)}`), `${'{"n":'.repeat(100)}1${'}'.repeat(100)}`],
     ])('accepts %s', async (_label, data, expected) => {
       const { recorded } = await publishAndRecord('todo.created', data);
       expect(recorded.payload).toBe(expected);
