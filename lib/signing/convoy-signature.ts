@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { describeValue } from '../utils/describe-value.js';
 import type { VerificationFailureReason, VerificationResult } from './verification.error.js';
 
@@ -58,7 +58,8 @@ export function signConvoyPayload(payload: string | Buffer, options: SignConvoyP
     throw new TypeError(`${where}: options.advanced must be true or false (got ${describeValue(options.advanced)})`);
   }
   const schemes = checkSchemes(options.schemes ?? [DEFAULT_SIGNATURE_SCHEME], where);
-  const body = toBytes(payload, where);
+  // A string is fed to the HMAC as UTF-8 directly (no Buffer copy of the payload per signature: this runs per delivery).
+  const body = typeof payload === 'string' ? payload : toBytes(payload, where);
 
   if (!options.advanced) {
     const scheme = schemes[schemes.length - 1]!;
@@ -69,7 +70,7 @@ export function signConvoyPayload(payload: string | Buffer, options: SignConvoyP
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
     throw new TypeError(`${where}: options.timestamp must be a whole, non-negative number of unix seconds (got ${describeNumber(timestamp)})`);
   }
-  const prefix = Buffer.from(`${timestamp},`, 'utf8');
+  const prefix = `${timestamp},`;
   const parts = [`t=${timestamp}`];
   schemes.forEach((scheme, k) => {
     for (const secret of secrets) parts.push(`v${k + 1}=${encode(hmac(scheme.hash, secret, prefix, body), scheme.encoding)}`);
@@ -207,10 +208,24 @@ export function isBase64(value: string): boolean {
   return value.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value);
 }
 
-export function hmac(hash: SignatureHash, key: string | Buffer, ...parts: Buffer[]): Buffer {
-  const mac = createHmac(hash === 'SHA512' ? 'sha512' : 'sha256', key);
+/** HMAC of the parts in order (strings as UTF-8). Keys are turned into KeyObjects once: they repeat on every delivery. */
+export function hmac(hash: SignatureHash, key: string | Buffer, ...parts: Array<string | Buffer>): Buffer {
+  const mac = createHmac(hash === 'SHA512' ? 'sha512' : 'sha256', typeof key === 'string' ? keyObject(key) : key);
   for (const part of parts) mac.update(part);
   return mac.digest();
+}
+
+/** Secret → its KeyObject, for the secrets in use (bounded: cleared when it grows past what endpoints need). */
+const keyObjects = new Map<string, KeyObject>();
+
+function keyObject(secret: string): KeyObject {
+  let key = keyObjects.get(secret);
+  if (!key) {
+    if (keyObjects.size >= 1_000) keyObjects.clear();
+    key = createSecretKey(secret, 'utf8');
+    keyObjects.set(secret, key);
+  }
+  return key;
 }
 
 export function toBytes(payload: string | Buffer, where: string): Buffer {
