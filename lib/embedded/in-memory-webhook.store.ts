@@ -25,12 +25,35 @@ const copyEvent = (e: EventRecord): EventRecord => ({ ...e, custom_headers: { ..
 const copyDelivery = (d: DeliveryRecord): DeliveryRecord => ({ ...d, custom_headers: { ...d.custom_headers } });
 const copyAttempt = (a: AttemptRecord): AttemptRecord => ({ ...a, request_headers: { ...a.request_headers }, response_headers: { ...a.response_headers } });
 
+export interface InMemoryWebhookStoreOptions {
+  /**
+   * Events kept, with their deliveries and attempts (default 10 000). Beyond that the oldest events whose
+   * deliveries are all final are forgotten, idempotency key included, so that memory stays bounded however long
+   * the process runs. Events with a delivery still pending are always kept.
+   */
+  maxEvents?: number;
+}
+
+/** Evictions are looked for once per this many new events, so that a long run of pending events is not rescanned each time. */
+const EVICTION_BATCH = 256;
+
 /**
  * Everything in process memory: for tests and development. Lost when the process exits, so refused under
  * NODE_ENV=production unless `allowInMemoryStorage` is set. Returns copies, so callers never mutate stored state.
+ * Keeps the newest `maxEvents` events (see InMemoryWebhookStoreOptions).
  */
 export class InMemoryWebhookStore implements WebhookStore {
   readonly volatile = true;
+  private readonly maxEvents: number;
+  /** Each event's deliveries, to forget them together. */
+  private readonly deliveriesOfEvent = new Map<string, DeliveryRecord[]>();
+  private insertsSinceEviction = 0;
+
+  constructor(options: InMemoryWebhookStoreOptions = {}) {
+    const max = options.maxEvents ?? 10_000;
+    if (!Number.isSafeInteger(max) || max < 1) throw new TypeError(`InMemoryWebhookStore: maxEvents must be a whole number >= 1 (got ${String(max)})`);
+    this.maxEvents = max;
+  }
   private readonly endpoints = new Map<string, EndpointRecord>();
   private readonly events = new Map<string, EventRecord>();
   private readonly idempotencyKeys = new Set<string>();
@@ -83,12 +106,35 @@ export class InMemoryWebhookStore implements WebhookStore {
   async insertEvent(event: EventRecord, deliveries: DeliveryRecord[]): Promise<boolean> {
     if (this.idempotencyKeys.has(event.idempotency_key)) {
       this.events.set(event.uid, copyEvent({ ...event, is_duplicate_event: true, endpoints: [] }));
+      if (++this.insertsSinceEviction >= EVICTION_BATCH) this.evictOldEvents();
       return false;
     }
     this.idempotencyKeys.add(event.idempotency_key);
     this.events.set(event.uid, copyEvent(event));
-    for (const delivery of deliveries) this.track(copyDelivery(delivery));
+    const stored = deliveries.map(copyDelivery);
+    for (const delivery of stored) this.track(delivery);
+    this.deliveriesOfEvent.set(event.uid, stored);
+    if (++this.insertsSinceEviction >= EVICTION_BATCH) this.evictOldEvents();
     return true;
+  }
+
+  /** Forgets the oldest events beyond maxEvents whose deliveries are all final (events map in insertion order). */
+  private evictOldEvents(): void {
+    this.insertsSinceEviction = 0;
+    let excess = this.events.size - this.maxEvents;
+    for (const [uid, event] of this.events) {
+      if (excess <= 0) break;
+      const deliveries = this.deliveriesOfEvent.get(uid) ?? [];
+      if (deliveries.some((d) => this.pending.has(d))) continue;
+      this.events.delete(uid);
+      this.deliveriesOfEvent.delete(uid);
+      if (!event.is_duplicate_event) this.idempotencyKeys.delete(event.idempotency_key);
+      for (const d of deliveries) {
+        this.deliveries.delete(d.uid);
+        this.attempts.delete(d.uid);
+      }
+      excess--;
+    }
   }
 
   async getEvent(uid: string): Promise<EventRecord | undefined> {
