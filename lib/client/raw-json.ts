@@ -8,9 +8,10 @@ export class RawJson {
 
 /**
  * Serializes a request body compactly (Convoy signs the compacted JSON, so nothing is pretty-printed).
- * A top-level `data` given as RawJson is spliced in verbatim.
+ * A top-level `data` given as RawJson is spliced in verbatim; a body given as RawJson is sent as it is.
  */
 export function encodeJsonBody(body: unknown): string {
+  if (body instanceof RawJson) return body.text; // a whole body serialized by the caller
   const data = body !== null && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
   if (!(data instanceof RawJson)) return JSON.stringify(body);
   // Field by field: cheaper than copying the body without `data` and serializing the copy (this runs per event).
