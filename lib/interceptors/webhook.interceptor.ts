@@ -1,12 +1,16 @@
 import { HttpException, Injectable, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { concatWith, defer, from, ignoreElements, mergeMap, tap, throwError, catchError, type Observable } from 'rxjs';
+import { Observable } from 'rxjs';
 import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
 import type { EmitsWebhookSpec } from '../decorators/emits-webhook.decorator.js';
 import { WebhookPublisher } from '../publisher/webhook-publisher.js';
 
-/** Requests already handled, so that a global and a local WebhookInterceptor never publish twice. */
-const handled = new WeakSet<object>();
+/**
+ * Marks a handler call already handled, so that a global and a local WebhookInterceptor never publish twice.
+ * Nest runs a route's global, controller and method interceptors with one ExecutionContext, so the mark goes on
+ * it: a small object of one shape (marking the request, or a WeakSet of requests, cost µs per request).
+ */
+const HANDLED = Symbol('nestjs-convoy:webhook-interceptor');
 
 /**
  * Turns @EmitsWebhook handlers' results into webhooks. The events are accepted by the publisher before the
@@ -25,19 +29,25 @@ export class WebhookInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const specs = this.reflector.get<EmitsWebhookSpec[] | undefined>(EMITS_WEBHOOK_METADATA, context.getHandler());
     if (!specs?.length || this.alreadyHandled(context)) return next.handle();
-    let result: unknown;
-    return next.handle().pipe(
-      tap((value) => (result = value)),
-      catchError((error: unknown) => from(this.publishFailure(specs, context, error)).pipe(mergeMap(() => throwError(() => error)))),
-      concatWith(defer(() => from(this.publishSuccess(specs, context, result))).pipe(ignoreElements())),
-    );
+    // One Observable rather than a chain of operators (it runs on every decorated request): values pass through,
+    // and completion (or the error) is held back until the webhooks are accepted by the publisher.
+    return new Observable((subscriber) => {
+      let result: unknown;
+      return next.handle().subscribe({
+        next: (value) => {
+          result = value;
+          subscriber.next(value);
+        },
+        error: (error: unknown) => void this.publishFailure(specs, context, error).then(() => subscriber.error(error)),
+        complete: () => void this.publishSuccess(specs, context, result).then(() => subscriber.complete()),
+      });
+    });
   }
 
   private alreadyHandled(context: ExecutionContext): boolean {
-    const request: unknown = context.getArgByIndex(0);
-    if (request === null || typeof request !== 'object') return false;
-    if (handled.has(request)) return true;
-    handled.add(request);
+    const marked = context as ExecutionContext & { [HANDLED]?: true };
+    if (marked[HANDLED]) return true;
+    marked[HANDLED] = true;
     return false;
   }
 
