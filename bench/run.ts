@@ -1,0 +1,30 @@
+// npm run bench: the publish path, the interceptor, the embedded engine, the outbox and memory, each as a ratio
+// against a baseline measured in the same run (absolute figures vary by machine; the ratios are the targets).
+// Prints a table and writes bench/results.json. The Convoy sink and the webhook receiver run in a separate process.
+import { BenchChild } from './support/child.js';
+import { BenchReport } from './support/report.js';
+import { publishThroughput } from './scenarios/publish-throughput.js';
+import { interceptorCost } from './scenarios/interceptor.js';
+import { embeddedEngine } from './scenarios/embedded.js';
+import { memory } from './scenarios/memory.js';
+
+const only = process.argv.slice(2); // e.g. `npm run bench -- embedded` runs one scenario
+const scenarios = { throughput: publishThroughput, interceptor: interceptorCost, embedded: embeddedEngine, memory } as const;
+
+const report = new BenchReport();
+const started = performance.now();
+const sink = await BenchChild.start<{ url: string }>(new URL('./support/sink.js', import.meta.url));
+try {
+  for (const [name, run] of Object.entries(scenarios)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    console.log(`${name}:`);
+    if (name === 'interceptor') await interceptorCost(report, sink.ready.url);
+    else await (run as (r: BenchReport, s: typeof sink) => Promise<void>)(report, sink);
+  }
+} finally {
+  await sink.stop();
+}
+const seconds = Math.round((performance.now() - started) / 1000);
+if (only.length === 0) report.finish(new URL('../../bench/results.json', import.meta.url), { seconds });
+else report.finish(new URL('../../bench/results.partial.json', import.meta.url), { seconds, only });
+console.log(`Took ${seconds} s.`);

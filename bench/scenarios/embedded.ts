@@ -1,0 +1,73 @@
+// 3. The embedded engine: signed deliveries/s from publish() to a receiver in a separate process (fanned out,
+// stored, signed, sent, logged) against a raw undici Pool loop posting the same bodies at the same concurrency;
+// then the emit-to-receive latency at half our maximum rate, with the raw loop's at the same rate as the floor.
+import { NestFactory } from '@nestjs/core';
+import { Pool } from 'undici';
+import { ConvoyModule, WebhookEndpoints, WebhookPublisher } from '../../lib/index.js';
+import type { BenchChild } from '../support/child.js';
+import { todo } from '../support/constants.js';
+import { atFixedRate, clock, concurrently, median, percentile, waitUntil } from '../support/measure.js';
+import { n, type BenchReport } from '../support/report.js';
+
+type Receiver = BenchChild<{ url: string }>;
+const CONCURRENCY = 8;
+const hooks = async (receiver: Receiver) => (await receiver.call<{ hooks: number }>('counts')).hooks;
+const signedHooks = async (receiver: Receiver) => (await receiver.call<{ signedHooks: number }>('counts')).signedHooks;
+
+export async function embeddedEngine(report: BenchReport, receiver: Receiver): Promise<void> {
+  const section = '3 embedded engine';
+  const hookUrl = `${receiver.ready.url}/hook/bench`;
+  const pool = new Pool(receiver.ready.url, { connections: CONCURRENCY });
+  const post = (data: unknown) => pool.request({ method: 'POST', path: '/hook/raw', headers: { 'content-type': 'application/json' }, body: JSON.stringify(data) }).then((r) => r.body.text());
+  const rawRate = async (events: number) => events / (await concurrently(events, CONCURRENCY, () => post(todo)));
+
+  const app = await NestFactory.createApplicationContext(
+    ConvoyModule.forRoot({
+      embedded: { allowedAddresses: ['127.0.0.0/8'], concurrency: CONCURRENCY, endpointConcurrency: CONCURRENCY },
+      dispatcher: { bufferSize: 100_000 },
+    }),
+    { logger: false },
+  );
+  try {
+    await app.get(WebhookEndpoints).create({ name: 'bench', url: hookUrl });
+    const publisher = app.get(WebhookPublisher);
+    const ourRate = async (events: number) => {
+      const before = await hooks(receiver), signedBefore = await signedHooks(receiver);
+      const started = performance.now();
+      for (let i = 0; i < events; i++) await publisher.publish('todo.created', todo);
+      await waitUntil(async () => (await hooks(receiver)) - before >= events, `${events} deliveries at the receiver`);
+      const seconds = (performance.now() - started) / 1000;
+      const signed = (await signedHooks(receiver)) - signedBefore;
+      if (signed !== events) throw new Error(`bench: ${signed} of ${events} deliveries arrived signed`);
+      return events / seconds;
+    };
+
+    await rawRate(2_000); await ourRate(2_000); // warm-up
+    const raw: number[] = [], ours: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      raw.push(await rawRate(10_000));
+      ours.push(await ourRate(10_000));
+    }
+    const r = median(raw), o = median(ours);
+    report.add({ section, name: `deliveries/s, publish() → received, vs raw undici Pool (${CONCURRENCY} at a time)`, ours: `${n(o)} ev/s`, baseline: `${n(r)} ev/s`, ratio: o / r, target: '≥ 0.8', met: o / r >= 0.8 });
+
+    // Latency at half our maximum rate: each body carries the moment it was emitted; the receiver subtracts.
+    const rate = Math.round(o / 2);
+    const seconds = 5;
+    const latencies = async (emit: () => Promise<unknown>) => {
+      const before = await hooks(receiver);
+      await receiver.call('measure', true);
+      await atFixedRate(rate, seconds, emit);
+      await waitUntil(async () => (await hooks(receiver)) - before >= rate * seconds, 'the timed deliveries');
+      return receiver.call<number[]>('measure', false);
+    };
+    const floor = await latencies(() => post({ ...todo, emitted_at: clock() }));
+    const emitted = await latencies(() => publisher.publish('todo.created', { ...todo, emitted_at: clock() }));
+    if (emitted.length !== rate * seconds) throw new Error(`bench: ${emitted.length} of ${rate * seconds} timed deliveries arrived`);
+    report.add({ section, name: `emit → receive p50 at ${n(rate)} ev/s (half the max), vs a raw POST's`, ours: `${percentile(emitted, 50).toFixed(2)} ms`, baseline: `${percentile(floor, 50).toFixed(2)} ms`, ratio: percentile(emitted, 50) / percentile(floor, 50), target: 'reported' });
+    report.add({ section, name: `emit → receive p99 at ${n(rate)} ev/s (half the max), vs a raw POST's`, ours: `${percentile(emitted, 99).toFixed(2)} ms`, baseline: `${percentile(floor, 99).toFixed(2)} ms`, ratio: percentile(emitted, 99) / percentile(floor, 99), target: 'ours < 20 ms', met: percentile(emitted, 99) < 20 });
+  } finally {
+    await app.close();
+    await pool.close();
+  }
+}

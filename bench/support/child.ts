@@ -1,0 +1,62 @@
+// Bench helpers run in child processes (the sink, the receiver, the Todo app) so that what is measured does not
+// share a CPU with what it talks to. A child answers named commands over the IPC channel.
+import { fork, type ChildProcess } from 'node:child_process';
+
+type Handlers = Record<string, (args: any) => unknown>;
+
+/** In the child: answer `{ id, command, args }` messages with `handlers[command](args)`, then report ready. */
+export function serveCommands(handlers: Handlers, ready: unknown): void {
+  process.on('message', async (message: { id: number; command: string; args: unknown }) => {
+    try {
+      const handler = handlers[message.command];
+      if (!handler) throw new Error(`unknown command ${message.command}`);
+      process.send!({ id: message.id, result: await handler(message.args) });
+    } catch (error) {
+      process.send!({ id: message.id, error: (error as Error).stack ?? String(error) });
+    }
+  });
+  // The parent's death ends the child, so a crashed bench leaves nothing running.
+  process.on('disconnect', () => process.exit(0));
+  process.send!({ ready });
+}
+
+/** In the parent: a forked child process and its commands. */
+export class BenchChild<Ready = unknown> {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+
+  private constructor(private readonly child: ChildProcess, readonly ready: Ready) {
+    child.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      if (message.error !== undefined) waiter.reject(new Error(message.error));
+      else waiter.resolve(message.result);
+    });
+  }
+
+  static start<Ready>(module: URL, env: Record<string, string> = {}): Promise<BenchChild<Ready>> {
+    const child = fork(module, [], { env: { ...process.env, ...env }, execArgv: ['--expose-gc'], serialization: 'advanced' });
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`${module.pathname} exited with ${code} before it was ready`)));
+      child.once('message', (message: { ready: Ready }) => resolve(new BenchChild(child, message.ready)));
+    });
+  }
+
+  call<T = unknown>(command: string, args?: unknown): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.child.send({ id, command, args });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.removeAllListeners('exit');
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+}

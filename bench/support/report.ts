@@ -1,0 +1,56 @@
+import { cpus, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+
+export interface BenchRow {
+  /** Which of the benchmark's measurements (1 to 5). */
+  section: string;
+  name: string;
+  ours: string;
+  baseline: string;
+  /** ours ÷ baseline, or for differences ours − baseline. */
+  ratio: number;
+  /** e.g. "≥ 0.9", or "reported" when the row has no target. */
+  target: string;
+  met: boolean | null;
+}
+
+export class BenchReport {
+  readonly rows: BenchRow[] = [];
+  private readonly started = new Date();
+
+  add(row: Omit<BenchRow, 'met'> & { met?: boolean | null }): void {
+    const complete = { ...row, met: row.met ?? null };
+    this.rows.push(complete);
+    const mark = complete.met === null ? '' : complete.met ? '  ok' : '  MISSED';
+    console.log(`  ${row.name}: ${row.ours} vs ${row.baseline} → ${format(row.ratio)} (target ${row.target})${mark}`);
+  }
+
+  machine() {
+    const cpu = cpus();
+    return {
+      cpu: cpu[0]?.model.trim() ?? 'unknown',
+      cores: cpu.length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    };
+  }
+
+  /** Prints the table and writes it with the date and the machine to `path`. */
+  finish(path: URL, extra: Record<string, unknown>): void {
+    console.table(this.rows.map((r) => ({ section: r.section, measurement: r.name, ours: r.ours, baseline: r.baseline, ratio: format(r.ratio), target: r.target, met: r.met === null ? '-' : r.met ? 'yes' : 'NO' })));
+    const missed = this.rows.filter((r) => r.met === false).length;
+    writeFileSync(path, `${JSON.stringify({ date: this.started.toISOString(), machine: this.machine(), ...extra, rows: this.rows, missed }, null, 2)}\n`);
+    console.log(missed === 0 ? 'All targets met.' : `${missed} target(s) missed.`);
+  }
+}
+
+export function format(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+/** A number with thousands separated, for the table. */
+export function n(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}

@@ -1,0 +1,61 @@
+// The sample's Todo API in a separate process, for the interceptor benchmark: the sample's own TodosController
+// (`POST /todos` with @EmitsWebhook('todo.created')) beside PlainTodosController, the identical route without it.
+// BENCH_TRANSPORT=null sends through a transport that does no I/O; =convoy sends to the Convoy sink at BENCH_CONVOY_URL.
+import 'reflect-metadata';
+import { Body, Controller, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConvoyModule, WebhookPublisher, type ConvoyModuleOptions, type WebhookTransport } from '../../lib/index.js';
+import { parseTodoInput, type Todo } from '../../sample/todos/todo.js';
+import { TodosController } from '../../sample/todos/todos.controller.js';
+import { TodosService } from '../../sample/todos/todos.service.js';
+import { serveCommands } from './child.js';
+import { API_KEY, PROJECT } from './constants.js';
+
+@Controller('plain-todos')
+class PlainTodosController {
+  constructor(private readonly todos: TodosService) {}
+
+  @Post()
+  create(@Body() body: unknown): Todo {
+    return this.todos.create(parseTodoInput(body, { partial: false }));
+  }
+}
+
+/** Accepts every event without I/O: what is left is the cost of the interceptor, publish() and the dispatcher. */
+class NullTransport implements WebhookTransport {
+  readonly name = 'null';
+  sent = 0;
+  async send(): Promise<void> {
+    this.sent++;
+  }
+}
+
+const nullTransport = new NullTransport();
+const convoyUrl = process.env.BENCH_CONVOY_URL;
+const options: ConvoyModuleOptions = process.env.BENCH_TRANSPORT === 'convoy'
+  ? { baseUrl: `${convoyUrl}/api`, apiKey: API_KEY, projectId: PROJECT }
+  : { transport: nullTransport };
+
+@Module({
+  imports: [ConvoyModule.forRoot({ ...options, dispatcher: { bufferSize: 100_000 } })],
+  controllers: [TodosController, PlainTodosController],
+  providers: [TodosService],
+})
+class BenchTodosModule {}
+
+const app = await NestFactory.create(BenchTodosModule, { logger: false });
+await app.listen(0, '127.0.0.1');
+const todos = app.get(TodosService);
+const publisher = app.get(WebhookPublisher);
+serveCommands(
+  {
+    /** Webhooks handed to the transport so far (the null transport's count, or the dispatcher's sent). */
+    sent: async () => (process.env.BENCH_TRANSPORT === 'convoy' ? (await publisher.flush(), (await publisher.stats()).sent) : (await publisher.flush(), nullTransport.sent)),
+    /** Forgets the todos created so far, so every round starts from the same heap. */
+    reset: () => {
+      for (const todo of todos.list()) todos.delete(todo.id);
+      globalThis.gc?.();
+    },
+  },
+  { url: await app.getUrl() },
+);
