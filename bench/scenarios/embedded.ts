@@ -52,20 +52,28 @@ export async function embeddedEngine(report: BenchReport, receiver: Receiver): P
     report.add({ section, name: `deliveries/s, publish() → received, vs raw undici Pool (${CONCURRENCY} at a time)`, ours: `${n(o)} ev/s`, baseline: `${n(r)} ev/s`, ratio: o / r, target: '≥ 0.8', met: o / r >= 0.8 });
 
     // Latency at half our maximum rate: each body carries the moment it was emitted; the receiver subtracts.
+    // Alternated rounds, median of each round's percentile: this 2-vCPU VM stalls now and then for 10-30 ms (a raw
+    // loop alone shows it), and one stall in one round should not decide the figure.
     const rate = Math.round(o / 2);
-    const seconds = 5;
+    const seconds = 4;
     const latencies = async (emit: () => Promise<unknown>) => {
       const before = await hooks(receiver);
       await receiver.call('measure', true);
       await atFixedRate(rate, seconds, emit);
       await waitUntil(async () => (await hooks(receiver)) - before >= rate * seconds, 'the timed deliveries');
-      return receiver.call<number[]>('measure', false);
+      const measured = await receiver.call<number[]>('measure', false);
+      if (measured.length !== rate * seconds) throw new Error(`bench: ${measured.length} of ${rate * seconds} timed deliveries arrived`);
+      return { p50: percentile(measured, 50), p99: percentile(measured, 99) };
     };
-    const floor = await latencies(() => post({ ...todo, emitted_at: clock() }));
-    const emitted = await latencies(() => publisher.publish('todo.created', { ...todo, emitted_at: clock() }));
-    if (emitted.length !== rate * seconds) throw new Error(`bench: ${emitted.length} of ${rate * seconds} timed deliveries arrived`);
-    report.add({ section, name: `emit → receive p50 at ${n(rate)} ev/s (half the max), vs a raw POST's`, ours: `${percentile(emitted, 50).toFixed(2)} ms`, baseline: `${percentile(floor, 50).toFixed(2)} ms`, ratio: percentile(emitted, 50) / percentile(floor, 50), target: 'reported' });
-    report.add({ section, name: `emit → receive p99 at ${n(rate)} ev/s (half the max), vs a raw POST's`, ours: `${percentile(emitted, 99).toFixed(2)} ms`, baseline: `${percentile(floor, 99).toFixed(2)} ms`, ratio: percentile(emitted, 99) / percentile(floor, 99), target: 'ours < 20 ms', met: percentile(emitted, 99) < 20 });
+    const rawRounds: Array<{ p50: number; p99: number }> = [], ourRounds: Array<{ p50: number; p99: number }> = [];
+    for (let round = 0; round < 3; round++) {
+      rawRounds.push(await latencies(() => post({ ...todo, emitted_at: clock() })));
+      ourRounds.push(await latencies(() => publisher.publish('todo.created', { ...todo, emitted_at: clock() })));
+    }
+    const p = (rounds: Array<{ p50: number; p99: number }>, key: 'p50' | 'p99') => median(rounds.map((r) => r[key]));
+    const rounds = (rs: Array<{ p99: number }>) => rs.map((r) => r.p99.toFixed(1)).join('/');
+    report.add({ section, name: `emit → receive p50 at ${n(rate)} ev/s (half the max), vs a raw POST's`, ours: `${p(ourRounds, 'p50').toFixed(2)} ms`, baseline: `${p(rawRounds, 'p50').toFixed(2)} ms`, ratio: p(ourRounds, 'p50') / p(rawRounds, 'p50'), target: 'reported' });
+    report.add({ section, name: `emit → receive p99 at ${n(rate)} ev/s, median of 3 rounds (ours ${rounds(ourRounds)}, raw ${rounds(rawRounds)} ms)`, ours: `${p(ourRounds, 'p99').toFixed(2)} ms`, baseline: `${p(rawRounds, 'p99').toFixed(2)} ms`, ratio: p(ourRounds, 'p99') / p(rawRounds, 'p99'), target: 'ours < 20 ms', met: p(ourRounds, 'p99') < 20 });
   } finally {
     await app.close();
     await pool.close();

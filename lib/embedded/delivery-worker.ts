@@ -104,8 +104,11 @@ export class DeliveryWorker {
   /** One round: claims as many due deliveries as there are free slots; returns when to look again. */
   private async tick(): Promise<number> {
     const free = this.settings.concurrency - this.inFlight.size;
+    // Every slot is taken: the attempt that ends first wakes the loop. (Looking for what is due now would find
+    // it due at once, and the loop would spin until a slot frees up.)
+    if (free <= 0) return this.settings.pollIntervalMs;
     const now = Date.now();
-    const claimed = free > 0 ? await this.store.claimDue(now, free, this.owner, now + this.settings.leaseMs) : [];
+    const claimed = await this.store.claimDue(now, free, this.owner, now + this.settings.leaseMs);
     for (const delivery of claimed) {
       const work = this.process(delivery).catch((error: unknown) => this.logger.error(`Delivery ${delivery.uid} failed unexpectedly: ${(error as Error).message}`));
       this.inFlight.add(work);
@@ -114,7 +117,7 @@ export class DeliveryWorker {
         this.loop.wake(0);
       });
     }
-    if (free > 0 && claimed.length === free) return 0; // there may be more due right now
+    if (claimed.length === free) return 0; // there may be more due right now
     const next = await this.store.nextDueAt();
     const poll = this.settings.pollIntervalMs;
     return next === undefined ? poll : Math.min(poll, next - Date.now());
