@@ -1,6 +1,7 @@
 // npm run bench: the publish path, the interceptor, the embedded engine, the outbox and memory, each as a ratio
 // against a baseline measured in the same run (absolute figures vary by machine; the ratios are the targets).
-// Prints a table and writes bench/results.json. The Convoy sink and the webhook receiver run in a separate process.
+// Prints a table and writes bench/results.json and bench/results.md (the README's table). The Convoy sink and the webhook receiver run in a separate process.
+import { writeFileSync } from 'node:fs';
 import { BenchChild } from './support/child.js';
 import { BenchReport } from './support/report.js';
 import { publishThroughput } from './scenarios/publish-throughput.js';
@@ -25,6 +26,9 @@ try {
   await sink.stop();
 }
 const seconds = Math.round((performance.now() - started) / 1000);
-if (only.length === 0) report.finish(new URL('../../bench/results.json', import.meta.url), { seconds });
+if (only.length === 0) {
+  report.finish(new URL('../../bench/results.json', import.meta.url), { seconds });
+  writeFileSync(new URL('../../bench/results.md', import.meta.url), `${report.markdown()}\n`);
+}
 else report.finish(new URL('../../bench/results.partial.json', import.meta.url), { seconds, only });
 console.log(`Took ${seconds} s.`);

@@ -68,7 +68,9 @@ export async function memory(report: BenchReport, sink: Sink): Promise<void> {
     clearInterval(sampler);
     const delivered = (await events(sink)) - sentBefore;
     if (delivered !== rate * seconds) throw new Error(`bench: ${delivered} of ${rate * seconds} events published during the outage arrived`);
-    report.add({ section, name: `${seconds} s Convoy outage at ${n(rate)} ev/s: most events held vs the bound (publish() waited, ${n(acceptedDuringOutage)} accepted during it, all ${n(delivered)} delivered after; heap held at its end +${n(heldByOutage / MB, 1)} MB)`, ours: `${n(maxHeld)} events`, baseline: `${n(bufferSize)} events`, ratio: maxHeld / bufferSize, target: '≤ 1', met: maxHeld <= bufferSize });
+    report.add({ section, name: `${seconds} s Convoy outage (503s) at ${n(rate)} ev/s: most events held in the buffer vs its bound (all ${n(delivered)} delivered after)`, ours: `${n(maxHeld)} events`, baseline: `${n(bufferSize)} events`, ratio: maxHeld / bufferSize, target: '≤ 1', met: maxHeld <= bufferSize });
+    const waiting = rate * seconds - acceptedDuringOutage;
+    report.add({ section, name: `heap held at the outage's end: the full buffer, and ${n(waiting)} publish() calls waiting for room with their events`, ours: `+${n(heldByOutage / MB, 1)} MB`, baseline: `${n(outageStart / MB, 1)} MB`, ratio: heldByOutage / outageStart, target: 'reported' });
   } finally {
     await app.close();
   }

@@ -43,6 +43,19 @@ export class BenchReport {
     writeFileSync(path, `${JSON.stringify({ date: this.started.toISOString(), machine: this.machine(), ...extra, rows: this.rows, missed }, null, 2)}\n`);
     console.log(missed === 0 ? 'All targets met.' : `${missed} target(s) missed.`);
   }
+
+  /** The table as Markdown, for the README. */
+  markdown(): string {
+    const m = this.machine();
+    const lines = [
+      `Measured ${this.started.toISOString().slice(0, 10)} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node.slice(1)}:`,
+      '',
+      '| # | measurement | ours | baseline | ratio | target | met |',
+      '|---|---|---|---|---|---|---|',
+      ...this.rows.map((r) => `| ${r.section.split(' ')[0]} | ${r.name} | ${r.ours} | ${r.baseline} | ${format(r.ratio)} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : '**no**'} |`),
+    ];
+    return lines.join('\n');
+  }
 }
 
 export function format(value: number): string {
