@@ -67,7 +67,8 @@ function isPlainJson(value: unknown, depth: number): boolean {
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
       if (Object.getPrototypeOf(value) !== Object.prototype && (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet)) return false;
       const record = value as Record<string, unknown>;
-      for (const key of Object.keys(record)) {
+      for (const key in record) {
+        if (!Object.hasOwn(record, key)) continue; // JSON takes own properties only (for-in allocates no key list)
         const child = record[key];
         if (child !== undefined && !isPlainJson(child, depth + 1)) return false; // an undefined property is left out, as JSON does
       }
