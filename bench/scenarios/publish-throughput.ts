@@ -2,7 +2,8 @@
 // Events/s through WebhookPublisher to the Convoy sink (a separate process): the in-memory path, then the outbox on
 // PGlite and on PostgreSQL (with DATABASE_URL). Baselines in the same run: (a) a raw undici Pool loop sending the
 // same requests at the same concurrency (the practical limit), (b) the same loop over global fetch (what Convoy's
-// JavaScript SDK uses), and for the outbox (c) a plain INSERT loop of the same rows on the same database.
+// JavaScript SDK uses), and for the outbox (c) a plain INSERT loop of the same rows on the same database (the issue
+// sets no target there: reported).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,8 +152,8 @@ export async function publishThroughput(report: BenchReport, sink: Sink): Promis
       const inserts = await plainInserts(storage, `bench_plain_${process.pid}`, database.events, PUBLISHERS);
       const run = await throughPublisher(sink, database.events, storage); // closes the storage with the app
       report.add({ section, name: `outbox on ${database.name}, end to end, vs raw undici Pool`, ours: `${n(run.relayedPerSecond)} ev/s`, baseline: `${n(a)} ev/s`, ratio: run.relayedPerSecond / a, target: 'reported' });
-      report.add({ section: '4 outbox', name: `${database.name}: stored (publish() committed, ${PUBLISHERS} callers) vs plain INSERTs`, ours: `${n(run.storedPerSecond)} ev/s`, baseline: `${n(inserts)} rows/s`, ratio: run.storedPerSecond / inserts, target: '≥ 0.5', met: run.storedPerSecond / inserts >= 0.5 });
-      report.add({ section: '4 outbox', name: `${database.name}: relayed to Convoy (stored, claimed, sent, completed) vs plain INSERTs`, ours: `${n(run.relayedPerSecond)} ev/s`, baseline: `${n(inserts)} rows/s`, ratio: run.relayedPerSecond / inserts, target: '≥ 0.3', met: run.relayedPerSecond / inserts >= 0.3 });
+      report.add({ section: '4 outbox', name: `${database.name}: stored (publish() committed, ${PUBLISHERS} callers) vs plain INSERTs`, ours: `${n(run.storedPerSecond)} ev/s`, baseline: `${n(inserts)} rows/s`, ratio: run.storedPerSecond / inserts, target: 'reported' });
+      report.add({ section: '4 outbox', name: `${database.name}: relayed to Convoy (stored, claimed, sent, completed) vs plain INSERTs`, ours: `${n(run.relayedPerSecond)} ev/s`, baseline: `${n(inserts)} rows/s`, ratio: run.relayedPerSecond / inserts, target: 'reported' });
     } finally {
       await database.cleanup();
     }
