@@ -50,7 +50,9 @@ export function EmitsWebhook<TResult = any>(eventType: string, options: EmitsWeb
  */
 export function targetFromQuery(parameter = 'endpoint'): (context: ExecutionContext) => PublishOptions | undefined {
   return (context) => {
-    const request = context.switchToHttp().getRequest<{ query?: Record<string, unknown> }>();
+    const request = context.switchToHttp().getRequest<{ url?: string; query?: Record<string, unknown> }>();
+    // No query string, no lookup: Express 5 parses `req.query` anew on every read, a real share of a small request.
+    if (typeof request?.url === 'string' && !request.url.includes('?')) return undefined;
     const value = request?.query?.[parameter];
     return typeof value === 'string' && value !== '' ? { endpointId: value } : undefined;
   };
