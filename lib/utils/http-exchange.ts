@@ -95,16 +95,19 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.reason instanceof EnoughRead) return this.settle(true);
-    clearTimeout(this.timer);
-    if (this.signal) unwatchAbort(this.signal, this);
+    this.stopWatching();
     this.reject(this.reason ?? error);
   }
 
   private settle(truncated: boolean): void {
-    clearTimeout(this.timer);
-    if (this.signal) unwatchAbort(this.signal, this);
+    this.stopWatching();
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     this.resolve({ status: this.status, headers: this.headers, body: truncated ? body.subarray(0, this.maxBodyBytes) : body, truncated });
+  }
+
+  private stopWatching(): void {
+    clearTimeout(this.timer);
+    if (this.signal) unwatchAbort(this.signal, this);
   }
 
   private static expire(self: ExchangeHandler, timeoutMs: number): void {
