@@ -311,7 +311,7 @@ function toOutgoing(row: OutboxMessage): OutgoingWebhook {
     target: row.target,
     idempotencyKey: row.idempotency_key,
     headers: row.headers,
-    ...(row.ordering_key === null ? {} : { orderingKey: row.ordering_key }),
+    orderingKey: row.ordering_key ?? undefined, // always present, as publish() makes them: one message shape
     createdAt: row.created_at,
   };
 }
