@@ -3,6 +3,7 @@
 // Prints a table and writes bench/results.json and bench/results.md (the README's table). The Convoy sink and the webhook receiver run in a separate process.
 import { writeFileSync } from 'node:fs';
 import { BenchChild } from './support/child.js';
+import type { Sink } from './support/sink-client.js';
 import { BenchReport } from './support/report.js';
 import { publishThroughput } from './scenarios/publish-throughput.js';
 import { interceptorCost } from './scenarios/interceptor.js';
@@ -10,17 +11,18 @@ import { embeddedEngine } from './scenarios/embedded.js';
 import { memory } from './scenarios/memory.js';
 
 const only = process.argv.slice(2); // e.g. `npm run bench -- embedded` runs one scenario
-const scenarios = { throughput: publishThroughput, interceptor: interceptorCost, embedded: embeddedEngine, memory } as const;
+const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<void>> = {
+  throughput: publishThroughput, interceptor: interceptorCost, embedded: embeddedEngine, memory,
+};
 
 const report = new BenchReport();
 const started = performance.now();
-const sink = await BenchChild.start<{ url: string }>(new URL('./support/sink.js', import.meta.url));
+const sink: Sink = await BenchChild.start<{ url: string }>(new URL('./support/sink.js', import.meta.url));
 try {
   for (const [name, run] of Object.entries(scenarios)) {
     if (only.length > 0 && !only.includes(name)) continue;
     console.log(`${name}:`);
-    if (name === 'interceptor') await interceptorCost(report, sink.ready.url);
-    else await (run as (r: BenchReport, s: typeof sink) => Promise<void>)(report, sink);
+    await run(report, sink);
   }
 } finally {
   await sink.stop();

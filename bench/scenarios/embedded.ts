@@ -4,17 +4,15 @@
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'undici';
 import { ConvoyModule, WebhookEndpoints, WebhookPublisher } from '../../lib/index.js';
-import type { BenchChild } from '../support/child.js';
+import { sinkCounts, type Sink } from '../support/sink-client.js';
 import { todo } from '../support/constants.js';
 import { atFixedRate, clock, concurrently, median, percentile, waitUntil } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
-type Receiver = BenchChild<{ url: string }>;
 const CONCURRENCY = 8;
-const hooks = async (receiver: Receiver) => (await receiver.call<{ hooks: number }>('counts')).hooks;
-const signedHooks = async (receiver: Receiver) => (await receiver.call<{ signedHooks: number }>('counts')).signedHooks;
+const hooks = async (receiver: Sink) => (await sinkCounts(receiver)).hooks;
 
-export async function embeddedEngine(report: BenchReport, receiver: Receiver): Promise<void> {
+export async function embeddedEngine(report: BenchReport, receiver: Sink): Promise<void> {
   const section = '3 embedded engine';
   const hookUrl = `${receiver.ready.url}/hook/bench`;
   const pool = new Pool(receiver.ready.url, { connections: CONCURRENCY });
@@ -32,12 +30,12 @@ export async function embeddedEngine(report: BenchReport, receiver: Receiver): P
     await app.get(WebhookEndpoints).create({ name: 'bench', url: hookUrl });
     const publisher = app.get(WebhookPublisher);
     const ourRate = async (events: number) => {
-      const before = await hooks(receiver), signedBefore = await signedHooks(receiver);
+      const before = await sinkCounts(receiver);
       const started = performance.now();
       for (let i = 0; i < events; i++) await publisher.publish('todo.created', todo);
-      await waitUntil(async () => (await hooks(receiver)) - before >= events, `${events} deliveries at the receiver`);
+      await waitUntil(async () => (await hooks(receiver)) - before.hooks >= events, `${events} deliveries at the receiver`);
       const seconds = (performance.now() - started) / 1000;
-      const signed = (await signedHooks(receiver)) - signedBefore;
+      const signed = (await sinkCounts(receiver)).signedHooks - before.signedHooks;
       if (signed !== events) throw new Error(`bench: ${signed} of ${events} deliveries arrived signed`);
       return events / seconds;
     };

@@ -3,6 +3,7 @@
 // routes (slow drifts of a noisy machine then hit both alike), and the medians are compared.
 import autocannon from 'autocannon';
 import { BenchChild } from '../support/child.js';
+import type { Sink } from '../support/sink-client.js';
 import { median, percentile } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
@@ -61,7 +62,7 @@ async function publishedPerRequest(app: App, run: () => Promise<Load>): Promise<
   return result;
 }
 
-export async function interceptorCost(report: BenchReport, convoySinkUrl: string): Promise<void> {
+export async function interceptorCost(report: BenchReport, sink: Sink): Promise<void> {
   const section = '2 interceptor';
   const app = await BenchChild.start<{ url: string }>(new URL('../support/todos-app.js', import.meta.url), { BENCH_TRANSPORT: 'null' });
   try {
@@ -77,7 +78,7 @@ export async function interceptorCost(report: BenchReport, convoySinkUrl: string
     await app.stop();
   }
 
-  const convoyApp = await BenchChild.start<{ url: string }>(new URL('../support/todos-app.js', import.meta.url), { BENCH_TRANSPORT: 'convoy', BENCH_CONVOY_URL: convoySinkUrl });
+  const convoyApp = await BenchChild.start<{ url: string }>(new URL('../support/todos-app.js', import.meta.url), { BENCH_TRANSPORT: 'convoy', BENCH_CONVOY_URL: sink.ready.url });
   try {
     for (const path of [PLAIN, DECORATED]) await load(convoyApp, path, 2);
     const rps = await alternate(convoyApp, 4, async (path) => (path === DECORATED ? await publishedPerRequest(convoyApp, () => load(convoyApp, path, 2)) : await load(convoyApp, path, 2)).requestsPerSecond);

@@ -3,12 +3,11 @@
 // publish() must wait rather than drop, and everything must arrive once Convoy is back.
 import { NestFactory } from '@nestjs/core';
 import { ConvoyModule, WebhookPublisher } from '../../lib/index.js';
-import type { BenchChild } from '../support/child.js';
+import { sinkCounts, type Sink } from '../support/sink-client.js';
 import { API_KEY, PROJECT, todo } from '../support/constants.js';
 import { atFixedRate, waitUntil } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
-type Sink = BenchChild<{ url: string }>;
 const MB = 2 ** 20;
 
 function heapAfterGc(): number {
@@ -18,7 +17,7 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-const events = async (sink: Sink) => (await sink.call<{ events: number }>('counts')).events;
+const events = async (sink: Sink) => (await sinkCounts(sink)).events;
 
 export async function memory(report: BenchReport, sink: Sink): Promise<void> {
   const section = '5 memory';

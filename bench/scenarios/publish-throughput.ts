@@ -15,7 +15,7 @@ import { PACKAGE_VERSION } from '../../lib/version.js';
 import { PGliteStorage } from '../../lib/pglite/index.js';
 import { PostgresStorage } from '../../lib/postgres/index.js';
 import type { SqlConvoyStorage } from '../../lib/storage/sql-storage.js';
-import type { BenchChild } from '../support/child.js';
+import { sinkCounts, type Sink } from '../support/sink-client.js';
 import { API_KEY, PROJECT, todo } from '../support/constants.js';
 import { concurrently, median } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
@@ -25,8 +25,7 @@ const CONCURRENCY = 8;
 /** Callers publishing at the same time (requests of an app). */
 const PUBLISHERS = 16;
 
-type Sink = BenchChild<{ url: string }>;
-const eventCount = async (sink: Sink) => (await sink.call<{ events: number }>('counts')).events;
+const eventCount = async (sink: Sink) => (await sinkCounts(sink)).events;
 
 /** What ConvoyTransport sends for a broadcast, byte for byte the same request, for the baselines. */
 const body = (i: number) => JSON.stringify({ event_type: 'todo.created', data: todo, idempotency_key: `bench-${i}` });
