@@ -1,8 +1,9 @@
+// Global symbols (Symbol.for), so that the package's ESM and CommonJS builds share them (see utils/both-builds.ts).
 /** Injection token of the validated module options (ResolvedConvoyOptions). */
-export const CONVOY_OPTIONS = Symbol('nestjs-convoy:options');
+export const CONVOY_OPTIONS = Symbol.for('nestjs-convoy:options');
 /** Injection token of the active WebhookTransport. */
-export const WEBHOOK_TRANSPORT = Symbol('nestjs-convoy:transport');
+export const WEBHOOK_TRANSPORT = Symbol.for('nestjs-convoy:transport');
 /** Metadata key under which @EmitsWebhook stores its specs on a handler. */
 export const EMITS_WEBHOOK_METADATA = 'nestjs-convoy:emits-webhook';
 /** Injection token of the PublishSink behind WebhookPublisher: the outbox relay, or the in-memory dispatcher. */
-export const PUBLISH_SINK = Symbol('nestjs-convoy:publish-sink');
+export const PUBLISH_SINK = Symbol.for('nestjs-convoy:publish-sink');

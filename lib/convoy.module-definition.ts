@@ -1,9 +1,9 @@
 import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
-import { CONVOY_EXPORTS, convoyProviders } from './convoy.providers.js';
+import { convoyExports, convoyProviders } from './convoy.providers.js';
 import type { ConvoyModuleExtras, ConvoyModuleOptions } from './options/convoy-module-options.interface.js';
 
 /** Injection token of the options exactly as given to forRoot or returned by the forRootAsync factory. */
-export const CONVOY_MODULE_OPTIONS = Symbol('nestjs-convoy:module-options');
+export const CONVOY_MODULE_OPTIONS = Symbol.for('nestjs-convoy:module-options');
 
 export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<ConvoyModuleOptions>({
   moduleName: 'Convoy',
@@ -15,6 +15,6 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new
     ...definition,
     global: extras.isGlobal !== false,
     providers: [...(definition.providers ?? []), ...convoyProviders(CONVOY_MODULE_OPTIONS, extras)],
-    exports: [...(definition.exports ?? []), ...CONVOY_EXPORTS],
+    exports: [...(definition.exports ?? []), ...convoyExports()],
   }))
   .build();

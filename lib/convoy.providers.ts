@@ -22,6 +22,7 @@ import { WebhookPublisher } from './publisher/webhook-publisher.js';
 import { ConvoyTransport } from './transports/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
+import { otherBuildAliases, shareInjectables } from './utils/both-builds.js';
 
 const logger = new Logger('ConvoyModule');
 
@@ -100,7 +101,15 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
     WebhookInterceptor,
     WebhookEventForwarder,
     ...(extras.globalInterceptor === false ? [] : [{ provide: APP_INTERCEPTOR, useExisting: WebhookInterceptor }]),
+    ...otherBuildAliases(INJECTABLES),
   ];
 }
 
-export const CONVOY_EXPORTS = [ConvoyClient, WebhookPublisher, WebhookOutbox, WebhookInterceptor, WebhookEndpoints, WebhookDeliveries, WEBHOOK_TRANSPORT, PUBLISH_SINK, CONVOY_OPTIONS];
+/** The classes an app injects. */
+const INJECTABLES = [ConvoyClient, WebhookPublisher, WebhookOutbox, WebhookInterceptor, WebhookEndpoints, WebhookDeliveries];
+shareInjectables(INJECTABLES);
+
+/** What the module exports: the injectables (under the other build's classes too) and the tokens. */
+export function convoyExports(): Array<Function | symbol> {
+  return [...INJECTABLES, ...otherBuildAliases(INJECTABLES).map((alias) => alias.provide), WEBHOOK_TRANSPORT, PUBLISH_SINK, CONVOY_OPTIONS];
+}

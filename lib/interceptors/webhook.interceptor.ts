@@ -10,7 +10,7 @@ import { WebhookPublisher } from '../publisher/webhook-publisher.js';
  * Nest runs a route's global, controller and method interceptors with one ExecutionContext, so the mark goes on
  * it: a small object of one shape (marking the request, or a WeakSet of requests, cost µs per request).
  */
-const HANDLED = Symbol('nestjs-convoy:webhook-interceptor');
+const HANDLED = Symbol.for('nestjs-convoy:webhook-interceptor'); // global: both builds' interceptors see it
 
 /**
  * Turns @EmitsWebhook handlers' results into webhooks. The events are accepted by the publisher before the

@@ -1,7 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConvoyModule } from '../convoy.module.js';
 import type { ConvoyModuleExtras, ConvoyModuleOptions } from '../options/convoy-module-options.interface.js';
+import { otherBuildAliases, shareInjectables } from '../utils/both-builds.js';
 import { RecordingTransport } from './recording.transport.js';
+
+shareInjectables([RecordingTransport]);
 
 /**
  * ConvoyModule wired to a RecordingTransport, for tests: no network, no credentials.
@@ -11,13 +14,14 @@ import { RecordingTransport } from './recording.transport.js';
 export class ConvoyTestingModule {
   static forRoot(options: Omit<ConvoyModuleOptions, 'transport'> & ConvoyModuleExtras = {}): DynamicModule {
     const recorder = new RecordingTransport();
+    const aliases = otherBuildAliases([RecordingTransport]);
     return {
       module: ConvoyTestingModule,
       global: true,
       // Retries come quickly in tests; everything else is as configured.
       imports: [ConvoyModule.forRoot({ ...options, dispatcher: { baseDelayMs: 10, maxDelayMs: 50, ...options.dispatcher }, transport: recorder })],
-      providers: [{ provide: RecordingTransport, useValue: recorder }],
-      exports: [RecordingTransport],
+      providers: [{ provide: RecordingTransport, useValue: recorder }, ...aliases],
+      exports: [RecordingTransport, ...aliases.map((alias) => alias.provide)],
     };
   }
 }

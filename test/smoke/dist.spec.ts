@@ -1,18 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 /**
  * The built package as users load it: ESM import and CommonJS require() of `nestjs-convoy` and
- * `nestjs-convoy/testing`, resolved through package.json "exports" (npm test builds dist first).
+ * `nestjs-convoy/testing`, resolved through package.json "exports" (npm test builds dist first):
+ * `import` gets dist/esm, `require` gets dist/cjs, real CommonJS.
  */
 describe('dist smoke test', () => {
   const node = (args: string[]): string => execFileSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
 
-  it('dist was built', () => {
-    expect(existsSync('dist/index.js')).toBe(true);
-    expect(existsSync('dist/index.d.ts')).toBe(true);
-    expect(existsSync('dist/testing/index.js')).toBe(true);
-    expect(existsSync('dist/receiver/index.js')).toBe(true);
+  it('dist has both builds of every entry point', () => {
+    for (const build of ['esm', 'cjs']) {
+      for (const entry of ['index', 'testing/index', 'receiver/index', 'postgres/index', 'pglite/index', 'terminus/index']) {
+        expect([build, entry, existsSync(`dist/${build}/${entry}.js`), existsSync(`dist/${build}/${entry}.d.ts`)]).toEqual([build, entry, true, true]);
+      }
+    }
+    expect(JSON.parse(readFileSync('dist/cjs/package.json', 'utf8'))).toEqual({ type: 'commonjs' });
   });
 
   it('imports as ESM', () => {
@@ -44,13 +47,19 @@ describe('dist smoke test', () => {
     expect(out.trim()).toBe('function');
   });
 
-  it('loads with require() from CommonJS (Node >= 20.19)', () => {
+  it('require() from CommonJS loads the CommonJS build (no require(esm) of this package)', () => {
     const out = node(['-e', `
       const lib = require('nestjs-convoy');
       const testing = require('nestjs-convoy/testing');
-      console.log(JSON.stringify([typeof lib.ConvoyModule, typeof lib.ConvoyClient, typeof testing.RecordingTransport]));
+      const receiver = require('nestjs-convoy/receiver');
+      const paths = ['nestjs-convoy', 'nestjs-convoy/testing', 'nestjs-convoy/receiver', 'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus']
+        .map((id) => require('node:path').relative(process.cwd(), require.resolve(id)));
+      const ownModules = Object.keys(require.cache).filter((file) => file.startsWith(process.cwd() + '/dist/'));
+      console.log(JSON.stringify([typeof lib.ConvoyModule, typeof lib.ConvoyClient, typeof testing.RecordingTransport, typeof receiver.VerifyConvoyWebhook,
+        paths, ownModules.length > 0 && ownModules.every((file) => file.includes('/dist/cjs/'))]));
     `]);
-    expect(JSON.parse(out)).toEqual(['function', 'function', 'function']);
+    expect(JSON.parse(out)).toEqual(['function', 'function', 'function', 'function',
+      ['dist/cjs/index.js', 'dist/cjs/testing/index.js', 'dist/cjs/receiver/index.js', 'dist/cjs/postgres/index.js', 'dist/cjs/pglite/index.js', 'dist/cjs/terminus/index.js'], true]);
   });
 
   it('a plain ConvoyClient works from the built code', () => {

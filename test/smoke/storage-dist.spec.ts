@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 
 /**
  * The built storage subpaths as users load them (npm test builds dist first): `nestjs-convoy/postgres` and
@@ -21,12 +20,14 @@ describe('dist smoke test: storage subpaths', () => {
       env: { ...process.env, NODE_OPTIONS: '' },
     });
 
-  it('dist has both entry points', () => {
-    expect(existsSync('dist/postgres/index.js')).toBe(true);
-    expect(existsSync('dist/postgres/index.d.ts')).toBe(true);
-    expect(existsSync('dist/pglite/index.js')).toBe(true);
-    expect(existsSync('dist/pglite/index.d.ts')).toBe(true);
-  });
+  // The same block for require(): any load of a driver throws.
+  const requireHook = `const M = require('node:module'); const load = M._load;
+    M._load = function (request, ...rest) {
+      if (request === 'pg' || request.startsWith('pg/') || request.startsWith('@electric-sql/pglite')) throw new Error('driver loaded: ' + request);
+      return load.call(this, request, ...rest);
+    };`;
+  const nodeCjs = (code: string): string =>
+    execFileSync(process.execPath, ['-e', `${requireHook}\n${code}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
 
   it('the driver block works (a control: importing pg under the hook fails)', () => {
     expect(() => node(`await import('pg');`, true)).toThrow(/driver loaded: pg/);
@@ -42,6 +43,15 @@ describe('dist smoke test: storage subpaths', () => {
       true,
     );
     expect(JSON.parse(out)).toEqual(Array(7).fill('function'));
+  });
+
+  it('requiring the core and both subpaths from CommonJS loads no driver (and the block works)', () => {
+    expect(() => nodeCjs(`require('pg');`)).toThrow(/driver loaded: pg/);
+    const out = nodeCjs(
+      `const core = require('nestjs-convoy'); const pgSub = require('nestjs-convoy/postgres'); const lite = require('nestjs-convoy/pglite');
+       console.log(JSON.stringify([typeof core.ConvoyModule, typeof pgSub.PostgresStorage.create, typeof lite.PGliteStorage.create]));`,
+    );
+    expect(JSON.parse(out)).toEqual(Array(3).fill('function'));
   });
 
   it('nestjs-convoy/pglite opens an in-memory database from the built code', () => {
