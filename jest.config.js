@@ -16,5 +16,6 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   setupFilesAfterEnv: ['<rootDir>/test/support/jest.setup.ts'],
-  testTimeout: 30000,
+  // A safety net only: tests wait for conditions (test/support/wait.ts), and a loaded machine can be slow.
+  testTimeout: 180_000,
 };

@@ -12,6 +12,7 @@ import { quoteSchema, STORAGE_TABLES } from '../../lib/storage/migrations.js';
 import type { SqlQueryable } from '../../lib/storage/sql.js';
 import { SqlConvoyStorage } from '../../lib/storage/sql-storage.js';
 import type { ContractCase, OpenTransaction, SqlContext, StoreContext } from './contract.types.js';
+import { PATIENCE_MS } from '../support/wait.js';
 
 /**
  * Where the contract suites run: in-memory stores, one PGlite instance per test file (start-up takes seconds), and
@@ -231,7 +232,7 @@ export async function postgresBackend(url: string): Promise<Backend> {
 }
 
 /** Runs one case with a per-case time limit, so that a broken store that hangs fails instead of stalling the file. */
-export async function runCase<S>(c: ContractCase<S>, ctx: StoreContext<S>, timeoutMs = 20_000): Promise<void> {
+export async function runCase<S>(c: ContractCase<S>, ctx: StoreContext<S>, timeoutMs = PATIENCE_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`contract case timed out after ${timeoutMs} ms: ${c.name}`)), timeoutMs);

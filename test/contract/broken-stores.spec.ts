@@ -74,7 +74,7 @@ async function failingCases<S>(suite: Array<ContractCase<S>>, context: () => Pro
   for (const c of suite) {
     for (let attempt = 0; attempt < (c.concurrent ? tries : 1); attempt++) {
       try {
-        await runCase(c, await context(), 10_000);
+        await runCase(c, await context());
       } catch (error) {
         failed.set(c.name, (error as Error).message.split('\n')[0]!);
         break;
@@ -144,7 +144,7 @@ if (sqlSkip) console.info(`[contract] ${sqlSkip}`);
   let backend: Backend;
   beforeAll(async () => {
     backend = await postgresBackend(DATABASE_URL!);
-  }, 60_000);
+  });
   afterAll(() => backend?.close());
 
   const outbox = (name: string, make: (s: SqlConvoyStorage) => OutboxStore, caughtBy: string[], mutation?: broken.Mutation) =>

@@ -129,7 +129,7 @@ for (const { name, open, skip } of targets) {
 
     beforeAll(async () => {
       target = await open();
-    }, 60_000);
+    });
     afterAll(async () => {
       if (!target) return;
       for (const schema of schemas) await target.db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(schema)} CASCADE`);

@@ -84,7 +84,7 @@ describe('nestjs-convoy/pglite', () => {
   let lite: PGlite;
   beforeAll(async () => {
     lite = await PGlite.create();
-  }, 60_000);
+  });
   afterAll(() => lite?.close());
 
   it('fromPGlite: transactions commit, or roll back when the work throws', async () => {
@@ -115,7 +115,7 @@ describe('nestjs-convoy/pglite', () => {
     await storage.close();
     await storage.close(); // once is enough; twice is harmless
     await expect(storage.outbox.stats(2)).rejects.toThrow();
-  }, 60_000);
+  });
 
   it('create({ dataDir }) creates missing parent directories and keeps the data across a reopen', async () => {
     const root = await mkdtemp(join(tmpdir(), 'nestjs-convoy-pglite-'));
@@ -131,7 +131,7 @@ describe('nestjs-convoy/pglite', () => {
     } finally {
       await rm(root, { recursive: true, force: true });
     }
-  }, 60_000);
+  });
 
   it('rejects `pglite` together with `dataDir`, and an empty dataDir', async () => {
     await expect(PGliteStorage.create({ pglite: lite, dataDir: '/tmp/x' })).rejects.toThrow(ConvoyConfigurationError);

@@ -26,7 +26,7 @@ for (const { name, open, skip } of backends) {
       const started = Date.now();
       backend = await open();
       if (process.env.CONTRACT_TIMINGS) console.info(`[contract] ${name} ready in ${Date.now() - started} ms`);
-    }, 60_000);
+    });
     afterEach(() => backend.reset());
     afterAll(() => backend?.close());
 

@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import diagnostics from 'node:diagnostics_channel';
-import { jest } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { DISPATCH_CHANNELS } from '../../lib/index.js';
 import { verifyConvoySignature } from '../../lib/signing/index.js';
@@ -14,7 +13,6 @@ import type { ReceivedWebhook } from '../support/webhook-receiver.js';
  * (fan-out), secret rotation and idempotency. Real Nest apps without Convoy credentials, real HTTP receivers.
  */
 
-jest.setTimeout(60_000);
 
 const h = new Harness();
 afterEach(() => h.cleanup());

@@ -1,5 +1,4 @@
 import { isIP } from 'node:net';
-import { jest } from '@jest/globals';
 import {
   InvalidEndpointError,
   WebhookNotFoundError,
@@ -17,7 +16,6 @@ import { FakeConvoy } from '../support/fake-convoy.js';
  * the delivery log (filters, paging, attempts, resend, batch retry), and parity of the endpoint API with Convoy.
  */
 
-jest.setTimeout(60_000);
 
 const h = new Harness();
 const fakes: FakeConvoy[] = [];

@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 import { PublisherClosedError } from '../../lib/index.js';
 import { Harness, eventually, onlyDeliveryOf, sleep, waitForStatus, type RunningApp } from '../support/embedded-app.js';
 
@@ -8,7 +7,6 @@ import { Harness, eventually, onlyDeliveryOf, sleep, waitForStatus, type Running
  * shutdown. Timing assertions are lower bounds only: a loaded machine can only make things later.
  */
 
-jest.setTimeout(60_000);
 
 const h = new Harness();
 afterEach(() => h.cleanup());

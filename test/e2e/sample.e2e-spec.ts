@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { WebhookPublisher } from '../../lib/index.js';
 import { FakeConvoy, type RecordedRequest } from '../support/fake-convoy.js';
 import { clearSampleEnv, startSample } from '../support/sample-app.js';
+import { waitUntil } from '../support/wait.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -98,7 +99,7 @@ describe('sample app with Convoy', () => {
     const created = await call(url, 'POST', '/todos', { title: 'During the outage' });
     expect(created.status).toBe(201);
     // The request did not wait for Convoy's retries.
-    while (fake.eventRequests().length < 2) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('two attempts reached Convoy', () => fake.eventRequests().length >= 2);
     expect(fake.events.size).toBe(0);
     fake.setRule(undefined);
     const [event] = await fake.waitForEvents(1);
@@ -113,7 +114,7 @@ describe('sample app with Convoy', () => {
     fake.setRule((r) => (r.route.startsWith('/events') ? { status: 503 } : undefined));
     const titles = ['one', 'two', 'three'];
     for (const title of titles) expect((await call(url, 'POST', '/todos', { title })).status).toBe(201);
-    while (fake.eventRequests().length < titles.length) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('every event was tried once', () => fake.eventRequests().length >= titles.length);
     expect(fake.events.size).toBe(0);
     // Convoy recovers while the app is shutting down; close() resolves only after everything was sent.
     setTimeout(() => fake.setRule(undefined), 200);
@@ -163,12 +164,9 @@ describe('sample app without Convoy credentials (the embedded engine)', () => {
 
   /** Polls the demo receiver until `count` verified webhooks arrived. */
   async function received(count: number): Promise<Array<{ idempotency_key: string; payload: unknown }>> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const list = (await call(url, 'GET', '/receiver')).body;
-      if (list.length >= count || Date.now() > deadline) return list;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    let list: Array<{ idempotency_key: string; payload: unknown }> = [];
+    await waitUntil(`${count} verified webhooks at the demo receiver`, async () => (list = (await call(url, 'GET', '/receiver')).body).length >= count);
+    return list;
   }
 
   it("the README's three steps: an endpoint at the demo receiver, a todo, and the verified webhook arriving", async () => {
@@ -191,13 +189,12 @@ describe('sample app without Convoy credentials (the embedded engine)', () => {
   it('the demo receiver refuses a webhook signed with another secret, and the log shows the 401', async () => {
     const endpoint = (await call(url, 'POST', '/endpoints', { url: `${url}/receiver`, secret: 'not-the-receiver-secret' })).body;
     await call(url, 'GET', '/');
-    const deadline = Date.now() + 10_000;
     let attempts: Array<{ http_status: string }> = [];
-    while (attempts.length === 0 && Date.now() < deadline) {
+    await waitUntil('a first attempt in the log', async () => {
       const [delivery] = (await call(url, 'GET', `/deliveries?endpoint=${endpoint.uid}`)).body;
       if (delivery) attempts = (await call(url, 'GET', `/deliveries/${delivery.uid}/attempts`)).body;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return attempts.length > 0;
+    });
     expect(attempts[0]!.http_status).toBe('401 Unauthorized');
     expect((await call(url, 'GET', '/receiver')).body).toEqual([]);
   });

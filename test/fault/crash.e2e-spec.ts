@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
@@ -9,7 +8,6 @@ import type { SqlConvoyStorage } from '../../lib/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
-jest.setTimeout(120_000);
 
 /**
  * Crash: a process publishing a stream of events is killed with SIGKILL mid-stream, while its relay has sends in
@@ -100,7 +98,7 @@ describeWithPostgres('crash (SIGKILL) with the PostgreSQL outbox', () => {
 
     await fake.acceptConnections();
     await restart();
-    await waitUntil('every published event arrived', () => keys.every((key) => acceptedPerKey().has(key)), 20_000);
+    await waitUntil('every published event arrived', () => keys.every((key) => acceptedPerKey().has(key)));
     expect([...acceptedPerKey().values()].every((n) => n === 1)).toBe(true);
   });
 });

@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConvoyModule, WebhookPublisher } from '../../lib/index.js';
@@ -6,7 +5,6 @@ import { PostgresStorage } from '../../lib/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
-jest.setTimeout(180_000);
 
 /**
  * Outage: for tens of seconds Convoy refuses connections, then answers 503, then 429 with Retry-After, then stops

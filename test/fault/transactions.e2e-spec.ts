@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PGlite } from '@electric-sql/pglite';
@@ -9,7 +8,6 @@ import { PostgresStorage } from '../../lib/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
-jest.setTimeout(60_000);
 
 async function start(fake: FakeConvoy, storage: ConvoyStorage): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }), { logger: false });

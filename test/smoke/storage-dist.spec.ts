@@ -65,7 +65,7 @@ describe('dist smoke test: storage subpaths', () => {
       false,
     );
     expect(out.trim()).toBe('{"x": 1.0}');
-  }, 60_000);
+  });
 
   it('migrationSql() from the built code names the schema', () => {
     const out = node(`import { migrationSql } from 'nestjs-convoy/postgres'; console.log(migrationSql('app_hooks').includes('"app_hooks".outbox_messages'));`, true);

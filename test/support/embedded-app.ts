@@ -12,6 +12,7 @@ import {
   type PublishReceipt,
 } from '../../lib/index.js';
 import { WebhookReceiver, type Responder } from './webhook-receiver.js';
+import { PATIENCE_MS } from './wait.js';
 
 /** Loopback only: what the e2e tests allow so that deliveries can reach receivers on 127.0.0.1. */
 export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
@@ -67,7 +68,7 @@ export class Harness {
 }
 
 /** Polls `read` until `done` holds for its value; fails with the last value seen after `timeoutMs`. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = PATIENCE_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
@@ -78,7 +79,7 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
 }
 
 /** Waits until delivery `id` has one of `statuses`. */
-export function waitForStatus(deliveries: WebhookDeliveries, id: string, statuses: EventDeliveryStatus | EventDeliveryStatus[], timeoutMs = 20_000): Promise<ConvoyEventDelivery> {
+export function waitForStatus(deliveries: WebhookDeliveries, id: string, statuses: EventDeliveryStatus | EventDeliveryStatus[], timeoutMs = PATIENCE_MS): Promise<ConvoyEventDelivery> {
   const wanted = Array.isArray(statuses) ? statuses : [statuses];
   return eventually(() => deliveries.get(id), (d) => wanted.includes(d.status), `delivery ${id} to be ${wanted.join(' or ')}`, timeoutMs);
 }

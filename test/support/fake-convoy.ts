@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { PATIENCE_MS } from './wait.js';
 
 export interface RecordedRequest {
   method: string;
@@ -121,7 +122,7 @@ export class FakeConvoy {
   }
 
   /** Resolves when at least `count` accepted events exist. */
-  async waitForEvents(count: number, timeoutMs = 10_000): Promise<Row[]> {
+  async waitForEvents(count: number, timeoutMs = PATIENCE_MS): Promise<Row[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.events.size < count) {
       if (Date.now() > deadline) throw new Error(`FakeConvoy: expected ${count} events, have ${this.events.size}`);

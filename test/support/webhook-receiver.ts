@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PATIENCE_MS } from './wait.js';
 
 export interface ReceivedWebhook {
   method: string;
@@ -95,7 +96,7 @@ export class WebhookReceiver {
   }
 
   /** Resolves with the first request (already received or yet to come) that matches. */
-  async waitFor(match: (w: ReceivedWebhook) => boolean, timeoutMs = 60_000): Promise<ReceivedWebhook> {
+  async waitFor(match: (w: ReceivedWebhook) => boolean, timeoutMs = PATIENCE_MS): Promise<ReceivedWebhook> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.received.find(match);
@@ -106,7 +107,7 @@ export class WebhookReceiver {
   }
 
   /** Resolves once at least `count` requests (matching `match`, if given) have arrived; returns them in order. */
-  async waitForCount(count: number, match: (w: ReceivedWebhook) => boolean = () => true, timeoutMs = 60_000): Promise<ReceivedWebhook[]> {
+  async waitForCount(count: number, match: (w: ReceivedWebhook) => boolean = () => true, timeoutMs = PATIENCE_MS): Promise<ReceivedWebhook[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.received.filter(match);

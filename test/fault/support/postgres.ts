@@ -21,11 +21,4 @@ export async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** Polls until `check` holds, or fails after `timeoutMs` with `what`. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitUntil } from '../../support/wait.js';

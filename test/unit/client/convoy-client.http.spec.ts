@@ -17,7 +17,7 @@ describe('ConvoyClient over HTTP', () => {
 
   beforeEach(async () => {
     fake = await FakeConvoy.start();
-    client = new ConvoyClient({ ...fake.clientOptions, retry: fastRetry, timeout: 1_000 });
+    client = new ConvoyClient({ ...fake.clientOptions, retry: fastRetry, timeout: 30_000 }); // tests of the timeout itself set a short one
   });
   afterEach(async () => {
     await client.close();

@@ -7,6 +7,7 @@ import { WebhookDispatcher } from '../../../lib/publisher/webhook-dispatcher.js'
 import { WebhookPublisher } from '../../../lib/publisher/webhook-publisher.js';
 import type { OutgoingWebhook } from '../../../lib/publisher/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from '../../../lib/transports/webhook-transport.interface.js';
+import { waitUntil } from '../../support/wait.js';
 
 /** A transport whose sends the test settles: each call waits until the test resolves or rejects it (or a rule does). */
 class ScriptedTransport implements WebhookTransport {
@@ -43,13 +44,7 @@ class ScriptedTransport implements WebhookTransport {
 
 const fast: RelaySettings = { pollIntervalMs: 20, batchSize: 50, concurrency: 8, leaseMs: 10_000, maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2_000, drainTimeout: 2_000 };
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (check: () => boolean | Promise<boolean>): Promise<void> => waitUntil('the condition holds', check);
 
 describe('OutboxRelay (on the in-memory outbox store)', () => {
   const relays: OutboxRelay[] = [];
