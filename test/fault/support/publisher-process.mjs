@@ -1,12 +1,12 @@
 // A child process for the crash test: an application context with ConvoyModule on PostgreSQL storage and the Convoy
 // transport, publishing a stream of events and printing each idempotency key once publish() resolved (stdout to a
 // pipe is synchronous on Linux, so a printed key was durably stored). The test kills it with SIGKILL.
-// It loads the built package (dist/, which `npm test` builds first).
+// It loads the built package by its name (dist/esm, which `npm test` builds first).
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConvoyModule, WebhookPublisher } from '../../../dist/index.js';
-import { PostgresStorage } from '../../../dist/postgres/index.js';
+import { ConvoyModule, WebhookPublisher } from 'nestjs-convoy';
+import { PostgresStorage } from 'nestjs-convoy/postgres';
 
 const { DATABASE_URL, CRASH_SCHEMA, CONVOY_URL, CONVOY_API_KEY, CONVOY_PROJECT_ID } = process.env;
 Logger.overrideLogger(false);
