@@ -1,8 +1,8 @@
-import { Inject, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConvoyClient } from './client/convoy.client.js';
 import { CONVOY_OPTIONS, PUBLISH_SINK, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { EmbeddedTransport } from './embedded/embedded.transport.js';
-import { ConfigurableModuleClass } from './convoy.module-definition.js';
+import { ConfigurableModuleClass, type OPTIONS_TYPE } from './convoy.module-definition.js';
 import type { ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
 import type { PublishSink } from './publisher/publish-sink.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
@@ -20,6 +20,11 @@ export class ConvoyModule extends ConfigurableModuleClass implements OnApplicati
     @Inject(ConvoyClient) private readonly client: ConvoyClient,
   ) {
     super();
+  }
+
+  /** `forRoot()` with no options: the embedded engine, in memory. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
   }
 
   /** The outbox relay and the embedded engine start working once the application is up. */

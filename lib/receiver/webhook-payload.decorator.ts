@@ -1,4 +1,4 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext, type PipeTransform, type Type } from '@nestjs/common';
 import { getVerifiedWebhook } from './convoy-webhook.guard.js';
 
 /**
@@ -8,8 +8,10 @@ import { getVerifiedWebhook } from './convoy-webhook.guard.js';
  *
  * Only on routes guarded by @VerifyConvoyWebhook; anywhere else it fails (500) rather than hand out
  * unverified data.
+ *
+ * (Typed by hand: the type tsc would infer names Nest 12's ParameterDecoratorOptions, which Nest 11 lacks.)
  */
-export const WebhookPayload = createParamDecorator((property: string | undefined, context: ExecutionContext): unknown => {
+export const WebhookPayload: (...propertyOrPipes: Array<string | PipeTransform | Type<PipeTransform>>) => ParameterDecorator = createParamDecorator((property: string | undefined, context: ExecutionContext): unknown => {
   const verified = getVerifiedWebhook(context.switchToHttp().getRequest<object>());
   if (!verified) {
     throw new Error(

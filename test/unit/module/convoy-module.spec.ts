@@ -189,6 +189,12 @@ describe('ConvoyModule wiring', () => {
     }
   });
 
+  it('forRoot() with no options at all: the embedded engine', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [ConvoyModule.forRoot()] }).compile();
+    expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(EmbeddedTransport);
+    await moduleRef.close();
+  });
+
   it("transport 'log' logs events instead of sending, warns, and offers no endpoint management", async () => {
     const lines: LogLine[] = [];
     try {
