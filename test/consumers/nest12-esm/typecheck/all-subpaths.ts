@@ -1,0 +1,37 @@
+// Compiled by ../../run.mjs under every TypeScript version and module resolution it checks: each subpath must
+// resolve to real declarations (a type that fails to resolve becomes `any`, which NotAny turns into an error).
+import { ConvoyModule, WebhookPublisher, type ConvoyModuleOptions, type PublishReceipt } from 'nestjs-convoy';
+import { PGliteStorage } from 'nestjs-convoy/pglite';
+import { PostgresStorage, type PostgresStorageOptions } from 'nestjs-convoy/postgres';
+import { verifyConvoySignature, VerifyConvoyWebhook, type VerifyConvoyWebhookOptions } from 'nestjs-convoy/receiver';
+import { WebhooksHealthIndicator } from 'nestjs-convoy/terminus';
+import { ConvoyTestingModule, RecordingTransport, type RecordedWebhook } from 'nestjs-convoy/testing';
+
+type NotAny<T> = 0 extends 1 & T ? never : T;
+const notAny = <T>(value: NotAny<T>): T => value as T;
+
+export const options = notAny<ConvoyModuleOptions>({ embedded: { allowedAddresses: ['127.0.0.0/8'] }, defaultTarget: { broadcast: true } });
+export const dynamicModule = notAny(ConvoyModule.forRoot(options));
+export const testing = notAny(ConvoyTestingModule.forRoot());
+export const postgres: PostgresStorageOptions = { connectionString: 'postgres://localhost/db', schema: 'app' };
+export const storages = [notAny(PostgresStorage.create), notAny(PGliteStorage.create)] as const;
+export const receiverOptions = notAny<VerifyConvoyWebhookOptions>({ secret: 'secret', tolerance: 300 });
+export const decorator = notAny(VerifyConvoyWebhook(receiverOptions));
+export const verdict: { valid: boolean } = notAny(verifyConvoySignature('{}', 't=1,v1=00', { secret: 'secret' }));
+
+export async function publish(publisher: WebhookPublisher): Promise<string> {
+  const receipt: NotAny<PublishReceipt> = await publisher.publish('todo.created', { id: 1 }, { ownerId: 'acme' });
+  return receipt.idempotencyKey;
+}
+
+export function recorded(recorder: RecordingTransport): NotAny<RecordedWebhook[]> {
+  return recorder.ofType('todo.created');
+}
+
+export async function health(indicator: WebhooksHealthIndicator): Promise<string> {
+  const result = notAny(await indicator.isHealthy('webhooks'));
+  return result.webhooks.status;
+}
+
+// @ts-expect-error a misspelt option is refused: proof that the options type is the real one
+export const misspelt: ConvoyModuleOptions = { apikey: 'CO.x' };
