@@ -4,3 +4,4 @@ export * from './configuration.error.js';
 export * from './publish.errors.js';
 export * from './endpoint.errors.js';
 export * from './outbox.errors.js';
+export * from './pglite.errors.js';

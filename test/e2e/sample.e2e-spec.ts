@@ -234,6 +234,7 @@ describe('sample app on its default storage (PGlite on disk)', () => {
     } finally {
       clearSampleEnv();
       await rm(dataDir, { recursive: true, force: true });
+      await rm(`${dataDir}.lock`, { recursive: true, force: true });
     }
   });
 });
