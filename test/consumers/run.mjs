@@ -27,6 +27,8 @@ const APPS = [
   {
     name: 'nest11-cjs',
     env: () => ({ DATABASE_URL, CONVOY_SCHEMA: SCHEMA }),
+    // Its tests run twice: with ts-jest (jest.config.js, type-checked) and with @swc/jest; neither transforms node_modules.
+    jestConfigs: { jest: 'jest.config.js', 'jest-swc': 'jest.swc.config.js' },
     // CommonJS: TypeScript 5.0, 5.7 (the app's own) and 6.0, each with node10, node16 and nodenext.
     matrix: {
       flavour: 'cjs',
@@ -42,6 +44,7 @@ const APPS = [
   {
     name: 'nest12-esm',
     env: (work) => ({ CONVOY_DATA_DIR: join(work, '.data', 'convoy') }),
+    jestConfigs: { jest: 'jest.config.js' },
     // ESM: TypeScript 6.0 (the app's own) and 5.7, with nodenext and bundler.
     matrix: {
       flavour: 'esm',
@@ -402,17 +405,19 @@ async function consumer(app, tarball, root) {
   else notRun(name, 'resolve-subpaths', 'install failed');
   if (!installed) {
     const matrix = app.matrix.typescripts.flatMap((alias) => app.matrix.modes.map((mode) => `types-${alias}-${app.matrix.flavour}-${mode.name}`));
-    for (const step of ['typecheck', 'build', 'boot', ...RUNTIME_STEPS, 'shutdown', 'jest', ...matrix]) notRun(name, step, 'install failed');
+    for (const step of ['typecheck', 'build', 'boot', ...RUNTIME_STEPS, 'shutdown', ...Object.keys(app.jestConfigs), ...matrix]) notRun(name, step, 'install failed');
   } else {
     const tsc = join('node_modules', 'typescript', 'bin', 'tsc');
     await check(name, 'typecheck', () => mustRun(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], { cwd, env, timeoutMs: 5 * 60_000 }, 'tsc --noEmit').then(() => ''));
     const built = await check(name, 'build', () => mustRun(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd, env, timeoutMs: 5 * 60_000 }, 'tsc -p tsconfig.build.json').then(() => ''));
     if (built) await runtimeChecks(name, cwd, env);
     else for (const step of ['boot', ...RUNTIME_STEPS, 'shutdown']) notRun(name, step, 'build failed');
-    await check(name, 'jest', async () => {
-      const output = await mustRun(npm, ['test'], { cwd, env, timeoutMs: 10 * 60_000 }, 'npm test');
-      return `(${/Tests:\s+(.+)/.exec(output)?.[1]?.trim() ?? 'no summary'})`;
-    });
+    for (const [step, config] of Object.entries(app.jestConfigs)) {
+      await check(name, step, async () => {
+        const output = await mustRun(npm, ['test', '--', '--config', config], { cwd, env, timeoutMs: 10 * 60_000 }, `npm test -- --config ${config}`);
+        return `(${/Tests:\s+(.+)/.exec(output)?.[1]?.trim() ?? 'no summary'})`;
+      });
+    }
     await matrixChecks(name, cwd, app.matrix);
   }
   if (app.cleanup) {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 
 /**
  * The built package as users load it: ESM import and CommonJS require() of `nestjs-convoy` and
@@ -16,6 +17,16 @@ describe('dist smoke test', () => {
       }
     }
     expect(JSON.parse(readFileSync('dist/cjs/package.json', 'utf8'))).toEqual({ type: 'commonjs' });
+  });
+
+  it('the packed files hold every source that a source map or declaration map points to, and nothing for the repo only', () => {
+    const [pack] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { encoding: 'utf8' })) as Array<{ files: Array<{ path: string }> }>;
+    const files = new Set(pack!.files.map((f) => f.path));
+    const maps = [...files].filter((path) => path.endsWith('.map'));
+    expect(maps.length).toBeGreaterThan(400); // .js.map and .d.ts.map of both builds
+    const missing = maps.flatMap((map) => (JSON.parse(readFileSync(map, 'utf8')) as { sources: string[] }).sources.map((source) => normalize(join(dirname(map), source))).filter((source) => !files.has(source)));
+    expect(missing).toEqual([]);
+    expect([...files].filter((path) => !/^(dist\/(esm|cjs)\/|lib\/)/.test(path)).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
   });
 
   it('imports as ESM', () => {
