@@ -5,5 +5,5 @@ export const CONVOY_OPTIONS = Symbol.for('nestjs-convoy:options');
 export const WEBHOOK_TRANSPORT = Symbol.for('nestjs-convoy:transport');
 /** Metadata key under which @EmitsWebhook stores its specs on a handler. */
 export const EMITS_WEBHOOK_METADATA = 'nestjs-convoy:emits-webhook';
-/** Injection token of the PublishSink behind WebhookPublisher: the outbox relay, or the in-memory dispatcher. */
-export const PUBLISH_SINK = Symbol.for('nestjs-convoy:publish-sink');
+/** Injection token of the pipeline's WebhookStore: the storage's, or the in-memory one. */
+export const WEBHOOK_STORE = Symbol.for('nestjs-convoy:store');

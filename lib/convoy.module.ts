@@ -1,10 +1,10 @@
 import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ConvoyClient } from './client/convoy.client.js';
-import { CONVOY_OPTIONS, PUBLISH_SINK, WEBHOOK_TRANSPORT } from './convoy.constants.js';
-import { EmbeddedTransport } from './embedded/embedded.transport.js';
+import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { ConfigurableModuleClass, type OPTIONS_TYPE } from './convoy.module-definition.js';
 import type { ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
-import type { PublishSink } from './publisher/publish-sink.js';
+import { DeliveryPipeline } from './pipeline/pipeline.js';
+import type { WebhookStore } from './pipeline/webhook-store.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
 
 /**
@@ -14,9 +14,10 @@ import type { WebhookTransport } from './transports/webhook-transport.interface.
 @Module({})
 export class ConvoyModule extends ConfigurableModuleClass implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(PUBLISH_SINK) private readonly sink: PublishSink,
+    @Inject(DeliveryPipeline) private readonly pipeline: DeliveryPipeline,
     @Inject(CONVOY_OPTIONS) private readonly options: ResolvedConvoyOptions,
-    @Inject(WEBHOOK_TRANSPORT) private readonly transport: WebhookTransport,
+    @Inject(WEBHOOK_TRANSPORT) private readonly transport: Pick<WebhookTransport, 'close'>,
+    @Inject(WEBHOOK_STORE) private readonly store: WebhookStore,
     @Inject(ConvoyClient) private readonly client: ConvoyClient,
   ) {
     super();
@@ -27,21 +28,21 @@ export class ConvoyModule extends ConfigurableModuleClass implements OnApplicati
     return super.forRoot(options);
   }
 
-  /** The outbox relay and the embedded engine start working once the application is up. */
+  /** The pipeline starts working once the application is up. */
   onApplicationBootstrap(): void {
-    this.sink.start?.();
-    if (this.transport instanceof EmbeddedTransport) this.transport.engine.start();
+    this.pipeline.start();
   }
 
   /**
-   * Runs after the HTTP server stopped taking requests: first the in-memory dispatcher sends what it buffered (the
-   * outbox relay just finishes its sends: pending messages stay stored), then the transport closes, then the
-   * connection pool the sends needed, then the storage.
+   * Runs after the HTTP server stopped taking requests: first the pipeline drains (without storage it keeps sending
+   * what it holds, since that would be lost; with storage pending work stays stored), then the transport closes, then
+   * the connection pool the sends needed, then the storage (or the in-memory store, refusing late publishes).
    */
   async onApplicationShutdown(): Promise<void> {
-    await this.sink.close();
+    await this.pipeline.close();
     await this.transport.close?.();
     await this.client.close();
-    await this.options.storage?.close();
+    if (this.options.storage) await this.options.storage.close();
+    else await this.store.close();
   }
 }

@@ -1,23 +1,23 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ConvoyClient } from './client/convoy.client.js';
-import { CONVOY_OPTIONS, PUBLISH_SINK, WEBHOOK_TRANSPORT } from './convoy.constants.js';
-import { EmbeddedEngine } from './embedded/embedded-engine.js';
-import { chooseStore, type ResolvedEmbeddedOptions } from './embedded/embedded-options.js';
+import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.constants.js';
+import { chooseStore } from './embedded/embedded-options.js';
 import { EmbeddedTransport } from './embedded/embedded.transport.js';
 import { WebhookEventForwarder } from './event-emitter/webhook-event-forwarder.js';
 import { WebhookInterceptor } from './interceptors/webhook.interceptor.js';
-import { ConvoyWebhookDeliveries, EmbeddedWebhookDeliveries, UnavailableWebhookDeliveries, WebhookDeliveries } from './management/webhook-deliveries.js';
-import { ConvoyWebhookEndpoints, EmbeddedWebhookEndpoints, UnavailableWebhookEndpoints, WebhookEndpoints } from './management/webhook-endpoints.js';
+import { UnavailableWebhookDeliveries, WebhookDeliveries } from './management/webhook-deliveries.js';
+import { UnavailableWebhookEndpoints, WebhookEndpoints } from './management/webhook-endpoints.js';
 import { AddressPolicy } from './network/address-policy.js';
 import { createGuardedAgent } from './network/destination.js';
 import type { ConvoyModuleExtras, ConvoyModuleOptions, ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
 import { resolveModuleOptions } from './options/resolve-module-options.js';
-import { OutboxRelay } from './outbox/outbox-relay.js';
 import { WebhookOutbox } from './outbox/webhook-outbox.js';
-import type { PublishSink } from './publisher/publish-sink.js';
-import { WebhookDispatcher } from './publisher/webhook-dispatcher.js';
-import type { ConvoyStorage } from './storage/convoy-storage.interface.js';
+import { handOverRoute } from './pipeline/hand-over.route.js';
+import { InMemoryWebhookStore } from './pipeline/in-memory.store.js';
+import { DeliveryPipeline, type DeliveryRoute, type PipelineSettings } from './pipeline/pipeline.js';
+import { HAND_OVER_RETRY } from './pipeline/retry-policy.js';
+import type { WebhookStore } from './pipeline/webhook-store.js';
 import { WebhookPublisher } from './publisher/webhook-publisher.js';
 import { ConvoyTransport } from './transports/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
@@ -26,24 +26,39 @@ import { otherBuildAliases, shareInjectables } from './utils/both-builds.js';
 
 const logger = new Logger('ConvoyModule');
 
-function createEmbeddedTransport(options: ResolvedEmbeddedOptions, fallback: boolean, drainTimeoutMs: number, storage: ConvoyStorage | undefined): EmbeddedTransport {
-  const store = chooseStore(options, storage?.webhooks);
-  const policy = new AddressPolicy({ allowPrivateNetworks: options.allowPrivateNetworks, allowedAddresses: options.allowedAddresses });
-  const agent = createGuardedAgent(policy, { lookupAll: options.lookup, connections: options.worker.endpointConcurrency, keepAliveTimeout: 30_000 });
-  const engine = new EmbeddedEngine({ store, policy, agent, lookupAll: options.lookup, worker: options.worker, http: { userAgent: options.userAgent, maxResponseBytes: options.maxResponseBytes }, drainTimeoutMs });
-  if (fallback) logger.log('No Convoy credentials are configured: webhooks are signed and delivered by the embedded engine.');
-  if (store.volatile) {
-    logger.warn('The embedded engine keeps endpoints and pending deliveries in memory: they are lost when the process exits. Configure a durable store for production.');
+/** The pipeline's store: the module's storage, else the embedded engine's own, else memory (bounded by the dispatcher's buffer). */
+function createStore(options: ResolvedConvoyOptions): WebhookStore {
+  if (options.transport === 'embedded') {
+    const store = chooseStore(options.embedded, options.storage?.store, options.dispatcher.bufferSize, options.dispatcher.whenFull);
+    if (store.volatile) logger.warn('The embedded engine keeps endpoints and pending deliveries in memory: they are lost when the process exits. Configure a durable store for production.');
+    return store;
   }
-  return new EmbeddedTransport(engine);
+  if (options.storage) return options.storage.store;
+  if (process.env.NODE_ENV === 'production') {
+    logger.warn('Published events wait in memory until sent: a crash loses them. Pass `storage` (nestjs-convoy/postgres or /pglite) for a durable outbox.');
+  }
+  return new InMemoryWebhookStore({ capacity: options.dispatcher.bufferSize, whenFull: options.dispatcher.whenFull });
 }
 
-function createTransport(options: ResolvedConvoyOptions, client: ConvoyClient): WebhookTransport {
+function createTransport(options: ResolvedConvoyOptions, client: ConvoyClient, store: WebhookStore): WebhookTransport | DeliveryRoute {
   switch (options.transport) {
     case 'convoy':
       return new ConvoyTransport(client);
-    case 'embedded':
-      return createEmbeddedTransport(options.embedded, options.transportIsFallback, options.dispatcher.drainTimeout, options.storage);
+    case 'embedded': {
+      const embedded = options.embedded;
+      const policy = new AddressPolicy({ allowPrivateNetworks: embedded.allowPrivateNetworks, allowedAddresses: embedded.allowedAddresses });
+      const agent = createGuardedAgent(policy, { lookupAll: embedded.lookup, connections: embedded.worker.endpointConcurrency, keepAliveTimeout: 30_000 });
+      if (options.transportIsFallback) logger.log('No Convoy credentials are configured: webhooks are signed and delivered by the embedded engine.');
+      return new EmbeddedTransport({
+        store,
+        policy,
+        agent,
+        lookupAll: embedded.lookup,
+        http: { userAgent: embedded.userAgent, maxResponseBytes: embedded.maxResponseBytes },
+        disableEndpointOnFailure: embedded.worker.disableEndpointOnFailure,
+        retry: embedded.worker.retry,
+      });
+    }
     case 'log':
       logger.warn('The log transport is active: webhooks are only logged, not delivered.');
       return new LoggingTransport();
@@ -52,13 +67,24 @@ function createTransport(options: ResolvedConvoyOptions, client: ConvoyClient): 
   }
 }
 
-/** With storage, the durable outbox and its relay; without, the in-memory dispatcher. */
-function createSink(options: ResolvedConvoyOptions, transport: WebhookTransport): PublishSink {
-  if (options.storage) return new OutboxRelay(options.storage.outbox, transport, options.outbox);
-  if (process.env.NODE_ENV === 'production') {
-    logger.warn('Published events wait in memory until sent: a crash loses them. Pass `storage` (nestjs-convoy/postgres or /pglite) for a durable outbox.');
+/** A transport that hands events over is routed as a whole; the embedded engine routes them itself. */
+const routeOf = (transport: WebhookTransport | DeliveryRoute): DeliveryRoute => ('plan' in transport && typeof transport.plan === 'function' ? transport : handOverRoute(transport as WebhookTransport));
+
+function pipelineSettings(o: ResolvedConvoyOptions): PipelineSettings {
+  if (o.transport === 'embedded') {
+    const w = o.embedded.worker;
+    return { concurrency: w.concurrency, endpointConcurrency: w.endpointConcurrency, batchSize: 50, leaseMs: 30_000, pollIntervalMs: w.pollIntervalMs, drainTimeoutMs: o.dispatcher.drainTimeout, retry: w.retry };
   }
-  return new WebhookDispatcher(transport, options.dispatcher);
+  const s = o.storage ? o.outbox : { ...o.dispatcher, pollIntervalMs: 1_000, leaseMs: 30_000, batchSize: 50, drainTimeout: o.dispatcher.drainTimeout };
+  return {
+    concurrency: s.concurrency,
+    endpointConcurrency: s.concurrency,
+    batchSize: s.batchSize,
+    leaseMs: s.leaseMs,
+    pollIntervalMs: s.pollIntervalMs,
+    drainTimeoutMs: s.drainTimeout,
+    retry: { ...HAND_OVER_RETRY, attempts: s.maxAttempts, delayMs: s.baseDelayMs, maxDelayMs: s.maxDelayMs, maxRetryAfterMs: s.maxRetryAfterMs },
+  };
 }
 
 /** The module's providers; plain classes built by factories, so each can also be used without Nest. */
@@ -70,34 +96,21 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
       useFactory: (o: ResolvedConvoyOptions) => (o.clientOptions ? new ConvoyClient(o.clientOptions) : new ConvoyClient(null)),
       inject: [CONVOY_OPTIONS],
     },
-    { provide: WEBHOOK_TRANSPORT, useFactory: createTransport, inject: [CONVOY_OPTIONS, ConvoyClient] },
-    { provide: PUBLISH_SINK, useFactory: createSink, inject: [CONVOY_OPTIONS, WEBHOOK_TRANSPORT] },
+    { provide: WEBHOOK_STORE, useFactory: createStore, inject: [CONVOY_OPTIONS] },
+    { provide: WEBHOOK_TRANSPORT, useFactory: createTransport, inject: [CONVOY_OPTIONS, ConvoyClient, WEBHOOK_STORE] },
+    {
+      provide: DeliveryPipeline,
+      useFactory: (o: ResolvedConvoyOptions, store: WebhookStore, transport: WebhookTransport | DeliveryRoute) => new DeliveryPipeline(store, routeOf(transport), pipelineSettings(o)),
+      inject: [CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT],
+    },
     {
       provide: WebhookPublisher,
-      useFactory: (o: ResolvedConvoyOptions, sink: PublishSink) => new WebhookPublisher(sink, o.defaultTarget),
-      inject: [CONVOY_OPTIONS, PUBLISH_SINK],
+      useFactory: (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline) => new WebhookPublisher(pipeline, o.defaultTarget),
+      inject: [CONVOY_OPTIONS, DeliveryPipeline],
     },
-    {
-      provide: WebhookEndpoints,
-      useFactory: (transport: WebhookTransport, client: ConvoyClient): WebhookEndpoints =>
-        transport instanceof EmbeddedTransport
-          ? new EmbeddedWebhookEndpoints(transport.engine)
-          : transport instanceof ConvoyTransport
-            ? new ConvoyWebhookEndpoints(client)
-            : new UnavailableWebhookEndpoints(),
-      inject: [WEBHOOK_TRANSPORT, ConvoyClient],
-    },
-    {
-      provide: WebhookDeliveries,
-      useFactory: (transport: WebhookTransport, client: ConvoyClient, o: ResolvedConvoyOptions): WebhookDeliveries =>
-        transport instanceof EmbeddedTransport
-          ? new EmbeddedWebhookDeliveries(transport.engine, o.embedded.worker.retry)
-          : transport instanceof ConvoyTransport
-            ? new ConvoyWebhookDeliveries(client)
-            : new UnavailableWebhookDeliveries(),
-      inject: [WEBHOOK_TRANSPORT, ConvoyClient, CONVOY_OPTIONS],
-    },
-    { provide: WebhookOutbox, useFactory: (sink: PublishSink) => new WebhookOutbox(sink), inject: [PUBLISH_SINK] },
+    { provide: WebhookEndpoints, useFactory: (t: WebhookTransport | DeliveryRoute) => t.endpoints ?? new UnavailableWebhookEndpoints(), inject: [WEBHOOK_TRANSPORT] },
+    { provide: WebhookDeliveries, useFactory: (t: WebhookTransport | DeliveryRoute) => t.deliveries ?? new UnavailableWebhookDeliveries(), inject: [WEBHOOK_TRANSPORT] },
+    { provide: WebhookOutbox, useFactory: (store: WebhookStore) => new WebhookOutbox(store), inject: [WEBHOOK_STORE] },
     WebhookInterceptor,
     WebhookEventForwarder,
     ...(extras.globalInterceptor === false ? [] : [{ provide: APP_INTERCEPTOR, useExisting: WebhookInterceptor }]),
@@ -111,5 +124,5 @@ shareInjectables(INJECTABLES);
 
 /** What the module exports: the injectables (under the other build's classes too) and the tokens. */
 export function convoyExports(): Array<Function | symbol> {
-  return [...INJECTABLES, ...otherBuildAliases(INJECTABLES).map((alias) => alias.provide), WEBHOOK_TRANSPORT, PUBLISH_SINK, CONVOY_OPTIONS];
+  return [...INJECTABLES, ...otherBuildAliases(INJECTABLES).map((alias) => alias.provide), DeliveryPipeline, WEBHOOK_TRANSPORT, WEBHOOK_STORE, CONVOY_OPTIONS];
 }

@@ -2,10 +2,17 @@ import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import type { LookupAll } from '../network/destination.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from '../options/option-checks.js';
 import { PACKAGE_VERSION } from '../version.js';
-import type { DeliveryWorkerSettings } from './delivery-worker.js';
-import { InMemoryWebhookStore } from './in-memory-webhook.store.js';
-import { CONVOY_DEFAULT_RETRY, type RetrySchedule } from './retry-schedule.js';
-import type { WebhookStore } from './webhook-store.interface.js';
+import { InMemoryWebhookStore } from '../pipeline/in-memory.store.js';
+import { CONVOY_DEFAULT_RETRY, type RetryPolicy } from '../pipeline/retry-policy.js';
+import type { WebhookStore } from '../pipeline/webhook-store.js';
+
+/**
+ * The embedded engine's retry schedule in Convoy's project-strategy terms (seconds, `retry_count` = attempts in all):
+ * linear waits `duration`; exponential waits duration·2^(n-1), capped at `max_retry_seconds` (Convoy's default 7200).
+ */
+export type RetrySchedule =
+  | { type: 'linear'; duration: number; retry_count: number }
+  | { type: 'exponential'; duration: number; retry_count: number; max_retry_seconds?: number; jitter?: 'equal' | 'full' };
 
 /** Options of the embedded delivery engine (`ConvoyModule.forRoot({ embedded: { … } })`). */
 export interface EmbeddedOptions {
@@ -42,7 +49,13 @@ export interface ResolvedEmbeddedOptions {
   allowInMemoryStorage: boolean;
   allowPrivateNetworks: boolean;
   allowedAddresses: string[];
-  worker: DeliveryWorkerSettings;
+  worker: {
+    concurrency: number;
+    endpointConcurrency: number;
+    retry: RetryPolicy;
+    disableEndpointOnFailure: boolean;
+    pollIntervalMs: number;
+  };
   maxResponseBytes: number;
   userAgent: string;
   lookup: LookupAll | undefined;
@@ -57,7 +70,7 @@ export function resolveEmbeddedOptions(value: unknown): ResolvedEmbeddedOptions 
   const o = raw as EmbeddedOptions;
   const int = (key: keyof EmbeddedOptions, fallback: number, min: number, max: number, fix: string): number =>
     o[key] === undefined ? fallback : checkInteger(`embedded.${key}`, o[key], min, max, fix);
-  if (o.store !== undefined && (typeof o.store !== 'object' || typeof (o.store as WebhookStore).claimDue !== 'function')) {
+  if (o.store !== undefined && (typeof o.store !== 'object' || typeof (o.store as WebhookStore).claim !== 'function')) {
     throw new ConvoyConfigurationError('embedded.store', 'is not a WebhookStore', 'pass a store from nestjs-convoy (InMemoryWebhookStore, or the PostgreSQL/PGlite stores)');
   }
   if (o.allowedAddresses !== undefined && (!Array.isArray(o.allowedAddresses) || !o.allowedAddresses.every((a) => typeof a === 'string'))) {
@@ -72,11 +85,9 @@ export function resolveEmbeddedOptions(value: unknown): ResolvedEmbeddedOptions 
     worker: {
       concurrency: int('concurrency', 16, 1, 1024, 'give the attempts in flight at once'),
       endpointConcurrency: int('endpointConcurrency', 4, 1, 1024, 'give the attempts in flight at once to one endpoint'),
-      retry: resolveRetrySchedule(o.retry),
-      maxRetryAfterMs: int('maxRetryAfterMs', 3_600_000, 0, 86_400_000, 'give the longest Retry-After to honour, in ms'),
+      retry: { ...resolveRetrySchedule(o.retry), maxRetryAfterMs: int('maxRetryAfterMs', 3_600_000, 0, 86_400_000, 'give the longest Retry-After to honour, in ms') },
       disableEndpointOnFailure: o.disableEndpointOnFailure === undefined ? false : checkBoolean('embedded.disableEndpointOnFailure', o.disableEndpointOnFailure, 'pass true or false'),
       pollIntervalMs: int('pollIntervalMs', 1_000, 10, 600_000, 'give the poll interval in ms'),
-      leaseMs: 360_000,
     },
     maxResponseBytes: int('maxResponseBytes', 4_096, 0, 1_048_576, 'give the response bytes to keep per attempt'),
     userAgent: typeof o.userAgent === 'string' && o.userAgent !== '' && !/[\r\n]/.test(o.userAgent) ? o.userAgent : o.userAgent === undefined ? `Convoy/nestjs-convoy-${PACKAGE_VERSION}` : invalid('embedded.userAgent', 'is not a single-line string', 'pass e.g. "my-app-webhooks/1.0"'),
@@ -84,7 +95,7 @@ export function resolveEmbeddedOptions(value: unknown): ResolvedEmbeddedOptions 
   };
 }
 
-function resolveRetrySchedule(value: unknown): RetrySchedule {
+function resolveRetrySchedule(value: unknown): RetryPolicy {
   if (value === undefined) return { ...CONVOY_DEFAULT_RETRY };
   checkObject('embedded.retry', value, "pass { type: 'linear' | 'exponential', duration (seconds), retry_count }");
   checkKnownKeys('embedded.retry', value, ['type', 'duration', 'retry_count', 'max_retry_seconds', 'jitter']);
@@ -92,16 +103,12 @@ function resolveRetrySchedule(value: unknown): RetrySchedule {
   if (type !== 'linear' && type !== 'exponential') throw new ConvoyConfigurationError('embedded.retry.type', `must be "linear" or "exponential"`, 'pick one of the two');
   const duration = checkInteger('embedded.retry.duration', value.duration, 0, 86_400, 'give the (base) wait between attempts in seconds');
   const retryCount = checkInteger('embedded.retry.retry_count', value.retry_count, 1, 1000, 'give the total number of attempts');
-  if (type === 'linear') return { type, duration, retry_count: retryCount };
+  const base = { attempts: retryCount, delayMs: duration * 1000, maxRetryAfterMs: 3_600_000 };
+  if (type === 'linear') return { ...base, strategy: 'linear', maxDelayMs: base.delayMs };
   const jitter = value.jitter;
   if (jitter !== undefined && jitter !== 'equal' && jitter !== 'full') throw new ConvoyConfigurationError('embedded.retry.jitter', 'must be "equal" or "full"', 'omit it for equal jitter');
-  return {
-    type,
-    duration,
-    retry_count: retryCount,
-    ...(value.max_retry_seconds === undefined ? {} : { max_retry_seconds: checkInteger('embedded.retry.max_retry_seconds', value.max_retry_seconds, 1, 604_800, 'give the longest single wait in seconds') }),
-    ...(jitter === undefined ? {} : { jitter }),
-  };
+  const cap = value.max_retry_seconds === undefined ? 7200 : checkInteger('embedded.retry.max_retry_seconds', value.max_retry_seconds, 1, 604_800, 'give the longest single wait in seconds');
+  return { ...base, strategy: 'exponential', maxDelayMs: cap * 1000 };
 }
 
 function invalid(option: string, problem: string, fix: string): never {
@@ -109,8 +116,14 @@ function invalid(option: string, problem: string, fix: string): never {
 }
 
 /** The store to use (embedded.store, else the module's storage, else memory), refusing memory in production unless allowed. */
-export function chooseStore(options: ResolvedEmbeddedOptions, durable: WebhookStore | undefined, env: NodeJS.ProcessEnv = process.env): WebhookStore {
-  const store = options.store ?? durable ?? new InMemoryWebhookStore();
+export function chooseStore(
+  options: ResolvedEmbeddedOptions,
+  durable: WebhookStore | undefined,
+  capacity: number,
+  whenFull: 'wait' | 'reject',
+  env: NodeJS.ProcessEnv = process.env,
+): WebhookStore {
+  const store = options.store ?? durable ?? new InMemoryWebhookStore({ capacity, whenFull });
   if (store.volatile && env.NODE_ENV === 'production' && !options.allowInMemoryStorage) {
     throw new ConvoyConfigurationError(
       'embedded.store',

@@ -7,8 +7,8 @@ import { DestinationBlockedError, InvalidDestinationError } from '../network/des
 import { generateStandardWebhookSecret } from '../signing/standard-webhooks.js';
 import { describeValue } from '../utils/describe-value.js';
 import { uuidv7 } from '../utils/uuid.js';
-import type { EndpointFilter, EndpointRecord, RecordPage, PageRequest, SecretRecord, SignatureFormat } from './embedded.types.js';
-import type { WebhookStore } from './webhook-store.interface.js';
+import type { EndpointFilter, EndpointRecord, PageRequest, RecordPage, SecretRecord, SignatureFormat } from '../pipeline/records.js';
+import type { WebhookStore } from '../pipeline/webhook-store.js';
 
 /** What an endpoint is created or updated from: Convoy's fields, plus the event-type filter and signature format. */
 export interface WebhookEndpointInput extends Partial<CreateEndpointRequest> {
@@ -43,7 +43,7 @@ export class EndpointRegistry {
 
   async create(input: WebhookEndpointInput): Promise<EndpointRecord> {
     const fields = await this.validate(input, undefined);
-    const now = new Date().toISOString();
+    const now = Date.now();
     const format = fields.signature_format ?? 'convoy';
     const record: EndpointRecord = {
       uid: uuidv7(),
@@ -78,7 +78,7 @@ export class EndpointRegistry {
       ...current,
       ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
       ...(is_disabled === undefined ? {} : { status: is_disabled ? 'inactive' : current.status === 'inactive' ? 'active' : current.status }),
-      updated_at: new Date().toISOString(),
+      updated_at: Date.now(),
     };
     if (!(await this.store.updateEndpoint(updated))) throw new WebhookNotFoundError('endpoint', uid);
     return updated;
@@ -127,15 +127,15 @@ export class EndpointRegistry {
     }
     const next = input.secret === undefined ? (endpoint.signature_format === 'standard' ? generateStandardWebhookSecret() : convoyStyleSecret()) : checkSecret(input.secret, endpoint.signature_format);
     const now = Date.now();
-    const expiresAt = new Date(now + input.expiration * 1000).toISOString();
-    const secrets = activeSecrets(endpoint, now).map((s) => (s.expires_at === null || Date.parse(s.expires_at) > now + input.expiration * 1000 ? { ...s, expires_at: expiresAt } : s));
-    const updated = { ...endpoint, secrets: [...secrets, secretRecord(next, new Date(now).toISOString())], updated_at: new Date(now).toISOString() };
+    const expiresAt = now + input.expiration * 1000;
+    const secrets = activeSecrets(endpoint, now).map((s) => (s.expires_at === null || s.expires_at > expiresAt ? { ...s, expires_at: expiresAt } : s));
+    const updated = { ...endpoint, secrets: [...secrets, secretRecord(next, now)], updated_at: now };
     await this.store.updateEndpoint(updated);
     return updated;
   }
 
   private async setStatus(endpoint: EndpointRecord, status: EndpointRecord['status']): Promise<EndpointRecord> {
-    const updated = { ...endpoint, status, updated_at: new Date().toISOString() };
+    const updated = { ...endpoint, status, updated_at: Date.now() };
     await this.store.updateEndpoint(updated);
     return updated;
   }
@@ -209,10 +209,10 @@ type NormalizedFields = Partial<Omit<EndpointRecord, 'secrets' | 'status'>> & { 
 
 /** Secrets that still sign at `now` (expired ones are dropped). */
 export function activeSecrets(endpoint: EndpointRecord, now: number = Date.now()): SecretRecord[] {
-  return endpoint.secrets.filter((s) => s.expires_at === null || Date.parse(s.expires_at) > now);
+  return endpoint.secrets.filter((s) => s.expires_at === null || s.expires_at > now);
 }
 
-function secretRecord(value: string, now: string): SecretRecord {
+function secretRecord(value: string, now: number): SecretRecord {
   return { uid: uuidv7(), value, expires_at: null, created_at: now };
 }
 

@@ -7,7 +7,7 @@ import { signStandardWebhook } from '../signing/standard-webhooks.js';
 import { parseRetryAfter } from '../utils/backoff.js';
 import { httpExchange, HttpExchangeTimeout } from '../utils/http-exchange.js';
 import { uuidv7 } from '../utils/uuid.js';
-import type { AttemptRecord, DeliveryRecord, EndpointRecord } from './embedded.types.js';
+import type { AttemptRecord, DeliveryRecord, EndpointRecord } from '../pipeline/records.js';
 import { activeSecrets } from './endpoint-registry.js';
 
 /** What one attempt came to, for the worker to decide what happens next. */
@@ -38,9 +38,9 @@ export class HttpDelivery {
     private readonly options: HttpDeliveryOptions,
   ) {}
 
-  async attempt(delivery: DeliveryRecord, endpoint: EndpointRecord): Promise<AttemptOutcome> {
+  async attempt(delivery: DeliveryRecord, endpoint: EndpointRecord, signal?: AbortSignal): Promise<AttemptOutcome> {
     const headers = this.headers(delivery, endpoint);
-    const requestedAt = new Date();
+    const requestedAt = Date.now();
     const started = performance.now();
     const attempt = (fields: Partial<AttemptRecord>): AttemptRecord => ({
       uid: uuidv7(),
@@ -55,7 +55,7 @@ export class HttpDelivery {
       error: '',
       success: false,
       latency_ms: Math.round(performance.now() - started),
-      requested_at: requestedAt.toISOString(),
+      requested_at: requestedAt,
       responded_at: null,
       ...fields,
     });
@@ -64,6 +64,7 @@ export class HttpDelivery {
       const { origin, path } = destinationOf(endpoint.url);
       const response = await httpExchange(this.agent, { origin, path, method: 'POST', headers, body: delivery.payload }, {
         timeoutMs: endpoint.http_timeout * 1000,
+        signal,
         maxBodyBytes: this.options.maxResponseBytes, // enough for the log; the rest is not downloaded
       });
       const status = response.status;
@@ -73,7 +74,7 @@ export class HttpDelivery {
         response_headers: responseHeaders,
         response_body: decode(response.body, responseHeaders['content-encoding']),
         success: status >= 200 && status < 300,
-        responded_at: new Date().toISOString(),
+        responded_at: Date.now(),
         error: status >= 300 && status < 400 ? `redirect (${status}) not followed` : '',
       });
       if (record.success) return { kind: 'success', attempt: record };

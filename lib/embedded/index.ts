@@ -1,10 +1,4 @@
-export * from './embedded.types.js';
-export * from './webhook-store.interface.js';
-export * from './in-memory-webhook.store.js';
-export * from './retry-schedule.js';
-export type { EmbeddedOptions } from './embedded-options.js';
+export type { EmbeddedOptions, RetrySchedule } from './embedded-options.js';
 export { EndpointRegistry, activeSecrets, type WebhookEndpointInput } from './endpoint-registry.js';
-export { EmbeddedEngine, acceptsEventType } from './embedded-engine.js';
-export { DeliveryWorker, DELIVERY_CHANNELS, type DeliveryWorkerSettings } from './delivery-worker.js';
+export { EmbeddedTransport, acceptsEventType, ENDPOINT_DISABLED_CHANNEL } from './embedded.transport.js';
 export { HttpDelivery, type AttemptOutcome } from './http-delivery.js';
-export * from './embedded.transport.js';

@@ -1,10 +1,12 @@
 import { STATUS_CODES } from 'node:http';
 import type { ConvoyDeliveryAttempt, ConvoyEventDelivery, Page, PageQuery } from '../client/convoy.types.js';
-import type { AttemptRecord, DeliveryRecord, EndpointRecord, RecordPage } from '../embedded/embedded.types.js';
-import type { RetrySchedule } from '../embedded/retry-schedule.js';
+import type { AttemptRecord, DeliveryRecord, EndpointRecord, RecordPage } from '../pipeline/records.js';
+import type { RetryPolicy } from '../pipeline/retry-policy.js';
 import type { WebhookEndpoint } from './webhook-management.types.js';
 
-/** The embedded engine's records in Convoy's response shapes, so callers see one API whichever transport runs. */
+/** The embedded engine's records in Convoy's response shapes (ISO times), so callers see one API whichever transport runs. */
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 const PROJECT = 'embedded';
 
@@ -17,7 +19,7 @@ export function endpointShape(e: EndpointRecord): WebhookEndpoint {
     owner_id: e.owner_id,
     description: e.description,
     status: e.status,
-    secrets: e.secrets.map((s) => ({ uid: s.uid, value: s.value, expires_at: s.expires_at, created_at: s.created_at, updated_at: s.created_at, deleted_at: null })),
+    secrets: e.secrets.map((s) => ({ uid: s.uid, value: s.value, expires_at: s.expires_at === null ? null : iso(s.expires_at), created_at: iso(s.created_at), updated_at: iso(s.created_at), deleted_at: null })),
     advanced_signatures: e.advanced_signatures,
     http_timeout: e.http_timeout,
     rate_limit: e.rate_limit,
@@ -27,20 +29,20 @@ export function endpointShape(e: EndpointRecord): WebhookEndpoint {
     authentication: e.api_key_header ? { type: 'api_key', api_key: { header_name: e.api_key_header.name, header_value: e.api_key_header.value } } : null,
     event_types: e.event_types,
     signature_format: e.signature_format,
-    created_at: e.created_at,
-    updated_at: e.updated_at,
+    created_at: iso(e.created_at),
+    updated_at: iso(e.updated_at),
     deleted_at: null,
   };
 }
 
-export function deliveryShape(d: DeliveryRecord, retry: RetrySchedule, endpointUrl?: string): ConvoyEventDelivery {
+export function deliveryShape(d: DeliveryRecord, retry: RetryPolicy, endpointUrl?: string): ConvoyEventDelivery {
   const headers: Record<string, string[]> = {};
   for (const [name, value] of Object.entries(d.custom_headers)) headers[name] = [value];
   return {
     uid: d.uid,
     project_id: PROJECT,
     event_id: d.event_id,
-    endpoint_id: d.endpoint_id,
+    endpoint_id: d.endpoint_id ?? '',
     subscription_id: '',
     event_type: d.event_type,
     idempotency_key: d.idempotency_key,
@@ -51,15 +53,15 @@ export function deliveryShape(d: DeliveryRecord, retry: RetrySchedule, endpointU
     metadata: {
       num_trials: d.num_trials,
       retry_limit: d.retry_limit,
-      interval_seconds: retry.duration,
-      strategy: retry.type,
+      interval_seconds: retry.delayMs / 1000,
+      strategy: retry.strategy,
       next_send_time: new Date(d.next_send_at).toISOString(),
       raw: d.payload,
     },
     ...(endpointUrl === undefined ? {} : { target_url: endpointUrl }),
     ...(d.latency_ms === null ? {} : { latency_seconds: d.latency_ms / 1000 }),
-    created_at: d.created_at,
-    updated_at: d.updated_at,
+    created_at: iso(d.created_at),
+    updated_at: iso(d.updated_at),
     deleted_at: null,
   };
 }
@@ -79,10 +81,10 @@ export function attemptShape(a: AttemptRecord): ConvoyDeliveryAttempt {
     response_data: a.response_body,
     error: a.error,
     status: a.success,
-    requested_at: a.requested_at,
-    ...(a.responded_at ? { responded_at: a.responded_at } : {}),
-    created_at: a.requested_at,
-    updated_at: a.responded_at ?? a.requested_at,
+    requested_at: iso(a.requested_at),
+    ...(a.responded_at === null ? {} : { responded_at: iso(a.responded_at) }),
+    created_at: iso(a.requested_at),
+    updated_at: iso(a.responded_at ?? a.requested_at),
   };
 }
 

@@ -1,9 +1,9 @@
 import type { ConvoyClient } from '../client/convoy.client.js';
 import type { ConvoyDeliveryAttempt, ConvoyEventDelivery, EventDeliveryFilterQuery, EventDeliveryListQuery, Page } from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
-import type { EmbeddedEngine } from '../embedded/embedded-engine.js';
-import type { DeliveryFilter, DeliveryRecord } from '../embedded/embedded.types.js';
-import type { RetrySchedule } from '../embedded/retry-schedule.js';
+import type { EmbeddedTransport } from '../embedded/embedded.transport.js';
+import type { DeliveryFilter, DeliveryRecord } from '../pipeline/records.js';
+import type { RetryPolicy } from '../pipeline/retry-policy.js';
 import { WebhookNotFoundError, WebhookStateError } from '../errors/endpoint.errors.js';
 import { mapConvoyError, unavailable } from './convoy-errors.js';
 import { attemptShape, deliveryShape, pageShape } from './to-convoy-shape.js';
@@ -30,15 +30,15 @@ export abstract class WebhookDeliveries {
 
 export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
   constructor(
-    private readonly engine: EmbeddedEngine,
-    private readonly retry: RetrySchedule,
+    private readonly engine: EmbeddedTransport,
+    private readonly retry: RetryPolicy,
   ) {
     super();
   }
 
   async list(query: EventDeliveryListQuery = {}): Promise<Page<ConvoyEventDelivery>> {
     const perPage = query.perPage ?? 20;
-    const page = await this.engine.store.listDeliveries(toFilter(query), { limit: perPage, cursor: query.next_page_cursor || undefined });
+    const page = await this.engine.store.listDeliveries({ ...toFilter(query), handOver: false }, { limit: perPage, cursor: query.next_page_cursor || undefined });
     return pageShape(await this.shapes(page.items), page, query, perPage);
   }
 
@@ -57,32 +57,32 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
     if (delivery.status !== 'Failure' && delivery.status !== 'Discarded') {
       throw new WebhookStateError(`Delivery ${id} is ${delivery.status}; only Failure or Discarded deliveries can be resent`);
     }
-    const endpoint = await this.engine.store.getEndpoint(delivery.endpoint_id);
+    const endpoint = await this.engine.store.getEndpoint(delivery.endpoint_id!);
     if (!endpoint) throw new WebhookStateError(`Delivery ${id} cannot be resent: its endpoint was deleted`);
     if (endpoint.status !== 'active') throw new WebhookStateError(`Delivery ${id} cannot be resent while its endpoint is ${endpoint.status}; activate it first`);
     const done = await this.engine.store.reschedule({ uids: [id] }, ['Failure', 'Discarded'], Date.now());
     if (done.length === 0) throw new WebhookStateError(`Delivery ${id} changed meanwhile; try again`);
-    this.engine.worker.notify();
+    this.engine.notify();
     return this.get(id);
   }
 
   async batchRetry(filter: EventDeliveryFilterQuery = {}): Promise<{ message: string }> {
     const statuses = (filter.status?.length ? filter.status : ['Failure']) as DeliveryRecord['status'][];
-    const done = await this.engine.store.reschedule(toFilter(filter), statuses.filter((s) => s === 'Failure' || s === 'Discarded'), Date.now());
-    this.engine.worker.notify();
+    const done = await this.engine.store.reschedule({ ...toFilter(filter), handOver: false }, statuses.filter((s) => s === 'Failure' || s === 'Discarded'), Date.now());
+    this.engine.notify();
     return { message: `${done.length} successful, 0 failed` };
   }
 
   private async find(id: string): Promise<DeliveryRecord> {
     const delivery = await this.engine.store.getDelivery(id);
-    if (!delivery) throw new WebhookNotFoundError('delivery', id);
+    if (!delivery || delivery.endpoint_id === null) throw new WebhookNotFoundError('delivery', id);
     return delivery;
   }
 
   private async shapes(deliveries: DeliveryRecord[]): Promise<ConvoyEventDelivery[]> {
     const urls = new Map<string, string | undefined>();
-    for (const d of deliveries) if (!urls.has(d.endpoint_id)) urls.set(d.endpoint_id, (await this.engine.store.getEndpoint(d.endpoint_id))?.url);
-    return deliveries.map((d) => deliveryShape(d, this.retry, urls.get(d.endpoint_id)));
+    for (const { endpoint_id: id } of deliveries) if (id !== null && !urls.has(id)) urls.set(id, (await this.engine.store.getEndpoint(id))?.url);
+    return deliveries.map((d) => deliveryShape(d, this.retry, urls.get(d.endpoint_id!)));
   }
 }
 

@@ -1,7 +1,7 @@
 import type { ConvoyClient } from '../client/convoy.client.js';
 import type { CreateEndpointRequest, EndpointListQuery, Page } from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
-import type { EmbeddedEngine } from '../embedded/embedded-engine.js';
+import type { EmbeddedTransport } from '../embedded/embedded.transport.js';
 import { parseEndpointUrl, type WebhookEndpointInput } from '../embedded/endpoint-registry.js';
 import { InvalidEndpointError } from '../errors/endpoint.errors.js';
 import { mapConvoyError, unavailable } from './convoy-errors.js';
@@ -34,7 +34,7 @@ export abstract class WebhookEndpoints {
 }
 
 export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
-  constructor(private readonly engine: EmbeddedEngine) {
+  constructor(private readonly engine: EmbeddedTransport) {
     super();
   }
 
@@ -68,7 +68,7 @@ export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
     const endpoint = endpointShape(await this.engine.registry.activate(id));
     // Deliveries held back while the endpoint was paused go out now, not at their next re-check.
     await this.engine.store.reschedule({ endpointIds: [id] }, ['Scheduled'], Date.now());
-    this.engine.worker.notify();
+    this.engine.notify();
     return endpoint;
   }
 

@@ -1,5 +1,5 @@
 import type { ConvoyEndpoint } from '../client/convoy.types.js';
-import type { SignatureFormat } from '../embedded/embedded.types.js';
+import type { SignatureFormat } from '../pipeline/records.js';
 
 export type { WebhookEndpointInput } from '../embedded/endpoint-registry.js';
 

@@ -1,10 +1,46 @@
 import type { ConvoyClientOptions } from '../client/convoy-client.options.js';
 import type { EmbeddedOptions, ResolvedEmbeddedOptions } from '../embedded/embedded-options.js';
-import type { RelaySettings } from '../outbox/outbox-relay.js';
 import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
-import type { DispatcherSettings } from '../publisher/webhook-dispatcher.js';
 import type { PublishOptions, WebhookTarget } from '../publisher/webhook.types.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
+
+/** Without storage: how the pipeline buffers, sends and retries. */
+export interface DispatcherSettings {
+  /** Events sent at the same time. */
+  concurrency: number;
+  /** Events held at most (waiting, in flight or between retries). */
+  bufferSize: number;
+  /** When the buffer is full: 'wait' makes publish() wait for room (backpressure); 'reject' throws PublishBufferFullError. */
+  whenFull: 'wait' | 'reject';
+  /** Attempts per event before it is given up. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Cap of a transport-requested wait (Retry-After). */
+  maxRetryAfterMs: number;
+  /** At shutdown, how long to keep sending what is held before giving up on it. */
+  drainTimeout: number;
+}
+
+/** With storage: how the pipeline moves events from the store to the transport. */
+export interface RelaySettings {
+  /** How often to look for due events when nothing wakes the pipeline (other instances' events, retries). */
+  pollIntervalMs: number;
+  /** Events claimed at most per look. */
+  batchSize: number;
+  /** Events handed over at the same time. */
+  concurrency: number;
+  /** How long a claim holds; renewed while an event is being sent. */
+  leaseMs: number;
+  /** Attempts before an event becomes a dead letter. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Cap of a transport-requested wait (Convoy's Retry-After). */
+  maxRetryAfterMs: number;
+  /** At shutdown, how long to wait for sends in flight. Pending events stay stored either way. */
+  drainTimeout: number;
+}
 
 /** Forwards matching @nestjs/event-emitter events to WebhookPublisher. */
 export interface ForwardRule {

@@ -1,13 +1,11 @@
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
 import { validateTarget } from '../publisher/validate-webhook.js';
-import type { DispatcherSettings } from '../publisher/webhook-dispatcher.js';
-import type { ConvoyModuleOptions, ForwardRule, ResolvedConvoyOptions } from './convoy-module-options.interface.js';
+import type { ConvoyModuleOptions, DispatcherSettings, ForwardRule, RelaySettings, ResolvedConvoyOptions } from './convoy-module-options.interface.js';
 import { describeValue } from '../utils/describe-value.js';
 import { checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
 import { CLIENT_OPTION_KEYS, hasCredentials } from './resolve-client-options.js';
 import { resolveEmbeddedOptions } from '../embedded/embedded-options.js';
-import type { RelaySettings } from '../outbox/outbox-relay.js';
 import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 
 export const DEFAULT_DISPATCHER: DispatcherSettings = {
@@ -124,7 +122,7 @@ function resolveDispatcher(value: unknown): DispatcherSettings {
 function resolveStorage(value: unknown): ConvoyStorage | undefined {
   if (value === undefined) return undefined;
   const storage = value as Partial<ConvoyStorage> | null;
-  if (storage === null || typeof storage !== 'object' || typeof storage.outbox?.claim !== 'function' || typeof storage.webhooks?.claimDue !== 'function') {
+  if (storage === null || typeof storage !== 'object' || typeof storage.store?.claim !== 'function' || typeof storage.migrate !== 'function') {
     throw new ConvoyConfigurationError('storage', `expected a ConvoyStorage, got ${describeValue(value)}`, 'pass `await PostgresStorage.create({ pool })` (nestjs-convoy/postgres) or `await PGliteStorage.create({ dataDir })` (nestjs-convoy/pglite), from forRootAsync');
   }
   return storage as ConvoyStorage;

@@ -10,7 +10,6 @@ import { DataDirLock } from './data-dir-lock.js';
 import { dumpTemplate, TemplateCache } from './template-cache.js';
 
 export { SqlConvoyStorage, type SqlStorageOptions } from '../storage/sql-storage.js';
-export { SqlOutboxStore } from '../storage/sql-outbox.store.js';
 export { SqlWebhookStore } from '../storage/sql-webhook.store.js';
 export { DEFAULT_SCHEMA, migrations, migrationSql, type Migration } from '../storage/migrations.js';
 export type { SqlDatabase, SqlQueryable } from '../storage/sql.js';

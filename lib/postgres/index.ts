@@ -5,7 +5,6 @@ import type { SqlDatabase, SqlQueryable } from '../storage/sql.js';
 import { SqlConvoyStorage, type SqlStorageOptions } from '../storage/sql-storage.js';
 
 export { SqlConvoyStorage, type SqlStorageOptions } from '../storage/sql-storage.js';
-export { SqlOutboxStore } from '../storage/sql-outbox.store.js';
 export { SqlWebhookStore } from '../storage/sql-webhook.store.js';
 export { DEFAULT_SCHEMA, migrations, migrationSql, type Migration } from '../storage/migrations.js';
 export type { SqlDatabase, SqlQueryable } from '../storage/sql.js';

@@ -1,7 +1,7 @@
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import type { SqlQueryable } from '../storage/sql.js';
 import { uuidv7 } from '../utils/uuid.js';
-import type { PublisherStats, PublishSink } from './publish-sink.js';
+import type { DeliveryPipeline, PublisherStats } from '../pipeline/pipeline.js';
 import { serializeData, validateEventType, validatePublishOptions } from './validate-webhook.js';
 import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './webhook.types.js';
 
@@ -16,13 +16,13 @@ import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } f
  */
 export class WebhookPublisher {
   constructor(
-    private readonly sink: PublishSink,
+    private readonly pipeline: DeliveryPipeline,
     private readonly defaultTarget: WebhookTarget,
   ) {}
 
   async publish(eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
     const message = this.message(eventType, data, options);
-    await this.sink.enqueue(message);
+    await this.pipeline.enqueue(message);
     return receipt(message);
   }
 
@@ -33,22 +33,25 @@ export class WebhookPublisher {
    * Needs durable storage (PostgreSQL or PGlite); throws TransactionRequiredError when `tx` is not in a transaction.
    */
   async publishInTransaction(tx: SqlQueryable, eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
-    if (!this.sink.enqueueInTransaction) {
+    if (!this.pipeline.durable) {
       throw new ConvoyConfigurationError('storage', 'is not configured, so events cannot join a database transaction', 'pass storage from nestjs-convoy/postgres or nestjs-convoy/pglite to ConvoyModule');
     }
     const message = this.message(eventType, data, options);
-    await this.sink.enqueueInTransaction(message, tx);
+    await this.pipeline.enqueueInTransaction(message, tx);
     return receipt(message);
   }
 
-  /** Resolves when every event published so far has been handed to the transport (or given up after its retries). */
+  /**
+   * Resolves when every event published so far has been handed to the transport (or given up after its retries);
+   * with the embedded engine, when the attempts due now are done (its later retries are in the delivery log).
+   */
   flush(): Promise<void> {
-    return this.sink.flush();
+    return this.pipeline.flush();
   }
 
   /** Pending, in flight, lag, sent, failed and dead letters, e.g. for a health check. */
   stats(): Promise<PublisherStats> {
-    return this.sink.publisherStats();
+    return this.pipeline.stats();
   }
 
   private message(eventType: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {

@@ -1,13 +1,11 @@
-import type { WebhookStore } from '../embedded/webhook-store.interface.js';
-import type { OutboxStore } from '../outbox/outbox-store.interface.js';
+import type { WebhookStore } from '../pipeline/webhook-store.js';
 
 /**
- * Durable storage for ConvoyModule: the outbox between publish() and the transport, and the embedded engine's
- * endpoints, deliveries and attempts. `nestjs-convoy/postgres` and `nestjs-convoy/pglite` provide it.
+ * Durable storage for ConvoyModule: the pipeline's store (the deliveries between publish() and the wire, their log,
+ * the embedded engine's endpoints), with its migrations. `nestjs-convoy/postgres` and `nestjs-convoy/pglite` provide it.
  */
 export interface ConvoyStorage {
-  readonly outbox: OutboxStore;
-  readonly webhooks: WebhookStore;
+  readonly store: WebhookStore;
   /** Applies the shipped migrations that are missing, under a lock (instances starting together do not race). */
   migrate(): Promise<void>;
   /** Throws SchemaOutdatedError naming the missing migrations when the schema is behind this version. */

@@ -3,7 +3,6 @@ import { SchemaOutdatedError } from '../errors/outbox.errors.js';
 import type { ConvoyStorage } from './convoy-storage.interface.js';
 import { bootstrapStatements, DEFAULT_SCHEMA, migrations, quoteSchema, validateSchemaName, type Migration } from './migrations.js';
 import type { SqlDatabase, SqlQueryable } from './sql.js';
-import { SqlOutboxStore } from './sql-outbox.store.js';
 import { SqlWebhookStore } from './sql-webhook.store.js';
 import { num } from './sql-values.js';
 
@@ -19,12 +18,11 @@ export interface SqlStorageOptions {
 
 /**
  * ConvoyStorage over any SqlDatabase (`nestjs-convoy/postgres` and `nestjs-convoy/pglite` build it from a pg pool
- * or a PGlite instance): the outbox and the embedded engine's tables in one schema, with their migrations.
+ * or a PGlite instance): the pipeline's tables in one schema, with their migrations.
  */
 export class SqlConvoyStorage implements ConvoyStorage {
   readonly schema: string;
-  readonly outbox: SqlOutboxStore;
-  readonly webhooks: SqlWebhookStore;
+  readonly store: SqlWebhookStore;
   private closing: Promise<void> | undefined;
 
   /** Builds the stores without touching the database; open() also checks or migrates the schema. */
@@ -33,8 +31,7 @@ export class SqlConvoyStorage implements ConvoyStorage {
     options: Pick<SqlStorageOptions, 'schema'> = {},
   ) {
     this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
-    this.outbox = new SqlOutboxStore(db, this.schema);
-    this.webhooks = new SqlWebhookStore(db, this.schema);
+    this.store = new SqlWebhookStore(db, this.schema);
   }
 
   /**

@@ -1,3 +1,4 @@
+import { TransactionRequiredError } from '../errors/outbox.errors.js';
 import type {
   AttemptRecord,
   DeliveryFilter,
@@ -7,31 +8,42 @@ import type {
   EndpointRecord,
   EventRecord,
   PageRequest,
+  QueueStats,
   RecordPage,
-} from '../embedded/embedded.types.js';
-import type { DeliveryUpdate, WebhookStore } from '../embedded/webhook-store.interface.js';
+  Settlement,
+} from '../pipeline/records.js';
+import type { Enqueued, WebhookStore } from '../pipeline/webhook-store.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './migrations.js';
-import type { SqlDatabase } from './sql.js';
-import { fromJson, isoFromMs, isoOrNullFromMs, msFromIso, num, numOrNull, SqlParams, sqlState, storableText, toJson, textOrNull } from './sql-values.js';
+import type { SqlDatabase, SqlQueryable } from './sql.js';
+import { fromJson, num, numOrNull, SqlParams, sqlState, storableText, textOrNull, toJson } from './sql-values.js';
 
 type Row = Record<string, unknown>;
 
-/** Statuses a worker still acts on; the others are the final log. */
-const PENDING = `('Scheduled', 'Retry', 'Processing')`;
+/** Statuses the pipeline still acts on; the others are the final log. */
+const UNFINISHED = `('Scheduled', 'Retry', 'Processing')`;
 
 const ENDPOINT_COLUMNS =
   'uid, name, url, owner_id, description, secrets, advanced_signatures, signature_format, event_types, http_timeout, rate_limit, rate_limit_duration, support_email, api_key_header, status, created_at, updated_at';
 const DELIVERY_COLUMNS =
-  'uid, event_id, endpoint_id, event_type, idempotency_key, payload, custom_headers, status, description, num_trials, retry_limit, next_send_at, lease_owner, latency_ms, created_at, updated_at';
+  'uid, event_id, endpoint_id, event_type, idempotency_key, payload, custom_headers, target, ordering_key, status, description, num_trials, retry_limit, next_send_at, lease_token, latency_ms, created_at, updated_at';
+/** The deliveries' columns as json_to_recordset reads them. */
+const DELIVERY_RECORDSET = `uid text, event_id text, endpoint_id text, event_type text, idempotency_key text, payload text, custom_headers jsonb, target jsonb,
+  ordering_key text, status text, description text, num_trials integer, retry_limit integer, next_send_at bigint, lease_token text, latency_ms integer,
+  created_at bigint, updated_at bigint`;
 const ATTEMPT_COLUMNS =
   'uid, delivery_id, endpoint_id, url, method, request_headers, http_status, response_headers, response_body, error, success, latency_ms, requested_at, responded_at';
+const EVENT_COLUMNS = 'uid, event_type, idempotency_key, payload, custom_headers, endpoints, is_duplicate_event, created_at';
+
+/** The savepoint that proves a caller's connection is inside a transaction (SAVEPOINT fails outside one). */
+const SAVEPOINT = 'nestjs_convoy_enqueue';
 
 /**
- * The embedded engine's storage in PostgreSQL (node-postgres) or PGlite, with the rules of InMemoryWebhookStore:
- * claims with `FOR UPDATE SKIP LOCKED` and a lease owner, outcomes fenced by that owner, one original event per
- * idempotency key enforced by a unique index, and a log (deliveries, attempts) that outlives its endpoint.
+ * The pipeline's store in PostgreSQL (node-postgres) or PGlite: the same SQL on both. Claims use
+ * `FOR UPDATE SKIP LOCKED` and a lease token that fences every later write; one original event per idempotency key
+ * is kept by a unique index; the log (deliveries, attempts) outlives its endpoint. Multi-step writes are single
+ * statements (data-modifying CTEs): atomic without a transaction, one round trip, and many of them in one go where
+ * the pipeline groups them (enqueue, settle).
  *
- * Multi-step writes are single statements (data-modifying CTEs): atomic without a transaction, one round trip.
  * The connection belongs to whoever opened it: close() does nothing (SqlConvoyStorage.close() closes the database).
  */
 export class SqlWebhookStore implements WebhookStore {
@@ -43,13 +55,259 @@ export class SqlWebhookStore implements WebhookStore {
 
   constructor(
     private readonly db: SqlDatabase,
-    schema: string = DEFAULT_SCHEMA,
+    private readonly schema: string = DEFAULT_SCHEMA,
   ) {
     const s = quoteSchema(schema);
     this.endpoints = `${s}.endpoints`;
     this.events = `${s}.events`;
     this.deliveries = `${s}.deliveries`;
     this.attempts = `${s}.delivery_attempts`;
+  }
+
+  // ------------------------------------------------------------ the queue
+
+  /**
+   * One statement for the whole batch: events are inserted unless an original with their idempotency key exists
+   * (the partial unique index arbitrates, also between instances and within the batch), the others as duplicates;
+   * deliveries only with an original event, or with none (a hand-over); a delivery whose uid exists is skipped.
+   *
+   * With `tx`, the caller's connection is proven to be inside a transaction with a SAVEPOINT, which PostgreSQL
+   * refuses outside one (a pool or an autocommit client would commit the deliveries even if the caller's change
+   * rolls back: TransactionRequiredError); a failure rolls back to the savepoint, leaving the caller's transaction
+   * usable. Ordering keys: the writing transaction first takes `pg_advisory_xact_lock(hashtext(schema:key))` for each
+   * key (in hash order, so two writers cannot deadlock): a second transaction on the same key waits for the first to
+   * commit, so its deliveries get a larger seq, and a key's order is its commit order.
+   */
+  async enqueue(items: Enqueued[], tx?: SqlQueryable): Promise<boolean[]> {
+    if (!tx) {
+      if (items.length === 0) return [];
+      // One statement is atomic by itself; keys need the lock and the insert in one transaction.
+      if (!items.some((item) => item.deliveries.some((d) => d.ordering_key !== null))) return this.insert(this.db, items);
+      return this.db.transaction((own) => this.insert(own, items));
+    }
+    try {
+      await tx.query(`SAVEPOINT ${SAVEPOINT}`);
+    } catch (error) {
+      // 25P01 no_active_sql_transaction: "SAVEPOINT can only be used in transaction blocks".
+      if (sqlState(error) === '25P01' || /transaction block/i.test(String((error as Error)?.message))) throw new TransactionRequiredError();
+      throw error;
+    }
+    try {
+      const stored = items.length > 0 ? await this.insert(tx, items) : [];
+      await tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+      return stored;
+    } catch (error) {
+      await tx
+        .query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`)
+        .then(() => tx.query(`RELEASE SAVEPOINT ${SAVEPOINT}`))
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Key locks, then events and deliveries in one statement (rows as JSON: one parameter each, any batch size, any driver). */
+  private async insert(q: SqlQueryable, items: Enqueued[]): Promise<boolean[]> {
+    const keys = [...new Set(items.flatMap((item) => item.deliveries.map((d) => d.ordering_key).filter((k): k is string => k !== null)))];
+    if (keys.length > 0) {
+      // The subquery's ORDER BY fixes the order the locks are taken in (PostgreSQL's documented pattern).
+      await q.query(
+        `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtext($1 || ':' || k) AS h FROM json_array_elements_text($2::json) AS k ORDER BY h) AS locks`,
+        [this.schema, JSON.stringify(keys)],
+      );
+    }
+    const events = items.flatMap((item, ord) => (item.event ? [{ ...item.event, ord }] : []));
+    const deliveries = items.flatMap((item, ord) => item.deliveries.map((d) => ({ ...d, ord, fan_out: item.event !== undefined })));
+    const { rows } = await q.query<{ uid: string }>(
+      `WITH given AS (
+         SELECT * FROM json_to_recordset($1::json) AS e(uid text, event_type text, idempotency_key text, payload text, custom_headers jsonb,
+           endpoints jsonb, created_at bigint, ord integer)
+       ), original AS (
+         INSERT INTO ${this.events} (${EVENT_COLUMNS})
+         SELECT uid, event_type, idempotency_key, payload, custom_headers, endpoints, false, created_at FROM given ORDER BY ord
+         ON CONFLICT (idempotency_key) WHERE NOT is_duplicate_event DO NOTHING
+         RETURNING uid
+       ), duplicate AS (
+         INSERT INTO ${this.events} (${EVENT_COLUMNS})
+         SELECT uid, event_type, idempotency_key, payload, custom_headers, '[]'::jsonb, true, created_at FROM given
+         WHERE uid NOT IN (SELECT uid FROM original)
+         ON CONFLICT DO NOTHING
+       ), delivered AS (
+         INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
+         SELECT ${DELIVERY_COLUMNS} FROM json_to_recordset($2::json) AS d(${DELIVERY_RECORDSET}, ord integer, fan_out boolean)
+         WHERE NOT d.fan_out OR d.event_id IN (SELECT uid FROM original)
+         ORDER BY d.ord
+         ON CONFLICT (uid) DO NOTHING
+       )
+       SELECT uid FROM original`,
+      [JSON.stringify(events), JSON.stringify(deliveries)],
+    );
+    const originals = new Set(rows.map((r) => r.uid));
+    return items.map((item) => item.event === undefined || originals.has(item.event.uid));
+  }
+
+  /**
+   * One statement: the subquery picks due deliveries, earliest first, and locks them with `FOR UPDATE SKIP LOCKED`,
+   * so concurrent workers skip each other's rows instead of waiting or claiming them twice; a row another worker
+   * claimed and committed meanwhile is re-checked (READ COMMITTED) and dropped. A delivery with an ordering key is
+   * eligible only when no earlier unfinished delivery of its key (and endpoint) remains.
+   */
+  async claim(now: number, limit: number, leaseToken: string, leaseUntil: number): Promise<DeliveryRecord[]> {
+    if (limit <= 0) return [];
+    const { rows } = await this.db.query<Row>(
+      `UPDATE ${this.deliveries} AS d
+       SET status = 'Processing', lease_token = $3, next_send_at = $4, updated_at = $1
+       FROM (
+         SELECT c.uid, c.next_send_at AS due_at, c.seq FROM ${this.deliveries} AS c
+         WHERE c.status IN ${UNFINISHED} AND c.next_send_at <= $1
+           AND (c.ordering_key IS NULL OR NOT EXISTS (
+             SELECT 1 FROM ${this.deliveries} AS e WHERE e.ordering_key = c.ordering_key AND e.seq < c.seq AND e.status IN ${UNFINISHED}
+               AND e.endpoint_id IS NOT DISTINCT FROM c.endpoint_id))
+         ORDER BY c.next_send_at, c.seq
+         LIMIT $2
+         FOR UPDATE OF c SKIP LOCKED
+       ) AS due
+       WHERE d.uid = due.uid
+       RETURNING due.due_at, due.seq, ${qualified('d', DELIVERY_COLUMNS)}`,
+      [now, limit, leaseToken, leaseUntil],
+    );
+    // RETURNING has no order; attempt them earliest first.
+    rows.sort((a, b) => num(a.due_at) - num(b.due_at) || num(a.seq) - num(b.seq));
+    return rows.map(toDelivery);
+  }
+
+  async renew(uids: string[], leaseToken: string, leaseUntil: number): Promise<string[]> {
+    if (uids.length === 0) return [];
+    const { rows } = await this.db.query<{ uid: string }>(
+      `UPDATE ${this.deliveries} SET next_send_at = $3 WHERE uid = ANY($1::text[]) AND lease_token = $2 AND status = 'Processing' RETURNING uid`,
+      [uids, leaseToken, leaseUntil],
+    );
+    return rows.map((r) => r.uid);
+  }
+
+  /**
+   * One statement for the whole batch: each delivery takes its new state only while it is Processing under its lease
+   * token (a worker whose lease ran out and was taken over writes nothing: neither state nor attempt), forgotten ones
+   * are deleted, and the attempts are logged for the deliveries that were updated.
+   */
+  async settle(settlements: Settlement[]): Promise<string[]> {
+    if (settlements.length === 0) return [];
+    const outcomes = settlements.map(({ attempt, ...s }, ord) => ({ ...s, ord, attempt_uid: attempt?.uid ?? null, forget: s.forget === true, description: storableText(s.description) }));
+    const attempts = settlements.flatMap((s) => (s.attempt ? [{ ...s.attempt, response_body: storableText(s.attempt.response_body), error: storableText(s.attempt.error) }] : []));
+    const { rows } = await this.db.query<{ uid: string }>(
+      `WITH s AS (
+         -- A delivery settled twice in one batch: the first outcome counts, as if they came one after the other.
+         SELECT DISTINCT ON (uid) * FROM json_to_recordset($1::json) AS s(uid text, lease_token text, status text, description text, num_trials integer,
+           next_send_at bigint, latency_ms integer, forget boolean, ord integer, attempt_uid text)
+         ORDER BY uid, ord
+       ), updated AS (
+         UPDATE ${this.deliveries} AS d
+         SET status = s.status, description = s.description, num_trials = s.num_trials, next_send_at = s.next_send_at,
+             latency_ms = s.latency_ms, lease_token = NULL, updated_at = $3
+         FROM s WHERE d.uid = s.uid AND d.lease_token = s.lease_token AND d.status = 'Processing' AND NOT s.forget
+         RETURNING d.uid
+       ), forgotten AS (
+         DELETE FROM ${this.deliveries} AS d USING s
+         WHERE d.uid = s.uid AND d.lease_token = s.lease_token AND d.status = 'Processing' AND s.forget
+         RETURNING d.uid
+       ), logged AS (
+         INSERT INTO ${this.attempts} (${ATTEMPT_COLUMNS})
+         SELECT ${ATTEMPT_COLUMNS} FROM json_to_recordset($2::json) AS a(uid text, delivery_id text, endpoint_id text, url text, method text,
+           request_headers jsonb, http_status integer, response_headers jsonb, response_body text, error text, success boolean, latency_ms integer,
+           requested_at bigint, responded_at bigint)
+         WHERE a.uid IN (SELECT s.attempt_uid FROM s JOIN updated ON updated.uid = s.uid)
+       )
+       SELECT uid FROM updated UNION ALL SELECT uid FROM forgotten`,
+      [JSON.stringify(outcomes), JSON.stringify(attempts), Date.now()],
+    );
+    return rows.map((r) => r.uid);
+  }
+
+  /** The earliest next_send_at of the unfinished deliveries (a Processing one's is its lease's end), from the due index. */
+  async nextDueAt(): Promise<number | undefined> {
+    const { rows } = await this.db.query<Row>(`SELECT min(next_send_at) AS next FROM ${this.deliveries} WHERE status IN ${UNFINISHED}`);
+    return numOrNull(rows[0]?.next) ?? undefined;
+  }
+
+  async stats(now: number): Promise<QueueStats> {
+    const { rows } = await this.db.query<Row>(
+      `SELECT count(*) FILTER (WHERE status <> 'Processing' OR next_send_at <= $1) AS pending,
+              count(*) FILTER (WHERE status = 'Processing' AND next_send_at > $1) AS in_flight,
+              count(*) FILTER (WHERE endpoint_id IS NULL) AS pending_hand_overs,
+              min(created_at) AS oldest,
+              (SELECT count(*) FROM ${this.deliveries} WHERE endpoint_id IS NULL AND status = 'Failure') AS failed_hand_overs
+       FROM ${this.deliveries} WHERE status IN ${UNFINISHED}`,
+      [now],
+    );
+    const r = rows[0]!;
+    const oldest = numOrNull(r.oldest);
+    return {
+      pending: num(r.pending),
+      inFlight: num(r.in_flight),
+      lagMs: oldest === null ? 0 : Math.max(0, now - oldest),
+      pendingHandOvers: num(r.pending_hand_overs),
+      failedHandOvers: num(r.failed_hand_overs),
+    };
+  }
+
+  /**
+   * One UPDATE of the matching deliveries that are in `fromStatuses` and not leased: due `now`, no attempts, a new seq
+   * (behind the unfinished deliveries of its key). A delivery a worker claims meanwhile is re-checked against
+   * `lease_token IS NULL` on its latest version and left alone; rows are locked in uid order, so concurrent
+   * reschedules of overlapping deliveries cannot deadlock.
+   */
+  async reschedule(filter: DeliveryFilter & { uids?: string[] }, fromStatuses: DeliveryStatus[], now: number): Promise<string[]> {
+    if (fromStatuses.length === 0 || (filter.uids && filter.uids.length === 0)) return [];
+    const p = new SqlParams();
+    const where = deliveryWhere(filter, p);
+    where.push(`status IN (${p.list(fromStatuses)})`, 'lease_token IS NULL');
+    if (filter.uids) where.push(`uid IN (${p.list(filter.uids)})`);
+    const at = p.add(now);
+    const sequence = p.add(`${quoteSchema(this.schema)}.deliveries`);
+    const { rows } = await this.db.query<Row>(
+      `UPDATE ${this.deliveries} AS d SET status = 'Scheduled', num_trials = 0, next_send_at = ${at}, description = '', updated_at = ${at},
+         seq = nextval(pg_get_serial_sequence(${sequence}, 'seq'))
+       FROM (SELECT uid FROM ${this.deliveries} WHERE ${where.join(' AND ')} ORDER BY uid FOR UPDATE) AS picked
+       WHERE d.uid = picked.uid RETURNING d.uid`,
+      p.values,
+    );
+    return rows.map((r) => String(r.uid));
+  }
+
+  // ------------------------------------------------------------ the log
+
+  async getDelivery(uid: string): Promise<DeliveryRecord | undefined> {
+    const { rows } = await this.db.query<Row>(`SELECT ${DELIVERY_COLUMNS} FROM ${this.deliveries} WHERE uid = $1`, [uid]);
+    return rows[0] && toDelivery(rows[0]);
+  }
+
+  /** Newest first by uid; every filter field narrows (empty lists do not). */
+  async listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<RecordPage<DeliveryRecord>> {
+    const p = new SqlParams();
+    return this.page(this.deliveries, DELIVERY_COLUMNS, deliveryWhere(filter, p), p, page, toDelivery);
+  }
+
+  /** In the order they were recorded (an identity column, not the uid or the clock). */
+  async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
+    const { rows } = await this.db.query<Row>(`SELECT ${ATTEMPT_COLUMNS} FROM ${this.attempts} WHERE delivery_id = $1 ORDER BY seq`, [deliveryId]);
+    return rows.map(toAttempt);
+  }
+
+  /** The event as stored (a duplicate shows is_duplicate_event and no endpoints), or undefined. */
+  async getEvent(uid: string): Promise<EventRecord | undefined> {
+    const { rows } = await this.db.query<Row>(`SELECT ${EVENT_COLUMNS} FROM ${this.events} WHERE uid = $1`, [uid]);
+    const r = rows[0];
+    return (
+      r && {
+        uid: String(r.uid),
+        event_type: String(r.event_type),
+        idempotency_key: String(r.idempotency_key),
+        payload: String(r.payload),
+        custom_headers: fromJson(r.custom_headers),
+        endpoints: fromJson(r.endpoints),
+        is_duplicate_event: Boolean(r.is_duplicate_event),
+        created_at: num(r.created_at),
+      }
+    );
   }
 
   // ------------------------------------------------------------ endpoints
@@ -83,7 +341,6 @@ export class SqlWebhookStore implements WebhookStore {
     return rows.length > 0;
   }
 
-  /** A fresh copy of the stored row (never shared state), or undefined. */
   async getEndpoint(uid: string): Promise<EndpointRecord | undefined> {
     const { rows } = await this.db.query<Row>(`SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE uid = $1`, [uid]);
     return rows[0] && toEndpoint(rows[0]);
@@ -110,170 +367,6 @@ export class SqlWebhookStore implements WebhookStore {
     return rows.map(toEndpoint);
   }
 
-  // ------------------------------------------------------------ events and deliveries
-
-  /**
-   * One statement: the event is inserted unless an original with its idempotency key exists (the partial unique
-   * index arbitrates, so two instances inserting the same key at once produce one original: the second waits for
-   * the first to commit, then finds the conflict). The deliveries are inserted only with an original; otherwise the
-   * event is logged as a duplicate without deliveries. Returns whether it was the original.
-   */
-  async insertEvent(event: EventRecord, deliveries: DeliveryRecord[]): Promise<boolean> {
-    const e = [event.uid, event.event_type, event.idempotency_key, event.payload, toJson(event.custom_headers), msFromIso(event.created_at, 'event.created_at')];
-    const rows = deliveries.map((d) => ({
-      ...d,
-      created_at: msFromIso(d.created_at, 'delivery.created_at'),
-      updated_at: msFromIso(d.updated_at, 'delivery.updated_at'),
-    }));
-    const { rows: result } = await this.db.query<Row>(
-      `WITH original AS (
-         INSERT INTO ${this.events} (uid, event_type, idempotency_key, payload, custom_headers, endpoints, is_duplicate_event, created_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $7::jsonb, $8, $6)
-         ON CONFLICT (idempotency_key) WHERE NOT is_duplicate_event DO NOTHING
-         RETURNING uid
-       ), duplicate AS (
-         INSERT INTO ${this.events} (uid, event_type, idempotency_key, payload, custom_headers, endpoints, is_duplicate_event, created_at)
-         SELECT $1, $2, $3, $4, $5::jsonb, '[]'::jsonb, true, $6 WHERE NOT EXISTS (SELECT 1 FROM original)
-         ON CONFLICT DO NOTHING
-       ), fanned AS (
-         INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
-         SELECT ${DELIVERY_COLUMNS} FROM json_to_recordset($9::json) AS x(uid text, event_id text, endpoint_id text, event_type text,
-           idempotency_key text, payload text, custom_headers jsonb, status text, description text, num_trials integer, retry_limit integer,
-           next_send_at bigint, lease_owner text, latency_ms integer, created_at bigint, updated_at bigint)
-         WHERE EXISTS (SELECT 1 FROM original)
-         ON CONFLICT (event_id, endpoint_id) DO NOTHING
-       )
-       SELECT count(*) AS inserted FROM original`,
-      [...e, toJson(event.endpoints), event.is_duplicate_event, toJson(rows)],
-    );
-    return num(result[0]!.inserted) > 0;
-  }
-
-  /** The event as stored (a duplicate shows is_duplicate_event and no endpoints), or undefined. */
-  async getEvent(uid: string): Promise<EventRecord | undefined> {
-    const { rows } = await this.db.query<Row>(
-      `SELECT uid, event_type, idempotency_key, payload, custom_headers, endpoints, is_duplicate_event, created_at FROM ${this.events} WHERE uid = $1`,
-      [uid],
-    );
-    const r = rows[0];
-    return (
-      r && {
-        uid: String(r.uid),
-        event_type: String(r.event_type),
-        idempotency_key: String(r.idempotency_key),
-        payload: String(r.payload),
-        custom_headers: fromJson(r.custom_headers),
-        endpoints: fromJson(r.endpoints),
-        is_duplicate_event: Boolean(r.is_duplicate_event),
-        created_at: isoFromMs(r.created_at),
-      }
-    );
-  }
-
-  /**
-   * One statement: due deliveries (Scheduled/Retry at next_send_at, or Processing whose lease, also next_send_at,
-   * expired), oldest due first, locked with `FOR UPDATE SKIP LOCKED` so that concurrent workers skip each other's
-   * rows; a row claimed and committed by another worker meanwhile is re-checked (READ COMMITTED) and dropped.
-   */
-  async claimDue(now: number, limit: number, owner: string, leaseUntil: number): Promise<DeliveryRecord[]> {
-    if (limit <= 0) return [];
-    const { rows } = await this.db.query<Row>(
-      `UPDATE ${this.deliveries} AS d
-       SET status = 'Processing', lease_owner = $3, next_send_at = $4, updated_at = $1
-       FROM (
-         SELECT c.uid, c.next_send_at AS due_at FROM ${this.deliveries} AS c
-         WHERE c.status IN ${PENDING} AND c.next_send_at <= $1
-         ORDER BY c.next_send_at, c.uid
-         LIMIT $2
-         FOR UPDATE OF c SKIP LOCKED
-       ) AS due
-       WHERE d.uid = due.uid
-       RETURNING due.due_at, ${DELIVERY_COLUMNS.split(', ')
-         .map((c) => `d.${c}`)
-         .join(', ')}`,
-      [now, limit, owner, leaseUntil],
-    );
-    rows.sort((a, b) => num(a.due_at) - num(b.due_at) || (String(a.uid) < String(b.uid) ? -1 : 1));
-    return rows.map(toDelivery);
-  }
-
-  /**
-   * The earliest next_send_at of the deliveries still in play: Scheduled/Retry (their due time) and Processing
-   * (their lease's end, when another worker may take them over), as the in-memory store does.
-   */
-  async nextDueAt(): Promise<number | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT min(next_send_at) AS next FROM ${this.deliveries} WHERE status IN ${PENDING}`);
-    return numOrNull(rows[0]?.next) ?? undefined;
-  }
-
-  /**
-   * One statement: the delivery's new state, only while it is Processing under `owner`, and the attempt, only if
-   * that update happened. A worker whose lease expired and was taken over gets false and writes nothing (neither
-   * state nor attempt), so two workers never both record one delivery's outcome.
-   */
-  async completeAttempt(uid: string, owner: string, update: DeliveryUpdate, attempt: AttemptRecord | undefined): Promise<boolean> {
-    const p = new SqlParams();
-    const done = `UPDATE ${this.deliveries}
-      SET status = ${p.add(update.status)}, description = ${p.add(update.description)}, num_trials = ${p.add(update.num_trials)},
-          next_send_at = ${p.add(update.next_send_at)}, latency_ms = ${p.add(update.latency_ms)}::integer, lease_owner = NULL, updated_at = ${p.add(Date.now())}
-      WHERE uid = ${p.add(uid)} AND lease_owner = ${p.add(owner)} AND status = 'Processing'
-      RETURNING uid`;
-    let record = '';
-    if (attempt) {
-      const a = attemptParams(attempt);
-      record = `, recorded AS (
-        INSERT INTO ${this.attempts} (${ATTEMPT_COLUMNS})
-        SELECT ${p.add(a.uid)}::text, ${p.add(a.delivery_id)}::text, ${p.add(a.endpoint_id)}::text, ${p.add(a.url)}::text, ${p.add(a.method)}::text,
-          ${p.add(a.request_headers)}::jsonb, ${p.add(a.http_status)}::integer, ${p.add(a.response_headers)}::jsonb, ${p.add(a.response_body)}::text,
-          ${p.add(a.error)}::text, ${p.add(a.success)}::boolean, ${p.add(a.latency_ms)}::integer, ${p.add(a.requested_at)}::bigint, ${p.add(a.responded_at)}::bigint
-        FROM done
-      )`;
-    }
-    const { rows } = await this.db.query<Row>(`WITH done AS (${done})${record} SELECT count(*) AS n FROM done`, p.values);
-    return num(rows[0]!.n) > 0;
-  }
-
-  /** The delivery's committed state (another instance's claim included), or undefined. */
-  async getDelivery(uid: string): Promise<DeliveryRecord | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT ${DELIVERY_COLUMNS} FROM ${this.deliveries} WHERE uid = $1`, [uid]);
-    return rows[0] && toDelivery(rows[0]);
-  }
-
-  /** Newest first by uid; every filter field narrows (empty lists do not). */
-  async listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<RecordPage<DeliveryRecord>> {
-    const p = new SqlParams();
-    return this.page(this.deliveries, DELIVERY_COLUMNS, deliveryWhere(filter, p), p, page, toDelivery);
-  }
-
-  /**
-   * One UPDATE of the matching deliveries that are in `fromStatuses` and not leased. A delivery a worker claims
-   * meanwhile is re-checked against `lease_owner IS NULL` on its latest version and left alone, so a resend never
-   * resets a delivery under someone's lease; rows are locked in uid order, so concurrent resends do not deadlock.
-   */
-  async reschedule(filter: DeliveryFilter & { uids?: string[] }, fromStatuses: DeliveryStatus[], now: number): Promise<string[]> {
-    if (fromStatuses.length === 0 || (filter.uids && filter.uids.length === 0)) return [];
-    const p = new SqlParams();
-    const where = deliveryWhere(filter, p);
-    where.push(`status IN (${p.list(fromStatuses)})`, 'lease_owner IS NULL');
-    if (filter.uids) where.push(`uid IN (${p.list(filter.uids)})`);
-    const at = p.add(now);
-    // Rows are locked in uid order: two resends over overlapping deliveries cannot deadlock. A row another
-    // transaction holds is waited for, then re-checked (a delivery claimed meanwhile no longer matches).
-    const { rows } = await this.db.query<Row>(
-      `UPDATE ${this.deliveries} AS d SET status = 'Scheduled', num_trials = 0, next_send_at = ${at}, description = '', updated_at = ${at}
-       FROM (SELECT uid FROM ${this.deliveries} WHERE ${where.join(' AND ')} ORDER BY uid FOR UPDATE) AS picked
-       WHERE d.uid = picked.uid RETURNING d.uid`,
-      p.values,
-    );
-    return rows.map((r) => String(r.uid));
-  }
-
-  /** In the order they were recorded (an identity column, not the uid or the clock). */
-  async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
-    const { rows } = await this.db.query<Row>(`SELECT ${ATTEMPT_COLUMNS} FROM ${this.attempts} WHERE delivery_id = $1 ORDER BY seq`, [deliveryId]);
-    return rows.map(toAttempt);
-  }
-
   /** The database is SqlConvoyStorage's to close. */
   async close(): Promise<void> {}
 
@@ -287,9 +380,17 @@ export class SqlWebhookStore implements WebhookStore {
   }
 }
 
+function qualified(alias: string, columns: string): string {
+  return columns
+    .split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+}
+
 function deliveryWhere(f: DeliveryFilter, p: SqlParams): string[] {
   const where: string[] = [];
   if (f.endpointIds?.length) where.push(`endpoint_id IN (${p.list(f.endpointIds)})`);
+  if (f.handOver !== undefined) where.push(f.handOver ? 'endpoint_id IS NULL' : 'endpoint_id IS NOT NULL');
   if (f.eventId !== undefined) where.push(`event_id = ${p.add(f.eventId)}`);
   if (f.eventType !== undefined) where.push(`event_type = ${p.add(f.eventType)}`);
   if (f.idempotencyKey !== undefined) where.push(`idempotency_key = ${p.add(f.idempotencyKey)}`);
@@ -316,21 +417,9 @@ function endpointParams(e: EndpointRecord): unknown[] {
     e.support_email,
     e.api_key_header === null ? null : toJson(e.api_key_header),
     e.status,
-    msFromIso(e.created_at, 'endpoint.created_at'),
-    msFromIso(e.updated_at, 'endpoint.updated_at'),
+    e.created_at,
+    e.updated_at,
   ];
-}
-
-function attemptParams(a: AttemptRecord) {
-  return {
-    ...a,
-    request_headers: toJson(a.request_headers),
-    response_headers: toJson(a.response_headers),
-    response_body: storableText(a.response_body),
-    error: storableText(a.error),
-    requested_at: msFromIso(a.requested_at, 'attempt.requested_at'),
-    responded_at: a.responded_at === null ? null : msFromIso(a.responded_at, 'attempt.responded_at'),
-  };
 }
 
 function toEndpoint(r: Row): EndpointRecord {
@@ -350,8 +439,8 @@ function toEndpoint(r: Row): EndpointRecord {
     support_email: String(r.support_email),
     api_key_header: r.api_key_header === null || r.api_key_header === undefined ? null : fromJson(r.api_key_header),
     status: r.status as EndpointRecord['status'],
-    created_at: isoFromMs(r.created_at),
-    updated_at: isoFromMs(r.updated_at),
+    created_at: num(r.created_at),
+    updated_at: num(r.updated_at),
   };
 }
 
@@ -359,20 +448,22 @@ function toDelivery(r: Row): DeliveryRecord {
   return {
     uid: String(r.uid),
     event_id: String(r.event_id),
-    endpoint_id: String(r.endpoint_id),
+    endpoint_id: textOrNull(r.endpoint_id),
     event_type: String(r.event_type),
     idempotency_key: String(r.idempotency_key),
     payload: String(r.payload),
     custom_headers: fromJson(r.custom_headers),
+    target: fromJson(r.target),
+    ordering_key: textOrNull(r.ordering_key),
     status: r.status as DeliveryStatus,
     description: String(r.description),
     num_trials: num(r.num_trials),
     retry_limit: num(r.retry_limit),
     next_send_at: num(r.next_send_at),
-    lease_owner: textOrNull(r.lease_owner),
+    lease_token: textOrNull(r.lease_token),
     latency_ms: numOrNull(r.latency_ms),
-    created_at: isoFromMs(r.created_at),
-    updated_at: isoFromMs(r.updated_at),
+    created_at: num(r.created_at),
+    updated_at: num(r.updated_at),
   };
 }
 
@@ -390,7 +481,7 @@ function toAttempt(r: Row): AttemptRecord {
     error: String(r.error),
     success: Boolean(r.success),
     latency_ms: num(r.latency_ms),
-    requested_at: isoFromMs(r.requested_at),
-    responded_at: isoOrNullFromMs(r.responded_at),
+    requested_at: num(r.requested_at),
+    responded_at: numOrNull(r.responded_at),
   };
 }

@@ -1,17 +1,25 @@
 import type { ConvoyClient } from '../client/convoy.client.js';
 import { RawJson } from '../client/raw-json.js';
+import { ConvoyWebhookDeliveries } from '../management/webhook-deliveries.js';
+import { ConvoyWebhookEndpoints } from '../management/webhook-endpoints.js';
 import type { OutgoingWebhook, WebhookTarget } from '../publisher/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from './webhook-transport.interface.js';
 
 /**
  * Sends each event to Convoy through the matching event-creation route. The request carries the
  * event's idempotency key, so a retry after a lost answer is dropped by Convoy as a duplicate.
- * Retries belong to the dispatcher (its schedule is longer than a request's), so the client does not retry here.
+ * Retries belong to the pipeline (its schedule is longer than a request's), so the client does not retry here.
+ * Convoy keeps the endpoints and the delivery log: they are managed through its API.
  */
 export class ConvoyTransport implements WebhookTransport {
   readonly name = 'convoy';
+  readonly endpoints: ConvoyWebhookEndpoints;
+  readonly deliveries: ConvoyWebhookDeliveries;
 
-  constructor(private readonly client: ConvoyClient) {}
+  constructor(private readonly client: ConvoyClient) {
+    this.endpoints = new ConvoyWebhookEndpoints(client);
+    this.deliveries = new ConvoyWebhookDeliveries(client);
+  }
 
   async send(message: OutgoingWebhook, { signal }: TransportSendContext): Promise<void> {
     const { path, fields } = route(message.target);

@@ -2,10 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import type { WebhookStore } from '../../lib/embedded/webhook-store.interface.js';
-import { InMemoryWebhookStore } from '../../lib/embedded/in-memory-webhook.store.js';
-import { InMemoryOutboxStore } from '../../lib/outbox/in-memory-outbox.store.js';
-import type { OutboxStore } from '../../lib/outbox/outbox-store.interface.js';
+import { InMemoryWebhookStore } from '../../lib/pipeline/in-memory.store.js';
+import type { WebhookStore } from '../../lib/pipeline/webhook-store.js';
 import { fromPGlite } from '../../lib/pglite/index.js';
 import { fromPgPool } from '../../lib/postgres/index.js';
 import { quoteSchema, STORAGE_TABLES } from '../../lib/storage/migrations.js';
@@ -21,7 +19,8 @@ import { PATIENCE_MS } from '../support/wait.js';
  */
 export interface Backend {
   readonly name: string;
-  context<K extends 'outbox' | 'webhooks'>(kind: K): Promise<StoreContext<K extends 'outbox' ? OutboxStore : WebhookStore>>;
+  readonly kind: 'memory' | 'sql';
+  context(): Promise<StoreContext<WebhookStore>>;
   /**
    * SQL backends only: a context whose stores are built by `make` over this database (the primary storage, or one
    * with its own connections for each of stores(n)); used to run the contract against deliberately broken stores.
@@ -44,18 +43,17 @@ const HOST = createHash('sha1').update(hostname()).digest('hex').slice(0, 4);
 export const testSchemaName = (): string => `nc_test_${process.pid}_${HOST}_${randomBytes(4).toString('hex')}`;
 
 export function inMemoryBackend(): Backend {
-  let outbox = new InMemoryOutboxStore();
-  let webhooks = new InMemoryWebhookStore();
+  const fresh = (): InMemoryWebhookStore => new InMemoryWebhookStore({ capacity: 100_000 });
+  let store = fresh();
   return {
     name: 'in-memory',
-    async context(kind) {
-      const store = (kind === 'outbox' ? outbox : webhooks) as never;
+    kind: 'memory',
+    async context() {
       // One process memory: "several stores on one database" are the same store.
       return { store, stores: async (n: number) => Array.from({ length: n }, () => store) };
     },
     async reset() {
-      outbox = new InMemoryOutboxStore();
-      webhooks = new InMemoryWebhookStore();
+      store = fresh();
     },
     async close() {},
   };
@@ -108,7 +106,8 @@ function sqlBackend(parts: SqlParts): Backend {
   });
   return {
     name: parts.name,
-    context: (kind) => contextWith((s) => (kind === 'outbox' ? s.outbox : s.webhooks) as never),
+    kind: 'sql',
+    context: () => contextWith((s) => s.store),
     contextWith,
     async reset() {
       for (const t of [...open]) await t.rollback().catch(() => undefined);

@@ -1,19 +1,15 @@
-import type { WebhookStore } from '../../lib/embedded/webhook-store.interface.js';
-import { InMemoryWebhookStore } from '../../lib/embedded/in-memory-webhook.store.js';
-import { InMemoryOutboxStore } from '../../lib/outbox/in-memory-outbox.store.js';
-import type { OutboxStore } from '../../lib/outbox/outbox-store.interface.js';
-import { SqlWebhookStore } from '../../lib/storage/sql-webhook.store.js';
+import { InMemoryWebhookStore } from '../../lib/pipeline/in-memory.store.js';
+import type { WebhookStore } from '../../lib/pipeline/webhook-store.js';
 import type { SqlConvoyStorage } from '../../lib/storage/sql-storage.js';
 import { DATABASE_URL, postgresBackend, runCase, type Backend } from './backends.js';
 import * as broken from './broken-stores.js';
 import type { ContractCase, StoreContext } from './contract.types.js';
-import { outboxContract } from './outbox-store.contract.js';
-import { webhookStoreContract } from './webhook-store.contract.js';
+import { storeContract } from './store.contract.js';
 
 /**
- * The contract suites catch deliberately broken stores: for each one, at least one case fails (and the cases named
- * in `caughtBy` are among them), while the very same cases pass on the real store. A control proves that the
- * reimplemented claim()/claimDue() used by several broken stores is correct when it has no flaw.
+ * The contract suite catches deliberately broken stores: for each one, at least one case fails (and the cases named
+ * in `caughtBy` are among them), while the very same cases pass on the real store. A control proves the harness: the
+ * real in-memory store fails no case.
  */
 interface BrokenStore<S> {
   name: string;
@@ -22,43 +18,25 @@ interface BrokenStore<S> {
   caughtBy: string[];
 }
 
-const outboxBroken: Array<BrokenStore<OutboxStore>> = [
-  { name: 'complete() ignores the lease token', make: () => new broken.UnfencedCompleteOutboxStore(), caughtBy: ['fencing:', 'a stale relay'] },
-  { name: 'completeAll() ignores the lease tokens', make: () => new broken.UnfencedCompleteAllOutboxStore(), caughtBy: ['completeAll deletes'] },
-  { name: 'retryLater() ignores the lease token', make: () => new broken.UnfencedRetryOutboxStore(), caughtBy: ['fencing:', 'a stale relay'] },
-  { name: 'deadLetter() ignores the lease token', make: () => new broken.UnfencedDeadLetterOutboxStore(), caughtBy: ['fencing:', 'a stale relay'] },
-  { name: 'claim() ignores ordering keys', make: () => new broken.FlawedClaimOutboxStore({ keys: 'ignore' }), caughtBy: ['never two messages of one key', '8 relays', 'two producers'] },
-  { name: "claim() lets a key's next message overtake a head waiting for a retry", make: () => new broken.FlawedClaimOutboxStore({ keys: 'due-heads-only' }), caughtBy: ['waits while the key', 'insertion order, even when'] },
-  { name: 'claim() is not atomic: reads, yields, then marks (double claims)', make: () => new broken.FlawedClaimOutboxStore({ yieldBeforeMarking: true }), caughtBy: ['8 relays'] },
-  { name: 'claim() ignores available_at', make: () => new broken.FlawedClaimOutboxStore({ ignoreAvailableAt: true }), caughtBy: ['before its available_at', 'retryLater releases'] },
-  { name: 'claim() never takes over an expired lease', make: () => new broken.FlawedClaimOutboxStore({ stickyLease: true }), caughtBy: ['once it expires', 'fencing:'] },
-  { name: 'claim() does not count attempts', make: () => new broken.FlawedClaimOutboxStore({ noAttemptCount: true }), caughtBy: ['counts an attempt'] },
-  { name: 'claim() hands over newest first', make: () => new broken.FlawedClaimOutboxStore({ newestFirst: true }), caughtBy: ['oldest first'] },
-  { name: 'add() overwrites an id that exists', make: () => new broken.OverwritingAddOutboxStore(), caughtBy: ['add is idempotent'] },
-  { name: 'add() forgets dead letters (re-adds a dead-lettered id)', make: () => new broken.ForgetsDeadLettersOnAddOutboxStore(), caughtBy: ['already dead-lettered'] },
-  { name: 'add() with a transaction it cannot join writes anyway', make: () => new broken.IgnoresTransactionOutboxStore(), caughtBy: ["caller's transaction that commits"] },
-  { name: 'deadLetter() drops the message instead of keeping it', make: () => new broken.LosesDeadLettersOutboxStore(), caughtBy: ['deadLetter moves', 'listDeadLetters pages'] },
-  { name: 'requeue() keeps the attempts and the old position', make: () => new broken.StaleRequeueOutboxStore(), caughtBy: ['requeue moves them back', 'goes behind'] },
-  { name: 'listDeadLetters() is oldest first', make: () => new broken.OldestFirstDeadLettersOutboxStore(), caughtBy: ['listDeadLetters pages'] },
-  { name: 'stats() counts expired leases as in flight', make: () => new broken.ExpiredLeaseInFlightOutboxStore(), caughtBy: ['stats:'] },
-];
-
-const webhookBroken: Array<BrokenStore<WebhookStore>> = [
-  { name: 'insertEvent() delivers duplicates of an idempotency key', make: () => new broken.DuplicatesDeliveredWebhookStore(), caughtBy: ['insertEvent with an idempotency key', 'one idempotency key make one original'] },
-  { name: 'completeAttempt() ignores the lease owner', make: () => new broken.UnfencedCompleteAttemptWebhookStore(), caughtBy: ['lease was taken over is dropped', 'a stale worker'] },
-  { name: 'completeAttempt() writes the attempt even when the lease was lost', make: () => new broken.AttemptWithoutLeaseWebhookStore(), caughtBy: ['only under the lease', 'lease was taken over is dropped', 'a stale worker'] },
-  { name: 'claimDue() is not atomic: reads, yields, then marks (double claims)', make: () => new broken.FlawedClaimDueWebhookStore({ yieldBeforeMarking: true }), caughtBy: ['8 workers'] },
-  { name: 'claimDue() ignores next_send_at', make: () => new broken.FlawedClaimDueWebhookStore({ ignoreNextSendAt: true }), caughtBy: ['leaves deliveries that are not due'] },
-  { name: 'claimDue() never takes over an expired lease', make: () => new broken.FlawedClaimDueWebhookStore({ stickyLease: true }), caughtBy: ['expired lease is taken over', 'lease was taken over is dropped'] },
-  { name: 'reschedule() resets leased deliveries', make: () => new broken.ReschedulesLeasedWebhookStore(), caughtBy: ['reschedule: only deliveries', 'reschedule racing claimDue'] },
-  { name: 'deleteEndpoint() deletes the log', make: () => new broken.CascadingDeleteWebhookStore(), caughtBy: ['log outlives'] },
-  { name: 'listDeliveries() is oldest first', make: () => new broken.OldestFirstDeliveriesWebhookStore(), caughtBy: ['listDeliveries:'] },
-  { name: 'listDeliveries() treats createdTo as exclusive', make: () => new broken.ExclusiveCreatedToWebhookStore(), caughtBy: ['listDeliveries:'] },
-  { name: 'listAttempts() orders by uid instead of recording order', make: () => new broken.AttemptsByUidWebhookStore(), caughtBy: ['listAttempts returns'] },
-  { name: 'updateEndpoint() creates a missing endpoint', make: () => new broken.UpsertingUpdateWebhookStore(), caughtBy: ['update and delete report'] },
-  { name: 'insertEndpoint() overwrites an existing uid', make: () => new broken.OverwritingInsertEndpointWebhookStore(), caughtBy: ['inserting a uid that exists throws'] },
-  { name: 'listEndpoints() treats q as a LIKE pattern', make: () => new broken.LikePatternSearchWebhookStore(), caughtBy: ['literal substring'] },
-  { name: 'nextDueAt() counts finished deliveries', make: () => new broken.NextDueCountsFinishedWebhookStore(), caughtBy: ['nextDueAt is'] },
+const memoryBroken: Array<BrokenStore<WebhookStore>> = [
+  { name: 'settle() ignores the lease token', make: () => new broken.UnfencedSettleStore(), caughtBy: ['settle writes the state', 'a stale worker settling while'] },
+  { name: 'renew() extends leases it does not hold', make: () => new broken.UnfencedRenewStore(), caughtBy: ['renew extends only held leases'] },
+  { name: 'ordering keys are ignored', make: () => new broken.IgnoresOrderingKeysStore(), caughtBy: ['ordering keys: one delivery', 'keyed hand-overs claimed by 4 workers'] },
+  { name: 'claim() takes deliveries before they are due', make: () => new broken.IgnoresDueTimeStore(), caughtBy: ['never before next_send_at'] },
+  { name: 'duplicate idempotency keys are delivered again', make: () => new broken.DeliversDuplicatesStore(), caughtBy: ['stored as a duplicate', 'one idempotency key make one original'] },
+  { name: 'a transaction it cannot join is ignored', make: () => new broken.IgnoresTransactionStore(), caughtBy: ['cannot join transactions'] },
+  { name: 'an accepted hand-over is never forgotten', make: () => new broken.NeverForgetsStore(), caughtBy: ['a forgotten delivery is removed'] },
+  { name: 'a failed hand-over is dropped, not kept as a dead letter', make: () => new broken.DropsFailedHandOversStore(), caughtBy: ['stats:', 'reschedule: only deliveries'] },
+  { name: 'reschedule() resets leased deliveries', make: () => new broken.ReschedulesLeasedStore(), caughtBy: ['reschedule: only deliveries'] },
+  { name: 'deleteEndpoint() deletes the log', make: () => new broken.CascadingDeleteStore(), caughtBy: ['log outlives'] },
+  { name: 'listDeliveries() is oldest first', make: () => new broken.OldestFirstDeliveriesStore(), caughtBy: ['listDeliveries:'] },
+  { name: 'listDeliveries() treats createdTo as exclusive', make: () => new broken.ExclusiveCreatedToStore(), caughtBy: ['listDeliveries:'] },
+  { name: 'listAttempts() orders by uid instead of recording order', make: () => new broken.AttemptsByUidStore(), caughtBy: ['listAttempts returns'] },
+  { name: 'updateEndpoint() creates a missing endpoint', make: () => new broken.UpsertingUpdateStore(), caughtBy: ['update and delete report'] },
+  { name: 'insertEndpoint() overwrites an existing endpoint', make: () => new broken.OverwritingInsertEndpointStore(), caughtBy: ['inserting a uid that exists throws'] },
+  { name: 'listEndpoints() treats q as a LIKE pattern', make: () => new broken.LikePatternSearchStore(), caughtBy: ['literal substring'] },
+  { name: 'nextDueAt() counts finished deliveries', make: () => new broken.NextDueCountsFinishedStore(), caughtBy: ['nextDueAt is'] },
+  { name: 'stats() counts expired leases as in flight', make: () => new broken.ExpiredLeaseInFlightStore(), caughtBy: ['stats:'] },
 ];
 
 /** The full name of the one case whose name contains `part`. */
@@ -112,71 +90,54 @@ function proveCaught<S>(suite: Array<ContractCase<S>>, b: BrokenStore<S>, broken
 const memoryContext = <S>(store: S) => async (): Promise<StoreContext<S>> => ({ store, stores: async (n: number) => Array.from({ length: n }, () => store) });
 const fresh = <S>(make: () => S) => () => memoryContext(make())();
 const noReset = async (): Promise<void> => {};
+/** The cases an in-memory store runs (see stores.spec.ts). */
+const memoryCases = storeContract.filter((c) => c.requires === undefined || c.requires === 'memory');
+const sqlCases = storeContract.filter((c) => c.requires !== 'memory');
 
-describe('the contract suites catch broken in-memory stores', () => {
-  describe('OutboxStore', () => {
-    it('control: the reimplemented claim() without a flaw passes every case', async () => {
-      expect([...(await failingCases(outboxContract, fresh(() => new broken.FlawedClaimOutboxStore({})), noReset))]).toEqual([]);
-    });
-    for (const b of outboxBroken) {
-      it(`catches: ${b.name}`, () => proveCaught(outboxContract, b, fresh(b.make), fresh(() => new InMemoryOutboxStore()), noReset));
-    }
+describe('the contract suite catches broken in-memory stores', () => {
+  it('control: the real in-memory store fails no case', async () => {
+    expect([...(await failingCases(memoryCases, fresh(() => new InMemoryWebhookStore({ capacity: 100_000 })), noReset))]).toEqual([]);
   });
-
-  describe('WebhookStore', () => {
-    it('control: the reimplemented claimDue() without a flaw passes every case', async () => {
-      expect([...(await failingCases(webhookStoreContract, fresh(() => new broken.FlawedClaimDueWebhookStore({})), noReset))]).toEqual([]);
-    });
-    for (const b of webhookBroken) {
-      it(`catches: ${b.name}`, () => proveCaught(webhookStoreContract, b, fresh(b.make), fresh(() => new InMemoryWebhookStore()), noReset));
-    }
-  });
+  for (const b of memoryBroken) {
+    it(`catches: ${b.name}`, () => proveCaught(memoryCases, b, fresh(b.make), fresh(() => new InMemoryWebhookStore({ capacity: 100_000 })), noReset));
+  }
 });
 
 /**
- * The SQL stores with one clause removed, on PostgreSQL (real connections, real races). The races are timing-
- * dependent on a broken store, so a concurrent case gets up to three tries to expose the flaw (the real store must
- * pass every try of every case in stores.spec.ts).
+ * The SQL store with one clause removed, on PostgreSQL (real connections, real races). The races are timing-dependent
+ * on a broken store, so a concurrent case gets up to three tries to expose the flaw (the real store must pass every
+ * try of every case in stores.spec.ts).
  */
 const sqlSkip = DATABASE_URL ? undefined : 'DATABASE_URL is not set: the broken PostgreSQL stores are not exercised';
 if (sqlSkip) console.info(`[contract] ${sqlSkip}`);
-(sqlSkip ? describe.skip : describe)('the contract suites catch broken SQL stores (PostgreSQL)', () => {
+(sqlSkip ? describe.skip : describe)('the contract suite catches broken SQL stores (PostgreSQL)', () => {
   let backend: Backend;
   beforeAll(async () => {
     backend = await postgresBackend(DATABASE_URL!);
   });
   afterAll(() => backend?.close());
 
-  const outbox = (name: string, make: (s: SqlConvoyStorage) => OutboxStore, caughtBy: string[], mutation?: broken.Mutation) =>
+  const sql = (name: string, make: (s: SqlConvoyStorage) => WebhookStore, caughtBy: string[], mutation?: broken.Mutation) =>
     it(`catches: ${name}`, async () => {
-      await proveCaught(outboxContract, { name, make: () => undefined as never, caughtBy }, () => backend.contextWith!(make), () => backend.context('outbox'), () => backend.reset(), 3);
+      await proveCaught(sqlCases, { name, make: () => undefined as never, caughtBy }, () => backend.contextWith!(make), () => backend.context(), () => backend.reset(), 3);
       if (mutation) expect(mutation.hits).toBeGreaterThan(0);
     });
-  const webhooks = (name: string, mutation: broken.Mutation, caughtBy: string[]) =>
-    it(`catches: ${name}`, async () => {
-      const make = (s: SqlConvoyStorage): WebhookStore => new SqlWebhookStore(mutation.database(s.db), s.schema);
-      await proveCaught(webhookStoreContract, { name, make: () => undefined as never, caughtBy }, () => backend.contextWith!(make), () => backend.context('webhooks'), () => backend.reset(), 3);
-      expect(mutation.hits).toBeGreaterThan(0);
-    });
-  const mutated = (mutation: broken.Mutation) => (s: SqlConvoyStorage) => new broken.MutatedSqlOutboxStore(s.db, s.schema, mutation);
+  const mutated = (mutation: broken.Mutation) => (s: SqlConvoyStorage) => new broken.MutatedSqlStore(s.db, s.schema, mutation);
+  const mutation = (from: string | RegExp, to: string): broken.Mutation => new broken.Mutation((text) => text.replace(from, to));
 
-  outbox("add() ignores the caller's transaction (writes on its own connection)", (s) => new broken.OwnConnectionSqlOutboxStore(s.db, s.schema), [
-    "caller's transaction that commits",
-    "caller's transaction that rolls back",
-    'outside a transaction throws TransactionRequiredError',
-  ]);
-  const noKeyLock = new broken.Mutation((sql) => sql.replace('SELECT pg_advisory_xact_lock(h) FROM', 'SELECT h FROM'));
-  outbox('add() takes no advisory lock on ordering keys', mutated(noKeyLock), ['the one that commits first'], noKeyLock);
-  const noSkipLocked = new broken.Mutation((sql) => sql.replace('FOR UPDATE OF c SKIP LOCKED', ''));
-  outbox('claim() without FOR UPDATE SKIP LOCKED', mutated(noSkipLocked), ['8 relays'], noSkipLocked);
-  const unfenced = new broken.Mutation((sql) => sql.replace('WHERE id = $1 AND lease_token = $2 RETURNING id', 'WHERE id = $1 AND $2::text IS NOT NULL RETURNING id'));
-  outbox('complete() and retryLater() without the lease-token fence', mutated(unfenced), ['fencing:', 'a stale relay'], unfenced);
-  const unfencedAll = new broken.Mutation((sql) => sql.replace('AND m.lease_token = done.token', ''));
-  outbox('completeAll() without the lease-token fence', mutated(unfencedAll), ['completeAll deletes'], unfencedAll);
-
-  webhooks('claimDue() without FOR UPDATE SKIP LOCKED', new broken.Mutation((sql) => sql.replace('FOR UPDATE OF c SKIP LOCKED', '')), ['8 workers']);
-  webhooks('reschedule() without the lease check', new broken.Mutation((sql) => sql.replace(' AND lease_owner IS NULL', '')), [
-    'reschedule: only deliveries',
-  ]);
-  webhooks('completeAttempt() without the owner fence', new broken.Mutation((sql) => sql.replace(/ AND lease_owner = (\$\d+)/, " AND $1::text IS NOT NULL")), ['lease was taken over is dropped', 'a stale worker']);
+  sql("enqueue() ignores the caller's transaction (writes on its own connection)", (s) => new broken.OwnConnectionSqlStore(s.db, s.schema), ['enqueue in a transaction']);
+  const noKeyLock = mutation('SELECT pg_advisory_xact_lock(h) FROM', 'SELECT h FROM');
+  sql('enqueue() takes no advisory lock on ordering keys', mutated(noKeyLock), ['the second waits for the first'], noKeyLock);
+  const noSkipLocked = mutation('FOR UPDATE OF c SKIP LOCKED', '');
+  sql('claim() without FOR UPDATE SKIP LOCKED', mutated(noSkipLocked), ['8 workers'], noSkipLocked);
+  const stickyLease = mutation("WHERE c.status IN ('Scheduled', 'Retry', 'Processing') AND c.next_send_at <= $1", "WHERE c.status IN ('Scheduled', 'Retry') AND c.next_send_at <= $1");
+  sql('claim() never takes over a lease that ran out', mutated(stickyLease), ['once it ends, another worker takes it over'], stickyLease);
+  const noChain = mutation(/AND \(c\.ordering_key IS NULL OR NOT EXISTS \([\s\S]*?c\.endpoint_id\)\)/, '');
+  sql('claim() ignores ordering keys', mutated(noChain), ['ordering keys: one delivery', 'keyed hand-overs claimed by 4 workers'], noChain);
+  const unfencedSettle = mutation(/AND d\.lease_token = s\.lease_token/g, '');
+  sql('settle() without the lease-token fence', mutated(unfencedSettle), ['settle writes the state', 'a stale worker settling while'], unfencedSettle);
+  const rescheduleLeased = mutation(' AND lease_token IS NULL', '');
+  sql('reschedule() without the lease check', mutated(rescheduleLeased), ['reschedule: only deliveries'], rescheduleLeased);
+  const unfencedRenew = mutation('AND lease_token = $2 AND', "AND $2::text IS NOT NULL AND");
+  sql('renew() without the lease-token fence', mutated(unfencedRenew), ['renew extends only held leases'], unfencedRenew);
 });

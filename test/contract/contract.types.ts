@@ -38,5 +38,7 @@ export interface ContractCase<S> {
   name: string;
   /** Races several stores (connections) on one database. */
   concurrent?: boolean;
+  /** Runs only on a store of this kind (skipped, named as such, elsewhere). */
+  requires?: 'memory' | 'sql' | 'parallelTransactions';
   run(ctx: StoreContext<S>): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { migrations, migrationSql, quoteSchema, STORAGE_TABLES } from '../../lib
 import type { SqlDatabase } from '../../lib/storage/sql.js';
 import { SqlConvoyStorage } from '../../lib/storage/sql-storage.js';
 import { DATABASE_URL, testSchemaName } from './backends.js';
+import { delivery } from './store.contract.js';
 
 /**
  * Migrations on PGlite and PostgreSQL: a fresh schema, re-runs, instances migrating at once, SchemaOutdatedError
@@ -144,8 +145,8 @@ for (const { name, open, skip } of targets) {
       expect(await appliedRows(target.db, schema)).toEqual(shipped);
       await expect(storage.checkSchema()).resolves.toBeUndefined();
       // The stores work on it.
-      await storage.outbox.add([{ id: 'm1', event_type: 't', payload: '{}', target: { broadcast: true }, idempotency_key: 'm1', headers: {}, ordering_key: null, attempts: 0, available_at: 1, created_at: 1, last_error: null }]);
-      expect((await storage.outbox.stats(2)).pending).toBe(1);
+      await storage.store.enqueue([{ deliveries: [delivery('m1', 'm1', null, { next_send_at: 1, created_at: 1 })] }]);
+      expect((await storage.store.stats(2)).pending).toBe(1);
     });
 
     it('running migrate again applies nothing and keeps the data', async () => {
@@ -156,7 +157,7 @@ for (const { name, open, skip } of targets) {
       expect(await storage.applyMissingMigrations()).toEqual([]);
       await SqlConvoyStorage.open(target.db, { schema, migrate: true });
       expect(await appliedRows(target.db, schema)).toEqual(shipped);
-      expect((await storage.webhooks.allEndpoints()).map((e) => e.uid)).toEqual(['ep']);
+      expect((await storage.store.allEndpoints()).map((e) => e.uid)).toEqual(['ep']);
     });
 
     it('instances migrating at once: one applies the migrations, the others wait on the lock and find nothing to do', async () => {

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ConvoyConfigurationError } from '../../lib/errors/configuration.error.js';
-import type { OutboxMessage } from '../../lib/outbox/outbox.types.js';
+import { delivery } from './store.contract.js';
 import { fromPGlite, PGliteStorage } from '../../lib/pglite/index.js';
 import { fromPgPool, PostgresStorage } from '../../lib/postgres/index.js';
 import { quoteSchema } from '../../lib/storage/migrations.js';
@@ -18,19 +18,8 @@ import { DATABASE_URL, testSchemaName } from './backends.js';
  * transactions commit or roll back and give their connection back, a stricter default isolation is refused, a
  * missing driver is a clear configuration error, and the core never imports a driver.
  */
-const message = (id: string): OutboxMessage => ({
-  id,
-  event_type: 'todo.created',
-  payload: '{"a":1}',
-  target: { broadcast: true },
-  idempotency_key: id,
-  headers: {},
-  ordering_key: null,
-  attempts: 0,
-  available_at: 1,
-  created_at: 1,
-  last_error: null,
-});
+/** A hand-over of its own event, due at 1. */
+const stored = (id: string) => ({ deliveries: [delivery(id, id, null, { next_send_at: 1, created_at: 1 })] });
 
 async function transactionsBehave(db: SqlDatabase, table: string): Promise<void> {
   await db.query(`CREATE TABLE ${table} (n integer)`);
@@ -93,9 +82,9 @@ describe('nestjs-convoy/pglite', () => {
 
   it('PGliteStorage.create({ pglite }) uses your instance and leaves it open on close()', async () => {
     const storage = await PGliteStorage.create({ pglite: lite, schema: 'yours' });
-    await storage.outbox.add([message('m1')]);
+    await storage.store.enqueue([stored('m1')]);
     await storage.close();
-    const { rows } = await lite.query<{ n: number }>('SELECT count(*)::int AS n FROM yours.outbox_messages');
+    const { rows } = await lite.query<{ n: number }>('SELECT count(*)::int AS n FROM yours.deliveries');
     expect(rows[0]!.n).toBe(1);
   });
 
@@ -110,11 +99,11 @@ describe('nestjs-convoy/pglite', () => {
 
   it('create() without dataDir opens an in-memory database and closes it on close()', async () => {
     const storage = await PGliteStorage.create();
-    await storage.outbox.add([message('m1')]);
-    expect((await storage.outbox.stats(2)).pending).toBe(1);
+    await storage.store.enqueue([stored('m1')]);
+    expect((await storage.store.stats(2)).pending).toBe(1);
     await storage.close();
     await storage.close(); // once is enough; twice is harmless
-    await expect(storage.outbox.stats(2)).rejects.toThrow();
+    await expect(storage.store.stats(2)).rejects.toThrow();
   });
 
   it('create({ dataDir }) creates missing parent directories and keeps the data across a reopen', async () => {
@@ -122,11 +111,11 @@ describe('nestjs-convoy/pglite', () => {
     const dataDir = join(root, 'nested', 'deeper', 'db');
     try {
       const first = await PGliteStorage.create({ dataDir });
-      await first.outbox.add([message('durable')]);
+      await first.store.enqueue([stored('durable')]);
       await first.close();
       const again = await PGliteStorage.create({ dataDir, migrate: false });
-      const [claimed] = await again.outbox.claim(5, 10, 'tok', 100);
-      expect(claimed?.id).toBe('durable');
+      const [claimed] = await again.store.claim(5, 10, 'tok', 100);
+      expect(claimed?.uid).toBe('durable');
       await again.close();
     } finally {
       await rm(root, { recursive: true, force: true });
@@ -171,10 +160,10 @@ if (pgSkip) console.info(`[adapters] ${pgSkip}`);
 
   it('create({ connectionString }) opens its own pool, migrates, and ends the pool on close()', async () => {
     const storage = await PostgresStorage.create({ connectionString: DATABASE_URL, schema: fresh() });
-    await storage.outbox.add([message('m1')]);
-    expect((await storage.outbox.stats(2)).pending).toBe(1);
+    await storage.store.enqueue([stored('m1')]);
+    expect((await storage.store.stats(2)).pending).toBe(1);
     await storage.close();
-    await expect(storage.outbox.stats(2)).rejects.toThrow(/after calling end|ended/i);
+    await expect(storage.store.stats(2)).rejects.toThrow(/after calling end|ended/i);
   });
 
   it('create({ pool }) uses your pool and leaves it open on close()', async () => {

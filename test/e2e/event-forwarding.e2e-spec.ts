@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { ConvoyConfigurationError, WebhookPublisher, type ConvoyModuleOptions } from '../../lib/index.js';
 import { ConvoyTestingModule, RecordingTransport } from '../../lib/testing/index.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
+import { waitUntil } from '../support/wait.js';
 
 /** The @nestjs/event-emitter bridge: `forward` rules turn emitted events into webhooks. */
 
@@ -131,8 +132,8 @@ describe('forwarding, other cases', () => {
     ]);
     recorder.failNext();
     await emitter.emitAsync('todo.first', { n: 1 });
-    await new Promise((resolve) => setImmediate(resolve)); // the first attempt starts on the next turn, and fails
-    expect(await publisher.stats()).toMatchObject({ pending: 1, sent: 0, failed: 0 });
+    await waitUntil('the first attempt failed', async () => (await publisher.stats()).inFlight === 0 && recorder.sent.length === 0);
+    expect(await publisher.stats()).toMatchObject({ pending: 1, inFlight: 0, sent: 0, failed: 0 });
 
     const second = emitter.emitAsync('todo.second', { n: 2 });
     await Promise.resolve();

@@ -2,7 +2,7 @@ import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { request } from 'undici';
-import { ConvoyHttpError, InMemoryStorage, WebhookPublisher } from '../../lib/index.js';
+import { ConvoyHttpError, WebhookPublisher } from '../../lib/index.js';
 import { WebhooksHealthIndicator } from '../../lib/terminus/index.js';
 import { ConvoyTestingModule, RecordingTransport } from '../../lib/testing/index.js';
 
@@ -56,9 +56,9 @@ describe('WebhooksHealthIndicator', () => {
     expect(down.body.error?.webhooks?.message).toMatch(/the oldest pending event is \d+ ms old \(limit 200 ms\)/);
   });
 
-  it('is down when dead letters exceed the limit (with the outbox)', async () => {
+  it('is down when dead letters exceed the limit', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [ConvoyTestingModule.forRoot({ storage: new InMemoryStorage(), outbox: { pollIntervalMs: 20 } }), HealthModule],
+      imports: [ConvoyTestingModule.forRoot(), HealthModule],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');

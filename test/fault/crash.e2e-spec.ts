@@ -79,7 +79,7 @@ describeWithPostgres('crash (SIGKILL) with the PostgreSQL outbox', () => {
     const storage = await restart();
     const accepted = () => new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
     await waitUntil('every resolved key was accepted by Convoy', () => resolvedKeys.every((key) => accepted().has(key)));
-    await waitUntil('the outbox is empty', async () => (await storage.outbox.stats(Date.now())).pending === 0);
+    await waitUntil('the outbox is empty', async () => (await storage.store.stats(Date.now())).pending === 0);
 
     // Each key accepted exactly once: resends after the kill (if any) were stored by Convoy as duplicates.
     const perKey = acceptedPerKey();

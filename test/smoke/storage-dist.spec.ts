@@ -58,8 +58,11 @@ describe('dist smoke test: storage subpaths', () => {
     const out = node(
       `import { PGliteStorage } from 'nestjs-convoy/pglite';
        const storage = await PGliteStorage.create();
-       await storage.outbox.add([{ id: 'm1', event_type: 't', payload: '{"x": 1.0}', target: { broadcast: true }, idempotency_key: 'm1', headers: {}, ordering_key: null, attempts: 0, available_at: 1, created_at: 1, last_error: null }]);
-       const [m] = await storage.outbox.claim(2, 10, 'tok', 100);
+       const delivery = { uid: 'm1', event_id: 'm1', endpoint_id: null, event_type: 't', idempotency_key: 'm1', payload: '{"x": 1.0}', custom_headers: {},
+         target: { broadcast: true }, ordering_key: null, status: 'Scheduled', description: '', num_trials: 0, retry_limit: 1, next_send_at: 1, lease_token: null,
+         latency_ms: null, created_at: 1, updated_at: 1 };
+       await storage.store.enqueue([{ deliveries: [delivery] }]);
+       const [m] = await storage.store.claim(2, 10, 'tok', 100);
        await storage.close();
        console.log(m.payload);`,
       false,

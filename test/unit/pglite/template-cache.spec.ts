@@ -46,7 +46,7 @@ describe('PGlite template cache', () => {
   async function expectUsable(storage: SqlConvoyStorage): Promise<void> {
     const { rows } = await storage.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${storage.schema}.schema_migrations`);
     expect(rows[0]?.n).toBe(migrations(storage.schema).length);
-    expect(await storage.outbox.claim(10, 1_000, 'token', Date.now())).toEqual([]);
+    expect(await storage.store.claim(10, 1_000, 'token', Date.now())).toEqual([]);
   }
 
   it('the first new database runs initdb and saves the template once; later ones, in a folder or in memory, are copied from it', async () => {

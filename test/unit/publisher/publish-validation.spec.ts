@@ -1,6 +1,8 @@
 import { jest } from '@jest/globals';
 import { WebhookValidationError } from '../../../lib/errors/index.js';
-import { WebhookDispatcher, type DispatcherSettings } from '../../../lib/publisher/webhook-dispatcher.js';
+import { handOverRoute } from '../../../lib/pipeline/hand-over.route.js';
+import { InMemoryWebhookStore } from '../../../lib/pipeline/in-memory.store.js';
+import { DeliveryPipeline, type PipelineSettings } from '../../../lib/pipeline/pipeline.js';
 import { WebhookPublisher } from '../../../lib/publisher/webhook-publisher.js';
 import type { PublishOptions, PublishReceipt } from '../../../lib/publisher/webhook.types.js';
 import { RecordingTransport, type RecordedWebhook } from '../../../lib/testing/index.js';
@@ -10,25 +12,25 @@ import { RecordingTransport, type RecordedWebhook } from '../../../lib/testing/i
  * queues nothing; good input is sent as exactly the bytes JSON.stringify would produce.
  */
 describe('WebhookPublisher.publish() validation', () => {
-  const settings: DispatcherSettings = {
+  const settings: PipelineSettings = {
     concurrency: 4,
-    bufferSize: 100,
-    whenFull: 'reject',
-    maxAttempts: 3,
-    baseDelayMs: 1,
-    maxDelayMs: 5,
-    maxRetryAfterMs: 1_000,
-    drainTimeout: 5_000,
+    endpointConcurrency: 4,
+    batchSize: 50,
+    leaseMs: 30_000,
+    pollIntervalMs: 1_000,
+    drainTimeoutMs: 5_000,
+    retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1_000 },
   };
   const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
   let transport: RecordingTransport;
-  let dispatcher: WebhookDispatcher;
+  let dispatcher: DeliveryPipeline;
   let publisher: WebhookPublisher;
 
   beforeEach(() => {
     transport = new RecordingTransport();
-    dispatcher = new WebhookDispatcher(transport, settings);
+    dispatcher = new DeliveryPipeline(new InMemoryWebhookStore({ capacity: 100, whenFull: 'reject' }), handOverRoute(transport), settings);
+    dispatcher.start();
     publisher = new WebhookPublisher(dispatcher, { broadcast: true });
   });
   afterEach(async () => {
@@ -43,7 +45,7 @@ describe('WebhookPublisher.publish() validation', () => {
   async function expectRefused(call: () => Promise<unknown>, field: string, reason: RegExp): Promise<WebhookValidationError> {
     await publisher.flush();
     const sentBefore = transport.sent.length;
-    const statsBefore = dispatcher.stats();
+    const statsBefore = await dispatcher.stats();
     let error: unknown;
     try {
       await call();
@@ -57,8 +59,8 @@ describe('WebhookPublisher.publish() validation', () => {
     expect(refusal.message).toBe(`Cannot publish webhook: ${field} ${refusal.reason}`);
     await publisher.flush();
     expect(transport.sent).toHaveLength(sentBefore);
-    expect(dispatcher.stats()).toEqual(statsBefore);
-    expect(statsBefore).toMatchObject({ queued: 0, inFlight: 0, retrying: 0, failed: 0 });
+    expect(await dispatcher.stats()).toEqual(statsBefore);
+    expect(statsBefore).toMatchObject({ pending: 0, inFlight: 0, failed: 0 });
     return refusal;
   }
 

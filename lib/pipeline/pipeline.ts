@@ -1,0 +1,473 @@
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { PublisherClosedError } from '../errors/publish.errors.js';
+import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
+import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
+import type { OutgoingWebhook } from '../publisher/webhook.types.js';
+import type { SqlQueryable } from '../storage/sql.js';
+import { openChannels } from '../utils/channels.js';
+import { WorkLoop } from '../utils/work-loop.js';
+import type { AttemptRecord, DeliveryRecord, Settlement } from './records.js';
+import { retryDelay, type RetryPolicy } from './retry-policy.js';
+import type { Enqueued, WebhookStore } from './webhook-store.js';
+
+/** What one attempt came to. */
+export type AttemptResult =
+  | { outcome: 'success'; attempt?: AttemptRecord; latencyMs?: number }
+  /** Worth trying again (a network error, a 5xx); `retryAfterMs` when the other side asked for a pause. */
+  | { outcome: 'retry'; error: string; retryAfterMs?: number; attempt?: AttemptRecord; latencyMs?: number }
+  /** Failed for good: trying again would not change it (a 4xx from Convoy, a blocked destination). */
+  | { outcome: 'failure'; error: string; attempt?: AttemptRecord; latencyMs?: number }
+  /** Not attempted now (endpoint paused, busy, rate-limited): due again at `until`, no attempt counted. */
+  | { outcome: 'postpone'; until: number }
+  /** Not attempted, and never will be (its endpoint was deleted or disabled). */
+  | { outcome: 'discard'; reason: string };
+
+export type FailureReason = 'exhausted' | 'rejected';
+
+/**
+ * How a transport takes part in the pipeline: what a published event becomes when it is stored, and one attempt at
+ * one delivery. Convoy and your own transports hand each event over as a whole (one delivery, see handOverRoute);
+ * the embedded engine fans out to its endpoints and attempts each itself.
+ */
+export interface DeliveryRoute {
+  readonly name: string;
+  plan(message: OutgoingWebhook, retryLimit: number): Enqueued | Promise<Enqueued>;
+  attempt(delivery: DeliveryRecord, signal: AbortSignal): Promise<AttemptResult>;
+  /** A delivery failed for good: e.g. disable its endpoint. */
+  failed?(delivery: DeliveryRecord, reason: FailureReason): Promise<void>;
+  /** Given the pipeline's wake-up, for work the route makes due itself (a resend). */
+  attach?(wake: () => void): void;
+  /** The endpoints and delivery log it keeps, if any. */
+  readonly endpoints?: WebhookEndpoints;
+  readonly deliveries?: WebhookDeliveries;
+  /** Shutdown, after the pipeline drained. */
+  close?(): Promise<void>;
+}
+
+/** How the pipeline moves deliveries from the store to the wire. */
+export interface PipelineSettings {
+  /** Attempts in flight at once. */
+  concurrency: number;
+  /** Attempts in flight at once to one endpoint (the embedded engine). */
+  endpointConcurrency: number;
+  /** Deliveries claimed at most per look; claimed ones wait here until a slot is free. */
+  batchSize: number;
+  /** How long a claim holds; renewed while the delivery is here, so only a dead process's claims run out. */
+  leaseMs: number;
+  /** How often to look for due deliveries when nothing wakes the pipeline (other instances' work). */
+  pollIntervalMs: number;
+  /** Shutdown: how long to wait for attempts in flight (and, without storage, for the work held in memory). */
+  drainTimeoutMs: number;
+  retry: RetryPolicy;
+}
+
+/** What the publisher reports for health checks. */
+export interface PublisherStats {
+  /** True with durable storage; false in memory (a crash loses what is pending). */
+  durable: boolean;
+  /** Waiting for an attempt, retries included. */
+  pending: number;
+  /** Being attempted right now (here or in another instance). */
+  inFlight: number;
+  /** Age of the oldest delivery not yet finished, ms: how far behind the pipeline is. */
+  lagMs: number;
+  /** Delivered (or handed over) by this process since it started. */
+  sent: number;
+  /** Failed for good in this process since it started. */
+  failed: number;
+  /** Hand-overs that failed for good and wait for a requeue (all instances). */
+  deadLetters: number;
+}
+
+/** Diagnostics channels of the pipeline (node:diagnostics_channel), for metrics and alerts. */
+export const PIPELINE_CHANNELS = {
+  /** `{ delivery, attempt? }`: delivered to its endpoint, or accepted by the transport. */
+  delivered: 'nestjs-convoy:delivered',
+  /** `{ delivery, error, delayMs, attempt? }` */
+  retryScheduled: 'nestjs-convoy:retry-scheduled',
+  /** `{ delivery, error, reason: 'exhausted' | 'rejected' | 'discarded' | 'abandoned', attempt? }` (abandoned: in memory at shutdown) */
+  failed: 'nestjs-convoy:failed',
+  /** `{ delivery }`: another worker took it over after its lease ran out; it may be sent twice (same idempotency key). */
+  leaseLost: 'nestjs-convoy:lease-lost',
+} as const;
+
+const channels = openChannels(PIPELINE_CHANNELS);
+
+/** Most events written, or outcomes settled, in one write. */
+const MAX_GROUP = 500;
+/** How long outcomes gather before they are written together (durable stores: a commit saved per outcome). */
+const SETTLE_WINDOW_MS = 5;
+/** After a publish inside a caller's transaction, look again this soon: the commit usually follows within ms. */
+const AFTER_TRANSACTION_MS = 100;
+/** An endpoint at its concurrency limit: its delivery is put back, due again this soon. */
+const BUSY_RECHECK_MS = 100;
+/** A settle that failed (the database is away) is tried again this often, while the lease is renewed. */
+const SETTLE_RETRY_MS = 1_000;
+
+interface Pending<T> {
+  value: T;
+  resolve: (done: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The one delivery pipeline, from publish() to the wire. publish() stores an event's deliveries (in the caller's
+ * transaction when given one; concurrent publishes share one write, a group commit); the worker claims due
+ * deliveries under leases, attempts them through the route (Convoy's API, your transport, or the embedded engine's
+ * signed HTTP POST) with bounded concurrency (overall and per endpoint), writes each outcome under its lease (again
+ * grouped), retries failures on the retry policy (honouring Retry-After), and keeps its leases alive while it works.
+ * Several instances may share one database: claims skip locked rows, and a worker that lost a lease can change nothing.
+ * The same loop runs over the in-memory store without storage.
+ */
+export class DeliveryPipeline {
+  private readonly logger: Logger;
+  private readonly shutdown = new AbortController();
+  private readonly loop = new WorkLoop(
+    () => this.tick(),
+    (error) => {
+      this.logger.error(`Could not claim deliveries: ${(error as Error).message}`);
+      return this.settings.pollIntervalMs;
+    },
+  );
+  /** Claimed, not started yet. */
+  private readonly held: DeliveryRecord[] = [];
+  /** Being attempted. */
+  private readonly running = new Set<DeliveryRecord>();
+  /** Attempted, outcome not written yet. */
+  private readonly settling = new Set<DeliveryRecord>();
+  private readonly perEndpoint = new Map<string, number>();
+  /** publish() calls not yet stored. */
+  private accepting = 0;
+  private readonly toWrite: Array<Pending<Enqueued>> = [];
+  private writing = false;
+  private readonly toSettle: Array<Pending<{ delivery: DeliveryRecord; settlement: Settlement; result: AttemptResult }>> = [];
+  private settleScheduled = false;
+  private readonly settleWrites = new Set<Promise<void>>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private sent = 0;
+  private failed = 0;
+  private closing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly route: DeliveryRoute,
+    private readonly settings: PipelineSettings,
+  ) {
+    this.logger = new Logger(`DeliveryPipeline:${route.name}`);
+    route.attach?.(() => this.loop.wake(0));
+    // Every attempt may listen on this one signal: allow one listener per attempt in flight.
+    setMaxListeners(settings.concurrency + 10, this.shutdown.signal);
+  }
+
+  get durable(): boolean {
+    return !this.store.volatile;
+  }
+
+  /**
+   * Stores the event's deliveries; resolves once they are stored (committed, with durable storage). Starts the
+   * pipeline if the application did not (a testing module compiled but never initialised still delivers).
+   */
+  async enqueue(message: OutgoingWebhook): Promise<void> {
+    if (this.closed) throw new PublisherClosedError();
+    if (!this.loop.active) this.start();
+    this.accepting++; // counted at once, so that a flush() called right after publish() waits for this event
+    try {
+      const item = await this.route.plan(message, this.settings.retry.attempts);
+      if (this.store.volatile) {
+        // Nothing to commit: no group write, and the store's own bound (capacity) applies backpressure here.
+        await this.store.enqueue([item]);
+        this.loop.wake(0);
+        return;
+      }
+      await new Promise<boolean>((resolve, reject) => {
+        this.toWrite.push({ value: item, resolve, reject });
+        if (!this.writing) void this.writeBatches();
+      });
+    } finally {
+      this.accepting--;
+    }
+  }
+
+  /** Stores the event's deliveries in the caller's open transaction; they are attempted after the commit. */
+  async enqueueInTransaction(message: OutgoingWebhook, tx: SqlQueryable): Promise<void> {
+    if (this.closed) throw new PublisherClosedError();
+    await this.store.enqueue([await this.route.plan(message, this.settings.retry.attempts)], tx);
+    this.loop.wake(AFTER_TRANSACTION_MS);
+  }
+
+  start(): void {
+    if (this.loop.active || this.closed) return;
+    this.loop.start();
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Resolves when nothing is left to do now: every hand-over finished (sent, or failed after its retries), and no
+   * attempt in flight or due. An endpoint delivery of the embedded engine waiting for a later retry, a paused endpoint
+   * or a free slot does not hold it up (publish() stored it: the delivery log shows it).
+   */
+  async flush(): Promise<void> {
+    while (!this.closed) {
+      if (this.running.size === 0 && this.settling.size === 0 && this.held.length === 0 && this.accepting === 0) {
+        const now = Date.now();
+        const [stats, next] = await Promise.all([this.store.stats(now), this.store.nextDueAt()]);
+        // Due within BUSY_RECHECK_MS counts as due: a delivery put back for a free endpoint slot is not done.
+        if (stats.inFlight === 0 && stats.pendingHandOvers === 0 && (next === undefined || next > now + BUSY_RECHECK_MS)) return;
+      }
+      this.loop.wake(0);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async stats(): Promise<PublisherStats> {
+    const stats = await this.store.stats(Date.now());
+    return { durable: this.durable, pending: stats.pending, inFlight: stats.inFlight, lagMs: stats.lagMs, sent: this.sent, failed: this.failed, deadLetters: stats.failedHandOvers };
+  }
+
+  /**
+   * Shutdown, once. Without storage, first keeps working until nothing is left to do now (see flush()) or the drain
+   * time is up, since the rest would be lost. Then stops claiming, hands back what it claimed but did not start,
+   * waits for the attempts in flight (within the drain time, then aborts them) and writes their outcomes. With
+   * storage, whatever is pending stays stored for the next start or another instance.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.drain();
+    return this.closing;
+  }
+
+  private async drain(): Promise<void> {
+    const deadline = Date.now() + this.settings.drainTimeoutMs;
+    const timeLeft = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
+    if (this.store.volatile) await Promise.race([this.flush(), timeLeft()]);
+    this.closed = true;
+    this.loop.stop();
+    const handedBack = this.held.length;
+    for (const delivery of this.held.splice(0)) this.putBack(delivery, Date.now());
+    const attempts = (): Promise<unknown> => Promise.all([...this.running].map((d) => new Promise<void>((resolve) => this.whenSettled(d, resolve))));
+    await Promise.race([attempts(), timeLeft()]);
+    this.shutdown.abort(new Error('the application shut down'));
+    await attempts();
+    await this.flushSettlements();
+    clearInterval(this.heartbeat);
+    await this.report(handedBack);
+    if (this.store.volatile) await this.store.close(); // refuses publishes still waiting for room
+  }
+
+  /** One line on what shutdown leaves: in memory, what was not sent is lost, and each such hand-over is reported. */
+  private async report(handedBack: number): Promise<void> {
+    const { pending, inFlight } = await this.store.stats(Date.now()).catch(() => ({ pending: 0, inFlight: 0 }));
+    const left = pending + inFlight;
+    if (!this.store.volatile) {
+      this.logger.log(`Shut down: ${this.sent} delivered here, ${handedBack} claimed and handed back unsent, ${left} pending stay stored for the next start`);
+      return;
+    }
+    if (left === 0) return void this.logger.log(`Shut down: ${this.sent} delivered, nothing left in memory`);
+    const { items } = await this.store.listDeliveries({ statuses: ['Scheduled', 'Retry', 'Processing'] }, { limit: 100_000 });
+    this.logger.error(`Shut down with ${left} deliveries held in memory NOT sent (no storage): ${this.sent} were delivered`);
+    for (const delivery of items) {
+      if (delivery.endpoint_id === null) this.logger.error(`${delivery.event_type} [id ${delivery.uid}] was NOT sent: the application shut down`);
+      if (channels.failed.hasSubscribers) channels.failed.publish({ delivery, error: 'the application shut down', reason: 'abandoned' });
+    }
+  }
+
+  private async writeBatches(): Promise<void> {
+    this.writing = true;
+    while (this.toWrite.length > 0) {
+      const batch = this.toWrite.splice(0, MAX_GROUP);
+      try {
+        const stored = await this.store.enqueue(batch.map((entry) => entry.value));
+        batch.forEach((entry, i) => entry.resolve(stored[i]!));
+        this.loop.wake(0);
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.writing = false;
+  }
+
+  /** One round: claims what the free slots can take (at most batchSize held), starts attempts; returns when to look again. */
+  private async tick(): Promise<number> {
+    const poll = this.settings.pollIntervalMs;
+    // Every slot is taken: the attempt that ends first wakes the loop (looking now would find work due and spin).
+    if (this.running.size + this.held.length >= this.settings.concurrency) return poll;
+    // A durable store claims a batch ahead (a round trip per delivery would cost a commit each); memory takes what fits.
+    const room = this.store.volatile ? this.settings.concurrency - this.running.size - this.held.length : this.settings.batchSize - this.held.length;
+    const now = Date.now();
+    const claimed = await this.store.claim(now, room, randomUUID(), now + this.settings.leaseMs);
+    this.held.push(...claimed);
+    this.pump();
+    if (claimed.length === room) return 0; // there may be more due right now
+    const next = await this.store.nextDueAt();
+    const delay = next === undefined ? poll : next - Date.now();
+    // Due but not claimed: behind its ordering key's head, or another instance's. A finished attempt wakes the loop.
+    if (claimed.length === 0 && delay <= 0) return poll;
+    return Math.max(0, Math.min(poll, delay));
+  }
+
+  /** Starts attempts from the held deliveries, up to `concurrency` (and endpointConcurrency per endpoint). */
+  private pump(): void {
+    while (!this.closed && this.running.size < this.settings.concurrency && this.held.length > 0) {
+      const delivery = this.held.shift()!;
+      const endpoint = delivery.endpoint_id;
+      const busy = endpoint === null ? 0 : (this.perEndpoint.get(endpoint) ?? 0);
+      if (busy >= this.settings.endpointConcurrency) {
+        this.putBack(delivery, Date.now() + BUSY_RECHECK_MS);
+        continue;
+      }
+      if (endpoint !== null) this.perEndpoint.set(endpoint, busy + 1);
+      this.running.add(delivery);
+      void this.route
+        .attempt(delivery, this.shutdown.signal)
+        .catch((error: unknown): AttemptResult => ({ outcome: 'retry', error: `attempt failed unexpectedly: ${(error as Error)?.message ?? String(error)}` }))
+        .then((result) => {
+          this.running.delete(delivery);
+          if (endpoint !== null) this.perEndpoint.set(endpoint, this.perEndpoint.get(endpoint)! - 1);
+          this.settle(delivery, result);
+          this.pump();
+          if (this.held.length < this.settings.concurrency) this.loop.wake(0);
+        });
+    }
+  }
+
+  /** Back to the queue without an attempt. */
+  private putBack(delivery: DeliveryRecord, at: number): void {
+    this.settle(delivery, { outcome: 'postpone', until: at });
+  }
+
+  /** Turns a result into the delivery's next state, and queues it for the next group write of outcomes. */
+  private settle(delivery: DeliveryRecord, result: AttemptResult): void {
+    const settlement = this.settlementOf(delivery, result);
+    this.settling.add(delivery);
+    const written = new Promise<boolean>((resolve, reject) => this.toSettle.push({ value: { delivery, settlement, result }, resolve, reject }));
+    void written.then((done) => this.settled(delivery, settlement, result, done));
+    if (this.settleScheduled) return;
+    this.settleScheduled = true;
+    if (this.store.volatile) setImmediate(() => void this.flushSettlements());
+    else setTimeout(() => void this.flushSettlements(), SETTLE_WINDOW_MS);
+  }
+
+  private settlementOf(d: DeliveryRecord, r: AttemptResult): Settlement {
+    const now = Date.now();
+    const base = { uid: d.uid, lease_token: d.lease_token!, latency_ms: d.latency_ms };
+    const trials = d.num_trials + 1;
+    switch (r.outcome) {
+      case 'postpone':
+        return { ...base, status: d.num_trials > 0 ? 'Retry' : 'Scheduled', description: d.description, num_trials: d.num_trials, next_send_at: r.until };
+      case 'discard':
+        return { ...base, status: 'Discarded', description: r.reason, num_trials: d.num_trials, next_send_at: now };
+      case 'success':
+        return { ...base, status: 'Success', description: '', num_trials: trials, next_send_at: now, latency_ms: r.latencyMs ?? null, attempt: r.attempt, forget: d.endpoint_id === null };
+      case 'failure':
+        return { ...base, status: 'Failure', description: r.error, num_trials: trials, next_send_at: now, latency_ms: r.latencyMs ?? null, attempt: r.attempt };
+      case 'retry':
+        if (trials >= d.retry_limit) {
+          return { ...base, status: 'Failure', description: `no success after ${trials} attempts: ${r.error}`, num_trials: trials, next_send_at: now, latency_ms: r.latencyMs ?? null, attempt: r.attempt };
+        }
+        return { ...base, status: 'Retry', description: r.error, num_trials: trials, next_send_at: now + retryDelay(this.settings.retry, trials, r.retryAfterMs), latency_ms: r.latencyMs ?? null, attempt: r.attempt };
+    }
+  }
+
+  /** Writes the queued outcomes in groups; a write that fails (the database is away) is tried again, leases renewed meanwhile. */
+  private flushSettlements(): Promise<void> {
+    this.settleScheduled = false;
+    const write = (async () => {
+      while (this.toSettle.length > 0) {
+        const batch = this.toSettle.splice(0, MAX_GROUP);
+        for (;;) {
+          try {
+            const done = new Set(await this.store.settle(batch.map((entry) => entry.value.settlement)));
+            for (const entry of batch) entry.resolve(done.has(entry.value.settlement.uid));
+            break;
+          } catch (error) {
+            this.logger.error(`Could not record the outcome of ${batch.length} deliveries (trying again): ${(error as Error).message}`);
+            if (this.shutdown.signal.aborted && this.closed) {
+              for (const entry of batch) entry.resolve(false);
+              break;
+            }
+            await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
+          }
+        }
+      }
+    })();
+    this.settleWrites.add(write);
+    void write.finally(() => this.settleWrites.delete(write));
+    return Promise.all([...this.settleWrites]).then(() => undefined);
+  }
+
+  /** After the outcome was written (or found its lease lost): counters, diagnostics, logs, the next wake-up. */
+  private settled(delivery: DeliveryRecord, s: Settlement, result: AttemptResult, done: boolean): void {
+    this.settling.delete(delivery);
+    this.notifySettled(delivery);
+    if (!done) {
+      if (result.outcome === 'postpone') return;
+      this.logger.warn(`Lost the lease of delivery ${delivery.uid} (another worker took it over after it ran out); it may be sent twice, with the same idempotency key`);
+      if (channels.leaseLost.hasSubscribers) channels.leaseLost.publish({ delivery });
+      return;
+    }
+    const what = `${delivery.event_type} [${delivery.endpoint_id === null ? `id ${delivery.uid}` : `delivery ${delivery.uid} to endpoint ${delivery.endpoint_id}`}]`;
+    const attempt = 'attempt' in result ? result.attempt : undefined;
+    switch (s.status) {
+      case 'Success':
+        this.sent++;
+        if (channels.delivered.hasSubscribers) channels.delivered.publish({ delivery, attempt });
+        return;
+      case 'Retry':
+      case 'Scheduled':
+        this.loop.wake(s.next_send_at - Date.now());
+        if (result.outcome !== 'retry') return;
+        if (delivery.endpoint_id === null) this.logger.warn(`${what} attempt ${s.num_trials} via ${this.route.name} failed, retrying in ${s.next_send_at - Date.now()} ms: ${result.error}`);
+        if (channels.retryScheduled.hasSubscribers) channels.retryScheduled.publish({ delivery, error: result.error, delayMs: s.next_send_at - Date.now(), attempt });
+        return;
+      case 'Failure':
+      case 'Discarded': {
+        this.failed++;
+        const reason = s.status === 'Discarded' ? 'discarded' : result.outcome === 'retry' ? 'exhausted' : 'rejected';
+        if (reason !== 'discarded') void this.route.failed?.(delivery, reason).catch((error: unknown) => this.logger.error(`After ${what} failed: ${(error as Error).message}`));
+        const why = reason === 'rejected' ? 'not retryable' : reason === 'exhausted' ? `gave up after ${s.num_trials} attempts` : reason;
+        const error = 'error' in result ? result.error : s.description;
+        if (delivery.endpoint_id === null) this.logger.error(`${what} was NOT sent (${why}): ${error}`);
+        else this.logger.warn(`${what} failed (${why}): ${error}`);
+        if (channels.failed.hasSubscribers) channels.failed.publish({ delivery, error: s.description, reason, attempt });
+      }
+    }
+  }
+
+  private readonly settleWaiters = new Map<DeliveryRecord, Array<() => void>>();
+
+  private whenSettled(delivery: DeliveryRecord, resolve: () => void): void {
+    if (!this.running.has(delivery) && !this.settling.has(delivery)) return resolve();
+    const list = this.settleWaiters.get(delivery);
+    if (list) list.push(resolve);
+    else this.settleWaiters.set(delivery, [resolve]);
+  }
+
+  private notifySettled(delivery: DeliveryRecord): void {
+    const list = this.settleWaiters.get(delivery);
+    if (!list) return;
+    this.settleWaiters.delete(delivery);
+    for (const resolve of list) resolve();
+  }
+
+  /** The heartbeat: extends the leases of everything claimed here and not yet settled. */
+  private async renewLeases(): Promise<void> {
+    const byToken = new Map<string, string[]>();
+    for (const d of [...this.held, ...this.running, ...this.settling]) {
+      if (d.lease_token === null) continue;
+      const uids = byToken.get(d.lease_token);
+      if (uids) uids.push(d.uid);
+      else byToken.set(d.lease_token, [d.uid]);
+    }
+    const until = Date.now() + this.settings.leaseMs;
+    for (const [token, uids] of byToken) {
+      try {
+        await this.store.renew(uids, token, until);
+      } catch (error) {
+        this.logger.warn(`Could not renew the leases of ${uids.length} deliveries: ${(error as Error).message}`);
+      }
+    }
+  }
+}

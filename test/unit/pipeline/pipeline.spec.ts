@@ -1,0 +1,588 @@
+import diagnostics from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+import { ConvoyHttpError, PublishBufferFullError, PublisherClosedError } from '../../../lib/errors/index.js';
+import { WebhookOutbox } from '../../../lib/outbox/webhook-outbox.js';
+import { handOverRoute } from '../../../lib/pipeline/hand-over.route.js';
+import { InMemoryWebhookStore } from '../../../lib/pipeline/in-memory.store.js';
+import { DeliveryPipeline, PIPELINE_CHANNELS, type PipelineSettings } from '../../../lib/pipeline/pipeline.js';
+import type { DeliveryRecord } from '../../../lib/pipeline/records.js';
+import type { OutgoingWebhook } from '../../../lib/publisher/webhook.types.js';
+import type { TransportSendContext, WebhookTransport } from '../../../lib/transports/webhook-transport.interface.js';
+import { waitUntil } from '../../support/wait.js';
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** One call of send(), left pending until the test (or the transport's onSend) settles it. */
+interface SendCall {
+  message: OutgoingWebhook;
+  attempt: number;
+  signal: AbortSignal;
+  settled: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** A transport whose every send() is a deferred promise the test controls; it also tracks overlapping sends. */
+class TestTransport implements WebhookTransport {
+  readonly name = 'test';
+  readonly calls: SendCall[] = [];
+  /** Sends started and not yet settled, now and at most. */
+  active = 0;
+  maxActive = 0;
+  /** Runs as each send starts, e.g. to settle it at once; by default sends stay pending. */
+  onSend: (call: SendCall) => void = () => {};
+
+  send(message: OutgoingWebhook, { attempt, signal }: TransportSendContext): Promise<void> {
+    const outcome = deferred();
+    const settle = (how: () => void): void => {
+      if (call.settled) return;
+      call.settled = true;
+      this.active--;
+      how();
+    };
+    const call: SendCall = { message, attempt, signal, settled: false, resolve: () => settle(outcome.resolve), reject: (error) => settle(() => outcome.reject(error)) };
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    this.calls.push(call);
+    this.onSend(call);
+    return outcome.promise;
+  }
+
+  /** Resolves once `count` sends (attempts) have started in total. */
+  started(count: number): Promise<void> {
+    return waitUntil(`${count} sends started`, () => this.calls.length >= count);
+  }
+
+  pending(): SendCall[] {
+    return this.calls.filter((c) => !c.settled);
+  }
+
+  callOf(id: string, attempt = 1): SendCall {
+    const call = this.calls.find((c) => c.message.id === id && c.attempt === attempt);
+    if (!call) throw new Error(`${id} attempt ${attempt} never started`);
+    return call;
+  }
+
+  ids(): string[] {
+    return this.calls.map((c) => c.message.id);
+  }
+}
+
+interface Report {
+  delivery: DeliveryRecord;
+  error?: string;
+  delayMs?: number;
+  reason?: string;
+}
+
+/** Subscribes to one diagnostics channel, keeping only reports about this test's deliveries. */
+class ChannelRecorder {
+  readonly events: Report[] = [];
+  private readonly listener = (report: unknown): void => {
+    if (this.mine.has((report as Report).delivery.uid)) this.events.push({ ...(report as Report), delivery: { ...(report as Report).delivery } });
+  };
+
+  constructor(
+    readonly name: string,
+    private readonly mine: Set<string>,
+  ) {
+    diagnostics.subscribe(name, this.listener);
+  }
+
+  close(): void {
+    diagnostics.unsubscribe(this.name, this.listener);
+  }
+}
+
+/** Whether a promise is still unsettled once pending microtasks and I/O callbacks have run (one event-loop turn). */
+async function isPending(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return !settled;
+}
+
+const defaults: PipelineSettings = {
+  concurrency: 2,
+  endpointConcurrency: 2,
+  batchSize: 50,
+  leaseMs: 30_000,
+  pollIntervalMs: 1_000,
+  drainTimeoutMs: 10_000,
+  retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5_000 },
+};
+
+describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
+  let transport: TestTransport;
+  let store: InMemoryWebhookStore;
+  let pipeline: DeliveryPipeline;
+  let mine: Set<string>;
+  let recorders: ChannelRecorder[];
+  let seq = 0;
+
+  beforeEach(() => {
+    mine = new Set();
+    recorders = [];
+  });
+  afterEach(async () => {
+    // Finish whatever a test left pending, so no send or timer leaks into the next test.
+    transport.onSend = (call) => call.resolve();
+    for (const call of transport.pending()) call.resolve();
+    await pipeline.close();
+    for (const recorder of recorders) recorder.close();
+  });
+
+  function setup(overrides: Partial<PipelineSettings> = {}, memory: { capacity?: number; whenFull?: 'wait' | 'reject' } = {}): DeliveryPipeline {
+    transport = new TestTransport();
+    store = new InMemoryWebhookStore({ capacity: memory.capacity ?? 100, whenFull: memory.whenFull ?? 'reject' });
+    pipeline = new DeliveryPipeline(store, handOverRoute(transport), { ...defaults, ...overrides, retry: { ...defaults.retry, ...overrides.retry } });
+    pipeline.start();
+    return pipeline;
+  }
+
+  function message(id = `m${++seq}`, over: Partial<OutgoingWebhook> = {}): OutgoingWebhook {
+    mine.add(id);
+    return { id, eventType: 'todo.created', payload: `{"id":"${id}"}`, target: { broadcast: true }, idempotencyKey: id, headers: {}, orderingKey: undefined, createdAt: Date.now(), ...over };
+  }
+
+  function listen(name: string): ChannelRecorder {
+    const recorder = new ChannelRecorder(name, mine);
+    recorders.push(recorder);
+    return recorder;
+  }
+
+  describe('sending', () => {
+    it('hands each event over with its id as the idempotency key, never more than `concurrency` at once, and forgets it once accepted', async () => {
+      const p = setup({ concurrency: 3 });
+      for (let i = 0; i < 10; i++) await p.enqueue(message());
+      // Nothing is sent inside enqueue(): attempts start on a later turn, so the publisher's caller never waits for them.
+      expect(transport.calls).toHaveLength(0);
+      await transport.started(3);
+      expect(transport.calls).toHaveLength(3);
+      expect(await p.stats()).toMatchObject({ durable: false, inFlight: 3, pending: 7 });
+
+      // From now on each send finishes on a later turn, so the pipeline keeps the slots full.
+      transport.onSend = (call) => setImmediate(() => call.resolve());
+      for (const call of transport.pending().reverse()) call.resolve();
+      await p.flush();
+
+      expect(transport.calls).toHaveLength(10);
+      expect(transport.maxActive).toBe(3);
+      expect(transport.calls.every((c) => c.message.idempotencyKey === c.message.id && c.attempt === 1)).toBe(true);
+      expect(await p.stats()).toMatchObject({ pending: 0, inFlight: 0, sent: 10, failed: 0, deadLetters: 0 });
+      expect((await store.listDeliveries({}, { limit: 100 })).items).toEqual([]); // Convoy keeps the log of hand-overs
+    });
+
+    it('sends in publish order', async () => {
+      const p = setup({ concurrency: 1 });
+      transport.onSend = (call) => setImmediate(() => call.resolve());
+      const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+      for (const id of ids) await p.enqueue(message(id));
+      await p.flush();
+      expect(transport.ids()).toEqual(ids);
+    });
+
+    it('sends one event of an ordering key at a time, in publish order, even through retries; other keys in parallel', async () => {
+      const p = setup({ concurrency: 4 });
+      const keyed = (id: string, key: string): OutgoingWebhook => message(id, { orderingKey: key });
+      for (const m of [keyed('a1', 'a'), keyed('a2', 'a'), keyed('b1', 'b'), keyed('a3', 'a')]) await p.enqueue(m);
+      await transport.started(2);
+      await new Promise((r) => setImmediate(r));
+      // Only the heads of the two keys are out; a2 and a3 wait behind a1 although slots are free.
+      expect(transport.ids()).toEqual(['a1', 'b1']);
+      transport.callOf('a1').reject(new Error('blip')); // a1 fails once: a2 keeps waiting through the retry
+      await transport.started(3);
+      expect(transport.calls[2]).toMatchObject({ attempt: 2, message: { id: 'a1' } });
+      transport.onSend = (call) => call.resolve();
+      transport.calls[2]!.resolve();
+      transport.callOf('b1').resolve();
+      await p.flush();
+      expect(transport.ids()).toEqual(['a1', 'b1', 'a1', 'a2', 'a3']);
+      expect(await p.stats()).toMatchObject({ sent: 4, failed: 0 });
+    });
+
+    it("a full store with whenFull 'reject' throws PublishBufferFullError, and accepts again once one finishes", async () => {
+      const p = setup({ concurrency: 1 }, { capacity: 3, whenFull: 'reject' });
+      for (const id of ['a', 'b', 'c']) await p.enqueue(message(id));
+      await transport.started(1);
+
+      const error = await p.enqueue(message('refused')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PublishBufferFullError);
+      expect(error).toMatchObject({ retryable: true, capacity: 3 });
+      expect(await p.stats()).toMatchObject({ inFlight: 1, pending: 2 });
+
+      transport.callOf('a').resolve();
+      await transport.started(2);
+      await waitUntil('room for one more', async () => (await p.stats()).sent === 1);
+      await p.enqueue(message('e'));
+      await expect(p.enqueue(message('refused too'))).rejects.toBeInstanceOf(PublishBufferFullError);
+
+      transport.onSend = (call) => call.resolve();
+      transport.callOf('b').resolve();
+      await p.flush();
+      expect(transport.ids()).toEqual(['a', 'b', 'c', 'e']);
+    });
+
+    it("a full store with whenFull 'wait' makes enqueue wait for room, in order, and nothing is lost", async () => {
+      const p = setup({ concurrency: 1 }, { capacity: 2, whenFull: 'wait' });
+      let mostHeld = 0;
+      transport.onSend = () => void p.stats().then((s) => (mostHeld = Math.max(mostHeld, s.pending + s.inFlight)));
+      await p.enqueue(message('a'));
+      await p.enqueue(message('b'));
+      const third = p.enqueue(message('c'));
+      const fourth = p.enqueue(message('d'));
+      expect(await isPending(third)).toBe(true);
+      expect(await isPending(fourth)).toBe(true);
+
+      await transport.started(1);
+      transport.callOf('a').resolve(); // its room goes to the first waiter only
+      await third;
+      expect(await isPending(fourth)).toBe(true);
+
+      transport.onSend = (call) => setImmediate(() => call.resolve());
+      for (const call of transport.pending()) call.resolve();
+      await fourth;
+      await p.flush();
+      expect(transport.ids()).toEqual(['a', 'b', 'c', 'd']);
+      expect(mostHeld).toBeLessThanOrEqual(2);
+    });
+  });
+
+  describe('retries', () => {
+    it('retries failures with growing backoff until success, reporting on the retry-scheduled and delivered channels', async () => {
+      const p = setup({ retry: { attempts: 5, strategy: 'exponential', delayMs: 10, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 } });
+      const retries = listen(PIPELINE_CHANNELS.retryScheduled);
+      const delivered = listen(PIPELINE_CHANNELS.delivered);
+      transport.onSend = (call) => (call.attempt === 1 ? call.reject(new Error('socket hang up')) : call.attempt === 2 ? call.reject(Object.assign(new Error('503'), { retryable: true })) : call.resolve());
+
+      await p.enqueue(message('m'));
+      await p.flush();
+
+      expect(transport.calls.map((c) => [c.message.id, c.attempt])).toEqual([['m', 1], ['m', 2], ['m', 3]]);
+      expect(retries.events.map((r) => [r.delivery.uid, r.delivery.num_trials, r.error])).toEqual([['m', 1, 'socket hang up'], ['m', 2, '503']]);
+      // Equal jitter: retry n waits between half and all of delayMs * 2^(n-1).
+      const [first, second] = retries.events.map((r) => r.delayMs!);
+      expect(first).toBeGreaterThanOrEqual(4);
+      expect(first).toBeLessThanOrEqual(10);
+      expect(second).toBeGreaterThanOrEqual(9);
+      expect(second).toBeLessThanOrEqual(20);
+      expect(delivered.events.map((r) => r.delivery.uid)).toEqual(['m']);
+      expect(await p.stats()).toMatchObject({ sent: 1, failed: 0 });
+    });
+
+    it('does not retry an error with retryable: false: it is a dead letter at once, which a requeue sends again with the same id', async () => {
+      const p = setup({ retry: { attempts: 5 } as PipelineSettings['retry'] });
+      const failed = listen(PIPELINE_CHANNELS.failed);
+      const retries = listen(PIPELINE_CHANNELS.retryScheduled);
+      const badRequest = new ConvoyHttpError({ method: 'POST', path: '/events' }, 400, 'invalid event type', undefined);
+      expect(badRequest.retryable).toBe(false);
+      transport.onSend = (call) => call.reject(badRequest);
+
+      await p.enqueue(message('m'));
+      await p.flush();
+
+      expect(transport.calls).toHaveLength(1);
+      expect(retries.events).toEqual([]);
+      expect(failed.events.map((r) => [r.delivery.uid, r.reason, r.error])).toEqual([['m', 'rejected', badRequest.message]]);
+      expect(await p.stats()).toMatchObject({ sent: 0, failed: 1, deadLetters: 1 });
+
+      const outbox = new WebhookOutbox(store);
+      const [letter] = (await outbox.deadLetters()).items;
+      expect(letter).toMatchObject({ uid: 'm', status: 'Failure', idempotency_key: 'm', num_trials: 1, description: badRequest.message });
+      transport.onSend = (call) => call.resolve();
+      expect(await outbox.requeue(['m', 'unknown'])).toBe(1);
+      await p.flush();
+      expect(transport.calls.map((c) => [c.message.id, c.message.idempotencyKey])).toEqual([['m', 'm'], ['m', 'm']]);
+      expect((await outbox.deadLetters()).items).toEqual([]);
+    });
+
+    it('waits at least retryAfterMs before retrying, and caps it at maxRetryAfterMs', async () => {
+      const p = setup({ retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 5_000 } });
+      const retries = listen(PIPELINE_CHANNELS.retryScheduled);
+      const tooMany = new ConvoyHttpError({ method: 'POST', path: '/events' }, 429, 'slow down', undefined, 200);
+      let failedAt = 0;
+      let retriedAt = 0;
+      transport.onSend = (call) => {
+        if (call.message.id === 'slow' && call.attempt === 1) {
+          failedAt = performance.now();
+          call.reject(tooMany);
+        } else if (call.message.id === 'slow') {
+          retriedAt = performance.now();
+          call.resolve();
+        } else if (call.attempt === 1) call.reject(Object.assign(new Error('busy'), { retryAfterMs: 3_600_000 }));
+        else call.resolve();
+      };
+      await p.enqueue(message('slow'));
+      await p.flush();
+      expect(retries.events.map((r) => r.delayMs)).toEqual([200]); // the backoff alone would be 1-2 ms
+      expect(retriedAt - failedAt).toBeGreaterThanOrEqual(190);
+
+      await p.close();
+      setup({ retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 50 } });
+      const capped = listen(PIPELINE_CHANNELS.retryScheduled);
+      transport.onSend = (call) => (call.attempt === 1 ? call.reject(Object.assign(new Error('busy'), { retryAfterMs: 3_600_000 })) : call.resolve());
+      await pipeline.enqueue(message('capped'));
+      await pipeline.flush();
+      expect(capped.events.map((r) => r.delayMs)).toEqual([50]);
+    });
+
+    it('gives up once the attempts are spent and reports it on the failed channel', async () => {
+      const p = setup({ retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5_000 } });
+      const failed = listen(PIPELINE_CHANNELS.failed);
+      const retries = listen(PIPELINE_CHANNELS.retryScheduled);
+      transport.onSend = (call) => call.reject(new Error('connect ECONNREFUSED 127.0.0.1:5005'));
+      await p.enqueue(message('m'));
+      await p.flush();
+      expect(transport.calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+      expect(retries.events.map((r) => r.delivery.num_trials)).toEqual([1, 2]);
+      expect(failed.events.map((r) => [r.reason, r.error])).toEqual([['exhausted', 'no success after 3 attempts: connect ECONNREFUSED 127.0.0.1:5005']]);
+      expect(await p.stats()).toMatchObject({ sent: 0, failed: 1, deadLetters: 1 });
+    });
+  });
+
+  describe('flush()', () => {
+    it('resolves at once when nothing is held', async () => {
+      await expect(setup().flush()).resolves.toBeUndefined();
+    });
+
+    it('resolves only when every hand-over is done, including one waiting to be retried', async () => {
+      const p = setup({ concurrency: 2, retry: { attempts: 3, strategy: 'linear', delayMs: 300, maxDelayMs: 300, maxRetryAfterMs: 5_000 } });
+      for (const id of ['a', 'b', 'c']) await p.enqueue(message(id));
+      const flushed = p.flush();
+      await transport.started(2);
+      transport.callOf('a').resolve();
+      await transport.started(3); // 'c' took the freed slot
+      transport.callOf('c').resolve();
+      transport.callOf('b').reject(new Error('blip')); // while it waits for its retry, flush() must keep waiting
+      await waitUntil('b waits for its retry', async () => (await store.getDelivery('b'))?.status === 'Retry');
+      expect(await isPending(flushed)).toBe(true);
+      await transport.started(4);
+      expect(transport.calls[3]).toMatchObject({ message: { id: 'b' }, attempt: 2 });
+      expect(await isPending(flushed)).toBe(true);
+      transport.calls[3]!.resolve();
+      await flushed;
+      expect(await p.stats()).toMatchObject({ pending: 0, inFlight: 0, sent: 3, failed: 0 });
+    });
+  });
+
+  describe('close()', () => {
+    it('without storage keeps sending what it holds (retries included), accepts publishes meanwhile, then refuses new ones', async () => {
+      const p = setup({ concurrency: 1, drainTimeoutMs: 20_000, retry: { attempts: 3, strategy: 'linear', delayMs: 200, maxDelayMs: 200, maxRetryAfterMs: 5_000 } });
+      transport.onSend = (call) => {
+        if (call.message.id === 'backoff' && call.attempt === 1) call.reject(new Error('busy'));
+        else if (call.message.id !== 'held') call.resolve();
+        // 'held' stays in flight until the test lets it finish.
+      };
+      await p.enqueue(message('backoff'));
+      await waitUntil('backoff waits for its retry', async () => (await store.getDelivery('backoff'))?.status === 'Retry');
+      await p.enqueue(message('held'));
+      await p.enqueue(message('queued'));
+      await transport.started(2);
+
+      const closed = p.close();
+      expect(await isPending(closed)).toBe(true);
+      await p.enqueue(message('late')); // still accepted while draining
+      transport.callOf('held').resolve();
+      await closed;
+
+      expect(transport.calls.map((c) => `${c.message.id}#${c.attempt}`).sort()).toEqual(['backoff#1', 'backoff#2', 'held#1', 'late#1', 'queued#1']);
+      expect(await p.stats()).toMatchObject({ pending: 0, inFlight: 0, sent: 4, failed: 0 });
+      await expect(p.enqueue(message())).rejects.toBeInstanceOf(PublisherClosedError);
+    });
+
+    it('resolves at once when idle, and then refuses events', async () => {
+      const p = setup();
+      await p.close();
+      const error = await p.enqueue(message()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PublisherClosedError);
+      expect((error as Error).message).toMatch(/publisher is shut down/);
+      expect(transport.calls).toEqual([]);
+    });
+
+    it('a second close() call waits for the same drain', async () => {
+      const p = setup({ concurrency: 1 });
+      await p.enqueue(message('m'));
+      await transport.started(1);
+      const first = p.close();
+      const second = p.close();
+      expect(await isPending(second)).toBe(true);
+      transport.callOf('m').resolve();
+      await Promise.all([first, second]);
+      expect(await p.stats()).toMatchObject({ sent: 1, inFlight: 0 });
+    });
+
+    it('after drainTimeoutMs: resolves, aborts the attempts in flight, reports what was not sent, and rejects a publish waiting for room', async () => {
+      const p = setup({ concurrency: 2, drainTimeoutMs: 300 }, { capacity: 3, whenFull: 'wait' });
+      const failed = listen(PIPELINE_CHANNELS.failed);
+      // Like a request to a server that never answers: it settles only when aborted.
+      transport.onSend = (call) => call.signal.addEventListener('abort', () => call.reject(call.signal.reason), { once: true });
+      for (const id of ['a', 'b', 'c']) await p.enqueue(message(id));
+      const waiting = p.enqueue(message('d'));
+      expect(await isPending(waiting)).toBe(true);
+      await transport.started(2);
+
+      const startedAt = performance.now();
+      await p.close();
+      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(280);
+      await expect(waiting).rejects.toBeInstanceOf(PublisherClosedError);
+      expect(transport.calls.map((call) => [call.message.id, call.signal.aborted])).toEqual([['a', true], ['b', true]]);
+      expect(failed.events.map((r) => [r.delivery.uid, r.reason]).sort()).toEqual([['a', 'abandoned'], ['b', 'abandoned'], ['c', 'abandoned']]);
+      await expect(p.enqueue(message())).rejects.toBeInstanceOf(PublisherClosedError);
+    });
+
+    it('after drainTimeoutMs: does not hang on a transport that ignores the abort', async () => {
+      const p = setup({ concurrency: 1, drainTimeoutMs: 200 });
+      await p.enqueue(message('stuck')); // its send never settles on its own
+      await p.enqueue(message('queued'));
+      await transport.started(1);
+      const startedAt = performance.now();
+      const closed = p.close();
+      await waitUntil('the drain time is up', () => performance.now() - startedAt >= 200);
+      transport.callOf('stuck').reject(new Error('ignored the abort for a while'));
+      await closed;
+      expect(transport.callOf('stuck').signal.aborted).toBe(true);
+      expect(transport.calls).toHaveLength(1);
+    });
+  });
+
+  describe('the loop', () => {
+    it('an idle pipeline looks at the store once per poll interval, not in a busy loop', async () => {
+      const p = setup({ pollIntervalMs: 100 });
+      let claims = 0;
+      const claim = store.claim.bind(store);
+      store.claim = (...args) => (claims++, claim(...args));
+      transport.onSend = (call) => call.resolve();
+      await p.enqueue(message());
+      await p.flush();
+      claims = 0;
+      await new Promise((r) => setTimeout(r, 600));
+      expect(claims).toBeGreaterThanOrEqual(3);
+      expect(claims).toBeLessThanOrEqual(10);
+    });
+
+    it('with every slot taken, waits for an attempt to end instead of looking again and again', async () => {
+      const p = setup({ concurrency: 2, pollIntervalMs: 1_000 });
+      let looks = 0;
+      const nextDueAt = store.nextDueAt.bind(store);
+      const claim = store.claim.bind(store);
+      store.nextDueAt = () => (looks++, nextDueAt());
+      store.claim = (...args) => (looks++, claim(...args));
+      for (let i = 0; i < 5; i++) await p.enqueue(message());
+      await transport.started(2);
+      looks = 0;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(looks).toBeLessThanOrEqual(2);
+    });
+
+    it('two pipelines on one store never hand over the same event', async () => {
+      const p = setup({ concurrency: 4 }, { capacity: 1_000 });
+      const other = new DeliveryPipeline(store, handOverRoute(transport), { ...defaults, concurrency: 4 });
+      other.start();
+      transport.onSend = (call) => setImmediate(() => call.resolve());
+      try {
+        for (let i = 0; i < 200; i++) await p.enqueue(message());
+        await p.flush();
+        expect(transport.calls).toHaveLength(200);
+        expect(new Set(transport.ids()).size).toBe(200);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('keeps the lease of a long attempt alive: another pipeline does not take it over', async () => {
+      const p = setup({ leaseMs: 150, pollIntervalMs: 20 });
+      const other = new DeliveryPipeline(store, handOverRoute(transport), { ...defaults, leaseMs: 150, pollIntervalMs: 20 });
+      other.start();
+      try {
+        await p.enqueue(message('slow'));
+        await transport.started(1);
+        await new Promise((r) => setTimeout(r, 600)); // four leases long: renewed all along
+        expect(transport.calls).toHaveLength(1);
+        transport.callOf('slow').resolve();
+        await p.flush();
+        expect(await p.stats()).toMatchObject({ sent: 1 });
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('an outcome the store could not record is recorded once it can, and the event is not sent again', async () => {
+      const p = setup();
+      const settle = store.settle.bind(store);
+      let failures = 2;
+      store.settle = (s) => (failures-- > 0 ? Promise.reject(new Error('connection terminated unexpectedly')) : settle(s));
+      transport.onSend = (call) => call.resolve();
+      await p.enqueue(message('m'));
+      await p.flush();
+      expect(failures).toBeLessThan(0);
+      expect(transport.calls).toHaveLength(1);
+      expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
+    });
+  });
+});
+
+describe('InMemoryWebhookStore retention (maxEvents)', () => {
+  const T0 = 1_700_000_000_000;
+  const id = (n: number): string => `h_${String(n).padStart(5, '0')}`;
+  const handOver = (n: number): DeliveryRecord => ({
+    uid: id(n),
+    event_id: id(n),
+    endpoint_id: null,
+    event_type: 't',
+    idempotency_key: id(n),
+    payload: '{}',
+    custom_headers: {},
+    target: { broadcast: true },
+    ordering_key: null,
+    status: 'Scheduled',
+    description: '',
+    num_trials: 0,
+    retry_limit: 1,
+    next_send_at: T0 + n,
+    lease_token: null,
+    latency_ms: null,
+    created_at: T0 + n,
+    updated_at: T0 + n,
+  });
+
+  /** Stores `count` hand-overs; the first `failed` fail at once (kept as dead letters), the rest stay unfinished. */
+  async function fill(store: InMemoryWebhookStore, count: number, failed: number): Promise<void> {
+    for (let n = 0; n < count; n++) {
+      await store.enqueue([{ deliveries: [handOver(n)] }]);
+      if (n >= failed) continue;
+      const [claimed] = await store.claim(T0 + n, 1, 'w', T0 + 60_000);
+      await store.settle([{ uid: claimed!.uid, lease_token: 'w', status: 'Failure', description: 'no', num_trials: 1, next_send_at: T0, latency_ms: null }]);
+    }
+  }
+
+  it('forgets the oldest finished events beyond maxEvents, and never an unfinished one however old', async () => {
+    const store = new InMemoryWebhookStore({ maxEvents: 100, capacity: 1_000 });
+    await fill(store, 600, 590); // eviction looks every 256 inserts; the last 10 stay Scheduled
+    expect(await store.getDelivery(id(0))).toBeUndefined();
+    expect(await store.getDelivery(id(589))).toMatchObject({ status: 'Failure' });
+    for (let n = 590; n < 600; n++) expect(await store.getDelivery(id(n))).toMatchObject({ status: 'Scheduled' });
+    expect((await store.listDeliveries({}, { limit: 1000 })).items.length).toBeLessThan(200);
+    expect((await store.stats(T0)).failedHandOvers).toBe((await store.listDeliveries({ statuses: ['Failure'] }, { limit: 1000 })).items.length);
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('refuses maxEvents %p', (maxEvents) => {
+    expect(() => new InMemoryWebhookStore({ maxEvents })).toThrow(/maxEvents must be a whole number >= 1/);
+  });
+});
