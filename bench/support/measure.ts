@@ -35,6 +35,14 @@ export async function waitUntil(done: () => boolean | Promise<boolean>, what: st
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** This process's CPU time (user + system, all threads: GC and compilers included) while `work` runs, in µs. */
+export async function cpuTime<T>(work: () => Promise<T>): Promise<{ result: T; cpuUs: number }> {
+  const before = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(before);
+  return { result, cpuUs: used.user + used.system };
+}
+
 /**
  * Calls `emit(i)` `rate` times per second for `seconds`, on schedule (open loop: a slow emit does not delay the
  * next one), and resolves when every emit has settled.

@@ -12,6 +12,9 @@ export interface BenchRow {
   /** e.g. "≥ 0.9", or "reported" when the row has no target. */
   target: string;
   met: boolean | null;
+  /** Throughput rows: this process's CPU time per event, µs (far steadier than a rate on a shared machine). */
+  oursCpuUs?: number;
+  baselineCpuUs?: number;
 }
 
 export class BenchReport {
@@ -22,7 +25,7 @@ export class BenchReport {
     const complete = { ...row, met: row.met ?? null };
     this.rows.push(complete);
     const mark = complete.met === null ? '' : complete.met ? '  ok' : '  MISSED';
-    console.log(`  ${row.name}: ${row.ours} vs ${row.baseline} → ${format(row.ratio)} (target ${row.target})${mark}`);
+    console.log(`  ${row.name}: ${row.ours}${cpu(row.oursCpuUs)} vs ${row.baseline}${cpu(row.baselineCpuUs)} → ${format(row.ratio)} (target ${row.target})${mark}`);
   }
 
   machine() {
@@ -38,7 +41,7 @@ export class BenchReport {
 
   /** Prints the table and writes it with the date and the machine to `path`. */
   finish(path: URL, extra: Record<string, unknown>): void {
-    console.table(this.rows.map((r) => ({ section: r.section, measurement: r.name, ours: r.ours, baseline: r.baseline, ratio: format(r.ratio), target: r.target, met: r.met === null ? '-' : r.met ? 'yes' : 'NO' })));
+    console.table(this.rows.map((r) => ({ section: r.section, measurement: r.name, ours: r.ours + cpu(r.oursCpuUs), baseline: r.baseline + cpu(r.baselineCpuUs), ratio: format(r.ratio), target: r.target, met: r.met === null ? '-' : r.met ? 'yes' : 'NO' })));
     const missed = this.rows.filter((r) => r.met === false).length;
     writeFileSync(path, `${JSON.stringify({ date: this.started.toISOString(), machine: this.machine(), ...extra, rows: this.rows, missed }, null, 2)}\n`);
     console.log(missed === 0 ? 'All targets met.' : `${missed} target(s) missed.`);
@@ -52,7 +55,7 @@ export class BenchReport {
       '',
       '| # | measurement | ours | baseline | ratio | target | met |',
       '|---|---|---|---|---|---|---|',
-      ...this.rows.map((r) => `| ${r.section.split(' ')[0]} | ${r.name} | ${r.ours} | ${r.baseline} | ${format(r.ratio)} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : '**no**'} |`),
+      ...this.rows.map((r) => `| ${r.section.split(' ')[0]} | ${r.name} | ${r.ours}${cpu(r.oursCpuUs)} | ${r.baseline}${cpu(r.baselineCpuUs)} | ${format(r.ratio)} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : '**no**'} |`),
     ];
     return lines.join('\n');
   }
@@ -66,4 +69,9 @@ export function format(value: number): string {
 /** A number with thousands separated, for the table. */
 export function n(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** ` (12.3 µs CPU/ev)` beside a rate, or nothing. */
+function cpu(us: number | undefined): string {
+  return us === undefined ? '' : ` (${us.toFixed(1)} µs CPU/ev)`;
 }

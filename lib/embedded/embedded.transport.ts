@@ -39,7 +39,8 @@ export interface EmbeddedTransportParts {
 
 /** `*` takes every type; otherwise exact names, or dotted patterns (`todo.*` one segment, `todo.**` any). */
 export function acceptsEventType(endpoint: EndpointRecord, eventType: string): boolean {
-  return endpoint.event_types.some((pattern) => pattern === '*' || pattern === eventType || matchesEventPattern(pattern, eventType));
+  for (const pattern of endpoint.event_types) if (pattern === '*' || pattern === eventType || matchesEventPattern(pattern, eventType)) return true;
+  return false;
 }
 
 /**
@@ -89,18 +90,24 @@ export class EmbeddedTransport implements DeliveryRoute {
    */
   async plan(message: OutgoingWebhook, retryLimit: number): Promise<Enqueued> {
     const endpoints = await this.targets(message);
-    const deliveries = endpoints.map((endpoint) => {
+    const deliveries: DeliveryRecord[] = [];
+    const ids: string[] = [];
+    for (const endpoint of endpoints) {
       const delivery = newDelivery(message, uuidv7(), endpoint.uid, retryLimit);
-      if (endpoint.status === 'inactive') Object.assign(delivery, { status: 'Discarded', description: 'the endpoint is inactive' });
-      return delivery;
-    });
+      if (endpoint.status === 'inactive') {
+        delivery.status = 'Discarded';
+        delivery.description = 'the endpoint is inactive';
+      }
+      deliveries.push(delivery);
+      ids.push(endpoint.uid);
+    }
     const event = {
       uid: message.id,
       event_type: message.eventType,
       idempotency_key: message.idempotencyKey,
       payload: message.payload,
       custom_headers: message.headers,
-      endpoints: endpoints.map((e) => e.uid),
+      endpoints: ids,
       is_duplicate_event: false,
       created_at: message.createdAt,
     };
@@ -156,9 +163,12 @@ export class EmbeddedTransport implements DeliveryRoute {
       return acceptsEventType(endpoint, eventType) ? [endpoint] : [];
     }
     if ('url' in target) return [await this.endpointForUrl(target)];
-    const all = await this.parts.store.allEndpoints();
-    const owned = 'ownerId' in target ? all.filter((e) => e.owner_id === target.ownerId) : all;
-    return owned.filter((e) => acceptsEventType(e, eventType));
+    const owner = 'ownerId' in target ? target.ownerId : undefined;
+    const matching: EndpointRecord[] = [];
+    for (const endpoint of await this.parts.store.allEndpoints()) {
+      if ((owner === undefined || endpoint.owner_id === owner) && acceptsEventType(endpoint, eventType)) matching.push(endpoint);
+    }
+    return matching;
   }
 
   /**

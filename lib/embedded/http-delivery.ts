@@ -42,22 +42,22 @@ export class HttpDelivery {
     const headers = this.headers(delivery, endpoint);
     const requestedAt = Date.now();
     const started = performance.now();
-    const attempt = (fields: Partial<AttemptRecord>): AttemptRecord => ({
+    // One record of one shape, whatever the outcome (it is made for every attempt).
+    const attempt = (httpStatus: number | null, responseHeaders: Record<string, string>, responseBody: string, error: string): AttemptRecord => ({
       uid: uuidv7(),
       delivery_id: delivery.uid,
       endpoint_id: endpoint.uid,
       url: endpoint.url,
       method: 'POST',
-      request_headers: redact(headers, endpoint),
-      http_status: null,
-      response_headers: {},
-      response_body: '',
-      error: '',
-      success: false,
+      request_headers: endpoint.api_key_header ? redact(headers, endpoint.api_key_header.name) : headers,
+      http_status: httpStatus,
+      response_headers: responseHeaders,
+      response_body: responseBody,
+      error,
+      success: httpStatus !== null && httpStatus >= 200 && httpStatus < 300,
       latency_ms: Math.round(performance.now() - started),
       requested_at: requestedAt,
-      responded_at: null,
-      ...fields,
+      responded_at: httpStatus === null ? null : Date.now(),
     });
 
     try {
@@ -69,14 +69,8 @@ export class HttpDelivery {
       });
       const status = response.status;
       const responseHeaders = flatten(response.headers);
-      const record = attempt({
-        http_status: status,
-        response_headers: responseHeaders,
-        response_body: decode(response.body, responseHeaders['content-encoding']),
-        success: status >= 200 && status < 300,
-        responded_at: Date.now(),
-        error: status >= 300 && status < 400 ? `redirect (${status}) not followed` : '',
-      });
+      const body = decode(response.body, responseHeaders['content-encoding']);
+      const record = attempt(status, responseHeaders, body, status >= 300 && status < 400 ? `redirect (${status}) not followed` : '');
       if (record.success) return { kind: 'success', attempt: record };
       if (status === 410) return { kind: 'gone', attempt: record };
       const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
@@ -84,9 +78,9 @@ export class HttpDelivery {
     } catch (error) {
       // The guard's refusal arrives as the error itself, or as the cause of undici's connect error.
       const blocked = [error, (error as { cause?: unknown } | null)?.cause].find((e) => e instanceof DestinationBlockedError || e instanceof InvalidDestinationError);
-      if (blocked) return { kind: 'blocked', attempt: attempt({ error: (blocked as Error).message }) };
+      if (blocked) return { kind: 'blocked', attempt: attempt(null, {}, '', (blocked as Error).message) };
       const message = error instanceof HttpExchangeTimeout ? `timed out after ${endpoint.http_timeout} s` : describeNetworkError(error);
-      return { kind: 'retry', attempt: attempt({ error: message }), status: null };
+      return { kind: 'retry', attempt: attempt(null, {}, '', message), status: null };
     }
   }
 
@@ -110,10 +104,9 @@ export class HttpDelivery {
   }
 }
 
-/** The attempt log keeps request headers, but never the endpoint's API key. */
-function redact(headers: Record<string, string>, endpoint: EndpointRecord): Record<string, string> {
-  if (!endpoint.api_key_header) return { ...headers };
-  return { ...headers, [endpoint.api_key_header.name]: '[redacted]' };
+/** The attempt log keeps the request headers (the very object sent), but never the endpoint's API key. */
+function redact(headers: Record<string, string>, name: string): Record<string, string> {
+  return { ...headers, [name]: '[redacted]' };
 }
 
 /** Origin and request path of endpoint URLs, parsed once per URL rather than once per attempt. */

@@ -57,6 +57,8 @@ export class InMemoryWebhookStore implements WebhookStore {
   private readonly whenFull: 'wait' | 'reject';
   private readonly maxEvents: number;
   private readonly endpoints = new Map<string, EndpointRecord>();
+  /** allEndpoints(), kept until an endpoint changes (fan-out reads it on every publish). */
+  private endpointList: EndpointRecord[] | undefined;
   private readonly deliveries = new Map<string, DeliveryRecord>();
   private readonly attempts = new Map<string, AttemptRecord[]>();
   /** The log in insertion order, by event id. */
@@ -85,8 +87,8 @@ export class InMemoryWebhookStore implements WebhookStore {
     if (tx) throw new TypeError('The in-memory store cannot join a database transaction; use the PostgreSQL or PGlite storage');
     const stored: boolean[] = [];
     for (const item of items) {
-      const { event, deliveries } = item;
-      await this.room(deliveries.length);
+      const { event } = item;
+      if (this.unfinished > 0 && this.unfinished + item.deliveries.length > this.capacity) await this.room(item.deliveries.length);
       // After any wait for room: another enqueue may have taken the key meanwhile.
       if (event && this.idempotencyKeys.has(event.idempotency_key)) {
         event.is_duplicate_event = true;
@@ -96,17 +98,22 @@ export class InMemoryWebhookStore implements WebhookStore {
         continue;
       }
       if (event) this.idempotencyKeys.add(event.idempotency_key);
-      const fresh: DeliveryRecord[] = [];
-      for (const delivery of deliveries) {
-        if (this.deliveries.has(delivery.uid)) continue;
-        fresh.push(delivery);
+      // A uid that exists is skipped (a retried publish); the list is copied only then, as it is rare.
+      let deliveries = item.deliveries;
+      for (let i = 0; i < item.deliveries.length; i++) {
+        const delivery = item.deliveries[i]!;
+        if (this.deliveries.has(delivery.uid)) {
+          if (deliveries === item.deliveries) deliveries = item.deliveries.slice(0, i);
+          continue;
+        }
+        if (deliveries !== item.deliveries) deliveries.push(delivery);
         this.deliveries.set(delivery.uid, delivery);
         this.unfinished++;
         if (delivery.endpoint_id === null) this.pendingHandOvers++;
         this.schedule(delivery);
       }
-      const eventId = event?.uid ?? fresh[0]?.event_id;
-      if (eventId !== undefined) this.remember(eventId, { ...(event ? { event } : {}), deliveries: fresh });
+      const eventId = event?.uid ?? deliveries[0]?.event_id;
+      if (eventId !== undefined) this.remember(eventId, deliveries === item.deliveries ? item : { event, deliveries });
       stored.push(true);
     }
     return stored;
@@ -224,15 +231,18 @@ export class InMemoryWebhookStore implements WebhookStore {
   async insertEndpoint(endpoint: EndpointRecord): Promise<void> {
     if (this.endpoints.has(endpoint.uid)) throw new Error(`endpoint ${endpoint.uid} already exists`);
     this.endpoints.set(endpoint.uid, endpoint);
+    this.endpointList = undefined;
   }
 
   async updateEndpoint(endpoint: EndpointRecord): Promise<boolean> {
     if (!this.endpoints.has(endpoint.uid)) return false;
     this.endpoints.set(endpoint.uid, endpoint);
+    this.endpointList = undefined;
     return true;
   }
 
   async deleteEndpoint(uid: string): Promise<boolean> {
+    this.endpointList = undefined;
     return this.endpoints.delete(uid);
   }
 
@@ -251,7 +261,8 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async allEndpoints(): Promise<EndpointRecord[]> {
-    return [...this.endpoints.values()];
+    this.endpointList ??= [...this.endpoints.values()];
+    return this.endpointList;
   }
 
   /** Refuses publishes waiting for room: whatever is held now is all there will be. */

@@ -108,7 +108,7 @@ const SETTLE_RETRY_MS = 1_000;
 
 interface Pending<T> {
   value: T;
-  resolve: (done: boolean) => void;
+  resolve: (stored: boolean) => void;
   reject: (error: unknown) => void;
 }
 
@@ -142,7 +142,7 @@ export class DeliveryPipeline {
   private accepting = 0;
   private readonly toWrite: Array<Pending<Enqueued>> = [];
   private writing = false;
-  private readonly toSettle: Array<Pending<{ delivery: DeliveryRecord; settlement: Settlement; result: AttemptResult }>> = [];
+  private readonly toSettle: Array<{ delivery: DeliveryRecord; settlement: Settlement; result: AttemptResult; at: number }> = [];
   private settleScheduled = false;
   private readonly settleWrites = new Set<Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -320,17 +320,23 @@ export class DeliveryPipeline {
       }
       if (endpoint !== null) this.perEndpoint.set(endpoint, busy + 1);
       this.running.add(delivery);
-      void this.route
-        .attempt(delivery, this.shutdown.signal)
-        .catch((error: unknown): AttemptResult => ({ outcome: 'retry', error: `attempt failed unexpectedly: ${(error as Error)?.message ?? String(error)}` }))
-        .then((result) => {
-          this.running.delete(delivery);
-          if (endpoint !== null) this.perEndpoint.set(endpoint, this.perEndpoint.get(endpoint)! - 1);
-          this.settle(delivery, result);
-          this.pump();
-          if (this.held.length < this.settings.concurrency) this.loop.wake(0);
-        });
+      void this.run(delivery);
     }
+  }
+
+  private async run(delivery: DeliveryRecord): Promise<void> {
+    let result: AttemptResult;
+    try {
+      result = await this.route.attempt(delivery, this.shutdown.signal);
+    } catch (error) {
+      result = { outcome: 'retry', error: `attempt failed unexpectedly: ${(error as Error)?.message ?? String(error)}` };
+    }
+    this.running.delete(delivery);
+    const endpoint = delivery.endpoint_id;
+    if (endpoint !== null) this.perEndpoint.set(endpoint, this.perEndpoint.get(endpoint)! - 1);
+    this.settle(delivery, result);
+    this.pump();
+    if (this.held.length < this.settings.concurrency) this.loop.wake(0);
   }
 
   /** Back to the queue without an attempt. */
@@ -340,35 +346,63 @@ export class DeliveryPipeline {
 
   /** Turns a result into the delivery's next state, and queues it for the next group write of outcomes. */
   private settle(delivery: DeliveryRecord, result: AttemptResult): void {
-    const settlement = this.settlementOf(delivery, result);
     this.settling.add(delivery);
-    const written = new Promise<boolean>((resolve, reject) => this.toSettle.push({ value: { delivery, settlement, result }, resolve, reject }));
-    void written.then((done) => this.settled(delivery, settlement, result, done));
+    const at = Date.now();
+    this.toSettle.push({ delivery, settlement: this.settlementOf(delivery, result, at), result, at });
     if (this.settleScheduled) return;
     this.settleScheduled = true;
     if (this.store.volatile) setImmediate(() => void this.flushSettlements());
     else setTimeout(() => void this.flushSettlements(), SETTLE_WINDOW_MS);
   }
 
-  private settlementOf(d: DeliveryRecord, r: AttemptResult): Settlement {
-    const now = Date.now();
-    const base = { uid: d.uid, lease_token: d.lease_token!, latency_ms: d.latency_ms };
-    const trials = d.num_trials + 1;
+  /** One object of one shape whatever the outcome (it is made for every attempt). */
+  private settlementOf(d: DeliveryRecord, r: AttemptResult, now: number): Settlement {
+    let status: Settlement['status'];
+    let description: string;
+    let trials = d.num_trials + 1;
+    let next = now;
     switch (r.outcome) {
       case 'postpone':
-        return { ...base, status: d.num_trials > 0 ? 'Retry' : 'Scheduled', description: d.description, num_trials: d.num_trials, next_send_at: r.until };
+        status = d.num_trials > 0 ? 'Retry' : 'Scheduled';
+        description = d.description;
+        trials = d.num_trials;
+        next = r.until;
+        break;
       case 'discard':
-        return { ...base, status: 'Discarded', description: r.reason, num_trials: d.num_trials, next_send_at: now };
+        status = 'Discarded';
+        description = r.reason;
+        trials = d.num_trials;
+        break;
       case 'success':
-        return { ...base, status: 'Success', description: '', num_trials: trials, next_send_at: now, latency_ms: r.latencyMs ?? null, attempt: r.attempt, forget: d.endpoint_id === null };
+        status = 'Success';
+        description = '';
+        break;
       case 'failure':
-        return { ...base, status: 'Failure', description: r.error, num_trials: trials, next_send_at: now, latency_ms: r.latencyMs ?? null, attempt: r.attempt };
+        status = 'Failure';
+        description = r.error;
+        break;
       case 'retry':
         if (trials >= d.retry_limit) {
-          return { ...base, status: 'Failure', description: `no success after ${trials} attempts: ${r.error}`, num_trials: trials, next_send_at: now, latency_ms: r.latencyMs ?? null, attempt: r.attempt };
+          status = 'Failure';
+          description = `no success after ${trials} attempts: ${r.error}`;
+        } else {
+          status = 'Retry';
+          description = r.error;
+          next = now + retryDelay(this.settings.retry, trials, r.retryAfterMs);
         }
-        return { ...base, status: 'Retry', description: r.error, num_trials: trials, next_send_at: now + retryDelay(this.settings.retry, trials, r.retryAfterMs), latency_ms: r.latencyMs ?? null, attempt: r.attempt };
     }
+    const attempted = r.outcome === 'success' || r.outcome === 'failure' || r.outcome === 'retry';
+    return {
+      uid: d.uid,
+      lease_token: d.lease_token!,
+      status,
+      description,
+      num_trials: trials,
+      next_send_at: next,
+      latency_ms: attempted ? (r.latencyMs ?? null) : d.latency_ms,
+      attempt: attempted ? r.attempt : undefined,
+      forget: status === 'Success' && d.endpoint_id === null,
+    };
   }
 
   /** Writes the queued outcomes in groups; a write that fails (the database is away) is tried again, leases renewed meanwhile. */
@@ -377,20 +411,19 @@ export class DeliveryPipeline {
     const write = (async () => {
       while (this.toSettle.length > 0) {
         const batch = this.toSettle.splice(0, MAX_GROUP);
-        for (;;) {
+        let written: string[] | undefined;
+        while (written === undefined) {
           try {
-            const done = new Set(await this.store.settle(batch.map((entry) => entry.value.settlement)));
-            for (const entry of batch) entry.resolve(done.has(entry.value.settlement.uid));
-            break;
+            written = await this.store.settle(batch.map((entry) => entry.settlement));
           } catch (error) {
             this.logger.error(`Could not record the outcome of ${batch.length} deliveries (trying again): ${(error as Error).message}`);
-            if (this.shutdown.signal.aborted && this.closed) {
-              for (const entry of batch) entry.resolve(false);
-              break;
-            }
-            await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
+            if (this.shutdown.signal.aborted && this.closed) written = [];
+            else await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
           }
         }
+        // Usually all of them: look each up only when some lease was lost.
+        const done = written.length === batch.length ? undefined : new Set(written);
+        for (const { delivery, settlement, result, at } of batch) this.settled(delivery, settlement, result, at, done === undefined || done.has(settlement.uid));
       }
     })();
     this.settleWrites.add(write);
@@ -399,7 +432,8 @@ export class DeliveryPipeline {
   }
 
   /** After the outcome was written (or found its lease lost): counters, diagnostics, logs, the next wake-up. */
-  private settled(delivery: DeliveryRecord, s: Settlement, result: AttemptResult, done: boolean): void {
+  /** `at`: when the outcome was decided, so the delay reported is the one chosen, not what is left of it after the write. */
+  private settled(delivery: DeliveryRecord, s: Settlement, result: AttemptResult, at: number, done: boolean): void {
     this.settling.delete(delivery);
     this.notifySettled(delivery);
     if (!done) {
@@ -419,8 +453,8 @@ export class DeliveryPipeline {
       case 'Scheduled':
         this.loop.wake(s.next_send_at - Date.now());
         if (result.outcome !== 'retry') return;
-        if (delivery.endpoint_id === null) this.logger.warn(`${what} attempt ${s.num_trials} via ${this.route.name} failed, retrying in ${s.next_send_at - Date.now()} ms: ${result.error}`);
-        if (channels.retryScheduled.hasSubscribers) channels.retryScheduled.publish({ delivery, error: result.error, delayMs: s.next_send_at - Date.now(), attempt });
+        if (delivery.endpoint_id === null) this.logger.warn(`${what} attempt ${s.num_trials} via ${this.route.name} failed, retrying in ${s.next_send_at - at} ms: ${result.error}`);
+        if (channels.retryScheduled.hasSubscribers) channels.retryScheduled.publish({ delivery, error: result.error, delayMs: s.next_send_at - at, attempt });
         return;
       case 'Failure':
       case 'Discarded': {

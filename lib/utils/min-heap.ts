@@ -18,7 +18,8 @@ export class MinHeap<T> {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!before(entry, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      items[i] = items[parent]!;
+      items[parent] = entry;
       i = parent;
     }
   }
@@ -41,7 +42,9 @@ export class MinHeap<T> {
       if (left < items.length && before(items[left]!, items[smallest]!)) smallest = left;
       if (right < items.length && before(items[right]!, items[smallest]!)) smallest = right;
       if (smallest === i) break;
-      [items[i], items[smallest]] = [items[smallest]!, items[i]!];
+      const moved = items[i]!;
+      items[i] = items[smallest]!;
+      items[smallest] = moved;
       i = smallest;
     }
     return top;
