@@ -4,7 +4,7 @@ import { validateTarget } from '../publisher/validate-webhook.js';
 import type { DispatcherSettings } from '../publisher/webhook-dispatcher.js';
 import type { ConvoyModuleOptions, ForwardRule, ResolvedConvoyOptions } from './convoy-module-options.interface.js';
 import { describeValue } from '../utils/describe-value.js';
-import { checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
+import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
 import { CLIENT_OPTION_KEYS, hasCredentials } from './resolve-client-options.js';
 import { resolveEmbeddedOptions } from '../embedded/embedded-options.js';
 import type { RelaySettings } from '../outbox/outbox-relay.js';
@@ -33,7 +33,7 @@ export const DEFAULT_RELAY: RelaySettings = {
   drainTimeout: 10_000,
 };
 
-const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'embedded', 'storage', 'outbox', 'defaultTarget', 'dispatcher', 'forward'];
+const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'embedded', 'storage', 'outbox', 'defaultTarget', 'dispatcher', 'forward', 'verifyProject'];
 const DISPATCHER_KEYS = Object.keys(DEFAULT_DISPATCHER);
 const RELAY_KEYS = Object.keys(DEFAULT_RELAY);
 
@@ -60,6 +60,7 @@ export function resolveModuleOptions(options: ConvoyModuleOptions | undefined): 
     storage: resolveStorage(raw.storage),
     outbox: resolveRelay(raw.outbox),
     forward: resolveForward(raw.forward),
+    verifyProject: raw.verifyProject === undefined ? true : checkBoolean('verifyProject', raw.verifyProject, 'pass false to skip the startup check that the API key belongs to projectId, or leave it out'),
   };
 }
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConvoyRequest, ConvoyRequester, ConvoyResult } from '../../lib/client/convoy-http.js';
+import { ConvoyClient } from '../../lib/client/convoy.client.js';
 import { ConvoyHttpError } from '../../lib/errors/convoy-api.errors.js';
 
 /** One request Convoy answered, as recorded. */
@@ -96,4 +97,15 @@ export class ReplayRequester implements ConvoyRequester {
     }
     return { data: (body.data ?? undefined) as T, message: body.message, status: x.response.status, requestId: 'replayed' };
   }
+}
+
+/** A ConvoyClient whose every call goes to `requester` (e.g. a ReplayRequester) instead of the network. */
+export function clientOver(requester: ConvoyRequester, projectId = 'p1'): ConvoyClient {
+  const client = new ConvoyClient({ apiKey: 'CO.test', projectId, baseUrl: 'http://127.0.0.1:9/api' });
+  for (const value of Object.values(client)) {
+    if (value && typeof value === 'object' && 'http' in value) Object.assign(value, { http: requester });
+  }
+  // client.request() and client.project() go through the client's own HTTP layer: send them to the requester too.
+  Object.assign(client, { request: (req: ConvoyRequest) => requester.request(req) });
+  return client;
 }

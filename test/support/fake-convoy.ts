@@ -699,7 +699,7 @@ export class FakeConvoy {
     return {
       uid: e.uid, project_id: this.projectId, ...(e.owner_id ? { owner_id: e.owner_id } : {}), url: e.url, name: e.name,
       secrets: delivery ? null : e.secrets, advanced_signatures: delivery ? false : e.advanced_signatures, description: delivery ? '' : e.description,
-      status: e.status, http_timeout: delivery ? 0 : e.http_timeout, authentication: e.authentication ?? (as === 'read' ? {} : null),
+      status: e.status, http_timeout: delivery ? 0 : e.http_timeout, authentication: delivery ? null : (e.authentication ?? (as === 'read' ? {} : null)),
       rate_limit: delivery ? 0 : e.rate_limit, rate_limit_duration: delivery ? 0 : e.rate_limit_duration, content_type: delivery ? '' : e.content_type,
       failure_rate: null, cb_state: null, period_failure_rate: null, success_count: null, failure_count: null, retry_count: null,
       created_at: delivery ? '0001-01-01T00:00:00Z' : e.created_at, updated_at: delivery ? '0001-01-01T00:00:00Z' : e.updated_at, deleted_at: null,
@@ -731,7 +731,7 @@ export class FakeConvoy {
     return {
       uid: d.uid, project_id: this.projectId, event_id: d.event_id, endpoint_id: d.endpoint_id, device_id: '', subscription_id: d.subscription_id,
       headers: d.headers, url_query_params: '', idempotency_key: d.idempotency_key, latency: '', latency_seconds: 0.01, event_type: d.event_type,
-      ...(d.status === 'Failure' ? { description: d.description } : {}), delivery_mode: d.delivery_mode,
+      ...(d.description ? { description: d.description } : {}), delivery_mode: d.delivery_mode,
       endpoint_metadata: endpoint ? this.endpointView(endpoint, 'delivery') : null,
       event_metadata: event
         ? { uid: event.uid, event_type: event.event_type, endpoints: null, headers: null, url_query_params: '', url_path: '', idempotency_key: '', is_duplicate_event: false, status: '', acknowledged_at: null, created_at: event.created_at, updated_at: '0001-01-01T00:00:00Z', deleted_at: null }
