@@ -177,6 +177,10 @@ export class FakeConvoy {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === `${this.basePath.replace(/\/api$/, '')}/health`) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: true, message: 'Convoy v26.7.3', data: null }));
+      return;
+    }
     const prefix = `${this.basePath}/v1/projects/`;
     const rest = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).replace(/\/$/, '') : undefined;
     // The project itself (/v1/projects/{id}) is the route "".
