@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConvoyClient } from './client/convoy.client.js';
 import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { ConfigurableModuleClass, type OPTIONS_TYPE } from './convoy.module-definition.js';
@@ -8,15 +8,15 @@ import type { WebhookStore } from './pipeline/webhook-store.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
 
 /**
- * ConvoyModule.forRoot(options) or ConvoyModule.forRootAsync({ imports, inject, useFactory | useClass | useExisting }).
+ * `ConvoyModule.forRoot({...})` or `ConvoyModule.forRootAsync({ imports, inject, useFactory })`.
  * Registers ConvoyClient, WebhookPublisher and the global WebhookInterceptor; global unless `isGlobal: false`.
  */
 @Module({})
-export class ConvoyModule extends ConfigurableModuleClass implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ConvoyModule extends ConfigurableModuleClass implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(DeliveryPipeline) private readonly pipeline: DeliveryPipeline,
     @Inject(CONVOY_OPTIONS) private readonly options: ResolvedConvoyOptions,
-    @Inject(WEBHOOK_TRANSPORT) private readonly transport: Pick<WebhookTransport, 'close'>,
+    @Inject(WEBHOOK_TRANSPORT) private readonly transport: Pick<WebhookTransport, 'start' | 'close'>,
     @Inject(WEBHOOK_STORE) private readonly store: WebhookStore,
     @Inject(ConvoyClient) private readonly client: ConvoyClient,
   ) {
@@ -26,6 +26,11 @@ export class ConvoyModule extends ConfigurableModuleClass implements OnApplicati
   /** `forRoot()` with no options: the embedded engine, in memory. */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);
+  }
+
+  /** The transport's own startup checks (Convoy's: the credentials reach the configured project) run before the app starts. */
+  async onModuleInit(): Promise<void> {
+    await this.transport.start?.();
   }
 
   /** The pipeline starts working once the application is up. */

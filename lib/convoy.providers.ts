@@ -43,7 +43,7 @@ function createStore(options: ResolvedConvoyOptions): WebhookStore {
 function createTransport(options: ResolvedConvoyOptions, client: ConvoyClient, store: WebhookStore): WebhookTransport | DeliveryRoute {
   switch (options.transport) {
     case 'convoy':
-      return new ConvoyTransport(client);
+      return new ConvoyTransport(client, { verifyProject: options.verifyProject, timeoutMs: Math.min(options.clientOptions?.timeout ?? 10_000, 5_000) });
     case 'embedded': {
       const embedded = options.embedded;
       const policy = new AddressPolicy({ allowPrivateNetworks: embedded.allowPrivateNetworks, allowedAddresses: embedded.allowedAddresses });

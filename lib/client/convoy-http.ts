@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Pool } from 'undici';
 import {
+  ConvoyFeatureUnavailableError,
   ConvoyHttpError,
   ConvoyNetworkError,
   ConvoyResponseError,
   ConvoyTimeoutError,
+  licensedFeatureOf,
   type ConvoyRequestInfo,
 } from '../errors/convoy-api.errors.js';
 import type { ResolvedClientOptions } from '../options/resolve-client-options.js';
@@ -122,7 +124,7 @@ export class ConvoyHttp implements ConvoyRequester {
     } catch (error) {
       if (error instanceof HttpExchangeTimeout) throw new ConvoyTimeoutError(info, timeoutMs);
       if (signal?.aborted) throw signal.reason;
-      if (error instanceof ConvoyHttpError || error instanceof ConvoyResponseError) throw error;
+      if (error instanceof ConvoyHttpError || error instanceof ConvoyResponseError || error instanceof ConvoyFeatureUnavailableError) throw error;
       throw new ConvoyNetworkError(info, (error as { code?: string }).code, error);
     }
   }
@@ -151,6 +153,9 @@ function parseEnvelope<T>(
   if (status < 200 || status > 299) {
     // Convoy's errors are `{status:false, message}`; proxies and a 415 send other bodies, so quote those briefly.
     const said = message ?? text.trim().slice(0, 200);
+    // A licence refusal is not a failed call to retry or a wrong key: say which feature is missing.
+    const feature = licensedFeatureOf(status, said, info.path);
+    if (feature) throw new ConvoyFeatureUnavailableError(info, feature, status, said, requestId);
     throw new ConvoyHttpError(info, status, said, requestId, parseRetryAfter(retryAfter));
   }
   if (text.trim() === '') return { data: undefined as T, message: '', status, requestId };

@@ -2,6 +2,8 @@ import { ConvoyNotConfiguredError } from '../errors/convoy-api.errors.js';
 import { resolveClientOptions } from '../options/resolve-client-options.js';
 import type { ConvoyClientOptions } from './convoy-client.options.js';
 import { ConvoyHttp, type ConvoyRequest, type ConvoyRequester, type ConvoyResult } from './convoy-http.js';
+import type { ConvoyProject } from './convoy.types.js';
+import type { ConvoyRequestOptions } from './convoy-client.options.js';
 import { EndpointsResource } from './resources/endpoints.resource.js';
 import { DeliveryAttemptsResource, EventDeliveriesResource } from './resources/event-deliveries.resource.js';
 import { EventTypesResource } from './resources/event-types.resource.js';
@@ -62,6 +64,15 @@ export class ConvoyClient {
    */
   request<T = unknown>(req: ConvoyRequest): Promise<ConvoyResult<T>> {
     return (this.#http ?? unconfigured).request<T>(req);
+  }
+
+  /**
+   * GET /v1/projects/{projectId}: the project. With a project API key Convoy answers with **the key's** project,
+   * whatever id the path names, so compare `uid` with projectId to know the key belongs to it (the module does at
+   * startup). With basic auth, an unknown id answers 400 "project not found".
+   */
+  async project(options?: ConvoyRequestOptions): Promise<ConvoyProject> {
+    return (await this.request<ConvoyProject>({ method: 'GET', path: '', ...options })).data;
   }
 
   /** Closes the connection pool; in-flight requests finish first. */

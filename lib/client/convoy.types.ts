@@ -1,8 +1,10 @@
 /**
- * Convoy's request and response bodies, typed from its OpenAPI spec (docs/v3/openapi3.yaml) and Go models.
- * Field names are Convoy's own, unchanged (snake_case in bodies, camelCase in some list queries), so that
- * Convoy's documentation applies word for word and nothing is lost or mangled by a renaming layer.
- * Convoy marks almost nothing required; the fields its server validation requires are not optional here.
+ * Convoy's request and response bodies. Field names are Convoy's own, unchanged (snake_case in bodies, camelCase in
+ * some list queries), so that Convoy's documentation applies word for word and nothing is lost by a renaming layer.
+ * Response types are what a real Convoy sends (v26.7.3, API version 2025-11-24): the recorded corpus in
+ * test/conformance is validated against schemas derived from these declarations, strictly (every field declared,
+ * `null` only where it says `| null`, required fields always present). Request types require what Convoy's server
+ * validation requires.
  */
 
 // ---------------------------------------------------------------- paging
@@ -47,6 +49,9 @@ export interface ConvoyAck {
 
 export type HttpHeaderMap = Record<string, string[]>;
 
+/** An object with no fields, e.g. an endpoint's `authentication` when it has none (Convoy answers `{}` on reads). */
+export type EmptyObject = Record<string, never>;
+
 // ---------------------------------------------------------------- events
 
 interface EventCommon {
@@ -82,35 +87,106 @@ export interface ConvoyEvent {
   uid: string;
   project_id: string;
   event_type: string;
+  /** Any JSON value: sent byte for byte as the webhook body. */
   data: unknown;
-  raw?: string;
-  headers?: HttpHeaderMap;
-  idempotency_key?: string;
-  is_duplicate_event?: boolean;
-  endpoints?: string[];
-  endpoint_metadata?: ConvoyEndpoint[];
-  source_id?: string;
-  status?: EventStatus;
+  /** The custom headers, each as a list; `null` when there were none. */
+  headers: HttpHeaderMap | null;
+  /** "" when the event had none. */
+  idempotency_key: string;
+  is_duplicate_event: boolean;
+  /** The endpoints the event went to; `null` for a fan-out to nobody. */
+  endpoints: string[] | null;
+  /** Set for incoming projects; an outgoing project's events carry an empty source. */
+  source_metadata?: ConvoySourceMetadata | null;
+  status: EventStatus;
+  /** Why the event failed, e.g. "no subscription matched this event" (list answers only). */
   failure_reason?: string;
-  url_path?: string;
-  url_query_params?: string;
-  acknowledged_at?: string;
+  url_path: string;
+  url_query_params: string;
+  acknowledged_at: string | null;
   created_at: string;
   updated_at: string;
-  deleted_at?: string;
+  deleted_at: string | null;
 }
 
+/** A source (incoming projects); on outgoing projects Convoy sends an empty one. Its fields are Convoy's own. */
+export interface ConvoySourceMetadata {
+  uid: string;
+  project_id: string;
+  mask_id: string;
+  name: string;
+  url: string;
+  type: string;
+  provider: string;
+  is_disabled: boolean;
+  verifier: Record<string, unknown> | null;
+  custom_response: { body: string; content_type: string };
+  provider_config: Record<string, unknown> | null;
+  forward_headers: string[] | null;
+  pub_sub: Record<string, unknown> | null;
+  idempotency_keys: string[] | null;
+  event_type_location: string;
+  body_function: string | null;
+  header_function: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+/** A CLI device (Convoy CLI listeners); empty for deliveries to endpoints. */
+export interface ConvoyDeviceMetadata {
+  uid: string;
+  last_seen_at: string;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+/** The event as a delivery carries it: a short copy, without `data` and `project_id`. */
+export interface DeliveryEventMetadata {
+  uid: string;
+  event_type: string;
+  endpoints: string[] | null;
+  headers: HttpHeaderMap | null;
+  url_query_params: string;
+  url_path: string;
+  idempotency_key: string;
+  is_duplicate_event: boolean;
+  status: EventStatus;
+  acknowledged_at: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+/** GET /events: every filter here is one Convoy applies (checked against a real Convoy). */
 export interface EventListQuery extends PageQuery, DateRangeQuery {
   endpointId?: string[];
   sourceId?: string[];
   idempotencyKey?: string;
-  /** Matches event id prefix, idempotency key, event type and source name. */
+  /** Full-text search (event id prefix, idempotency key, event type, source name). Needs Convoy's Event Search licence. */
   query?: string;
-  /** A JSON object matched against the payload by containment. */
+  /** A JSON object matched against the payload by containment. Needs Convoy's Event Search licence. */
   body?: string;
 }
 
-export type EventFilterQuery = Omit<EventListQuery, 'direction' | 'next_page_cursor' | 'prev_page_cursor' | 'perPage' | 'sort'>;
+/** POST /events/batchreplay: the list's filters without paging; Convoy refuses `query` and `body` here (400). */
+export interface EventReplayFilter extends DateRangeQuery {
+  endpointId?: string[];
+  sourceId?: string[];
+  idempotencyKey?: string;
+}
+
+/**
+ * GET /events/countbatchreplayevents counts by endpoints and dates only: Convoy ignores `idempotencyKey` and
+ * `sourceId` there (the replay itself applies them), so the client refuses them rather than return a wrong count.
+ */
+export interface EventCountFilter extends DateRangeQuery {
+  endpointId?: string[];
+}
+
+/** @deprecated Use EventReplayFilter (batchReplay) or EventCountFilter (countBatchReplay). */
+export type EventFilterQuery = EventReplayFilter;
 
 // ---------------------------------------------------------------- endpoints
 
@@ -164,33 +240,46 @@ export interface ConvoyEndpoint {
   project_id: string;
   name: string;
   url: string;
+  /** Absent when the endpoint has no owner. */
   owner_id?: string;
-  description?: string;
+  description: string;
   status: EndpointStatus;
   secrets: EndpointSecret[];
   advanced_signatures: boolean;
   http_timeout: number;
   rate_limit: number;
   rate_limit_duration: number;
-  content_type?: string;
+  content_type: string;
+  /** Stored only with Convoy's advanced_endpoint_mgmt licence, and never sent back by v26.7. */
   support_email?: string;
   slack_webhook_url?: string;
   teams_webhook_url?: string;
-  authentication?: EndpointAuthentication | null;
+  /** `null` in create and update answers when there is none; `{}` on reads of such an endpoint. */
+  authentication: EndpointAuthentication | EmptyObject | null;
+  /** Licensed (mutual TLS); the key comes back as "[REDACTED]". */
   mtls_client_cert?: { client_cert: string; client_key: string } | null;
-  cb_state?: string;
-  failure_rate?: number;
-  period_failure_rate?: number;
-  success_count?: number;
-  failure_count?: number;
-  retry_count?: number;
-  events?: number;
+  /** Circuit-breaker state and failure figures: licensed; `null` on a community Convoy. */
+  cb_state: string | null;
+  failure_rate: number | null;
+  period_failure_rate: number | null;
+  success_count: number | null;
+  failure_count: number | null;
+  retry_count: number | null;
   created_at: string;
   updated_at: string;
-  deleted_at?: string | null;
+  deleted_at: string | null;
 }
 
-export interface EndpointListQuery extends PageQuery {
+/**
+ * The endpoint as a delivery or subscription carries it: in deliveries `secrets` is `null` and the settings are
+ * zero values (`http_timeout` 0, `content_type` ""), since Convoy copies only the endpoint's identity there.
+ */
+export interface EndpointMetadata extends Omit<ConvoyEndpoint, 'secrets'> {
+  secrets: EndpointSecret[] | null;
+}
+
+/** GET /endpoints. Convoy has no `sort` here (its order is newest first, always). */
+export interface EndpointListQuery extends Omit<PageQuery, 'sort'> {
   /** Matches the endpoint name. */
   q?: string;
   ownerId?: string;
@@ -238,20 +327,24 @@ export interface ConvoySubscription {
   project_id: string;
   name: string;
   type: 'api' | 'cli' | string;
-  endpoint_metadata?: ConvoyEndpoint | null;
-  source_metadata?: unknown;
-  filter_config?: SubscriptionFilterConfig & { filter?: FilterSchema & { is_flattened?: boolean } };
+  /** `null` in the create answer; the endpoint on reads and updates. */
+  endpoint_metadata: EndpointMetadata | null;
+  source_metadata: ConvoySourceMetadata | null;
+  device_metadata: ConvoyDeviceMetadata | null;
+  /** What Convoy stored: a community Convoy stores `event_types: ["*"]` whatever was asked (filters are licensed). */
+  filter_config: { event_types: string[]; filter: FilterSchema & { is_flattened: boolean } };
   alert_config?: { count?: number; threshold?: string } | null;
   rate_limit_config?: { count?: number; duration?: number } | null;
   retry_config?: { type?: string; duration?: number; retry_count?: number } | null;
-  delivery_mode?: 'at_least_once' | 'at_most_once' | '';
-  function?: string | null;
+  delivery_mode: 'at_least_once' | 'at_most_once' | '';
+  function: string | null;
   created_at: string;
   updated_at: string;
-  deleted_at?: string | null;
+  deleted_at: string | null;
 }
 
-export interface SubscriptionListQuery extends PageQuery {
+/** GET /subscriptions. Convoy has no `sort` here. */
+export interface SubscriptionListQuery extends Omit<PageQuery, 'sort'> {
   endpointId?: string[];
   name?: string;
 }
@@ -272,7 +365,9 @@ export interface DeliveryMetadata {
   max_retry_seconds?: number;
   strategy: 'linear' | 'exponential' | string;
   next_send_time: string;
+  /** The event's data, parsed. */
   data?: unknown;
+  /** The event's data, as the bytes that are sent. */
   raw?: string;
 }
 
@@ -282,28 +377,40 @@ export interface ConvoyEventDelivery {
   event_id: string;
   endpoint_id: string;
   subscription_id: string;
+  /** "" unless the delivery goes to a Convoy CLI device. */
+  device_id: string;
   event_type: string;
-  idempotency_key?: string;
+  /** "" when the event had none. */
+  idempotency_key: string;
   status: EventDeliveryStatus;
+  /** Why the last attempt failed, e.g. "Endpoint returned status code 500"; absent on success. */
   description?: string;
-  delivery_mode?: 'at_least_once' | 'at_most_once' | '';
-  headers?: HttpHeaderMap | null;
+  delivery_mode: 'at_least_once' | 'at_most_once' | '';
+  headers: HttpHeaderMap | null;
   metadata: DeliveryMetadata;
+  /** The embedded engine's deliveries carry the endpoint's URL; Convoy's do not. */
   target_url?: string;
-  latency_seconds?: number;
-  url_query_params?: string;
-  endpoint_metadata?: ConvoyEndpoint | null;
-  event_metadata?: ConvoyEvent | null;
-  acknowledged_at?: string;
+  /** Go's duration text (often ""): use latency_seconds. */
+  latency: string;
+  latency_seconds: number;
+  url_query_params: string;
+  endpoint_metadata: EndpointMetadata | null;
+  event_metadata: DeliveryEventMetadata | null;
+  source_metadata: ConvoySourceMetadata | null;
+  device_metadata: ConvoyDeviceMetadata | null;
+  cli_metadata: Record<string, unknown> | null;
+  acknowledged_at: string | null;
   created_at: string;
   updated_at: string;
-  deleted_at?: string | null;
+  deleted_at: string | null;
 }
 
+/** GET /eventdeliveries: every filter here is one Convoy applies (checked against a real Convoy). */
 export interface EventDeliveryListQuery extends PageQuery, DateRangeQuery {
   endpointId?: string[];
   eventId?: string;
-  event_type?: string;
+  /** The event type (Convoy's query parameter `eventType`; it ignores `event_type`). */
+  eventType?: string;
   idempotencyKey?: string;
   status?: EventDeliveryStatus[];
   subscriptionId?: string;
@@ -313,25 +420,32 @@ export type EventDeliveryFilterQuery = Omit<EventDeliveryListQuery, 'direction' 
 
 export interface ConvoyDeliveryAttempt {
   uid: string;
-  msg_id?: string;
-  project_id?: string;
-  endpoint_id?: string;
-  api_version?: string;
+  msg_id: string;
+  project_id: string;
+  endpoint_id: string;
+  /** The Convoy version that made the attempt, e.g. "v26.7.3". */
+  api_version: string;
   url: string;
   method: string;
-  ip_address?: string;
-  request_http_header?: Record<string, string>;
-  response_http_header?: Record<string, string>;
-  /** Go's status text, e.g. "200 OK". */
+  ip_address: string;
+  request_http_header: Record<string, string>;
+  /** `null` when no response came back. */
+  response_http_header: Record<string, string> | null;
+  /** Go's status text, e.g. "200 OK", "500 Internal Server Error"; "" when no response came back. */
   http_status: string;
-  response_data?: string;
+  response_data: string;
+  /** Why the attempt failed without a response (e.g. a connection error). */
   error?: string;
-  /** Whether the attempt succeeded. */
-  status: boolean;
-  requested_at?: string;
+  /**
+   * `true` on success; **absent** on failure (Convoy omits a false value), so `status === false` never matches.
+   * Test `status === true`, or use WebhookDeliveries.attempts(), whose `succeeded` is always set.
+   */
+  status?: true;
+  requested_at: string;
   responded_at?: string;
   created_at: string;
   updated_at: string;
+  deleted_at: string | null;
 }
 
 // ---------------------------------------------------------------- portal links
@@ -383,10 +497,10 @@ export type UpdateEventTypeRequest = Omit<CreateEventTypeRequest, 'name'>;
 export interface ConvoyEventType {
   uid: string;
   name: string;
-  category?: string;
-  description?: string;
-  json_schema?: Record<string, unknown> | null;
-  deprecated_at?: string | null;
+  category: string;
+  description: string;
+  json_schema: Record<string, unknown> | null;
+  deprecated_at: string | null;
 }
 
 // ---------------------------------------------------------------- meta events
@@ -404,3 +518,47 @@ export interface ConvoyMetaEvent {
 }
 
 export interface MetaEventListQuery extends PageQuery, DateRangeQuery {}
+
+// ---------------------------------------------------------------- the project
+
+/** GET /v1/projects/{projectId}. With a project API key, Convoy answers with the key's project, whatever the id. */
+export interface ConvoyProject {
+  uid: string;
+  name: string;
+  logo_url: string;
+  organisation_id: string;
+  /** Only `outgoing` projects send webhooks. */
+  type: 'outgoing' | 'incoming' | string;
+  config: ConvoyProjectConfig;
+  statistics: Record<string, unknown> | null;
+  retained_events: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+/** The project's settings, as Convoy sends them (its meta-event `secret` included: never log it). */
+export interface ConvoyProjectConfig {
+  max_payload_read_size: number;
+  replay_attacks_prevention_enabled: boolean;
+  add_event_id_trace_headers: boolean;
+  disable_endpoint: boolean;
+  multiple_endpoint_subscriptions: boolean;
+  verify_dynamic_events: boolean;
+  allow_unmatched_dynamic_urls: boolean;
+  search_policy: string;
+  ssl: { enforce_secure_endpoints: boolean };
+  ratelimit: { count: number; duration: number };
+  strategy: { type: 'linear' | 'exponential' | string; duration: number; retry_count: number };
+  signature: { header: string; versions: Array<{ uid: string; hash: string; encoding: string; created_at: string }> };
+  request_id_header: string;
+  meta_event: {
+    is_enabled: boolean;
+    type: string;
+    event_type: string[] | null;
+    url: string;
+    secret: string;
+    pub_sub: Record<string, unknown> | null;
+  };
+  circuit_breaker: Record<string, number>;
+}

@@ -9,3 +9,4 @@ export * from './resources/event-deliveries.resource.js';
 export * from './resources/portal-links.resource.js';
 export * from './resources/event-types.resource.js';
 export * from './resources/meta-events.resource.js';
+export { verifyProject } from './project-check.js';

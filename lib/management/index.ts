@@ -1,4 +1,4 @@
 export * from './webhook-endpoints.js';
 export * from './webhook-deliveries.js';
 export { ManagementUnavailableError } from './convoy-errors.js';
-export type { WebhookEndpoint } from './webhook-management.types.js';
+export type { WebhookDeliveryAttempt, WebhookEndpoint } from './webhook-management.types.js';

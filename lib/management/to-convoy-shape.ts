@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
-import type { ConvoyDeliveryAttempt, ConvoyEventDelivery, Page, PageQuery } from '../client/convoy.types.js';
+import type { ConvoyEventDelivery, Page, PageQuery } from '../client/convoy.types.js';
 import type { AttemptRecord, DeliveryRecord, EndpointRecord, RecordPage } from '../pipeline/records.js';
 import type { RetryPolicy } from '../pipeline/retry-policy.js';
-import type { WebhookEndpoint } from './webhook-management.types.js';
+import type { WebhookDeliveryAttempt, WebhookEndpoint } from './webhook-management.types.js';
 
 /** The embedded engine's records in Convoy's response shapes (ISO times), so callers see one API whichever transport runs. */
 
@@ -27,6 +27,13 @@ export function endpointShape(e: EndpointRecord): WebhookEndpoint {
     content_type: 'application/json',
     support_email: e.support_email,
     authentication: e.api_key_header ? { type: 'api_key', api_key: { header_name: e.api_key_header.name, header_value: e.api_key_header.value } } : null,
+    // Convoy's circuit-breaker figures: licensed there, not kept here.
+    cb_state: null,
+    failure_rate: null,
+    period_failure_rate: null,
+    success_count: null,
+    failure_count: null,
+    retry_count: null,
     event_types: e.event_types,
     signature_format: e.signature_format,
     created_at: iso(e.created_at),
@@ -44,6 +51,7 @@ export function deliveryShape(d: DeliveryRecord, retry: RetryPolicy, endpointUrl
     event_id: d.event_id,
     endpoint_id: d.endpoint_id ?? '',
     subscription_id: '',
+    device_id: '',
     event_type: d.event_type,
     idempotency_key: d.idempotency_key,
     status: d.status,
@@ -59,32 +67,45 @@ export function deliveryShape(d: DeliveryRecord, retry: RetryPolicy, endpointUrl
       raw: d.payload,
     },
     ...(endpointUrl === undefined ? {} : { target_url: endpointUrl }),
-    ...(d.latency_ms === null ? {} : { latency_seconds: d.latency_ms / 1000 }),
+    latency: '',
+    latency_seconds: d.latency_ms === null ? 0 : d.latency_ms / 1000,
+    url_query_params: '',
+    endpoint_metadata: null,
+    event_metadata: null,
+    source_metadata: null,
+    device_metadata: null,
+    cli_metadata: null,
+    acknowledged_at: iso(d.created_at),
     created_at: iso(d.created_at),
     updated_at: iso(d.updated_at),
     deleted_at: null,
   };
 }
 
-export function attemptShape(a: AttemptRecord): ConvoyDeliveryAttempt {
+export function attemptShape(a: AttemptRecord): WebhookDeliveryAttempt {
   return {
     uid: a.uid,
     msg_id: a.delivery_id,
+    project_id: PROJECT,
     endpoint_id: a.endpoint_id,
+    api_version: '',
     url: a.url,
     method: a.method,
     ip_address: '',
     request_http_header: a.request_headers,
-    response_http_header: a.response_headers,
+    response_http_header: a.http_status === null ? null : a.response_headers,
     // Convoy reports Go's status text, e.g. "200 OK"; an attempt without a response has none.
     http_status: a.http_status === null ? '' : `${a.http_status} ${STATUS_CODES[a.http_status] ?? ''}`.trim(),
     response_data: a.response_body,
-    error: a.error,
-    status: a.success,
+    ...(a.error ? { error: a.error } : {}),
+    // As Convoy: `status` is there (true) on success only.
+    ...(a.success ? { status: true as const } : {}),
+    succeeded: a.success,
     requested_at: iso(a.requested_at),
     ...(a.responded_at === null ? {} : { responded_at: iso(a.responded_at) }),
     created_at: iso(a.requested_at),
     updated_at: iso(a.responded_at ?? a.requested_at),
+    deleted_at: null,
   };
 }
 

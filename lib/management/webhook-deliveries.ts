@@ -1,12 +1,15 @@
 import type { ConvoyClient } from '../client/convoy.client.js';
 import type { ConvoyDeliveryAttempt, ConvoyEventDelivery, EventDeliveryFilterQuery, EventDeliveryListQuery, Page } from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
+import { refusedParameter, type QueryRoute } from '../client/query-parameters.js';
 import type { EmbeddedTransport } from '../embedded/embedded.transport.js';
 import type { DeliveryFilter, DeliveryRecord } from '../pipeline/records.js';
 import type { RetryPolicy } from '../pipeline/retry-policy.js';
+import { InvalidRequestError } from '../errors/convoy-api.errors.js';
 import { WebhookNotFoundError, WebhookStateError } from '../errors/endpoint.errors.js';
 import { mapConvoyError, unavailable } from './convoy-errors.js';
 import { attemptShape, deliveryShape, pageShape } from './to-convoy-shape.js';
+import type { WebhookDeliveryAttempt } from './webhook-management.types.js';
 
 /**
  * The delivery log, whichever transport is active: every delivery (one per event and endpoint) and every attempt,
@@ -16,8 +19,8 @@ export abstract class WebhookDeliveries {
   /** One page, newest first. */
   abstract list(query?: EventDeliveryListQuery): Promise<Page<ConvoyEventDelivery>>;
   abstract get(id: string): Promise<ConvoyEventDelivery>;
-  /** Every attempt of a delivery, oldest first. */
-  abstract attempts(id: string): Promise<ConvoyDeliveryAttempt[]>;
+  /** Every attempt of a delivery, oldest first; `succeeded` tells a failed attempt (Convoy's `status` is absent then). */
+  abstract attempts(id: string): Promise<WebhookDeliveryAttempt[]>;
   /** Sends a failed or discarded delivery again (not while its endpoint is paused or inactive). */
   abstract resend(id: string): Promise<ConvoyEventDelivery>;
   /** Retries every failed delivery matching the filter; returns how many were scheduled, in Convoy's words. */
@@ -37,6 +40,7 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
   }
 
   async list(query: EventDeliveryListQuery = {}): Promise<Page<ConvoyEventDelivery>> {
+    checkQuery('GET /eventdeliveries', query);
     const perPage = query.perPage ?? 20;
     const page = await this.engine.store.listDeliveries({ ...toFilter(query), handOver: false }, { limit: perPage, cursor: query.next_page_cursor || undefined });
     return pageShape(await this.shapes(page.items), page, query, perPage);
@@ -47,7 +51,7 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
     return shape!;
   }
 
-  async attempts(id: string): Promise<ConvoyDeliveryAttempt[]> {
+  async attempts(id: string): Promise<WebhookDeliveryAttempt[]> {
     await this.find(id);
     return (await this.engine.store.listAttempts(id)).map(attemptShape);
   }
@@ -67,6 +71,7 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
   }
 
   async batchRetry(filter: EventDeliveryFilterQuery = {}): Promise<{ message: string }> {
+    checkQuery('POST /eventdeliveries/batchretry', filter);
     const statuses = (filter.status?.length ? filter.status : ['Failure']) as DeliveryRecord['status'][];
     const done = await this.engine.store.reschedule({ ...toFilter(filter), handOver: false }, statuses.filter((s) => s === 'Failure' || s === 'Discarded'), Date.now());
     this.engine.notify();
@@ -99,8 +104,9 @@ export class ConvoyWebhookDeliveries extends WebhookDeliveries {
     return mapConvoyError('delivery', id, () => this.client.eventDeliveries.get(id));
   }
 
-  attempts(id: string): Promise<ConvoyDeliveryAttempt[]> {
-    return mapConvoyError('delivery', id, () => this.client.deliveryAttempts.list(id));
+  async attempts(id: string): Promise<WebhookDeliveryAttempt[]> {
+    const attempts = await mapConvoyError('delivery', id, () => this.client.deliveryAttempts.list(id));
+    return attempts.map(withSucceeded);
   }
 
   resend(id: string): Promise<ConvoyEventDelivery> {
@@ -132,10 +138,21 @@ function toFilter(q: EventDeliveryFilterQuery): DeliveryFilter {
   return {
     endpointIds: q.endpointId,
     eventId: q.eventId,
-    eventType: q.event_type,
+    eventType: q.eventType,
     idempotencyKey: q.idempotencyKey,
     statuses: q.status?.filter((s): s is DeliveryRecord['status'] => s !== ''),
     createdFrom: date(q.startDate),
     createdTo: date(q.endDate),
   };
+}
+
+/** The same query parameters as on Convoy, refused the same way (InvalidRequestError), so both transports agree. */
+function checkQuery(route: QueryRoute, query: object): void {
+  const refused = refusedParameter(route, query);
+  if (refused) throw new InvalidRequestError(refused.parameter, route, refused.reason);
+}
+
+/** Convoy marks success with `status: true` and leaves `status` out on failure; `succeeded` says it either way. */
+function withSucceeded(attempt: ConvoyDeliveryAttempt): WebhookDeliveryAttempt {
+  return { ...attempt, succeeded: attempt.status === true };
 }

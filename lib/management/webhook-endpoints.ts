@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { ConvoyClient } from '../client/convoy.client.js';
-import type { CreateEndpointRequest, EndpointListQuery, Page } from '../client/convoy.types.js';
+import type { ConvoyEndpoint, CreateEndpointRequest, EndpointAuthentication, EndpointListQuery, Page } from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
 import type { EmbeddedTransport } from '../embedded/embedded.transport.js';
 import { parseEndpointUrl, type WebhookEndpointInput } from '../embedded/endpoint-registry.js';
@@ -9,7 +10,7 @@ import { endpointShape, pageShape } from './to-convoy-shape.js';
 import type { WebhookEndpoint } from './webhook-management.types.js';
 
 /**
- * Your customers' webhook endpoints, whichever transport is active: the same operations, fields and errors
+ * Your customers' webhook endpoints, whichever transport is active: the same operations, fields, shapes and errors
  * on Convoy and on the embedded engine. Injectable where ConvoyModule is imported.
  * Errors: InvalidEndpointError (400), WebhookNotFoundError (404), WebhookStateError (409).
  */
@@ -18,8 +19,19 @@ export abstract class WebhookEndpoints {
   /** One page, newest first. */
   abstract list(query?: EndpointListQuery): Promise<Page<WebhookEndpoint>>;
   abstract get(id: string): Promise<WebhookEndpoint>;
-  /** Changes the given fields only. Secrets change through expireSecret(). */
+  /**
+   * Changes the given fields only; the others keep their value. Secrets change through expireSecret().
+   * On Convoy, whose PUT replaces the whole endpoint, this reads the endpoint, merges the given fields and writes it
+   * back: two updates of one endpoint at the same time can therefore lose one's changes (the later write wins for
+   * every field, as Convoy has no conditional write). Serialize updates of an endpoint where that matters.
+   */
   abstract update(id: string, input: WebhookEndpointInput): Promise<WebhookEndpoint>;
+  /**
+   * Replaces the endpoint: `url` is required, and every field left out takes its default, as at creation
+   * (description "", no rate limit, no authentication, `event_types` ["*"]…). The secrets, status and (embedded)
+   * signature format are kept.
+   */
+  abstract replace(id: string, input: WebhookEndpointInput): Promise<WebhookEndpoint>;
   abstract delete(id: string): Promise<void>;
   /** Toggles active and paused. */
   abstract pause(id: string): Promise<WebhookEndpoint>;
@@ -32,6 +44,20 @@ export abstract class WebhookEndpoints {
     return iterateAll((q) => this.list(q), query);
   }
 }
+
+/** The fields replace() resets when they are left out: what create() gives a new endpoint. */
+const REPLACED_DEFAULTS = {
+  description: '',
+  owner_id: '',
+  advanced_signatures: true,
+  http_timeout: 10,
+  rate_limit: 0,
+  rate_limit_duration: 0,
+  support_email: '',
+  // No authentication: null clears it (the input type has no null, the registry and Convoy both take it).
+  authentication: null as unknown as EndpointAuthentication,
+  event_types: ['*'],
+} satisfies WebhookEndpointInput;
 
 export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
   constructor(private readonly engine: EmbeddedTransport) {
@@ -56,6 +82,11 @@ export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
     return endpointShape(await this.engine.registry.update(id, input));
   }
 
+  async replace(id: string, input: WebhookEndpointInput): Promise<WebhookEndpoint> {
+    const url = parseEndpointUrl(input?.url);
+    return endpointShape(await this.engine.registry.update(id, { ...REPLACED_DEFAULTS, name: url.host, ...input }));
+  }
+
   async delete(id: string): Promise<void> {
     await this.engine.registry.delete(id);
   }
@@ -77,9 +108,13 @@ export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
   }
 }
 
+const logger = new Logger('WebhookEndpoints');
+
 /**
- * Endpoints kept by Convoy. Creating one also subscribes it (Convoy delivers nothing to an endpoint without a
- * subscription), with `event_types` as the subscription's filter; updates fill in Convoy's required name and url.
+ * Endpoints kept by Convoy. Each endpoint gets a subscription at creation (Convoy delivers nothing to an endpoint
+ * without one) whose filter holds `event_types`; every answer reports the event types as Convoy stored them, read
+ * back from the subscription. A Convoy without subscription filters (community edition) stores ["*"]: the endpoint
+ * then receives every event type, and a warning says so (the call succeeds: the endpoint works, with more events).
  */
 export class ConvoyWebhookEndpoints extends WebhookEndpoints {
   constructor(private readonly client: ConvoyClient) {
@@ -91,31 +126,48 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
       const { event_types, body } = this.split(input);
       const url = parseEndpointUrl(body.url); // Convoy checks reachability itself; this catches what it would refuse vaguely
       const endpoint = await this.client.endpoints.create({ ...body, url: url.toString(), name: body.name ?? url.host } as CreateEndpointRequest);
-      await this.client.subscriptions.create({ name: `${endpoint.name}-subscription`, endpoint_id: endpoint.uid, filter_config: { event_types: event_types ?? ['*'] } });
-      return { ...endpoint, event_types: event_types ?? ['*'], signature_format: 'convoy' };
+      const asked = event_types ?? ['*'];
+      const subscription = await this.client.subscriptions.create({ name: `${endpoint.name}-subscription`, endpoint_id: endpoint.uid, filter_config: { event_types: asked } });
+      return this.shape(endpoint, storedEventTypes(endpoint.uid, asked, subscription.filter_config.event_types));
     });
   }
 
   async list(query?: EndpointListQuery): Promise<Page<WebhookEndpoint>> {
-    return mapConvoyError('endpoint', undefined, () => this.client.endpoints.list(query));
+    return mapConvoyError('endpoint', undefined, async () => {
+      const page = await this.client.endpoints.list(query);
+      const eventTypes = await this.eventTypesOf(page.content.map((e) => e.uid));
+      return { ...page, content: page.content.map((e) => this.shape(e, eventTypes.get(e.uid) ?? [])) };
+    });
   }
 
   async get(id: string): Promise<WebhookEndpoint> {
-    return mapConvoyError('endpoint', id, () => this.client.endpoints.get(id));
+    return mapConvoyError('endpoint', id, async () => {
+      const endpoint = await this.client.endpoints.get(id);
+      return this.shape(endpoint, (await this.eventTypesOf([id])).get(id) ?? []);
+    });
   }
 
   async update(id: string, input: WebhookEndpointInput): Promise<WebhookEndpoint> {
     return mapConvoyError('endpoint', id, async () => {
-      if (input.secret !== undefined) throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
+      if (input?.secret !== undefined) throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
       if (body.url !== undefined) body.url = parseEndpointUrl(body.url).toString();
+      // Convoy's PUT replaces: write back what the endpoint has, with the given fields over it.
       const current = await this.client.endpoints.get(id);
-      const updated = await this.client.endpoints.update(id, { ...body, name: body.name ?? current.name, url: body.url ?? current.url } as CreateEndpointRequest);
-      if (event_types === undefined) return updated;
-      const [subscription] = (await this.client.subscriptions.list({ endpointId: [id] })).content;
-      if (subscription) await this.client.subscriptions.update(subscription.uid, { filter_config: { event_types } });
-      else await this.client.subscriptions.create({ name: `${updated.name}-subscription`, endpoint_id: id, filter_config: { event_types } });
-      return { ...updated, event_types };
+      const updated = await this.client.endpoints.update(id, { ...writableFields(current, body.authentication !== undefined), ...body } as CreateEndpointRequest);
+      return this.shape(updated, await this.setEventTypes(id, updated.name, event_types));
+    });
+  }
+
+  async replace(id: string, input: WebhookEndpointInput): Promise<WebhookEndpoint> {
+    return mapConvoyError('endpoint', id, async () => {
+      if (input?.secret !== undefined) throw new InvalidEndpointError('secret', 'cannot be changed by replace(); rotate it with expireSecret()');
+      const { event_types, body } = this.split(input);
+      const url = parseEndpointUrl(body.url);
+      // Convoy keeps an owner_id it is sent empty, and stores support_email only with a licence: leave both to it.
+      const { event_types: _all, owner_id: _owner, support_email: _email, ...defaults } = REPLACED_DEFAULTS;
+      const replaced = await this.client.endpoints.update(id, { ...defaults, authentication: undefined, ...body, url: url.toString(), name: body.name ?? url.host } as CreateEndpointRequest);
+      return this.shape(replaced, await this.setEventTypes(id, replaced.name, event_types ?? ['*']));
     });
   }
 
@@ -125,15 +177,45 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
 
   async pause(id: string): Promise<WebhookEndpoint> {
     // Convoy refuses to pause an inactive endpoint with a 400: a state error, as in the embedded engine.
-    return mapConvoyError('endpoint', id, () => this.client.endpoints.pause(id), 'state');
+    return mapConvoyError('endpoint', id, async () => this.withEventTypes(await this.client.endpoints.pause(id)), 'state');
   }
 
   async activate(id: string): Promise<WebhookEndpoint> {
-    return mapConvoyError('endpoint', id, () => this.client.endpoints.activate(id), 'state');
+    return mapConvoyError('endpoint', id, async () => this.withEventTypes(await this.client.endpoints.activate(id)), 'state');
   }
 
   async expireSecret(id: string, input: { secret?: string; expiration: number }): Promise<WebhookEndpoint> {
-    return mapConvoyError('endpoint', id, () => this.client.endpoints.expireSecret(id, input));
+    return mapConvoyError('endpoint', id, async () => this.withEventTypes(await this.client.endpoints.expireSecret(id, input)));
+  }
+
+  private shape(endpoint: ConvoyEndpoint, eventTypes: string[]): WebhookEndpoint {
+    return { ...endpoint, event_types: eventTypes, signature_format: 'convoy' };
+  }
+
+  private async withEventTypes(endpoint: ConvoyEndpoint): Promise<WebhookEndpoint> {
+    return this.shape(endpoint, (await this.eventTypesOf([endpoint.uid])).get(endpoint.uid) ?? []);
+  }
+
+  /** The event types of each endpoint's subscriptions, as Convoy stored them (an endpoint without one: absent). */
+  private async eventTypesOf(endpointIds: string[]): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    if (endpointIds.length === 0) return found;
+    for await (const subscription of this.client.subscriptions.iterate({ endpointId: endpointIds, perPage: Math.max(20, endpointIds.length) })) {
+      const id = subscription.endpoint_metadata?.uid;
+      if (!id) continue;
+      found.set(id, [...new Set([...(found.get(id) ?? []), ...subscription.filter_config.event_types])]);
+    }
+    return found;
+  }
+
+  /** Sets the subscription's filter (creating the subscription if the endpoint has none); returns what Convoy stored. */
+  private async setEventTypes(id: string, name: string, eventTypes: string[] | undefined): Promise<string[]> {
+    const [subscription] = (await this.client.subscriptions.list({ endpointId: [id] })).content;
+    if (eventTypes === undefined) return subscription?.filter_config.event_types ?? [];
+    const stored = subscription
+      ? await this.client.subscriptions.update(subscription.uid, { filter_config: { event_types: eventTypes } })
+      : await this.client.subscriptions.create({ name: `${name}-subscription`, endpoint_id: id, filter_config: { event_types: eventTypes } });
+    return storedEventTypes(id, eventTypes, stored.filter_config.event_types);
   }
 
   private split(input: WebhookEndpointInput): { event_types?: string[]; body: Partial<CreateEndpointRequest> } {
@@ -146,12 +228,53 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
   }
 }
 
+/** What Convoy stored; a warning when it is not what was asked (a Convoy without subscription filters stores ["*"]). */
+function storedEventTypes(endpointId: string, asked: string[], stored: string[]): string[] {
+  const same = asked.length === stored.length && asked.every((type) => stored.includes(type));
+  if (!same) {
+    logger.warn(
+      `Endpoint ${endpointId}: event_types ${JSON.stringify(asked)} were asked, but Convoy stored ${JSON.stringify(stored)} ` +
+        '(subscription filters need a licensed Convoy: feature "advanced_subscriptions"), so the endpoint receives every event type. ' +
+        'Publish to { endpointId } to choose its events yourself, or use a Convoy licence with advanced subscriptions.',
+    );
+  }
+  return stored;
+}
+
+/**
+ * The fields Convoy's PUT resets when they are left out, taken from the endpoint as it is, so that an update keeps
+ * them. Authentication is kept only as Convoy showed it in full: a basic-auth password or OAuth2 secret comes back
+ * "[REDACTED]", and writing that back would break the endpoint, so such an update must give `authentication` itself.
+ */
+function writableFields(current: ConvoyEndpoint, authenticationGiven: boolean): Partial<CreateEndpointRequest> {
+  const fields: Partial<CreateEndpointRequest> = {
+    name: current.name,
+    url: current.url,
+    description: current.description,
+    rate_limit: current.rate_limit,
+    rate_limit_duration: current.rate_limit_duration,
+    advanced_signatures: current.advanced_signatures,
+    http_timeout: current.http_timeout,
+    content_type: current.content_type as CreateEndpointRequest['content_type'],
+    ...(current.owner_id ? { owner_id: current.owner_id } : {}),
+  };
+  const auth = current.authentication;
+  if (!authenticationGiven && auth && 'type' in auth && auth.type) {
+    if (JSON.stringify(auth).includes('[REDACTED]')) {
+      throw new InvalidEndpointError('authentication', `comes back redacted from Convoy (${auth.type}), so an update would overwrite it; pass authentication in the update`);
+    }
+    fields.authentication = auth as EndpointAuthentication;
+  }
+  return fields;
+}
+
 /** With a transport that keeps no endpoints (the log transport, or your own). */
 export class UnavailableWebhookEndpoints extends WebhookEndpoints {
   create = unavailable;
   list = unavailable;
   get = unavailable;
   update = unavailable;
+  replace = unavailable;
   delete = unavailable;
   pause = unavailable;
   activate = unavailable;

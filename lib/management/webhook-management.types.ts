@@ -1,14 +1,28 @@
-import type { ConvoyEndpoint } from '../client/convoy.types.js';
+import type { ConvoyDeliveryAttempt, ConvoyEndpoint } from '../client/convoy.types.js';
 import type { SignatureFormat } from '../pipeline/records.js';
 
 export type { WebhookEndpointInput } from '../embedded/endpoint-registry.js';
 
 /**
- * An endpoint as the management API returns it, whichever transport is active: Convoy's endpoint shape,
- * plus the event-type filter and signature format (known for embedded endpoints, and for Convoy endpoints
- * when they were created through this API).
+ * An endpoint as the management API returns it, the same shape from create, get, list and update on both transports:
+ * Convoy's endpoint shape, plus the event types it receives and its signature format.
  */
 export interface WebhookEndpoint extends ConvoyEndpoint {
-  event_types?: string[];
-  signature_format?: SignatureFormat;
+  /**
+   * The event types the endpoint receives, as stored: the embedded engine's filter, or on Convoy the filter of the
+   * endpoint's subscription as Convoy keeps it. A community Convoy stores `["*"]` whatever was asked (filters are
+   * licensed); `[]` when the endpoint has no subscription, so Convoy delivers nothing to it.
+   */
+  event_types: string[];
+  /** 'convoy' (X-Convoy-Signature; always, on Convoy) or 'standard' (Standard Webhooks; embedded engine only). */
+  signature_format: SignatureFormat;
+}
+
+/** A delivery attempt as the management API returns it: Convoy's shape, plus `succeeded`. */
+export interface WebhookDeliveryAttempt extends ConvoyDeliveryAttempt {
+  /**
+   * Whether the attempt succeeded (a 2xx answer). Always set, unlike Convoy's `status`, which is `true` on success
+   * and absent on failure.
+   */
+  succeeded: boolean;
 }

@@ -78,6 +78,12 @@ export interface ConvoyModuleOptions extends ConvoyClientOptions {
   dispatcher?: Partial<DispatcherSettings>;
   /** Event-emitter events to forward as webhooks, e.g. `['todo.*']` (needs @nestjs/event-emitter). */
   forward?: Array<string | ForwardRule>;
+  /**
+   * With the Convoy transport, check once at startup that the credentials reach the configured project (Convoy
+   * otherwise uses the API key's project whatever projectId says). A mismatch stops startup with
+   * ConvoyConfigurationError; an unreachable Convoy is logged and checked again in the background. Default true.
+   */
+  verifyProject?: boolean;
 }
 
 /** Options read when the module is declared (not from the async factory), because they shape its providers. */
@@ -100,4 +106,5 @@ export interface ResolvedConvoyOptions {
   storage: ConvoyStorage | undefined;
   outbox: RelaySettings;
   forward: ForwardRule[];
+  verifyProject: boolean;
 }

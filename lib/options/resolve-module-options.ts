@@ -3,7 +3,7 @@ import { WebhookValidationError } from '../errors/publish.errors.js';
 import { validateTarget } from '../publisher/validate-webhook.js';
 import type { ConvoyModuleOptions, DispatcherSettings, ForwardRule, RelaySettings, ResolvedConvoyOptions } from './convoy-module-options.interface.js';
 import { describeValue } from '../utils/describe-value.js';
-import { checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
+import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
 import { CLIENT_OPTION_KEYS, hasCredentials } from './resolve-client-options.js';
 import { resolveEmbeddedOptions } from '../embedded/embedded-options.js';
 import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
@@ -31,7 +31,7 @@ export const DEFAULT_RELAY: RelaySettings = {
   drainTimeout: 10_000,
 };
 
-const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'embedded', 'storage', 'outbox', 'defaultTarget', 'dispatcher', 'forward'];
+const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'embedded', 'storage', 'outbox', 'defaultTarget', 'dispatcher', 'forward', 'verifyProject'];
 const DISPATCHER_KEYS = Object.keys(DEFAULT_DISPATCHER);
 const RELAY_KEYS = Object.keys(DEFAULT_RELAY);
 
@@ -58,6 +58,7 @@ export function resolveModuleOptions(options: ConvoyModuleOptions | undefined): 
     storage: resolveStorage(raw.storage),
     outbox: resolveRelay(raw.outbox),
     forward: resolveForward(raw.forward),
+    verifyProject: raw.verifyProject === undefined ? true : checkBoolean('verifyProject', raw.verifyProject, 'pass false to skip the startup check that the API key belongs to projectId, or leave it out'),
   };
 }
 

@@ -1,29 +1,59 @@
 #!/usr/bin/env node
 /**
  * nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]
+ * nestjs-convoy doctor  [--env-file <path>]
  *   sql      prints the schema as SQL, for your own migration tool (no database needed)
  *   migrate  applies the missing migrations to DATABASE_URL (or --url), under the advisory lock
  *   status   exits 0 when the schema is current, 1 when migrations are missing (a CI or deploy gate)
+ *   doctor   checks, with CONVOY_URL, CONVOY_API_KEY (or CONVOY_USERNAME/CONVOY_PASSWORD) and CONVOY_PROJECT_ID,
+ *            that publishing to Convoy will work; exits 0 when it will, 1 when not
  */
+import { parseArgs } from 'node:util';
 import { SchemaOutdatedError } from '../errors/outbox.errors.js';
 import { DEFAULT_SCHEMA, migrationSql } from './migrations.js';
 
+const USAGE = 'usage: nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]\n       nestjs-convoy doctor  [--env-file <path>]\n';
+
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const flag = (name: string): string | undefined => {
-    const i = rest.indexOf(`--${name}`);
-    return i >= 0 ? rest[i + 1] : undefined;
-  };
-  const schema = flag('schema') ?? DEFAULT_SCHEMA;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { schema: { type: 'string' }, url: { type: 'string' }, 'env-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...extra] = positionals;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (extra.length > 0 || !['sql', 'migrate', 'status', 'doctor'].includes(command ?? '')) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (command === 'doctor') {
+    if (values['env-file']) {
+      try {
+        process.loadEnvFile(values['env-file']);
+      } catch (error) {
+        process.stderr.write(`Cannot read ${values['env-file']}: ${(error as Error).message}\n`);
+        return 2;
+      }
+    }
+    const { doctor } = await import('../cli/doctor.js');
+    return doctor(process.env, (line) => process.stdout.write(`${line}\n`));
+  }
+  const schema = values.schema ?? DEFAULT_SCHEMA;
   if (command === 'sql') {
     process.stdout.write(`${migrationSql(schema)}\n`);
     return 0;
   }
-  if (command !== 'migrate' && command !== 'status') {
-    process.stderr.write('usage: nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]\n');
-    return 2;
-  }
-  const url = flag('url') ?? process.env.DATABASE_URL;
+  const url = values.url ?? process.env.DATABASE_URL;
   if (!url) {
     process.stderr.write('Set DATABASE_URL (or pass --url postgres://…) to reach the database.\n');
     return 2;

@@ -1,4 +1,5 @@
 import type { ConvoyClient } from '../client/convoy.client.js';
+import { StartupProjectCheck } from '../client/project-check.js';
 import { RawJson } from '../client/raw-json.js';
 import { ConvoyWebhookDeliveries } from '../management/webhook-deliveries.js';
 import { ConvoyWebhookEndpoints } from '../management/webhook-endpoints.js';
@@ -15,10 +16,29 @@ export class ConvoyTransport implements WebhookTransport {
   readonly name = 'convoy';
   readonly endpoints: ConvoyWebhookEndpoints;
   readonly deliveries: ConvoyWebhookDeliveries;
+  private projectCheck: StartupProjectCheck | undefined;
 
-  constructor(private readonly client: ConvoyClient) {
+  /** `verifyProject`: confirm at start that the credentials reach the client's project (see StartupProjectCheck). */
+  constructor(
+    private readonly client: ConvoyClient,
+    private readonly startup: { verifyProject: boolean; timeoutMs: number } = { verifyProject: false, timeoutMs: 5_000 },
+  ) {
     this.endpoints = new ConvoyWebhookEndpoints(client);
     this.deliveries = new ConvoyWebhookDeliveries(client);
+  }
+
+  /**
+   * Convoy quietly uses the API key's own project whatever projectId says: wrong settings stop startup here; an
+   * unreachable Convoy does not (the check goes on in the background).
+   */
+  async start(): Promise<void> {
+    if (!this.startup.verifyProject || !this.client.configured) return;
+    this.projectCheck = new StartupProjectCheck(this.client, this.startup.timeoutMs);
+    await this.projectCheck.run();
+  }
+
+  async close(): Promise<void> {
+    this.projectCheck?.stop();
   }
 
   async send(message: OutgoingWebhook, { signal }: TransportSendContext): Promise<void> {

@@ -23,6 +23,8 @@ export interface WebhookTransport {
   send(message: OutgoingWebhook, context: TransportSendContext): Promise<void>;
   readonly endpoints?: WebhookEndpoints;
   readonly deliveries?: WebhookDeliveries;
+  /** Called once before the application starts (checks that must pass first, e.g. Convoy's credentials). */
+  start?(): Promise<void>;
   /** Called once at shutdown, after the pipeline drained. */
   close?(): Promise<void>;
 }

@@ -29,7 +29,7 @@ describe('embedded engine: outcomes of an attempt', () => {
     const done = await waitForStatus(app.deliveries, delivery.uid, 'Success');
     expect(done.metadata).toMatchObject({ num_trials: 2, retry_limit: 3, strategy: 'linear' });
     const attempts = await app.deliveries.attempts(delivery.uid);
-    expect(attempts.map((a) => [a.http_status, a.status, a.response_data])).toEqual([
+    expect(attempts.map((a) => [a.http_status, a.succeeded, a.response_data])).toEqual([
       ['500 Internal Server Error', false, 'boom'],
       ['200 OK', true, '{"ok":true}'],
     ]);
@@ -62,7 +62,7 @@ describe('embedded engine: outcomes of an attempt', () => {
     expect(retry.at - refused!.at).toBeGreaterThanOrEqual(1_000 - SLACK_MS);
     expect(other.at - refused!.at).toBeGreaterThanOrEqual(1_000 - SLACK_MS);
     const attempts = await app.deliveries.attempts(first.delivery.uid);
-    expect(attempts[0]).toMatchObject({ status: false, response_http_header: expect.objectContaining({ 'retry-after': '1' }) });
+    expect(attempts[0]).toMatchObject({ succeeded: false, response_http_header: expect.objectContaining({ 'retry-after': '1' }) });
     expect(attempts[0]!.http_status).toMatch(new RegExp(`^${status} `));
   });
 
@@ -75,7 +75,7 @@ describe('embedded engine: outcomes of an attempt', () => {
     const done = await waitForStatus(app.deliveries, delivery.uid, 'Success');
     expect(done.metadata.num_trials).toBe(2);
     const attempts = await app.deliveries.attempts(delivery.uid);
-    expect(attempts[0]).toMatchObject({ http_status: '302 Found', status: false });
+    expect(attempts[0]).toMatchObject({ http_status: '302 Found', succeeded: false });
     expect(attempts[0]!.error).toMatch(/redirect.*not followed/);
     expect(receiver.received.map((r) => r.path)).toEqual(['/hook', '/hook']);
   });
@@ -113,9 +113,9 @@ describe('embedded engine: outcomes of an attempt', () => {
     const done = await waitForStatus(app.deliveries, delivery.uid, 'Success');
     expect(done.metadata.num_trials).toBe(2);
     const [timedOut, ok] = await app.deliveries.attempts(delivery.uid);
-    expect(timedOut).toMatchObject({ http_status: '', status: false });
+    expect(timedOut).toMatchObject({ http_status: '', succeeded: false });
     expect(timedOut!.error).toMatch(/timed out after 1 s/);
-    expect(ok).toMatchObject({ http_status: '200 OK', status: true });
+    expect(ok).toMatchObject({ http_status: '200 OK', succeeded: true });
     expect(receiver.received[1]!.at - receiver.received[0]!.at).toBeGreaterThanOrEqual(1_000 - SLACK_MS);
   });
 

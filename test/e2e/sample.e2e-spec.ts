@@ -128,7 +128,7 @@ describe('sample app with Convoy', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'receiver', url: 'https://receiver.example/hook', owner_id: 'acme', status: 'active' });
     const id = created.body.uid;
-    expect([...fake.subscriptions.values()].map((s) => s.endpoint_metadata?.uid)).toEqual([id]);
+    expect([...fake.subscriptions.values()].map((s) => s.endpoint_id)).toEqual([id]);
 
     expect((await call(url, 'GET', '/endpoints')).body.map((e: { uid: string }) => e.uid)).toEqual([id]);
     expect((await call(url, 'GET', `/endpoints/${id}`)).body.uid).toBe(id);

@@ -1,9 +1,12 @@
 /**
- * A Convoy-compatible test server (node:http on 127.0.0.1), built from ../shared/convoy (the API facts and the
- * OpenAPI spec) and from what a real Convoy v26.6 answered when we ran one (see README "Convoy compatibility").
+ * A Convoy-compatible test server (node:http on 127.0.0.1) that answers as the real Convoy recorded in
+ * test/conformance/fixtures does (v26.7.3, community edition unless `licensed`): the same fields, nulls and
+ * omissions in each answer (test/conformance/fake-convoy.spec.ts compares them), the same query parameters
+ * applied or ignored, the same licence refusals, PUT /endpoints replacing the endpoint, and a project API key
+ * deciding the project whatever id the path names.
  * It keeps state in memory, records every request byte for byte, and takes scripted faults (status codes,
  * Retry-After, resets, hangs, refused connections) so that client, publisher and outbox tests run without Convoy.
- * It does not deliver webhooks.
+ * It does not deliver webhooks: each delivery succeeds at once, unless seeded as failed (failDelivery).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -35,6 +38,10 @@ export interface FakeConvoyOptions {
   projectId?: string;
   basic?: { username: string; password: string };
   basePath?: string;
+  /** Answer as a licensed Convoy: portal links, subscription filters and event search work. Default false (community). */
+  licensed?: boolean;
+  /** The project's type (GET /v1/projects/{id}). Default 'outgoing'. */
+  projectType?: 'outgoing' | 'incoming';
 }
 
 type Handler = (req: RecordedRequest, params: string[]) => { status: number; message: string; data?: unknown };
@@ -46,6 +53,8 @@ export class FakeConvoy {
   readonly apiKey: string;
   readonly projectId: string;
   readonly basePath: string;
+  /** Whether licensed features work (see FakeConvoyOptions.licensed); may be changed between requests. */
+  licensed: boolean;
   readonly requests: RecordedRequest[] = [];
   readonly endpoints = new Map<string, Row>();
   readonly events = new Map<string, Row>();
@@ -67,6 +76,7 @@ export class FakeConvoy {
   private constructor(private readonly options: FakeConvoyOptions) {
     this.apiKey = options.apiKey ?? 'CO.testmask0000000.testkey';
     this.projectId = options.projectId ?? '01TESTPROJECT000000000000P';
+    this.licensed = options.licensed ?? false;
     this.basePath = options.basePath ?? '/api';
   }
 
@@ -167,9 +177,14 @@ export class FakeConvoy {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === `${this.basePath.replace(/\/api$/, '')}/health`) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: true, message: 'Convoy v26.7.3', data: null }));
+      return;
+    }
     const prefix = `${this.basePath}/v1/projects/`;
-    const rest = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : undefined;
-    const slash = rest?.indexOf('/') ?? -1;
+    const rest = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length).replace(/\/$/, '') : undefined;
+    // The project itself (/v1/projects/{id}) is the route "".
+    const slash = rest === undefined || rest === '' ? -1 : rest.includes('/') ? rest.indexOf('/') : rest.length;
     let body: unknown;
     try {
       body = rawBody ? JSON.parse(rawBody) : undefined;
@@ -208,7 +223,11 @@ export class FakeConvoy {
 
     const auth = this.authenticate(req.headers.authorization);
     if (auth) return send(401, { status: false, message: auth });
-    if (rest.slice(0, slash) !== this.projectId) return send(400, { status: false, message: 'Project not found' });
+    // As Convoy: a project API key decides the project, whatever id the path names; basic auth goes by the path.
+    const pathProject = rest.slice(0, slash);
+    if (pathProject !== this.projectId && !String(req.headers.authorization).startsWith('Bearer ')) {
+      return send(400, { status: false, message: recorded.route === '' ? 'project not found' : 'Project not found' });
+    }
     if ((recorded.method === 'POST' || recorded.method === 'PUT') && rawBody !== '' && !/^application\/json/.test(String(req.headers['content-type'] ?? ''))) {
       return send(415, undefined); // Convoy answers a non-JSON Content-Type with an empty 415
     }
@@ -263,6 +282,9 @@ export class FakeConvoy {
   // ------------------------------------------------------------------ routes
 
   private readonly routes: Array<[string, RegExp, Handler]> = [
+    // the project: with a key, the key's project whatever the path says
+    ['GET', /^$/, () => ({ status: 200, message: 'Project fetched successfully', data: this.projectView() })],
+
     // events
     ['POST', /^\/events$/, (r) => {
       const b = this.requireEvent(r.body);
@@ -291,23 +313,36 @@ export class FakeConvoy {
       this.storeEvent(b, [endpoint.uid]);
       return { status: 201, message: 'Dynamic event created successfully' };
     }],
-    ['GET', /^\/events$/, (r) => ({ status: 200, message: 'App events fetched successfully', data: this.page(this.filterEvents(r), r) })],
-    ['GET', /^\/events\/countbatchreplayevents$/, (r) => ({ status: 200, message: 'events count successful', data: { num: this.filterEvents(r).length } })],
-    ['POST', /^\/events\/batchreplay$/, (r) => ({ status: 200, message: `${this.filterEvents(r).length} successful, 0 failed` })],
+    ['GET', /^\/events$/, (r) => {
+      if ((r.query.get('query') || r.query.get('body')) && !this.licensed) return { status: 403, message: 'event search requires the Event Search entitlement' };
+      return { status: 200, message: 'App events fetched successfully', data: this.page(this.filterEvents(r), r, (e) => this.eventView(e, 'list')) };
+    }],
+    ['GET', /^\/events\/countbatchreplayevents$/, (r) => {
+      if (r.query.get('query') || r.query.get('body')) return { status: 400, message: 'batch replay count does not support search filters' };
+      // Convoy counts by endpoints (and dates) only: idempotencyKey and sourceId are ignored here.
+      const endpointIds = r.query.getAll('endpointId');
+      const rows = [...this.events.values()].filter((e) => !endpointIds.length || e.endpoints.some((id: string) => endpointIds.includes(id)));
+      return { status: 200, message: 'events count successful', data: { num: rows.length } };
+    }],
+    ['POST', /^\/events\/batchreplay$/, (r) => {
+      if (r.query.get('query') || r.query.get('body')) return { status: 400, message: 'batch replay does not support search filters' };
+      return { status: 200, message: `${this.filterEvents(r).length} successful, 0 failed` };
+    }],
     ['GET', /^\/events\/([^/]+)$/, (_r, [id]) => {
       const event = this.events.get(id!);
-      return event ? { status: 200, message: 'Endpoint event fetched successfully', data: event } : { status: 404, message: 'event not found' };
+      return event ? { status: 200, message: 'Endpoint event fetched successfully', data: this.eventView(event, 'get') } : { status: 404, message: 'event not found' };
     }],
     ['PUT', /^\/events\/([^/]+)\/replay$/, (_r, [id]) => {
       const event = this.events.get(id!);
-      return event ? { status: 200, message: 'Endpoint event replayed successfully', data: event } : { status: 404, message: 'event not found' };
+      if (!event) throw new Error('event not found');
+      return { status: 200, message: 'Endpoint event replayed successfully', data: this.eventView(event, 'get') };
     }],
 
     // endpoints
     ['POST', /^\/endpoints$/, (r) => {
       const b = r.body ?? {};
       if (!b.name || !b.url) throw new Error('Invalid input provided');
-      return { status: 201, message: 'Endpoint created successfully', data: this.createEndpoint(b) };
+      return { status: 201, message: 'Endpoint created successfully', data: this.endpointView(this.createEndpoint(b), 'write') };
     }],
     ['GET', /^\/endpoints$/, (r) => {
       let rows = [...this.endpoints.values()];
@@ -315,23 +350,29 @@ export class FakeConvoy {
       const owner = r.query.get('ownerId');
       if (q) rows = rows.filter((e) => e.name.includes(q));
       if (owner) rows = rows.filter((e) => e.owner_id === owner);
-      return { status: 200, message: 'Endpoints fetched successfully', data: this.page(rows, r) };
+      return { status: 200, message: 'Endpoints fetched successfully', data: this.page(rows, r, (e) => this.endpointView(e, 'read')) };
     }],
     ['GET', /^\/endpoints\/([^/]+)$/, (_r, [id]) => {
       const e = this.endpoints.get(id!);
-      return e ? { status: 200, message: 'Endpoint fetched successfully', data: e } : { status: 404, message: 'Resource not found' };
+      return e ? { status: 200, message: 'Endpoint fetched successfully', data: this.endpointView(e, 'read') } : { status: 404, message: 'Resource not found' };
     }],
     ['PUT', /^\/endpoints\/([^/]+)$/, (r, [id]) => {
       const e = this.endpoint(id!);
       const b = r.body ?? {};
       if (!b.name || !b.url) throw new Error('Invalid input provided');
-      for (const [k, v] of Object.entries(b)) if (v !== undefined && k !== 'secret') e[k] = v;
+      // Convoy's PUT replaces: these are reset when left out, the rest kept (services/update_endpoint.go).
+      Object.assign(e, { name: b.name, url: b.url, description: b.description ?? '', rate_limit: b.rate_limit ?? 0, rate_limit_duration: b.rate_limit_duration ?? 0, authentication: b.authentication?.type ? b.authentication : null });
+      if (b.owner_id) e.owner_id = b.owner_id;
+      if (b.advanced_signatures !== undefined) e.advanced_signatures = b.advanced_signatures;
+      if (b.content_type !== undefined) e.content_type = b.content_type;
+      if (b.http_timeout) e.http_timeout = this.licensed ? b.http_timeout : 10;
       e.updated_at = this.now();
-      return { status: 202, message: 'Endpoint updated successfully', data: e };
+      return { status: 202, message: 'Endpoint updated successfully', data: this.endpointView(e, 'write') };
     }],
     ['DELETE', /^\/endpoints\/([^/]+)$/, (_r, [id]) => {
       this.endpoint(id!);
       this.endpoints.delete(id!);
+      for (const [uid, s] of this.subscriptions) if (s.endpoint_id === id) this.subscriptions.delete(uid);
       return { status: 200, message: 'Endpoint deleted successfully' };
     }],
     ['PUT', /^\/endpoints\/([^/]+)\/pause$/, (_r, [id]) => {
@@ -339,12 +380,12 @@ export class FakeConvoy {
       if (e.status === 'active') e.status = 'paused';
       else if (e.status === 'paused') e.status = 'active';
       else throw new Error('current endpoint status - inactive, does not support pausing or unpausing');
-      return { status: 202, message: 'endpoint status updated successfully', data: e };
+      return { status: 202, message: 'endpoint status updated successfully', data: this.endpointView(e, 'read') };
     }],
     ['POST', /^\/endpoints\/([^/]+)\/activate$/, (_r, [id]) => {
       const e = this.endpoint(id!);
       e.status = 'active';
-      return { status: 202, message: 'endpoint status updated successfully', data: e };
+      return { status: 202, message: 'endpoint status updated successfully', data: this.endpointView(e, 'read') };
     }],
     ['PUT', /^\/endpoints\/([^/]+)\/expire_secret$/, (r, [id]) => {
       const e = this.endpoint(id!);
@@ -352,40 +393,50 @@ export class FakeConvoy {
       const expiresAt = new Date(Date.now() + r.body.expiration * 1000).toISOString();
       e.secrets = e.secrets.map((s: Row) => (s.expires_at ? s : { ...s, expires_at: expiresAt }));
       e.secrets.push(this.secret(r.body.secret));
-      return { status: 200, message: 'endpoint secret expired successfully', data: e };
+      return { status: 200, message: 'endpoint secret expired successfully', data: this.endpointView(e, 'read') };
     }],
 
     // subscriptions
-    ['POST', /^\/subscriptions\/test_filter$/, (r) => ({ status: 200, message: 'filter validated successfully', data: matches(r.body?.schema?.body ?? {}, r.body?.request?.body ?? {}) })],
+    ['POST', /^\/subscriptions\/test_filter$/, (r) => {
+      if (!this.licensed) return { status: 400, message: 'your instance does not have access to subscription filters, upgrade to access this feature' };
+      return { status: 200, message: 'filter validated successfully', data: matches(r.body?.schema?.body ?? {}, r.body?.request?.body ?? {}) };
+    }],
     ['POST', /^\/subscriptions$/, (r) => {
       const b = r.body ?? {};
       if (!b.name) throw new Error('name:please provide a valid subscription name');
       if (!b.endpoint_id) throw new Error('endpoint_id:please provide a valid endpoint id');
+      if (!this.endpoints.has(b.endpoint_id)) throw new Error('failed to find endpoint');
       const uid = this.id();
+      // A community Convoy ignores the filter and stores ["*"] (filters are licensed: advanced_subscriptions).
       const row: Row = {
-        uid, project_id: this.projectId, name: b.name, type: 'api', endpoint_metadata: this.endpoints.get(b.endpoint_id) ?? null,
-        filter_config: { event_types: b.filter_config?.event_types ?? ['*'], filter: b.filter_config?.filter ?? { headers: {}, body: {}, query: {}, path: {}, is_flattened: false } },
-        delivery_mode: b.delivery_mode ?? 'at_least_once', alert_config: b.alert_config ?? null, rate_limit_config: b.rate_limit_config ?? null,
-        retry_config: null, function: b.function ?? null, created_at: this.now(), updated_at: this.now(), deleted_at: null,
+        uid, name: b.name, endpoint_id: b.endpoint_id, event_types: this.licensed ? (b.filter_config?.event_types ?? ['*']) : ['*'],
+        filter: this.licensed && b.filter_config?.filter ? b.filter_config.filter : {}, delivery_mode: b.delivery_mode ?? 'at_least_once',
+        created_at: this.now(), updated_at: this.now(),
       };
       this.subscriptions.set(uid, row);
-      return { status: 201, message: 'Subscription created successfully', data: row };
+      return { status: 201, message: 'Subscription created successfully', data: this.subscriptionView(row, 'create') };
     }],
     ['GET', /^\/subscriptions$/, (r) => {
       const endpointIds = r.query.getAll('endpointId');
+      const name = r.query.get('name');
       let rows = [...this.subscriptions.values()];
-      if (endpointIds.length) rows = rows.filter((s) => endpointIds.includes(s.endpoint_metadata?.uid));
-      return { status: 200, message: 'Subscriptions fetched successfully', data: this.page(rows, r) };
+      if (endpointIds.length) rows = rows.filter((s) => endpointIds.includes(s.endpoint_id));
+      if (name) rows = rows.filter((s) => s.name === name);
+      return { status: 200, message: 'Subscriptions fetched successfully', data: this.page(rows, r, (s) => this.subscriptionView(s, 'read')) };
     }],
     ['GET', /^\/subscriptions\/([^/]+)$/, (_r, [id]) => {
       const s = this.subscriptions.get(id!);
-      return s ? { status: 200, message: 'Subscription fetched successfully', data: s } : { status: 404, message: 'failed to find subscription' };
+      return s ? { status: 200, message: 'Subscription fetched successfully', data: this.subscriptionView(s, 'read') } : { status: 404, message: 'failed to find subscription' };
     }],
     ['PUT', /^\/subscriptions\/([^/]+)$/, (r, [id]) => {
       const s = this.subscriptions.get(id!);
       if (!s) return { status: 404, message: 'failed to find subscription' };
-      Object.assign(s, r.body ?? {}, { updated_at: this.now() });
-      return { status: 202, message: 'Subscription updated successfully', data: s };
+      const b = r.body ?? {};
+      if (b.name) s.name = b.name;
+      if (b.delivery_mode) s.delivery_mode = b.delivery_mode;
+      if (this.licensed && b.filter_config?.event_types) s.event_types = b.filter_config.event_types;
+      s.updated_at = this.now();
+      return { status: 202, message: 'Subscription updated successfully', data: this.subscriptionView(s, 'read') };
     }],
     ['DELETE', /^\/subscriptions\/([^/]+)$/, (_r, [id]) => {
       if (!this.subscriptions.delete(id!)) return { status: 404, message: 'failed to find subscription' };
@@ -393,23 +444,27 @@ export class FakeConvoy {
     }],
 
     // deliveries and attempts
-    ['GET', /^\/eventdeliveries$/, (r) => ({ status: 200, message: 'Event deliveries fetched successfully', data: this.page(this.filterDeliveries(r), r) })],
+    ['GET', /^\/eventdeliveries$/, (r) => ({ status: 200, message: 'Event deliveries fetched successfully', data: this.page(this.filterDeliveries(r), r, (d) => this.deliveryView(d)) })],
     ['POST', /^\/eventdeliveries\/forceresend$/, (r) => {
       const ids: string[] = r.body?.ids ?? [];
       const ok = ids.filter((id) => this.deliveries.get(id)?.status === 'Success').length;
+      if (ok === 0) throw new Error('event deliveries are not in success status');
       return { status: 200, message: `${ok} successful, ${ids.length - ok} failed` };
     }],
-    ['POST', /^\/eventdeliveries\/batchretry$/, (r) => ({ status: 200, message: `${this.filterDeliveries(r).length} successful, 0 failed` })],
+    ['POST', /^\/eventdeliveries\/batchretry$/, (r) => {
+      for (const d of this.filterDeliveries(r)) if (d.status === 'Failure' || d.status === 'Discarded') d.status = 'Scheduled';
+      return { status: 200, message: 'Batch retry job has been created' };
+    }],
     ['GET', /^\/eventdeliveries\/([^/]+)$/, (_r, [id]) => {
       const d = this.deliveries.get(id!);
-      return d ? { status: 200, message: 'Event Delivery fetched successfully', data: d } : { status: 404, message: 'event delivery not found' };
+      return d ? { status: 200, message: 'Event Delivery fetched successfully', data: this.deliveryView(d) } : { status: 404, message: 'event delivery not found' };
     }],
     ['PUT', /^\/eventdeliveries\/([^/]+)\/resend$/, (_r, [id]) => {
       const d = this.deliveries.get(id!);
-      if (!d) return { status: 404, message: 'event delivery not found' };
+      if (!d) throw new Error('event delivery not found');
       if (d.status !== 'Failure' && d.status !== 'Discarded') throw new Error('event already sent');
       d.status = 'Scheduled';
-      return { status: 200, message: 'App event processed for retry successfully', data: d };
+      return { status: 200, message: 'App event processed for retry successfully', data: this.deliveryView(d) };
     }],
     ['GET', /^\/eventdeliveries\/([^/]+)\/deliveryattempts$/, (_r, [id]) => {
       const list = this.attempts.get(id!);
@@ -422,8 +477,8 @@ export class FakeConvoy {
       return { status: 200, message: 'App event delivery attempt fetched successfully', data: attempt };
     }],
 
-    // portal links
-    ['POST', /^\/portal-links$/, (r) => {
+    // portal links (licensed: a community Convoy answers 401 "Access denied" to every route)
+    ['POST', /^\/portal-links$/, (r) => this.licence(() => {
       const b = r.body ?? {};
       if (!b.name) throw new Error('name:please provide the name field');
       if (!b.owner_id) throw new Error('owner_id:please provide the owner_id field');
@@ -431,28 +486,33 @@ export class FakeConvoy {
       const row: Row = { uid, project_id: this.projectId, name: b.name, owner_id: b.owner_id, token: randomBytes(12).toString('hex'), url: `http://127.0.0.1:${this.port}/portal?token=x`, auth_type: b.auth_type ?? 'static_token', can_manage_endpoint: !!b.can_manage_endpoint, endpoint_count: 0, endpoints: [], created_at: this.now(), updated_at: this.now(), deleted_at: null };
       this.portalLinks.set(uid, row);
       return { status: 201, message: 'Portal link created successfully', data: row };
-    }],
-    ['GET', /^\/portal-links$/, (r) => {
+    })],
+    ['GET', /^\/portal-links$/, (r) => this.licence(() => {
       const owner = r.query.get('ownerId');
       const rows = [...this.portalLinks.values()].filter((p) => !owner || p.owner_id === owner);
-      return { status: 200, message: 'Portal links fetched successfully', data: this.page(rows, r) };
-    }],
-    ['GET', /^\/portal-links\/([^/]+)$/, (_r, [id]) => this.withLink(id!, (p) => ({ status: 200, message: 'Portal link fetched successfully', data: p }))],
-    ['PUT', /^\/portal-links\/([^/]+)$/, (r, [id]) => this.withLink(id!, (p) => (Object.assign(p, r.body ?? {}), { status: 202, message: 'Portal link updated successfully', data: p }))],
-    ['PUT', /^\/portal-links\/([^/]+)\/revoke$/, (_r, [id]) => this.withLink(id!, (p) => (this.portalLinks.delete(p.uid), { status: 200, message: 'Portal link revoked successfully' }))],
-    ['GET', /^\/portal-links\/([^/]+)\/refresh_token$/, (_r, [id]) => this.withLink(id!, (p) => ((p.token = randomBytes(12).toString('hex')), { status: 200, message: 'Token has been refreshed', data: p.token }))],
+      return { status: 200, message: 'Portal links fetched successfully', data: this.page(rows, r, (p) => p) };
+    })],
+    ['GET', /^\/portal-links\/([^/]+)$/, (_r, [id]) => this.licence(() => this.withLink(id!, (p) => ({ status: 200, message: 'Portal link fetched successfully', data: p })))],
+    ['PUT', /^\/portal-links\/([^/]+)$/, (r, [id]) => this.licence(() => this.withLink(id!, (p) => (Object.assign(p, r.body ?? {}), { status: 202, message: 'Portal link updated successfully', data: p })))],
+    ['PUT', /^\/portal-links\/([^/]+)\/revoke$/, (_r, [id]) => this.licence(() => this.withLink(id!, (p) => (this.portalLinks.delete(p.uid), { status: 200, message: 'Portal link revoked successfully' })))],
+    ['GET', /^\/portal-links\/([^/]+)\/refresh_token$/, (_r, [id]) => this.licence(() => this.withLink(id!, (p) => ((p.token = randomBytes(12).toString('hex')), { status: 200, message: 'Token has been refreshed', data: p.token })))],
 
     // event types
     ['GET', /^\/event-types$/, () => ({ status: 200, message: 'Event types fetched successfully', data: [...this.eventTypes.values()] })],
     ['POST', /^\/event-types$/, (r) => {
       if (!r.body?.name) throw new Error('name:please provide a name');
-      const row: Row = { uid: this.id(), name: r.body.name, category: r.body.category ?? '', description: r.body.description ?? '', json_schema: r.body.json_schema ?? null, deprecated_at: null };
+      const row: Row = { uid: this.id(), name: r.body.name, category: r.body.category ?? '', description: r.body.description ?? '', json_schema: r.body.json_schema ?? {}, deprecated_at: null };
       this.eventTypes.set(row.uid, row);
       return { status: 201, message: 'Event type created successfully', data: row };
     }],
     ['POST', /^\/event-types\/import$/, (r) => {
-      const names = [...String(r.body?.spec ?? '').matchAll(/^ {2}([a-z0-9_.-]+):\s*$/gim)].map((m) => m[1]!);
-      const rows = names.map((name) => ({ uid: this.id(), name, category: '', description: '', json_schema: null, deprecated_at: null }));
+      let names: string[] = [];
+      try {
+        names = Object.keys((JSON.parse(String(r.body?.spec ?? '')) as { webhooks?: object }).webhooks ?? {});
+      } catch {
+        names = [...String(r.body?.spec ?? '').matchAll(/^ {2}([a-z0-9_.-]+):\s*$/gim)].map((m) => m[1]!);
+      }
+      const rows = names.map((name) => ({ uid: this.id(), name, category: '', description: '', json_schema: { type: 'object', properties: null, required: null }, deprecated_at: null }));
       for (const row of rows) this.eventTypes.set(row.uid, row);
       return { status: 200, message: 'Event types imported successfully', data: rows };
     }],
@@ -460,24 +520,24 @@ export class FakeConvoy {
       const row = this.eventTypes.get(id!);
       if (!row) throw new Error('event type not found');
       Object.assign(row, r.body ?? {});
-      return { status: 201, message: 'Event type updated successfully', data: row };
+      return { status: 202, message: 'Event type updated successfully', data: row };
     }],
     ['POST', /^\/event-types\/([^/]+)\/deprecate$/, (_r, [id]) => {
       const row = this.eventTypes.get(id!);
       if (!row) throw new Error('event type not found');
       row.deprecated_at = this.now();
-      return { status: 201, message: 'Event type deprecated successfully', data: row };
+      return { status: 200, message: 'Event type deprecated successfully', data: row };
     }],
 
     // meta events
-    ['GET', /^\/meta-events$/, (r) => ({ status: 200, message: 'Meta events fetched successfully', data: this.page([...this.metaEvents.values()], r) })],
+    ['GET', /^\/meta-events$/, (r) => ({ status: 200, message: 'Meta events fetched successfully', data: this.page([...this.metaEvents.values()], r, (m) => m) })],
     ['GET', /^\/meta-events\/([^/]+)$/, (_r, [id]) => {
       const m = this.metaEvents.get(id!);
       return m ? { status: 200, message: 'Meta event fetched successfully', data: m } : { status: 404, message: 'meta event not found' };
     }],
     ['PUT', /^\/meta-events\/([^/]+)\/resend$/, (_r, [id]) => {
       const m = this.metaEvents.get(id!);
-      if (!m) throw new Error('meta event not found');
+      if (!m) return { status: 404, message: 'meta event not found' };
       m.status = 'Scheduled';
       return { status: 200, message: 'Meta event processed for retry successfully', data: m };
     }],
@@ -495,6 +555,19 @@ export class FakeConvoy {
     return row;
   }
 
+  /** Makes a delivery fail as a receiver answering 500 would: status Failure, and a failed attempt (no `status` field). */
+  failDelivery(deliveryId: string): void {
+    const d = this.deliveries.get(deliveryId);
+    if (!d) throw new Error(`FakeConvoy: no delivery ${deliveryId}`);
+    d.status = 'Failure';
+    d.description = 'Endpoint returned status code 500';
+    this.attempts.set(deliveryId, [this.attempt(d, false)]);
+  }
+
+  private licence(handle: () => ReturnType<Handler>): ReturnType<Handler> {
+    return this.licensed ? handle() : { status: 401, message: 'Access denied' };
+  }
+
   private requireEvent(body: any): any {
     if (!body || typeof body !== 'object') throw new Error('Invalid request format');
     if (!body.event_type) throw new Error('event_type:please provide an event type');
@@ -509,30 +582,41 @@ export class FakeConvoy {
     const headers: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(b.custom_headers ?? {})) headers[k] = [String(v)];
     this.events.set(uid, {
-      uid, project_id: this.projectId, event_type: b.event_type, endpoints: endpointIds, headers, data: b.data,
-      raw: JSON.stringify(b.data), idempotency_key: b.idempotency_key ?? '', is_duplicate_event: duplicate,
-      status: duplicate ? 'Processing' : 'Success', url_path: '', url_query_params: '', source_metadata: null,
-      acknowledged_at: this.now(), created_at: this.now(), updated_at: this.now(), deleted_at: null,
+      uid, event_type: b.event_type, endpoints: endpointIds, headers: Object.keys(headers).length ? headers : null, data: b.data,
+      idempotency_key: b.idempotency_key ?? '', is_duplicate_event: duplicate,
+      // Convoy fails a fan-out to nobody after accepting it.
+      status: endpointIds.length === 0 ? 'Failure' : 'Success', failure_reason: endpointIds.length === 0 ? 'no subscription matched this event' : '',
+      created_at: this.now(), updated_at: this.now(),
     });
-    if (!duplicate) for (const endpointId of endpointIds) this.storeDelivery(uid, endpointId, b);
+    if (!duplicate) for (const endpointId of endpointIds) this.storeDelivery(uid, endpointId, b, headers);
     return duplicate;
   }
 
-  private storeDelivery(eventId: string, endpointId: string, b: any): void {
+  private storeDelivery(eventId: string, endpointId: string, b: any, headers: Record<string, string[]>): void {
     const uid = this.id();
-    const endpoint = this.endpoints.get(endpointId);
-    this.deliveries.set(uid, {
-      uid, project_id: this.projectId, event_id: eventId, endpoint_id: endpointId, subscription_id: '', event_type: b.event_type,
-      idempotency_key: b.idempotency_key ?? '', status: 'Success', description: '', delivery_mode: 'at_least_once', headers: null,
-      metadata: { num_trials: 1, retry_limit: 10, interval_seconds: 100, strategy: 'linear', next_send_time: this.now(), raw: JSON.stringify(b.data) },
-      target_url: endpoint?.url ?? '', latency_seconds: 0.01, latency: '', endpoint_metadata: endpoint ?? null, event_metadata: null,
-      created_at: this.now(), updated_at: this.now(), deleted_at: null,
-    });
-    this.attempts.set(uid, [{
-      uid: this.id(), msg_id: uid, url: endpoint?.url ?? '', method: 'POST', api_version: 'fake', ip_address: '127.0.0.1',
-      request_http_header: { 'Content-Type': 'application/json' }, response_http_header: {}, http_status: '200 OK',
-      response_data: '', error: '', status: true, created_at: this.now(), updated_at: this.now(),
-    }]);
+    const subscription = [...this.subscriptions.values()].find((s) => s.endpoint_id === endpointId);
+    const row: Row = {
+      uid, event_id: eventId, endpoint_id: endpointId, subscription_id: subscription?.uid ?? '', event_type: b.event_type,
+      idempotency_key: b.idempotency_key ?? '', status: 'Success', description: '', headers: Object.keys(headers).length ? headers : null,
+      delivery_mode: subscription?.delivery_mode ?? 'at_least_once', data: b.data, raw: JSON.stringify(b.data),
+      created_at: this.now(), updated_at: this.now(),
+    };
+    this.deliveries.set(uid, row);
+    this.attempts.set(uid, [this.attempt(row, true)]);
+  }
+
+  private attempt(d: Row, success: boolean): Row {
+    const endpoint = this.endpoints.get(d.endpoint_id);
+    return {
+      uid: this.id(), url: endpoint?.url ?? '', method: 'POST', endpoint_id: d.endpoint_id, api_version: 'v26.7.3', project_id: this.projectId,
+      msg_id: d.uid, ip_address: '127.0.0.1',
+      request_http_header: { 'Accept-Encoding': 'gzip', 'Content-Type': 'application/json', 'User-Agent': 'Convoy/v26.7.3', 'X-Convoy-Signature': 'fake' },
+      response_http_header: { 'Content-Type': 'application/json' }, http_status: success ? '200 OK' : '500 Internal Server Error',
+      response_data: success ? '{"ok":true}' : '{"error":"failed"}',
+      // Convoy leaves `status` out when it is false.
+      ...(success ? { status: true } : {}),
+      requested_at: this.now(), responded_at: this.now(), created_at: this.now(), updated_at: this.now(), deleted_at: null,
+    };
   }
 
   private filterEvents(r: RecordedRequest): Row[] {
@@ -541,28 +625,36 @@ export class FakeConvoy {
     const endpointIds = r.query.getAll('endpointId');
     if (key) rows = rows.filter((e) => e.idempotency_key === key);
     if (endpointIds.length) rows = rows.filter((e) => e.endpoints.some((id: string) => endpointIds.includes(id)));
+    if (r.query.getAll('sourceId').length) rows = []; // outgoing projects have no sources
     return rows;
   }
 
+  /** Convoy's filters of GET /eventdeliveries (and batchretry): `eventType`, never `event_type`. */
   private filterDeliveries(r: RecordedRequest): Row[] {
     let rows = [...this.deliveries.values()];
     const endpointIds = r.query.getAll('endpointId');
     const statuses = r.query.getAll('status');
     const eventId = r.query.get('eventId');
+    const eventType = r.query.get('eventType');
+    const key = r.query.get('idempotencyKey');
+    const subscriptionId = r.query.get('subscriptionId');
     if (endpointIds.length) rows = rows.filter((d) => endpointIds.includes(d.endpoint_id));
     if (statuses.length) rows = rows.filter((d) => statuses.includes(d.status));
     if (eventId) rows = rows.filter((d) => d.event_id === eventId);
+    if (eventType) rows = rows.filter((d) => d.event_type === eventType);
+    if (key) rows = rows.filter((d) => d.idempotency_key === key);
+    if (subscriptionId) rows = rows.filter((d) => d.subscription_id === subscriptionId);
     return rows;
   }
 
   private createEndpoint(b: any): Row {
     const uid = this.id();
     const row: Row = {
-      uid, project_id: this.projectId, owner_id: b.owner_id ?? '', url: b.url, name: b.name || `endpoint-${uid}`,
+      uid, owner_id: b.owner_id ?? '', url: b.url, name: b.name || `endpoint-${uid}`,
       secrets: [this.secret(b.secret)], advanced_signatures: b.advanced_signatures ?? true, description: b.description ?? '',
-      status: b.is_disabled ? 'inactive' : 'active', http_timeout: b.http_timeout ?? 10, authentication: b.authentication ?? null,
+      status: b.is_disabled ? 'inactive' : 'active', http_timeout: this.licensed ? (b.http_timeout ?? 10) : 10, authentication: b.authentication?.type ? b.authentication : null,
       rate_limit: b.rate_limit ?? 0, rate_limit_duration: b.rate_limit_duration ?? 0, content_type: b.content_type ?? 'application/json',
-      support_email: b.support_email ?? '', created_at: this.now(), updated_at: this.now(), deleted_at: null,
+      created_at: this.now(), updated_at: this.now(),
     };
     this.endpoints.set(uid, row);
     return row;
@@ -583,11 +675,83 @@ export class FakeConvoy {
     return p ? fn(p) : { status: 404, message: 'portal link not found' };
   }
 
+  // ------------------------------------------------------------------ Convoy's answer shapes (as recorded)
+
+  private projectView(): Row {
+    return {
+      uid: this.projectId, name: 'fake-project', logo_url: '', organisation_id: '01TESTORGANISATION0000000O', type: this.options.projectType ?? 'outgoing',
+      config: {
+        max_payload_read_size: 51200, replay_attacks_prevention_enabled: false, add_event_id_trace_headers: false, disable_endpoint: false,
+        multiple_endpoint_subscriptions: false, verify_dynamic_events: false, allow_unmatched_dynamic_urls: false, search_policy: '',
+        ssl: { enforce_secure_endpoints: false }, ratelimit: { count: 1000, duration: 60 }, strategy: { type: 'linear', duration: 100, retry_count: 10 },
+        signature: { header: 'X-Convoy-Signature', versions: [{ uid: '01TESTSIGNATUREVERSION000V', hash: 'SHA256', encoding: 'hex', created_at: this.now() }] },
+        request_id_header: 'X-Convoy-Idempotency-Key',
+        meta_event: { is_enabled: false, type: '', event_type: [], url: '', secret: '', pub_sub: { type: '', workers: 0, sqs: null, google: null, kafka: null, amqp: null } },
+        circuit_breaker: { sample_rate: 30, error_timeout: 30, failure_threshold: 70, success_threshold: 5, minimum_request_count: 10, observability_window: 5, consecutive_failure_threshold: 10 },
+      },
+      statistics: null, retained_events: 0, created_at: this.now(), updated_at: this.now(), deleted_at: null,
+    };
+  }
+
+  /**
+   * An endpoint as Convoy sends it: no owner_id when it has none; `authentication` null in write answers and `{}`
+   * on reads when there is none; the circuit-breaker figures null (licensed). As metadata of a delivery, the
+   * secrets are null and the settings zero values.
+   */
+  private endpointView(e: Row, as: 'write' | 'read' | 'delivery'): Row {
+    const delivery = as === 'delivery';
+    return {
+      uid: e.uid, project_id: this.projectId, ...(e.owner_id ? { owner_id: e.owner_id } : {}), url: e.url, name: e.name,
+      secrets: delivery ? null : e.secrets, advanced_signatures: delivery ? false : e.advanced_signatures, description: delivery ? '' : e.description,
+      status: e.status, http_timeout: delivery ? 0 : e.http_timeout, authentication: delivery ? null : (e.authentication ?? (as === 'read' ? {} : null)),
+      rate_limit: delivery ? 0 : e.rate_limit, rate_limit_duration: delivery ? 0 : e.rate_limit_duration, content_type: delivery ? '' : e.content_type,
+      failure_rate: null, cb_state: null, period_failure_rate: null, success_count: null, failure_count: null, retry_count: null,
+      created_at: delivery ? '0001-01-01T00:00:00Z' : e.created_at, updated_at: delivery ? '0001-01-01T00:00:00Z' : e.updated_at, deleted_at: null,
+    };
+  }
+
+  private subscriptionView(s: Row, as: 'create' | 'read'): Row {
+    const endpoint = this.endpoints.get(s.endpoint_id);
+    return {
+      uid: s.uid, name: s.name, type: 'api', project_id: this.projectId, function: null, source_metadata: null,
+      endpoint_metadata: as === 'create' || !endpoint ? null : this.endpointView(endpoint, 'write'), device_metadata: null,
+      filter_config: { event_types: s.event_types, filter: { is_flattened: false, headers: {}, body: {}, query: {}, path: {}, ...s.filter } },
+      delivery_mode: s.delivery_mode, created_at: s.created_at, updated_at: s.updated_at, deleted_at: null,
+    };
+  }
+
+  private eventView(e: Row, as: 'list' | 'get'): Row {
+    return {
+      uid: e.uid, event_type: e.event_type, project_id: this.projectId, endpoints: e.endpoints, headers: e.headers, data: e.data,
+      url_query_params: '', url_path: '', idempotency_key: e.idempotency_key, is_duplicate_event: e.is_duplicate_event,
+      source_metadata: emptySource(), status: e.status, ...(as === 'list' ? { failure_reason: e.failure_reason } : {}),
+      acknowledged_at: e.created_at, created_at: e.created_at, updated_at: e.updated_at, deleted_at: null,
+    };
+  }
+
+  private deliveryView(d: Row): Row {
+    const endpoint = this.endpoints.get(d.endpoint_id);
+    const event = this.events.get(d.event_id);
+    return {
+      uid: d.uid, project_id: this.projectId, event_id: d.event_id, endpoint_id: d.endpoint_id, device_id: '', subscription_id: d.subscription_id,
+      headers: d.headers, url_query_params: '', idempotency_key: d.idempotency_key, latency: '', latency_seconds: 0.01, event_type: d.event_type,
+      ...(d.description ? { description: d.description } : {}), delivery_mode: d.delivery_mode,
+      endpoint_metadata: endpoint ? this.endpointView(endpoint, 'delivery') : null,
+      event_metadata: event
+        ? { uid: event.uid, event_type: event.event_type, endpoints: null, headers: null, url_query_params: '', url_path: '', idempotency_key: '', is_duplicate_event: false, status: '', acknowledged_at: null, created_at: event.created_at, updated_at: '0001-01-01T00:00:00Z', deleted_at: null }
+        : null,
+      source_metadata: emptySource(), device_metadata: { uid: '', last_seen_at: '0001-01-01T00:00:00Z', created_at: '0001-01-01T00:00:00Z', updated_at: '0001-01-01T00:00:00Z', deleted_at: null },
+      status: d.status,
+      metadata: { data: d.data, raw: d.raw, strategy: 'linear', next_send_time: this.now(), num_trials: 1, interval_seconds: 100, retry_limit: 10, max_retry_seconds: 7200 },
+      cli_metadata: null, acknowledged_at: d.created_at, created_at: d.created_at, updated_at: d.updated_at, deleted_at: null,
+    };
+  }
+
   /**
    * Convoy's cursor paging, as a real v26.6 does it: newest first by ULID; `next_page_cursor` is the uid of the
    * first item of the next page (inclusive), `prev_page_cursor` the uid of this page's first item.
    */
-  private page(rows: Row[], r: RecordedRequest): { content: Row[]; pagination: Record<string, unknown> } {
+  private page(rows: Row[], r: RecordedRequest, view: (row: Row) => Row): { content: Row[]; pagination: Record<string, unknown> } {
     const perPage = Number(r.query.get('perPage')) || 20;
     const sorted = [...rows].sort((a, b) => (a.uid < b.uid ? 1 : -1));
     let content: Row[];
@@ -601,7 +765,7 @@ export class FakeConvoy {
     }
     const after = content.length > 0 ? sorted[sorted.indexOf(content[content.length - 1]!) + 1] : undefined;
     return {
-      content,
+      content: content.map(view),
       pagination: {
         per_page: perPage,
         has_next_page: after !== undefined,
@@ -617,6 +781,15 @@ function statusMessage(status: number): string {
   if (status === 429) return 'exceeded rate limit';
   if (status >= 500) return 'internal server error';
   return 'request failed';
+}
+
+/** The empty source Convoy attaches to an outgoing project's events and deliveries. */
+function emptySource(): Row {
+  return {
+    uid: '', project_id: '', mask_id: '', name: '', url: '', type: '', provider: '', is_disabled: false, verifier: null,
+    custom_response: { body: '', content_type: '' }, provider_config: null, forward_headers: null, pub_sub: null, idempotency_keys: null,
+    event_type_location: '', body_function: null, header_function: null, created_at: '0001-01-01T00:00:00Z', updated_at: '0001-01-01T00:00:00Z', deleted_at: null,
+  } as Row;
 }
 
 /** Tiny $eq-only body filter, enough to exercise test_filter. */

@@ -11,7 +11,7 @@ export class EndpointsResource extends Resource {
 
   /** GET /endpoints: one page. */
   list(query?: EndpointListQuery, options?: Options): Promise<Page<ConvoyEndpoint>> {
-    return this.data({ method: 'GET', path: '/endpoints', query: this.query(query), ...options });
+    return this.data({ method: 'GET', path: '/endpoints', query: this.query(query), ...options }, 'GET /endpoints');
   }
 
   iterate(query: EndpointListQuery = {}, options?: Options): AsyncGenerator<ConvoyEndpoint, void, undefined> {
@@ -23,7 +23,12 @@ export class EndpointsResource extends Resource {
     return this.data({ method: 'GET', path: `/endpoints/${id(endpointId)}`, ...options });
   }
 
-  /** PUT /endpoints/{id}: name and url are required by Convoy; omitted optional fields are left unchanged. */
+  /**
+   * PUT /endpoints/{id}: Convoy **replaces** the endpoint. `name` and `url` are required; `description`,
+   * `rate_limit`, `rate_limit_duration` and `authentication` left out are reset (to "", 0, 0 and none), while
+   * `owner_id` (if empty), `advanced_signatures`, `http_timeout`, `content_type` and the secrets are kept.
+   * To change some fields only, use WebhookEndpoints.update(), which reads, merges and writes.
+   */
   update(endpointId: string, body: UpdateEndpointRequest, options?: Options): Promise<ConvoyEndpoint> {
     return this.data({ method: 'PUT', path: `/endpoints/${id(endpointId)}`, body, ...options });
   }

@@ -6,7 +6,7 @@ import { id, Resource, type Options } from './resource.js';
 export class EventDeliveriesResource extends Resource {
   /** GET /eventdeliveries: one page (the last 7 days unless startDate is given). */
   list(query?: EventDeliveryListQuery, options?: Options): Promise<Page<ConvoyEventDelivery>> {
-    return this.data({ method: 'GET', path: '/eventdeliveries', query: this.query(query), ...options });
+    return this.data({ method: 'GET', path: '/eventdeliveries', query: this.query(query), ...options }, 'GET /eventdeliveries');
   }
 
   iterate(query: EventDeliveryListQuery = {}, options?: Options): AsyncGenerator<ConvoyEventDelivery, void, undefined> {
@@ -30,7 +30,7 @@ export class EventDeliveriesResource extends Resource {
 
   /** POST /eventdeliveries/batchretry: retries every delivery matching the filter (no body; one batch per project at a time). */
   batchRetry(filter: EventDeliveryFilterQuery = {}, options?: Options): Promise<ConvoyAck> {
-    return this.ack({ method: 'POST', path: '/eventdeliveries/batchretry', query: this.query(filter), ...options });
+    return this.ack({ method: 'POST', path: '/eventdeliveries/batchretry', query: this.query(filter), ...options }, 'POST /eventdeliveries/batchretry');
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ConvoyAck, BroadcastEventRequest, ConvoyEvent, CreateEventRequest, DynamicEventRequest, EventFilterQuery, EventListQuery, FanoutEventRequest, Page } from '../convoy.types.js';
+import type { ConvoyAck, BroadcastEventRequest, ConvoyEvent, CreateEventRequest, DynamicEventRequest, EventCountFilter, EventListQuery, EventReplayFilter, FanoutEventRequest, Page } from '../convoy.types.js';
 import { iterateAll } from '../paging.js';
 import { id, Resource, type Options } from './resource.js';
 
@@ -27,9 +27,12 @@ export class EventsResource extends Resource {
     return this.ack({ method: 'POST', path: '/events/dynamic', body, idempotent: !!body.idempotency_key, ...options });
   }
 
-  /** GET /events: one page (the last 7 days unless startDate is given). */
+  /**
+   * GET /events: one page (the last 7 days unless startDate is given). `query` and `body` (search) need Convoy's
+   * Event Search licence: without it, ConvoyFeatureUnavailableError (feature 'event_search').
+   */
   list(query?: EventListQuery, options?: Options): Promise<Page<ConvoyEvent>> {
-    return this.data({ method: 'GET', path: '/events', query: this.query(query), ...options });
+    return this.data({ method: 'GET', path: '/events', query: this.query(query), ...options }, 'GET /events');
   }
 
   /** Every event matching the query, page after page. */
@@ -48,13 +51,16 @@ export class EventsResource extends Resource {
   }
 
   /** POST /events/batchreplay: replays every event matching the filter; Convoy answers "N successful, M failed". */
-  batchReplay(filter: EventFilterQuery = {}, options?: Options): Promise<ConvoyAck> {
-    return this.ack({ method: 'POST', path: '/events/batchreplay', query: this.query(filter), ...options });
+  batchReplay(filter: EventReplayFilter = {}, options?: Options): Promise<ConvoyAck> {
+    return this.ack({ method: 'POST', path: '/events/batchreplay', query: this.query(filter), ...options }, 'POST /events/batchreplay');
   }
 
-  /** GET /events/countbatchreplayevents: how many events a batch replay with this filter would touch. */
-  async countBatchReplay(filter: EventFilterQuery = {}, options?: Options): Promise<number> {
-    const data = await this.data<{ num: number }>({ method: 'GET', path: '/events/countbatchreplayevents', query: this.query(filter), ...options });
+  /**
+   * GET /events/countbatchreplayevents: how many events of these endpoints and dates a batch replay would touch.
+   * Convoy counts by endpoints and dates only, so `idempotencyKey` and `sourceId` are refused (InvalidRequestError).
+   */
+  async countBatchReplay(filter: EventCountFilter = {}, options?: Options): Promise<number> {
+    const data = await this.data<{ num: number }>({ method: 'GET', path: '/events/countbatchreplayevents', query: this.query(filter), ...options }, 'GET /events/countbatchreplayevents');
     return data.num;
   }
 }

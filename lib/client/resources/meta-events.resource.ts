@@ -6,7 +6,7 @@ import { id, Resource, type Options } from './resource.js';
 export class MetaEventsResource extends Resource {
   /** GET /meta-events: one page. */
   list(query?: MetaEventListQuery, options?: Options): Promise<Page<ConvoyMetaEvent>> {
-    return this.data({ method: 'GET', path: '/meta-events', query: this.query(query), ...options });
+    return this.data({ method: 'GET', path: '/meta-events', query: this.query(query), ...options }, 'GET /meta-events');
   }
 
   iterate(query: MetaEventListQuery = {}, options?: Options): AsyncGenerator<ConvoyMetaEvent, void, undefined> {

@@ -2,7 +2,7 @@ import type { ConvoyAck, ConvoyPortalLink, Page, PortalLinkListQuery, PortalLink
 import { iterateAll } from '../paging.js';
 import { id, Resource, type Options } from './resource.js';
 
-/** Portal links: a customer-facing dashboard for one owner's endpoints (a licensed Convoy feature). */
+/** Portal links: a customer-facing dashboard for one owner's endpoints. Licensed: a community Convoy refuses every call (ConvoyFeatureUnavailableError, feature 'portal_links'). */
 export class PortalLinksResource extends Resource {
   /** POST /portal-links */
   create(body: PortalLinkRequest, options?: Options): Promise<ConvoyPortalLink> {
@@ -11,7 +11,7 @@ export class PortalLinksResource extends Resource {
 
   /** GET /portal-links: one page. */
   list(query?: PortalLinkListQuery, options?: Options): Promise<Page<ConvoyPortalLink>> {
-    return this.data({ method: 'GET', path: '/portal-links', query: this.query(query), ...options });
+    return this.data({ method: 'GET', path: '/portal-links', query: this.query(query), ...options }, 'GET /portal-links');
   }
 
   iterate(query: PortalLinkListQuery = {}, options?: Options): AsyncGenerator<ConvoyPortalLink, void, undefined> {

@@ -1,16 +1,20 @@
+import { InvalidRequestError } from '../../errors/convoy-api.errors.js';
 import type { ConvoyRequestOptions } from '../convoy-client.options.js';
 import type { ConvoyRequest, ConvoyRequester, QueryValue } from '../convoy-http.js';
 import type { ConvoyAck } from '../convoy.types.js';
+import { refusedParameter, type QueryRoute } from '../query-parameters.js';
 
 /** Shared plumbing of the resource classes: each method is one documented Convoy route. */
 export abstract class Resource {
   constructor(protected readonly http: ConvoyRequester) {}
 
-  protected async data<T>(req: ConvoyRequest): Promise<T> {
+  protected async data<T>(req: ConvoyRequest, route?: QueryRoute): Promise<T> {
+    if (route) checkQuery(route, req.query);
     return (await this.http.request<T>(req)).data;
   }
 
-  protected async ack(req: ConvoyRequest): Promise<ConvoyAck> {
+  protected async ack(req: ConvoyRequest, route?: QueryRoute): Promise<ConvoyAck> {
+    if (route) checkQuery(route, req.query);
     const { message, requestId } = await this.http.request<unknown>(req);
     return { message, requestId };
   }
@@ -19,6 +23,12 @@ export abstract class Resource {
   protected query(query: object | undefined): Record<string, QueryValue> | undefined {
     return query as Record<string, QueryValue> | undefined;
   }
+}
+
+/** Refuses (InvalidRequestError) a query parameter Convoy would ignore or reject on this route. */
+function checkQuery(route: QueryRoute, query: object | undefined): void {
+  const refused = refusedParameter(route, query);
+  if (refused) throw new InvalidRequestError(refused.parameter, route, refused.reason);
 }
 
 export const id = (value: string): string => {

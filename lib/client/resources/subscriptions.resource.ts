@@ -4,14 +4,14 @@ import { id, Resource, type Options } from './resource.js';
 
 /** Subscriptions: which events an endpoint receives (filters apply only on licensed Convoy instances). */
 export class SubscriptionsResource extends Resource {
-  /** POST /subscriptions */
+  /** POST /subscriptions. The answer shows what Convoy stored: a community Convoy stores `filter_config.event_types: ["*"]`. */
   create(body: CreateSubscriptionRequest, options?: Options): Promise<ConvoySubscription> {
     return this.data({ method: 'POST', path: '/subscriptions', body, ...options });
   }
 
   /** GET /subscriptions: one page. */
   list(query?: SubscriptionListQuery, options?: Options): Promise<Page<ConvoySubscription>> {
-    return this.data({ method: 'GET', path: '/subscriptions', query: this.query(query), ...options });
+    return this.data({ method: 'GET', path: '/subscriptions', query: this.query(query), ...options }, 'GET /subscriptions');
   }
 
   iterate(query: SubscriptionListQuery = {}, options?: Options): AsyncGenerator<ConvoySubscription, void, undefined> {
@@ -33,7 +33,7 @@ export class SubscriptionsResource extends Resource {
     return this.ack({ method: 'DELETE', path: `/subscriptions/${id(subscriptionId)}`, ...options });
   }
 
-  /** POST /subscriptions/test_filter: whether `request` matches the filter `schema`. */
+  /** POST /subscriptions/test_filter: whether `request` matches the filter `schema` (licensed: ConvoyFeatureUnavailableError on a community Convoy). */
   testFilter(body: TestFilterRequest, options?: Options): Promise<boolean> {
     return this.data({ method: 'POST', path: '/subscriptions/test_filter', body, ...options });
   }

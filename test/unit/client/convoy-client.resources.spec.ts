@@ -8,7 +8,7 @@ describe('ConvoyClient resources', () => {
   let client: ConvoyClient;
 
   beforeAll(async () => {
-    fake = await FakeConvoy.start();
+    fake = await FakeConvoy.start({ licensed: true }); // portal links, filters and search answer as on a licensed Convoy
     client = new ConvoyClient(fake.clientOptions);
   });
   afterAll(async () => {
@@ -128,8 +128,8 @@ describe('ConvoyClient resources', () => {
     const replayed = await client.events.batchReplay({ endpointId: [endpointId], startDate: '2026-01-01T00:00:00' });
     expectRequest('POST', '/events/batchreplay', { query: { endpointId: endpointId, startDate: '2026-01-01T00:00:00' } });
     expect(replayed.message).toMatch(/^\d+ successful, 0 failed$/);
-    expect(await client.events.countBatchReplay({ idempotencyKey: 'key-1' })).toBe(1);
-    expectRequest('GET', '/events/countbatchreplayevents', { query: { idempotencyKey: 'key-1' } });
+    expect(await client.events.countBatchReplay({ endpointId: [endpointId] })).toBe(fake.acceptedEvents().filter((e) => e.endpoints.includes(endpointId)).length);
+    expectRequest('GET', '/events/countbatchreplayevents', { query: { endpointId } });
   });
 
   it('subscriptions: create, list, iterate, get, update, delete, testFilter', async () => {
@@ -160,8 +160,8 @@ describe('ConvoyClient resources', () => {
   });
 
   it('event deliveries and delivery attempts', async () => {
-    const page = await client.eventDeliveries.list({ endpointId: [endpointId], status: ['Success', 'Failure'], event_type: 'todo.created', perPage: 50 });
-    expectRequest('GET', '/eventdeliveries', { query: { endpointId, status: ['Success', 'Failure'], event_type: 'todo.created', perPage: '50' } });
+    const page = await client.eventDeliveries.list({ endpointId: [endpointId], status: ['Success', 'Failure'], eventType: 'todo.created', perPage: 50 });
+    expectRequest('GET', '/eventdeliveries', { query: { endpointId, status: ['Success', 'Failure'], eventType: 'todo.created', perPage: '50' } });
     expect(page.content.length).toBeGreaterThan(0);
     const delivery = page.content[0]!;
     expect(delivery).toMatchObject({ endpoint_id: endpointId, status: 'Success', metadata: { num_trials: 1 } });
