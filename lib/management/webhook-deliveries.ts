@@ -23,7 +23,11 @@ export abstract class WebhookDeliveries {
   abstract attempts(id: string): Promise<WebhookDeliveryAttempt[]>;
   /** Sends a failed or discarded delivery again (not while its endpoint is paused or inactive). */
   abstract resend(id: string): Promise<ConvoyEventDelivery>;
-  /** Retries every failed delivery matching the filter; returns how many were scheduled, in Convoy's words. */
+  /**
+   * Retries every failed delivery matching the filter (`eventType`, `status`, `endpointId`, dates…). The embedded
+   * engine answers how many it scheduled ("N successful, 0 failed"); Convoy queues a background job and answers
+   * "Batch retry processing" (one batch at a time per project: another answers 400 until it is done).
+   */
   abstract batchRetry(filter?: EventDeliveryFilterQuery): Promise<{ message: string }>;
 
   iterate(query: EventDeliveryListQuery = {}): AsyncGenerator<ConvoyEventDelivery, void, undefined> {

@@ -383,9 +383,10 @@ export class FakeConvoy {
       return { status: 202, message: 'endpoint status updated successfully', data: this.endpointView(e, 'read') };
     }],
     ['POST', /^\/endpoints\/([^/]+)\/activate$/, (_r, [id]) => {
-      const e = this.endpoint(id!);
+      const e = this.endpoints.get(id!);
+      if (!e) throw new Error('failed to find endpoint');
       e.status = 'active';
-      return { status: 202, message: 'endpoint status updated successfully', data: this.endpointView(e, 'read') };
+      return { status: 202, message: 'endpoint status successfully activated', data: this.endpointView(e, 'read') };
     }],
     ['PUT', /^\/endpoints\/([^/]+)\/expire_secret$/, (r, [id]) => {
       const e = this.endpoint(id!);
@@ -405,7 +406,7 @@ export class FakeConvoy {
       const b = r.body ?? {};
       if (!b.name) throw new Error('name:please provide a valid subscription name');
       if (!b.endpoint_id) throw new Error('endpoint_id:please provide a valid endpoint id');
-      if (!this.endpoints.has(b.endpoint_id)) throw new Error('failed to find endpoint');
+      if (!this.endpoints.has(b.endpoint_id)) throw new Error('failed to find endpoint by id');
       const uid = this.id();
       // A community Convoy ignores the filter and stores ["*"] (filters are licensed: advanced_subscriptions).
       const row: Row = {
@@ -448,12 +449,12 @@ export class FakeConvoy {
     ['POST', /^\/eventdeliveries\/forceresend$/, (r) => {
       const ids: string[] = r.body?.ids ?? [];
       const ok = ids.filter((id) => this.deliveries.get(id)?.status === 'Success').length;
-      if (ok === 0) throw new Error('event deliveries are not in success status');
+      if (ok === 0) throw new Error('only successful events can be force resent');
       return { status: 200, message: `${ok} successful, ${ids.length - ok} failed` };
     }],
     ['POST', /^\/eventdeliveries\/batchretry$/, (r) => {
       for (const d of this.filterDeliveries(r)) if (d.status === 'Failure' || d.status === 'Discarded') d.status = 'Scheduled';
-      return { status: 200, message: 'Batch retry job has been created' };
+      return { status: 200, message: 'Batch retry processing' };
     }],
     ['GET', /^\/eventdeliveries\/([^/]+)$/, (_r, [id]) => {
       const d = this.deliveries.get(id!);
@@ -469,12 +470,12 @@ export class FakeConvoy {
     ['GET', /^\/eventdeliveries\/([^/]+)\/deliveryattempts$/, (_r, [id]) => {
       const list = this.attempts.get(id!);
       if (!list) throw new Error('event delivery not found');
-      return { status: 200, message: 'App event delivery attempts fetched successfully', data: list };
+      return { status: 200, message: 'Event delivery attempts fetched successfully', data: list };
     }],
     ['GET', /^\/eventdeliveries\/([^/]+)\/deliveryattempts\/([^/]+)$/, (_r, [id, attemptId]) => {
       const attempt = this.attempts.get(id!)?.find((a) => a.uid === attemptId);
-      if (!attempt) throw new Error('delivery attempt not found');
-      return { status: 200, message: 'App event delivery attempt fetched successfully', data: attempt };
+      if (!attempt) throw new Error('event delivery attempt not found');
+      return { status: 200, message: 'Event delivery attempt fetched successfully', data: attempt };
     }],
 
     // portal links (licensed: a community Convoy answers 401 "Access denied" to every route)
@@ -500,7 +501,7 @@ export class FakeConvoy {
     // event types
     ['GET', /^\/event-types$/, () => ({ status: 200, message: 'Event types fetched successfully', data: [...this.eventTypes.values()] })],
     ['POST', /^\/event-types$/, (r) => {
-      if (!r.body?.name) throw new Error('name:please provide a name');
+      if (!r.body?.name) throw new Error('name:please provide a name for this event type');
       const row: Row = { uid: this.id(), name: r.body.name, category: r.body.category ?? '', description: r.body.description ?? '', json_schema: r.body.json_schema ?? {}, deprecated_at: null };
       this.eventTypes.set(row.uid, row);
       return { status: 201, message: 'Event type created successfully', data: row };
@@ -520,7 +521,7 @@ export class FakeConvoy {
       const row = this.eventTypes.get(id!);
       if (!row) throw new Error('event type not found');
       Object.assign(row, r.body ?? {});
-      return { status: 202, message: 'Event type updated successfully', data: row };
+      return { status: 202, message: 'Event type created successfully', data: row }; // sic: Convoy's words
     }],
     ['POST', /^\/event-types\/([^/]+)\/deprecate$/, (_r, [id]) => {
       const row = this.eventTypes.get(id!);
