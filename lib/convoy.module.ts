@@ -4,7 +4,7 @@ import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.const
 import { ConfigurableModuleClass, type OPTIONS_TYPE } from './convoy.module-definition.js';
 import type { ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
 import { DeliveryPipeline } from './pipeline/pipeline.js';
-import type { WebhookStore } from './pipeline/webhook-store.js';
+import type { WebhookStore } from './storage/webhook-store.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
 
 /**

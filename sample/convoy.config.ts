@@ -34,12 +34,12 @@ async function storageFromEnv(read: (name: string) => string | undefined): Promi
   if (read('CONVOY_STORAGE') === 'memory') return undefined;
   const databaseUrl = read('DATABASE_URL');
   if (databaseUrl) {
-    const { PostgresStorage } = await import('../lib/postgres/index.js'); // in your app: 'nestjs-convoy/postgres'
+    const { PostgresStorage } = await import('../lib/storage/postgres/index.js'); // in your app: 'nestjs-convoy/postgres'
     logger.log('Outbox and webhook log in PostgreSQL (DATABASE_URL)');
     return PostgresStorage.create({ connectionString: databaseUrl });
   }
   const dataDir = read('CONVOY_DATA_DIR') ?? '.data/convoy';
-  const { PGliteStorage } = await import('../lib/pglite/index.js'); // in your app: 'nestjs-convoy/pglite'
+  const { PGliteStorage } = await import('../lib/storage/pglite/index.js'); // in your app: 'nestjs-convoy/pglite'
   logger.log(`Outbox and webhook log in PGlite at ${dataDir} (set DATABASE_URL for PostgreSQL)`);
   return PGliteStorage.create({ dataDir });
 }

@@ -2,13 +2,13 @@ import type { ConvoyClient } from '../client/convoy.client.js';
 import type { ConvoyDeliveryAttempt, ConvoyEventDelivery, EventDeliveryFilterQuery, EventDeliveryListQuery, Page } from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
 import { refusedParameter, type QueryRoute } from '../client/query-parameters.js';
-import type { EmbeddedTransport } from '../embedded/embedded.transport.js';
-import type { DeliveryFilter, DeliveryRecord } from '../pipeline/records.js';
+import type { EmbeddedTransport } from '../transports/embedded/embedded.transport.js';
+import type { DeliveryFilter, DeliveryRecord } from '../storage/records.js';
 import type { RetryPolicy } from '../pipeline/retry-policy.js';
 import { InvalidRequestError } from '../errors/convoy-api.errors.js';
 import { WebhookNotFoundError, WebhookStateError } from '../errors/endpoint.errors.js';
-import { mapConvoyError, unavailable } from './convoy-errors.js';
-import { attemptShape, deliveryShape, pageShape } from './to-convoy-shape.js';
+import { mapConvoyError, unavailable } from '../transports/convoy/convoy-management-errors.js';
+import { attemptShape, deliveryShape, pageShape } from '../transports/embedded/to-convoy-shape.js';
 import type { WebhookDeliveryAttempt } from './webhook-management.types.js';
 
 /**

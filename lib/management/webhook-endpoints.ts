@@ -2,11 +2,11 @@ import { Logger } from '@nestjs/common';
 import type { ConvoyClient } from '../client/convoy.client.js';
 import type { ConvoyEndpoint, CreateEndpointRequest, EndpointAuthentication, EndpointListQuery, Page } from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
-import type { EmbeddedTransport } from '../embedded/embedded.transport.js';
-import { parseEndpointUrl, type WebhookEndpointInput } from '../embedded/endpoint-registry.js';
+import type { EmbeddedTransport } from '../transports/embedded/embedded.transport.js';
+import { parseEndpointUrl, type WebhookEndpointInput } from '../transports/embedded/endpoint-registry.js';
 import { InvalidEndpointError } from '../errors/endpoint.errors.js';
-import { mapConvoyError, unavailable } from './convoy-errors.js';
-import { endpointShape, pageShape } from './to-convoy-shape.js';
+import { mapConvoyError, unavailable } from '../transports/convoy/convoy-management-errors.js';
+import { endpointShape, pageShape } from '../transports/embedded/to-convoy-shape.js';
 import type { WebhookEndpoint } from './webhook-management.types.js';
 
 /**

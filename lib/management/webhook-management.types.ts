@@ -1,7 +1,7 @@
 import type { ConvoyDeliveryAttempt, ConvoyEndpoint } from '../client/convoy.types.js';
-import type { SignatureFormat } from '../pipeline/records.js';
+import type { SignatureFormat } from '../storage/records.js';
 
-export type { WebhookEndpointInput } from '../embedded/endpoint-registry.js';
+export type { WebhookEndpointInput } from '../transports/embedded/endpoint-registry.js';
 
 /**
  * An endpoint as the management API returns it, the same shape from create, get, list and update on both transports:

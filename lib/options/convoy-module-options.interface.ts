@@ -1,7 +1,7 @@
 import type { ConvoyClientOptions } from '../client/convoy-client.options.js';
-import type { EmbeddedOptions, ResolvedEmbeddedOptions } from '../embedded/embedded-options.js';
+import type { EmbeddedOptions, ResolvedEmbeddedOptions } from '../transports/embedded/embedded-options.js';
 import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
-import type { PublishOptions, WebhookTarget } from '../publisher/webhook.types.js';
+import type { PublishOptions, WebhookTarget } from '../publishing/webhook.types.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
 
 /** Without storage: how the pipeline buffers, sends and retries. */

@@ -1,11 +1,11 @@
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
-import { validateTarget } from '../publisher/validate-webhook.js';
+import { validateTarget } from '../publishing/validate-webhook.js';
 import type { ConvoyModuleOptions, DispatcherSettings, ForwardRule, RelaySettings, ResolvedConvoyOptions } from './convoy-module-options.interface.js';
 import { describeValue } from '../utils/describe-value.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
 import { CLIENT_OPTION_KEYS, hasCredentials } from './resolve-client-options.js';
-import { resolveEmbeddedOptions } from '../embedded/embedded-options.js';
+import { resolveEmbeddedOptions } from '../transports/embedded/embedded-options.js';
 import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 
 export const DEFAULT_DISPATCHER: DispatcherSettings = {

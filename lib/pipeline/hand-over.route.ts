@@ -1,7 +1,7 @@
-import type { OutgoingWebhook } from '../publisher/webhook.types.js';
+import type { OutgoingWebhook } from '../publishing/webhook.types.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
 import type { AttemptResult, DeliveryRoute } from './pipeline.js';
-import type { DeliveryRecord } from './records.js';
+import type { DeliveryRecord } from '../storage/records.js';
 
 /** A new delivery of `message`: to an endpoint, or (endpointId null) to the transport as a whole. */
 export function newDelivery(message: OutgoingWebhook, uid: string, endpointId: string | null, retryLimit: number): DeliveryRecord {

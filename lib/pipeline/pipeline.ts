@@ -4,13 +4,13 @@ import { setMaxListeners } from 'node:events';
 import { PublisherClosedError } from '../errors/publish.errors.js';
 import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
-import type { OutgoingWebhook } from '../publisher/webhook.types.js';
-import type { SqlQueryable } from '../storage/sql.js';
+import type { OutgoingWebhook } from '../publishing/webhook.types.js';
+import type { SqlQueryable } from '../storage/sql/sql.js';
 import { openChannels } from '../utils/channels.js';
 import { WorkLoop } from '../utils/work-loop.js';
-import type { AttemptRecord, DeliveryRecord, Settlement } from './records.js';
+import type { AttemptRecord, DeliveryRecord, Settlement } from '../storage/records.js';
 import { retryDelay, type RetryPolicy } from './retry-policy.js';
-import type { Enqueued, WebhookStore } from './webhook-store.js';
+import type { Enqueued, WebhookStore } from '../storage/webhook-store.js';
 
 /** What one attempt came to. */
 export type AttemptResult =

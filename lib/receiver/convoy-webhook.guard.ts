@@ -11,7 +11,7 @@ import {
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { checkSecretList, verifyConvoySignature } from '../signing/convoy-signature.js';
 import { verifyStandardWebhook } from '../signing/standard-webhooks.js';
-import { VERIFICATION_FAILURE_DESCRIPTIONS, type VerificationResult } from '../signing/verification.error.js';
+import { VERIFICATION_FAILURE_DESCRIPTIONS, type VerificationResult } from '../errors/verification.errors.js';
 import type { VerifyConvoyWebhookOptions } from './verify-convoy-webhook.decorator.js';
 
 /** Metadata key under which @VerifyConvoyWebhook stores its options (on the handler or the controller). */

@@ -1,6 +1,6 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { describeValue } from '../utils/describe-value.js';
-import type { VerificationFailureReason, VerificationResult } from './verification.error.js';
+import type { VerificationFailureReason, VerificationResult } from '../errors/verification.errors.js';
 
 /**
  * Convoy's outbound webhook signatures (`X-Convoy-Signature`), exactly as Convoy computes them

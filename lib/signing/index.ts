@@ -23,4 +23,4 @@ export {
   VERIFICATION_FAILURE_DESCRIPTIONS,
   type VerificationFailureReason,
   type VerificationResult,
-} from './verification.error.js';
+} from '../errors/verification.errors.js';

@@ -12,7 +12,7 @@ import {
   nowInSeconds,
   toBytes,
 } from './convoy-signature.js';
-import type { VerificationFailureReason, VerificationResult } from './verification.error.js';
+import type { VerificationFailureReason, VerificationResult } from '../errors/verification.errors.js';
 
 /**
  * Standard Webhooks (https://www.standardwebhooks.com) symmetric signatures:

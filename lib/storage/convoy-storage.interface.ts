@@ -1,4 +1,4 @@
-import type { WebhookStore } from '../pipeline/webhook-store.js';
+import type { WebhookStore } from './webhook-store.js';
 
 /**
  * Durable storage for ConvoyModule: the pipeline's store (the deliveries between publish() and the wire, their log,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { WebhookPublisher } from '../publisher/webhook-publisher.js';
+import { WebhookPublisher } from '../publishing/webhook-publisher.js';
 
 export interface WebhooksHealthOptions {
   /** Down when the oldest event not yet handed to the transport is older than this, ms. Default 60000. */

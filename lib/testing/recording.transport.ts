@@ -1,4 +1,4 @@
-import type { OutgoingWebhook } from '../publisher/webhook.types.js';
+import type { OutgoingWebhook } from '../publishing/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from '../transports/webhook-transport.interface.js';
 
 /** A webhook as the recording transport received it, with its data parsed back from the sent JSON. */

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { describeTarget, type OutgoingWebhook } from '../publisher/webhook.types.js';
+import { describeTarget, type OutgoingWebhook } from '../publishing/webhook.types.js';
 import type { WebhookTransport } from './webhook-transport.interface.js';
 
 const MAX_LOGGED_PAYLOAD = 500;

@@ -1,6 +1,6 @@
 import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
-import type { OutgoingWebhook } from '../publisher/webhook.types.js';
+import type { OutgoingWebhook } from '../publishing/webhook.types.js';
 
 export interface TransportSendContext {
   /** 1 for the first attempt. */

@@ -1,6 +1,6 @@
-import { InMemoryWebhookStore } from '../../lib/pipeline/in-memory.store.js';
-import type { WebhookStore } from '../../lib/pipeline/webhook-store.js';
-import type { SqlConvoyStorage } from '../../lib/storage/sql-storage.js';
+import { InMemoryWebhookStore } from '../../lib/storage/in-memory.store.js';
+import type { WebhookStore } from '../../lib/storage/webhook-store.js';
+import type { SqlConvoyStorage } from '../../lib/storage/sql/sql-storage.js';
 import { DATABASE_URL, postgresBackend, runCase, type Backend } from './backends.js';
 import * as broken from './broken-stores.js';
 import type { ContractCase, StoreContext } from './contract.types.js';

@@ -1,8 +1,8 @@
-import { InMemoryWebhookStore } from '../../lib/pipeline/in-memory.store.js';
-import type { DeliveryFilter, DeliveryRecord, DeliveryStatus, EndpointFilter, EndpointRecord, PageRequest, QueueStats, RecordPage, Settlement } from '../../lib/pipeline/records.js';
-import type { Enqueued } from '../../lib/pipeline/webhook-store.js';
-import type { SqlDatabase, SqlQueryable } from '../../lib/storage/sql.js';
-import { SqlWebhookStore } from '../../lib/storage/sql-webhook.store.js';
+import { InMemoryWebhookStore } from '../../lib/storage/in-memory.store.js';
+import type { DeliveryFilter, DeliveryRecord, DeliveryStatus, EndpointFilter, EndpointRecord, PageRequest, QueueStats, RecordPage, Settlement } from '../../lib/storage/records.js';
+import type { Enqueued } from '../../lib/storage/webhook-store.js';
+import type { SqlDatabase, SqlQueryable } from '../../lib/storage/sql/sql.js';
+import { SqlWebhookStore } from '../../lib/storage/sql/sql-webhook.store.js';
 
 /**
  * Deliberately broken stores: each breaks one rule of the contract, the way a plausible implementation would.

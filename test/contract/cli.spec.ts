@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-/** The `nestjs-convoy` bin (dist/esm/storage/cli.js, built by `npm test`): sql, migrate, status. */
+/** The `nestjs-convoy` bin (dist/esm/cli/main.js, built by `npm test`): sql, migrate, status. */
 const run = (args: string[], env: Record<string, string | undefined> = {}) => {
-  const result = spawnSync(process.execPath, ['dist/esm/storage/cli.js', ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
+  const result = spawnSync(process.execPath, ['dist/esm/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 

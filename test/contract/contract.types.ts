@@ -1,4 +1,4 @@
-import type { SqlQueryable } from '../../lib/storage/sql.js';
+import type { SqlQueryable } from '../../lib/storage/sql/sql.js';
 
 /**
  * What a contract case gets. Runner-agnostic: a case is a plain async function asserting with node:assert, so any

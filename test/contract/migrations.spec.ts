@@ -3,11 +3,11 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ConvoyConfigurationError } from '../../lib/errors/configuration.error.js';
 import { SchemaOutdatedError } from '../../lib/errors/outbox.errors.js';
-import { fromPGlite } from '../../lib/pglite/index.js';
-import { fromPgPool } from '../../lib/postgres/index.js';
-import { migrations, migrationSql, quoteSchema, STORAGE_TABLES } from '../../lib/storage/migrations.js';
-import type { SqlDatabase } from '../../lib/storage/sql.js';
-import { SqlConvoyStorage } from '../../lib/storage/sql-storage.js';
+import { fromPGlite } from '../../lib/storage/pglite/index.js';
+import { fromPgPool } from '../../lib/storage/postgres/index.js';
+import { migrations, migrationSql, quoteSchema, STORAGE_TABLES } from '../../lib/storage/sql/migrations.js';
+import type { SqlDatabase } from '../../lib/storage/sql/sql.js';
+import { SqlConvoyStorage } from '../../lib/storage/sql/sql-storage.js';
 import { DATABASE_URL, testSchemaName } from './backends.js';
 import { delivery } from './store.contract.js';
 

@@ -5,12 +5,12 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ConvoyConfigurationError } from '../../lib/errors/configuration.error.js';
 import { delivery } from './store.contract.js';
-import { fromPGlite, PGliteStorage } from '../../lib/pglite/index.js';
-import { fromPgPool, PostgresStorage } from '../../lib/postgres/index.js';
-import { quoteSchema } from '../../lib/storage/migrations.js';
-import { importOptional } from '../../lib/storage/optional-import.js';
-import type { SqlDatabase } from '../../lib/storage/sql.js';
-import { SqlConvoyStorage } from '../../lib/storage/sql-storage.js';
+import { fromPGlite, PGliteStorage } from '../../lib/storage/pglite/index.js';
+import { fromPgPool, PostgresStorage } from '../../lib/storage/postgres/index.js';
+import { quoteSchema } from '../../lib/storage/sql/migrations.js';
+import { importOptional } from '../../lib/utils/optional-import.js';
+import type { SqlDatabase } from '../../lib/storage/sql/sql.js';
+import { SqlConvoyStorage } from '../../lib/storage/sql/sql-storage.js';
 import { DATABASE_URL, testSchemaName } from './backends.js';
 
 /**
@@ -53,7 +53,7 @@ describe('the core loads no database driver', () => {
       for (const line of source.split('\n')) {
         if (!driver.test(line) || /^\s*(\/\/|\*)/.test(line)) continue;
         const lazy = /import\s*\(/.test(line) || /^\s*import\s+type\b/.test(line);
-        if (!(['lib/postgres/index.ts', 'lib/pglite/index.ts'].includes(rel) && lazy)) offenders.push(`${rel}: ${line.trim()}`);
+        if (!(['lib/storage/postgres/index.ts', 'lib/storage/pglite/index.ts'].includes(rel) && lazy)) offenders.push(`${rel}: ${line.trim()}`);
       }
     }
     expect(offenders).toEqual([]);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { setImmediate as yieldToOthers, setTimeout as sleep } from 'node:timers/promises';
 import { TransactionRequiredError } from '../../lib/errors/index.js';
-import type { AttemptRecord, DeliveryRecord, EndpointRecord, EventRecord, Settlement } from '../../lib/pipeline/records.js';
-import type { WebhookStore } from '../../lib/pipeline/webhook-store.js';
+import type { AttemptRecord, DeliveryRecord, EndpointRecord, EventRecord, Settlement } from '../../lib/storage/records.js';
+import type { WebhookStore } from '../../lib/storage/webhook-store.js';
 import type { ContractCase, StoreContext } from './contract.types.js';
 
 /**

@@ -180,7 +180,7 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
   });
 
   it('through the durable outbox (PGlite, with an ordering key): every event reaches the endpoint exactly once', async () => {
-    const { PGliteStorage } = await import('../../lib/pglite/index.js');
+    const { PGliteStorage } = await import('../../lib/storage/pglite/index.js');
     const storage = await PGliteStorage.create({});
     const outboxApp = await NestFactory.createApplicationContext(ConvoyModule.forRoot({ baseUrl, apiKey, projectId, storage, outbox: { pollIntervalMs: 100 } }), { logger: false });
     try {

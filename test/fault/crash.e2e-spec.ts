@@ -3,8 +3,8 @@ import { createInterface } from 'node:readline';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ConvoyModule } from '../../lib/index.js';
-import { PostgresStorage } from '../../lib/postgres/index.js';
-import type { SqlConvoyStorage } from '../../lib/postgres/index.js';
+import { PostgresStorage } from '../../lib/storage/postgres/index.js';
+import type { SqlConvoyStorage } from '../../lib/storage/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 

@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConvoyModule, WebhookPublisher } from '../../lib/index.js';
-import { PostgresStorage } from '../../lib/postgres/index.js';
+import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 

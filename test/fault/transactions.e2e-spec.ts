@@ -3,8 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ConvoyModule, TransactionRequiredError, WebhookPublisher, type ConvoyStorage } from '../../lib/index.js';
-import { PGliteStorage } from '../../lib/pglite/index.js';
-import { PostgresStorage } from '../../lib/postgres/index.js';
+import { PGliteStorage } from '../../lib/storage/pglite/index.js';
+import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 

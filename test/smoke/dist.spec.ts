@@ -71,7 +71,7 @@ describe('dist smoke test', () => {
         paths, ownModules.length > 0 && ownModules.every((file) => file.includes('/dist/cjs/'))]));
     `]);
     expect(JSON.parse(out)).toEqual(['function', 'function', 'function', 'function',
-      ['dist/cjs/index.js', 'dist/cjs/testing/index.js', 'dist/cjs/receiver/index.js', 'dist/cjs/postgres/index.js', 'dist/cjs/pglite/index.js', 'dist/cjs/terminus/index.js'], true]);
+      ['dist/cjs/index.js', 'dist/cjs/testing/index.js', 'dist/cjs/receiver/index.js', 'dist/cjs/storage/postgres/index.js', 'dist/cjs/storage/pglite/index.js', 'dist/cjs/terminus/index.js'], true]);
   });
 
   it('a plain ConvoyClient works from the built code', () => {

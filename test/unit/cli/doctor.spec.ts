@@ -89,7 +89,7 @@ describe('nestjs-convoy doctor', () => {
     // Asynchronously: the fake answers from this process.
     const bin = (args: string[], extra: Record<string, string> = {}) =>
       new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['dist/esm/storage/cli.js', ...args], { env: { PATH: process.env.PATH ?? '', ...extra } });
+        const child = spawn(process.execPath, ['dist/esm/cli/main.js', ...args], { env: { PATH: process.env.PATH ?? '', ...extra } });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

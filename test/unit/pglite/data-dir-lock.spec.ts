@@ -4,8 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataDirInUseError } from '../../../lib/errors/pglite.errors.js';
 import { ConvoyError } from '../../../lib/index.js';
-import { DataDirLock } from '../../../lib/pglite/data-dir-lock.js';
-import { PGliteStorage } from '../../../lib/pglite/index.js';
+import { DataDirLock } from '../../../lib/storage/pglite/data-dir-lock.js';
+import { PGliteStorage } from '../../../lib/storage/pglite/index.js';
 import { PGliteProcess } from './support/pglite-process.js';
 
 /**

@@ -5,10 +5,10 @@ import { gzipSync } from 'node:zlib';
 import { PGlite } from '@electric-sql/pglite';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { PGliteStorage } from '../../../lib/pglite/index.js';
-import { TemplateCache } from '../../../lib/pglite/template-cache.js';
-import { migrations } from '../../../lib/storage/migrations.js';
-import type { SqlConvoyStorage } from '../../../lib/storage/sql-storage.js';
+import { PGliteStorage } from '../../../lib/storage/pglite/index.js';
+import { TemplateCache } from '../../../lib/storage/pglite/template-cache.js';
+import { migrations } from '../../../lib/storage/sql/migrations.js';
+import type { SqlConvoyStorage } from '../../../lib/storage/sql/sql-storage.js';
 import { recordingLogger, type LogLine } from '../../support/recording-logger.js';
 
 /**

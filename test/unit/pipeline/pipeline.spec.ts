@@ -1,12 +1,12 @@
 import diagnostics from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { ConvoyHttpError, PublishBufferFullError, PublisherClosedError } from '../../../lib/errors/index.js';
-import { WebhookOutbox } from '../../../lib/outbox/webhook-outbox.js';
+import { WebhookOutbox } from '../../../lib/management/webhook-outbox.js';
 import { handOverRoute } from '../../../lib/pipeline/hand-over.route.js';
-import { InMemoryWebhookStore } from '../../../lib/pipeline/in-memory.store.js';
+import { InMemoryWebhookStore } from '../../../lib/storage/in-memory.store.js';
 import { DeliveryPipeline, PIPELINE_CHANNELS, type PipelineSettings } from '../../../lib/pipeline/pipeline.js';
-import type { DeliveryRecord } from '../../../lib/pipeline/records.js';
-import type { OutgoingWebhook } from '../../../lib/publisher/webhook.types.js';
+import type { DeliveryRecord } from '../../../lib/storage/records.js';
+import type { OutgoingWebhook } from '../../../lib/publishing/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from '../../../lib/transports/webhook-transport.interface.js';
 import { waitUntil } from '../../support/wait.js';
 

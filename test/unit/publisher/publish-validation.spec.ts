@@ -1,10 +1,10 @@
 import { jest } from '@jest/globals';
 import { WebhookValidationError } from '../../../lib/errors/index.js';
 import { handOverRoute } from '../../../lib/pipeline/hand-over.route.js';
-import { InMemoryWebhookStore } from '../../../lib/pipeline/in-memory.store.js';
+import { InMemoryWebhookStore } from '../../../lib/storage/in-memory.store.js';
 import { DeliveryPipeline, type PipelineSettings } from '../../../lib/pipeline/pipeline.js';
-import { WebhookPublisher } from '../../../lib/publisher/webhook-publisher.js';
-import type { PublishOptions, PublishReceipt } from '../../../lib/publisher/webhook.types.js';
+import { WebhookPublisher } from '../../../lib/publishing/webhook-publisher.js';
+import type { PublishOptions, PublishReceipt } from '../../../lib/publishing/webhook.types.js';
 import { RecordingTransport, type RecordedWebhook } from '../../../lib/testing/index.js';
 
 /**

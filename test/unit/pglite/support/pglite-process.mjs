@@ -14,11 +14,11 @@ const nextLine = (expected) => new Promise((resolve) => lines.on('line', (line) 
 
 const open =
   mode === 'lock'
-    ? await import('../../../../dist/esm/pglite/data-dir-lock.js').then(({ DataDirLock }) => async () => {
+    ? await import('../../../../dist/esm/storage/pglite/data-dir-lock.js').then(({ DataDirLock }) => async () => {
         const lock = await DataDirLock.acquire(dataDir);
         return () => lock.release();
       })
-    : await import('../../../../dist/esm/pglite/index.js').then(({ PGliteStorage }) => async () => {
+    : await import('../../../../dist/esm/storage/pglite/index.js').then(({ PGliteStorage }) => async () => {
         const storage = await PGliteStorage.create({ dataDir, templateCache: process.env.TEMPLATE_CACHE || undefined });
         await storage.db.query('SELECT 1');
         return () => storage.close();

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]
+ * nestjs-convoy doctor  [--env-file <path>]
+ *   sql      prints the schema as SQL, for your own migration tool (no database needed)
+ *   migrate  applies the missing migrations to DATABASE_URL (or --url), under the advisory lock
+ *   status   exits 0 when the schema is current, 1 when migrations are missing (a CI or deploy gate)
+ *   doctor   checks, with CONVOY_URL, CONVOY_API_KEY (or CONVOY_USERNAME/CONVOY_PASSWORD) and CONVOY_PROJECT_ID,
+ *            that publishing to Convoy will work; exits 0 when it will, 1 when not
+ */
+import { parseArgs } from 'node:util';
+import { SchemaOutdatedError } from '../errors/outbox.errors.js';
+import { DEFAULT_SCHEMA, migrationSql } from '../storage/sql/migrations.js';
+
+const USAGE = 'usage: nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]\n       nestjs-convoy doctor  [--env-file <path>]\n';
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { schema: { type: 'string' }, url: { type: 'string' }, 'env-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...extra] = positionals;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (extra.length > 0 || !['sql', 'migrate', 'status', 'doctor'].includes(command ?? '')) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  if (command === 'doctor') {
+    if (values['env-file']) {
+      try {
+        process.loadEnvFile(values['env-file']);
+      } catch (error) {
+        process.stderr.write(`Cannot read ${values['env-file']}: ${(error as Error).message}\n`);
+        return 2;
+      }
+    }
+    const { doctor } = await import('./doctor.js');
+    return doctor(process.env, (line) => process.stdout.write(`${line}\n`));
+  }
+  const schema = values.schema ?? DEFAULT_SCHEMA;
+  if (command === 'sql') {
+    process.stdout.write(`${migrationSql(schema)}\n`);
+    return 0;
+  }
+  const url = values.url ?? process.env.DATABASE_URL;
+  if (!url) {
+    process.stderr.write('Set DATABASE_URL (or pass --url postgres://…) to reach the database.\n');
+    return 2;
+  }
+  const { PostgresStorage } = await import('../storage/postgres/index.js');
+  try {
+    const storage = await PostgresStorage.create({ connectionString: url, schema, migrate: command === 'migrate' });
+    await storage.close();
+    process.stdout.write(command === 'migrate' ? `The ${schema} schema is up to date.\n` : `The ${schema} schema is current.\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return error instanceof SchemaOutdatedError ? 1 : 2;
+  }
+}
+
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

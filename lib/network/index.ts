@@ -1,3 +1,0 @@
-export { AddressPolicy, classifyAddress, type AddressCategory, type AddressPolicyOptions, type AddressRefusal } from './address-policy.js';
-export { checkDestination, createGuardedAgent, createGuardedLookup, defaultLookupAll, parseDestinationUrl, type GuardedAgentOptions, type LookupAll, type ResolvedAddress } from './destination.js';
-export { DestinationBlockedError, InvalidDestinationError } from './destination.errors.js';

@@ -1,1 +1,0 @@
-export * from './webhook-outbox.js';

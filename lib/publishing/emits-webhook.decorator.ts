@@ -1,0 +1,59 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
+import { validateEventType } from './validate-webhook.js';
+import type { PublishOptions } from './webhook.types.js';
+
+export interface EmitsWebhookOptions<TResult = any> {
+  /** The webhook's data. Default: the handler's result. */
+  data?: (result: TResult, context: ExecutionContext) => unknown;
+  /**
+   * Target (and idempotency key, headers) from the request, e.g. `?endpoint=`.
+   * Default: the module's defaultTarget. Also used for `onError`, then with `result` undefined.
+   */
+  target?: (context: ExecutionContext, result: TResult | undefined) => PublishOptions | undefined;
+  /**
+   * An event type to publish when the handler throws, e.g. 'todo.failure'. The exception still reaches the
+   * client unchanged. Data: `{ statusCode, message }` of an HttpException (500 and a generic message for any
+   * other error, so internals never leak into a webhook), or your own `data(error, context)`.
+   */
+  onError?: string | { eventType: string; data?: (error: unknown, context: ExecutionContext) => unknown };
+}
+
+export interface EmitsWebhookSpec {
+  eventType: string;
+  options: EmitsWebhookOptions;
+}
+
+/**
+ * Publishes a webhook after the decorated route handler succeeds (value, Promise or Observable).
+ * Stackable: each @EmitsWebhook publishes its own event. Needs ConvoyModule (which applies
+ * WebhookInterceptor globally) or `@UseInterceptors(WebhookInterceptor)`.
+ *
+ *   @Post() @EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })
+ *   create(@Body() dto: CreateTodo) { return this.todos.create(dto); }
+ */
+export function EmitsWebhook<TResult = any>(eventType: string, options: EmitsWebhookOptions<TResult> = {}): MethodDecorator {
+  validateEventType(eventType);
+  if (options.onError !== undefined) validateEventType(typeof options.onError === 'string' ? options.onError : options.onError.eventType);
+  return (_target, _key, descriptor) => {
+    const handler = descriptor.value as object;
+    const existing: EmitsWebhookSpec[] = Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) ?? [];
+    // Decorators apply bottom-up; prepend so that events publish in the order they are written.
+    Reflect.defineMetadata(EMITS_WEBHOOK_METADATA, [{ eventType, options }, ...existing], handler);
+    return descriptor;
+  };
+}
+
+/**
+ * A `target` that reads an endpoint id from a query parameter (as Convoy's tutorials do with `?endpoint=`),
+ * and uses the module's defaultTarget when it is absent.
+ */
+export function targetFromQuery(parameter = 'endpoint'): (context: ExecutionContext) => PublishOptions | undefined {
+  return (context) => {
+    const request = context.switchToHttp().getRequest<{ url?: string; query?: Record<string, unknown> }>();
+    // No query string, no lookup: Express 5 parses `req.query` anew on every read, a real share of a small request.
+    if (typeof request?.url === 'string' && !request.url.includes('?')) return undefined;
+    const value = request?.query?.[parameter];
+    return typeof value === 'string' && value !== '' ? { endpointId: value } : undefined;
+  };
+}

@@ -1,0 +1,77 @@
+import { ConvoyConfigurationError } from '../errors/configuration.error.js';
+import type { SqlQueryable } from '../storage/sql/sql.js';
+import { uuidv7 } from '../utils/uuid.js';
+import type { DeliveryPipeline, PublisherStats } from '../pipeline/pipeline.js';
+import { serializeData, validateEventType, validatePublishOptions } from './validate-webhook.js';
+import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './webhook.types.js';
+
+/**
+ * Publishes domain events as webhooks. Injectable anywhere ConvoyModule is imported.
+ *
+ *   await publisher.publish('invoice.paid', invoice, { ownerId: invoice.customerId });
+ *
+ * publish() validates and serializes at once (bad input throws WebhookValidationError and queues nothing),
+ * then resolves as soon as the event is accepted: stored in the durable outbox when storage is configured,
+ * buffered in memory otherwise. Sending happens in the background, with retries.
+ */
+export class WebhookPublisher {
+  constructor(
+    private readonly pipeline: DeliveryPipeline,
+    private readonly defaultTarget: WebhookTarget,
+  ) {}
+
+  async publish(eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
+    const message = this.message(eventType, data, options);
+    await this.pipeline.enqueue(message);
+    return receipt(message);
+  }
+
+  /**
+   * Publishes inside your open database transaction, so that the event exists if and only if your change commits:
+   * `tx` is a pg client after BEGIN, a PGlite transaction, or anything with `query(text, params) → { rows }` on that
+   * connection. Resolves once the event is written in the transaction; it is sent after the commit.
+   * Needs durable storage (PostgreSQL or PGlite); throws TransactionRequiredError when `tx` is not in a transaction.
+   */
+  async publishInTransaction(tx: SqlQueryable, eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
+    if (!this.pipeline.durable) {
+      throw new ConvoyConfigurationError('storage', 'is not configured, so events cannot join a database transaction', 'pass storage from nestjs-convoy/postgres or nestjs-convoy/pglite to ConvoyModule');
+    }
+    const message = this.message(eventType, data, options);
+    await this.pipeline.enqueueInTransaction(message, tx);
+    return receipt(message);
+  }
+
+  /**
+   * Resolves when every event published so far has been handed to the transport (or given up after its retries);
+   * with the embedded engine, when the attempts due now are done (its later retries are in the delivery log).
+   */
+  flush(): Promise<void> {
+    return this.pipeline.flush();
+  }
+
+  /** Pending, in flight, lag, sent, failed and dead letters, e.g. for a health check. */
+  stats(): Promise<PublisherStats> {
+    return this.pipeline.stats();
+  }
+
+  private message(eventType: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {
+    const type = validateEventType(eventType);
+    const payload = serializeData(data);
+    const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options);
+    const id = uuidv7();
+    return {
+      id,
+      eventType: type,
+      payload,
+      target: target ?? this.defaultTarget,
+      idempotencyKey: idempotencyKey ?? id,
+      headers,
+      orderingKey, // always present (maybe undefined): one object shape for every message keeps the hot path fast
+      createdAt: Date.now(),
+    };
+  }
+}
+
+function receipt(message: OutgoingWebhook): PublishReceipt {
+  return { id: message.id, idempotencyKey: message.idempotencyKey, eventType: message.eventType, target: message.target };
+}

@@ -1,0 +1,380 @@
+import { PublishBufferFullError, PublisherClosedError } from '../errors/publish.errors.js';
+import type { SqlQueryable } from './sql/sql.js';
+import { MinHeap } from '../utils/min-heap.js';
+import type {
+  AttemptRecord,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  EndpointFilter,
+  EndpointRecord,
+  EventRecord,
+  PageRequest,
+  QueueStats,
+  RecordPage,
+  Settlement,
+} from './records.js';
+import type { Enqueued, WebhookStore } from './webhook-store.js';
+
+export interface InMemoryWebhookStoreOptions {
+  /**
+   * Unfinished deliveries held at most (waiting, in flight, between retries). When full, enqueue() waits for room
+   * (`whenFull: 'wait'`, backpressure) or throws PublishBufferFullError (`'reject'`). Default 10 000.
+   */
+  capacity?: number;
+  whenFull?: 'wait' | 'reject';
+  /**
+   * Events kept in the log, each with its deliveries and attempts (default 10 000). Beyond that the oldest whose
+   * deliveries are all finished are forgotten, idempotency key included, so that memory stays bounded however long
+   * the process runs; unfinished work is always kept.
+   */
+  maxEvents?: number;
+}
+
+/** An event in the log: a fan-out (with its event record) or a hand-over (its one delivery). */
+interface Entry {
+  event?: EventRecord;
+  deliveries: DeliveryRecord[];
+}
+
+/** Retention is looked at once per this many new events, so that a long run of unfinished ones is not rescanned each time. */
+const EVICTION_BATCH = 256;
+
+const isUnfinished = (status: DeliveryStatus): boolean => status === 'Scheduled' || status === 'Retry' || status === 'Processing';
+/** Deliveries that must go one at a time: the same ordering key to the same endpoint (or transport). */
+const chainOf = (d: DeliveryRecord): string | undefined => (d.ordering_key === null ? undefined : `${d.endpoint_id ?? ''}\u0000${d.ordering_key}`);
+
+/**
+ * Everything in process memory: the pipeline without storage, and tests. Lost when the process exits. Bounded twice:
+ * `capacity` unfinished deliveries (backpressure on publish()), `maxEvents` events in the log.
+ *
+ * It keeps the records it is given and hands out its own (no copies: this is the hot path of every publish without
+ * storage); a delivery claimed is changed in place when it is settled.
+ */
+export class InMemoryWebhookStore implements WebhookStore {
+  readonly volatile = true;
+  private readonly capacity: number;
+  private readonly whenFull: 'wait' | 'reject';
+  private readonly maxEvents: number;
+  private readonly endpoints = new Map<string, EndpointRecord>();
+  /** allEndpoints(), kept until an endpoint changes (fan-out reads it on every publish). */
+  private endpointList: EndpointRecord[] | undefined;
+  private readonly deliveries = new Map<string, DeliveryRecord>();
+  private readonly attempts = new Map<string, AttemptRecord[]>();
+  /** The log in insertion order, by event id. */
+  private readonly entries = new Map<string, Entry>();
+  private readonly idempotencyKeys = new Set<string>();
+  /** Unfinished deliveries by due time. An entry goes stale when its delivery changes (a new one is pushed); stale ones are skipped. */
+  private readonly due = new MinHeap<DeliveryRecord>();
+  /** Ordering chains: the unfinished deliveries of a key, in order; only the first is in `due`. */
+  private readonly chains = new Map<string, DeliveryRecord[]>();
+  private unfinished = 0;
+  /** Claimed and not settled (a lease that ran out counts as pending again in stats()). */
+  private readonly processing = new Set<DeliveryRecord>();
+  private pendingHandOvers = 0;
+  private failedHandOvers = 0;
+  private insertsSinceEviction = 0;
+  private roomWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
+  private closed = false;
+
+  constructor(options: InMemoryWebhookStoreOptions = {}) {
+    this.capacity = positive('capacity', options.capacity ?? 10_000);
+    this.maxEvents = positive('maxEvents', options.maxEvents ?? 10_000);
+    this.whenFull = options.whenFull ?? 'wait';
+  }
+
+  async enqueue(items: Enqueued[], tx?: SqlQueryable): Promise<boolean[]> {
+    if (tx) throw new TypeError('The in-memory store cannot join a database transaction; use the PostgreSQL or PGlite storage');
+    const stored: boolean[] = [];
+    for (const item of items) {
+      const { event } = item;
+      if (this.unfinished > 0 && this.unfinished + item.deliveries.length > this.capacity) await this.room(item.deliveries.length);
+      // After any wait for room: another enqueue may have taken the key meanwhile.
+      if (event && this.idempotencyKeys.has(event.idempotency_key)) {
+        event.is_duplicate_event = true;
+        event.endpoints = [];
+        this.remember(event.uid, { event, deliveries: [] });
+        stored.push(false);
+        continue;
+      }
+      if (event) this.idempotencyKeys.add(event.idempotency_key);
+      // A uid that exists is skipped (a retried publish); the list is copied only then, as it is rare.
+      let deliveries = item.deliveries;
+      for (let i = 0; i < item.deliveries.length; i++) {
+        const delivery = item.deliveries[i]!;
+        if (this.deliveries.has(delivery.uid)) {
+          if (deliveries === item.deliveries) deliveries = item.deliveries.slice(0, i);
+          continue;
+        }
+        if (deliveries !== item.deliveries) deliveries.push(delivery);
+        this.deliveries.set(delivery.uid, delivery);
+        this.unfinished++;
+        if (delivery.endpoint_id === null) this.pendingHandOvers++;
+        this.schedule(delivery);
+      }
+      const eventId = event?.uid ?? deliveries[0]?.event_id;
+      if (eventId !== undefined) this.remember(eventId, deliveries === item.deliveries ? item : { event, deliveries });
+      stored.push(true);
+    }
+    return stored;
+  }
+
+  async claim(now: number, limit: number, leaseToken: string, leaseUntil: number): Promise<DeliveryRecord[]> {
+    const claimed: DeliveryRecord[] = [];
+    while (claimed.length < limit) {
+      const top = this.freshTop();
+      if (!top || top.key > now) break;
+      this.due.pop();
+      const d = top.value;
+      this.processing.add(d);
+      d.status = 'Processing';
+      d.lease_token = leaseToken;
+      d.next_send_at = leaseUntil;
+      d.updated_at = now;
+      this.due.push(leaseUntil, d);
+      claimed.push(d);
+    }
+    return claimed;
+  }
+
+  async renew(uids: string[], leaseToken: string, leaseUntil: number): Promise<string[]> {
+    const held: string[] = [];
+    for (const uid of uids) {
+      const d = this.deliveries.get(uid);
+      if (!d || d.status !== 'Processing' || d.lease_token !== leaseToken) continue;
+      d.next_send_at = leaseUntil;
+      this.due.push(leaseUntil, d);
+      held.push(uid);
+    }
+    return held;
+  }
+
+  async settle(settlements: Settlement[]): Promise<string[]> {
+    const done: string[] = [];
+    const now = Date.now();
+    for (const s of settlements) {
+      const d = this.deliveries.get(s.uid);
+      if (!d || d.status !== 'Processing' || d.lease_token !== s.lease_token) continue;
+      this.processing.delete(d);
+      d.status = s.status;
+      d.description = s.description;
+      d.num_trials = s.num_trials;
+      d.next_send_at = s.next_send_at;
+      d.latency_ms = s.latency_ms;
+      d.lease_token = null;
+      d.updated_at = now;
+      if (s.attempt) {
+        const list = this.attempts.get(d.uid);
+        if (list) list.push(s.attempt);
+        else this.attempts.set(d.uid, [s.attempt]);
+      }
+      if (isUnfinished(d.status)) this.schedule(d);
+      else this.finished(d, s.forget === true);
+      done.push(s.uid);
+    }
+    return done;
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    return this.freshTop()?.key;
+  }
+
+  async stats(now: number): Promise<QueueStats> {
+    let oldest = now;
+    // The log is in insertion (publish) order: the first unfinished delivery found is taken as the oldest.
+    search: for (const entry of this.entries.values()) {
+      for (const d of entry.deliveries) {
+        if (isUnfinished(d.status)) {
+          oldest = d.created_at;
+          break search;
+        }
+      }
+    }
+    let inFlight = 0;
+    for (const d of this.processing) if (d.next_send_at > now) inFlight++;
+    return { pending: this.unfinished - inFlight, inFlight, lagMs: now - oldest, pendingHandOvers: this.pendingHandOvers, failedHandOvers: this.failedHandOvers };
+  }
+
+  async reschedule(filter: DeliveryFilter & { uids?: string[] }, fromStatuses: DeliveryStatus[], now: number): Promise<string[]> {
+    const done: string[] = [];
+    const candidates = filter.uids ? filter.uids.map((uid) => this.deliveries.get(uid)).filter((d): d is DeliveryRecord => d !== undefined) : [...this.deliveries.values()];
+    for (const d of candidates) {
+      if (!fromStatuses.includes(d.status) || d.lease_token !== null || !matches(d, filter)) continue;
+      if (!isUnfinished(d.status)) {
+        if (d.endpoint_id === null && d.status === 'Failure') this.failedHandOvers--;
+        if (d.endpoint_id === null) this.pendingHandOvers++;
+        this.unfinished++;
+      }
+      Object.assign(d, { status: 'Scheduled', num_trials: 0, next_send_at: now, description: '', updated_at: now });
+      this.schedule(d);
+      done.push(d.uid);
+    }
+    return done;
+  }
+
+  async getDelivery(uid: string): Promise<DeliveryRecord | undefined> {
+    return this.deliveries.get(uid);
+  }
+
+  async listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<RecordPage<DeliveryRecord>> {
+    return paginate([...this.deliveries.values()].filter((d) => matches(d, filter)), page);
+  }
+
+  async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
+    return [...(this.attempts.get(deliveryId) ?? [])];
+  }
+
+  async getEvent(uid: string): Promise<EventRecord | undefined> {
+    return this.entries.get(uid)?.event;
+  }
+
+  async insertEndpoint(endpoint: EndpointRecord): Promise<void> {
+    if (this.endpoints.has(endpoint.uid)) throw new Error(`endpoint ${endpoint.uid} already exists`);
+    this.endpoints.set(endpoint.uid, endpoint);
+    this.endpointList = undefined;
+  }
+
+  async updateEndpoint(endpoint: EndpointRecord): Promise<boolean> {
+    if (!this.endpoints.has(endpoint.uid)) return false;
+    this.endpoints.set(endpoint.uid, endpoint);
+    this.endpointList = undefined;
+    return true;
+  }
+
+  async deleteEndpoint(uid: string): Promise<boolean> {
+    this.endpointList = undefined;
+    return this.endpoints.delete(uid);
+  }
+
+  async getEndpoint(uid: string): Promise<EndpointRecord | undefined> {
+    return this.endpoints.get(uid);
+  }
+
+  async findEndpointByUrl(url: string): Promise<EndpointRecord | undefined> {
+    for (const endpoint of this.endpoints.values()) if (endpoint.url === url) return endpoint;
+    return undefined;
+  }
+
+  async listEndpoints(filter: EndpointFilter, page: PageRequest): Promise<RecordPage<EndpointRecord>> {
+    const rows = [...this.endpoints.values()].filter((e) => (filter.ownerId === undefined || e.owner_id === filter.ownerId) && (filter.q === undefined || e.name.includes(filter.q)));
+    return paginate(rows, page);
+  }
+
+  async allEndpoints(): Promise<EndpointRecord[]> {
+    this.endpointList ??= [...this.endpoints.values()];
+    return this.endpointList;
+  }
+
+  /** Refuses publishes waiting for room: whatever is held now is all there will be. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const waiter of this.roomWaiters.splice(0)) waiter.reject(new PublisherClosedError());
+  }
+
+  /** Waits until `count` more unfinished deliveries fit (or throws, per whenFull). A batch larger than the capacity waits for an empty store. */
+  private async room(count: number): Promise<void> {
+    while (this.unfinished > 0 && this.unfinished + count > this.capacity) {
+      if (this.closed) throw new PublisherClosedError();
+      if (this.whenFull === 'reject') throw new PublishBufferFullError(this.capacity);
+      await new Promise<void>((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
+    }
+  }
+
+  /** Into the due heap, or behind the unfinished deliveries of its ordering chain. */
+  private schedule(d: DeliveryRecord): void {
+    const chain = chainOf(d);
+    if (chain !== undefined) {
+      const queue = this.chains.get(chain);
+      if (!queue) this.chains.set(chain, [d]);
+      else if (!queue.includes(d)) return void queue.push(d); // not the head: it waits for the ones before it
+      else if (queue[0] !== d) return;
+    }
+    this.due.push(d.next_send_at, d);
+  }
+
+  private finished(d: DeliveryRecord, forget: boolean): void {
+    this.unfinished--;
+    if (d.endpoint_id === null) this.pendingHandOvers--;
+    if (d.endpoint_id === null && d.status === 'Failure' && !forget) this.failedHandOvers++;
+    const chain = chainOf(d);
+    if (chain !== undefined) {
+      const queue = this.chains.get(chain)!;
+      queue.splice(queue.indexOf(d), 1);
+      if (queue.length === 0) this.chains.delete(chain);
+      else this.due.push(queue[0]!.next_send_at, queue[0]!);
+    }
+    if (forget) {
+      this.deliveries.delete(d.uid);
+      this.attempts.delete(d.uid);
+      const entry = this.entries.get(d.event_id);
+      if (entry) {
+        entry.deliveries.splice(entry.deliveries.indexOf(d), 1);
+        if (!entry.event && entry.deliveries.length === 0) this.entries.delete(d.event_id);
+      }
+    }
+    const waiter = this.roomWaiters.shift();
+    waiter?.resolve();
+  }
+
+  /** The earliest entry that still describes its delivery; stale ones are dropped on the way. */
+  private freshTop(): { key: number; value: DeliveryRecord } | undefined {
+    for (;;) {
+      const top = this.due.peek();
+      if (!top || (isUnfinished(top.value.status) && top.value.next_send_at === top.key && this.isChainHead(top.value))) return top;
+      this.due.pop();
+    }
+  }
+
+  private isChainHead(d: DeliveryRecord): boolean {
+    const chain = chainOf(d);
+    return chain === undefined || this.chains.get(chain)?.[0] === d;
+  }
+
+  private remember(eventId: string, entry: Entry): void {
+    this.entries.set(eventId, entry);
+    if (++this.insertsSinceEviction >= EVICTION_BATCH) this.evictOldEntries();
+  }
+
+  /** Forgets the oldest events beyond maxEvents whose deliveries are all finished (the map is in insertion order). */
+  private evictOldEntries(): void {
+    this.insertsSinceEviction = 0;
+    let excess = this.entries.size - this.maxEvents;
+    for (const [eventId, entry] of this.entries) {
+      if (excess <= 0) break;
+      if (entry.deliveries.some((d) => isUnfinished(d.status))) continue;
+      this.entries.delete(eventId);
+      if (entry.event && !entry.event.is_duplicate_event) this.idempotencyKeys.delete(entry.event.idempotency_key);
+      for (const d of entry.deliveries) {
+        if (d.endpoint_id === null && d.status === 'Failure') this.failedHandOvers--;
+        this.deliveries.delete(d.uid);
+        this.attempts.delete(d.uid);
+      }
+      excess--;
+    }
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`InMemoryWebhookStore: ${name} must be a whole number >= 1 (got ${String(value)})`);
+  return value;
+}
+
+function matches(d: DeliveryRecord, f: DeliveryFilter): boolean {
+  return (
+    (!f.endpointIds?.length || (d.endpoint_id !== null && f.endpointIds.includes(d.endpoint_id))) &&
+    (f.handOver === undefined || f.handOver === (d.endpoint_id === null)) &&
+    (f.eventId === undefined || d.event_id === f.eventId) &&
+    (f.eventType === undefined || d.event_type === f.eventType) &&
+    (f.idempotencyKey === undefined || d.idempotency_key === f.idempotencyKey) &&
+    (!f.statuses?.length || f.statuses.includes(d.status)) &&
+    (f.createdFrom === undefined || d.created_at >= f.createdFrom) &&
+    (f.createdTo === undefined || d.created_at <= f.createdTo)
+  );
+}
+
+/** Newest first by uid (UUIDv7, so by creation), continuing after `cursor`. */
+function paginate<T extends { uid: string }>(rows: T[], page: PageRequest): RecordPage<T> {
+  const sorted = rows.sort((a, b) => (a.uid < b.uid ? 1 : -1)).filter((r) => page.cursor === undefined || r.uid < page.cursor);
+  const items = sorted.slice(0, page.limit);
+  return { items, next_cursor: sorted.length > page.limit ? items[items.length - 1]!.uid : undefined };
+}

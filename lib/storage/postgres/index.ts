@@ -1,0 +1,92 @@
+import { Logger } from '@nestjs/common';
+import { ConvoyConfigurationError } from '../../errors/configuration.error.js';
+import { importOptional } from '../../utils/optional-import.js';
+import type { SqlDatabase, SqlQueryable } from '../sql/sql.js';
+import { SqlConvoyStorage, type SqlStorageOptions } from '../sql/sql-storage.js';
+
+export { SqlConvoyStorage, type SqlStorageOptions } from '../sql/sql-storage.js';
+export { SqlWebhookStore } from '../sql/sql-webhook.store.js';
+export { DEFAULT_SCHEMA, migrations, migrationSql, type Migration } from '../sql/migrations.js';
+export type { SqlDatabase, SqlQueryable } from '../sql/sql.js';
+export type { ConvoyStorage } from '../convoy-storage.interface.js';
+
+/** A connection checked out of a pool (node-postgres `PoolClient`). */
+export interface PgPoolClientLike extends SqlQueryable {
+  /** Back to the pool; with an error, the connection is destroyed instead. */
+  release(error?: Error | boolean): void;
+}
+
+/** What the storage uses of a node-postgres `Pool` (or anything shaped like one). */
+export interface PgPoolLike extends SqlQueryable {
+  connect(): Promise<PgPoolClientLike>;
+  end(): Promise<void>;
+}
+
+export interface PostgresStorageOptions extends SqlStorageOptions {
+  /** Your pool: used as it is, and left open by close() (you end it, after the application has shut down). */
+  pool?: PgPoolLike;
+  /** Or a connection string: the storage creates a pool (`pg` must be installed) and ends it on close(). */
+  connectionString?: string;
+  /** Size of the pool created from `connectionString` (default 10). */
+  max?: number;
+}
+
+/**
+ * A SqlDatabase over a node-postgres pool: queries on any pooled connection, transactions on one checked-out
+ * connection (BEGIN … COMMIT, ROLLBACK when the work throws). `end: true` makes close() end the pool.
+ */
+export function fromPgPool(pool: PgPoolLike, options: { end?: boolean } = {}): SqlDatabase {
+  return {
+    query: (text, params) => pool.query(text, params),
+    async transaction(work) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        // A connection that cannot even roll back is not given back to the pool in an unknown state.
+        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: async () => {
+      if (options.end) await pool.end();
+    },
+  };
+}
+
+/** `nestjs-convoy/postgres`: durable storage in PostgreSQL through node-postgres (`pg`). */
+export class PostgresStorage {
+  private static readonly logger = new Logger('ConvoyPostgresStorage');
+
+  /**
+   * Opens the storage on your `pool` or on a pool created from `connectionString`, then migrates or checks the
+   * schema (see SqlStorageOptions.migrate). A pool it created is ended when opening fails and on close().
+   */
+  static async create(options: PostgresStorageOptions): Promise<SqlConvoyStorage> {
+    const { pool, connectionString } = options ?? {};
+    if ((pool === undefined) === (connectionString === undefined)) {
+      throw new ConvoyConfigurationError('storage', 'PostgresStorage needs exactly one of `pool` and `connectionString`', 'pass your pg.Pool as `pool`, or a connection string such as process.env.DATABASE_URL');
+    }
+    if (pool !== undefined) return SqlConvoyStorage.open(fromPgPool(pool), options);
+    if (typeof connectionString !== 'string' || connectionString === '') {
+      throw new ConvoyConfigurationError('storage.connectionString', 'is empty or not a string', 'pass a PostgreSQL connection string, e.g. postgres://user@host:5432/db');
+    }
+    const pg = await importOptional(() => import('pg'), 'pg', 'storage');
+    const created = new (pg.default ?? pg).Pool({ connectionString, max: options.max ?? 10 });
+    // An idle connection that breaks emits 'error' on the pool; unhandled, it would crash the process.
+    created.on('error', (error: Error) => PostgresStorage.logger.warn(`An idle PostgreSQL connection failed: ${error.message}`));
+    const db = fromPgPool(created, { end: true });
+    try {
+      return await SqlConvoyStorage.open(db, options);
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
+  }
+}

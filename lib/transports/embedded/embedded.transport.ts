@@ -1,0 +1,210 @@
+import { Logger } from '@nestjs/common';
+import diagnostics from 'node:diagnostics_channel';
+import type { Dispatcher } from 'undici';
+import { WebhookNotFoundError } from '../../errors/endpoint.errors.js';
+import { EmbeddedWebhookDeliveries } from '../../management/webhook-deliveries.js';
+import { EmbeddedWebhookEndpoints } from '../../management/webhook-endpoints.js';
+import type { AddressPolicy } from './network/address-policy.js';
+import type { LookupAll } from './network/destination.js';
+import { newDelivery } from '../../pipeline/hand-over.route.js';
+import type { AttemptResult, DeliveryRoute, FailureReason } from '../../pipeline/pipeline.js';
+import type { DeliveryRecord, EndpointRecord } from '../../storage/records.js';
+import type { RetryPolicy } from '../../pipeline/retry-policy.js';
+import type { Enqueued, WebhookStore } from '../../storage/webhook-store.js';
+import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
+import { matchesEventPattern } from '../../utils/glob.js';
+import { uuidv7 } from '../../utils/uuid.js';
+import { EndpointRegistry } from './endpoint-registry.js';
+import { HttpDelivery, type HttpDeliveryOptions } from './http-delivery.js';
+
+/** Diagnostics channel of the embedded engine: `{ endpoint, reason: 'gone' | 'failing' }` when it disables an endpoint. */
+export const ENDPOINT_DISABLED_CHANNEL = 'nestjs-convoy:endpoint-disabled';
+const endpointDisabled = diagnostics.channel(ENDPOINT_DISABLED_CHANNEL);
+
+/** While an endpoint is paused, its deliveries are looked at again this often. */
+const PAUSED_RECHECK_MS = 5_000;
+
+export interface EmbeddedTransportParts {
+  store: WebhookStore;
+  policy: AddressPolicy;
+  /** The guarded undici agent (see network/destination.ts). */
+  agent: Dispatcher;
+  lookupAll?: LookupAll;
+  http: HttpDeliveryOptions;
+  /** Disable an endpoint when a delivery to it runs out of attempts (Convoy's disable_endpoint). */
+  disableEndpointOnFailure: boolean;
+  /** The pipeline's retry policy (the delivery log shows it). */
+  retry: RetryPolicy;
+}
+
+/** `*` takes every type; otherwise exact names, or dotted patterns (`todo.*` one segment, `todo.**` any). */
+export function acceptsEventType(endpoint: EndpointRecord, eventType: string): boolean {
+  for (const pattern of endpoint.event_types) if (pattern === '*' || pattern === eventType || matchesEventPattern(pattern, eventType)) return true;
+  return false;
+}
+
+/**
+ * The delivery engine inside the application, when there is no Convoy: an endpoint registry, Convoy's fan-out (done
+ * when an event is stored, so that it crosses the pipeline's queue once), and attempts that sign and send exactly as
+ * Convoy does, with Convoy's outcomes (410 disables the endpoint, 429/503 pause it for their Retry-After, a paused
+ * endpoint's deliveries wait, an inactive one's are discarded, per-endpoint rate limits).
+ */
+export class EmbeddedTransport implements DeliveryRoute {
+  readonly name = 'embedded';
+  readonly registry: EndpointRegistry;
+  readonly endpoints: EmbeddedWebhookEndpoints;
+  readonly deliveries: EmbeddedWebhookDeliveries;
+  private readonly logger = new Logger('EmbeddedTransport');
+  private readonly http: HttpDelivery;
+  /** Normalized URL → the find-or-create of its endpoint in progress (see endpointForUrl). */
+  private readonly creatingForUrl = new Map<string, Promise<EndpointRecord>>();
+  /** Endpoint id → epoch ms until which a 429/503 Retry-After asked us to wait (this process only). */
+  private readonly pausedUntil = new Map<string, number>();
+  /** Endpoint id → attempts made in its current rate-limit window. */
+  private readonly windows = new Map<string, { start: number; count: number }>();
+  private wake: () => void = () => undefined;
+
+  constructor(private readonly parts: EmbeddedTransportParts) {
+    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll);
+    this.http = new HttpDelivery(parts.agent, parts.http);
+    this.endpoints = new EmbeddedWebhookEndpoints(this);
+    this.deliveries = new EmbeddedWebhookDeliveries(this, parts.retry);
+  }
+
+  get store(): WebhookStore {
+    return this.parts.store;
+  }
+
+  attach(wake: () => void): void {
+    this.wake = wake;
+  }
+
+  /** Deliveries were made due (a resend, an endpoint activated): look for them now. */
+  notify(): void {
+    this.wake();
+  }
+
+  /**
+   * Convoy's intake: the event's endpoints (one, an owner's, every subscribed one, or the endpoint of a URL) and one
+   * delivery each; the store keeps the event as a duplicate, delivered nowhere, if its idempotency key was seen.
+   */
+  async plan(message: OutgoingWebhook, retryLimit: number): Promise<Enqueued> {
+    const endpoints = await this.targets(message);
+    const deliveries: DeliveryRecord[] = [];
+    const ids: string[] = [];
+    for (const endpoint of endpoints) {
+      const delivery = newDelivery(message, uuidv7(), endpoint.uid, retryLimit);
+      if (endpoint.status === 'inactive') {
+        delivery.status = 'Discarded';
+        delivery.description = 'the endpoint is inactive';
+      }
+      deliveries.push(delivery);
+      ids.push(endpoint.uid);
+    }
+    const event = {
+      uid: message.id,
+      event_type: message.eventType,
+      idempotency_key: message.idempotencyKey,
+      payload: message.payload,
+      custom_headers: message.headers,
+      endpoints: ids,
+      is_duplicate_event: false,
+      created_at: message.createdAt,
+    };
+    return { event, deliveries };
+  }
+
+  async attempt(delivery: DeliveryRecord, signal: AbortSignal): Promise<AttemptResult> {
+    const endpoint = await this.parts.store.getEndpoint(delivery.endpoint_id!);
+    const now = Date.now();
+    if (!endpoint) return { outcome: 'discard', reason: 'the endpoint was deleted' };
+    if (endpoint.status === 'inactive') return { outcome: 'discard', reason: 'the endpoint is inactive' };
+    if (endpoint.status === 'paused') return { outcome: 'postpone', until: now + PAUSED_RECHECK_MS };
+    const paused = this.pausedUntil.get(endpoint.uid) ?? 0;
+    if (paused > now) return { outcome: 'postpone', until: paused };
+    const windowEnd = this.takeRateLimitSlot(endpoint, now);
+    if (windowEnd !== undefined) return { outcome: 'postpone', until: windowEnd };
+
+    const outcome = await this.http.attempt(delivery, endpoint, signal);
+    const { attempt } = outcome;
+    const latencyMs = attempt.latency_ms;
+    switch (outcome.kind) {
+      case 'success':
+        return { outcome: 'success', attempt, latencyMs };
+      case 'gone':
+        await this.disable(endpoint, 'gone');
+        return { outcome: 'failure', error: 'the endpoint answered 410 Gone and was disabled', attempt, latencyMs };
+      case 'blocked':
+        return { outcome: 'failure', error: `destination blocked: ${attempt.error}`, attempt, latencyMs };
+      case 'retry': {
+        const retryAfterMs = outcome.retryAfterMs === undefined ? undefined : Math.min(outcome.retryAfterMs, this.parts.retry.maxRetryAfterMs);
+        if (retryAfterMs) this.pausedUntil.set(endpoint.uid, now + retryAfterMs);
+        return { outcome: 'retry', error: attempt.error || `HTTP ${attempt.http_status}`, retryAfterMs, attempt, latencyMs };
+      }
+    }
+  }
+
+  async failed(delivery: DeliveryRecord, reason: FailureReason): Promise<void> {
+    if (reason !== 'exhausted' || !this.parts.disableEndpointOnFailure) return;
+    const endpoint = await this.parts.store.getEndpoint(delivery.endpoint_id!);
+    if (endpoint && endpoint.status !== 'inactive') await this.disable(endpoint, 'failing');
+  }
+
+  /** Closes the connection pools; the store is the module's to close. */
+  async close(): Promise<void> {
+    await this.parts.agent.close();
+  }
+
+  private async targets(message: OutgoingWebhook): Promise<EndpointRecord[]> {
+    const { target, eventType } = message;
+    if ('endpointId' in target) {
+      const endpoint = await this.parts.store.getEndpoint(target.endpointId);
+      if (!endpoint) throw new WebhookNotFoundError('endpoint', target.endpointId);
+      return acceptsEventType(endpoint, eventType) ? [endpoint] : [];
+    }
+    if ('url' in target) return [await this.endpointForUrl(target)];
+    const owner = 'ownerId' in target ? target.ownerId : undefined;
+    const matching: EndpointRecord[] = [];
+    for (const endpoint of await this.parts.store.allEndpoints()) {
+      if ((owner === undefined || endpoint.owner_id === owner) && acceptsEventType(endpoint, eventType)) matching.push(endpoint);
+    }
+    return matching;
+  }
+
+  /**
+   * The endpoint of a `{ url }` target, created on first use. Lookup and creation are one step per URL in this process,
+   * so concurrent publishes to a new URL share one endpoint instead of each creating its own.
+   */
+  private endpointForUrl(target: { url: string; secret?: string }): Promise<EndpointRecord> {
+    const url = new URL(target.url).toString();
+    const pending = this.creatingForUrl.get(url);
+    if (pending) return pending;
+    const work = (async () =>
+      (await this.parts.store.findEndpointByUrl(url)) ??
+      this.registry.create({ name: `endpoint-${uuidv7()}`, url: target.url, ...(target.secret ? { secret: target.secret } : {}) }))();
+    this.creatingForUrl.set(url, work);
+    const forget = (): void => void this.creatingForUrl.delete(url);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Counts an attempt against the endpoint's rate limit; returns when its window ends if the limit is reached. */
+  private takeRateLimitSlot(endpoint: EndpointRecord, now: number): number | undefined {
+    if (endpoint.rate_limit <= 0) return undefined;
+    const length = endpoint.rate_limit_duration * 1000;
+    let window = this.windows.get(endpoint.uid);
+    if (!window || now >= window.start + length) {
+      window = { start: now, count: 0 };
+      this.windows.set(endpoint.uid, window);
+    }
+    if (window.count >= endpoint.rate_limit) return window.start + length;
+    window.count++;
+    return undefined;
+  }
+
+  private async disable(endpoint: EndpointRecord, why: 'gone' | 'failing'): Promise<void> {
+    await this.registry.deactivate(endpoint.uid);
+    this.logger.warn(`Endpoint ${endpoint.uid} (${endpoint.name}) disabled: ${why === 'gone' ? 'it answered 410 Gone' : 'a delivery ran out of retries'}; activate it to resume`);
+    if (endpointDisabled.hasSubscribers) endpointDisabled.publish({ endpoint, reason: why });
+  }
+}

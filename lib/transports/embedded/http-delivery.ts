@@ -1,0 +1,149 @@
+import { performance } from 'node:perf_hooks';
+import { gunzipSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
+import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
+import { signConvoyPayload } from '../../signing/convoy-signature.js';
+import { signStandardWebhook } from '../../signing/standard-webhooks.js';
+import { parseRetryAfter } from '../../utils/backoff.js';
+import { httpExchange, HttpExchangeTimeout } from '../../utils/http-exchange.js';
+import { uuidv7 } from '../../utils/uuid.js';
+import type { AttemptRecord, DeliveryRecord, EndpointRecord } from '../../storage/records.js';
+import { activeSecrets } from './endpoint-registry.js';
+
+/** What one attempt came to, for the worker to decide what happens next. */
+export type AttemptOutcome =
+  | { kind: 'success'; attempt: AttemptRecord }
+  /** Worth trying again: 3xx, 4xx, 5xx, timeouts, network errors. `retryAfterMs` from 429/503. */
+  | { kind: 'retry'; attempt: AttemptRecord; retryAfterMs?: number; status: number | null }
+  /** 410 Gone: the receiver asks us to stop; the endpoint is disabled. */
+  | { kind: 'gone'; attempt: AttemptRecord }
+  /** The SSRF guard refused the destination; trying again would not change that. */
+  | { kind: 'blocked'; attempt: AttemptRecord };
+
+export interface HttpDeliveryOptions {
+  userAgent: string;
+  /** Response bytes kept in the log; the rest is not read. */
+  maxResponseBytes: number;
+}
+
+/**
+ * One delivery attempt, exactly as Convoy makes it: an HTTP POST of the event's data bytes, signed per endpoint,
+ * with Convoy's headers, through a guarded undici agent (a keep-alive pool per origin, every connection pinned
+ * to an address the SSRF guard checked). Redirects are never followed.
+ */
+export class HttpDelivery {
+  constructor(
+    /** The guarded agent: it refuses blocked addresses, IP literals included, before any socket opens. */
+    private readonly agent: Dispatcher,
+    private readonly options: HttpDeliveryOptions,
+  ) {}
+
+  async attempt(delivery: DeliveryRecord, endpoint: EndpointRecord, signal?: AbortSignal): Promise<AttemptOutcome> {
+    const headers = this.headers(delivery, endpoint);
+    const requestedAt = Date.now();
+    const started = performance.now();
+    // One record of one shape, whatever the outcome (it is made for every attempt).
+    const attempt = (httpStatus: number | null, responseHeaders: Record<string, string>, responseBody: string, error: string): AttemptRecord => ({
+      uid: uuidv7(),
+      delivery_id: delivery.uid,
+      endpoint_id: endpoint.uid,
+      url: endpoint.url,
+      method: 'POST',
+      request_headers: endpoint.api_key_header ? redact(headers, endpoint.api_key_header.name) : headers,
+      http_status: httpStatus,
+      response_headers: responseHeaders,
+      response_body: responseBody,
+      error,
+      success: httpStatus !== null && httpStatus >= 200 && httpStatus < 300,
+      latency_ms: Math.round(performance.now() - started),
+      requested_at: requestedAt,
+      responded_at: httpStatus === null ? null : Date.now(),
+    });
+
+    try {
+      const { origin, path } = destinationOf(endpoint.url);
+      const response = await httpExchange(this.agent, { origin, path, method: 'POST', headers, body: delivery.payload }, {
+        timeoutMs: endpoint.http_timeout * 1000,
+        signal,
+        maxBodyBytes: this.options.maxResponseBytes, // enough for the log; the rest is not downloaded
+      });
+      const status = response.status;
+      const responseHeaders = flatten(response.headers);
+      const body = decode(response.body, responseHeaders['content-encoding']);
+      const record = attempt(status, responseHeaders, body, status >= 300 && status < 400 ? `redirect (${status}) not followed` : '');
+      if (record.success) return { kind: 'success', attempt: record };
+      if (status === 410) return { kind: 'gone', attempt: record };
+      const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
+      return { kind: 'retry', attempt: record, retryAfterMs, status };
+    } catch (error) {
+      // The guard's refusal arrives as the error itself, or as the cause of undici's connect error.
+      const blocked = [error, (error as { cause?: unknown } | null)?.cause].find((e) => e instanceof DestinationBlockedError || e instanceof InvalidDestinationError);
+      if (blocked) return { kind: 'blocked', attempt: attempt(null, {}, '', (blocked as Error).message) };
+      const message = error instanceof HttpExchangeTimeout ? `timed out after ${endpoint.http_timeout} s` : describeNetworkError(error);
+      return { kind: 'retry', attempt: attempt(null, {}, '', message), status: null };
+    }
+  }
+
+  /** Convoy's headers (in Convoy's canonical casing), the event's custom headers, then the signature. */
+  private headers(delivery: DeliveryRecord, endpoint: EndpointRecord): Record<string, string> {
+    const secrets = activeSecrets(endpoint).map((s) => s.value);
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      'User-Agent': this.options.userAgent,
+      'Accept-Encoding': 'gzip',
+      'X-Convoy-Idempotency-Key': delivery.idempotency_key,
+    };
+    for (const [name, value] of Object.entries(delivery.custom_headers)) headers[name] = value;
+    if (endpoint.api_key_header) headers[endpoint.api_key_header.name] = endpoint.api_key_header.value;
+    if (endpoint.signature_format === 'standard') {
+      Object.assign(headers, signStandardWebhook(delivery.payload, { id: delivery.idempotency_key, secrets }));
+    } else {
+      headers['X-Convoy-Signature'] = signConvoyPayload(delivery.payload, { secrets, advanced: endpoint.advanced_signatures });
+    }
+    return headers;
+  }
+}
+
+/** The attempt log keeps the request headers (the very object sent), but never the endpoint's API key. */
+function redact(headers: Record<string, string>, name: string): Record<string, string> {
+  return { ...headers, [name]: '[redacted]' };
+}
+
+/** Origin and request path of endpoint URLs, parsed once per URL rather than once per attempt. */
+const destinations = new Map<string, { origin: string; path: string }>();
+
+function destinationOf(url: string): { origin: string; path: string } {
+  let found = destinations.get(url);
+  if (!found) {
+    const { origin, pathname, search } = new URL(url);
+    found = { origin, path: pathname + search };
+    if (destinations.size >= 10_000) destinations.clear(); // a bound, not an LRU: endpoints are few, URLs rarely change
+    destinations.set(url, found);
+  }
+  return found;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+function decode(body: Buffer, encoding: string | undefined): string {
+  if (encoding === 'gzip') {
+    try {
+      return gunzipSync(body).toString('utf8');
+    } catch {
+      return `(gzip, ${body.length} bytes)`;
+    }
+  }
+  // Cut on a character boundary: a trailing partial UTF-8 sequence becomes nothing rather than U+FFFD noise.
+  return utf8.decode(body).replace(/\uFFFD+$/, '');
+}
+
+function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  return out;
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  return e.code ? `${e.code}: ${e.message}` : String(e.message ?? error);
+}
