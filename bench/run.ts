@@ -12,7 +12,10 @@ import { memory } from './scenarios/memory.js';
 
 const only = process.argv.slice(2); // e.g. `npm run bench -- embedded` runs one scenario
 const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<void>> = {
-  throughput: publishThroughput, interceptor: interceptorCost, embedded: embeddedEngine, memory,
+  throughput: publishThroughput,
+  interceptor: interceptorCost,
+  embedded: embeddedEngine,
+  memory,
 };
 
 const report = new BenchReport();
@@ -31,6 +34,5 @@ const seconds = Math.round((performance.now() - started) / 1000);
 if (only.length === 0) {
   report.finish(new URL('../../bench/results.json', import.meta.url), { seconds });
   writeFileSync(new URL('../../bench/results.md', import.meta.url), `${report.markdown()}\n`);
-}
-else report.finish(new URL('../../bench/results.partial.json', import.meta.url), { seconds, only });
+} else report.finish(new URL('../../bench/results.partial.json', import.meta.url), { seconds, only });
 console.log(`Took ${seconds} s.`);

@@ -1,4 +1,11 @@
-import { Inject, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { ConvoyClient } from './client/convoy.client.js';
 import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { ConfigurableModuleClass, type OPTIONS_TYPE } from './convoy.module-definition.js';
@@ -12,7 +19,10 @@ import type { WebhookTransport } from './transports/webhook-transport.interface.
  * Registers ConvoyClient, WebhookPublisher and the global WebhookInterceptor; global unless `isGlobal: false`.
  */
 @Module({})
-export class ConvoyModule extends ConfigurableModuleClass implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class ConvoyModule
+  extends ConfigurableModuleClass
+  implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
   constructor(
     @Inject(DeliveryPipeline) private readonly pipeline: DeliveryPipeline,
     @Inject(CONVOY_OPTIONS) private readonly options: ResolvedConvoyOptions,

@@ -5,8 +5,28 @@ export type * from './options/convoy-module-options.interface.js';
 export * from './client/index.js';
 export * from './errors/index.js';
 export * from './publishing/webhook-publisher.js';
-export { PIPELINE_CHANNELS, type PublisherStats, type DeliveryRoute, type AttemptResult, type PipelineSettings } from './pipeline/pipeline.js';
-export type { AttemptRecord, DeliveryFilter, DeliveryRecord, DeliveryStatus, EndpointFilter, EndpointRecord, EventRecord, PageRequest, QueueStats, RecordPage, SecretRecord, Settlement, SignatureFormat } from './storage/records.js';
+export {
+  PIPELINE_CHANNELS,
+  type PublisherStats,
+  type DeliveryRoute,
+  type AttemptResult,
+  type PipelineSettings,
+} from './pipeline/pipeline.js';
+export type {
+  AttemptRecord,
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  EndpointFilter,
+  EndpointRecord,
+  EventRecord,
+  PageRequest,
+  QueueStats,
+  RecordPage,
+  SecretRecord,
+  Settlement,
+  SignatureFormat,
+} from './storage/records.js';
 export type * from './storage/webhook-store.js';
 export * from './storage/in-memory.store.js';
 export * from './pipeline/retry-policy.js';

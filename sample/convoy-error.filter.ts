@@ -28,8 +28,15 @@ function describe(error: ConvoyError): [number, string] {
   if (error instanceof InvalidEndpointError) return [HttpStatus.BAD_REQUEST, error.message];
   if (error instanceof WebhookNotFoundError) return [HttpStatus.NOT_FOUND, error.message];
   if (error instanceof WebhookStateError) return [HttpStatus.CONFLICT, error.message];
-  if (error instanceof ConvoyNotConfiguredError || error instanceof ManagementUnavailableError) return [HttpStatus.SERVICE_UNAVAILABLE, error.message];
-  if (error instanceof ConvoyHttpError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 429) {
+  if (error instanceof ConvoyNotConfiguredError || error instanceof ManagementUnavailableError)
+    return [HttpStatus.SERVICE_UNAVAILABLE, error.message];
+  if (
+    error instanceof ConvoyHttpError &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    error.status !== 401 &&
+    error.status !== 429
+  ) {
     return [error.status, error.convoyMessage];
   }
   return [HttpStatus.BAD_GATEWAY, 'Convoy is unavailable, try again later'];

@@ -26,23 +26,40 @@ interface Load {
 async function load(app: App, path: string, seconds: number, overallRate?: number): Promise<Load> {
   const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon({
-      url: app.ready.url + path, method: 'POST', headers: { 'content-type': 'application/json' }, body,
-      connections: overallRate ? 1 : 16, duration: seconds, ...(overallRate ? { overallRate } : {}),
-    }, (error, result) => (error ? reject(error) : resolve(result)));
+    const instance = autocannon(
+      {
+        url: app.ready.url + path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        connections: overallRate ? 1 : 16,
+        duration: seconds,
+        ...(overallRate ? { overallRate } : {}),
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
     // autocannon emits (client, statusCode, bytes, responseTime in fractional ms); its typings leave out the client.
-    (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-      if (status >= 200 && status < 300) latencies.push(ms);
-    });
+    (instance as unknown as NodeJS.EventEmitter).on(
+      'response',
+      (_client: unknown, status: number, _bytes: number, ms: number) => {
+        if (status >= 200 && status < 300) latencies.push(ms);
+      },
+    );
   });
-  if (result.errors > 0 || result.non2xx > 0) throw new Error(`bench: POST ${path} had ${result.errors} errors and ${result.non2xx} non-2xx answers`);
+  if (result.errors > 0 || result.non2xx > 0)
+    throw new Error(`bench: POST ${path} had ${result.errors} errors and ${result.non2xx} non-2xx answers`);
   await app.call('reset');
   return { requestsPerSecond: result['2xx'] / result.duration, latencies, ok: result['2xx'] };
 }
 
 /** Alternates the routes for `rounds` rounds (which goes first alternates too); medians per route. */
-async function alternate(app: App, rounds: number, run: (path: string) => Promise<number>): Promise<{ plain: number; decorated: number }> {
-  const plain: number[] = [], decorated: number[] = [];
+async function alternate(
+  app: App,
+  rounds: number,
+  run: (path: string) => Promise<number>,
+): Promise<{ plain: number; decorated: number }> {
+  const plain: number[] = [],
+    decorated: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? [PLAIN, DECORATED] : [DECORATED, PLAIN];
     for (const path of order) (path === PLAIN ? plain : decorated).push(await run(path));
@@ -58,31 +75,74 @@ async function publishedPerRequest(app: App, run: () => Promise<Load>): Promise<
   const result = await run();
   const published = (await app.call<number>('sent')) - before;
   // Requests cut off when the run ends were answered by the app but not counted by autocannon.
-  if (published < result.ok || published > result.ok + 16) throw new Error(`bench: ${result.ok} decorated requests answered, ${published} webhooks sent`);
+  if (published < result.ok || published > result.ok + 16)
+    throw new Error(`bench: ${result.ok} decorated requests answered, ${published} webhooks sent`);
   return result;
 }
 
 export async function interceptorCost(report: BenchReport, sink: Sink): Promise<void> {
   const section = '2 interceptor';
-  const app = await BenchChild.start<{ url: string }>(new URL('../support/todos-app.js', import.meta.url), { BENCH_TRANSPORT: 'null' });
+  const app = await BenchChild.start<{ url: string }>(new URL('../support/todos-app.js', import.meta.url), {
+    BENCH_TRANSPORT: 'null',
+  });
   try {
     for (const path of [PLAIN, DECORATED]) await load(app, path, 2); // warm-up
-    const rps = await alternate(app, 12, async (path) => (path === DECORATED ? await publishedPerRequest(app, () => load(app, path, 2)) : await load(app, path, 2)).requestsPerSecond);
-    report.add({ section, name: 'no-I/O transport: req/s with @EmitsWebhook vs without', ours: `${n(rps.decorated)} req/s`, baseline: `${n(rps.plain)} req/s`, ratio: rps.decorated / rps.plain, target: '≥ 0.95', met: rps.decorated / rps.plain >= 0.95 });
+    const rps = await alternate(
+      app,
+      12,
+      async (path) =>
+        (path === DECORATED ? await publishedPerRequest(app, () => load(app, path, 2)) : await load(app, path, 2))
+          .requestsPerSecond,
+    );
+    report.add({
+      section,
+      name: 'no-I/O transport: req/s with @EmitsWebhook vs without',
+      ours: `${n(rps.decorated)} req/s`,
+      baseline: `${n(rps.plain)} req/s`,
+      ratio: rps.decorated / rps.plain,
+      target: '≥ 0.95',
+      met: rps.decorated / rps.plain >= 0.95,
+    });
 
     const rate = Math.min(1_500, Math.max(200, Math.round((rps.plain * 0.25) / 100) * 100)); // moderate: a quarter of the maximum
     const p99 = await alternate(app, 6, async (path) => percentile((await load(app, path, 3, rate)).latencies, 99));
     const extra = p99.decorated - p99.plain;
-    report.add({ section, name: `no-I/O transport: p99 latency at ${n(rate)} req/s, with vs without (difference)`, ours: `${p99.decorated.toFixed(2)} ms`, baseline: `${p99.plain.toFixed(2)} ms`, ratio: extra, target: '≤ +1 ms', met: extra <= 1 });
+    report.add({
+      section,
+      name: `no-I/O transport: p99 latency at ${n(rate)} req/s, with vs without (difference)`,
+      ours: `${p99.decorated.toFixed(2)} ms`,
+      baseline: `${p99.plain.toFixed(2)} ms`,
+      ratio: extra,
+      target: '≤ +1 ms',
+      met: extra <= 1,
+    });
   } finally {
     await app.stop();
   }
 
-  const convoyApp = await BenchChild.start<{ url: string }>(new URL('../support/todos-app.js', import.meta.url), { BENCH_TRANSPORT: 'convoy', BENCH_CONVOY_URL: sink.ready.url });
+  const convoyApp = await BenchChild.start<{ url: string }>(new URL('../support/todos-app.js', import.meta.url), {
+    BENCH_TRANSPORT: 'convoy',
+    BENCH_CONVOY_URL: sink.ready.url,
+  });
   try {
     for (const path of [PLAIN, DECORATED]) await load(convoyApp, path, 2);
-    const rps = await alternate(convoyApp, 4, async (path) => (path === DECORATED ? await publishedPerRequest(convoyApp, () => load(convoyApp, path, 2)) : await load(convoyApp, path, 2)).requestsPerSecond);
-    report.add({ section, name: 'Convoy transport to the sink (3 processes on 2 cores): req/s with vs without', ours: `${n(rps.decorated)} req/s`, baseline: `${n(rps.plain)} req/s`, ratio: rps.decorated / rps.plain, target: 'reported' });
+    const rps = await alternate(
+      convoyApp,
+      4,
+      async (path) =>
+        (path === DECORATED
+          ? await publishedPerRequest(convoyApp, () => load(convoyApp, path, 2))
+          : await load(convoyApp, path, 2)
+        ).requestsPerSecond,
+    );
+    report.add({
+      section,
+      name: 'Convoy transport to the sink (3 processes on 2 cores): req/s with vs without',
+      ours: `${n(rps.decorated)} req/s`,
+      baseline: `${n(rps.plain)} req/s`,
+      ratio: rps.decorated / rps.plain,
+      target: 'reported',
+    });
   } finally {
     await convoyApp.stop();
   }

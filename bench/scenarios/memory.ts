@@ -24,7 +24,10 @@ export async function memory(report: BenchReport, sink: Sink): Promise<void> {
   const bufferSize = 10_000;
   const app = await NestFactory.createApplicationContext(
     ConvoyModule.forRoot({
-      baseUrl: `${sink.ready.url}/api`, apiKey: API_KEY, projectId: PROJECT, defaultTarget: { broadcast: true },
+      baseUrl: `${sink.ready.url}/api`,
+      apiKey: API_KEY,
+      projectId: PROJECT,
+      defaultTarget: { broadcast: true },
       // Retries no further apart than 2 s, so the backlog drains soon after the outage.
       dispatcher: { bufferSize, whenFull: 'wait', maxDelayMs: 2_000, maxAttempts: 100 },
     }),
@@ -43,20 +46,32 @@ export async function memory(report: BenchReport, sink: Sink): Promise<void> {
     const arrived = (await events(sink)) - before;
     if (arrived !== total) throw new Error(`bench: ${arrived} of ${total} events reached the sink`);
     const end = heapAfterGc();
-    report.add({ section, name: `heap after ${n(total)} events published and sent vs before`, ours: `${n(end / MB, 1)} MB`, baseline: `${n(start / MB, 1)} MB`, ratio: (end - start) / MB, target: '≤ +20 MB', met: end - start <= 20 * MB });
+    report.add({
+      section,
+      name: `heap after ${n(total)} events published and sent vs before`,
+      ours: `${n(end / MB, 1)} MB`,
+      baseline: `${n(start / MB, 1)} MB`,
+      ratio: (end - start) / MB,
+      target: '≤ +20 MB',
+      met: end - start <= 20 * MB,
+    });
 
     // The outage: 30 s of 503s while 1 000 events/s are published; the buffer holds 10 000.
-    const rate = 1_000, seconds = 30;
+    const rate = 1_000,
+      seconds = 30;
     const outageStart = heapAfterGc();
     const sentBefore = await events(sink);
     await sink.call('outage', true);
-    let maxHeld = 0, accepted = 0;
+    let maxHeld = 0,
+      accepted = 0;
     const sampler = setInterval(async () => {
       const stats = await publisher.stats();
       maxHeld = Math.max(maxHeld, stats.pending + stats.inFlight);
     }, 50);
     // publish() waits while the buffer is full; those calls resolve once Convoy is back and room frees up.
-    const publishing = atFixedRate(rate, seconds, (i) => publisher.publish('todo.created', { ...todo, id: i }).then(() => accepted++));
+    const publishing = atFixedRate(rate, seconds, (i) =>
+      publisher.publish('todo.created', { ...todo, id: i }).then(() => accepted++),
+    );
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     const acceptedDuringOutage = accepted;
     // What the outage holds: the full buffer, plus the publish() calls waiting for room (each with its serialized event).
@@ -66,10 +81,26 @@ export async function memory(report: BenchReport, sink: Sink): Promise<void> {
     await publisher.flush();
     clearInterval(sampler);
     const delivered = (await events(sink)) - sentBefore;
-    if (delivered !== rate * seconds) throw new Error(`bench: ${delivered} of ${rate * seconds} events published during the outage arrived`);
-    report.add({ section, name: `${seconds} s Convoy outage (503s) at ${n(rate)} ev/s: most events held in the buffer vs its bound (all ${n(delivered)} delivered after)`, ours: `${n(maxHeld)} events`, baseline: `${n(bufferSize)} events`, ratio: maxHeld / bufferSize, target: '≤ 1', met: maxHeld <= bufferSize });
+    if (delivered !== rate * seconds)
+      throw new Error(`bench: ${delivered} of ${rate * seconds} events published during the outage arrived`);
+    report.add({
+      section,
+      name: `${seconds} s Convoy outage (503s) at ${n(rate)} ev/s: most events held in the buffer vs its bound (all ${n(delivered)} delivered after)`,
+      ours: `${n(maxHeld)} events`,
+      baseline: `${n(bufferSize)} events`,
+      ratio: maxHeld / bufferSize,
+      target: '≤ 1',
+      met: maxHeld <= bufferSize,
+    });
     const waiting = rate * seconds - acceptedDuringOutage;
-    report.add({ section, name: `heap held at the outage's end: the full buffer, and ${n(waiting)} publish() calls waiting for room with their events`, ours: `+${n(heldByOutage / MB, 1)} MB`, baseline: `${n(outageStart / MB, 1)} MB`, ratio: heldByOutage / outageStart, target: 'reported' });
+    report.add({
+      section,
+      name: `heap held at the outage's end: the full buffer, and ${n(waiting)} publish() calls waiting for room with their events`,
+      ours: `+${n(heldByOutage / MB, 1)} MB`,
+      baseline: `${n(outageStart / MB, 1)} MB`,
+      ratio: heldByOutage / outageStart,
+      target: 'reported',
+    });
   } finally {
     await app.close();
   }

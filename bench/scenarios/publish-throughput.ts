@@ -31,14 +31,19 @@ const eventCount = async (sink: Sink) => (await sinkCounts(sink)).events;
 const body = (i: number) => JSON.stringify({ event_type: 'todo.created', data: todo, idempotency_key: `bench-${i}` });
 const path = `/api/v1/projects/${PROJECT}/events/broadcast`;
 const headers = {
-  authorization: `Bearer ${API_KEY}`, 'x-convoy-version': DEFAULT_API_VERSION, 'user-agent': `nestjs-convoy/${PACKAGE_VERSION}`,
-  accept: 'application/json', 'content-type': 'application/json',
+  authorization: `Bearer ${API_KEY}`,
+  'x-convoy-version': DEFAULT_API_VERSION,
+  'user-agent': `nestjs-convoy/${PACKAGE_VERSION}`,
+  accept: 'application/json',
+  'content-type': 'application/json',
 };
 
 /** (a) The practical limit: undici's documented request API, what a hand-written client would use. */
 async function rawUndici(sink: Sink, events: number): Promise<number> {
   const pool = new Pool(sink.ready.url, { connections: CONCURRENCY });
-  const seconds = await concurrently(events, CONCURRENCY, (i) => pool.request({ method: 'POST', path, headers, body: body(i) }).then((r) => r.body.text()));
+  const seconds = await concurrently(events, CONCURRENCY, (i) =>
+    pool.request({ method: 'POST', path, headers, body: body(i) }).then((r) => r.body.text()),
+  );
   await pool.close();
   return events / seconds;
 }
@@ -46,15 +51,23 @@ async function rawUndici(sink: Sink, events: number): Promise<number> {
 /** The floor below (a): undici's low-level dispatch() with a handler that only collects the answer (what ConvoyClient does). */
 async function rawDispatch(sink: Sink, events: number): Promise<number> {
   const pool = new Pool(sink.ready.url, { connections: CONCURRENCY });
-  const seconds = await concurrently(events, CONCURRENCY, (i) => new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    pool.dispatch({ method: 'POST', path, headers, body: body(i) }, {
-      onRequestStart: () => undefined, // marks the handler as undici's current API
-      onResponseData: (_c, chunk) => void chunks.push(chunk),
-      onResponseEnd: () => resolve(Buffer.concat(chunks).toString()),
-      onResponseError: (_c, error) => reject(error),
-    });
-  }));
+  const seconds = await concurrently(
+    events,
+    CONCURRENCY,
+    (i) =>
+      new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        pool.dispatch(
+          { method: 'POST', path, headers, body: body(i) },
+          {
+            onRequestStart: () => undefined, // marks the handler as undici's current API
+            onResponseData: (_c, chunk) => void chunks.push(chunk),
+            onResponseEnd: () => resolve(Buffer.concat(chunks).toString()),
+            onResponseError: (_c, error) => reject(error),
+          },
+        );
+      }),
+  );
   await pool.close();
   return events / seconds;
 }
@@ -62,7 +75,9 @@ async function rawDispatch(sink: Sink, events: number): Promise<number> {
 /** (b) A loop over global fetch, as Convoy's JavaScript SDK sends. */
 async function rawFetch(sink: Sink, events: number): Promise<number> {
   const url = sink.ready.url + path;
-  const seconds = await concurrently(events, CONCURRENCY, (i) => fetch(url, { method: 'POST', headers, body: body(i) }).then((r) => r.text()));
+  const seconds = await concurrently(events, CONCURRENCY, (i) =>
+    fetch(url, { method: 'POST', headers, body: body(i) }).then((r) => r.text()),
+  );
   return events / seconds;
 }
 
@@ -76,7 +91,11 @@ interface PublisherRun {
 async function throughPublisher(sink: Sink, events: number, storage?: ConvoyStorage): Promise<PublisherRun> {
   const app = await NestFactory.createApplicationContext(
     ConvoyModule.forRoot({
-      baseUrl: `${sink.ready.url}/api`, apiKey: API_KEY, projectId: PROJECT, defaultTarget: { broadcast: true }, storage,
+      baseUrl: `${sink.ready.url}/api`,
+      apiKey: API_KEY,
+      projectId: PROJECT,
+      defaultTarget: { broadcast: true },
+      storage,
       dispatcher: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when it is full
       outbox: { concurrency: CONCURRENCY },
     }),
@@ -101,9 +120,17 @@ async function throughPublisher(sink: Sink, events: number, storage?: ConvoyStor
 
 /** The outbox's baseline: the same number of rows, INSERTed one statement each, same concurrency, same database. */
 async function plainInserts(storage: SqlConvoyStorage, table: string, rows: number, loops: number): Promise<number> {
-  await storage.db.query(`CREATE TABLE ${table} (id text PRIMARY KEY, event_type text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  await storage.db.query(
+    `CREATE TABLE ${table} (id text PRIMARY KEY, event_type text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+  );
   const payload = JSON.stringify(todo);
-  const seconds = await concurrently(rows, loops, (i) => storage.db.query(`INSERT INTO ${table} (id, event_type, payload) VALUES ($1, $2, $3)`, [`row-${i}`, 'todo.created', payload]));
+  const seconds = await concurrently(rows, loops, (i) =>
+    storage.db.query(`INSERT INTO ${table} (id, event_type, payload) VALUES ($1, $2, $3)`, [
+      `row-${i}`,
+      'todo.created',
+      payload,
+    ]),
+  );
   await storage.db.query(`DROP TABLE ${table}`);
   return rows / seconds;
 }
@@ -111,31 +138,75 @@ async function plainInserts(storage: SqlConvoyStorage, table: string, rows: numb
 export async function publishThroughput(report: BenchReport, sink: Sink): Promise<void> {
   const N = 20_000;
   // Alternated rounds, medians: a noisy moment hurts one round, not one contestant.
-  const undici: number[] = [], floor: number[] = [], fetched: number[] = [], memory: number[] = [];
+  const undici: number[] = [],
+    floor: number[] = [],
+    fetched: number[] = [],
+    memory: number[] = [];
   // Warm-up: a whole round each (the first round ran 10-20 % slower for everyone: JIT, sockets, the sink's own warm-up).
-  await rawUndici(sink, N); await rawDispatch(sink, N); await rawFetch(sink, 2_000); await throughPublisher(sink, N);
+  await rawUndici(sink, N);
+  await rawDispatch(sink, N);
+  await rawFetch(sink, 2_000);
+  await throughPublisher(sink, N);
   for (let round = 0; round < 7; round++) {
     undici.push(await rawUndici(sink, N));
     memory.push((await throughPublisher(sink, N)).relayedPerSecond);
     floor.push(await rawDispatch(sink, N));
     if (round < 3) fetched.push(await rawFetch(sink, N / 2));
   }
-  const a = median(undici), b = median(fetched), ours = median(memory), low = median(floor);
+  const a = median(undici),
+    b = median(fetched),
+    ours = median(memory),
+    low = median(floor);
   const k = (xs: number[]) => xs.map((x) => (x / 1000).toFixed(1)).join('/');
   console.log(`  rounds (thousand ev/s): ours ${k(memory)}, Pool.request ${k(undici)}, Pool.dispatch ${k(floor)}`);
   const section = '1 publish → Convoy';
-  report.add({ section, name: `in-memory path vs raw undici Pool.request loop (${CONCURRENCY} at a time)`, ours: `${n(ours)} ev/s`, baseline: `${n(a)} ev/s`, ratio: ours / a, target: '≥ 0.9', met: ours / a >= 0.9 });
-  report.add({ section, name: 'in-memory path vs a global fetch loop (Convoy JS SDK)', ours: `${n(ours)} ev/s`, baseline: `${n(b)} ev/s`, ratio: ours / b, target: '≥ 3', met: ours / b >= 3 });
-  report.add({ section, name: 'in-memory path vs raw undici Pool.dispatch loop (the floor)', ours: `${n(ours)} ev/s`, baseline: `${n(low)} ev/s`, ratio: ours / low, target: 'reported' });
+  report.add({
+    section,
+    name: `in-memory path vs raw undici Pool.request loop (${CONCURRENCY} at a time)`,
+    ours: `${n(ours)} ev/s`,
+    baseline: `${n(a)} ev/s`,
+    ratio: ours / a,
+    target: '≥ 0.9',
+    met: ours / a >= 0.9,
+  });
+  report.add({
+    section,
+    name: 'in-memory path vs a global fetch loop (Convoy JS SDK)',
+    ours: `${n(ours)} ev/s`,
+    baseline: `${n(b)} ev/s`,
+    ratio: ours / b,
+    target: '≥ 3',
+    met: ours / b >= 3,
+  });
+  report.add({
+    section,
+    name: 'in-memory path vs raw undici Pool.dispatch loop (the floor)',
+    ours: `${n(ours)} ev/s`,
+    baseline: `${n(low)} ev/s`,
+    ratio: ours / low,
+    target: 'reported',
+  });
 
-  const databases: Array<{ name: string; open: () => Promise<SqlConvoyStorage>; events: number; cleanup: () => Promise<void> }> = [];
+  const databases: Array<{
+    name: string;
+    open: () => Promise<SqlConvoyStorage>;
+    events: number;
+    cleanup: () => Promise<void>;
+  }> = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'nestjs-convoy-bench-'));
-  databases.push({ name: 'PGlite', events: 5_000, open: () => PGliteStorage.create({ dataDir }), cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) });
+  databases.push({
+    name: 'PGlite',
+    events: 5_000,
+    open: () => PGliteStorage.create({ dataDir }),
+    cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+  });
   const databaseUrl = process.env.DATABASE_URL;
   if (databaseUrl) {
     const schema = `nc_bench_${process.pid}`;
     databases.push({
-      name: 'PostgreSQL', events: 10_000, open: () => PostgresStorage.create({ connectionString: databaseUrl, schema }),
+      name: 'PostgreSQL',
+      events: 10_000,
+      open: () => PostgresStorage.create({ connectionString: databaseUrl, schema }),
       cleanup: async () => {
         const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
         await storage.db.query(`DROP SCHEMA "${schema}" CASCADE`);
@@ -150,9 +221,30 @@ export async function publishThroughput(report: BenchReport, sink: Sink): Promis
       const storage = await database.open();
       const inserts = await plainInserts(storage, `bench_plain_${process.pid}`, database.events, PUBLISHERS);
       const run = await throughPublisher(sink, database.events, storage); // closes the storage with the app
-      report.add({ section, name: `outbox on ${database.name}, end to end, vs raw undici Pool`, ours: `${n(run.relayedPerSecond)} ev/s`, baseline: `${n(a)} ev/s`, ratio: run.relayedPerSecond / a, target: 'reported' });
-      report.add({ section: '4 outbox', name: `${database.name}: stored (publish() committed, ${PUBLISHERS} callers) vs plain INSERTs`, ours: `${n(run.storedPerSecond)} ev/s`, baseline: `${n(inserts)} rows/s`, ratio: run.storedPerSecond / inserts, target: 'reported' });
-      report.add({ section: '4 outbox', name: `${database.name}: relayed to Convoy (stored, claimed, sent, completed) vs plain INSERTs`, ours: `${n(run.relayedPerSecond)} ev/s`, baseline: `${n(inserts)} rows/s`, ratio: run.relayedPerSecond / inserts, target: 'reported' });
+      report.add({
+        section,
+        name: `outbox on ${database.name}, end to end, vs raw undici Pool`,
+        ours: `${n(run.relayedPerSecond)} ev/s`,
+        baseline: `${n(a)} ev/s`,
+        ratio: run.relayedPerSecond / a,
+        target: 'reported',
+      });
+      report.add({
+        section: '4 outbox',
+        name: `${database.name}: stored (publish() committed, ${PUBLISHERS} callers) vs plain INSERTs`,
+        ours: `${n(run.storedPerSecond)} ev/s`,
+        baseline: `${n(inserts)} rows/s`,
+        ratio: run.storedPerSecond / inserts,
+        target: 'reported',
+      });
+      report.add({
+        section: '4 outbox',
+        name: `${database.name}: relayed to Convoy (stored, claimed, sent, completed) vs plain INSERTs`,
+        ours: `${n(run.relayedPerSecond)} ev/s`,
+        baseline: `${n(inserts)} rows/s`,
+        ratio: run.relayedPerSecond / inserts,
+        target: 'reported',
+      });
     } finally {
       await database.cleanup();
     }

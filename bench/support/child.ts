@@ -25,7 +25,10 @@ export class BenchChild<Ready = unknown> {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
 
-  private constructor(private readonly child: ChildProcess, readonly ready: Ready) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly ready: Ready,
+  ) {
     child.on('message', (message: { id: number; result?: unknown; error?: string }) => {
       const waiter = this.pending.get(message.id);
       if (!waiter) return;
@@ -36,7 +39,11 @@ export class BenchChild<Ready = unknown> {
   }
 
   static start<Ready>(module: URL, env: Record<string, string> = {}): Promise<BenchChild<Ready>> {
-    const child = fork(module, [], { env: { ...process.env, ...env }, execArgv: ['--expose-gc'], serialization: 'advanced' });
+    const child = fork(module, [], {
+      env: { ...process.env, ...env },
+      execArgv: ['--expose-gc'],
+      serialization: 'advanced',
+    });
     return new Promise((resolve, reject) => {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`${module.pathname} exited with ${code} before it was ready`)));

@@ -18,14 +18,20 @@ export function percentile(values: number[], p: number): number {
 export async function concurrently(n: number, loops: number, work: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: loops }, async () => {
-    while (next < n) await work(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: loops }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
   return (performance.now() - started) / 1000;
 }
 
 /** Polls `done` every 2 ms; throws with `what` when it is still false after `timeoutMs`. */
-export async function waitUntil(done: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+export async function waitUntil(
+  done: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`bench: timed out after ${timeoutMs} ms waiting for ${what}`);

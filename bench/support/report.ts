@@ -25,7 +25,9 @@ export class BenchReport {
     const complete = { ...row, met: row.met ?? null };
     this.rows.push(complete);
     const mark = complete.met === null ? '' : complete.met ? '  ok' : '  MISSED';
-    console.log(`  ${row.name}: ${row.ours}${cpu(row.oursCpuUs)} vs ${row.baseline}${cpu(row.baselineCpuUs)} → ${format(row.ratio)} (target ${row.target})${mark}`);
+    console.log(
+      `  ${row.name}: ${row.ours}${cpu(row.oursCpuUs)} vs ${row.baseline}${cpu(row.baselineCpuUs)} → ${format(row.ratio)} (target ${row.target})${mark}`,
+    );
   }
 
   machine() {
@@ -41,9 +43,22 @@ export class BenchReport {
 
   /** Prints the table and writes it with the date and the machine to `path`. */
   finish(path: URL, extra: Record<string, unknown>): void {
-    console.table(this.rows.map((r) => ({ section: r.section, measurement: r.name, ours: r.ours + cpu(r.oursCpuUs), baseline: r.baseline + cpu(r.baselineCpuUs), ratio: format(r.ratio), target: r.target, met: r.met === null ? '-' : r.met ? 'yes' : 'NO' })));
+    console.table(
+      this.rows.map((r) => ({
+        section: r.section,
+        measurement: r.name,
+        ours: r.ours + cpu(r.oursCpuUs),
+        baseline: r.baseline + cpu(r.baselineCpuUs),
+        ratio: format(r.ratio),
+        target: r.target,
+        met: r.met === null ? '-' : r.met ? 'yes' : 'NO',
+      })),
+    );
     const missed = this.rows.filter((r) => r.met === false).length;
-    writeFileSync(path, `${JSON.stringify({ date: this.started.toISOString(), machine: this.machine(), ...extra, rows: this.rows, missed }, null, 2)}\n`);
+    writeFileSync(
+      path,
+      `${JSON.stringify({ date: this.started.toISOString(), machine: this.machine(), ...extra, rows: this.rows, missed }, null, 2)}\n`,
+    );
     console.log(missed === 0 ? 'All targets met.' : `${missed} target(s) missed.`);
   }
 
@@ -55,7 +70,10 @@ export class BenchReport {
       '',
       '| # | measurement | ours | baseline | ratio | target | met |',
       '|---|---|---|---|---|---|---|',
-      ...this.rows.map((r) => `| ${r.section.split(' ')[0]} | ${r.name} | ${r.ours}${cpu(r.oursCpuUs)} | ${r.baseline}${cpu(r.baselineCpuUs)} | ${format(r.ratio)} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : '**no**'} |`),
+      ...this.rows.map(
+        (r) =>
+          `| ${r.section.split(' ')[0]} | ${r.name} | ${r.ours}${cpu(r.oursCpuUs)} | ${r.baseline}${cpu(r.baselineCpuUs)} | ${format(r.ratio)} | ${r.target} | ${r.met === null ? '–' : r.met ? 'yes' : '**no**'} |`,
+      ),
     ];
     return lines.join('\n');
   }

@@ -9,17 +9,30 @@ import { performance } from 'node:perf_hooks';
 import { serveCommands } from './child.js';
 
 const CREATED = '{"status":true,"message":"Event queued successfully","data":null}';
-const state = { events: 0, hooks: 0, signedHooks: 0, unauthorized: 0, outage: false, measure: false, latencies: [] as number[] };
+const state = {
+  events: 0,
+  hooks: 0,
+  signedHooks: 0,
+  unauthorized: 0,
+  outage: false,
+  measure: false,
+  latencies: [] as number[],
+};
 
 const server = createServer((req, res) => {
   const url = req.url ?? '';
   if (req.method === 'POST' && url.startsWith('/api/v1/projects/')) {
     req.resume();
     req.on('end', () => {
-      if (state.outage) return void res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"status":false,"message":"service unavailable"}');
+      if (state.outage)
+        return void res
+          .writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' })
+          .end('{"status":false,"message":"service unavailable"}');
       if (!req.headers.authorization) {
         state.unauthorized++;
-        return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"status":false,"message":"authorization failed"}');
+        return void res
+          .writeHead(401, { 'content-type': 'application/json' })
+          .end('{"status":false,"message":"authorization failed"}');
       }
       state.events++;
       res.writeHead(201, { 'content-type': 'application/json' }).end(CREATED);
@@ -49,7 +62,12 @@ server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as { port: number };
   serveCommands(
     {
-      counts: () => ({ events: state.events, hooks: state.hooks, signedHooks: state.signedHooks, unauthorized: state.unauthorized }),
+      counts: () => ({
+        events: state.events,
+        hooks: state.hooks,
+        signedHooks: state.signedHooks,
+        unauthorized: state.unauthorized,
+      }),
       outage: (on: boolean) => void (state.outage = on),
       measure: (on: boolean) => {
         state.measure = on;

@@ -32,9 +32,10 @@ class NullTransport implements WebhookTransport {
 
 const nullTransport = new NullTransport();
 const convoyUrl = process.env.BENCH_CONVOY_URL;
-const options: ConvoyModuleOptions = process.env.BENCH_TRANSPORT === 'convoy'
-  ? { baseUrl: `${convoyUrl}/api`, apiKey: API_KEY, projectId: PROJECT }
-  : { transport: nullTransport };
+const options: ConvoyModuleOptions =
+  process.env.BENCH_TRANSPORT === 'convoy'
+    ? { baseUrl: `${convoyUrl}/api`, apiKey: API_KEY, projectId: PROJECT }
+    : { transport: nullTransport };
 
 @Module({
   imports: [ConvoyModule.forRoot({ ...options, dispatcher: { bufferSize: 100_000 } })],
@@ -50,7 +51,10 @@ const publisher = app.get(WebhookPublisher);
 serveCommands(
   {
     /** Webhooks handed to the transport so far (the null transport's count, or the dispatcher's sent). */
-    sent: async () => (process.env.BENCH_TRANSPORT === 'convoy' ? (await publisher.flush(), (await publisher.stats()).sent) : (await publisher.flush(), nullTransport.sent)),
+    sent: async () =>
+      process.env.BENCH_TRANSPORT === 'convoy'
+        ? (await publisher.flush(), (await publisher.stats()).sent)
+        : (await publisher.flush(), nullTransport.sent),
     /** Forgets the todos created so far, so every round starts from the same heap. */
     reset: () => {
       for (const todo of todos.list()) todos.delete(todo.id);

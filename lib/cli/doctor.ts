@@ -30,7 +30,9 @@ export async function doctor(env: DoctorEnv, print: (line: string) => void, time
   const options = {
     baseUrl,
     projectId: env.CONVOY_PROJECT_ID || undefined,
-    ...(env.CONVOY_API_KEY ? { apiKey: env.CONVOY_API_KEY } : { username: env.CONVOY_USERNAME || undefined, password: env.CONVOY_PASSWORD || undefined }),
+    ...(env.CONVOY_API_KEY
+      ? { apiKey: env.CONVOY_API_KEY }
+      : { username: env.CONVOY_USERNAME || undefined, password: env.CONVOY_PASSWORD || undefined }),
     timeout: timeoutMs,
     retry: false as const,
   };
@@ -38,11 +40,16 @@ export async function doctor(env: DoctorEnv, print: (line: string) => void, time
   try {
     resolved = resolveClientOptions(options);
   } catch (error) {
-    const message = error instanceof ConvoyConfigurationError ? `${error.option} ${error.problem}` : (error as Error).message;
-    print(`${FAIL} settings: ${message} (set CONVOY_URL, CONVOY_API_KEY or CONVOY_USERNAME/CONVOY_PASSWORD, and CONVOY_PROJECT_ID)`);
+    const message =
+      error instanceof ConvoyConfigurationError ? `${error.option} ${error.problem}` : (error as Error).message;
+    print(
+      `${FAIL} settings: ${message} (set CONVOY_URL, CONVOY_API_KEY or CONVOY_USERNAME/CONVOY_PASSWORD, and CONVOY_PROJECT_ID)`,
+    );
     return 1;
   }
-  print(`nestjs-convoy doctor: ${baseUrl}, project ${resolved.projectId}, ${env.CONVOY_API_KEY ? 'API key' : 'basic auth'}`);
+  print(
+    `nestjs-convoy doctor: ${baseUrl}, project ${resolved.projectId}, ${env.CONVOY_API_KEY ? 'API key' : 'basic auth'}`,
+  );
 
   // 1. The project route, by hand: its answer says whether Convoy answers, the API version, and the key's project.
   const projectUrl = `${resolved.origin}${resolved.basePath}/v1/projects/${encodeURIComponent(resolved.projectId)}`;
@@ -51,7 +58,12 @@ export async function doctor(env: DoctorEnv, print: (line: string) => void, time
   let body: { message?: string; data?: ConvoyProject };
   try {
     const response = await request(projectUrl, {
-      headers: { authorization: resolved.authorization, accept: 'application/json', 'x-convoy-version': resolved.apiVersion, 'user-agent': resolved.userAgent },
+      headers: {
+        authorization: resolved.authorization,
+        accept: 'application/json',
+        'x-convoy-version': resolved.apiVersion,
+        'user-agent': resolved.userAgent,
+      },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
@@ -61,32 +73,44 @@ export async function doctor(env: DoctorEnv, print: (line: string) => void, time
     body = parse(text);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    print(`${FAIL} Convoy at ${baseUrl}: not reachable (${code ?? (error as Error).message}). Is it running, and is CONVOY_URL its API base (e.g. http://localhost:5005/api)?`);
+    print(
+      `${FAIL} Convoy at ${baseUrl}: not reachable (${code ?? (error as Error).message}). Is it running, and is CONVOY_URL its API base (e.g. http://localhost:5005/api)?`,
+    );
     return 1;
   }
   const version = await serverVersion(resolved.origin, resolved.basePath, timeoutMs);
   if (status === 404 && !apiVersion) {
-    print(`${FAIL} ${baseUrl} answers, but not as Convoy's API (404 on ${resolved.basePath}/v1/projects/…): CONVOY_URL must be the API base, e.g. http://localhost:5005/api`);
+    print(
+      `${FAIL} ${baseUrl} answers, but not as Convoy's API (404 on ${resolved.basePath}/v1/projects/…): CONVOY_URL must be the API base, e.g. http://localhost:5005/api`,
+    );
     return 1;
   }
   const pinned = apiVersion === resolved.apiVersion ? `as the client pins` : `the client pins ${resolved.apiVersion}`;
   print(`${OK} Convoy answers${version ? `: ${version}` : ''} (API version ${apiVersion || 'not sent'}, ${pinned})`);
 
   if (status === 401 || status === 403) {
-    print(`${FAIL} credentials refused (${status} "${body.message ?? ''}"): check CONVOY_API_KEY (Project Settings > Secrets) or CONVOY_USERNAME/CONVOY_PASSWORD`);
+    print(
+      `${FAIL} credentials refused (${status} "${body.message ?? ''}"): check CONVOY_API_KEY (Project Settings > Secrets) or CONVOY_USERNAME/CONVOY_PASSWORD`,
+    );
     return 1;
   }
   if (status === 400 && /project not found/i.test(body.message ?? '')) {
-    print(`${FAIL} project ${resolved.projectId}: Convoy knows no such project (400 "${body.message}"); check CONVOY_PROJECT_ID`);
+    print(
+      `${FAIL} project ${resolved.projectId}: Convoy knows no such project (400 "${body.message}"); check CONVOY_PROJECT_ID`,
+    );
     return 1;
   }
   if (status !== 200 || !body.data) {
-    print(`${FAIL} GET /v1/projects/${resolved.projectId} answered ${status} "${body.message ?? ''}": Convoy cannot be used right now`);
+    print(
+      `${FAIL} GET /v1/projects/${resolved.projectId} answered ${status} "${body.message ?? ''}": Convoy cannot be used right now`,
+    );
     return 1;
   }
   const project = body.data;
   if (project.uid !== resolved.projectId) {
-    print(`${FAIL} credentials accepted, but they belong to project ${project.uid} ("${project.name}"), not ${resolved.projectId}: Convoy would publish there. Set CONVOY_PROJECT_ID=${project.uid}, or use that project's key`);
+    print(
+      `${FAIL} credentials accepted, but they belong to project ${project.uid} ("${project.name}"), not ${resolved.projectId}: Convoy would publish there. Set CONVOY_PROJECT_ID=${project.uid}, or use that project's key`,
+    );
     return 1;
   }
   print(`${OK} credentials accepted; they belong to project ${project.uid} ("${project.name}"), as configured`);
@@ -94,29 +118,42 @@ export async function doctor(env: DoctorEnv, print: (line: string) => void, time
     print(`${FAIL} project type: ${project.type}; webhooks are sent from outgoing projects`);
     return 1;
   }
-  print(`${OK} project type: outgoing (retries: ${project.config.strategy.type}, ${project.config.strategy.retry_count} attempts, ${project.config.strategy.duration} s)`);
+  print(
+    `${OK} project type: outgoing (retries: ${project.config.strategy.type}, ${project.config.strategy.retry_count} attempts, ${project.config.strategy.duration} s)`,
+  );
 
   // 2. What the licence allows, and how the endpoints are set up: facts to know, not reasons to fail.
   const client = new ConvoyClient(options);
   try {
     const features = await licensedFeatures(client);
-    const consequence: Record<string, string> = { 'subscription filters': ' (every endpoint receives every event type)' };
-    const listed = Object.entries(features).map(([name, on]) => `${name} ${on}${on === 'no' ? (consequence[name] ?? '') : ''}`).join(', ');
+    const consequence: Record<string, string> = {
+      'subscription filters': ' (every endpoint receives every event type)',
+    };
+    const listed = Object.entries(features)
+      .map(([name, on]) => `${name} ${on}${on === 'no' ? (consequence[name] ?? '') : ''}`)
+      .join(', ');
     const missing = Object.values(features).some((on) => on === 'no');
     print(`${missing ? WARN : OK} licensed features: ${listed}`);
     const unsubscribed = await endpointsWithoutSubscription(client);
     if (unsubscribed.total === 0) print(`${INFO} endpoints: none yet`);
     else if (unsubscribed.without.length === 0) print(`${OK} endpoints: all ${unsubscribed.total} have a subscription`);
     else {
-      const names = unsubscribed.without.slice(0, 5).map((e) => `${e.uid} (${e.name})`).join(', ');
-      print(`${WARN} endpoints without a subscription: ${unsubscribed.without.length} of ${unsubscribed.total}, Convoy accepts their events and delivers nothing: ${names}${unsubscribed.without.length > 5 ? ', …' : ''}`);
+      const names = unsubscribed.without
+        .slice(0, 5)
+        .map((e) => `${e.uid} (${e.name})`)
+        .join(', ');
+      print(
+        `${WARN} endpoints without a subscription: ${unsubscribed.without.length} of ${unsubscribed.total}, Convoy accepts their events and delivers nothing: ${names}${unsubscribed.without.length > 5 ? ', …' : ''}`,
+      );
     }
   } catch (error) {
     print(`${WARN} could not read the endpoints and features: ${(error as Error).message}`);
   } finally {
     await client.close();
   }
-  print(`${INFO} broadcasts: a new subscription is seen after the agent's next refresh (every 10 s by default: convoy agent --interval; the API does not tell)`);
+  print(
+    `${INFO} broadcasts: a new subscription is seen after the agent's next refresh (every 10 s by default: convoy agent --interval; the API does not tell)`,
+  );
   print(`${OK} Publishing will work.`);
   return 0;
 }
@@ -132,7 +169,10 @@ function parse(text: string): { message?: string; data?: ConvoyProject } {
 /** Convoy's /health answers "Convoy v26.7.3"; it sits beside /api. Best effort: undefined when it does not answer. */
 async function serverVersion(origin: string, basePath: string, timeoutMs: number): Promise<string | undefined> {
   try {
-    const response = await request(`${origin}${basePath.replace(/\/api$/, '')}/health`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    const response = await request(`${origin}${basePath.replace(/\/api$/, '')}/health`, {
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
     const text = await response.body.text();
     const message = (parse(text) as { message?: unknown }).message;
     return response.statusCode === 200 && typeof message === 'string' && /^Convoy /.test(message) ? message : undefined;
@@ -155,14 +195,26 @@ async function licensedFeatures(client: ConvoyClient): Promise<Record<string, 'y
   const now = Date.now();
   return {
     'portal links': await probe(() => client.portalLinks.list({ perPage: 1 })),
-    'subscription filters': await probe(() => client.subscriptions.testFilter({ schema: { body: {} }, request: { body: {} } })),
-    'event search': await probe(() => client.events.list({ query: 'nestjs-convoy-doctor', perPage: 1, startDate: new Date(now - 60_000), endDate: new Date(now) })),
+    'subscription filters': await probe(() =>
+      client.subscriptions.testFilter({ schema: { body: {} }, request: { body: {} } }),
+    ),
+    'event search': await probe(() =>
+      client.events.list({
+        query: 'nestjs-convoy-doctor',
+        perPage: 1,
+        startDate: new Date(now - 60_000),
+        endDate: new Date(now),
+      }),
+    ),
   };
 }
 
-async function endpointsWithoutSubscription(client: ConvoyClient): Promise<{ total: number; without: Array<{ uid: string; name: string }> }> {
+async function endpointsWithoutSubscription(
+  client: ConvoyClient,
+): Promise<{ total: number; without: Array<{ uid: string; name: string }> }> {
   const subscribed = new Set<string>();
-  for await (const subscription of client.subscriptions.iterate({ perPage: 100 })) if (subscription.endpoint_metadata) subscribed.add(subscription.endpoint_metadata.uid);
+  for await (const subscription of client.subscriptions.iterate({ perPage: 100 }))
+    if (subscription.endpoint_metadata) subscribed.add(subscription.endpoint_metadata.uid);
   const without: Array<{ uid: string; name: string }> = [];
   let total = 0;
   for await (const endpoint of client.endpoints.iterate({ perPage: 100 })) {

@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util';
 import { SchemaOutdatedError } from '../errors/outbox.errors.js';
 import { DEFAULT_SCHEMA, migrationSql } from '../storage/sql/migrations.js';
 
-const USAGE = 'usage: nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]\n       nestjs-convoy doctor  [--env-file <path>]\n';
+const USAGE =
+  'usage: nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]\n       nestjs-convoy doctor  [--env-file <path>]\n';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -20,7 +21,12 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { schema: { type: 'string' }, url: { type: 'string' }, 'env-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        schema: { type: 'string' },
+        url: { type: 'string' },
+        'env-file': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}`);
@@ -62,7 +68,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     const storage = await PostgresStorage.create({ connectionString: url, schema, migrate: command === 'migrate' });
     await storage.close();
-    process.stdout.write(command === 'migrate' ? `The ${schema} schema is up to date.\n` : `The ${schema} schema is current.\n`);
+    process.stdout.write(
+      command === 'migrate' ? `The ${schema} schema is up to date.\n` : `The ${schema} schema is current.\n`,
+    );
     return 0;
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);

@@ -102,7 +102,9 @@ export class ConvoyHttp implements ConvoyRequester {
       } catch (error) {
         if (attempt >= attempts || !isRetryable(error) || req.signal?.aborted) throw error;
         const wait = retryDelay(error, attempt, retry as ConvoyRetryPolicy);
-        logger.debug(`Retrying ${info.method} ${info.path} in ${wait} ms (attempt ${attempt + 1} of ${attempts}): ${(error as Error).message}`);
+        logger.debug(
+          `Retrying ${info.method} ${info.path} in ${wait} ms (attempt ${attempt + 1} of ${attempts}): ${(error as Error).message}`,
+        );
         await sleep(wait, req.signal);
       }
     }
@@ -120,11 +122,22 @@ export class ConvoyHttp implements ConvoyRequester {
     try {
       const response = await httpExchange(this.#pool, { method, path, headers, body }, { timeoutMs, signal });
       const requestId = header(response.headers['x-request-id']);
-      return parseEnvelope<T>(info, response.status, response.body.toString('utf8'), requestId, response.headers['retry-after']);
+      return parseEnvelope<T>(
+        info,
+        response.status,
+        response.body.toString('utf8'),
+        requestId,
+        response.headers['retry-after'],
+      );
     } catch (error) {
       if (error instanceof HttpExchangeTimeout) throw new ConvoyTimeoutError(info, timeoutMs);
       if (signal?.aborted) throw signal.reason;
-      if (error instanceof ConvoyHttpError || error instanceof ConvoyResponseError || error instanceof ConvoyFeatureUnavailableError) throw error;
+      if (
+        error instanceof ConvoyHttpError ||
+        error instanceof ConvoyResponseError ||
+        error instanceof ConvoyFeatureUnavailableError
+      )
+        throw error;
       throw new ConvoyNetworkError(info, (error as { code?: string }).code, error);
     }
   }

@@ -319,7 +319,12 @@ export interface CreateSubscriptionRequest {
 }
 
 export interface UpdateSubscriptionRequest extends Partial<CreateSubscriptionRequest> {
-  retry_config?: { type?: 'linear' | 'exponential'; duration?: string; interval_seconds?: number; retry_count?: number };
+  retry_config?: {
+    type?: 'linear' | 'exponential';
+    duration?: string;
+    interval_seconds?: number;
+    retry_count?: number;
+  };
 }
 
 export interface ConvoySubscription {
@@ -416,7 +421,10 @@ export interface EventDeliveryListQuery extends PageQuery, DateRangeQuery {
   subscriptionId?: string;
 }
 
-export type EventDeliveryFilterQuery = Omit<EventDeliveryListQuery, 'direction' | 'next_page_cursor' | 'prev_page_cursor' | 'perPage' | 'sort'>;
+export type EventDeliveryFilterQuery = Omit<
+  EventDeliveryListQuery,
+  'direction' | 'next_page_cursor' | 'prev_page_cursor' | 'perPage' | 'sort'
+>;
 
 export interface ConvoyDeliveryAttempt {
   uid: string;
@@ -511,7 +519,11 @@ export interface ConvoyMetaEvent {
   event_type: string;
   status: EventDeliveryStatus;
   metadata: DeliveryMetadata;
-  attempt?: { request_http_header?: Record<string, string>; response_http_header?: Record<string, string>; response_data?: string } | null;
+  attempt?: {
+    request_http_header?: Record<string, string>;
+    response_http_header?: Record<string, string>;
+    response_data?: string;
+  } | null;
   created_at: string;
   updated_at: string;
   deleted_at?: string | null;

@@ -4,7 +4,10 @@ import type { Page, PageQuery } from './convoy.types.js';
  * Walks every page forward from the query's position, yielding items one by one, fetching the next page
  * only when the current one is used up. Stops when Convoy says there is no next page (or repeats a cursor).
  */
-export async function* iterateAll<T, Q extends PageQuery>(fetchPage: (query: Q) => Promise<Page<T>>, query: Q): AsyncGenerator<T, void, undefined> {
+export async function* iterateAll<T, Q extends PageQuery>(
+  fetchPage: (query: Q) => Promise<Page<T>>,
+  query: Q,
+): AsyncGenerator<T, void, undefined> {
   let current: Q = { ...query, direction: 'next' };
   const seen = new Set<string>();
   for (;;) {

@@ -20,13 +20,25 @@ export async function verifyProject(client: ConvoyClient, timeoutMs: number): Pr
   } catch (error) {
     if (!(error instanceof ConvoyHttpError) || error.retryable) throw error;
     if (error.status === 401 || error.status === 403) {
-      throw new ConvoyConfigurationError('apiKey', `was refused by Convoy (${error.status} "${error.convoyMessage}")`, 'pass a valid API key of the project (Convoy dashboard: Project Settings > Secrets), or the right username and password');
+      throw new ConvoyConfigurationError(
+        'apiKey',
+        `was refused by Convoy (${error.status} "${error.convoyMessage}")`,
+        'pass a valid API key of the project (Convoy dashboard: Project Settings > Secrets), or the right username and password',
+      );
     }
     if (error.status === 400 && /project not found/i.test(error.convoyMessage)) {
-      throw new ConvoyConfigurationError('projectId', `is "${configured}", which Convoy does not know (400 "${error.convoyMessage}")`, 'pass the id shown in the Convoy dashboard (Project Settings)');
+      throw new ConvoyConfigurationError(
+        'projectId',
+        `is "${configured}", which Convoy does not know (400 "${error.convoyMessage}")`,
+        'pass the id shown in the Convoy dashboard (Project Settings)',
+      );
     }
     if (error.status === 404) {
-      throw new ConvoyConfigurationError('baseUrl', `does not lead to Convoy's API: GET ${error.path} answered 404`, 'pass the API base, e.g. "http://localhost:5005/api" (with /api, without /v1)');
+      throw new ConvoyConfigurationError(
+        'baseUrl',
+        `does not lead to Convoy's API: GET ${error.path} answered 404`,
+        'pass the API base, e.g. "http://localhost:5005/api" (with /api, without /v1)',
+      );
     }
     throw error;
   }
@@ -38,14 +50,22 @@ export async function verifyProject(client: ConvoyClient, timeoutMs: number): Pr
     );
   }
   if (project.type !== 'outgoing') {
-    throw new ConvoyConfigurationError('projectId', `is an ${project.type} project; webhooks are sent from outgoing projects`, 'pass the id of an outgoing project');
+    throw new ConvoyConfigurationError(
+      'projectId',
+      `is an ${project.type} project; webhooks are sent from outgoing projects`,
+      'pass the id of an outgoing project',
+    );
   }
   return project;
 }
 
 /** Whether an error means "Convoy did not answer properly, try later" rather than "the settings are wrong". */
 export function isTransient(error: unknown): boolean {
-  return error instanceof ConvoyNetworkError || error instanceof ConvoyTimeoutError || (error instanceof ConvoyHttpError && error.retryable);
+  return (
+    error instanceof ConvoyNetworkError ||
+    error instanceof ConvoyTimeoutError ||
+    (error instanceof ConvoyHttpError && error.retryable)
+  );
 }
 
 /**
@@ -68,7 +88,9 @@ export class StartupProjectCheck {
       await this.check();
     } catch (error) {
       if (!isTransient(error)) throw error;
-      this.logger.warn(`Could not check that the API key belongs to project ${this.client.projectId}: ${(error as Error).message}. The app starts anyway; checking again in the background.`);
+      this.logger.warn(
+        `Could not check that the API key belongs to project ${this.client.projectId}: ${(error as Error).message}. The app starts anyway; checking again in the background.`,
+      );
       this.schedule(1);
     }
   }
@@ -85,14 +107,17 @@ export class StartupProjectCheck {
 
   private schedule(retry: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.check().catch((error: unknown) => {
-        if (this.stopped) return;
-        if (isTransient(error)) return this.schedule(retry + 1);
-        // Too late to stop startup: say it loudly; every publish goes to the wrong place or fails until fixed.
-        this.logger.error(`${(error as Error).message}`);
-      });
-    }, backoffDelay(retry, { baseDelayMs: 1_000, maxDelayMs: 300_000 }));
+    this.timer = setTimeout(
+      () => {
+        this.check().catch((error: unknown) => {
+          if (this.stopped) return;
+          if (isTransient(error)) return this.schedule(retry + 1);
+          // Too late to stop startup: say it loudly; every publish goes to the wrong place or fails until fixed.
+          this.logger.error(`${(error as Error).message}`);
+        });
+      },
+      backoffDelay(retry, { baseDelayMs: 1_000, maxDelayMs: 300_000 }),
+    );
     this.timer.unref();
   }
 }

@@ -5,7 +5,15 @@
  */
 const PAGING = ['perPage', 'direction', 'next_page_cursor', 'prev_page_cursor'] as const;
 const DATES = ['startDate', 'endDate'] as const;
-const DELIVERY_FILTERS = ['endpointId', 'eventId', 'eventType', 'idempotencyKey', 'status', 'subscriptionId', ...DATES] as const;
+const DELIVERY_FILTERS = [
+  'endpointId',
+  'eventId',
+  'eventType',
+  'idempotencyKey',
+  'status',
+  'subscriptionId',
+  ...DATES,
+] as const;
 
 export const QUERY_PARAMETERS = {
   'GET /endpoints': [...PAGING, 'q', 'ownerId'],
@@ -25,19 +33,27 @@ export type QueryRoute = keyof typeof QUERY_PARAMETERS;
 const REASONS: Record<string, string> = {
   event_type: 'Convoy reads the event type as "eventType" and ignores "event_type" (it would return every type)',
   sort: 'Convoy does not sort this list (it is always newest first)',
-  idempotencyKey: 'Convoy\'s batch-replay count does not filter by it (the replay itself does): list the events with events.list({ idempotencyKey }) to count them',
-  sourceId: 'Convoy\'s batch-replay count does not filter by it (the replay itself does): list the events with events.list({ sourceId }) to count them',
+  idempotencyKey:
+    "Convoy's batch-replay count does not filter by it (the replay itself does): list the events with events.list({ idempotencyKey }) to count them",
+  sourceId:
+    "Convoy's batch-replay count does not filter by it (the replay itself does): list the events with events.list({ sourceId }) to count them",
   query: 'Convoy refuses search filters here (400); search needs events.list and a licence with Event Search',
   body: 'Convoy refuses search filters here (400); search needs events.list and a licence with Event Search',
 };
 
 /** The parameter that may not be sent to `route`, with why; undefined when every given parameter may be. */
-export function refusedParameter(route: QueryRoute, query: object | undefined): { parameter: string; reason: string } | undefined {
+export function refusedParameter(
+  route: QueryRoute,
+  query: object | undefined,
+): { parameter: string; reason: string } | undefined {
   if (!query) return undefined;
   const allowed: readonly string[] = QUERY_PARAMETERS[route];
   for (const [parameter, value] of Object.entries(query)) {
     if (value === undefined || allowed.includes(parameter)) continue;
-    return { parameter, reason: REASONS[parameter] ?? `Convoy does not read it on this route (it reads ${allowed.join(', ')})` };
+    return {
+      parameter,
+      reason: REASONS[parameter] ?? `Convoy does not read it on this route (it reads ${allowed.join(', ')})`,
+    };
   }
   return undefined;
 }

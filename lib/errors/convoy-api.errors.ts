@@ -37,7 +37,10 @@ export class ConvoyTimeoutError extends ConvoyError {
   readonly method: string;
   readonly path: string;
 
-  constructor(request: ConvoyRequestInfo, readonly timeoutMs: number) {
+  constructor(
+    request: ConvoyRequestInfo,
+    readonly timeoutMs: number,
+  ) {
     super(`Convoy did not answer ${request.method} ${request.path} within ${timeoutMs} ms (option "timeout")`);
     this.method = request.method;
     this.path = request.path;
@@ -66,7 +69,11 @@ export class ConvoyNetworkError extends ConvoyError {
 
 /** Convoy answered 2xx with a body that is not the JSON envelope it documents. */
 export class ConvoyResponseError extends ConvoyError {
-  constructor(request: ConvoyRequestInfo, readonly status: number, problem: string) {
+  constructor(
+    request: ConvoyRequestInfo,
+    readonly status: number,
+    problem: string,
+  ) {
     super(`Convoy's answer to ${request.method} ${request.path} (status ${status}) could not be read: ${problem}`);
   }
 }
@@ -82,15 +89,40 @@ export class ConvoyNotConfiguredError extends ConvoyError {
 }
 
 /** Convoy features that a community Convoy (no licence key) does not have; each answers in its own way. */
-export type ConvoyFeature = 'portal_links' | 'advanced_subscriptions' | 'event_search' | 'mutual_tls' | 'oauth2_endpoint_auth' | 'basic_auth_endpoint_auth';
+export type ConvoyFeature =
+  | 'portal_links'
+  | 'advanced_subscriptions'
+  | 'event_search'
+  | 'mutual_tls'
+  | 'oauth2_endpoint_auth'
+  | 'basic_auth_endpoint_auth';
 
 const FEATURES: Record<ConvoyFeature, { name: string; instead: string }> = {
-  portal_links: { name: 'The portal-links feature', instead: 'use a Convoy licence with portal links, or let your app manage endpoints with WebhookEndpoints' },
-  advanced_subscriptions: { name: 'Subscription filtering (event types and body or header filters)', instead: 'use a Convoy licence with advanced subscriptions, or send each endpoint only the events it wants (publish to { endpointId })' },
-  event_search: { name: 'Event search (the "query" and "body" filters)', instead: 'filter by endpointId, idempotencyKey or dates instead, or use a Convoy licence with Event Search' },
-  mutual_tls: { name: 'Mutual TLS to endpoints', instead: 'use a Convoy licence with mutual TLS, or leave mtls_client_cert out' },
-  oauth2_endpoint_auth: { name: 'OAuth2 endpoint authentication', instead: 'use a Convoy licence with it, or authenticate with an api_key header' },
-  basic_auth_endpoint_auth: { name: 'Basic-auth endpoint authentication', instead: 'use a Convoy licence with it, or authenticate with an api_key header' },
+  portal_links: {
+    name: 'The portal-links feature',
+    instead: 'use a Convoy licence with portal links, or let your app manage endpoints with WebhookEndpoints',
+  },
+  advanced_subscriptions: {
+    name: 'Subscription filtering (event types and body or header filters)',
+    instead:
+      'use a Convoy licence with advanced subscriptions, or send each endpoint only the events it wants (publish to { endpointId })',
+  },
+  event_search: {
+    name: 'Event search (the "query" and "body" filters)',
+    instead: 'filter by endpointId, idempotencyKey or dates instead, or use a Convoy licence with Event Search',
+  },
+  mutual_tls: {
+    name: 'Mutual TLS to endpoints',
+    instead: 'use a Convoy licence with mutual TLS, or leave mtls_client_cert out',
+  },
+  oauth2_endpoint_auth: {
+    name: 'OAuth2 endpoint authentication',
+    instead: 'use a Convoy licence with it, or authenticate with an api_key header',
+  },
+  basic_auth_endpoint_auth: {
+    name: 'Basic-auth endpoint authentication',
+    instead: 'use a Convoy licence with it, or authenticate with an api_key header',
+  },
 };
 
 /**
@@ -103,7 +135,8 @@ const FEATURES: Record<ConvoyFeature, { name: string; instead: string }> = {
 export function licensedFeatureOf(status: number, convoyMessage: string, path: string): ConvoyFeature | undefined {
   if (status === 401 && convoyMessage === 'Access denied' && /\/portal-links(\/|$)/.test(path)) return 'portal_links';
   if (status === 403 && /requires the Event Search entitlement/i.test(convoyMessage)) return 'event_search';
-  if (status === 400 && /does not have access to subscription filters/i.test(convoyMessage)) return 'advanced_subscriptions';
+  if (status === 400 && /does not have access to subscription filters/i.test(convoyMessage))
+    return 'advanced_subscriptions';
   if (status === 400 && /feature unavailable, please upgrade your license/i.test(convoyMessage)) {
     if (/^mutual TLS/i.test(convoyMessage)) return 'mutual_tls';
     if (/^OAuth2/i.test(convoyMessage)) return 'oauth2_endpoint_auth';
@@ -131,7 +164,9 @@ export class ConvoyFeatureUnavailableError extends ConvoyError {
     readonly requestId: string | undefined,
   ) {
     const { name, instead } = FEATURES[feature];
-    super(`${name} needs a licensed Convoy (feature "${feature}"): ${request.method} ${request.path} was refused with ${status} "${convoyMessage}", as a community Convoy (no licence key) does. Fix: ${instead}.`);
+    super(
+      `${name} needs a licensed Convoy (feature "${feature}"): ${request.method} ${request.path} was refused with ${status} "${convoyMessage}", as a community Convoy (no licence key) does. Fix: ${instead}.`,
+    );
     this.method = request.method;
     this.path = request.path;
   }

@@ -49,7 +49,9 @@ function toOrigin(value: string): string {
     if (url.origin !== 'null') return url.origin;
   }
   // Not a URL (a bare hostname from a lookup): drop anything after a character that cannot be in a hostname.
-  return String(value).split(/[/?#@\s]/, 1)[0]!.slice(0, 255);
+  return String(value)
+    .split(/[/?#@\s]/, 1)[0]!
+    .slice(0, 255);
 }
 
 function isLiteral(origin: string, address: string): boolean {

@@ -29,7 +29,8 @@ export const VERIFICATION_FAILURE_DESCRIPTIONS: Readonly<Record<VerificationFail
   invalid_timestamp: 'the signed timestamp is not an integer number of seconds',
   timestamp_too_old: 'the signed timestamp is older than the tolerance (a replay, or clocks out of sync)',
   timestamp_in_future: 'the signed timestamp is further in the future than the tolerance (clocks out of sync?)',
-  no_matching_signature: 'no signature matches the body with any of the secrets (wrong secret, hash or encoding, or a modified body)',
+  no_matching_signature:
+    'no signature matches the body with any of the secrets (wrong secret, hash or encoding, or a modified body)',
   missing_webhook_id: 'the webhook-id header is missing',
 };
 
@@ -39,6 +40,8 @@ export const VERIFICATION_FAILURE_DESCRIPTIONS: Readonly<Record<VerificationFail
  */
 export class WebhookVerificationError extends ConvoyError {
   constructor(readonly reason: VerificationFailureReason) {
-    super(`Webhook signature verification failed (${reason}): ${VERIFICATION_FAILURE_DESCRIPTIONS[reason] ?? 'unknown reason'}`);
+    super(
+      `Webhook signature verification failed (${reason}): ${VERIFICATION_FAILURE_DESCRIPTIONS[reason] ?? 'unknown reason'}`,
+    );
   }
 }

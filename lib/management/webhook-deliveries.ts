@@ -1,5 +1,11 @@
 import type { ConvoyClient } from '../client/convoy.client.js';
-import type { ConvoyDeliveryAttempt, ConvoyEventDelivery, EventDeliveryFilterQuery, EventDeliveryListQuery, Page } from '../client/convoy.types.js';
+import type {
+  ConvoyDeliveryAttempt,
+  ConvoyEventDelivery,
+  EventDeliveryFilterQuery,
+  EventDeliveryListQuery,
+  Page,
+} from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
 import { refusedParameter, type QueryRoute } from '../client/query-parameters.js';
 import type { EmbeddedTransport } from '../transports/embedded/embedded.transport.js';
@@ -46,7 +52,10 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
   async list(query: EventDeliveryListQuery = {}): Promise<Page<ConvoyEventDelivery>> {
     checkQuery('GET /eventdeliveries', query);
     const perPage = query.perPage ?? 20;
-    const page = await this.engine.store.listDeliveries({ ...toFilter(query), handOver: false }, { limit: perPage, cursor: query.next_page_cursor || undefined });
+    const page = await this.engine.store.listDeliveries(
+      { ...toFilter(query), handOver: false },
+      { limit: perPage, cursor: query.next_page_cursor || undefined },
+    );
     return pageShape(await this.shapes(page.items), page, query, perPage);
   }
 
@@ -63,11 +72,16 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
   async resend(id: string): Promise<ConvoyEventDelivery> {
     const delivery = await this.find(id);
     if (delivery.status !== 'Failure' && delivery.status !== 'Discarded') {
-      throw new WebhookStateError(`Delivery ${id} is ${delivery.status}; only Failure or Discarded deliveries can be resent`);
+      throw new WebhookStateError(
+        `Delivery ${id} is ${delivery.status}; only Failure or Discarded deliveries can be resent`,
+      );
     }
     const endpoint = await this.engine.store.getEndpoint(delivery.endpoint_id!);
     if (!endpoint) throw new WebhookStateError(`Delivery ${id} cannot be resent: its endpoint was deleted`);
-    if (endpoint.status !== 'active') throw new WebhookStateError(`Delivery ${id} cannot be resent while its endpoint is ${endpoint.status}; activate it first`);
+    if (endpoint.status !== 'active')
+      throw new WebhookStateError(
+        `Delivery ${id} cannot be resent while its endpoint is ${endpoint.status}; activate it first`,
+      );
     const done = await this.engine.store.reschedule({ uids: [id] }, ['Failure', 'Discarded'], Date.now());
     if (done.length === 0) throw new WebhookStateError(`Delivery ${id} changed meanwhile; try again`);
     this.engine.notify();
@@ -77,7 +91,11 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
   async batchRetry(filter: EventDeliveryFilterQuery = {}): Promise<{ message: string }> {
     checkQuery('POST /eventdeliveries/batchretry', filter);
     const statuses = (filter.status?.length ? filter.status : ['Failure']) as DeliveryRecord['status'][];
-    const done = await this.engine.store.reschedule({ ...toFilter(filter), handOver: false }, statuses.filter((s) => s === 'Failure' || s === 'Discarded'), Date.now());
+    const done = await this.engine.store.reschedule(
+      { ...toFilter(filter), handOver: false },
+      statuses.filter((s) => s === 'Failure' || s === 'Discarded'),
+      Date.now(),
+    );
     this.engine.notify();
     return { message: `${done.length} successful, 0 failed` };
   }
@@ -90,7 +108,8 @@ export class EmbeddedWebhookDeliveries extends WebhookDeliveries {
 
   private async shapes(deliveries: DeliveryRecord[]): Promise<ConvoyEventDelivery[]> {
     const urls = new Map<string, string | undefined>();
-    for (const { endpoint_id: id } of deliveries) if (id !== null && !urls.has(id)) urls.set(id, (await this.engine.store.getEndpoint(id))?.url);
+    for (const { endpoint_id: id } of deliveries)
+      if (id !== null && !urls.has(id)) urls.set(id, (await this.engine.store.getEndpoint(id))?.url);
     return deliveries.map((d) => deliveryShape(d, this.retry, urls.get(d.endpoint_id!)));
   }
 }
@@ -118,7 +137,9 @@ export class ConvoyWebhookDeliveries extends WebhookDeliveries {
   }
 
   async batchRetry(filter?: EventDeliveryFilterQuery): Promise<{ message: string }> {
-    const { message } = await mapConvoyError('delivery', undefined, () => this.client.eventDeliveries.batchRetry(filter));
+    const { message } = await mapConvoyError('delivery', undefined, () =>
+      this.client.eventDeliveries.batchRetry(filter),
+    );
     return { message };
   }
 }
@@ -135,8 +156,10 @@ function toFilter(q: EventDeliveryFilterQuery): DeliveryFilter {
   // Convoy's dates are `YYYY-MM-DDTHH:MM:SS` in UTC without a zone; an ISO string with a zone is read as given.
   const date = (value: Date | string | undefined): number | undefined => {
     if (value === undefined) return undefined;
-    const ms = value instanceof Date ? value.getTime() : Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(value) ? value : `${value}Z`);
-    if (Number.isNaN(ms)) throw new WebhookStateError(`"${String(value)}" is not a date; use YYYY-MM-DDTHH:MM:SS (UTC) or a Date`);
+    const ms =
+      value instanceof Date ? value.getTime() : Date.parse(/(Z|[+-]\d\d:?\d\d)$/i.test(value) ? value : `${value}Z`);
+    if (Number.isNaN(ms))
+      throw new WebhookStateError(`"${String(value)}" is not a date; use YYYY-MM-DDTHH:MM:SS (UTC) or a Date`);
     return ms;
   };
   return {

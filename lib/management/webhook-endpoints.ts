@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { ConvoyClient } from '../client/convoy.client.js';
-import type { ConvoyEndpoint, CreateEndpointRequest, EndpointAuthentication, EndpointListQuery, Page } from '../client/convoy.types.js';
+import type {
+  ConvoyEndpoint,
+  CreateEndpointRequest,
+  EndpointAuthentication,
+  EndpointListQuery,
+  Page,
+} from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
 import type { EmbeddedTransport } from '../transports/embedded/embedded.transport.js';
 import { parseEndpointUrl, type WebhookEndpointInput } from '../transports/embedded/endpoint-registry.js';
@@ -70,7 +76,10 @@ export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
 
   async list(query: EndpointListQuery = {}): Promise<Page<WebhookEndpoint>> {
     const perPage = query.perPage ?? 20;
-    const page = await this.engine.registry.list({ ownerId: query.ownerId, q: query.q }, { limit: perPage, cursor: query.next_page_cursor || undefined });
+    const page = await this.engine.registry.list(
+      { ownerId: query.ownerId, q: query.q },
+      { limit: perPage, cursor: query.next_page_cursor || undefined },
+    );
     return pageShape(page.items.map(endpointShape), page, query, perPage);
   }
 
@@ -125,9 +134,17 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
     return mapConvoyError('endpoint', undefined, async () => {
       const { event_types, body } = this.split(input);
       const url = parseEndpointUrl(body.url); // Convoy checks reachability itself; this catches what it would refuse vaguely
-      const endpoint = await this.client.endpoints.create({ ...body, url: url.toString(), name: body.name ?? url.host } as CreateEndpointRequest);
+      const endpoint = await this.client.endpoints.create({
+        ...body,
+        url: url.toString(),
+        name: body.name ?? url.host,
+      } as CreateEndpointRequest);
       const asked = event_types ?? ['*'];
-      const subscription = await this.client.subscriptions.create({ name: `${endpoint.name}-subscription`, endpoint_id: endpoint.uid, filter_config: { event_types: asked } });
+      const subscription = await this.client.subscriptions.create({
+        name: `${endpoint.name}-subscription`,
+        endpoint_id: endpoint.uid,
+        filter_config: { event_types: asked },
+      });
       return this.shape(endpoint, storedEventTypes(endpoint.uid, asked, subscription.filter_config.event_types));
     });
   }
@@ -149,24 +166,35 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
 
   async update(id: string, input: WebhookEndpointInput): Promise<WebhookEndpoint> {
     return mapConvoyError('endpoint', id, async () => {
-      if (input?.secret !== undefined) throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
+      if (input?.secret !== undefined)
+        throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
       if (body.url !== undefined) body.url = parseEndpointUrl(body.url).toString();
       // Convoy's PUT replaces: write back what the endpoint has, with the given fields over it.
       const current = await this.client.endpoints.get(id);
-      const updated = await this.client.endpoints.update(id, { ...writableFields(current, body.authentication !== undefined), ...body } as CreateEndpointRequest);
+      const updated = await this.client.endpoints.update(id, {
+        ...writableFields(current, body.authentication !== undefined),
+        ...body,
+      } as CreateEndpointRequest);
       return this.shape(updated, await this.setEventTypes(id, updated.name, event_types));
     });
   }
 
   async replace(id: string, input: WebhookEndpointInput): Promise<WebhookEndpoint> {
     return mapConvoyError('endpoint', id, async () => {
-      if (input?.secret !== undefined) throw new InvalidEndpointError('secret', 'cannot be changed by replace(); rotate it with expireSecret()');
+      if (input?.secret !== undefined)
+        throw new InvalidEndpointError('secret', 'cannot be changed by replace(); rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
       const url = parseEndpointUrl(body.url);
       // Convoy keeps an owner_id it is sent empty, and stores support_email only with a licence: leave both to it.
       const { event_types: _all, owner_id: _owner, support_email: _email, ...defaults } = REPLACED_DEFAULTS;
-      const replaced = await this.client.endpoints.update(id, { ...defaults, authentication: undefined, ...body, url: url.toString(), name: body.name ?? url.host } as CreateEndpointRequest);
+      const replaced = await this.client.endpoints.update(id, {
+        ...defaults,
+        authentication: undefined,
+        ...body,
+        url: url.toString(),
+        name: body.name ?? url.host,
+      } as CreateEndpointRequest);
       return this.shape(replaced, await this.setEventTypes(id, replaced.name, event_types ?? ['*']));
     });
   }
@@ -177,15 +205,27 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
 
   async pause(id: string): Promise<WebhookEndpoint> {
     // Convoy refuses to pause an inactive endpoint with a 400: a state error, as in the embedded engine.
-    return mapConvoyError('endpoint', id, async () => this.withEventTypes(await this.client.endpoints.pause(id)), 'state');
+    return mapConvoyError(
+      'endpoint',
+      id,
+      async () => this.withEventTypes(await this.client.endpoints.pause(id)),
+      'state',
+    );
   }
 
   async activate(id: string): Promise<WebhookEndpoint> {
-    return mapConvoyError('endpoint', id, async () => this.withEventTypes(await this.client.endpoints.activate(id)), 'state');
+    return mapConvoyError(
+      'endpoint',
+      id,
+      async () => this.withEventTypes(await this.client.endpoints.activate(id)),
+      'state',
+    );
   }
 
   async expireSecret(id: string, input: { secret?: string; expiration: number }): Promise<WebhookEndpoint> {
-    return mapConvoyError('endpoint', id, async () => this.withEventTypes(await this.client.endpoints.expireSecret(id, input)));
+    return mapConvoyError('endpoint', id, async () =>
+      this.withEventTypes(await this.client.endpoints.expireSecret(id, input)),
+    );
   }
 
   private shape(endpoint: ConvoyEndpoint, eventTypes: string[]): WebhookEndpoint {
@@ -200,7 +240,10 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
   private async eventTypesOf(endpointIds: string[]): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>();
     if (endpointIds.length === 0) return found;
-    for await (const subscription of this.client.subscriptions.iterate({ endpointId: endpointIds, perPage: Math.max(20, endpointIds.length) })) {
+    for await (const subscription of this.client.subscriptions.iterate({
+      endpointId: endpointIds,
+      perPage: Math.max(20, endpointIds.length),
+    })) {
       const id = subscription.endpoint_metadata?.uid;
       if (!id) continue;
       found.set(id, [...new Set([...(found.get(id) ?? []), ...subscription.filter_config.event_types])]);
@@ -214,7 +257,11 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
     if (eventTypes === undefined) return subscription?.filter_config.event_types ?? [];
     const stored = subscription
       ? await this.client.subscriptions.update(subscription.uid, { filter_config: { event_types: eventTypes } })
-      : await this.client.subscriptions.create({ name: `${name}-subscription`, endpoint_id: id, filter_config: { event_types: eventTypes } });
+      : await this.client.subscriptions.create({
+          name: `${name}-subscription`,
+          endpoint_id: id,
+          filter_config: { event_types: eventTypes },
+        });
     return storedEventTypes(id, eventTypes, stored.filter_config.event_types);
   }
 
@@ -222,7 +269,10 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
     if (input === null || typeof input !== 'object') throw new InvalidEndpointError('(body)', 'must be an object');
     const { event_types, signature_format, ...body } = input;
     if (signature_format !== undefined && signature_format !== 'convoy') {
-      throw new InvalidEndpointError('signature_format', 'must be "convoy" with the Convoy transport (Convoy signs with X-Convoy-Signature)');
+      throw new InvalidEndpointError(
+        'signature_format',
+        'must be "convoy" with the Convoy transport (Convoy signs with X-Convoy-Signature)',
+      );
     }
     return { event_types, body };
   }
@@ -261,7 +311,10 @@ function writableFields(current: ConvoyEndpoint, authenticationGiven: boolean): 
   const auth = current.authentication;
   if (!authenticationGiven && auth && 'type' in auth && auth.type) {
     if (JSON.stringify(auth).includes('[REDACTED]')) {
-      throw new InvalidEndpointError('authentication', `comes back redacted from Convoy (${auth.type}), so an update would overwrite it; pass authentication in the update`);
+      throw new InvalidEndpointError(
+        'authentication',
+        `comes back redacted from Convoy (${auth.type}), so an update would overwrite it; pass authentication in the update`,
+      );
     }
     fields.authentication = auth as EndpointAuthentication;
   }

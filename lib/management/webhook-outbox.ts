@@ -12,12 +12,16 @@ export class WebhookOutbox {
 
   /** Newest first; pass the returned `next_cursor` as `cursor` for the next page. `description` says why each failed. */
   deadLetters(page: Partial<PageRequest> = {}): Promise<RecordPage<DeliveryRecord>> {
-    return this.store.listDeliveries({ handOver: true, statuses: ['Failure'] }, { limit: page.limit ?? 50, ...(page.cursor ? { cursor: page.cursor } : {}) });
+    return this.store.listDeliveries(
+      { handOver: true, statuses: ['Failure'] },
+      { limit: page.limit ?? 50, ...(page.cursor ? { cursor: page.cursor } : {}) },
+    );
   }
 
   /** Makes dead letters due now, with no attempts made. Returns how many were requeued. */
   async requeue(ids: string[]): Promise<number> {
-    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new TypeError('requeue() takes an array of dead-letter ids');
+    if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string'))
+      throw new TypeError('requeue() takes an array of dead-letter ids');
     return (await this.store.reschedule({ uids: ids, handOver: true }, ['Failure'], Date.now())).length;
   }
 }

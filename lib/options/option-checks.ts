@@ -18,18 +18,29 @@ export function checkKnownKeys(option: string, value: Record<string, unknown>, k
     throw new ConvoyConfigurationError(
       name,
       'is not a known option',
-      suggestion ? `did you mean "${option ? `${option}.` : ''}${suggestion}"?` : `remove it; known options are ${known.join(', ')}`,
+      suggestion
+        ? `did you mean "${option ? `${option}.` : ''}${suggestion}"?`
+        : `remove it; known options are ${known.join(', ')}`,
     );
   }
 }
 
 /** A string option: when `secret`, its value never appears in the message. */
-export function checkString(option: string, value: unknown, fix: string, opts: { secret?: boolean; pattern?: RegExp; patternHint?: string } = {}): string {
+export function checkString(
+  option: string,
+  value: unknown,
+  fix: string,
+  opts: { secret?: boolean; pattern?: RegExp; patternHint?: string } = {},
+): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new ConvoyConfigurationError(option, `expected a non-empty string, got ${describeValue(value)}`, fix);
   }
   if (/[\r\n]/.test(value) || value !== value.trim()) {
-    throw new ConvoyConfigurationError(option, 'contains a line break or surrounding white space', `trim the value (often a stray newline from a .env file or secret store); ${fix}`);
+    throw new ConvoyConfigurationError(
+      option,
+      'contains a line break or surrounding white space',
+      `trim the value (often a stray newline from a .env file or secret store); ${fix}`,
+    );
   }
   if (opts.pattern && !opts.pattern.test(value)) {
     const shown = opts.secret ? '' : ` ("${value}")`;

@@ -1,7 +1,13 @@
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
 import { validateTarget } from '../publishing/validate-webhook.js';
-import type { ConvoyModuleOptions, DispatcherSettings, ForwardRule, RelaySettings, ResolvedConvoyOptions } from './convoy-module-options.interface.js';
+import type {
+  ConvoyModuleOptions,
+  DispatcherSettings,
+  ForwardRule,
+  RelaySettings,
+  ResolvedConvoyOptions,
+} from './convoy-module-options.interface.js';
 import { describeValue } from '../utils/describe-value.js';
 import { checkBoolean, checkInteger, checkKnownKeys, checkObject } from './option-checks.js';
 import { CLIENT_OPTION_KEYS, hasCredentials } from './resolve-client-options.js';
@@ -31,7 +37,17 @@ export const DEFAULT_RELAY: RelaySettings = {
   drainTimeout: 10_000,
 };
 
-const MODULE_OPTION_KEYS = [...CLIENT_OPTION_KEYS, 'transport', 'embedded', 'storage', 'outbox', 'defaultTarget', 'dispatcher', 'forward', 'verifyProject'];
+const MODULE_OPTION_KEYS = [
+  ...CLIENT_OPTION_KEYS,
+  'transport',
+  'embedded',
+  'storage',
+  'outbox',
+  'defaultTarget',
+  'dispatcher',
+  'forward',
+  'verifyProject',
+];
 const DISPATCHER_KEYS = Object.keys(DEFAULT_DISPATCHER);
 const RELAY_KEYS = Object.keys(DEFAULT_RELAY);
 
@@ -41,11 +57,19 @@ const RELAY_KEYS = Object.keys(DEFAULT_RELAY);
  */
 export function resolveModuleOptions(options: ConvoyModuleOptions | undefined): ResolvedConvoyOptions {
   const raw = options ?? {};
-  checkObject('(options)', raw, 'pass an options object to ConvoyModule.forRoot(), or return one from the forRootAsync factory');
+  checkObject(
+    '(options)',
+    raw,
+    'pass an options object to ConvoyModule.forRoot(), or return one from the forRootAsync factory',
+  );
   checkKnownKeys('', raw, MODULE_OPTION_KEYS);
   const credentials = hasCredentials(raw);
   if (!credentials && raw.projectId !== undefined) {
-    throw new ConvoyConfigurationError('apiKey', 'is missing although projectId is set', 'pass apiKey (or username and password) with projectId, or remove projectId to run without Convoy');
+    throw new ConvoyConfigurationError(
+      'apiKey',
+      'is missing although projectId is set',
+      'pass apiKey (or username and password) with projectId, or remove projectId to run without Convoy',
+    );
   }
   const transport = resolveTransport(raw.transport, credentials);
   return {
@@ -58,7 +82,14 @@ export function resolveModuleOptions(options: ConvoyModuleOptions | undefined): 
     storage: resolveStorage(raw.storage),
     outbox: resolveRelay(raw.outbox),
     forward: resolveForward(raw.forward),
-    verifyProject: raw.verifyProject === undefined ? true : checkBoolean('verifyProject', raw.verifyProject, 'pass false to skip the startup check that the API key belongs to projectId, or leave it out'),
+    verifyProject:
+      raw.verifyProject === undefined
+        ? true
+        : checkBoolean(
+            'verifyProject',
+            raw.verifyProject,
+            'pass false to skip the startup check that the API key belongs to projectId, or leave it out',
+          ),
   };
 }
 
@@ -71,13 +102,21 @@ function pickClientOptions(raw: ConvoyModuleOptions): ConvoyModuleOptions {
 function resolveTransport(value: unknown, credentials: boolean): ResolvedConvoyOptions['transport'] {
   if (value === undefined) return credentials ? 'convoy' : 'embedded';
   if (value === 'convoy' && !credentials) {
-    throw new ConvoyConfigurationError('transport', '"convoy" needs Convoy credentials, and none are configured', 'pass apiKey (or username and password) and projectId');
+    throw new ConvoyConfigurationError(
+      'transport',
+      '"convoy" needs Convoy credentials, and none are configured',
+      'pass apiKey (or username and password) and projectId',
+    );
   }
   if (value === 'convoy' || value === 'log' || value === 'embedded') return value;
   if (value !== null && typeof value === 'object' && typeof (value as { send?: unknown }).send === 'function') {
     return value as ResolvedConvoyOptions['transport'];
   }
-  throw new ConvoyConfigurationError('transport', `expected "convoy", "embedded", "log" or an object with a send() method, got ${typeof value === 'string' ? `"${value}"` : describeValue(value)}`, 'use "convoy", "embedded", "log", or a WebhookTransport instance');
+  throw new ConvoyConfigurationError(
+    'transport',
+    `expected "convoy", "embedded", "log" or an object with a send() method, got ${typeof value === 'string' ? `"${value}"` : describeValue(value)}`,
+    'use "convoy", "embedded", "log", or a WebhookTransport instance',
+  );
 }
 
 function resolveDefaultTarget(value: unknown): ResolvedConvoyOptions['defaultTarget'] {
@@ -87,10 +126,19 @@ function resolveDefaultTarget(value: unknown): ResolvedConvoyOptions['defaultTar
     const target = validateTarget(value, 'defaultTarget');
     if (target) return target;
   } catch (error) {
-    if (error instanceof WebhookValidationError) throw new ConvoyConfigurationError(error.field, error.reason, 'pass exactly one of { broadcast: true }, { endpointId }, { ownerId } or { url }');
+    if (error instanceof WebhookValidationError)
+      throw new ConvoyConfigurationError(
+        error.field,
+        error.reason,
+        'pass exactly one of { broadcast: true }, { endpointId }, { ownerId } or { url }',
+      );
     throw error;
   }
-  throw new ConvoyConfigurationError('defaultTarget', 'names no target', 'pass exactly one of { broadcast: true }, { endpointId }, { ownerId } or { url }');
+  throw new ConvoyConfigurationError(
+    'defaultTarget',
+    'names no target',
+    'pass exactly one of { broadcast: true }, { endpointId }, { ownerId } or { url }',
+  );
 }
 
 function resolveDispatcher(value: unknown): DispatcherSettings {
@@ -102,7 +150,11 @@ function resolveDispatcher(value: unknown): DispatcherSettings {
   const int = (key: keyof DispatcherSettings, min: number, max: number, fix: string): number =>
     v[key] === undefined ? (d[key] as number) : checkInteger(`dispatcher.${key}`, v[key], min, max, fix);
   if (v.whenFull !== undefined && v.whenFull !== 'wait' && v.whenFull !== 'reject') {
-    throw new ConvoyConfigurationError('dispatcher.whenFull', `expected "wait" or "reject", got ${describeValue(v.whenFull)}`, '"wait" makes publish() wait for room; "reject" makes it throw PublishBufferFullError');
+    throw new ConvoyConfigurationError(
+      'dispatcher.whenFull',
+      `expected "wait" or "reject", got ${describeValue(v.whenFull)}`,
+      '"wait" makes publish() wait for room; "reject" makes it throw PublishBufferFullError',
+    );
   }
   const settings: DispatcherSettings = {
     concurrency: int('concurrency', 1, 1024, 'give how many events may be sent at the same time'),
@@ -115,7 +167,11 @@ function resolveDispatcher(value: unknown): DispatcherSettings {
     drainTimeout: int('drainTimeout', 0, 3_600_000, 'give how long shutdown may keep sending, in ms'),
   };
   if (settings.maxDelayMs < settings.baseDelayMs) {
-    throw new ConvoyConfigurationError('dispatcher.maxDelayMs', `(${settings.maxDelayMs}) is below baseDelayMs (${settings.baseDelayMs})`, 'make maxDelayMs at least baseDelayMs');
+    throw new ConvoyConfigurationError(
+      'dispatcher.maxDelayMs',
+      `(${settings.maxDelayMs}) is below baseDelayMs (${settings.baseDelayMs})`,
+      'make maxDelayMs at least baseDelayMs',
+    );
   }
   return settings;
 }
@@ -123,8 +179,17 @@ function resolveDispatcher(value: unknown): DispatcherSettings {
 function resolveStorage(value: unknown): ConvoyStorage | undefined {
   if (value === undefined) return undefined;
   const storage = value as Partial<ConvoyStorage> | null;
-  if (storage === null || typeof storage !== 'object' || typeof storage.store?.claim !== 'function' || typeof storage.migrate !== 'function') {
-    throw new ConvoyConfigurationError('storage', `expected a ConvoyStorage, got ${describeValue(value)}`, 'pass `await PostgresStorage.create({ pool })` (nestjs-convoy/postgres) or `await PGliteStorage.create({ dataDir })` (nestjs-convoy/pglite), from forRootAsync');
+  if (
+    storage === null ||
+    typeof storage !== 'object' ||
+    typeof storage.store?.claim !== 'function' ||
+    typeof storage.migrate !== 'function'
+  ) {
+    throw new ConvoyConfigurationError(
+      'storage',
+      `expected a ConvoyStorage, got ${describeValue(value)}`,
+      'pass `await PostgresStorage.create({ pool })` (nestjs-convoy/postgres) or `await PGliteStorage.create({ dataDir })` (nestjs-convoy/pglite), from forRootAsync',
+    );
   }
   return storage as ConvoyStorage;
 }
@@ -149,7 +214,11 @@ function resolveRelay(value: unknown): RelaySettings {
     drainTimeout: int('drainTimeout', 0, 3_600_000, 'give how long shutdown waits for sends in flight, in ms'),
   };
   if (settings.maxDelayMs < settings.baseDelayMs) {
-    throw new ConvoyConfigurationError('outbox.maxDelayMs', `(${settings.maxDelayMs}) is below baseDelayMs (${settings.baseDelayMs})`, 'make maxDelayMs at least baseDelayMs');
+    throw new ConvoyConfigurationError(
+      'outbox.maxDelayMs',
+      `(${settings.maxDelayMs}) is below baseDelayMs (${settings.baseDelayMs})`,
+      'make maxDelayMs at least baseDelayMs',
+    );
   }
   return settings;
 }
@@ -157,16 +226,35 @@ function resolveRelay(value: unknown): RelaySettings {
 function resolveForward(value: unknown): ForwardRule[] {
   if (value === undefined) return [];
   const fix = "pass event name patterns, e.g. ['todo.*'], or { event, eventType?, data?, options? } rules";
-  if (!Array.isArray(value)) throw new ConvoyConfigurationError('forward', `expected an array, got ${describeValue(value)}`, fix);
+  if (!Array.isArray(value))
+    throw new ConvoyConfigurationError('forward', `expected an array, got ${describeValue(value)}`, fix);
   return value.map((item, i) => {
     const rule: ForwardRule = typeof item === 'string' ? { event: item } : item;
     if (rule === null || typeof rule !== 'object' || typeof rule.event !== 'string' || rule.event.trim() === '') {
-      throw new ConvoyConfigurationError(`forward[${i}]`, 'is not a non-empty pattern string or a rule with an "event" pattern', fix);
+      throw new ConvoyConfigurationError(
+        `forward[${i}]`,
+        'is not a non-empty pattern string or a rule with an "event" pattern',
+        fix,
+      );
     }
-    if (rule.data !== undefined && typeof rule.data !== 'function') throw new ConvoyConfigurationError(`forward[${i}].data`, 'is not a function', 'pass (payload, eventName) => data');
-    if (rule.options !== undefined && typeof rule.options !== 'function') throw new ConvoyConfigurationError(`forward[${i}].options`, 'is not a function', 'pass (payload, eventName) => publish options');
+    if (rule.data !== undefined && typeof rule.data !== 'function')
+      throw new ConvoyConfigurationError(
+        `forward[${i}].data`,
+        'is not a function',
+        'pass (payload, eventName) => data',
+      );
+    if (rule.options !== undefined && typeof rule.options !== 'function')
+      throw new ConvoyConfigurationError(
+        `forward[${i}].options`,
+        'is not a function',
+        'pass (payload, eventName) => publish options',
+      );
     if (rule.eventType !== undefined && typeof rule.eventType !== 'string' && typeof rule.eventType !== 'function') {
-      throw new ConvoyConfigurationError(`forward[${i}].eventType`, 'is neither a string nor a function', 'pass the webhook event type, or (eventName) => type');
+      throw new ConvoyConfigurationError(
+        `forward[${i}].eventType`,
+        'is neither a string nor a function',
+        'pass the webhook event type, or (eventName) => type',
+      );
     }
     return rule;
   });

@@ -4,7 +4,12 @@ import type { AttemptResult, DeliveryRoute } from './pipeline.js';
 import type { DeliveryRecord } from '../storage/records.js';
 
 /** A new delivery of `message`: to an endpoint, or (endpointId null) to the transport as a whole. */
-export function newDelivery(message: OutgoingWebhook, uid: string, endpointId: string | null, retryLimit: number): DeliveryRecord {
+export function newDelivery(
+  message: OutgoingWebhook,
+  uid: string,
+  endpointId: string | null,
+  retryLimit: number,
+): DeliveryRecord {
   return {
     uid,
     event_id: message.id,
@@ -61,7 +66,8 @@ export function handOverRoute(transport: WebhookTransport): DeliveryRoute {
         const reason = error instanceof Error ? error.message : String(error);
         const details = error as { retryable?: unknown; retryAfterMs?: unknown } | null;
         if (details?.retryable === false) return { outcome: 'failure', error: reason };
-        const retryAfterMs = typeof details?.retryAfterMs === 'number' && details.retryAfterMs >= 0 ? details.retryAfterMs : undefined;
+        const retryAfterMs =
+          typeof details?.retryAfterMs === 'number' && details.retryAfterMs >= 0 ? details.retryAfterMs : undefined;
         return { outcome: 'retry', error: reason, retryAfterMs };
       }
     },

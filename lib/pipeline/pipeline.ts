@@ -142,7 +142,12 @@ export class DeliveryPipeline {
   private accepting = 0;
   private readonly toWrite: Array<Pending<Enqueued>> = [];
   private writing = false;
-  private readonly toSettle: Array<{ delivery: DeliveryRecord; settlement: Settlement; result: AttemptResult; at: number }> = [];
+  private readonly toSettle: Array<{
+    delivery: DeliveryRecord;
+    settlement: Settlement;
+    result: AttemptResult;
+    at: number;
+  }> = [];
   private settleScheduled = false;
   private readonly settleWrites = new Set<Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -216,7 +221,12 @@ export class DeliveryPipeline {
         const now = Date.now();
         const [stats, next] = await Promise.all([this.store.stats(now), this.store.nextDueAt()]);
         // Due within BUSY_RECHECK_MS counts as due: a delivery put back for a free endpoint slot is not done.
-        if (stats.inFlight === 0 && stats.pendingHandOvers === 0 && (next === undefined || next > now + BUSY_RECHECK_MS)) return;
+        if (
+          stats.inFlight === 0 &&
+          stats.pendingHandOvers === 0 &&
+          (next === undefined || next > now + BUSY_RECHECK_MS)
+        )
+          return;
       }
       this.loop.wake(0);
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -225,7 +235,15 @@ export class DeliveryPipeline {
 
   async stats(): Promise<PublisherStats> {
     const stats = await this.store.stats(Date.now());
-    return { durable: this.durable, pending: stats.pending, inFlight: stats.inFlight, lagMs: stats.lagMs, sent: this.sent, failed: this.failed, deadLetters: stats.failedHandOvers };
+    return {
+      durable: this.durable,
+      pending: stats.pending,
+      inFlight: stats.inFlight,
+      lagMs: stats.lagMs,
+      sent: this.sent,
+      failed: this.failed,
+      deadLetters: stats.failedHandOvers,
+    };
   }
 
   /**
@@ -241,13 +259,15 @@ export class DeliveryPipeline {
 
   private async drain(): Promise<void> {
     const deadline = Date.now() + this.settings.drainTimeoutMs;
-    const timeLeft = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
+    const timeLeft = (): Promise<void> =>
+      new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
     if (this.store.volatile) await Promise.race([this.flush(), timeLeft()]);
     this.closed = true;
     this.loop.stop();
     const handedBack = this.held.length;
     for (const delivery of this.held.splice(0)) this.putBack(delivery, Date.now());
-    const attempts = (): Promise<unknown> => Promise.all([...this.running].map((d) => new Promise<void>((resolve) => this.whenSettled(d, resolve))));
+    const attempts = (): Promise<unknown> =>
+      Promise.all([...this.running].map((d) => new Promise<void>((resolve) => this.whenSettled(d, resolve))));
     await Promise.race([attempts(), timeLeft()]);
     this.shutdown.abort(new Error('the application shut down'));
     await attempts();
@@ -262,15 +282,24 @@ export class DeliveryPipeline {
     const { pending, inFlight } = await this.store.stats(Date.now()).catch(() => ({ pending: 0, inFlight: 0 }));
     const left = pending + inFlight;
     if (!this.store.volatile) {
-      this.logger.log(`Shut down: ${this.sent} delivered here, ${handedBack} claimed and handed back unsent, ${left} pending stay stored for the next start`);
+      this.logger.log(
+        `Shut down: ${this.sent} delivered here, ${handedBack} claimed and handed back unsent, ${left} pending stay stored for the next start`,
+      );
       return;
     }
     if (left === 0) return void this.logger.log(`Shut down: ${this.sent} delivered, nothing left in memory`);
-    const { items } = await this.store.listDeliveries({ statuses: ['Scheduled', 'Retry', 'Processing'] }, { limit: 100_000 });
-    this.logger.error(`Shut down with ${left} deliveries held in memory NOT sent (no storage): ${this.sent} were delivered`);
+    const { items } = await this.store.listDeliveries(
+      { statuses: ['Scheduled', 'Retry', 'Processing'] },
+      { limit: 100_000 },
+    );
+    this.logger.error(
+      `Shut down with ${left} deliveries held in memory NOT sent (no storage): ${this.sent} were delivered`,
+    );
     for (const delivery of items) {
-      if (delivery.endpoint_id === null) this.logger.error(`${delivery.event_type} [id ${delivery.uid}] was NOT sent: the application shut down`);
-      if (channels.failed.hasSubscribers) channels.failed.publish({ delivery, error: 'the application shut down', reason: 'abandoned' });
+      if (delivery.endpoint_id === null)
+        this.logger.error(`${delivery.event_type} [id ${delivery.uid}] was NOT sent: the application shut down`);
+      if (channels.failed.hasSubscribers)
+        channels.failed.publish({ delivery, error: 'the application shut down', reason: 'abandoned' });
     }
   }
 
@@ -295,7 +324,9 @@ export class DeliveryPipeline {
     // Every slot is taken: the attempt that ends first wakes the loop (looking now would find work due and spin).
     if (this.running.size + this.held.length >= this.settings.concurrency) return poll;
     // A durable store claims a batch ahead (a round trip per delivery would cost a commit each); memory takes what fits.
-    const room = this.store.volatile ? this.settings.concurrency - this.running.size - this.held.length : this.settings.batchSize - this.held.length;
+    const room = this.store.volatile
+      ? this.settings.concurrency - this.running.size - this.held.length
+      : this.settings.batchSize - this.held.length;
     const now = Date.now();
     const claimed = await this.store.claim(now, room, randomUUID(), now + this.settings.leaseMs);
     this.held.push(...claimed);
@@ -329,7 +360,10 @@ export class DeliveryPipeline {
     try {
       result = await this.route.attempt(delivery, this.shutdown.signal);
     } catch (error) {
-      result = { outcome: 'retry', error: `attempt failed unexpectedly: ${(error as Error)?.message ?? String(error)}` };
+      result = {
+        outcome: 'retry',
+        error: `attempt failed unexpectedly: ${(error as Error)?.message ?? String(error)}`,
+      };
     }
     this.running.delete(delivery);
     const endpoint = delivery.endpoint_id;
@@ -416,14 +450,17 @@ export class DeliveryPipeline {
           try {
             written = await this.store.settle(batch.map((entry) => entry.settlement));
           } catch (error) {
-            this.logger.error(`Could not record the outcome of ${batch.length} deliveries (trying again): ${(error as Error).message}`);
+            this.logger.error(
+              `Could not record the outcome of ${batch.length} deliveries (trying again): ${(error as Error).message}`,
+            );
             if (this.shutdown.signal.aborted && this.closed) written = [];
             else await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
           }
         }
         // Usually all of them: look each up only when some lease was lost.
         const done = written.length === batch.length ? undefined : new Set(written);
-        for (const { delivery, settlement, result, at } of batch) this.settled(delivery, settlement, result, at, done === undefined || done.has(settlement.uid));
+        for (const { delivery, settlement, result, at } of batch)
+          this.settled(delivery, settlement, result, at, done === undefined || done.has(settlement.uid));
       }
     })();
     this.settleWrites.add(write);
@@ -438,7 +475,9 @@ export class DeliveryPipeline {
     this.notifySettled(delivery);
     if (!done) {
       if (result.outcome === 'postpone') return;
-      this.logger.warn(`Lost the lease of delivery ${delivery.uid} (another worker took it over after it ran out); it may be sent twice, with the same idempotency key`);
+      this.logger.warn(
+        `Lost the lease of delivery ${delivery.uid} (another worker took it over after it ran out); it may be sent twice, with the same idempotency key`,
+      );
       if (channels.leaseLost.hasSubscribers) channels.leaseLost.publish({ delivery });
       return;
     }
@@ -453,19 +492,32 @@ export class DeliveryPipeline {
       case 'Scheduled':
         this.loop.wake(s.next_send_at - Date.now());
         if (result.outcome !== 'retry') return;
-        if (delivery.endpoint_id === null) this.logger.warn(`${what} attempt ${s.num_trials} via ${this.route.name} failed, retrying in ${s.next_send_at - at} ms: ${result.error}`);
-        if (channels.retryScheduled.hasSubscribers) channels.retryScheduled.publish({ delivery, error: result.error, delayMs: s.next_send_at - at, attempt });
+        if (delivery.endpoint_id === null)
+          this.logger.warn(
+            `${what} attempt ${s.num_trials} via ${this.route.name} failed, retrying in ${s.next_send_at - at} ms: ${result.error}`,
+          );
+        if (channels.retryScheduled.hasSubscribers)
+          channels.retryScheduled.publish({ delivery, error: result.error, delayMs: s.next_send_at - at, attempt });
         return;
       case 'Failure':
       case 'Discarded': {
         this.failed++;
         const reason = s.status === 'Discarded' ? 'discarded' : result.outcome === 'retry' ? 'exhausted' : 'rejected';
-        if (reason !== 'discarded') void this.route.failed?.(delivery, reason).catch((error: unknown) => this.logger.error(`After ${what} failed: ${(error as Error).message}`));
-        const why = reason === 'rejected' ? 'not retryable' : reason === 'exhausted' ? `gave up after ${s.num_trials} attempts` : reason;
+        if (reason !== 'discarded')
+          void this.route
+            .failed?.(delivery, reason)
+            .catch((error: unknown) => this.logger.error(`After ${what} failed: ${(error as Error).message}`));
+        const why =
+          reason === 'rejected'
+            ? 'not retryable'
+            : reason === 'exhausted'
+              ? `gave up after ${s.num_trials} attempts`
+              : reason;
         const error = 'error' in result ? result.error : s.description;
         if (delivery.endpoint_id === null) this.logger.error(`${what} was NOT sent (${why}): ${error}`);
         else this.logger.warn(`${what} failed (${why}): ${error}`);
-        if (channels.failed.hasSubscribers) channels.failed.publish({ delivery, error: s.description, reason, attempt });
+        if (channels.failed.hasSubscribers)
+          channels.failed.publish({ delivery, error: s.description, reason, attempt });
       }
     }
   }

@@ -32,9 +32,13 @@ export interface EmitsWebhookSpec {
  *   @Post() @EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })
  *   create(@Body() dto: CreateTodo) { return this.todos.create(dto); }
  */
-export function EmitsWebhook<TResult = any>(eventType: string, options: EmitsWebhookOptions<TResult> = {}): MethodDecorator {
+export function EmitsWebhook<TResult = any>(
+  eventType: string,
+  options: EmitsWebhookOptions<TResult> = {},
+): MethodDecorator {
   validateEventType(eventType);
-  if (options.onError !== undefined) validateEventType(typeof options.onError === 'string' ? options.onError : options.onError.eventType);
+  if (options.onError !== undefined)
+    validateEventType(typeof options.onError === 'string' ? options.onError : options.onError.eventType);
   return (_target, _key, descriptor) => {
     const handler = descriptor.value as object;
     const existing: EmitsWebhookSpec[] = Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) ?? [];

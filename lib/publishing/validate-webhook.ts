@@ -8,17 +8,42 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Headers the delivery sets itself; Convoy silently ignores custom values for some of them, so refuse them loudly. */
 const RESERVED_HEADERS = new Set([
-  'content-type', 'content-length', 'content-encoding', 'accept-encoding', 'transfer-encoding', 'connection', 'host',
-  'x-convoy-signature', 'x-convoy-idempotency-key', 'webhook-id', 'webhook-timestamp', 'webhook-signature',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'accept-encoding',
+  'transfer-encoding',
+  'connection',
+  'host',
+  'x-convoy-signature',
+  'x-convoy-idempotency-key',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
 ]);
-const PUBLISH_OPTION_KEYS = ['endpointId', 'ownerId', 'broadcast', 'url', 'secret', 'idempotencyKey', 'headers', 'orderingKey'];
+const PUBLISH_OPTION_KEYS = [
+  'endpointId',
+  'ownerId',
+  'broadcast',
+  'url',
+  'secret',
+  'idempotencyKey',
+  'headers',
+  'orderingKey',
+];
 
 export function validateEventType(eventType: unknown): string {
   if (typeof eventType !== 'string' || eventType.trim() === '') {
-    throw new WebhookValidationError('eventType', `must be a non-empty string such as "todo.created", got ${describeValue(eventType)}`);
+    throw new WebhookValidationError(
+      'eventType',
+      `must be a non-empty string such as "todo.created", got ${describeValue(eventType)}`,
+    );
   }
   if (eventType.length > MAX_EVENT_TYPE_LENGTH) {
-    throw new WebhookValidationError('eventType', `is ${eventType.length} characters long; at most ${MAX_EVENT_TYPE_LENGTH} are allowed`);
+    throw new WebhookValidationError(
+      'eventType',
+      `is ${eventType.length} characters long; at most ${MAX_EVENT_TYPE_LENGTH} are allowed`,
+    );
   }
   if (CONTROL_CHARS.test(eventType) || eventType !== eventType.trim()) {
     throw new WebhookValidationError('eventType', 'must not contain control characters or surrounding white space');
@@ -32,7 +57,10 @@ export function validateEventType(eventType: unknown): string {
  */
 export function serializeData(data: unknown): string {
   if (data === undefined) {
-    throw new WebhookValidationError('data', 'is undefined; pass a JSON value (an object, array, string, number, boolean or null)');
+    throw new WebhookValidationError(
+      'data',
+      'is undefined; pass a JSON value (an object, array, string, number, boolean or null)',
+    );
   }
   let text: string | undefined;
   try {
@@ -44,7 +72,8 @@ export function serializeData(data: unknown): string {
     // Walk again only on failure, to name the exact place: the common path pays for one stringify.
     throw locateProblem(data);
   }
-  if (text === undefined) throw new WebhookValidationError('data', `is ${describeValue(data)}, which is not JSON-serializable`);
+  if (text === undefined)
+    throw new WebhookValidationError('data', `is ${describeValue(data)}, which is not JSON-serializable`);
   return text;
 }
 
@@ -60,12 +89,17 @@ function isPlainJson(value: unknown, depth: number): boolean {
       if (value === null) return true;
       if (depth > 64) return false;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (value[i] === undefined || !isPlainJson(value[i], depth + 1)) return false;
+        for (let i = 0; i < value.length; i++)
+          if (value[i] === undefined || !isPlainJson(value[i], depth + 1)) return false;
         return true;
       }
       if (value instanceof Date) return true; // toJSON gives a string, or null for an invalid date, as before
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-      if (Object.getPrototypeOf(value) !== Object.prototype && (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet)) return false;
+      if (
+        Object.getPrototypeOf(value) !== Object.prototype &&
+        (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet)
+      )
+        return false;
       const record = value as Record<string, unknown>;
       for (const key in record) {
         if (!Object.hasOwn(record, key)) continue; // JSON takes own properties only (for-in allocates no key list)
@@ -93,7 +127,8 @@ function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown
       if (!Number.isFinite(value)) throw new TypeError('lossy');
       return value;
     case 'object':
-      if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) throw new TypeError('lossy');
+      if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet)
+        throw new TypeError('lossy');
       return value;
     default:
       return value;
@@ -112,27 +147,54 @@ function locateProblem(root: unknown): WebhookValidationError {
     }
     switch (typeof value) {
       case 'bigint':
-        return new WebhookValidationError(path, 'is a BigInt, which JSON cannot represent; convert it to a string or number first');
+        return new WebhookValidationError(
+          path,
+          'is a BigInt, which JSON cannot represent; convert it to a string or number first',
+        );
       case 'function':
         return new WebhookValidationError(path, 'is a function, which JSON cannot represent');
       case 'symbol':
         return new WebhookValidationError(path, 'is a symbol, which JSON cannot represent');
       case 'undefined':
-        return inArray ? new WebhookValidationError(path, 'is undefined inside an array, which JSON would turn into null; use null') : undefined;
+        return inArray
+          ? new WebhookValidationError(path, 'is undefined inside an array, which JSON would turn into null; use null')
+          : undefined;
       case 'number':
-        return Number.isFinite(value) ? undefined : new WebhookValidationError(path, `is ${value}, which JSON would turn into null; send null or a string instead`);
+        return Number.isFinite(value)
+          ? undefined
+          : new WebhookValidationError(
+              path,
+              `is ${value}, which JSON would turn into null; send null or a string instead`,
+            );
       case 'object': {
         if (value === null) return undefined;
-        if (value instanceof Map || value instanceof WeakMap) return new WebhookValidationError(path, 'is a Map, which JSON would send as {}; convert it with Object.fromEntries()');
-        if (value instanceof Set || value instanceof WeakSet) return new WebhookValidationError(path, 'is a Set, which JSON would send as {}; convert it with Array.from()');
-        if (ancestors.includes(value)) return new WebhookValidationError(path, 'refers back to one of its own parents (a circular structure), which JSON cannot represent');
+        if (value instanceof Map || value instanceof WeakMap)
+          return new WebhookValidationError(
+            path,
+            'is a Map, which JSON would send as {}; convert it with Object.fromEntries()',
+          );
+        if (value instanceof Set || value instanceof WeakSet)
+          return new WebhookValidationError(
+            path,
+            'is a Set, which JSON would send as {}; convert it with Array.from()',
+          );
+        if (ancestors.includes(value))
+          return new WebhookValidationError(
+            path,
+            'refers back to one of its own parents (a circular structure), which JSON cannot represent',
+          );
         ancestors.push(value);
         const isArray = Array.isArray(value);
         let entries: Array<[string, string, unknown]>;
         try {
-          entries = isArray ? (value as unknown[]).map((v, i) => [`[${i}]`, String(i), v]) : Object.entries(value).map(([k, v]) => [`.${k}`, k, v]);
+          entries = isArray
+            ? (value as unknown[]).map((v, i) => [`[${i}]`, String(i), v])
+            : Object.entries(value).map(([k, v]) => [`.${k}`, k, v]);
         } catch (error) {
-          return new WebhookValidationError(path, `could not be read (a property getter threw: ${(error as Error).message})`);
+          return new WebhookValidationError(
+            path,
+            `could not be read (a property getter threw: ${(error as Error).message})`,
+          );
         }
         for (const [suffix, childKey, child] of entries) {
           const found = visit(child, path + suffix, childKey, isArray);
@@ -148,7 +210,8 @@ function locateProblem(root: unknown): WebhookValidationError {
   try {
     return visit(root, 'data', '', false) ?? new WebhookValidationError('data', 'could not be serialized to JSON');
   } catch (error) {
-    if (error instanceof RangeError) return new WebhookValidationError('data', 'is nested too deeply to serialize to JSON');
+    if (error instanceof RangeError)
+      return new WebhookValidationError('data', 'is nested too deeply to serialize to JSON');
     return new WebhookValidationError('data', `could not be serialized to JSON: ${(error as Error).message}`);
   }
 }
@@ -162,7 +225,12 @@ export interface ValidatedPublishOptions {
 
 /** Shared by every message without custom headers (frozen: nothing may add to it), rather than an object each. */
 const NO_HEADERS: Record<string, string> = Object.freeze({});
-const NO_OPTIONS: ValidatedPublishOptions = Object.freeze({ target: undefined, idempotencyKey: undefined, headers: NO_HEADERS, orderingKey: undefined });
+const NO_OPTIONS: ValidatedPublishOptions = Object.freeze({
+  target: undefined,
+  idempotencyKey: undefined,
+  headers: NO_HEADERS,
+  orderingKey: undefined,
+});
 
 export function validatePublishOptions(options: unknown): ValidatedPublishOptions {
   if (options === undefined) return NO_OPTIONS;
@@ -172,14 +240,21 @@ export function validatePublishOptions(options: unknown): ValidatedPublishOption
   const o = options as PublishOptions & Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!PUBLISH_OPTION_KEYS.includes(key) && o[key] !== undefined) {
-      throw new WebhookValidationError(`options.${key}`, `is not a publish option; known options are ${PUBLISH_OPTION_KEYS.join(', ')}`);
+      throw new WebhookValidationError(
+        `options.${key}`,
+        `is not a publish option; known options are ${PUBLISH_OPTION_KEYS.join(', ')}`,
+      );
     }
   }
   return {
     target: validateTarget(o, 'options'),
-    idempotencyKey: o.idempotencyKey === undefined ? undefined : validateKey('idempotencyKey', o.idempotencyKey, 'it is sent as an HTTP header'),
+    idempotencyKey:
+      o.idempotencyKey === undefined
+        ? undefined
+        : validateKey('idempotencyKey', o.idempotencyKey, 'it is sent as an HTTP header'),
     headers: o.headers === undefined ? NO_HEADERS : validateHeaders(o.headers),
-    orderingKey: o.orderingKey === undefined ? undefined : validateKey('orderingKey', o.orderingKey, 'e.g. an order id'),
+    orderingKey:
+      o.orderingKey === undefined ? undefined : validateKey('orderingKey', o.orderingKey, 'e.g. an order id'),
   };
 }
 
@@ -191,17 +266,26 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   }
   const names = [...chosen, ...(o.broadcast ? ['broadcast'] : [])];
   if (names.length > 1) {
-    throw new WebhookValidationError(where, `name more than one target (${names.join(', ')}); pick one of endpointId, ownerId, broadcast or url`);
+    throw new WebhookValidationError(
+      where,
+      `name more than one target (${names.join(', ')}); pick one of endpointId, ownerId, broadcast or url`,
+    );
   }
   if (o.secret !== undefined && o.url === undefined) {
-    throw new WebhookValidationError(`${where}.secret`, 'is only used with url (it signs the endpoint Convoy creates for that URL)');
+    throw new WebhookValidationError(
+      `${where}.secret`,
+      'is only used with url (it signs the endpoint Convoy creates for that URL)',
+    );
   }
   if (o.broadcast) return { broadcast: true };
   const key = chosen[0];
   if (key === undefined) return undefined;
   const value = o[key];
   if (typeof value !== 'string' || value.trim() === '' || CONTROL_CHARS.test(value)) {
-    throw new WebhookValidationError(`${where}.${key}`, `must be a non-empty string without control characters, got ${describeValue(value)}`);
+    throw new WebhookValidationError(
+      `${where}.${key}`,
+      `must be a non-empty string without control characters, got ${describeValue(value)}`,
+    );
   }
   if (key === 'endpointId') return { endpointId: value };
   if (key === 'ownerId') return { ownerId: value };
@@ -209,10 +293,16 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   try {
     url = new URL(value);
   } catch {
-    throw new WebhookValidationError(`${where}.url`, 'is not an absolute URL (expected e.g. "https://example.com/webhooks")');
+    throw new WebhookValidationError(
+      `${where}.url`,
+      'is not an absolute URL (expected e.g. "https://example.com/webhooks")',
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new WebhookValidationError(`${where}.url`, `uses ${url.protocol}; only http: and https: URLs can receive webhooks`);
+    throw new WebhookValidationError(
+      `${where}.url`,
+      `uses ${url.protocol}; only http: and https: URLs can receive webhooks`,
+    );
   }
   if (url.username || url.password) {
     throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
@@ -231,23 +321,36 @@ function validateKey(option: 'idempotencyKey' | 'orderingKey', key: unknown, why
     throw new WebhookValidationError(`options.${option}`, `must be a non-empty string, got ${describeValue(key)}`);
   }
   if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !PRINTABLE_KEY.test(key)) {
-    throw new WebhookValidationError(`options.${option}`, `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, without surrounding spaces (${why})`);
+    throw new WebhookValidationError(
+      `options.${option}`,
+      `must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, without surrounding spaces (${why})`,
+    );
   }
   return key;
 }
 
 function validateHeaders(headers: unknown): Record<string, string> {
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
-    throw new WebhookValidationError('options.headers', `must be an object of header names to string values, got ${describeValue(headers)}`);
+    throw new WebhookValidationError(
+      'options.headers',
+      `must be an object of header names to string values, got ${describeValue(headers)}`,
+    );
   }
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (!HEADER_NAME.test(name)) throw new WebhookValidationError(`options.headers["${name}"]`, 'is not a valid HTTP header name');
+    if (!HEADER_NAME.test(name))
+      throw new WebhookValidationError(`options.headers["${name}"]`, 'is not a valid HTTP header name');
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
-      throw new WebhookValidationError(`options.headers["${name}"]`, 'is set by the delivery itself and cannot be overridden');
+      throw new WebhookValidationError(
+        `options.headers["${name}"]`,
+        'is set by the delivery itself and cannot be overridden',
+      );
     }
     if (typeof value !== 'string' || !/^[\t\x20-\x7e]*$/.test(value)) {
-      throw new WebhookValidationError(`options.headers["${name}"]`, 'must be a string of printable ASCII characters (no line breaks)');
+      throw new WebhookValidationError(
+        `options.headers["${name}"]`,
+        'must be a string of printable ASCII characters (no line breaks)',
+      );
     }
     result[name] = value;
   }

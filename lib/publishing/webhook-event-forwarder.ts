@@ -21,7 +21,8 @@ interface AnyEmitter {
 export class WebhookEventForwarder implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('WebhookEventForwarder');
   private emitter: AnyEmitter | undefined;
-  private readonly listener: AnyListener = (event, ...values) => this.forward(Array.isArray(event) ? event.join('.') : String(event), values[0]);
+  private readonly listener: AnyListener = (event, ...values) =>
+    this.forward(Array.isArray(event) ? event.join('.') : String(event), values[0]);
 
   constructor(
     @Inject(CONVOY_OPTIONS) private readonly options: ResolvedConvoyOptions,
@@ -64,7 +65,9 @@ export class WebhookEventForwarder implements OnApplicationBootstrap, OnModuleDe
         await this.publisher.publish(eventType, data, rule.options?.(payload, eventName));
       } catch (error) {
         const as = eventType === undefined ? '' : ` as webhook ${eventType}`;
-        this.logger.error(`Could not forward event "${eventName}"${as}: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.error(
+          `Could not forward event "${eventName}"${as}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     }
   }

@@ -32,9 +32,18 @@ export class WebhookPublisher {
    * connection. Resolves once the event is written in the transaction; it is sent after the commit.
    * Needs durable storage (PostgreSQL or PGlite); throws TransactionRequiredError when `tx` is not in a transaction.
    */
-  async publishInTransaction(tx: SqlQueryable, eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
+  async publishInTransaction(
+    tx: SqlQueryable,
+    eventType: string,
+    data: unknown,
+    options?: PublishOptions,
+  ): Promise<PublishReceipt> {
     if (!this.pipeline.durable) {
-      throw new ConvoyConfigurationError('storage', 'is not configured, so events cannot join a database transaction', 'pass storage from nestjs-convoy/postgres or nestjs-convoy/pglite to ConvoyModule');
+      throw new ConvoyConfigurationError(
+        'storage',
+        'is not configured, so events cannot join a database transaction',
+        'pass storage from nestjs-convoy/postgres or nestjs-convoy/pglite to ConvoyModule',
+      );
     }
     const message = this.message(eventType, data, options);
     await this.pipeline.enqueueInTransaction(message, tx);
@@ -73,5 +82,10 @@ export class WebhookPublisher {
 }
 
 function receipt(message: OutgoingWebhook): PublishReceipt {
-  return { id: message.id, idempotencyKey: message.idempotencyKey, eventType: message.eventType, target: message.target };
+  return {
+    id: message.id,
+    idempotencyKey: message.idempotencyKey,
+    eventType: message.eventType,
+    target: message.target,
+  };
 }

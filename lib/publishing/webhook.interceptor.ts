@@ -1,4 +1,11 @@
-import { HttpException, Injectable, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  HttpException,
+  Injectable,
+  Logger,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Observable } from 'rxjs';
 import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
@@ -79,7 +86,9 @@ export class WebhookInterceptor implements NestInterceptor {
       await publish();
     } catch (error) {
       const where = `${context.getClass().name}.${context.getHandler().name}`;
-      this.logger.error(`Could not publish ${eventType} from ${where}: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(
+        `Could not publish ${eventType} from ${where}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 }

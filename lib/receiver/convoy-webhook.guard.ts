@@ -67,15 +67,21 @@ export class ConvoyWebhookGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const where = `${context.getClass().name}.${context.getHandler().name}`;
-    const options = this.reflector.getAllAndOverride<VerifyConvoyWebhookOptions | undefined>(VERIFY_CONVOY_WEBHOOK_METADATA, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
+    const options = this.reflector.getAllAndOverride<VerifyConvoyWebhookOptions | undefined>(
+      VERIFY_CONVOY_WEBHOOK_METADATA,
+      [context.getHandler(), context.getClass()],
+    );
     if (!options) {
-      throw this.misconfigured(where, 'ConvoyWebhookGuard has no options here; apply it with @VerifyConvoyWebhook({ secret }) rather than @UseGuards');
+      throw this.misconfigured(
+        where,
+        'ConvoyWebhookGuard has no options here; apply it with @VerifyConvoyWebhook({ secret }) rather than @UseGuards',
+      );
     }
     if (context.getType() !== 'http') {
-      throw this.misconfigured(where, `@VerifyConvoyWebhook only works on HTTP routes (this is "${context.getType()}")`);
+      throw this.misconfigured(
+        where,
+        `@VerifyConvoyWebhook only works on HTTP routes (this is "${context.getType()}")`,
+      );
     }
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     // On both the controller and the handler, the guard runs twice with the same (overriding) options.
@@ -102,7 +108,9 @@ export class ConvoyWebhookGuard implements CanActivate {
     }
 
     if (!result.valid) {
-      this.logger.warn(`Rejected a webhook for ${where}: ${result.reason} (${VERIFICATION_FAILURE_DESCRIPTIONS[result.reason]})`);
+      this.logger.warn(
+        `Rejected a webhook for ${where}: ${result.reason} (${VERIFICATION_FAILURE_DESCRIPTIONS[result.reason]})`,
+      );
       throw new UnauthorizedException();
     }
 
@@ -118,30 +126,42 @@ export class ConvoyWebhookGuard implements CanActivate {
     // No body was sent at all: the signed payload is empty, nothing was lost.
     if (!hasBody(request.headers)) return Buffer.alloc(0);
 
-    const mediaType = String(headerValue(request.headers, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const mediaType = String(headerValue(request.headers, 'content-type') ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     if (RAW_BODY_TYPES.has(mediaType)) {
       // Nest parsed this body without keeping its bytes: the app was created without rawBody (or without body parsing).
       throw this.misconfigured(
         where,
         'req.rawBody is missing, so the exact bytes that were signed are unknown (re-serializing req.body would not ' +
           'give them back). Create the app with NestFactory.create(AppModule, { rawBody: true }) (Express and Fastify ' +
-          'alike) and keep Nest\'s body parser on',
+          "alike) and keep Nest's body parser on",
       );
     }
     // Nest keeps raw bytes only for JSON and form bodies, which is all Convoy sends: this request is not one of its webhooks.
     const shown = mediaType.slice(0, 100).replace(/[^\x20-\x7e]/g, '?'); // the sender's text: keep the log line clean
-    this.logger.warn(`Rejected a webhook for ${where}: unsupported content type "${shown}" (Nest keeps no raw body for it)`);
+    this.logger.warn(
+      `Rejected a webhook for ${where}: unsupported content type "${shown}" (Nest keeps no raw body for it)`,
+    );
     throw new UnauthorizedException();
   }
 
-  private async resolveSecret(options: VerifyConvoyWebhookOptions, context: ExecutionContext, where: string): Promise<string | string[]> {
+  private async resolveSecret(
+    options: VerifyConvoyWebhookOptions,
+    context: ExecutionContext,
+    where: string,
+  ): Promise<string | string[]> {
     let secret: unknown;
     try {
       secret = typeof options.secret === 'function' ? await options.secret(context, this.moduleRef) : options.secret;
     } catch (error) {
       // A resolver may answer on purpose, e.g. UnauthorizedException for an unknown tenant.
       if (error instanceof HttpException) throw error;
-      throw this.misconfigured(where, `could not resolve the webhook secret: ${error instanceof Error ? error.message : String(error)}`);
+      throw this.misconfigured(
+        where,
+        `could not resolve the webhook secret: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     try {
       checkSecretList(secret, 'the secret resolved for @VerifyConvoyWebhook');

@@ -9,7 +9,10 @@ import { ConvoyWebhookGuard, VERIFY_CONVOY_WEBHOOK_METADATA } from './convoy-web
  * Looks the secret(s) up at request time: from configuration, per tenant, from a vault. `moduleRef` reaches any
  * provider, e.g. `(_, refs) => refs.get(ConfigService, { strict: false }).getOrThrow('CONVOY_WEBHOOK_SECRET')`.
  */
-export type WebhookSecretResolver = (context: ExecutionContext, moduleRef: ModuleRef) => string | string[] | Promise<string | string[]>;
+export type WebhookSecretResolver = (
+  context: ExecutionContext,
+  moduleRef: ModuleRef,
+) => string | string[] | Promise<string | string[]>;
 
 export interface VerifyConvoyWebhookOptions {
   /**
@@ -57,16 +60,24 @@ function checkOptions(options: VerifyConvoyWebhookOptions): void {
   }
   if (typeof options.secret !== 'function') {
     const secrets = checkSecretList(options.secret, `${where}: options.secret`);
-    if (scheme === 'standard') secrets.forEach((secret, i) => secretKey(secret, `${where}: options.secret${secrets.length > 1 ? `[${i}]` : ''}`));
+    if (scheme === 'standard')
+      secrets.forEach((secret, i) =>
+        secretKey(secret, `${where}: options.secret${secrets.length > 1 ? `[${i}]` : ''}`),
+      );
   }
   if (scheme === 'standard') {
     for (const key of ['header', 'hash', 'encoding'] as const) {
       if (options[key] !== undefined) {
-        throw new TypeError(`${where}: options.${key} applies to scheme 'convoy' only; Standard Webhooks have fixed headers and HMAC-SHA256/base64`);
+        throw new TypeError(
+          `${where}: options.${key} applies to scheme 'convoy' only; Standard Webhooks have fixed headers and HMAC-SHA256/base64`,
+        );
       }
     }
   }
-  if (options.header !== undefined && (typeof options.header !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.header))) {
+  if (
+    options.header !== undefined &&
+    (typeof options.header !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.header))
+  ) {
     throw new TypeError(`${where}: options.header must be an HTTP header name (got ${describeValue(options.header)})`);
   }
   if (options.hash !== undefined && options.hash !== 'SHA256' && options.hash !== 'SHA512') {
@@ -75,7 +86,10 @@ function checkOptions(options: VerifyConvoyWebhookOptions): void {
   if (options.encoding !== undefined && options.encoding !== 'hex' && options.encoding !== 'base64') {
     throw new TypeError(`${where}: options.encoding must be 'hex' or 'base64'`);
   }
-  if (options.tolerance !== undefined && (typeof options.tolerance !== 'number' || !Number.isFinite(options.tolerance) || options.tolerance < 0)) {
+  if (
+    options.tolerance !== undefined &&
+    (typeof options.tolerance !== 'number' || !Number.isFinite(options.tolerance) || options.tolerance < 0)
+  ) {
     throw new TypeError(`${where}: options.tolerance must be a finite number of seconds >= 0`);
   }
 }

@@ -11,7 +11,9 @@ import { getVerifiedWebhook } from './convoy-webhook.guard.js';
  *
  * (Typed by hand: the type tsc would infer names Nest 12's ParameterDecoratorOptions, which Nest 11 lacks.)
  */
-export const WebhookPayload: (...propertyOrPipes: Array<string | PipeTransform | Type<PipeTransform>>) => ParameterDecorator = createParamDecorator((property: string | undefined, context: ExecutionContext): unknown => {
+export const WebhookPayload: (
+  ...propertyOrPipes: Array<string | PipeTransform | Type<PipeTransform>>
+) => ParameterDecorator = createParamDecorator((property: string | undefined, context: ExecutionContext): unknown => {
   const verified = getVerifiedWebhook(context.switchToHttp().getRequest<object>());
   if (!verified) {
     throw new Error(

@@ -68,12 +68,15 @@ export function signConvoyPayload(payload: string | Buffer, options: SignConvoyP
 
   const timestamp = options.timestamp ?? nowInSeconds();
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new TypeError(`${where}: options.timestamp must be a whole, non-negative number of unix seconds (got ${describeNumber(timestamp)})`);
+    throw new TypeError(
+      `${where}: options.timestamp must be a whole, non-negative number of unix seconds (got ${describeNumber(timestamp)})`,
+    );
   }
   const prefix = `${timestamp},`;
   const parts = [`t=${timestamp}`];
   schemes.forEach((scheme, k) => {
-    for (const secret of secrets) parts.push(`v${k + 1}=${encode(hmac(scheme.hash, secret, prefix, body), scheme.encoding)}`);
+    for (const secret of secrets)
+      parts.push(`v${k + 1}=${encode(hmac(scheme.hash, secret, prefix, body), scheme.encoding)}`);
   });
   return parts.join(',');
 }
@@ -139,11 +142,15 @@ export function verifyConvoySignature(
   const prefix = Buffer.from(`${parsed.timestamp},`, 'utf8');
   const expected = secrets.map((secret) => hmac(hash, secret, prefix, body));
   const candidates = parsed.signatures.map((signature) => decode(signature, encoding));
-  return anyMatch(candidates, expected) ? { valid: true, timestamp: timestampCheck.timestamp } : rejected('no_matching_signature');
+  return anyMatch(candidates, expected)
+    ? { valid: true, timestamp: timestampCheck.timestamp }
+    : rejected('no_matching_signature');
 }
 
 /** `t` and the candidate signatures of an advanced header, parsed by key (Convoy puts `t` first; nothing requires it). */
-function parseAdvancedHeader(value: string): { timestamp: string; signatures: string[] } | { reason: VerificationFailureReason } {
+function parseAdvancedHeader(
+  value: string,
+): { timestamp: string; signatures: string[] } | { reason: VerificationFailureReason } {
   let timestamp: string | undefined;
   const signatures: string[] = [];
   for (const rawPart of value.split(',')) {
@@ -169,7 +176,11 @@ function parseAdvancedHeader(value: string): { timestamp: string; signatures: st
 // ---- helpers shared with standard-webhooks.ts (not part of the public API) ----
 
 /** Validates a signed timestamp (decimal integer seconds) against now ± tolerance. */
-export function checkTimestamp(value: string, now: number, tolerance: number): { timestamp: number } | VerificationFailureReason {
+export function checkTimestamp(
+  value: string,
+  now: number,
+  tolerance: number,
+): { timestamp: number } | VerificationFailureReason {
   // Digits only: no "1.7e9", "0x…", "Infinity" or " 17 " that Number() would accept.
   if (!/^-?\d{1,16}$/.test(value)) return 'invalid_timestamp';
   const timestamp = Number(value);
@@ -233,7 +244,9 @@ export function toBytes(payload: string | Buffer, where: string): Buffer {
   if (Buffer.isBuffer(payload)) return payload;
   const bytes: unknown = payload;
   if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  throw new TypeError(`${where}: the payload must be a string or a Buffer holding the exact bytes sent (got ${describeValue(payload)})`);
+  throw new TypeError(
+    `${where}: the payload must be a string or a Buffer holding the exact bytes sent (got ${describeValue(payload)})`,
+  );
 }
 
 export function nowInSeconds(): number {
@@ -244,11 +257,15 @@ export function nowInSeconds(): number {
 export function checkSecretList(value: unknown, what: string): string[] {
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.length === 0) {
-    throw new TypeError(`${what} must be a non-empty string or a non-empty array of them (got ${describeValue(value)})`);
+    throw new TypeError(
+      `${what} must be a non-empty string or a non-empty array of them (got ${describeValue(value)})`,
+    );
   }
   list.forEach((secret: unknown, i) => {
     if (typeof secret !== 'string' || secret === '') {
-      throw new TypeError(`${what}${Array.isArray(value) ? `[${i}]` : ''} must be a non-empty string (got ${describeValue(secret)})`);
+      throw new TypeError(
+        `${what}${Array.isArray(value) ? `[${i}]` : ''} must be a non-empty string (got ${describeValue(secret)})`,
+      );
     }
   });
   return list as string[];
@@ -257,7 +274,9 @@ export function checkSecretList(value: unknown, what: string): string[] {
 export function checkTolerance(value: number | undefined, where: string): number {
   const tolerance = value ?? DEFAULT_SIGNATURE_TOLERANCE;
   if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
-    throw new TypeError(`${where}: options.tolerance must be a finite number of seconds >= 0 (got ${describeNumber(value)})`);
+    throw new TypeError(
+      `${where}: options.tolerance must be a finite number of seconds >= 0 (got ${describeNumber(value)})`,
+    );
   }
   return tolerance;
 }
@@ -272,21 +291,27 @@ export function checkNow(value: number | undefined, where: string): number {
 
 function checkHash(value: unknown, where: string): SignatureHash {
   if (value !== 'SHA256' && value !== 'SHA512') {
-    throw new TypeError(`${where}: hash must be 'SHA256' or 'SHA512' (got ${typeof value === 'string' ? JSON.stringify(value) : describeValue(value)})`);
+    throw new TypeError(
+      `${where}: hash must be 'SHA256' or 'SHA512' (got ${typeof value === 'string' ? JSON.stringify(value) : describeValue(value)})`,
+    );
   }
   return value;
 }
 
 function checkEncoding(value: unknown, where: string): SignatureEncoding {
   if (value !== 'hex' && value !== 'base64') {
-    throw new TypeError(`${where}: encoding must be 'hex' or 'base64' (got ${typeof value === 'string' ? JSON.stringify(value) : describeValue(value)})`);
+    throw new TypeError(
+      `${where}: encoding must be 'hex' or 'base64' (got ${typeof value === 'string' ? JSON.stringify(value) : describeValue(value)})`,
+    );
   }
   return value;
 }
 
 function checkSchemes(value: unknown, where: string): SignatureScheme[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError(`${where}: options.schemes must be a non-empty array of { hash, encoding } (got ${describeValue(value)})`);
+    throw new TypeError(
+      `${where}: options.schemes must be a non-empty array of { hash, encoding } (got ${describeValue(value)})`,
+    );
   }
   return value.map((scheme: Partial<SignatureScheme> | undefined, i) => ({
     hash: checkHash(scheme?.hash, `${where}: options.schemes[${i}]`),

@@ -48,7 +48,10 @@ export interface SignStandardWebhookOptions {
  * The Standard Webhooks headers for `payload`, signed byte for byte as given (send exactly these bytes).
  * Throws a TypeError for an unusable secret (not base64, or empty), id or timestamp; never quoting the secret.
  */
-export function signStandardWebhook(payload: string | Buffer, options: SignStandardWebhookOptions): StandardWebhookHeaders {
+export function signStandardWebhook(
+  payload: string | Buffer,
+  options: SignStandardWebhookOptions,
+): StandardWebhookHeaders {
   const where = 'signStandardWebhook';
   const keys = checkSecretList(options?.secrets, `${where}: options.secrets`).map((secret, i) =>
     secretKey(secret, `${where}: options.secrets[${i}]`),
@@ -62,7 +65,9 @@ export function signStandardWebhook(payload: string | Buffer, options: SignStand
   }
   const timestamp = options.timestamp ?? nowInSeconds();
   if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new TypeError(`${where}: options.timestamp must be a whole, non-negative number of unix seconds (got ${typeof timestamp === 'number' ? timestamp : describeValue(timestamp)})`);
+    throw new TypeError(
+      `${where}: options.timestamp must be a whole, non-negative number of unix seconds (got ${typeof timestamp === 'number' ? timestamp : describeValue(timestamp)})`,
+    );
   }
   const prefix = Buffer.from(`${id}.${timestamp}.`, 'utf8');
   const body = toBytes(payload, where);
@@ -127,19 +132,25 @@ export function verifyStandardWebhook(
   const prefix = Buffer.from(`${id}.${timestampHeader.trim()}.`, 'utf8');
   const expected = keys.map((key) => hmac('SHA256', key, prefix, body));
   const candidates = entries.filter((e) => e.version === 'v1').map((e) => decode(e.signature, 'base64'));
-  return anyMatch(candidates, expected) ? { valid: true, timestamp: timestampCheck.timestamp } : rejected('no_matching_signature');
+  return anyMatch(candidates, expected)
+    ? { valid: true, timestamp: timestampCheck.timestamp }
+    : rejected('no_matching_signature');
 }
 
 /** The HMAC key of a `whsec_<base64>` (or bare base64) secret; a TypeError naming `what` (never the secret) otherwise. */
 export function secretKey(secret: string, what: string): Buffer {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
   if (encoded === '' || !isBase64(encoded)) {
-    throw new TypeError(`${what} is not a Standard Webhooks secret: expected "whsec_" followed by standard base64 (the secret is not shown)`);
+    throw new TypeError(
+      `${what} is not a Standard Webhooks secret: expected "whsec_" followed by standard base64 (the secret is not shown)`,
+    );
   }
   return Buffer.from(encoded, 'base64');
 }
 
-function lowerCaseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+function lowerCaseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[] | undefined> {
   const lower: Record<string, string | string[] | undefined> = {};
   for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value;
   return lower;

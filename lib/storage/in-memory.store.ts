@@ -40,9 +40,11 @@ interface Entry {
 /** Retention is looked at once per this many new events, so that a long run of unfinished ones is not rescanned each time. */
 const EVICTION_BATCH = 256;
 
-const isUnfinished = (status: DeliveryStatus): boolean => status === 'Scheduled' || status === 'Retry' || status === 'Processing';
+const isUnfinished = (status: DeliveryStatus): boolean =>
+  status === 'Scheduled' || status === 'Retry' || status === 'Processing';
 /** Deliveries that must go one at a time: the same ordering key to the same endpoint (or transport). */
-const chainOf = (d: DeliveryRecord): string | undefined => (d.ordering_key === null ? undefined : `${d.endpoint_id ?? ''}\u0000${d.ordering_key}`);
+const chainOf = (d: DeliveryRecord): string | undefined =>
+  d.ordering_key === null ? undefined : `${d.endpoint_id ?? ''}\u0000${d.ordering_key}`;
 
 /**
  * Everything in process memory: the pipeline without storage, and tests. Lost when the process exits. Bounded twice:
@@ -84,11 +86,15 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async enqueue(items: Enqueued[], tx?: SqlQueryable): Promise<boolean[]> {
-    if (tx) throw new TypeError('The in-memory store cannot join a database transaction; use the PostgreSQL or PGlite storage');
+    if (tx)
+      throw new TypeError(
+        'The in-memory store cannot join a database transaction; use the PostgreSQL or PGlite storage',
+      );
     const stored: boolean[] = [];
     for (const item of items) {
       const { event } = item;
-      if (this.unfinished > 0 && this.unfinished + item.deliveries.length > this.capacity) await this.room(item.deliveries.length);
+      if (this.unfinished > 0 && this.unfinished + item.deliveries.length > this.capacity)
+        await this.room(item.deliveries.length);
       // After any wait for room: another enqueue may have taken the key meanwhile.
       if (event && this.idempotencyKeys.has(event.idempotency_key)) {
         event.is_duplicate_event = true;
@@ -192,12 +198,24 @@ export class InMemoryWebhookStore implements WebhookStore {
     }
     let inFlight = 0;
     for (const d of this.processing) if (d.next_send_at > now) inFlight++;
-    return { pending: this.unfinished - inFlight, inFlight, lagMs: now - oldest, pendingHandOvers: this.pendingHandOvers, failedHandOvers: this.failedHandOvers };
+    return {
+      pending: this.unfinished - inFlight,
+      inFlight,
+      lagMs: now - oldest,
+      pendingHandOvers: this.pendingHandOvers,
+      failedHandOvers: this.failedHandOvers,
+    };
   }
 
-  async reschedule(filter: DeliveryFilter & { uids?: string[] }, fromStatuses: DeliveryStatus[], now: number): Promise<string[]> {
+  async reschedule(
+    filter: DeliveryFilter & { uids?: string[] },
+    fromStatuses: DeliveryStatus[],
+    now: number,
+  ): Promise<string[]> {
     const done: string[] = [];
-    const candidates = filter.uids ? filter.uids.map((uid) => this.deliveries.get(uid)).filter((d): d is DeliveryRecord => d !== undefined) : [...this.deliveries.values()];
+    const candidates = filter.uids
+      ? filter.uids.map((uid) => this.deliveries.get(uid)).filter((d): d is DeliveryRecord => d !== undefined)
+      : [...this.deliveries.values()];
     for (const d of candidates) {
       if (!fromStatuses.includes(d.status) || d.lease_token !== null || !matches(d, filter)) continue;
       if (!isUnfinished(d.status)) {
@@ -217,7 +235,10 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<RecordPage<DeliveryRecord>> {
-    return paginate([...this.deliveries.values()].filter((d) => matches(d, filter)), page);
+    return paginate(
+      [...this.deliveries.values()].filter((d) => matches(d, filter)),
+      page,
+    );
   }
 
   async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
@@ -256,7 +277,11 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async listEndpoints(filter: EndpointFilter, page: PageRequest): Promise<RecordPage<EndpointRecord>> {
-    const rows = [...this.endpoints.values()].filter((e) => (filter.ownerId === undefined || e.owner_id === filter.ownerId) && (filter.q === undefined || e.name.includes(filter.q)));
+    const rows = [...this.endpoints.values()].filter(
+      (e) =>
+        (filter.ownerId === undefined || e.owner_id === filter.ownerId) &&
+        (filter.q === undefined || e.name.includes(filter.q)),
+    );
     return paginate(rows, page);
   }
 
@@ -286,7 +311,8 @@ export class InMemoryWebhookStore implements WebhookStore {
     if (chain !== undefined) {
       const queue = this.chains.get(chain);
       if (!queue) this.chains.set(chain, [d]);
-      else if (!queue.includes(d)) return void queue.push(d); // not the head: it waits for the ones before it
+      else if (!queue.includes(d))
+        return void queue.push(d); // not the head: it waits for the ones before it
       else if (queue[0] !== d) return;
     }
     this.due.push(d.next_send_at, d);
@@ -320,7 +346,8 @@ export class InMemoryWebhookStore implements WebhookStore {
   private freshTop(): { key: number; value: DeliveryRecord } | undefined {
     for (;;) {
       const top = this.due.peek();
-      if (!top || (isUnfinished(top.value.status) && top.value.next_send_at === top.key && this.isChainHead(top.value))) return top;
+      if (!top || (isUnfinished(top.value.status) && top.value.next_send_at === top.key && this.isChainHead(top.value)))
+        return top;
       this.due.pop();
     }
   }
@@ -355,7 +382,8 @@ export class InMemoryWebhookStore implements WebhookStore {
 }
 
 function positive(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`InMemoryWebhookStore: ${name} must be a whole number >= 1 (got ${String(value)})`);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new TypeError(`InMemoryWebhookStore: ${name} must be a whole number >= 1 (got ${String(value)})`);
   return value;
 }
 
@@ -374,7 +402,9 @@ function matches(d: DeliveryRecord, f: DeliveryFilter): boolean {
 
 /** Newest first by uid (UUIDv7, so by creation), continuing after `cursor`. */
 function paginate<T extends { uid: string }>(rows: T[], page: PageRequest): RecordPage<T> {
-  const sorted = rows.sort((a, b) => (a.uid < b.uid ? 1 : -1)).filter((r) => page.cursor === undefined || r.uid < page.cursor);
+  const sorted = rows
+    .sort((a, b) => (a.uid < b.uid ? 1 : -1))
+    .filter((r) => page.cursor === undefined || r.uid < page.cursor);
   const items = sorted.slice(0, page.limit);
   return { items, next_cursor: sorted.length > page.limit ? items[items.length - 1]!.uid : undefined };
 }

@@ -69,7 +69,11 @@ export interface WebhookStore {
    * Schedules finished deliveries again (a resend, a dead letter's requeue): those in `fromStatuses`, not leased,
    * matching the filter (and `uids`, when given), due `now` with no attempts made. Returns the uids rescheduled.
    */
-  reschedule(filter: DeliveryFilter & { uids?: string[] }, fromStatuses: DeliveryStatus[], now: number): Promise<string[]>;
+  reschedule(
+    filter: DeliveryFilter & { uids?: string[] },
+    fromStatuses: DeliveryStatus[],
+    now: number,
+  ): Promise<string[]>;
 
   // ------------------------------------------------------------ the log
 

@@ -23,7 +23,10 @@ export class WebhooksHealthIndicator {
     private readonly health: HealthIndicatorService,
   ) {}
 
-  async isHealthy<const Key extends string>(key: Key, options: WebhooksHealthOptions = {}): Promise<HealthIndicatorResult<Key>> {
+  async isHealthy<const Key extends string>(
+    key: Key,
+    options: WebhooksHealthOptions = {},
+  ): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.health.check(key);
     const { maxLagMs = 60_000, maxDeadLetters } = options;
     let stats;
@@ -32,8 +35,20 @@ export class WebhooksHealthIndicator {
     } catch (error) {
       return indicator.down({ message: `could not read the outbox: ${(error as Error).message}` });
     }
-    const details = { durable: stats.durable, pending: stats.pending, inFlight: stats.inFlight, lagMs: stats.lagMs, deadLetters: stats.deadLetters, sent: stats.sent, failed: stats.failed };
-    if (stats.lagMs > maxLagMs) return indicator.down({ ...details, message: `the oldest pending event is ${stats.lagMs} ms old (limit ${maxLagMs} ms)` });
+    const details = {
+      durable: stats.durable,
+      pending: stats.pending,
+      inFlight: stats.inFlight,
+      lagMs: stats.lagMs,
+      deadLetters: stats.deadLetters,
+      sent: stats.sent,
+      failed: stats.failed,
+    };
+    if (stats.lagMs > maxLagMs)
+      return indicator.down({
+        ...details,
+        message: `the oldest pending event is ${stats.lagMs} ms old (limit ${maxLagMs} ms)`,
+      });
     if (maxDeadLetters !== undefined && stats.deadLetters > maxDeadLetters) {
       return indicator.down({ ...details, message: `${stats.deadLetters} dead letters (limit ${maxDeadLetters})` });
     }

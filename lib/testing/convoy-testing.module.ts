@@ -19,7 +19,13 @@ export class ConvoyTestingModule {
       module: ConvoyTestingModule,
       global: true,
       // Retries come quickly in tests; everything else is as configured.
-      imports: [ConvoyModule.forRoot({ ...options, dispatcher: { baseDelayMs: 10, maxDelayMs: 50, ...options.dispatcher }, transport: recorder })],
+      imports: [
+        ConvoyModule.forRoot({
+          ...options,
+          dispatcher: { baseDelayMs: 10, maxDelayMs: 50, ...options.dispatcher },
+          transport: recorder,
+        }),
+      ],
       providers: [{ provide: RecordingTransport, useValue: recorder }, ...aliases],
       exports: [RecordingTransport, ...aliases.map((alias) => alias.provide)],
     };

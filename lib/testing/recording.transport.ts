@@ -42,7 +42,11 @@ export class RecordingTransport implements WebhookTransport {
   }
 
   /** Resolves with the first webhook (already received or yet to come) of this type that matches. */
-  waitFor(eventType: string, predicate: (w: RecordedWebhook) => boolean = () => true, timeoutMs = 5_000): Promise<RecordedWebhook> {
+  waitFor(
+    eventType: string,
+    predicate: (w: RecordedWebhook) => boolean = () => true,
+    timeoutMs = 5_000,
+  ): Promise<RecordedWebhook> {
     const match = (w: RecordedWebhook): boolean => w.eventType === eventType && predicate(w);
     const found = this.sent.find(match);
     if (found) return Promise.resolve(found);

@@ -10,7 +10,10 @@ export class LoggingTransport implements WebhookTransport {
   private readonly logger = new Logger('Webhooks');
 
   async send(message: OutgoingWebhook): Promise<void> {
-    const payload = message.payload.length > MAX_LOGGED_PAYLOAD ? `${message.payload.slice(0, MAX_LOGGED_PAYLOAD)}… (${message.payload.length} bytes)` : message.payload;
+    const payload =
+      message.payload.length > MAX_LOGGED_PAYLOAD
+        ? `${message.payload.slice(0, MAX_LOGGED_PAYLOAD)}… (${message.payload.length} bytes)`
+        : message.payload;
     this.logger.log(`${message.eventType} -> ${describeTarget(message.target)} [id ${message.id}]: ${payload}`);
   }
 }

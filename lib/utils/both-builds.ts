@@ -6,7 +6,10 @@
  * registry, so that a module made by one build also answers for the other build's classes.
  */
 const REGISTRY = Symbol.for('nestjs-convoy:injectables');
-const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map<string, Set<Function>>()) as Map<string, Set<Function>>;
+const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map<string, Set<Function>>()) as Map<
+  string,
+  Set<Function>
+>;
 
 /** Records this build's injectable classes, by name. */
 export function shareInjectables(classes: readonly Function[]): void {
@@ -19,5 +22,9 @@ export function shareInjectables(classes: readonly Function[]): void {
 
 /** Providers that resolve the other build's class of each given class to this build's instance. */
 export function otherBuildAliases(classes: readonly Function[]): Array<{ provide: Function; useExisting: Function }> {
-  return classes.flatMap((own) => [...(registry.get(own.name) ?? [])].filter((other) => other !== own).map((other) => ({ provide: other, useExisting: own })));
+  return classes.flatMap((own) =>
+    [...(registry.get(own.name) ?? [])]
+      .filter((other) => other !== own)
+      .map((other) => ({ provide: other, useExisting: own })),
+  );
 }

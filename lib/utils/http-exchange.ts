@@ -33,7 +33,11 @@ export class HttpExchangeTimeout extends Error {
  * this handler reads the small answers of webhook traffic straight into a buffer. `npm run bench` measured
  * 25 µs of CPU per request this way against 30 µs with request(), on a path where that is most of the cost.
  */
-export function httpExchange(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, options: HttpExchangeOptions): Promise<HttpExchangeResult> {
+export function httpExchange(
+  dispatcher: Dispatcher,
+  request: Dispatcher.DispatchOptions,
+  options: HttpExchangeOptions,
+): Promise<HttpExchangeResult> {
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(options.signal.reason);
     dispatcher.dispatch(request, new ExchangeHandler(resolve, reject, options));
@@ -77,7 +81,11 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     if (this.reason) controller.abort(this.reason);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     this.status = status;
     this.headers = headers;
   }
@@ -102,7 +110,12 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   private settle(truncated: boolean): void {
     this.stopWatching();
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-    this.resolve({ status: this.status, headers: this.headers, body: truncated ? body.subarray(0, this.maxBodyBytes) : body, truncated });
+    this.resolve({
+      status: this.status,
+      headers: this.headers,
+      body: truncated ? body.subarray(0, this.maxBodyBytes) : body,
+      truncated,
+    });
   }
 
   private stopWatching(): void {
@@ -127,10 +140,14 @@ function watchAbort(shared: AbortSignal, exchange: ExchangeHandler): void {
   if (!exchanges) {
     const set = new Set<ExchangeHandler>();
     watchers.set(shared, (exchanges = set));
-    shared.addEventListener('abort', () => {
-      for (const each of set) each.abort(shared.reason as Error);
-      set.clear();
-    }, { once: true });
+    shared.addEventListener(
+      'abort',
+      () => {
+        for (const each of set) each.abort(shared.reason as Error);
+        set.clear();
+      },
+      { once: true },
+    );
   }
   exchanges.add(exchange);
 }

@@ -11,8 +11,17 @@ export async function importOptional<T>(load: () => Promise<T>, packageName: str
   } catch (error) {
     const code = (error as { code?: unknown })?.code;
     const message = String((error as Error)?.message ?? '');
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /cannot find (module|package)/i.test(message)) && message.includes(packageName)) {
-      throw new ConvoyConfigurationError(option, `needs the optional package "${packageName}", which is not installed`, `npm install ${packageName}`);
+    if (
+      (code === 'ERR_MODULE_NOT_FOUND' ||
+        code === 'MODULE_NOT_FOUND' ||
+        /cannot find (module|package)/i.test(message)) &&
+      message.includes(packageName)
+    ) {
+      throw new ConvoyConfigurationError(
+        option,
+        `needs the optional package "${packageName}", which is not installed`,
+        `npm install ${packageName}`,
+      );
     }
     throw error;
   }

@@ -1,5 +1,10 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { WebhookDeliveries, type ConvoyDeliveryAttempt, type ConvoyEventDelivery, type EventDeliveryStatus } from '../../lib/index.js';
+import {
+  WebhookDeliveries,
+  type ConvoyDeliveryAttempt,
+  type ConvoyEventDelivery,
+  type EventDeliveryStatus,
+} from '../../lib/index.js';
 
 /** The delivery log: what was sent where, every attempt, and resend, through WebhookDeliveries. */
 @Controller('deliveries')
@@ -8,8 +13,15 @@ export class DeliveriesController {
 
   /** `?endpoint=<id>&status=Failure` filter; newest first. */
   @Get()
-  async list(@Query('endpoint') endpointId?: string, @Query('status') status?: EventDeliveryStatus): Promise<ConvoyEventDelivery[]> {
-    const page = await this.deliveries.list({ perPage: 50, ...(endpointId ? { endpointId: [endpointId] } : {}), ...(status ? { status: [status] } : {}) });
+  async list(
+    @Query('endpoint') endpointId?: string,
+    @Query('status') status?: EventDeliveryStatus,
+  ): Promise<ConvoyEventDelivery[]> {
+    const page = await this.deliveries.list({
+      perPage: 50,
+      ...(endpointId ? { endpointId: [endpointId] } : {}),
+      ...(status ? { status: [status] } : {}),
+    });
     return page.content;
   }
 

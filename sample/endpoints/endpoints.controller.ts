@@ -54,7 +54,10 @@ export class EndpointsController {
   /** Rotates the secret: body `{ "expiration": <seconds the old one keeps signing>, "secret"?: "…" }`. */
   @Post(':id/expire-secret')
   @HttpCode(200)
-  expireSecret(@Param('id') id: string, @Body() body: { secret?: string; expiration: number }): Promise<WebhookEndpoint> {
+  expireSecret(
+    @Param('id') id: string,
+    @Body() body: { secret?: string; expiration: number },
+  ): Promise<WebhookEndpoint> {
     return this.endpoints.expireSecret(id, body);
   }
 }

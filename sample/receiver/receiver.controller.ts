@@ -23,8 +23,14 @@ export class ReceiverController {
 
   @Post()
   @HttpCode(200)
-  @VerifyConvoyWebhook({ secret: (_, refs) => refs.get(ConfigService, { strict: false }).get<string>('RECEIVER_SECRET') || DEFAULT_RECEIVER_SECRET })
-  receive(@WebhookPayload() payload: unknown, @Headers('x-convoy-idempotency-key') idempotencyKey?: string): { ok: true } {
+  @VerifyConvoyWebhook({
+    secret: (_, refs) =>
+      refs.get(ConfigService, { strict: false }).get<string>('RECEIVER_SECRET') || DEFAULT_RECEIVER_SECRET,
+  })
+  receive(
+    @WebhookPayload() payload: unknown,
+    @Headers('x-convoy-idempotency-key') idempotencyKey?: string,
+  ): { ok: true } {
     this.received.unshift({ received_at: new Date().toISOString(), idempotency_key: idempotencyKey, payload });
     this.received.length = Math.min(this.received.length, 100);
     this.logger.log(`Verified webhook ${idempotencyKey ?? ''}: ${JSON.stringify(payload)}`);

@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpException, Param, ParseIntPipe, Post, Put, type ExecutionContext } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpException,
+  Param,
+  ParseIntPipe,
+  Post,
+  Put,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { EmitsWebhook, targetFromQuery } from '../../lib/index.js';
 import { parseTodoInput, type Todo } from './todo.js';
 import { TodosService } from './todos.service.js';

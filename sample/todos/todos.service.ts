@@ -19,7 +19,14 @@ export class TodosService {
 
   create(input: TodoInput): Todo {
     const now = new Date().toISOString();
-    const todo: Todo = { id: this.nextId++, title: input.title!, description: input.description ?? '', completed: input.completed ?? false, created_at: now, updated_at: now };
+    const todo: Todo = {
+      id: this.nextId++,
+      title: input.title!,
+      description: input.description ?? '',
+      completed: input.completed ?? false,
+      created_at: now,
+      updated_at: now,
+    };
     this.todos.set(todo.id, todo);
     return todo;
   }

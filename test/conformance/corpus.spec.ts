@@ -15,7 +15,8 @@ const NOT_RECORDABLE: Record<string, string> = {
   'PUT /portal-links/{portalLinkID}/revoke': 'licensed (portal_links)',
   'GET /portal-links/{portalLinkID}/refresh_token': 'licensed (portal_links)',
   'POST /subscriptions/test_filter': 'licensed (advanced_subscriptions): a community Convoy answers 400',
-  'GET /meta-events/{metaEventID}': 'no meta event exists: Convoy refuses a loopback meta-event URL, and the recorder sends nothing elsewhere',
+  'GET /meta-events/{metaEventID}':
+    'no meta event exists: Convoy refuses a loopback meta-event URL, and the recorder sends nothing elsewhere',
   'PUT /meta-events/{metaEventID}/resend': 'no meta event exists (see above)',
 };
 
@@ -23,7 +24,13 @@ describe('the recorded Convoy corpus', () => {
   const { meta, exchanges } = loadCorpus();
 
   it('says which Convoy it came from', () => {
-    expect(meta).toEqual({ convoyVersion: expect.stringMatching(/^v\d+\.\d+\.\d+/), edition: expect.any(String), apiVersion: '2025-11-24', recordedAt: expect.any(String), command: 'npm run record:convoy' });
+    expect(meta).toEqual({
+      convoyVersion: expect.stringMatching(/^v\d+\.\d+\.\d+/),
+      edition: expect.any(String),
+      apiVersion: '2025-11-24',
+      recordedAt: expect.any(String),
+      command: 'npm run record:convoy',
+    });
     expect(exchanges.length).toBeGreaterThan(100);
   });
 
@@ -35,7 +42,12 @@ describe('the recorded Convoy corpus', () => {
       const walk = (v: unknown, key: string): void => {
         if (Array.isArray(v)) return v.forEach((item) => walk(item, key));
         if (v && typeof v === 'object') return Object.entries(v).forEach(([k, item]) => walk(item, k));
-        if (['secret', 'header_value', 'password', 'token', 'X-Convoy-Signature'].includes(key) && typeof v === 'string' && v !== '') expect(v).toMatch(/^<[a-z_-]+>$/);
+        if (
+          ['secret', 'header_value', 'password', 'token', 'X-Convoy-Signature'].includes(key) &&
+          typeof v === 'string' &&
+          v !== ''
+        )
+          expect(v).toMatch(/^<[a-z_-]+>$/);
       };
       walk(x, '');
     }
@@ -45,7 +57,8 @@ describe('the recorded Convoy corpus', () => {
     for (const route of declaredRoutes()) {
       const recorded = exchanges.filter((x) => x.route === route);
       const ok = recorded.filter((x) => x.response.status < 300);
-      if (NOT_RECORDABLE[route]) expect({ route, errors: recorded.length > 0, ok: ok.length }).toEqual({ route, errors: true, ok: 0 });
+      if (NOT_RECORDABLE[route])
+        expect({ route, errors: recorded.length > 0, ok: ok.length }).toEqual({ route, errors: true, ok: 0 });
       else expect({ route, ok: ok.length > 0 }).toEqual({ route, ok: true });
     }
   });
@@ -55,7 +68,7 @@ describe('the recorded Convoy corpus', () => {
     const ok = x.response.status < 300;
     it(`${x.route} → ${x.response.status}: ${x.name}`, () => {
       const validate = validatorFor(ok ? x.route : 'error');
-      const value = ok ? envelope(x).data ?? null : x.response.body;
+      const value = ok ? (envelope(x).data ?? null) : x.response.body;
       const valid = validate(value);
       expect(valid ? [] : describeErrors(validate)).toEqual([]);
     });

@@ -52,8 +52,11 @@ export function loadCorpus(): { meta: CorpusMeta; exchanges: Exchange[] } {
 
 /** Recorded exchanges of one route (and status, when given). */
 export function exchangesOf(route: string, status?: number | ((status: number) => boolean)): Exchange[] {
-  return loadCorpus().exchanges.filter((x) =>
-    x.route === route && (status === undefined || (typeof status === 'number' ? x.response.status === status : status(x.response.status))));
+  return loadCorpus().exchanges.filter(
+    (x) =>
+      x.route === route &&
+      (status === undefined || (typeof status === 'number' ? x.response.status === status : status(x.response.status))),
+  );
 }
 
 /** The one recorded exchange with this name (fails when there is none). */
@@ -93,9 +96,19 @@ export class ReplayRequester implements ConvoyRequester {
     const x = exchange(this.answers[route]!);
     const body = envelope(x);
     if (x.response.status >= 400) {
-      throw new ConvoyHttpError({ method: req.method, path: `/api/v1/projects/p${req.path}` }, x.response.status, body.message, 'replayed');
+      throw new ConvoyHttpError(
+        { method: req.method, path: `/api/v1/projects/p${req.path}` },
+        x.response.status,
+        body.message,
+        'replayed',
+      );
     }
-    return { data: (body.data ?? undefined) as T, message: body.message, status: x.response.status, requestId: 'replayed' };
+    return {
+      data: (body.data ?? undefined) as T,
+      message: body.message,
+      status: x.response.status,
+      requestId: 'replayed',
+    };
   }
 }
 

@@ -11,7 +11,11 @@ import { ConvoyClient } from '../../lib/client/convoy.client.js';
 import type { EventCountFilter, EventDeliveryListQuery } from '../../lib/client/convoy.types.js';
 import { verifyProject } from '../../lib/client/project-check.js';
 import { ConvoyConfigurationError } from '../../lib/errors/configuration.error.js';
-import { ConvoyFeatureUnavailableError, ConvoyHttpError, InvalidRequestError } from '../../lib/errors/convoy-api.errors.js';
+import {
+  ConvoyFeatureUnavailableError,
+  ConvoyHttpError,
+  InvalidRequestError,
+} from '../../lib/errors/convoy-api.errors.js';
 import { ConvoyWebhookDeliveries } from '../../lib/management/webhook-deliveries.js';
 import { ConvoyWebhookEndpoints } from '../../lib/management/webhook-endpoints.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
@@ -34,11 +38,15 @@ describe('issue 10: the client agrees with the recorded Convoy', () => {
       'GET /endpoints': 'endpoints.list ownerId',
     });
     const endpoints = new ConvoyWebhookEndpoints(clientOver(requester));
-    const asked = (exchange('subscriptions.create with event_types').request.body as { filter_config: { event_types: string[] } }).filter_config.event_types;
+    const asked = (
+      exchange('subscriptions.create with event_types').request.body as { filter_config: { event_types: string[] } }
+    ).filter_config.event_types;
     const created = await endpoints.create({ name: 'a', url: 'http://127.0.0.1:9/a', event_types: asked });
     expect(asked).toEqual(['conf.a']);
     expect(created.event_types).toEqual(['*']); // what Convoy stored, not what was asked
-    expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringMatching(/\["conf\.a"\] were asked, but Convoy stored \["\*"\].*advanced_subscriptions/)]);
+    expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      expect.stringMatching(/\["conf\.a"\] were asked, but Convoy stored \["\*"\].*advanced_subscriptions/),
+    ]);
     const got = await endpoints.get(created.uid);
     const [listed] = (await endpoints.list({ ownerId: created.owner_id })).content.filter((e) => e.uid === created.uid);
     for (const answer of [got, listed!]) {
@@ -47,10 +55,11 @@ describe('issue 10: the client agrees with the recorded Convoy', () => {
     }
   });
 
-  it('2. update() keeps the fields it is not given (Convoy\'s PUT resets description and the rate limit), and replace() resets them', async () => {
+  it("2. update() keeps the fields it is not given (Convoy's PUT resets description and the rate limit), and replace() resets them", async () => {
     // What Convoy did with a PUT of name and url only: description "" and the 10/60 rate limit 0/0.
     const before = envelope(exchange('endpoints.get')).data as Record<string, unknown>;
-    const after = envelope(exchange('endpoints.update name and url only (Convoy resets what is left out)')).data as Record<string, unknown>;
+    const after = envelope(exchange('endpoints.update name and url only (Convoy resets what is left out)'))
+      .data as Record<string, unknown>;
     expect([before.description, before.rate_limit, before.rate_limit_duration]).toEqual(['endpoint a', 10, 60]);
     expect([after.description, after.rate_limit, after.rate_limit_duration]).toEqual(['', 0, 0]);
 
@@ -63,7 +72,14 @@ describe('issue 10: the client agrees with the recorded Convoy', () => {
     const endpoints = new ConvoyWebhookEndpoints(clientOver(requester));
     await endpoints.update(String(before.uid), { name: 'renamed' });
     const put = requester.sent.find((r) => r.method === 'PUT')!;
-    expect(put.body).toMatchObject({ name: 'renamed', url: before.url, description: 'endpoint a', rate_limit: 10, rate_limit_duration: 60, owner_id: before.owner_id });
+    expect(put.body).toMatchObject({
+      name: 'renamed',
+      url: before.url,
+      description: 'endpoint a',
+      rate_limit: 10,
+      rate_limit_duration: 60,
+      owner_id: before.owner_id,
+    });
 
     requester.sent.length = 0;
     await endpoints.replace(String(before.uid), { url: String(before.url), name: 'replaced' });
@@ -74,14 +90,21 @@ describe('issue 10: the client agrees with the recorded Convoy', () => {
   it('3. the deliveries event-type filter is sent as eventType, which Convoy applies; event_type, which it ignores, is refused', async () => {
     expect(exchange('eventDeliveries.list eventType').honoured).toEqual(['eventType']);
     expect(exchange('eventDeliveries.list event_type').ignored).toEqual(['event_type']);
-    const requester = new ReplayRequester({ 'GET /eventdeliveries': 'eventDeliveries.list eventType', 'POST /eventdeliveries/batchretry': 'eventDeliveries.batchRetry eventType' });
+    const requester = new ReplayRequester({
+      'GET /eventdeliveries': 'eventDeliveries.list eventType',
+      'POST /eventdeliveries/batchretry': 'eventDeliveries.batchRetry eventType',
+    });
     const deliveries = new ConvoyWebhookDeliveries(clientOver(requester));
     const page = await deliveries.list({ eventType: 'conf.a' });
     expect(new Set(page.content.map((d) => d.event_type))).toEqual(new Set(['conf.a']));
     await deliveries.batchRetry({ eventType: 'conf.fail2', status: ['Failure'] });
     expect(requester.sent.map((r) => Object.keys(r.query ?? {}))).toEqual([['eventType'], ['eventType', 'status']]);
-    await expect(deliveries.list({ event_type: 'conf.a' } as EventDeliveryListQuery)).rejects.toBeInstanceOf(InvalidRequestError);
-    await expect(deliveries.batchRetry({ event_type: 'conf.a' } as EventDeliveryListQuery)).rejects.toMatchObject({ parameter: 'event_type' });
+    await expect(deliveries.list({ event_type: 'conf.a' } as EventDeliveryListQuery)).rejects.toBeInstanceOf(
+      InvalidRequestError,
+    );
+    await expect(deliveries.batchRetry({ event_type: 'conf.a' } as EventDeliveryListQuery)).rejects.toMatchObject({
+      parameter: 'event_type',
+    });
     expect(requester.sent).toHaveLength(2);
   });
 
@@ -89,28 +112,45 @@ describe('issue 10: the client agrees with the recorded Convoy', () => {
     const ignoredKey = exchange('events.countBatchReplay idempotencyKey');
     expect(ignoredKey.ignored).toEqual(['idempotencyKey']);
     expect(envelope(ignoredKey).data).toEqual(envelope(exchange('events.countBatchReplay')).data); // the same count as without it
-    expect(exchangesOf('GET /events/countbatchreplayevents', 400).map((x) => x.request.query.map(([k]) => k).at(-1))).toEqual(['query', 'body']);
-    expect(exchangesOf('POST /events/batchreplay', 400).map((x) => x.request.query.map(([k]) => k).at(-1))).toEqual(['query', 'body']);
-    const requester = new ReplayRequester({ 'GET /events/countbatchreplayevents': 'events.countBatchReplay endpointId' });
+    expect(
+      exchangesOf('GET /events/countbatchreplayevents', 400).map((x) => x.request.query.map(([k]) => k).at(-1)),
+    ).toEqual(['query', 'body']);
+    expect(exchangesOf('POST /events/batchreplay', 400).map((x) => x.request.query.map(([k]) => k).at(-1))).toEqual([
+      'query',
+      'body',
+    ]);
+    const requester = new ReplayRequester({
+      'GET /events/countbatchreplayevents': 'events.countBatchReplay endpointId',
+    });
     const client = clientOver(requester);
     for (const filter of [{ idempotencyKey: 'k' }, { query: 'q' }, { body: '{}' }, { sourceId: ['s'] }]) {
-      await expect(client.events.countBatchReplay(filter as EventCountFilter)).rejects.toMatchObject({ parameter: Object.keys(filter)[0] });
+      await expect(client.events.countBatchReplay(filter as EventCountFilter)).rejects.toMatchObject({
+        parameter: Object.keys(filter)[0],
+      });
     }
     expect(requester.sent).toEqual([]);
-    expect(await client.events.countBatchReplay({ endpointId: ['x'] })).toBe((envelope(exchange('events.countBatchReplay endpointId')).data as { num: number }).num);
+    expect(await client.events.countBatchReplay({ endpointId: ['x'] })).toBe(
+      (envelope(exchange('events.countBatchReplay endpointId')).data as { num: number }).num,
+    );
   });
 
   it('5. a failed attempt is recognisable: Convoy leaves `status` out, and `succeeded` is false', async () => {
     const failed = envelope(exchange('deliveryAttempts.list failed')).data as Array<Record<string, unknown>>;
     expect(failed.every((a) => !('status' in a))).toBe(true);
-    const requester = new ReplayRequester({ 'GET /eventdeliveries/{eventDeliveryID}/deliveryattempts': 'deliveryAttempts.list failed' });
+    const requester = new ReplayRequester({
+      'GET /eventdeliveries/{eventDeliveryID}/deliveryattempts': 'deliveryAttempts.list failed',
+    });
     const attempts = await new ConvoyWebhookDeliveries(clientOver(requester)).attempts('d1');
     expect(attempts.map((a) => [a.http_status, a.succeeded])).toEqual(failed.map((a) => [a.http_status, false]));
-    const okRequester = new ReplayRequester({ 'GET /eventdeliveries/{eventDeliveryID}/deliveryattempts': 'deliveryAttempts.list' });
-    expect((await new ConvoyWebhookDeliveries(clientOver(okRequester)).attempts('d1')).map((a) => a.succeeded)).toEqual([true]);
+    const okRequester = new ReplayRequester({
+      'GET /eventdeliveries/{eventDeliveryID}/deliveryattempts': 'deliveryAttempts.list',
+    });
+    expect((await new ConvoyWebhookDeliveries(clientOver(okRequester)).attempts('d1')).map((a) => a.succeeded)).toEqual(
+      [true],
+    );
   });
 
-  it('6. a projectId that is not the key\'s project is caught: Convoy answers with the key\'s project', async () => {
+  it("6. a projectId that is not the key's project is caught: Convoy answers with the key's project", async () => {
     const answer = exchange('project.get another project id in the path (the key decides)');
     expect(answer.response.status).toBe(200);
     const keys = (envelope(answer).data as { uid: string }).uid;
@@ -137,14 +177,24 @@ describe('issue 10: the client agrees with the recorded Convoy', () => {
     });
     afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-    const client = () => new ConvoyClient({ apiKey: 'CO.test', projectId: 'p1', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`, retry: false });
+    const client = () =>
+      new ConvoyClient({
+        apiKey: 'CO.test',
+        projectId: 'p1',
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`,
+        retry: false,
+      });
     const cases: Array<[string, (c: ConvoyClient) => Promise<unknown>, string | number]> = [
       ['portalLinks.create', (c) => c.portalLinks.create({ name: 'n', owner_id: 'o' }), 'portal_links'],
       ['portalLinks.list', (c) => c.portalLinks.list(), 'portal_links'],
       ['portalLinks.refreshToken', (c) => c.portalLinks.refreshToken('l1'), 'portal_links'],
       ['events.list query (search)', (c) => c.events.list({ query: 'conf' }), 'event_search'],
       ['events.list body (search)', (c) => c.events.list({ body: '{}' }), 'event_search'],
-      ['subscriptions.testFilter', (c) => c.subscriptions.testFilter({ schema: {}, request: {} }), 'advanced_subscriptions'],
+      [
+        'subscriptions.testFilter',
+        (c) => c.subscriptions.testFilter({ schema: {}, request: {} }),
+        'advanced_subscriptions',
+      ],
       ['endpoints.list wrong key', (c) => c.endpoints.list(), 401],
       ['project.get wrong key', (c) => c.project(), 401],
     ];

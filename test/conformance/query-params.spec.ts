@@ -6,16 +6,35 @@
  */
 import type { ConvoyClient } from '../../lib/client/convoy.client.js';
 import type { ConvoyRequest, ConvoyRequester, ConvoyResult } from '../../lib/client/convoy-http.js';
-import type { EndpointListQuery, EventCountFilter, EventDeliveryFilterQuery, EventDeliveryListQuery, EventListQuery, EventReplayFilter, MetaEventListQuery, PortalLinkListQuery, SubscriptionListQuery } from '../../lib/client/convoy.types.js';
+import type {
+  EndpointListQuery,
+  EventCountFilter,
+  EventDeliveryFilterQuery,
+  EventDeliveryListQuery,
+  EventListQuery,
+  EventReplayFilter,
+  MetaEventListQuery,
+  PortalLinkListQuery,
+  SubscriptionListQuery,
+} from '../../lib/client/convoy.types.js';
 import { QUERY_PARAMETERS } from '../../lib/client/query-parameters.js';
 import { InvalidRequestError } from '../../lib/errors/convoy-api.errors.js';
 import { clientOver, exchangesOf, loadCorpus } from './corpus.js';
 
 /** Parameters no recording can prove on a community Convoy, and why they are still sent. */
 const UNPROVABLE: Record<string, { params: string[]; why: string }> = {
-  'GET /events': { params: ['query', 'body'], why: 'search is licensed (event_search): a community Convoy answers 403, which the client turns into ConvoyFeatureUnavailableError' },
-  'GET /portal-links': { params: ['perPage', 'direction', 'next_page_cursor', 'prev_page_cursor', 'sort', 'ownerId', 'q'], why: 'portal links are licensed: every call answers 401 "Access denied"' },
-  'GET /meta-events': { params: ['perPage', 'direction', 'next_page_cursor', 'prev_page_cursor', 'sort', 'startDate', 'endDate'], why: 'no meta event can exist on the recording Convoy (it refuses a loopback meta-event URL); the paging and dates are those of the other lists' },
+  'GET /events': {
+    params: ['query', 'body'],
+    why: 'search is licensed (event_search): a community Convoy answers 403, which the client turns into ConvoyFeatureUnavailableError',
+  },
+  'GET /portal-links': {
+    params: ['perPage', 'direction', 'next_page_cursor', 'prev_page_cursor', 'sort', 'ownerId', 'q'],
+    why: 'portal links are licensed: every call answers 401 "Access denied"',
+  },
+  'GET /meta-events': {
+    params: ['perPage', 'direction', 'next_page_cursor', 'prev_page_cursor', 'sort', 'startDate', 'endDate'],
+    why: 'no meta event can exist on the recording Convoy (it refuses a loopback meta-event URL); the paging and dates are those of the other lists',
+  },
 };
 
 /**
@@ -26,33 +45,86 @@ const UNPROVABLE: Record<string, { params: string[]; why: string }> = {
 const SAME_QUERY_AS: Record<string, string> = { 'POST /eventdeliveries/batchretry': 'GET /eventdeliveries' };
 
 function honouredOn(route: string): Set<string> {
-  return new Set([route, SAME_QUERY_AS[route]].filter(Boolean).flatMap((r) => exchangesOf(r!).flatMap((x) => x.honoured ?? [])));
+  return new Set(
+    [route, SAME_QUERY_AS[route]].filter(Boolean).flatMap((r) => exchangesOf(r!).flatMap((x) => x.honoured ?? [])),
+  );
 }
 
 class Capture implements ConvoyRequester {
   readonly sent: ConvoyRequest[] = [];
   async request<T>(req: ConvoyRequest): Promise<ConvoyResult<T>> {
     this.sent.push(req);
-    const data = req.path.includes('countbatchreplayevents') ? { num: 0 } : { content: [], pagination: { has_next_page: false } };
+    const data = req.path.includes('countbatchreplayevents')
+      ? { num: 0 }
+      : { content: [], pagination: { has_next_page: false } };
     return { data: data as T, message: '', status: 200, requestId: undefined };
   }
 }
 
 const paging = { perPage: 5, direction: 'next', next_page_cursor: 'a', prev_page_cursor: 'b' } as const;
 const dates = { startDate: '2026-01-01T00:00:00', endDate: '2026-01-02T00:00:00' };
-const deliveryFilter: Required<EventDeliveryFilterQuery> = { ...dates, endpointId: ['e1'], eventId: 'ev1', eventType: 't', idempotencyKey: 'k', status: ['Failure'], subscriptionId: 's1' };
+const deliveryFilter: Required<EventDeliveryFilterQuery> = {
+  ...dates,
+  endpointId: ['e1'],
+  eventId: 'ev1',
+  eventType: 't',
+  idempotencyKey: 'k',
+  status: ['Failure'],
+  subscriptionId: 's1',
+};
 
 /** Each route with every parameter its query type offers, sent through the client's own method. */
 const calls: Array<[string, (c: ConvoyClient) => Promise<unknown>]> = [
-  ['GET /endpoints', (c) => c.endpoints.list({ ...paging, q: 'n', ownerId: 'o' } satisfies Required<EndpointListQuery>)],
-  ['GET /subscriptions', (c) => c.subscriptions.list({ ...paging, endpointId: ['e1'], name: 'n' } satisfies Required<SubscriptionListQuery>)],
-  ['GET /events', (c) => c.events.list({ ...paging, sort: 'ASC', ...dates, endpointId: ['e1'], sourceId: ['s1'], idempotencyKey: 'k', query: 'q', body: '{}' } satisfies Required<EventListQuery>)],
-  ['POST /events/batchreplay', (c) => c.events.batchReplay({ ...dates, endpointId: ['e1'], sourceId: ['s1'], idempotencyKey: 'k' } satisfies Required<EventReplayFilter>)],
-  ['GET /events/countbatchreplayevents', (c) => c.events.countBatchReplay({ ...dates, endpointId: ['e1'] } satisfies Required<EventCountFilter>)],
-  ['GET /eventdeliveries', (c) => c.eventDeliveries.list({ ...paging, sort: 'ASC', ...deliveryFilter } satisfies Required<EventDeliveryListQuery>)],
+  [
+    'GET /endpoints',
+    (c) => c.endpoints.list({ ...paging, q: 'n', ownerId: 'o' } satisfies Required<EndpointListQuery>),
+  ],
+  [
+    'GET /subscriptions',
+    (c) => c.subscriptions.list({ ...paging, endpointId: ['e1'], name: 'n' } satisfies Required<SubscriptionListQuery>),
+  ],
+  [
+    'GET /events',
+    (c) =>
+      c.events.list({
+        ...paging,
+        sort: 'ASC',
+        ...dates,
+        endpointId: ['e1'],
+        sourceId: ['s1'],
+        idempotencyKey: 'k',
+        query: 'q',
+        body: '{}',
+      } satisfies Required<EventListQuery>),
+  ],
+  [
+    'POST /events/batchreplay',
+    (c) =>
+      c.events.batchReplay({
+        ...dates,
+        endpointId: ['e1'],
+        sourceId: ['s1'],
+        idempotencyKey: 'k',
+      } satisfies Required<EventReplayFilter>),
+  ],
+  [
+    'GET /events/countbatchreplayevents',
+    (c) => c.events.countBatchReplay({ ...dates, endpointId: ['e1'] } satisfies Required<EventCountFilter>),
+  ],
+  [
+    'GET /eventdeliveries',
+    (c) =>
+      c.eventDeliveries.list({ ...paging, sort: 'ASC', ...deliveryFilter } satisfies Required<EventDeliveryListQuery>),
+  ],
   ['POST /eventdeliveries/batchretry', (c) => c.eventDeliveries.batchRetry(deliveryFilter)],
-  ['GET /portal-links', (c) => c.portalLinks.list({ ...paging, sort: 'ASC', ownerId: 'o', q: 'n' } satisfies Required<PortalLinkListQuery>)],
-  ['GET /meta-events', (c) => c.metaEvents.list({ ...paging, sort: 'ASC', ...dates } satisfies Required<MetaEventListQuery>)],
+  [
+    'GET /portal-links',
+    (c) => c.portalLinks.list({ ...paging, sort: 'ASC', ownerId: 'o', q: 'n' } satisfies Required<PortalLinkListQuery>),
+  ],
+  [
+    'GET /meta-events',
+    (c) => c.metaEvents.list({ ...paging, sort: 'ASC', ...dates } satisfies Required<MetaEventListQuery>),
+  ],
 ];
 
 const clientOn = (capture: Capture): ConvoyClient => clientOver(capture);
@@ -62,7 +134,9 @@ describe('query parameters: the names the client sends are the ones Convoy appli
     expect(loadCorpus().exchanges.some((x) => x.honoured?.length)).toBe(true);
     // The disagreements of issue 10, as recorded: Convoy ignores these.
     expect(exchangesOf('GET /eventdeliveries').flatMap((x) => x.ignored ?? [])).toContain('event_type');
-    expect(exchangesOf('GET /events/countbatchreplayevents').flatMap((x) => x.ignored ?? [])).toEqual(expect.arrayContaining(['idempotencyKey', 'sourceId']));
+    expect(exchangesOf('GET /events/countbatchreplayevents').flatMap((x) => x.ignored ?? [])).toEqual(
+      expect.arrayContaining(['idempotencyKey', 'sourceId']),
+    );
     expect(exchangesOf('GET /endpoints').flatMap((x) => x.ignored ?? [])).toContain('sort');
   });
 
@@ -76,7 +150,10 @@ describe('query parameters: the names the client sends are the ones Convoy appli
       expect(sent.sort()).toEqual([...QUERY_PARAMETERS[route as keyof typeof QUERY_PARAMETERS]].sort());
       const honoured = honouredOn(route);
       const unprovable = UNPROVABLE[route]?.params ?? [];
-      expect({ route, notProven: sent.filter((p) => !honoured.has(p) && !unprovable.includes(p)) }).toEqual({ route, notProven: [] });
+      expect({ route, notProven: sent.filter((p) => !honoured.has(p) && !unprovable.includes(p)) }).toEqual({
+        route,
+        notProven: [],
+      });
     });
   }
 
@@ -93,7 +170,14 @@ describe('query parameters: the names the client sends are the ones Convoy appli
       client.endpoints.list({ sort: 'ASC' } as EndpointListQuery),
       client.subscriptions.list({ sort: 'ASC' } as SubscriptionListQuery),
     ];
-    const errors = await Promise.all(refused.map((p) => p.then(() => undefined, (e: unknown) => e)));
+    const errors = await Promise.all(
+      refused.map((p) =>
+        p.then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      ),
+    );
     expect(errors.map((e) => (e instanceof InvalidRequestError ? `${e.route} ${e.parameter}` : String(e)))).toEqual([
       'GET /eventdeliveries event_type',
       'POST /eventdeliveries/batchretry event_type',

@@ -103,7 +103,10 @@ export const routeTypesMatchTheClient: {
   deliveriesGet: true as Same<'GET /eventdeliveries/{eventDeliveryID}', C['eventDeliveries']['get']>,
   deliveriesResend: true as Same<'PUT /eventdeliveries/{eventDeliveryID}/resend', C['eventDeliveries']['resend']>,
   attemptsList: true as Same<'GET /eventdeliveries/{eventDeliveryID}/deliveryattempts', C['deliveryAttempts']['list']>,
-  attemptsGet: true as Same<'GET /eventdeliveries/{eventDeliveryID}/deliveryattempts/{deliveryAttemptID}', C['deliveryAttempts']['get']>,
+  attemptsGet: true as Same<
+    'GET /eventdeliveries/{eventDeliveryID}/deliveryattempts/{deliveryAttemptID}',
+    C['deliveryAttempts']['get']
+  >,
   portalCreate: true as Same<'POST /portal-links', C['portalLinks']['create']>,
   portalList: true as Same<'GET /portal-links', C['portalLinks']['list']>,
   portalGet: true as Same<'GET /portal-links/{portalLinkID}', C['portalLinks']['get']>,

@@ -35,7 +35,8 @@ function schemaDefinitions(): Record<string, unknown> {
     RouteResponses: generator.createSchema('RouteResponses'),
     ConvoyErrorEnvelope: generator.createSchema('ConvoyErrorEnvelope'),
   };
-  for (const key of ['RouteResponses', 'ConvoyErrorEnvelope']) delete (definitions[key] as { definitions?: unknown }).definitions;
+  for (const key of ['RouteResponses', 'ConvoyErrorEnvelope'])
+    delete (definitions[key] as { definitions?: unknown }).definitions;
   return definitions;
 }
 
@@ -65,5 +66,8 @@ export function validatorFor(route: string): ValidateFunction {
 
 /** Ajv's errors as short lines, e.g. "/content/0/cb_state must be string". */
 export function describeErrors(validate: ValidateFunction): string[] {
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '(data)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`);
+  return (validate.errors ?? []).map(
+    (e) =>
+      `${e.instancePath || '(data)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`,
+  );
 }

@@ -65,7 +65,12 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const tail = (text, lines = 25) =>
-  text.trimEnd().split('\n').slice(-lines).map((line) => `    | ${line}`).join('\n');
+  text
+    .trimEnd()
+    .split('\n')
+    .slice(-lines)
+    .map((line) => `    | ${line}`)
+    .join('\n');
 
 class CheckError extends Error {
   constructor(message, output = '') {
@@ -139,7 +144,14 @@ function childEnv(extra = {}) {
   const keepNpm = new Set(['npm_config_cache', 'npm_config_registry', 'npm_config_userconfig']);
   for (const key of Object.keys(env)) {
     const npmVariable = key.toLowerCase().startsWith('npm_') && !keepNpm.has(key.toLowerCase());
-    if (npmVariable || key.startsWith('CONVOY_') || key === 'NODE_OPTIONS' || key === 'FORCE_COLOR' || key === 'DATABASE_URL') delete env[key];
+    if (
+      npmVariable ||
+      key.startsWith('CONVOY_') ||
+      key === 'NODE_OPTIONS' ||
+      key === 'FORCE_COLOR' ||
+      key === 'DATABASE_URL'
+    )
+      delete env[key];
   }
   return { ...env, ...extra };
 }
@@ -159,9 +171,17 @@ async function packTarball(into) {
 
 /** Starts `node dist/main.js` on PORT=0 and resolves with its URL once it logs "Listening on http://…". */
 function boot(cwd, env) {
-  const child = spawn(process.execPath, ['dist/main.js'], { cwd, env: { ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    cwd,
+    env: { ...env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.set(child, () => child.kill('SIGKILL'));
-  const app = { child, log: '', exited: new Promise((r) => child.on('exit', (code, signal) => (children.delete(child), r({ code, signal })))) };
+  const app = {
+    child,
+    log: '',
+    exited: new Promise((r) => child.on('exit', (code, signal) => (children.delete(child), r({ code, signal })))),
+  };
   child.stdout.on('data', (chunk) => (app.log += chunk));
   child.stderr.on('data', (chunk) => (app.log += chunk));
   app.ready = new Promise((resolvePromise, reject) => {
@@ -203,7 +223,11 @@ async function http(app, method, path, { json, body, headers = {} } = {}) {
 
 async function expectStatus(app, method, path, status, options) {
   const response = await http(app, method, path, options);
-  if (response.status !== status) throw new CheckError(`${method} ${path} answered ${response.status}, expected ${status}: ${response.text.slice(0, 300)}`, app.log);
+  if (response.status !== status)
+    throw new CheckError(
+      `${method} ${path} answered ${response.status}, expected ${status}: ${response.text.slice(0, 300)}`,
+      app.log,
+    );
   return response.body;
 }
 
@@ -217,7 +241,10 @@ async function waitForWebhook(app, what, match) {
     if (found) return found;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new CheckError(`${what} did not reach /receiver within 30 s (received: ${JSON.stringify(received).slice(0, 300)})`, app.log);
+  throw new CheckError(
+    `${what} did not reach /receiver within 30 s (received: ${JSON.stringify(received).slice(0, 300)})`,
+    app.log,
+  );
 }
 
 /** Convoy's advanced signature, computed here independently of the package: t=<ts>,v1=hex(HMAC-SHA256(secret, "<ts>,<body>")). */
@@ -243,40 +270,56 @@ async function runtimeChecks(name, cwd, env) {
   const work = {
     // An endpoint of the embedded engine pointing at the app's own receiver, signed with the receiver's secret.
     endpoint: async () => {
-      const endpoint = await expectStatus(app, 'POST', '/endpoints', 201, { json: { name: 'self', url: `${app.url}/receiver`, secret } });
+      const endpoint = await expectStatus(app, 'POST', '/endpoints', 201, {
+        json: { name: 'self', url: `${app.url}/receiver`, secret },
+      });
       if (typeof endpoint?.uid !== 'string') throw new CheckError(`no endpoint uid in ${JSON.stringify(endpoint)}`);
     },
     // @EmitsWebhook on POST /todos: the todo arrives at /receiver, which recorded it only after its signature verified.
     'deliver-todo.created': async () => {
       const title = `todo from ${name} ${randomBytes(4).toString('hex')}`;
       state.todo = await expectStatus(app, 'POST', '/todos', 201, { json: { title } });
-      const got = await waitForWebhook(app, 'todo.created', (w) => w.payload?.id === state.todo.id && w.payload.completed === false);
-      if (JSON.stringify(got.payload) !== JSON.stringify({ id: state.todo.id, title, completed: false })) throw new CheckError(`payload ${JSON.stringify(got.payload)}`);
-      if (typeof got.idempotencyKey !== 'string' || got.idempotencyKey === '') throw new CheckError('delivered without X-Convoy-Idempotency-Key');
+      const got = await waitForWebhook(
+        app,
+        'todo.created',
+        (w) => w.payload?.id === state.todo.id && w.payload.completed === false,
+      );
+      if (JSON.stringify(got.payload) !== JSON.stringify({ id: state.todo.id, title, completed: false }))
+        throw new CheckError(`payload ${JSON.stringify(got.payload)}`);
+      if (typeof got.idempotencyKey !== 'string' || got.idempotencyKey === '')
+        throw new CheckError('delivered without X-Convoy-Idempotency-Key');
     },
     // WebhookPublisher in TodosService, with its own idempotency key.
     'deliver-todo.completed': async () => {
       if (!state.todo) throw new CheckError('no todo (deliver-todo.created failed)');
       await expectStatus(app, 'POST', `/todos/${state.todo.id}/complete`, 200);
-      const got = await waitForWebhook(app, 'todo.completed', (w) => w.payload?.id === state.todo.id && w.payload.completed === true);
-      if (got.idempotencyKey !== `todo-${state.todo.id}-completed`) throw new CheckError(`idempotency key ${got.idempotencyKey}`);
+      const got = await waitForWebhook(
+        app,
+        'todo.completed',
+        (w) => w.payload?.id === state.todo.id && w.payload.completed === true,
+      );
+      if (got.idempotencyKey !== `todo-${state.todo.id}-completed`)
+        throw new CheckError(`idempotency key ${got.idempotencyKey}`);
     },
     // The guard itself: a signature made here (not by the package) verifies, a wrong secret and no signature get 401.
     'receiver-signatures': async () => {
       const body = JSON.stringify({ probe: randomBytes(4).toString('hex') });
-      const post = (headers) => http(app, 'POST', '/receiver', { body, headers: { 'content-type': 'application/json', ...headers } });
+      const post = (headers) =>
+        http(app, 'POST', '/receiver', { body, headers: { 'content-type': 'application/json', ...headers } });
       const wrong = await post({ 'x-convoy-signature': convoySignature('not-the-receiver-secret', body) });
       const missing = await post({});
       const right = await post({ 'x-convoy-signature': convoySignature(secret, body) });
       const statuses = `wrong secret ${wrong.status}, no signature ${missing.status}, right secret ${right.status}`;
-      if (wrong.status !== 401 || missing.status !== 401 || right.status !== 200) throw new CheckError(statuses, app.log);
+      if (wrong.status !== 401 || missing.status !== 401 || right.status !== 200)
+        throw new CheckError(statuses, app.log);
       await waitForWebhook(app, 'the probe', (w) => JSON.stringify(w.payload) === body);
     },
     // nestjs-convoy/terminus: up, and durable (the outbox is in PostgreSQL or PGlite, not in memory).
     health: async () => {
       const health = await expectStatus(app, 'GET', '/health', 200);
       const webhooks = health?.info?.webhooks;
-      if (webhooks?.status !== 'up' || webhooks.durable !== true) throw new CheckError(`GET /health: ${JSON.stringify(health)}`);
+      if (webhooks?.status !== 'up' || webhooks.durable !== true)
+        throw new CheckError(`GET /health: ${JSON.stringify(health)}`);
       if (!(webhooks.sent >= 2)) throw new CheckError(`GET /health counts ${webhooks.sent} sent, expected at least 2`);
     },
   };
@@ -327,7 +370,11 @@ async function matrixChecks(name, cwd, { flavour, typescripts, modes }) {
             files: ['typecheck/all-subpaths.ts'],
           }),
         );
-        const result = await run(process.execPath, [join('node_modules', alias, 'bin', 'tsc'), '-p', config, '--listFiles'], { cwd, env: childEnv(), timeoutMs: 5 * 60_000 });
+        const result = await run(
+          process.execPath,
+          [join('node_modules', alias, 'bin', 'tsc'), '-p', config, '--listFiles'],
+          { cwd, env: childEnv(), timeoutMs: 5 * 60_000 },
+        );
         if (result.timedOut) throw new CheckError('tsc timed out', result.output);
         const lines = result.output.replaceAll(`${cwd}/`, '').split('\n');
         const errors = lines.filter((line) => /error TS\d+/.test(line));
@@ -336,9 +383,16 @@ async function matrixChecks(name, cwd, { flavour, typescripts, modes }) {
         if (ours.length > 0) throw new CheckError(`${ours.length} error(s): ${ours[0]}`, ours.join('\n'));
         if (result.code !== 0 && errors.length === 0) throw new CheckError(`tsc exited ${result.code}`, result.output);
         // Each module kind must read its own build's declarations: CommonJS dist/cjs, ESM dist/esm.
-        const used = new Set(lines.map((line) => /node_modules\/nestjs-convoy\/dist\/(cjs|esm)\//.exec(line)?.[1]).filter(Boolean));
-        if (used.size !== 1 || !used.has(flavour)) throw new CheckError(`read the declarations of dist/${[...used].join(' and dist/') || 'nothing'}, expected dist/${flavour}`);
-        return errors.length > 0 ? `(ignored ${errors.length} error(s) in other packages' declarations: ${errors[0]})` : '';
+        const used = new Set(
+          lines.map((line) => /node_modules\/nestjs-convoy\/dist\/(cjs|esm)\//.exec(line)?.[1]).filter(Boolean),
+        );
+        if (used.size !== 1 || !used.has(flavour))
+          throw new CheckError(
+            `read the declarations of dist/${[...used].join(' and dist/') || 'nothing'}, expected dist/${flavour}`,
+          );
+        return errors.length > 0
+          ? `(ignored ${errors.length} error(s) in other packages' declarations: ${errors[0]})`
+          : '';
       });
     }
   }
@@ -346,7 +400,14 @@ async function matrixChecks(name, cwd, { flavour, typescripts, modes }) {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const SUBPATHS = ['nestjs-convoy', 'nestjs-convoy/testing', 'nestjs-convoy/receiver', 'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus'];
+const SUBPATHS = [
+  'nestjs-convoy',
+  'nestjs-convoy/testing',
+  'nestjs-convoy/receiver',
+  'nestjs-convoy/postgres',
+  'nestjs-convoy/pglite',
+  'nestjs-convoy/terminus',
+];
 
 /**
  * Where Node resolves each subpath from the app: require() must land in dist/cjs, import in dist/esm. (Node ≥ 20.19
@@ -358,10 +419,16 @@ async function resolveSubpaths(cwd, flavour) {
     flavour === 'cjs'
       ? ['-e', `for (const s of ${list}) console.log(require.resolve(s))`]
       : ['--input-type=module', '-e', `for (const s of ${list}) console.log(import.meta.resolve(s))`];
-  const output = await mustRun(process.execPath, args, { cwd, env: childEnv(), timeoutMs: 60_000 }, 'resolving the subpaths');
+  const output = await mustRun(
+    process.execPath,
+    args,
+    { cwd, env: childEnv(), timeoutMs: 60_000 },
+    'resolving the subpaths',
+  );
   const resolved = output.trim().split('\n');
   const wrong = resolved.filter((file) => !file.includes(`/node_modules/nestjs-convoy/dist/${flavour}/`));
-  if (resolved.length !== SUBPATHS.length || wrong.length > 0) throw new CheckError(`expected every subpath in dist/${flavour}`, output);
+  if (resolved.length !== SUBPATHS.length || wrong.length > 0)
+    throw new CheckError(`expected every subpath in dist/${flavour}`, output);
 }
 
 async function dropSchema(name, cwd) {
@@ -372,7 +439,12 @@ async function dropSchema(name, cwd) {
       const client = new Client({ connectionString: process.env.DATABASE_URL });
       client.connect().then(() => client.query('DROP SCHEMA IF EXISTS ${schema} CASCADE')).then(() => client.end())
         .catch((error) => { console.error(error.message); process.exit(1); });`;
-    await mustRun(process.execPath, ['-e', script], { cwd, env: childEnv({ DATABASE_URL }), timeoutMs: 60_000 }, `DROP SCHEMA ${schema}`);
+    await mustRun(
+      process.execPath,
+      ['-e', script],
+      { cwd, env: childEnv({ DATABASE_URL }), timeoutMs: 60_000 },
+      `DROP SCHEMA ${schema}`,
+    );
   });
 }
 
@@ -385,36 +457,86 @@ async function consumer(app, tarball, root) {
 
   const installed =
     (await check(name, 'npm-ci', async () => {
-      cpSync(join(here, name), cwd, { recursive: true, filter: (path) => !['node_modules', 'dist', '.data'].includes(basename(path)) });
+      cpSync(join(here, name), cwd, {
+        recursive: true,
+        filter: (path) => !['node_modules', 'dist', '.data'].includes(basename(path)),
+      });
       await mustRun(npm, ['ci', ...npmFlags], { cwd, env: childEnv() });
     })) &&
     (await check(name, 'install-tarball', async () => {
       // No flag such as --legacy-peer-deps: the app's own dependencies must satisfy the package's peers as they are.
-      const { code, signal, output, timedOut } = await run(npm, ['install', ...npmFlags, tarball], { cwd, env: childEnv() });
+      const { code, signal, output, timedOut } = await run(npm, ['install', ...npmFlags, tarball], {
+        cwd,
+        env: childEnv(),
+      });
       // A consumer must get no peer-dependency complaint, and no engine warning about what the package brings.
-      const problems = output.split('\n').filter((line) => /ERESOLVE|peer ?dep|Could not resolve dependency|Conflicting peer/i.test(line));
-      const engine = [...output.matchAll(/EBADENGINE\s+package: '([^']+)'/g)].map((m) => m[1]).filter((pkg) => /^(undici|nestjs-convoy)@/.test(pkg));
-      if (problems.length > 0) throw new CheckError(`npm complained: ${problems.map((line) => line.trim()).join(' / ').slice(0, 400)}`, output);
+      const problems = output
+        .split('\n')
+        .filter((line) => /ERESOLVE|peer ?dep|Could not resolve dependency|Conflicting peer/i.test(line));
+      const engine = [...output.matchAll(/EBADENGINE\s+package: '([^']+)'/g)]
+        .map((m) => m[1])
+        .filter((pkg) => /^(undici|nestjs-convoy)@/.test(pkg));
+      if (problems.length > 0)
+        throw new CheckError(
+          `npm complained: ${problems
+            .map((line) => line.trim())
+            .join(' / ')
+            .slice(0, 400)}`,
+          output,
+        );
       if (engine.length > 0) throw new CheckError(`EBADENGINE for ${engine.join(', ')}`, output);
-      if (timedOut || code !== 0) throw new CheckError(`npm install <tarball> ${timedOut ? 'timed out' : `exited ${code ?? signal}`}`, output);
-      const version = JSON.parse(readFileSync(join(cwd, 'node_modules', 'nestjs-convoy', 'package.json'), 'utf8')).version;
+      if (timedOut || code !== 0)
+        throw new CheckError(`npm install <tarball> ${timedOut ? 'timed out' : `exited ${code ?? signal}`}`, output);
+      const version = JSON.parse(
+        readFileSync(join(cwd, 'node_modules', 'nestjs-convoy', 'package.json'), 'utf8'),
+      ).version;
       return `(nestjs-convoy ${version})`;
     }));
 
   if (installed) await check(name, 'resolve-subpaths', () => resolveSubpaths(cwd, app.matrix.flavour));
   else notRun(name, 'resolve-subpaths', 'install failed');
   if (!installed) {
-    const matrix = app.matrix.typescripts.flatMap((alias) => app.matrix.modes.map((mode) => `types-${alias}-${app.matrix.flavour}-${mode.name}`));
-    for (const step of ['typecheck', 'build', 'boot', ...RUNTIME_STEPS, 'shutdown', ...Object.keys(app.jestConfigs), ...matrix]) notRun(name, step, 'install failed');
+    const matrix = app.matrix.typescripts.flatMap((alias) =>
+      app.matrix.modes.map((mode) => `types-${alias}-${app.matrix.flavour}-${mode.name}`),
+    );
+    for (const step of [
+      'typecheck',
+      'build',
+      'boot',
+      ...RUNTIME_STEPS,
+      'shutdown',
+      ...Object.keys(app.jestConfigs),
+      ...matrix,
+    ])
+      notRun(name, step, 'install failed');
   } else {
     const tsc = join('node_modules', 'typescript', 'bin', 'tsc');
-    await check(name, 'typecheck', () => mustRun(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json'], { cwd, env, timeoutMs: 5 * 60_000 }, 'tsc --noEmit').then(() => ''));
-    const built = await check(name, 'build', () => mustRun(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd, env, timeoutMs: 5 * 60_000 }, 'tsc -p tsconfig.build.json').then(() => ''));
+    await check(name, 'typecheck', () =>
+      mustRun(
+        process.execPath,
+        [tsc, '--noEmit', '-p', 'tsconfig.json'],
+        { cwd, env, timeoutMs: 5 * 60_000 },
+        'tsc --noEmit',
+      ).then(() => ''),
+    );
+    const built = await check(name, 'build', () =>
+      mustRun(
+        process.execPath,
+        [tsc, '-p', 'tsconfig.build.json'],
+        { cwd, env, timeoutMs: 5 * 60_000 },
+        'tsc -p tsconfig.build.json',
+      ).then(() => ''),
+    );
     if (built) await runtimeChecks(name, cwd, env);
     else for (const step of ['boot', ...RUNTIME_STEPS, 'shutdown']) notRun(name, step, 'build failed');
     for (const [step, config] of Object.entries(app.jestConfigs)) {
       await check(name, step, async () => {
-        const output = await mustRun(npm, ['test', '--', '--config', config], { cwd, env, timeoutMs: 10 * 60_000 }, `npm test -- --config ${config}`);
+        const output = await mustRun(
+          npm,
+          ['test', '--', '--config', config],
+          { cwd, env, timeoutMs: 10 * 60_000 },
+          `npm test -- --config ${config}`,
+        );
         return `(${/Tests:\s+(.+)/.exec(output)?.[1]?.trim() ?? 'no summary'})`;
       });
     }
@@ -450,7 +572,9 @@ if (tarball) {
 }
 // Several hundred MB: removed, unless CONSUMERS_KEEP=1 asks to keep it for a look.
 const keep = process.env.CONSUMERS_KEEP === '1';
-console.log(`\ntotal: ${seconds(Date.now() - started)}; work folder ${keep ? `kept: ${root}` : 'removed (CONSUMERS_KEEP=1 keeps it)'}`);
+console.log(
+  `\ntotal: ${seconds(Date.now() - started)}; work folder ${keep ? `kept: ${root}` : 'removed (CONSUMERS_KEEP=1 keeps it)'}`,
+);
 if (!keep) rmSync(root, { recursive: true, force: true });
 console.log(`consumers: ${results.passed} passed, ${results.failed} failed`);
 process.exit(results.failed === 0 ? 0 : 1);

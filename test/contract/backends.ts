@@ -186,7 +186,9 @@ export async function beginPg(pool: pg.Pool): Promise<OpenTransaction> {
 
 /** Drops test schemas left by runs whose process is gone (killed before their afterAll). */
 async function sweepStaleSchemas(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'nc\\_test\\_%'`);
+  const { rows } = await pool.query<{ nspname: string }>(
+    `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'nc\\_test\\_%'`,
+  );
   for (const { nspname } of rows) {
     const [, pid, host] = /^nc_test_(\d+)_([0-9a-f]{4})_[0-9a-f]+$/.exec(nspname) ?? [];
     if (!pid || host !== HOST || isAlive(Number(pid))) continue;

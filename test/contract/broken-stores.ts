@@ -1,5 +1,15 @@
 import { InMemoryWebhookStore } from '../../lib/storage/in-memory.store.js';
-import type { DeliveryFilter, DeliveryRecord, DeliveryStatus, EndpointFilter, EndpointRecord, PageRequest, QueueStats, RecordPage, Settlement } from '../../lib/storage/records.js';
+import type {
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryStatus,
+  EndpointFilter,
+  EndpointRecord,
+  PageRequest,
+  QueueStats,
+  RecordPage,
+  Settlement,
+} from '../../lib/storage/records.js';
 import type { Enqueued } from '../../lib/storage/webhook-store.js';
 import type { SqlDatabase, SqlQueryable } from '../../lib/storage/sql/sql.js';
 import { SqlWebhookStore } from '../../lib/storage/sql/sql-webhook.store.js';
@@ -37,7 +47,9 @@ export class UnfencedRenewStore extends InMemoryWebhookStore {
 /** Ordering keys are dropped when stored: a key's deliveries go out in parallel. */
 export class IgnoresOrderingKeysStore extends InMemoryWebhookStore {
   override enqueue(items: Enqueued[]): Promise<boolean[]> {
-    return super.enqueue(items.map((item) => ({ ...item, deliveries: item.deliveries.map((d) => ({ ...d, ordering_key: null })) })));
+    return super.enqueue(
+      items.map((item) => ({ ...item, deliveries: item.deliveries.map((d) => ({ ...d, ordering_key: null })) })),
+    );
   }
 }
 
@@ -51,7 +63,13 @@ export class IgnoresDueTimeStore extends InMemoryWebhookStore {
 /** Idempotency keys are not compared: a duplicate event is delivered again. */
 export class DeliversDuplicatesStore extends InMemoryWebhookStore {
   override enqueue(items: Enqueued[]): Promise<boolean[]> {
-    return super.enqueue(items.map((item) => (item.event ? { ...item, event: { ...item.event, idempotency_key: `${item.event.idempotency_key}:${item.event.uid}` } } : item)));
+    return super.enqueue(
+      items.map((item) =>
+        item.event
+          ? { ...item, event: { ...item.event, idempotency_key: `${item.event.idempotency_key}:${item.event.uid}` } }
+          : item,
+      ),
+    );
   }
 }
 
@@ -73,15 +91,24 @@ export class NeverForgetsStore extends InMemoryWebhookStore {
 export class DropsFailedHandOversStore extends InMemoryWebhookStore {
   override async settle(settlements: Settlement[]): Promise<string[]> {
     const current = await Promise.all(settlements.map((s) => this.getDelivery(s.uid)));
-    return super.settle(settlements.map((s, i) => (s.status === 'Failure' && current[i]?.endpoint_id === null ? { ...s, forget: true } : s)));
+    return super.settle(
+      settlements.map((s, i) =>
+        s.status === 'Failure' && current[i]?.endpoint_id === null ? { ...s, forget: true } : s,
+      ),
+    );
   }
 }
 
 /** reschedule() also resets deliveries a worker holds. */
 export class ReschedulesLeasedStore extends InMemoryWebhookStore {
-  override async reschedule(filter: DeliveryFilter & { uids?: string[] }, from: DeliveryStatus[], now: number): Promise<string[]> {
+  override async reschedule(
+    filter: DeliveryFilter & { uids?: string[] },
+    from: DeliveryStatus[],
+    now: number,
+  ): Promise<string[]> {
     for (const d of (await this.listDeliveries(filter, { limit: 100_000 })).items) {
-      if (d.status === 'Processing' && (!filter.uids || filter.uids.includes(d.uid))) Object.assign(d, { status: 'Failure', lease_token: null });
+      if (d.status === 'Processing' && (!filter.uids || filter.uids.includes(d.uid)))
+        Object.assign(d, { status: 'Failure', lease_token: null });
     }
     return super.reschedule(filter, from, now);
   }
@@ -109,7 +136,10 @@ export class OldestFirstDeliveriesStore extends InMemoryWebhookStore {
 /** listDeliveries() treats createdTo as exclusive. */
 export class ExclusiveCreatedToStore extends InMemoryWebhookStore {
   override listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<RecordPage<DeliveryRecord>> {
-    return super.listDeliveries({ ...filter, ...(filter.createdTo === undefined ? {} : { createdTo: filter.createdTo - 1 }) }, page);
+    return super.listDeliveries(
+      { ...filter, ...(filter.createdTo === undefined ? {} : { createdTo: filter.createdTo - 1 }) },
+      page,
+    );
   }
 }
 
@@ -140,8 +170,15 @@ export class OverwritingInsertEndpointStore extends InMemoryWebhookStore {
 export class LikePatternSearchStore extends InMemoryWebhookStore {
   override async listEndpoints(filter: EndpointFilter, page: PageRequest): Promise<RecordPage<EndpointRecord>> {
     if (filter.q === undefined) return super.listEndpoints(filter, page);
-    const pattern = new RegExp(filter.q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('_', '.').replaceAll('%', '.*'));
-    const all = (await super.listEndpoints({ ownerId: filter.ownerId }, { limit: 100_000 })).items.filter((e) => pattern.test(e.name));
+    const pattern = new RegExp(
+      filter.q
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replaceAll('_', '.')
+        .replaceAll('%', '.*'),
+    );
+    const all = (await super.listEndpoints({ ownerId: filter.ownerId }, { limit: 100_000 })).items.filter((e) =>
+      pattern.test(e.name),
+    );
     return { items: all.slice(0, page.limit), next_cursor: undefined };
   }
 }
@@ -185,7 +222,11 @@ export class Mutation {
   }
 
   database(db: SqlDatabase): SqlDatabase {
-    return { ...this.queryable(db), transaction: (work) => db.transaction((tx) => work(this.queryable(tx))), close: () => db.close() };
+    return {
+      ...this.queryable(db),
+      transaction: (work) => db.transaction((tx) => work(this.queryable(tx))),
+      close: () => db.close(),
+    };
   }
 }
 

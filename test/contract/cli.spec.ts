@@ -4,7 +4,10 @@ import pg from 'pg';
 
 /** The `nestjs-convoy` bin (dist/esm/cli/main.js, built by `npm test`): sql, migrate, status. */
 const run = (args: string[], env: Record<string, string | undefined> = {}) => {
-  const result = spawnSync(process.execPath, ['dist/esm/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
+  const result = spawnSync(process.execPath, ['dist/esm/cli/main.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
@@ -17,8 +20,14 @@ describe('nestjs-convoy CLI', () => {
   });
 
   it('explains its usage and a missing DATABASE_URL', () => {
-    expect(run(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('usage: nestjs-convoy sql | migrate | status') });
-    expect(run(['status'], { DATABASE_URL: '' })).toMatchObject({ code: 2, stderr: expect.stringContaining('Set DATABASE_URL') });
+    expect(run(['frobnicate'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('usage: nestjs-convoy sql | migrate | status'),
+    });
+    expect(run(['status'], { DATABASE_URL: '' })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('Set DATABASE_URL'),
+    });
   });
 
   const url = process.env.DATABASE_URL;
@@ -28,8 +37,14 @@ describe('nestjs-convoy CLI', () => {
       const behind = run(['status', '--schema', schema]);
       expect(behind.code).toBe(1);
       expect(behind.stderr).toMatch(new RegExp(`The ${schema} schema is missing migrations 1 \\(initial\\)`));
-      expect(run(['migrate', '--schema', schema])).toMatchObject({ code: 0, stdout: `The ${schema} schema is up to date.\n` });
-      expect(run(['status', '--schema', schema])).toMatchObject({ code: 0, stdout: `The ${schema} schema is current.\n` });
+      expect(run(['migrate', '--schema', schema])).toMatchObject({
+        code: 0,
+        stdout: `The ${schema} schema is up to date.\n`,
+      });
+      expect(run(['status', '--schema', schema])).toMatchObject({
+        code: 0,
+        stdout: `The ${schema} schema is current.\n`,
+      });
     } finally {
       const client = new pg.Client({ connectionString: url });
       await client.connect();

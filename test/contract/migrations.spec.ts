@@ -32,7 +32,12 @@ const targets: Array<{ name: string; open: () => Promise<Target>; skip?: string 
     name: 'PGlite',
     open: async () => {
       const lite = await PGlite.create();
-      return { db: fromPGlite(lite), another: async () => fromPGlite(lite), exec: async (script) => void (await lite.exec(script)), close: () => lite.close() };
+      return {
+        db: fromPGlite(lite),
+        another: async () => fromPGlite(lite),
+        exec: async (script) => void (await lite.exec(script)),
+        close: () => lite.close(),
+      };
     },
   },
   {
@@ -57,7 +62,13 @@ const targets: Array<{ name: string; open: () => Promise<Target>; skip?: string 
           return fromPgPool(pool);
         },
         exec: async (script) => void (await pools[0]!.query(script)),
-        psql: hasPsql ? (script) => void execFileSync('psql', [DATABASE_URL!, '-v', 'ON_ERROR_STOP=1', '-q', '-X'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] }) : undefined,
+        psql: hasPsql
+          ? (script) =>
+              void execFileSync('psql', [DATABASE_URL!, '-v', 'ON_ERROR_STOP=1', '-q', '-X'], {
+                input: script,
+                stdio: ['pipe', 'ignore', 'pipe'],
+              })
+          : undefined,
         close: async () => {
           await Promise.all(pools.map((p) => p.end()));
         },
@@ -73,17 +84,26 @@ async function structure(db: SqlDatabase, schema: string): Promise<string[]> {
      FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, column_name`,
     [schema],
   );
-  const indexes = await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`, [schema]);
+  const indexes = await db.query<{ indexdef: string }>(
+    `SELECT indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`,
+    [schema],
+  );
   const constraints = await db.query<{ def: string }>(
     `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) AS def FROM pg_constraint
      WHERE connamespace = to_regnamespace($1) ORDER BY conrelid::regclass::text, conname`,
     [schema],
   );
-  return [...columns.rows.map((r) => JSON.stringify(r)), ...indexes.rows.map((r) => r.indexdef), ...constraints.rows.map((r) => r.def)].map((line) => line.split(schema).join('<schema>'));
+  return [
+    ...columns.rows.map((r) => JSON.stringify(r)),
+    ...indexes.rows.map((r) => r.indexdef),
+    ...constraints.rows.map((r) => r.def),
+  ].map((line) => line.split(schema).join('<schema>'));
 }
 
 async function appliedRows(db: SqlDatabase, schema: string): Promise<Array<{ version: number; name: string }>> {
-  const { rows } = await db.query<{ version: number; name: string }>(`SELECT version, name FROM ${quoteSchema(schema)}.schema_migrations ORDER BY version`);
+  const { rows } = await db.query<{ version: number; name: string }>(
+    `SELECT version, name FROM ${quoteSchema(schema)}.schema_migrations ORDER BY version`,
+  );
   return rows.map((r) => ({ version: Number(r.version), name: r.name }));
 }
 
@@ -104,8 +124,14 @@ describe('migration helpers', () => {
     for (const bad of ['Upper', 'a-b', '1abc', 'x;drop table t', '', 'a'.repeat(64), 'x"y']) {
       expect(() => migrationSql(bad)).toThrow(ConvoyConfigurationError);
     }
-    const neverUsed: SqlDatabase = { query: () => Promise.reject(new Error('not reached')), transaction: () => Promise.reject(new Error('not reached')), close: async () => {} };
-    await expect(SqlConvoyStorage.open(neverUsed, { schema: 'x; DROP SCHEMA public' })).rejects.toThrow(ConvoyConfigurationError);
+    const neverUsed: SqlDatabase = {
+      query: () => Promise.reject(new Error('not reached')),
+      transaction: () => Promise.reject(new Error('not reached')),
+      close: async () => {},
+    };
+    await expect(SqlConvoyStorage.open(neverUsed, { schema: 'x; DROP SCHEMA public' })).rejects.toThrow(
+      ConvoyConfigurationError,
+    );
     expect(migrationSql('a'.repeat(63))).toContain(`"${'a'.repeat(63)}".outbox_messages`);
   });
 
@@ -140,7 +166,10 @@ for (const { name, open, skip } of targets) {
     it('migrate creates the schema and its tables, and records the shipped migrations', async () => {
       const schema = fresh();
       const storage = await SqlConvoyStorage.open(target.db, { schema, migrate: true });
-      const { rows } = await target.db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1`, [schema]);
+      const { rows } = await target.db.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`,
+        [schema],
+      );
       expect(rows.map((r) => r.table_name).sort()).toEqual([...STORAGE_TABLES, 'schema_migrations'].sort());
       expect(await appliedRows(target.db, schema)).toEqual(shipped);
       await expect(storage.checkSchema()).resolves.toBeUndefined();
@@ -152,7 +181,8 @@ for (const { name, open, skip } of targets) {
     it('running migrate again applies nothing and keeps the data', async () => {
       const schema = fresh();
       const storage = await SqlConvoyStorage.open(target.db, { schema, migrate: true });
-      await target.db.query(`INSERT INTO ${quoteSchema(schema)}.endpoints (uid, name, url, owner_id, description, secrets, advanced_signatures, signature_format, event_types, http_timeout, rate_limit, rate_limit_duration, support_email, status, created_at, updated_at)
+      await target.db
+        .query(`INSERT INTO ${quoteSchema(schema)}.endpoints (uid, name, url, owner_id, description, secrets, advanced_signatures, signature_format, event_types, http_timeout, rate_limit, rate_limit_duration, support_email, status, created_at, updated_at)
         VALUES ('ep', 'n', 'https://x', '', '', '[]', true, 'convoy', '["*"]', 10, 0, 0, '', 'active', 0, 0)`);
       expect(await storage.applyMissingMigrations()).toEqual([]);
       await SqlConvoyStorage.open(target.db, { schema, migrate: true });
@@ -188,7 +218,10 @@ for (const { name, open, skip } of targets) {
 
     it('a schema that does not exist: checkSchema lists every migration, and nothing is created', async () => {
       const schema = fresh();
-      await expect(new SqlConvoyStorage(target.db, { schema }).checkSchema()).rejects.toMatchObject({ missing: shipped, schema });
+      await expect(new SqlConvoyStorage(target.db, { schema }).checkSchema()).rejects.toMatchObject({
+        missing: shipped,
+        schema,
+      });
       await expect(SqlConvoyStorage.open(target.db, { schema, migrate: false })).rejects.toThrow(SchemaOutdatedError);
       expect(await schemaExists(target.db, schema)).toBe(false);
     });

@@ -23,7 +23,11 @@ const stored = (id: string) => ({ deliveries: [delivery(id, id, null, { next_sen
 
 async function transactionsBehave(db: SqlDatabase, table: string): Promise<void> {
   await db.query(`CREATE TABLE ${table} (n integer)`);
-  await expect(db.transaction(async (tx) => (await tx.query<{ n: number }>(`INSERT INTO ${table} VALUES (1) RETURNING n`)).rows[0]!.n)).resolves.toBe(1);
+  await expect(
+    db.transaction(
+      async (tx) => (await tx.query<{ n: number }>(`INSERT INTO ${table} VALUES (1) RETURNING n`)).rows[0]!.n,
+    ),
+  ).resolves.toBe(1);
   await expect(
     db.transaction(async (tx) => {
       await tx.query(`INSERT INTO ${table} VALUES (2)`);
@@ -53,7 +57,8 @@ describe('the core loads no database driver', () => {
       for (const line of source.split('\n')) {
         if (!driver.test(line) || /^\s*(\/\/|\*)/.test(line)) continue;
         const lazy = /import\s*\(/.test(line) || /^\s*import\s+type\b/.test(line);
-        if (!(['lib/storage/postgres/index.ts', 'lib/storage/pglite/index.ts'].includes(rel) && lazy)) offenders.push(`${rel}: ${line.trim()}`);
+        if (!(['lib/storage/postgres/index.ts', 'lib/storage/pglite/index.ts'].includes(rel) && lazy))
+          offenders.push(`${rel}: ${line.trim()}`);
       }
     }
     expect(offenders).toEqual([]);
@@ -181,7 +186,9 @@ if (pgSkip) console.info(`[adapters] ${pgSkip}`);
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
     try {
       await expect(PostgresStorage.create({})).rejects.toThrow(ConvoyConfigurationError);
-      await expect(PostgresStorage.create({ pool, connectionString: DATABASE_URL })).rejects.toThrow(ConvoyConfigurationError);
+      await expect(PostgresStorage.create({ pool, connectionString: DATABASE_URL })).rejects.toThrow(
+        ConvoyConfigurationError,
+      );
       await expect(PostgresStorage.create({ connectionString: '' })).rejects.toThrow(ConvoyConfigurationError);
     } finally {
       await pool.end();
@@ -189,21 +196,35 @@ if (pgSkip) console.info(`[adapters] ${pgSkip}`);
   });
 
   it('a pool it created is ended when opening fails (here: the schema is behind and migrate is off)', async () => {
-    const before = (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'nc-adapter-check'`)).rows[0]!.n;
+    const before = (
+      await admin.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'nc-adapter-check'`,
+      )
+    ).rows[0]!.n;
     const url = new URL(DATABASE_URL!);
     url.searchParams.set('application_name', 'nc-adapter-check');
-    await expect(PostgresStorage.create({ connectionString: url.toString(), schema: fresh(), migrate: false })).rejects.toThrow(/missing migrations/);
+    await expect(
+      PostgresStorage.create({ connectionString: url.toString(), schema: fresh(), migrate: false }),
+    ).rejects.toThrow(/missing migrations/);
     // Connections close asynchronously on the server side; wait briefly for the count to settle.
     let after = -1;
     for (let i = 0; i < 50 && after !== before; i++) {
-      after = (await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'nc-adapter-check'`)).rows[0]!.n;
+      after = (
+        await admin.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'nc-adapter-check'`,
+        )
+      ).rows[0]!.n;
       if (after !== before) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(after).toBe(before);
   });
 
   it('refuses connections whose default isolation is stricter than READ COMMITTED', async () => {
-    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1, options: '-c default_transaction_isolation=serializable' });
+    const pool = new pg.Pool({
+      connectionString: DATABASE_URL,
+      max: 1,
+      options: '-c default_transaction_isolation=serializable',
+    });
     try {
       const error = await PostgresStorage.create({ pool, schema: fresh() }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConvoyConfigurationError);

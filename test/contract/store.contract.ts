@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { setImmediate as yieldToOthers, setTimeout as sleep } from 'node:timers/promises';
 import { TransactionRequiredError } from '../../lib/errors/index.js';
-import type { AttemptRecord, DeliveryRecord, EndpointRecord, EventRecord, Settlement } from '../../lib/storage/records.js';
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  EndpointRecord,
+  EventRecord,
+  Settlement,
+} from '../../lib/storage/records.js';
 import type { WebhookStore } from '../../lib/storage/webhook-store.js';
 import type { ContractCase, StoreContext } from './contract.types.js';
 
@@ -55,7 +61,12 @@ export function event(uid: string, endpointIds: string[], over: Partial<EventRec
 }
 
 /** A delivery to an endpoint (of event `eventId`), or a hand-over (`endpointId` null). */
-export function delivery(uid: string, eventId: string, endpointId: string | null, over: Partial<DeliveryRecord> = {}): DeliveryRecord {
+export function delivery(
+  uid: string,
+  eventId: string,
+  endpointId: string | null,
+  over: Partial<DeliveryRecord> = {},
+): DeliveryRecord {
   return {
     uid,
     event_id: eventId,
@@ -80,7 +91,8 @@ export function delivery(uid: string, eventId: string, endpointId: string | null
 }
 
 /** A hand-over: its own event, one delivery, no event record. */
-const handOver = (n: number, over: Partial<DeliveryRecord> = {}): DeliveryRecord => delivery(id('ho', n), id('ho', n), null, over);
+const handOver = (n: number, over: Partial<DeliveryRecord> = {}): DeliveryRecord =>
+  delivery(id('ho', n), id('ho', n), null, over);
 
 export function attempt(uid: string, d: DeliveryRecord, over: Partial<AttemptRecord> = {}): AttemptRecord {
   return {
@@ -104,12 +116,24 @@ export function attempt(uid: string, d: DeliveryRecord, over: Partial<AttemptRec
 
 /** A settlement of a claimed delivery: success unless `over` says otherwise. */
 function outcome(d: DeliveryRecord, token: string, over: Partial<Settlement> = {}): Settlement {
-  return { uid: d.uid, lease_token: token, status: 'Success', description: '', num_trials: d.num_trials + 1, next_send_at: T0, latency_ms: 12, ...over };
+  return {
+    uid: d.uid,
+    lease_token: token,
+    status: 'Success',
+    description: '',
+    num_trials: d.num_trials + 1,
+    next_send_at: T0,
+    latency_ms: 12,
+    ...over,
+  };
 }
 
 /** Stores hand-overs one per item (no event records). */
 async function enqueueHandOvers(store: WebhookStore, deliveries: DeliveryRecord[]): Promise<void> {
-  assert.deepEqual(await store.enqueue(deliveries.map((d) => ({ deliveries: [d] }))), deliveries.map(() => true));
+  assert.deepEqual(
+    await store.enqueue(deliveries.map((d) => ({ deliveries: [d] }))),
+    deliveries.map(() => true),
+  );
 }
 
 const uids = (list: Array<{ uid: string }>): string[] => list.map((d) => d.uid);
@@ -122,14 +146,23 @@ export const storeContract: StoreCase[] = [
     name: 'enqueue stores deliveries exactly: a claim returns every field as stored, the payload byte for byte, with the lease',
     async run({ store }) {
       const ev = event('ev_1', ['ep_1', 'ep_2']);
-      const a = delivery('dl_1', ev.uid, 'ep_1', { ordering_key: 'order-7', custom_headers: { 'x-a': '1', 'X-Mixed-Case': 'ü' } });
+      const a = delivery('dl_1', ev.uid, 'ep_1', {
+        ordering_key: 'order-7',
+        custom_headers: { 'x-a': '1', 'X-Mixed-Case': 'ü' },
+      });
       const h = handOver(1, { target: { url: 'https://example.com/dynamic?x=1', secret: 's3cret' }, retry_limit: 20 });
       const expected = [copy(a), copy(h)];
       assert.deepEqual(await store.enqueue([{ event: ev, deliveries: [a] }, { deliveries: [h] }]), [true, true]);
       const claimed = await store.claim(T0, 10, 'token-1', T0 + LEASE);
       assert.deepEqual(
         claimed.map((d) => ({ ...d, updated_at: 0 })),
-        expected.map((d) => ({ ...d, status: 'Processing', lease_token: 'token-1', next_send_at: T0 + LEASE, updated_at: 0 })),
+        expected.map((d) => ({
+          ...d,
+          status: 'Processing',
+          lease_token: 'token-1',
+          next_send_at: T0 + LEASE,
+          updated_at: 0,
+        })),
       );
       assert.equal(claimed[0]!.payload, a.payload);
       assert.deepEqual(await store.getEvent('ev_1'), ev);
@@ -160,10 +193,18 @@ export const storeContract: StoreCase[] = [
         { event: second, deliveries: [delivery('dl_2', 'ev_2', 'ep_1', { idempotency_key: 'same' })] },
       ]);
       assert.deepEqual(stored, [true, false]);
-      assert.deepEqual(await store.enqueue([{ event: third, deliveries: [delivery('dl_3', 'ev_3', 'ep_1', { idempotency_key: 'same' })] }]), [false]);
+      assert.deepEqual(
+        await store.enqueue([
+          { event: third, deliveries: [delivery('dl_3', 'ev_3', 'ep_1', { idempotency_key: 'same' })] },
+        ]),
+        [false],
+      );
       assert.deepEqual(uids((await store.listDeliveries({}, { limit: 10 })).items), ['dl_1']);
       assert.deepEqual(await store.getEvent('ev_1'), event('ev_1', ['ep_1'], { idempotency_key: 'same' }));
-      assert.deepEqual(await store.getEvent('ev_2'), event('ev_2', [], { idempotency_key: 'same', is_duplicate_event: true }));
+      assert.deepEqual(
+        await store.getEvent('ev_2'),
+        event('ev_2', [], { idempotency_key: 'same', is_duplicate_event: true }),
+      );
       assert.equal((await store.getEvent('ev_3'))?.is_duplicate_event, true);
     },
   },
@@ -171,7 +212,10 @@ export const storeContract: StoreCase[] = [
     name: 'a store that cannot join transactions (in memory) refuses one',
     requires: 'memory',
     async run({ store }) {
-      await assert.rejects(store.enqueue([{ deliveries: [handOver(1)] }], { query: async () => ({ rows: [] }) }), TypeError);
+      await assert.rejects(
+        store.enqueue([{ deliveries: [handOver(1)] }], { query: async () => ({ rows: [] }) }),
+        TypeError,
+      );
       assert.equal((await store.listDeliveries({}, { limit: 10 })).items.length, 0);
     },
   },
@@ -185,7 +229,13 @@ export const storeContract: StoreCase[] = [
       await store.enqueue([{ deliveries: [handOver(2)] }], rolledBack.tx);
       await rolledBack.rollback();
       const committed = await sql.begin();
-      assert.deepEqual(await store.enqueue([{ event: event('ev_3', ['ep_1']), deliveries: [delivery('dl_3', 'ev_3', 'ep_1')] }], committed.tx), [true]);
+      assert.deepEqual(
+        await store.enqueue(
+          [{ event: event('ev_3', ['ep_1']), deliveries: [delivery('dl_3', 'ev_3', 'ep_1')] }],
+          committed.tx,
+        ),
+        [true],
+      );
       if (!sql.parallelTransactions) await committed.commit();
       else {
         assert.deepEqual(await store.claim(T0, 10, 'token-1', T0 + LEASE), [], 'not visible before the commit');
@@ -210,8 +260,15 @@ export const storeContract: StoreCase[] = [
       assert.deepEqual(uids(await store.claim(T0 + 1, 10, 'c', T0 + LEASE)), [id('ho', 5)]);
       const [last] = await store.claim(T0 + 5, 10, 'd', T0 + LEASE);
       assert.equal(last!.uid, id('ho', 1));
-      assert.deepEqual(await store.settle([outcome(last!, 'd', { status: 'Failure', description: 'no' })]), [last!.uid]);
-      assert.deepEqual(await store.claim(T0 + 10 * LEASE, 10, 'e', T0 + 11 * LEASE).then((l) => l.filter((d) => d.uid === id('ho', 1))), []);
+      assert.deepEqual(await store.settle([outcome(last!, 'd', { status: 'Failure', description: 'no' })]), [
+        last!.uid,
+      ]);
+      assert.deepEqual(
+        await store
+          .claim(T0 + 10 * LEASE, 10, 'e', T0 + 11 * LEASE)
+          .then((l) => l.filter((d) => d.uid === id('ho', 1))),
+        [],
+      );
     },
   },
   {
@@ -220,7 +277,10 @@ export const storeContract: StoreCase[] = [
       await enqueueHandOvers(store, [handOver(1), handOver(2)]);
       assert.equal((await store.claim(T0, 2, 'a', T0 + LEASE)).length, 2);
       assert.deepEqual(await store.claim(T0 + LEASE - 1, 10, 'b', T0 + 2 * LEASE), []);
-      assert.deepEqual(await store.renew([id('ho', 1), id('ho', 2), 'unknown'], 'a', T0 + 3 * LEASE), [id('ho', 1), id('ho', 2)]);
+      assert.deepEqual(await store.renew([id('ho', 1), id('ho', 2), 'unknown'], 'a', T0 + 3 * LEASE), [
+        id('ho', 1),
+        id('ho', 2),
+      ]);
       assert.deepEqual(await store.claim(T0 + LEASE, 10, 'b', T0 + 2 * LEASE), [], 'renewed: not taken over');
       const takenOver = await store.claim(T0 + 3 * LEASE, 1, 'b', T0 + 4 * LEASE);
       assert.equal(takenOver.length, 1);
@@ -232,25 +292,52 @@ export const storeContract: StoreCase[] = [
     name: 'settle writes the state and the attempt under the lease, once; a worker whose lease was taken over writes nothing',
     async run({ store }) {
       const ev = event('ev_1', ['ep_1', 'ep_2']);
-      await store.enqueue([{ event: ev, deliveries: [delivery('dl_1', 'ev_1', 'ep_1'), delivery('dl_2', 'ev_1', 'ep_2')] }]);
+      await store.enqueue([
+        { event: ev, deliveries: [delivery('dl_1', 'ev_1', 'ep_1'), delivery('dl_2', 'ev_1', 'ep_2')] },
+      ]);
       const [d1, d2] = await store.claim(T0, 2, 'a', T0 + LEASE);
-      const retried = outcome(d1!, 'a', { status: 'Retry', description: 'HTTP 503', next_send_at: T0 + 10 * LEASE, attempt: attempt('at_1', d1!, { http_status: 503, success: false }) });
+      const retried = outcome(d1!, 'a', {
+        status: 'Retry',
+        description: 'HTTP 503',
+        next_send_at: T0 + 10 * LEASE,
+        attempt: attempt('at_1', d1!, { http_status: 503, success: false }),
+      });
       assert.deepEqual(await store.settle([retried, outcome(d1!, 'a', { attempt: attempt('at_x', d1!) })]), ['dl_1']);
       assert.deepEqual(await store.settle([outcome(d1!, 'a')]), [], 'a second settle is dropped');
       const stored = (await store.getDelivery('dl_1'))!;
       assert.deepEqual(
-        { status: stored.status, description: stored.description, num_trials: stored.num_trials, next_send_at: stored.next_send_at, lease_token: stored.lease_token, latency_ms: stored.latency_ms },
-        { status: 'Retry', description: 'HTTP 503', num_trials: 1, next_send_at: T0 + 10 * LEASE, lease_token: null, latency_ms: 12 },
+        {
+          status: stored.status,
+          description: stored.description,
+          num_trials: stored.num_trials,
+          next_send_at: stored.next_send_at,
+          lease_token: stored.lease_token,
+          latency_ms: stored.latency_ms,
+        },
+        {
+          status: 'Retry',
+          description: 'HTTP 503',
+          num_trials: 1,
+          next_send_at: T0 + 10 * LEASE,
+          lease_token: null,
+          latency_ms: 12,
+        },
       );
       const [logged, ...more] = await store.listAttempts('dl_1');
-      assert.deepEqual([{ ...logged!, response_body: '' }, more], [{ ...attempt('at_1', d1!, { http_status: 503, success: false }), response_body: '' }, []]);
+      assert.deepEqual(
+        [{ ...logged!, response_body: '' }, more],
+        [{ ...attempt('at_1', d1!, { http_status: 503, success: false }), response_body: '' }, []],
+      );
       // PostgreSQL text cannot hold U+0000: the SQL stores keep U+FFFD in its place.
       assert.match(logged!.response_body, /^ok [\u0000\uFFFD] ünï$/);
 
       // dl_2's lease runs out; another worker takes it over and settles; the stale one's outcome is dropped.
       const [taken] = await store.claim(T0 + LEASE, 1, 'b', T0 + 2 * LEASE);
       assert.equal(taken!.uid, 'dl_2');
-      assert.deepEqual(await store.settle([outcome(d2!, 'a', { status: 'Failure', attempt: attempt('at_stale', d2!) })]), []);
+      assert.deepEqual(
+        await store.settle([outcome(d2!, 'a', { status: 'Failure', attempt: attempt('at_stale', d2!) })]),
+        [],
+      );
       assert.deepEqual(await store.settle([outcome(taken!, 'b', { attempt: attempt('at_2', taken!) })]), ['dl_2']);
       assert.equal((await store.getDelivery('dl_2'))!.status, 'Success');
       assert.deepEqual(uids(await store.listAttempts('dl_2')), ['at_2']);
@@ -262,7 +349,12 @@ export const storeContract: StoreCase[] = [
       await enqueueHandOvers(store, [handOver(1), handOver(2, { num_trials: 2, status: 'Retry' })]);
       const [h1, h2] = await store.claim(T0, 2, 'a', T0 + LEASE);
       assert.deepEqual(
-        (await store.settle([outcome(h1!, 'a', { forget: true }), outcome(h2!, 'a', { status: 'Retry', num_trials: 2, description: 'busy', next_send_at: T0 + 7 })])).sort(),
+        (
+          await store.settle([
+            outcome(h1!, 'a', { forget: true }),
+            outcome(h2!, 'a', { status: 'Retry', num_trials: 2, description: 'busy', next_send_at: T0 + 7 }),
+          ])
+        ).sort(),
         [id('ho', 1), id('ho', 2)],
       );
       assert.equal(await store.getDelivery(id('ho', 1)), undefined);
@@ -274,8 +366,12 @@ export const storeContract: StoreCase[] = [
   {
     name: 'ordering keys: one delivery of a key (and endpoint) at a time, in stored order; a finished head lets the next go',
     async run({ store }) {
-      const keyed = (n: number, endpointId: string | null, key: string, over: Partial<DeliveryRecord> = {}): DeliveryRecord =>
-        delivery(id('dl', n), id('ev', n), endpointId, { ordering_key: key, ...over });
+      const keyed = (
+        n: number,
+        endpointId: string | null,
+        key: string,
+        over: Partial<DeliveryRecord> = {},
+      ): DeliveryRecord => delivery(id('dl', n), id('ev', n), endpointId, { ordering_key: key, ...over });
       await store.enqueue([
         { deliveries: [keyed(1, null, 'order-1', { next_send_at: T0 + 5 })] },
         { deliveries: [keyed(2, null, 'order-1')] },
@@ -285,16 +381,28 @@ export const storeContract: StoreCase[] = [
         { deliveries: [keyed(6, 'ep_1', 'order-1')] },
       ]);
       // dl_1 heads order-1 (hand-overs) but is not due: dl_2 waits behind it. Endpoints have chains of their own.
-      assert.deepEqual(uids(await store.claim(T0, 10, 'a', T0 + LEASE)).sort(), [id('dl', 3), id('dl', 4), id('dl', 5)]);
+      assert.deepEqual(uids(await store.claim(T0, 10, 'a', T0 + LEASE)).sort(), [
+        id('dl', 3),
+        id('dl', 4),
+        id('dl', 5),
+      ]);
       const [head] = await store.claim(T0 + 5, 10, 'a', T0 + LEASE);
       assert.equal(head!.uid, id('dl', 1));
       assert.deepEqual(await store.claim(T0 + 5, 10, 'a', T0 + LEASE), [], 'the heads are in flight');
       await store.settle([outcome(head!, 'a', { status: 'Retry', next_send_at: T0 + 6 })]);
-      assert.deepEqual(uids(await store.claim(T0 + 5, 10, 'a', T0 + LEASE)), [], 'a retrying head still blocks its key');
+      assert.deepEqual(
+        uids(await store.claim(T0 + 5, 10, 'a', T0 + LEASE)),
+        [],
+        'a retrying head still blocks its key',
+      );
       const [retried] = await store.claim(T0 + 6, 10, 'a', T0 + LEASE);
       assert.equal(retried!.uid, id('dl', 1));
       await store.settle([outcome(retried!, 'a', { status: 'Failure', description: 'gave up' })]);
-      assert.deepEqual(uids(await store.claim(T0 + 6, 10, 'a', T0 + LEASE)), [id('dl', 2)], 'a failed head lets the next go');
+      assert.deepEqual(
+        uids(await store.claim(T0 + 6, 10, 'a', T0 + LEASE)),
+        [id('dl', 2)],
+        'a failed head lets the next go',
+      );
       const ep1 = (await store.getDelivery(id('dl', 4)))!;
       await store.settle([outcome(ep1, 'a')]);
       assert.deepEqual(uids(await store.claim(T0 + 6, 10, 'a', T0 + LEASE)), [id('dl', 6)]);
@@ -324,8 +432,20 @@ export const storeContract: StoreCase[] = [
       ]);
       const [first, second] = await store.claim(T0, 2, 'a', T0 + LEASE);
       await store.settle([outcome(first!, 'a', { status: 'Failure', description: 'rejected' })]);
-      assert.deepEqual(await store.stats(T0), { pending: 1, inFlight: 1, lagMs: 200, pendingHandOvers: 1, failedHandOvers: 1 });
-      assert.deepEqual(await store.stats(T0 + LEASE), { pending: 2, inFlight: 0, lagMs: LEASE + 200, pendingHandOvers: 1, failedHandOvers: 1 });
+      assert.deepEqual(await store.stats(T0), {
+        pending: 1,
+        inFlight: 1,
+        lagMs: 200,
+        pendingHandOvers: 1,
+        failedHandOvers: 1,
+      });
+      assert.deepEqual(await store.stats(T0 + LEASE), {
+        pending: 2,
+        inFlight: 0,
+        lagMs: LEASE + 200,
+        pendingHandOvers: 1,
+        failedHandOvers: 1,
+      });
       assert.equal(second!.uid, 'dl_1');
     },
   },
@@ -334,24 +454,44 @@ export const storeContract: StoreCase[] = [
     async run({ store }) {
       await enqueueHandOvers(store, [handOver(1), handOver(2), handOver(3), handOver(4)]);
       const [a, b, c] = await store.claim(T0, 3, 'a', T0 + LEASE);
-      await store.settle([outcome(a!, 'a', { status: 'Failure', description: 'rejected', num_trials: 3 }), outcome(b!, 'a', { status: 'Success' })]);
+      await store.settle([
+        outcome(a!, 'a', { status: 'Failure', description: 'rejected', num_trials: 3 }),
+        outcome(b!, 'a', { status: 'Success' }),
+      ]);
       assert.deepEqual(await store.reschedule({}, ['Failure'], T0 + 9), [id('ho', 1)]);
       assert.deepEqual(await store.reschedule({ uids: [] }, ['Failure', 'Success'], T0 + 9), []);
-      assert.deepEqual(await store.reschedule({ uids: [id('ho', 3), id('ho', 2)] }, ['Success', 'Processing'], T0 + 9), [id('ho', 2)], 'a leased delivery is left alone');
+      assert.deepEqual(
+        await store.reschedule({ uids: [id('ho', 3), id('ho', 2)] }, ['Success', 'Processing'], T0 + 9),
+        [id('ho', 2)],
+        'a leased delivery is left alone',
+      );
       const requeued = (await store.getDelivery(id('ho', 1)))!;
       assert.deepEqual(
-        { status: requeued.status, num_trials: requeued.num_trials, next_send_at: requeued.next_send_at, description: requeued.description, payload: requeued.payload },
+        {
+          status: requeued.status,
+          num_trials: requeued.num_trials,
+          next_send_at: requeued.next_send_at,
+          description: requeued.description,
+          payload: requeued.payload,
+        },
         { status: 'Scheduled', num_trials: 0, next_send_at: T0 + 9, description: '', payload: handOver(1).payload },
       );
       assert.equal(c!.uid, id('ho', 3));
-      assert.deepEqual(uids(await store.claim(T0 + 9, 10, 'b', T0 + LEASE)).sort(), [id('ho', 1), id('ho', 2), id('ho', 4)]);
+      assert.deepEqual(uids(await store.claim(T0 + 9, 10, 'b', T0 + LEASE)).sort(), [
+        id('ho', 1),
+        id('ho', 2),
+        id('ho', 4),
+      ]);
       assert.equal((await store.stats(T0 + 9)).failedHandOvers, 0);
     },
   },
   {
     name: 'reschedule puts a keyed delivery behind the unfinished deliveries of its key',
     async run({ store }) {
-      await store.enqueue([{ deliveries: [handOver(1, { ordering_key: 'k' })] }, { deliveries: [handOver(2, { ordering_key: 'k' })] }]);
+      await store.enqueue([
+        { deliveries: [handOver(1, { ordering_key: 'k' })] },
+        { deliveries: [handOver(2, { ordering_key: 'k' })] },
+      ]);
       const [head] = await store.claim(T0, 10, 'a', T0 + LEASE);
       await store.settle([outcome(head!, 'a', { status: 'Failure' })]);
       await store.reschedule({ uids: [head!.uid] }, ['Failure'], T0);
@@ -365,15 +505,31 @@ export const storeContract: StoreCase[] = [
       const ev1 = event('ev_1', ['ep_1', 'ep_2'], { idempotency_key: 'k1' });
       const ev2 = event('ev_2', ['ep_1'], { idempotency_key: 'k2', event_type: 'invoice.void' });
       await store.enqueue([
-        { event: ev1, deliveries: [delivery('dl_1', 'ev_1', 'ep_1', { idempotency_key: 'k1', created_at: T0 }), delivery('dl_2', 'ev_1', 'ep_2', { idempotency_key: 'k1', created_at: T0 + 10 })] },
-        { event: ev2, deliveries: [delivery('dl_3', 'ev_2', 'ep_1', { idempotency_key: 'k2', event_type: 'invoice.void', created_at: T0 + 20 })] },
+        {
+          event: ev1,
+          deliveries: [
+            delivery('dl_1', 'ev_1', 'ep_1', { idempotency_key: 'k1', created_at: T0 }),
+            delivery('dl_2', 'ev_1', 'ep_2', { idempotency_key: 'k1', created_at: T0 + 10 }),
+          ],
+        },
+        {
+          event: ev2,
+          deliveries: [
+            delivery('dl_3', 'ev_2', 'ep_1', {
+              idempotency_key: 'k2',
+              event_type: 'invoice.void',
+              created_at: T0 + 20,
+            }),
+          ],
+        },
         { deliveries: [handOver(1, { created_at: T0 + 30 })] },
       ]);
       const page1 = await store.listDeliveries({}, { limit: 2 });
       assert.deepEqual(uids(page1.items), ['ho_0001', 'dl_3']);
       const page2 = await store.listDeliveries({}, { limit: 2, cursor: page1.next_cursor });
       assert.deepEqual([uids(page2.items), page2.next_cursor], [['dl_2', 'dl_1'], undefined]);
-      const list = async (filter: Parameters<WebhookStore['listDeliveries']>[0]): Promise<string[]> => uids((await store.listDeliveries(filter, { limit: 10 })).items);
+      const list = async (filter: Parameters<WebhookStore['listDeliveries']>[0]): Promise<string[]> =>
+        uids((await store.listDeliveries(filter, { limit: 10 })).items);
       assert.deepEqual(await list({ endpointIds: ['ep_1'] }), ['dl_3', 'dl_1']);
       assert.deepEqual(await list({ endpointIds: [], statuses: [] }), ['ho_0001', 'dl_3', 'dl_2', 'dl_1']);
       assert.deepEqual(await list({ handOver: true }), ['ho_0001']);
@@ -391,7 +547,13 @@ export const storeContract: StoreCase[] = [
       await store.enqueue([{ deliveries: [handOver(1, { retry_limit: 3 })] }]);
       for (const [n, at] of ['at_z', 'at_a', 'at_m'].entries()) {
         const [d] = await store.claim(T0 + n, 1, `t${n}`, T0 + n + LEASE);
-        await store.settle([outcome(d!, `t${n}`, { status: n < 2 ? 'Retry' : 'Success', next_send_at: T0 + n + 1, attempt: attempt(at, d!) })]);
+        await store.settle([
+          outcome(d!, `t${n}`, {
+            status: n < 2 ? 'Retry' : 'Success',
+            next_send_at: T0 + n + 1,
+            attempt: attempt(at, d!),
+          }),
+        ]);
       }
       assert.deepEqual(uids(await store.listAttempts(id('ho', 1))), ['at_z', 'at_a', 'at_m']);
     },
@@ -432,7 +594,14 @@ export const storeContract: StoreCase[] = [
       await store.insertEndpoint(copy(full));
       assert.deepEqual(await store.getEndpoint('ep_1'), full);
       await assert.rejects(store.insertEndpoint(endpoint('ep_1', { name: 'other' })));
-      const updated = { ...full, name: 'renamed', api_key_header: null, status: 'active' as const, event_types: ['*'], updated_at: T0 + 9 };
+      const updated = {
+        ...full,
+        name: 'renamed',
+        api_key_header: null,
+        status: 'active' as const,
+        event_types: ['*'],
+        updated_at: T0 + 9,
+      };
       assert.equal(await store.updateEndpoint(copy(updated)), true);
       assert.deepEqual(await store.getEndpoint('ep_1'), updated);
     },
@@ -479,8 +648,12 @@ export const storeContract: StoreCase[] = [
       const all: DeliveryRecord[] = [];
       for (let e = 0; e < 20; e++) {
         const endpointIds = Array.from({ length: 10 }, (_, i) => id('ep', i));
-        const ds = endpointIds.map((ep, i) => delivery(id('dl', e * 10 + i), id('ev', e), ep, { next_send_at: T0 - e }));
-        assert.deepEqual(await workers[e % 8]!.enqueue([{ event: event(id('ev', e), endpointIds), deliveries: ds }]), [true]);
+        const ds = endpointIds.map((ep, i) =>
+          delivery(id('dl', e * 10 + i), id('ev', e), ep, { next_send_at: T0 - e }),
+        );
+        assert.deepEqual(await workers[e % 8]!.enqueue([{ event: event(id('ev', e), endpointIds), deliveries: ds }]), [
+          true,
+        ]);
         all.push(...ds);
       }
       const claimedBy = new Map<string, number>();
@@ -495,8 +668,11 @@ export const storeContract: StoreCase[] = [
               claimedBy.set(d.uid, w);
             }
             await yieldToOthers();
-            const settled = await worker.settle(batch.map((d) => outcome(d, `worker-${w}`, { attempt: attempt(`at_${d.uid}_${w}`, d) })));
-            if (settled.length !== batch.length) violations.push(`worker ${w}: ${batch.length - settled.length} leases lost`);
+            const settled = await worker.settle(
+              batch.map((d) => outcome(d, `worker-${w}`, { attempt: attempt(`at_${d.uid}_${w}`, d) })),
+            );
+            if (settled.length !== batch.length)
+              violations.push(`worker ${w}: ${batch.length - settled.length} leases lost`);
             finished += batch.length;
             if (batch.length === 0) await sleep(2);
           }
@@ -504,8 +680,12 @@ export const storeContract: StoreCase[] = [
       );
       assert.deepEqual(violations, []);
       assert.equal(claimedBy.size, all.length);
-      for (const d of all.filter((_, i) => i % 17 === 0)) assert.equal((await workers[0]!.listAttempts(d.uid)).length, 1, `${d.uid} has one attempt`);
-      assert.equal((await workers[0]!.listDeliveries({ statuses: ['Success'] }, { limit: 500 })).items.length, all.length);
+      for (const d of all.filter((_, i) => i % 17 === 0))
+        assert.equal((await workers[0]!.listAttempts(d.uid)).length, 1, `${d.uid} has one attempt`);
+      assert.equal(
+        (await workers[0]!.listDeliveries({ statuses: ['Success'] }, { limit: 500 })).items.length,
+        all.length,
+      );
       assert.equal(await workers[0]!.nextDueAt(), undefined);
     },
   },
@@ -515,7 +695,9 @@ export const storeContract: StoreCase[] = [
     async run({ stores }) {
       const workers = await stores(4);
       const keys = ['a', 'b', 'c'];
-      const items = Array.from({ length: 60 }, (_, n) => ({ deliveries: [handOver(n, { ordering_key: keys[n % 3]!, next_send_at: T0 - 1 })] }));
+      const items = Array.from({ length: 60 }, (_, n) => ({
+        deliveries: [handOver(n, { ordering_key: keys[n % 3]!, next_send_at: T0 - 1 })],
+      }));
       await workers[0]!.enqueue(items);
       const order = new Map<string, number[]>(keys.map((k) => [k, []]));
       const inFlight = new Set<string>();
@@ -539,7 +721,12 @@ export const storeContract: StoreCase[] = [
         }),
       );
       assert.deepEqual(violations, []);
-      for (const [k, seen] of order) assert.deepEqual(seen, [...seen].sort((x, y) => x - y), `key ${k} in order`);
+      for (const [k, seen] of order)
+        assert.deepEqual(
+          seen,
+          [...seen].sort((x, y) => x - y),
+          `key ${k} in order`,
+        );
       assert.equal(finished, items.length);
     },
   },
@@ -569,7 +756,14 @@ export const storeContract: StoreCase[] = [
     async run({ stores }) {
       const workers = await stores(4);
       const results = await Promise.all(
-        workers.map((w, n) => w.enqueue([{ event: event(id('ev', n), ['ep_1'], { idempotency_key: 'one' }), deliveries: [delivery(id('dl', n), id('ev', n), 'ep_1')] }])),
+        workers.map((w, n) =>
+          w.enqueue([
+            {
+              event: event(id('ev', n), ['ep_1'], { idempotency_key: 'one' }),
+              deliveries: [delivery(id('dl', n), id('ev', n), 'ep_1')],
+            },
+          ]),
+        ),
       );
       assert.equal(results.flat().filter(Boolean).length, 1);
       assert.equal((await workers[0]!.listDeliveries({}, { limit: 10 })).items.length, 1);
@@ -580,7 +774,9 @@ export const storeContract: StoreCase[] = [
     concurrent: true,
     async run({ stores }) {
       const workers = await stores(4);
-      await Promise.all(workers.map((w) => w.enqueue(Array.from({ length: 20 }, (_, n) => ({ deliveries: [handOver(n)] })))));
+      await Promise.all(
+        workers.map((w) => w.enqueue(Array.from({ length: 20 }, (_, n) => ({ deliveries: [handOver(n)] })))),
+      );
       assert.equal((await workers[0]!.listDeliveries({}, { limit: 100 })).items.length, 20);
       assert.equal((await workers[0]!.stats(T0)).pendingHandOvers, 20);
     },
@@ -590,10 +786,16 @@ export const storeContract: StoreCase[] = [
     concurrent: true,
     async run({ stores }) {
       const [a, b] = await stores(2);
-      await enqueueHandOvers(a!, Array.from({ length: 30 }, (_, n) => handOver(n)));
+      await enqueueHandOvers(
+        a!,
+        Array.from({ length: 30 }, (_, n) => handOver(n)),
+      );
       const first = await a!.claim(T0, 30, 'a', T0 + LEASE);
       await a!.settle(first.map((d) => outcome(d, 'a', { status: 'Failure', description: 'x' })));
-      const [rescheduled, claimed] = await Promise.all([a!.reschedule({}, ['Failure'], T0), (async () => (await yieldToOthers(), b!.claim(T0, 30, 'b', T0 + LEASE)))()]);
+      const [rescheduled, claimed] = await Promise.all([
+        a!.reschedule({}, ['Failure'], T0),
+        (async () => (await yieldToOthers(), b!.claim(T0, 30, 'b', T0 + LEASE)))(),
+      ]);
       for (const d of claimed) {
         const now = (await b!.getDelivery(d.uid))!;
         assert.equal(now.lease_token, 'b', `${d.uid} is still b's`);
@@ -611,7 +813,9 @@ export const storeContract: StoreCase[] = [
       const first = await sql.begin();
       await store.enqueue([{ deliveries: [handOver(1, { ordering_key: 'k' })] }], first.tx);
       const second = await sql.begin();
-      const secondDone = store.enqueue([{ deliveries: [handOver(2, { ordering_key: 'k' })] }], second.tx).then(() => second.commit());
+      const secondDone = store
+        .enqueue([{ deliveries: [handOver(2, { ordering_key: 'k' })] }], second.tx)
+        .then(() => second.commit());
       await sleep(100);
       // Without the key's lock the second would have committed by now, and be claimed before the first exists.
       assert.deepEqual(await store.claim(T0, 10, 'early', T0 + LEASE), []);

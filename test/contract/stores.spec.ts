@@ -12,7 +12,9 @@ const backends: Array<{ name: string; open: () => Promise<Backend>; skip?: strin
   {
     name: 'PostgreSQL',
     open: () => postgresBackend(DATABASE_URL!),
-    skip: DATABASE_URL ? undefined : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the PostgreSQL contract run is skipped',
+    skip: DATABASE_URL
+      ? undefined
+      : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the PostgreSQL contract run is skipped',
   },
 ];
 
@@ -39,7 +41,9 @@ for (const { name, open, skip } of backends) {
 
     for (const c of storeContract) {
       const runs = c.requires === undefined || abilities[name]!.includes(c.requires);
-      (runs ? it : it.skip)(runs ? c.name : `${c.name} (needs ${c.requires})`, async () => runCase(c, await backend.context()));
+      (runs ? it : it.skip)(runs ? c.name : `${c.name} (needs ${c.requires})`, async () =>
+        runCase(c, await backend.context()),
+      );
     }
   });
 }

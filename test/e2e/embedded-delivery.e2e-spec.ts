@@ -12,11 +12,11 @@ import type { ReceivedWebhook } from '../support/webhook-receiver.js';
  * (fan-out), secret rotation and idempotency. Real Nest apps without Convoy credentials, real HTTP receivers.
  */
 
-
 const h = new Harness();
 afterEach(() => h.cleanup());
 
-const hmacHex = (secret: string, text: string | Buffer): string => createHmac('sha256', secret).update(text).digest('hex');
+const hmacHex = (secret: string, text: string | Buffer): string =>
+  createHmac('sha256', secret).update(text).digest('hex');
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 /** Splits an advanced X-Convoy-Signature into its timestamp and v1 values, insisting on Convoy's exact layout. */
@@ -47,7 +47,10 @@ describe('embedded engine: the wire', () => {
       authentication: { type: 'api_key', api_key: { header_name: 'X-Api-Key', header_value: 'api-key-value-77' } },
     });
 
-    const receipt = await app.publisher.publish('todo.created', data, { endpointId: endpoint.uid, headers: { 'X-Tenant': 'acme', 'X-Trace': 'abc-123' } });
+    const receipt = await app.publisher.publish('todo.created', data, {
+      endpointId: endpoint.uid,
+      headers: { 'X-Tenant': 'acme', 'X-Trace': 'abc-123' },
+    });
     const got = await receiver.waitFor(() => true);
     const sentAt = nowSeconds();
 
@@ -72,10 +75,20 @@ describe('embedded engine: the wire', () => {
     const { t, v1 } = parseAdvanced(got.headers['x-convoy-signature']);
     expect(Math.abs(Number(t) - sentAt)).toBeLessThanOrEqual(5);
     expect(v1).toEqual([hmacHex(secret, `${t},${got.raw.toString('utf8')}`)]);
-    expect(verifyConvoySignature(got.raw, got.headers['x-convoy-signature'] as string, { secret })).toEqual({ valid: true, timestamp: Number(t) });
+    expect(verifyConvoySignature(got.raw, got.headers['x-convoy-signature'] as string, { secret })).toEqual({
+      valid: true,
+      timestamp: Number(t),
+    });
     // And it is bound to the secret and the bytes.
-    expect(verifyConvoySignature(got.raw, got.headers['x-convoy-signature'] as string, { secret: 'another-secret-000' }).valid).toBe(false);
-    expect(verifyConvoySignature(Buffer.concat([got.raw, Buffer.from(' ')]), got.headers['x-convoy-signature'] as string, { secret }).valid).toBe(false);
+    expect(
+      verifyConvoySignature(got.raw, got.headers['x-convoy-signature'] as string, { secret: 'another-secret-000' })
+        .valid,
+    ).toBe(false);
+    expect(
+      verifyConvoySignature(Buffer.concat([got.raw, Buffer.from(' ')]), got.headers['x-convoy-signature'] as string, {
+        secret,
+      }).valid,
+    ).toBe(false);
 
     await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, receipt)).uid, 'Success');
   });
@@ -84,7 +97,12 @@ describe('embedded engine: the wire', () => {
     const receiver = await h.receiver();
     const app = await h.embedded();
     const secret = 'simple-secret-0123456789';
-    const endpoint = await app.endpoints.create({ name: 'simple', url: `${receiver.url}/simple`, secret, advanced_signatures: false });
+    const endpoint = await app.endpoints.create({
+      name: 'simple',
+      url: `${receiver.url}/simple`,
+      secret,
+      advanced_signatures: false,
+    });
     expect(endpoint.advanced_signatures).toBe(false);
 
     await app.publisher.publish('todo.created', data, { endpointId: endpoint.uid });
@@ -98,7 +116,11 @@ describe('embedded engine: the wire', () => {
   it("signature_format 'standard' sends webhook-id/-timestamp/-signature that the standardwebhooks package verifies", async () => {
     const receiver = await h.receiver();
     const app = await h.embedded();
-    const endpoint = await app.endpoints.create({ name: 'standard', url: `${receiver.url}/std`, signature_format: 'standard' });
+    const endpoint = await app.endpoints.create({
+      name: 'standard',
+      url: `${receiver.url}/std`,
+      signature_format: 'standard',
+    });
     expect(endpoint.signature_format).toBe('standard');
     const secret = endpoint.secrets[0]!.value;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}$/); // generated in the Standard Webhooks format
@@ -115,7 +137,9 @@ describe('embedded engine: the wire', () => {
     };
     expect(new Webhook(secret).verify(got.raw.toString('utf8'), headers)).toEqual(data);
     // The reference implementation refuses the same headers with another secret.
-    expect(() => new Webhook(`whsec_${Buffer.from('x'.repeat(32)).toString('base64')}`).verify(got.raw.toString('utf8'), headers)).toThrow();
+    expect(() =>
+      new Webhook(`whsec_${Buffer.from('x'.repeat(32)).toString('base64')}`).verify(got.raw.toString('utf8'), headers),
+    ).toThrow();
   });
 });
 
@@ -157,7 +181,11 @@ describe('embedded engine: fan-out', () => {
     const receiver = await h.receiver();
     const app = await h.embedded();
     const all = await app.endpoints.create({ name: 'all', url: `${receiver.url}/all`, event_types: ['*'] });
-    const exact = await app.endpoints.create({ name: 'exact', url: `${receiver.url}/exact`, event_types: ['invoice.paid', 'todo.created'] });
+    const exact = await app.endpoints.create({
+      name: 'exact',
+      url: `${receiver.url}/exact`,
+      event_types: ['invoice.paid', 'todo.created'],
+    });
     const glob = await app.endpoints.create({ name: 'glob', url: `${receiver.url}/glob`, event_types: ['todo.*'] });
     await app.endpoints.create({ name: 'other', url: `${receiver.url}/other`, event_types: ['invoice.paid'] });
     await app.endpoints.create({ name: 'sibling', url: `${receiver.url}/sibling`, event_types: ['todo.updated'] });
@@ -176,7 +204,9 @@ describe('embedded engine: fan-out', () => {
     const url = `${receiver.url}/dynamic`;
     const secret = 'dynamic-secret-0123';
     // Published back to back: the dispatcher hands them to the engine concurrently.
-    const receipts = await Promise.all([1, 2, 3].map((n) => app.publisher.publish('todo.created', { n }, { url, secret })));
+    const receipts = await Promise.all(
+      [1, 2, 3].map((n) => app.publisher.publish('todo.created', { n }, { url, secret })),
+    );
     const later = await app.publisher.publish('todo.created', { n: 4 }, { url, secret });
     await app.publisher.flush();
 
@@ -184,7 +214,12 @@ describe('embedded engine: fan-out', () => {
     expect(endpoints.map((e) => e.url)).toEqual([url]);
     expect(endpoints[0]!.secrets.map((s) => s.value)).toEqual([secret]);
     const lists = await Promise.all([...receipts, later].map((r) => deliveriesOf(app, r)));
-    expect(lists.map((l) => l.map((d) => d.endpoint_id))).toEqual([[endpoints[0]!.uid], [endpoints[0]!.uid], [endpoints[0]!.uid], [endpoints[0]!.uid]]);
+    expect(lists.map((l) => l.map((d) => d.endpoint_id))).toEqual([
+      [endpoints[0]!.uid],
+      [endpoints[0]!.uid],
+      [endpoints[0]!.uid],
+      [endpoints[0]!.uid],
+    ]);
     for (const [d] of lists) await waitForStatus(app.deliveries, d!.uid, 'Success');
     expect(receiver.received).toHaveLength(4);
     for (const got of receiver.received) {
@@ -194,7 +229,9 @@ describe('embedded engine: fan-out', () => {
 
   it('an unknown endpointId fails the publish at once (the fan-out happens when the event is stored): nothing is stored', async () => {
     const app = await h.embedded();
-    const error = await app.publisher.publish('todo.created', { n: 1 }, { endpointId: '0190c0de-0000-7000-8000-000000000000' }).catch((e: unknown) => e);
+    const error = await app.publisher
+      .publish('todo.created', { n: 1 }, { endpointId: '0190c0de-0000-7000-8000-000000000000' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WebhookNotFoundError);
     expect(error).toMatchObject({ resource: 'endpoint', id: '0190c0de-0000-7000-8000-000000000000' });
     expect(await app.publisher.stats()).toMatchObject({ sent: 0, failed: 0, pending: 0 });
@@ -212,7 +249,11 @@ describe('embedded engine: fan-out', () => {
     expect(delivery.description).toMatch(/inactive/);
     // A live endpoint published to afterwards is delivered; the discarded one still never arrived.
     const live = await app.endpoints.create({ name: 'on', url: `${receiver.url}/on` });
-    await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, await app.publisher.publish('todo.created', { n: 2 }, { endpointId: live.uid }))).uid, 'Success');
+    await waitForStatus(
+      app.deliveries,
+      (await onlyDeliveryOf(app, await app.publisher.publish('todo.created', { n: 2 }, { endpointId: live.uid }))).uid,
+      'Success',
+    );
     expect(paths(receiver.received)).toEqual(['/on']);
     expect((await app.deliveries.get(delivery.uid)).status).toBe('Discarded');
   });
@@ -228,7 +269,12 @@ describe('embedded engine: fan-out', () => {
 
     // A second endpoint proves the worker is running meanwhile: it delivers, the paused one does not.
     const control = await app.endpoints.create({ name: 'control', url: `${receiver.url}/control` });
-    await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, await app.publisher.publish('todo.created', { n: 2 }, { endpointId: control.uid }))).uid, 'Success');
+    await waitForStatus(
+      app.deliveries,
+      (await onlyDeliveryOf(app, await app.publisher.publish('todo.created', { n: 2 }, { endpointId: control.uid })))
+        .uid,
+      'Success',
+    );
     expect(paths(receiver.received)).toEqual(['/control']);
     expect(['Scheduled', 'Processing']).toContain((await app.deliveries.get(delivery.uid)).status);
     expect((await app.deliveries.get(delivery.uid)).metadata.num_trials).toBe(0);
@@ -237,7 +283,8 @@ describe('embedded engine: fan-out', () => {
     expect((await app.endpoints.activate(endpoint.uid)).status).toBe('active');
     // Held deliveries become due at once on activation, not at the paused endpoint's next re-check.
     const afterActivate = await app.deliveries.get(delivery.uid);
-    if (afterActivate.status === 'Scheduled') expect(Date.parse(afterActivate.metadata.next_send_time)).toBeLessThanOrEqual(Date.now());
+    if (afterActivate.status === 'Scheduled')
+      expect(Date.parse(afterActivate.metadata.next_send_time)).toBeLessThanOrEqual(Date.now());
     expect(Date.parse(afterActivate.updated_at)).toBeGreaterThanOrEqual(activatedAt - 1);
     const done = await waitForStatus(app.deliveries, delivery.uid, 'Success');
     expect(done.metadata.num_trials).toBe(1);
@@ -249,7 +296,11 @@ describe('embedded engine: secret rotation', () => {
   it('expireSecret with an overlap: advanced signatures carry one v1 per secret (old first), each verifying with its secret', async () => {
     const receiver = await h.receiver();
     const app = await h.embedded();
-    const endpoint = await app.endpoints.create({ name: 'roll', url: `${receiver.url}/roll`, secret: 'old-secret-xxxx' });
+    const endpoint = await app.endpoints.create({
+      name: 'roll',
+      url: `${receiver.url}/roll`,
+      secret: 'old-secret-xxxx',
+    });
     const rolled = await app.endpoints.expireSecret(endpoint.uid, { secret: 'new-secret-xxxx', expiration: 3600 });
     expect(rolled.secrets.map((s) => s.value)).toEqual(['old-secret-xxxx', 'new-secret-xxxx']);
     expect(Date.parse(rolled.secrets[0]!.expires_at!)).toBeGreaterThan(Date.now() + 3500_000);
@@ -269,19 +320,30 @@ describe('embedded engine: secret rotation', () => {
   it('simple signatures switch to the newest secret at once', async () => {
     const receiver = await h.receiver();
     const app = await h.embedded();
-    const endpoint = await app.endpoints.create({ name: 'roll', url: `${receiver.url}/roll`, secret: 'old-secret-xxxx', advanced_signatures: false });
+    const endpoint = await app.endpoints.create({
+      name: 'roll',
+      url: `${receiver.url}/roll`,
+      secret: 'old-secret-xxxx',
+      advanced_signatures: false,
+    });
     await app.endpoints.expireSecret(endpoint.uid, { secret: 'new-secret-xxxx', expiration: 3600 });
 
     await app.publisher.publish('todo.created', { n: 1 }, { endpointId: endpoint.uid });
     const got = await receiver.waitFor(() => true);
     expect(got.headers['x-convoy-signature']).toBe(hmacHex('new-secret-xxxx', got.raw));
-    expect(verifyConvoySignature(got.raw, got.headers['x-convoy-signature'] as string, { secret: 'old-secret-xxxx' }).valid).toBe(false);
+    expect(
+      verifyConvoySignature(got.raw, got.headers['x-convoy-signature'] as string, { secret: 'old-secret-xxxx' }).valid,
+    ).toBe(false);
   });
 
   it('expiration: 0 retires the old secret at once: only the new one signs', async () => {
     const receiver = await h.receiver();
     const app = await h.embedded();
-    const endpoint = await app.endpoints.create({ name: 'roll', url: `${receiver.url}/roll`, secret: 'old-secret-xxxx' });
+    const endpoint = await app.endpoints.create({
+      name: 'roll',
+      url: `${receiver.url}/roll`,
+      secret: 'old-secret-xxxx',
+    });
     await app.endpoints.expireSecret(endpoint.uid, { secret: 'new-secret-xxxx', expiration: 0 });
 
     await app.publisher.publish('todo.created', { n: 1 }, { endpointId: endpoint.uid });
@@ -298,8 +360,16 @@ describe('embedded engine: idempotency', () => {
     const receiver = await h.receiver();
     const app = await h.embedded();
     const endpoint = await app.endpoints.create({ name: 'once', url: `${receiver.url}/once` });
-    const first = await app.publisher.publish('order.placed', { order: 42 }, { endpointId: endpoint.uid, idempotencyKey: 'order-42' });
-    const second = await app.publisher.publish('order.placed', { order: 42, again: true }, { endpointId: endpoint.uid, idempotencyKey: 'order-42' });
+    const first = await app.publisher.publish(
+      'order.placed',
+      { order: 42 },
+      { endpointId: endpoint.uid, idempotencyKey: 'order-42' },
+    );
+    const second = await app.publisher.publish(
+      'order.placed',
+      { order: 42, again: true },
+      { endpointId: endpoint.uid, idempotencyKey: 'order-42' },
+    );
     expect(first.id).not.toBe(second.id);
     expect(second.idempotencyKey).toBe('order-42');
 
@@ -307,7 +377,9 @@ describe('embedded engine: idempotency', () => {
     const list = await deliveriesOf(app, second);
     expect(list).toHaveLength(1);
     // The two were handed to the engine concurrently; whichever was stored first is the one delivered.
-    expect([JSON.stringify({ order: 42 }), JSON.stringify({ order: 42, again: true })]).toContain(list[0]!.metadata.raw);
+    expect([JSON.stringify({ order: 42 }), JSON.stringify({ order: 42, again: true })]).toContain(
+      list[0]!.metadata.raw,
+    );
     await waitForStatus(app.deliveries, list[0]!.uid, 'Success');
     expect(await app.publisher.stats()).toMatchObject({ sent: 1, failed: 0 });
     expect((await app.deliveries.list()).content).toHaveLength(1);
@@ -315,8 +387,16 @@ describe('embedded engine: idempotency', () => {
     expect(receiver.received[0]!.raw.toString('utf8')).toBe(list[0]!.metadata.raw);
     expect(receiver.received[0]!.headers['x-convoy-idempotency-key']).toBe('order-42');
     // Another key is a new event again.
-    const third = await app.publisher.publish('order.placed', { order: 43 }, { endpointId: endpoint.uid, idempotencyKey: 'order-43' });
+    const third = await app.publisher.publish(
+      'order.placed',
+      { order: 43 },
+      { endpointId: endpoint.uid, idempotencyKey: 'order-43' },
+    );
     await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, third)).uid, 'Success');
-    await eventually(async () => receiver.received.length, (n) => n === 2, 'the second key to arrive');
+    await eventually(
+      async () => receiver.received.length,
+      (n) => n === 2,
+      'the second key to arrive',
+    );
   });
 });

@@ -16,7 +16,6 @@ import { FakeConvoy } from '../support/fake-convoy.js';
  * the delivery log (filters, paging, attempts, resend, batch retry), and parity of the endpoint API with Convoy.
  */
 
-
 const h = new Harness();
 const fakes: FakeConvoy[] = [];
 afterEach(async () => {
@@ -81,7 +80,9 @@ describe('embedded engine: SSRF guard', () => {
     const endpoint = await app.endpoints.create({ name: 'public', url: 'http://public.test/hook' });
     expect(endpoint.url).toBe('http://public.test/hook');
 
-    const error = await app.endpoints.update(endpoint.uid, { url: 'http://127.0.0.1:8080/admin', description: 'changed' }).catch((e: unknown) => e);
+    const error = await app.endpoints
+      .update(endpoint.uid, { url: 'http://127.0.0.1:8080/admin', description: 'changed' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidEndpointError);
     expect(error).toMatchObject({ field: 'url', reason: expect.stringMatching(/loopback address.*SSRF guard/) });
     expect(await app.endpoints.get(endpoint.uid)).toMatchObject({ url: 'http://public.test/hook', description: '' });
@@ -99,14 +100,21 @@ describe('embedded engine: SSRF guard', () => {
 
   it('refuses a name that resolves to a public and a private address at once', async () => {
     const app = await h.start({ embedded: { lookup: fakeDns({ 'mixed.test': () => [PUBLIC_IP, '10.1.2.3'] }) } });
-    expect(await tryCreate(app.endpoints, 'http://mixed.test/hook', /resolves to 10\.1\.2\.3, which is a private address/)).toBe(REFUSED);
+    expect(
+      await tryCreate(app.endpoints, 'http://mixed.test/hook', /resolves to 10\.1\.2\.3, which is a private address/),
+    ).toBe(REFUSED);
     expect((await app.endpoints.list()).content).toEqual([]);
   });
 
   it('DNS rebinding: a name public at creation but loopback at send time is blocked at send, not retried, and nothing arrives', async () => {
     let answer = PUBLIC_IP;
     const receiver = await h.receiver();
-    const app = await h.start({ embedded: { lookup: fakeDns({ 'rebind.test': () => [answer] }), retry: { type: 'linear', duration: 0, retry_count: 3 } } });
+    const app = await h.start({
+      embedded: {
+        lookup: fakeDns({ 'rebind.test': () => [answer] }),
+        retry: { type: 'linear', duration: 0, retry_count: 3 },
+      },
+    });
     const endpoint = await app.endpoints.create({ name: 'rebind', url: `http://rebind.test:${receiver.port}/hook` });
     answer = '127.0.0.1'; // the receiver's address: reachable, but not allowed
 
@@ -116,7 +124,11 @@ describe('embedded engine: SSRF guard', () => {
     expect(failed.description).toMatch(/^destination blocked: .*resolves to 127\.0\.0\.1, which is a loopback address/);
     const attempts = await app.deliveries.attempts(failed.uid);
     expect(attempts).toHaveLength(1);
-    expect(attempts[0]).toMatchObject({ http_status: '', succeeded: false, error: expect.stringMatching(/SSRF guard/) });
+    expect(attempts[0]).toMatchObject({
+      http_status: '',
+      succeeded: false,
+      error: expect.stringMatching(/SSRF guard/),
+    });
     expect(receiver.connections).toBe(0);
     expect(receiver.received).toEqual([]);
   });
@@ -124,8 +136,17 @@ describe('embedded engine: SSRF guard', () => {
 
 describe('embedded engine: the delivery log', () => {
   /** Publishes and waits until every delivery of the event is final; returns them. */
-  async function publishAndSettle(app: RunningApp, eventType: string, endpointId: string, idempotencyKey?: string): Promise<ConvoyEventDelivery> {
-    const receipt = await app.publisher.publish(eventType, { eventType }, { endpointId, ...(idempotencyKey ? { idempotencyKey } : {}) });
+  async function publishAndSettle(
+    app: RunningApp,
+    eventType: string,
+    endpointId: string,
+    idempotencyKey?: string,
+  ): Promise<ConvoyEventDelivery> {
+    const receipt = await app.publisher.publish(
+      eventType,
+      { eventType },
+      { endpointId, ...(idempotencyKey ? { idempotencyKey } : {}) },
+    );
     return waitForStatus(app.deliveries, (await onlyDeliveryOf(app, receipt)).uid, ['Success', 'Failure']);
   }
 
@@ -141,7 +162,8 @@ describe('embedded engine: the delivery log', () => {
     const failed = await publishAndSettle(app, 'todo.created', bad.uid);
     expect(failed.status).toBe('Failure');
 
-    const uids = async (query: Parameters<typeof app.deliveries.list>[0]) => (await app.deliveries.list({ perPage: 100, ...query })).content.map((d) => d.uid);
+    const uids = async (query: Parameters<typeof app.deliveries.list>[0]) =>
+      (await app.deliveries.list({ perPage: 100, ...query })).content.map((d) => d.uid);
     const all = (await app.deliveries.list({ perPage: 100 })).content;
     expect(all).toHaveLength(7);
     const of = (pick: (d: ConvoyEventDelivery) => boolean) => all.filter(pick).map((d) => d.uid);
@@ -164,8 +186,16 @@ describe('embedded engine: the delivery log', () => {
     const first = await app.deliveries.list({ perPage: 3 });
     expect(first.content).toHaveLength(3);
     expect(first.pagination).toMatchObject({ per_page: 3, has_next_page: true });
-    const second = await app.deliveries.list({ perPage: 3, direction: 'next', next_page_cursor: first.pagination.next_page_cursor });
-    const third = await app.deliveries.list({ perPage: 3, direction: 'next', next_page_cursor: second.pagination.next_page_cursor });
+    const second = await app.deliveries.list({
+      perPage: 3,
+      direction: 'next',
+      next_page_cursor: first.pagination.next_page_cursor,
+    });
+    const third = await app.deliveries.list({
+      perPage: 3,
+      direction: 'next',
+      next_page_cursor: second.pagination.next_page_cursor,
+    });
     expect(third.pagination.has_next_page).toBe(false);
     expect([...first.content, ...second.content, ...third.content].map((d) => d.uid)).toEqual(all.map((d) => d.uid));
 
@@ -179,7 +209,9 @@ describe('embedded engine: the delivery log', () => {
 
   it('get and attempts: oldest first, with latency, response status/body/headers, and the API key redacted', async () => {
     const receiver = await h.receiver((r) =>
-      r.index === 0 ? { status: 500, body: 'try again', headers: { 'x-reason': 'maintenance' } } : { delayMs: 150, body: '{"received":true}' },
+      r.index === 0
+        ? { status: 500, body: 'try again', headers: { 'x-reason': 'maintenance' } }
+        : { delayMs: 150, body: '{"received":true}' },
     );
     const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 3 } });
     const endpoint = await app.endpoints.create({
@@ -187,7 +219,11 @@ describe('embedded engine: the delivery log', () => {
       url: `${receiver.url}/hook`,
       authentication: { type: 'api_key', api_key: { header_name: 'X-Api-Key', header_value: 'super-secret-api-key' } },
     });
-    const receipt = await app.publisher.publish('todo.created', { title: 'log me' }, { endpointId: endpoint.uid, headers: { 'X-Tenant': 'acme' } });
+    const receipt = await app.publisher.publish(
+      'todo.created',
+      { title: 'log me' },
+      { endpointId: endpoint.uid, headers: { 'X-Tenant': 'acme' } },
+    );
     const delivery = await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, receipt)).uid, 'Success');
 
     expect(delivery).toMatchObject({
@@ -210,7 +246,12 @@ describe('embedded engine: the delivery log', () => {
     // Latency of the delayed attempt, from its request and response times.
     expect(Date.parse(attempts[1]!.responded_at!) - Date.parse(attempts[1]!.requested_at!)).toBeGreaterThanOrEqual(140);
     for (const attempt of attempts) {
-      expect(attempt).toMatchObject({ msg_id: delivery.uid, endpoint_id: endpoint.uid, url: `${receiver.url}/hook`, method: 'POST' });
+      expect(attempt).toMatchObject({
+        msg_id: delivery.uid,
+        endpoint_id: endpoint.uid,
+        url: `${receiver.url}/hook`,
+        method: 'POST',
+      });
       expect(attempt.request_http_header).toMatchObject({
         'X-Api-Key': '[redacted]',
         'X-Tenant': 'acme',
@@ -239,7 +280,11 @@ describe('embedded engine: the delivery log', () => {
     const done = await waitForStatus(app.deliveries, failed.uid, 'Success');
     expect(done.idempotency_key).toBe(receipt.idempotencyKey);
     expect(done.metadata.num_trials).toBe(1); // counted afresh
-    expect((await app.deliveries.attempts(failed.uid)).map((a) => a.http_status)).toEqual(['500 Internal Server Error', '500 Internal Server Error', '200 OK']);
+    expect((await app.deliveries.attempts(failed.uid)).map((a) => a.http_status)).toEqual([
+      '500 Internal Server Error',
+      '500 Internal Server Error',
+      '200 OK',
+    ]);
     expect(receiver.received).toHaveLength(3);
     expect(receiver.received[2]!.headers['x-convoy-idempotency-key']).toBe(receipt.idempotencyKey);
     expect(receiver.received[2]!.raw.equals(receiver.received[0]!.raw)).toBe(true);
@@ -254,8 +299,14 @@ describe('embedded engine: the delivery log', () => {
     const a = await app.endpoints.create({ name: 'a', url: `${receiver.url}/a` });
     const b = await app.endpoints.create({ name: 'b', url: `${receiver.url}/b` });
     const ok = await app.endpoints.create({ name: 'ok', url: `${receiver.url}/ok` });
-    const receipts = await Promise.all([a, a, b, ok].map((e, n) => app.publisher.publish('todo.created', { n }, { endpointId: e.uid })));
-    const settled = await Promise.all(receipts.map(async (r) => waitForStatus(app.deliveries, (await onlyDeliveryOf(app, r)).uid, ['Success', 'Failure'])));
+    const receipts = await Promise.all(
+      [a, a, b, ok].map((e, n) => app.publisher.publish('todo.created', { n }, { endpointId: e.uid })),
+    );
+    const settled = await Promise.all(
+      receipts.map(async (r) =>
+        waitForStatus(app.deliveries, (await onlyDeliveryOf(app, r)).uid, ['Success', 'Failure']),
+      ),
+    );
     expect(settled.map((d) => d.status)).toEqual(['Failure', 'Failure', 'Failure', 'Success']);
 
     failing = false;
@@ -283,23 +334,45 @@ describe('WebhookEndpoints parity: embedded engine and Convoy', () => {
     errors: Record<string, string>;
   }
 
-  const errorName = (promise: Promise<unknown>): Promise<string> => promise.then(() => 'no error', (e: unknown) => (e as Error).constructor.name);
+  const errorName = (promise: Promise<unknown>): Promise<string> =>
+    promise.then(
+      () => 'no error',
+      (e: unknown) => (e as Error).constructor.name,
+    );
 
   /** The same sequence of calls, whichever transport is behind WebhookEndpoints. */
   async function script(endpoints: WebhookEndpoints, url: string): Promise<Outcome> {
-    const created = await endpoints.create({ name: 'parity', url, owner_id: 'acme', event_types: ['todo.*'], secret: 'parity-secret-1234', description: 'first', rate_limit: 10, rate_limit_duration: 60 });
+    const created = await endpoints.create({
+      name: 'parity',
+      url,
+      owner_id: 'acme',
+      event_types: ['todo.*'],
+      secret: 'parity-secret-1234',
+      description: 'first',
+      rate_limit: 10,
+      rate_limit_duration: 60,
+    });
     const id = created.uid;
     const steps: Record<string, WebhookEndpoint> = { created };
     steps.got = await endpoints.get(id);
     const listed = (await endpoints.list()).content;
     // update() changes the given fields only: the description and the 10/60 rate limit stay (Convoy's PUT alone would reset them).
     steps.renamed = await endpoints.update(id, { name: 'parity-renamed' });
-    steps.updated = await endpoints.update(id, { name: 'parity', description: 'changed', event_types: ['todo.created'] });
+    steps.updated = await endpoints.update(id, {
+      name: 'parity',
+      description: 'changed',
+      event_types: ['todo.created'],
+    });
     steps.paused = await endpoints.pause(id);
     steps.activated = await endpoints.activate(id);
     steps.rolled = await endpoints.expireSecret(id, { secret: 'parity-secret-5678', expiration: 3600 });
     // replace() sets what it is given and resets the rest, as at creation.
-    steps.replaced = await endpoints.replace(id, { name: 'parity', url, owner_id: 'acme', event_types: ['todo.created'] });
+    steps.replaced = await endpoints.replace(id, {
+      name: 'parity',
+      url,
+      owner_id: 'acme',
+      event_types: ['todo.created'],
+    });
     const disabled = await endpoints.create({ name: 'disabled', url: `${url}/off`, is_disabled: true });
     const errors: Record<string, string> = {
       pauseInactive: await errorName(endpoints.pause(disabled.uid)),
@@ -366,23 +439,46 @@ describe('WebhookEndpoints parity: embedded engine and Convoy', () => {
     expect(mine.steps.rolled!.secrets.map((s) => s.value)).toEqual(['parity-secret-1234', 'parity-secret-5678']);
     expect(mine.steps.paused!.status).toBe('paused');
     for (const outcome of [mine, theirs]) {
-      expect(outcome.steps.renamed).toMatchObject({ name: 'parity-renamed', description: 'first', rate_limit: 10, rate_limit_duration: 60, event_types: ['todo.*'] });
-      expect(outcome.steps.replaced).toMatchObject({ description: '', rate_limit: 0, rate_limit_duration: 0, secrets: outcome.steps.rolled!.secrets });
+      expect(outcome.steps.renamed).toMatchObject({
+        name: 'parity-renamed',
+        description: 'first',
+        rate_limit: 10,
+        rate_limit_duration: 60,
+        event_types: ['todo.*'],
+      });
+      expect(outcome.steps.replaced).toMatchObject({
+        description: '',
+        rate_limit: 0,
+        rate_limit_duration: 0,
+        secrets: outcome.steps.rolled!.secrets,
+      });
       // create, get and list answer with the same shape (event_types and signature_format included).
       expect(Object.keys(outcome.steps.got!).sort()).toEqual(Object.keys(outcome.steps.created!).sort());
       expect(Object.keys(outcome.listed[0]!).sort()).toEqual(Object.keys(outcome.steps.created!).sort());
       expect(outcome.steps.got!.event_types).toEqual(['todo.*']);
     }
     expect([mine.steps.created!.event_types, theirs.steps.created!.event_types]).toEqual([['todo.*'], ['todo.*']]);
-    expect([mine.steps.updated!.event_types, theirs.steps.updated!.event_types]).toEqual([['todo.created'], ['todo.created']]);
-    expect([mine.steps.created!.signature_format, theirs.steps.created!.signature_format]).toEqual(['convoy', 'convoy']);
+    expect([mine.steps.updated!.event_types, theirs.steps.updated!.event_types]).toEqual([
+      ['todo.created'],
+      ['todo.created'],
+    ]);
+    expect([mine.steps.created!.signature_format, theirs.steps.created!.signature_format]).toEqual([
+      'convoy',
+      'convoy',
+    ]);
     expect(mine.listed.map(essentials)).toEqual(theirs.listed.map(essentials));
     expect(Object.keys(theirs.listed[0]!).filter((k) => !(k in mine.listed[0]!))).toEqual([]);
 
     // Convoy delivers nothing to an endpoint without a subscription: create made one, filtered on the event types.
     const filterUpdates = fake.requests.filter((r) => r.method === 'PUT' && r.route.startsWith('/subscriptions/'));
-    expect(filterUpdates.map((r) => r.body)).toEqual([{ filter_config: { event_types: ['todo.created'] } }, { filter_config: { event_types: ['todo.created'] } }]); // update, replace
+    expect(filterUpdates.map((r) => r.body)).toEqual([
+      { filter_config: { event_types: ['todo.created'] } },
+      { filter_config: { event_types: ['todo.created'] } },
+    ]); // update, replace
     const createdSubscription = fake.requests.find((r) => r.method === 'POST' && r.route === '/subscriptions');
-    expect(createdSubscription?.body).toMatchObject({ endpoint_id: theirs.steps.created!.uid, filter_config: { event_types: ['todo.*'] } });
+    expect(createdSubscription?.body).toMatchObject({
+      endpoint_id: theirs.steps.created!.uid,
+      filter_config: { event_types: ['todo.*'] },
+    });
   });
 });

@@ -7,7 +7,6 @@ import { Harness, eventually, onlyDeliveryOf, sleep, waitForStatus, type Running
  * shutdown. Timing assertions are lower bounds only: a loaded machine can only make things later.
  */
 
-
 const h = new Harness();
 afterEach(() => h.cleanup());
 
@@ -34,40 +33,51 @@ describe('embedded engine: outcomes of an attempt', () => {
       ['200 OK', true, '{"ok":true}'],
     ]);
     expect(receiver.received).toHaveLength(2);
-    expect(receiver.received.map((r) => r.headers['x-convoy-idempotency-key'])).toEqual([receipt.idempotencyKey, receipt.idempotencyKey]);
+    expect(receiver.received.map((r) => r.headers['x-convoy-idempotency-key'])).toEqual([
+      receipt.idempotencyKey,
+      receipt.idempotencyKey,
+    ]);
     expect(receiver.received[1]!.raw.equals(receiver.received[0]!.raw)).toBe(true);
   });
 
-  it.each([429, 503])('%i with Retry-After: 1 pauses the endpoint: the retry and its other deliveries come at least 1 s later', async (status) => {
-    let app!: RunningApp;
-    let endpointId = '';
-    let second: Awaited<ReturnType<typeof publishTo>> | undefined;
-    const receiver = await h.receiver(async (r) => {
-      if (r.index !== 0) return undefined;
-      // While the first attempt is still unanswered, another event for the endpoint is stored; with one attempt
-      // at a time per endpoint it is still pending when the Retry-After arrives, so it has to wait as well.
-      second = await publishTo(app, endpointId, { n: 2 });
-      return { status, headers: { 'Retry-After': '1' } };
-    });
-    app = await h.embedded({ endpointConcurrency: 1, retry: { type: 'linear', duration: 0, retry_count: 3 } });
-    endpointId = (await app.endpoints.create({ name: 'busy', url: `${receiver.url}/hook` })).uid;
-    const first = await publishTo(app, endpointId);
+  it.each([429, 503])(
+    '%i with Retry-After: 1 pauses the endpoint: the retry and its other deliveries come at least 1 s later',
+    async (status) => {
+      let app!: RunningApp;
+      let endpointId = '';
+      let second: Awaited<ReturnType<typeof publishTo>> | undefined;
+      const receiver = await h.receiver(async (r) => {
+        if (r.index !== 0) return undefined;
+        // While the first attempt is still unanswered, another event for the endpoint is stored; with one attempt
+        // at a time per endpoint it is still pending when the Retry-After arrives, so it has to wait as well.
+        second = await publishTo(app, endpointId, { n: 2 });
+        return { status, headers: { 'Retry-After': '1' } };
+      });
+      app = await h.embedded({ endpointConcurrency: 1, retry: { type: 'linear', duration: 0, retry_count: 3 } });
+      endpointId = (await app.endpoints.create({ name: 'busy', url: `${receiver.url}/hook` })).uid;
+      const first = await publishTo(app, endpointId);
 
-    await waitForStatus(app.deliveries, first.delivery.uid, 'Success');
-    await waitForStatus(app.deliveries, second!.delivery.uid, 'Success');
-    const [refused, ...rest] = receiver.received;
-    const retry = rest.find((r) => r.headers['x-convoy-idempotency-key'] === first.receipt.idempotencyKey)!;
-    const other = rest.find((r) => r.headers['x-convoy-idempotency-key'] === second!.receipt.idempotencyKey)!;
-    expect(receiver.received).toHaveLength(3);
-    expect(retry.at - refused!.at).toBeGreaterThanOrEqual(1_000 - SLACK_MS);
-    expect(other.at - refused!.at).toBeGreaterThanOrEqual(1_000 - SLACK_MS);
-    const attempts = await app.deliveries.attempts(first.delivery.uid);
-    expect(attempts[0]).toMatchObject({ succeeded: false, response_http_header: expect.objectContaining({ 'retry-after': '1' }) });
-    expect(attempts[0]!.http_status).toMatch(new RegExp(`^${status} `));
-  });
+      await waitForStatus(app.deliveries, first.delivery.uid, 'Success');
+      await waitForStatus(app.deliveries, second!.delivery.uid, 'Success');
+      const [refused, ...rest] = receiver.received;
+      const retry = rest.find((r) => r.headers['x-convoy-idempotency-key'] === first.receipt.idempotencyKey)!;
+      const other = rest.find((r) => r.headers['x-convoy-idempotency-key'] === second!.receipt.idempotencyKey)!;
+      expect(receiver.received).toHaveLength(3);
+      expect(retry.at - refused!.at).toBeGreaterThanOrEqual(1_000 - SLACK_MS);
+      expect(other.at - refused!.at).toBeGreaterThanOrEqual(1_000 - SLACK_MS);
+      const attempts = await app.deliveries.attempts(first.delivery.uid);
+      expect(attempts[0]).toMatchObject({
+        succeeded: false,
+        response_http_header: expect.objectContaining({ 'retry-after': '1' }),
+      });
+      expect(attempts[0]!.http_status).toMatch(new RegExp(`^${status} `));
+    },
+  );
 
   it('a 302 is not followed (the other path is never requested) and counts as a failed attempt', async () => {
-    const receiver = await h.receiver((r) => (r.path === '/hook' && r.index === 0 ? { status: 302, headers: { Location: '/elsewhere' } } : undefined));
+    const receiver = await h.receiver((r) =>
+      r.path === '/hook' && r.index === 0 ? { status: 302, headers: { Location: '/elsewhere' } } : undefined,
+    );
     const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 2 } });
     const endpoint = await app.endpoints.create({ name: 'moved', url: `${receiver.url}/hook` });
     const { delivery } = await publishTo(app, endpoint.uid);
@@ -90,7 +100,11 @@ describe('embedded engine: outcomes of an attempt', () => {
     const failed = await waitForStatus(app.deliveries, delivery.uid, 'Failure');
     expect(failed.metadata.num_trials).toBe(1); // no retry despite retry_count 5
     expect(failed.description).toMatch(/410/);
-    await eventually(() => app.endpoints.get(endpoint.uid), (e) => e.status === 'inactive', 'the endpoint to be disabled');
+    await eventually(
+      () => app.endpoints.get(endpoint.uid),
+      (e) => e.status === 'inactive',
+      'the endpoint to be disabled',
+    );
 
     const later = await publishTo(app, endpoint.uid, { n: 2 });
     expect(later.delivery.status).toBe('Discarded');
@@ -135,12 +149,19 @@ describe('embedded engine: outcomes of an attempt', () => {
 
   it('retries exhausted with disableEndpointOnFailure: the endpoint is disabled and its next events Discarded', async () => {
     const receiver = await h.receiver(() => ({ status: 500 }));
-    const app = await h.embedded({ disableEndpointOnFailure: true, retry: { type: 'linear', duration: 0, retry_count: 2 } });
+    const app = await h.embedded({
+      disableEndpointOnFailure: true,
+      retry: { type: 'linear', duration: 0, retry_count: 2 },
+    });
     const endpoint = await app.endpoints.create({ name: 'down', url: `${receiver.url}/hook` });
     const { delivery } = await publishTo(app, endpoint.uid);
 
     await waitForStatus(app.deliveries, delivery.uid, 'Failure');
-    await eventually(() => app.endpoints.get(endpoint.uid), (e) => e.status === 'inactive', 'the endpoint to be disabled');
+    await eventually(
+      () => app.endpoints.get(endpoint.uid),
+      (e) => e.status === 'inactive',
+      'the endpoint to be disabled',
+    );
     expect((await publishTo(app, endpoint.uid, { n: 2 })).delivery.status).toBe('Discarded');
     expect(receiver.received).toHaveLength(2);
   });
@@ -166,10 +187,18 @@ describe('embedded engine: per-endpoint limits and the response log', () => {
   it('rate_limit 2 per 1 s spreads 4 deliveries: the 3rd and 4th go out at least 1 s after publishing', async () => {
     const receiver = await h.receiver();
     const app = await h.embedded();
-    const endpoint = await app.endpoints.create({ name: 'limited', url: `${receiver.url}/hook`, rate_limit: 2, rate_limit_duration: 1 });
+    const endpoint = await app.endpoints.create({
+      name: 'limited',
+      url: `${receiver.url}/hook`,
+      rate_limit: 2,
+      rate_limit_duration: 1,
+    });
     const before = Date.now();
-    const receipts = await Promise.all([1, 2, 3, 4].map((n) => app.publisher.publish('todo.created', { n }, { endpointId: endpoint.uid })));
-    for (const receipt of receipts) await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, receipt)).uid, 'Success');
+    const receipts = await Promise.all(
+      [1, 2, 3, 4].map((n) => app.publisher.publish('todo.created', { n }, { endpointId: endpoint.uid })),
+    );
+    for (const receipt of receipts)
+      await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, receipt)).uid, 'Success');
 
     const at = receiver.received.map((r) => r.at).sort((a, b) => a - b);
     expect(at).toHaveLength(4);
@@ -185,8 +214,11 @@ describe('embedded engine: per-endpoint limits and the response log', () => {
     const receiver = await h.receiver(() => ({ delayMs: 300 }));
     const app = await h.embedded({ endpointConcurrency });
     const endpoint = await app.endpoints.create({ name: 'serial', url: `${receiver.url}/hook` });
-    const receipts = await Promise.all([1, 2, 3, 4].map((n) => app.publisher.publish('todo.created', { n }, { endpointId: endpoint.uid })));
-    for (const receipt of receipts) await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, receipt)).uid, 'Success');
+    const receipts = await Promise.all(
+      [1, 2, 3, 4].map((n) => app.publisher.publish('todo.created', { n }, { endpointId: endpoint.uid })),
+    );
+    for (const receipt of receipts)
+      await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, receipt)).uid, 'Success');
 
     expect(receiver.received).toHaveLength(4);
     if (endpointConcurrency === 1) expect(receiver.maxActive).toBe(1);
@@ -194,7 +226,10 @@ describe('embedded engine: per-endpoint limits and the response log', () => {
   });
 
   it('the response body kept in the log is cut at maxResponseBytes (on a character boundary)', async () => {
-    const receiver = await h.receiver((r) => ({ body: r.path === '/ascii' ? 'abcdefghijklmnopqrstuvwxyz' : 'aaaaaaaaaéééé', headers: { 'x-receiver': 'yes' } }));
+    const receiver = await h.receiver((r) => ({
+      body: r.path === '/ascii' ? 'abcdefghijklmnopqrstuvwxyz' : 'aaaaaaaaaéééé',
+      headers: { 'x-receiver': 'yes' },
+    }));
     const app = await h.embedded({ maxResponseBytes: 10 });
     const ascii = await app.endpoints.create({ name: 'ascii', url: `${receiver.url}/ascii` });
     const utf8 = await app.endpoints.create({ name: 'utf8', url: `${receiver.url}/utf8` });
@@ -205,7 +240,10 @@ describe('embedded engine: per-endpoint limits and the response log', () => {
 
     const [asciiAttempt] = await app.deliveries.attempts(a.delivery.uid);
     expect(asciiAttempt!.response_data).toBe('abcdefghij');
-    expect(asciiAttempt!.response_http_header).toMatchObject({ 'x-receiver': 'yes', 'content-type': 'application/json' });
+    expect(asciiAttempt!.response_http_header).toMatchObject({
+      'x-receiver': 'yes',
+      'content-type': 'application/json',
+    });
     // 9 ASCII bytes and the first byte of "é": the partial character is dropped, not turned into U+FFFD.
     expect((await app.deliveries.attempts(u.delivery.uid))[0]!.response_data).toBe('aaaaaaaaa');
   });
@@ -219,7 +257,9 @@ describe('embedded engine: shutdown', () => {
     const receiver = await h.receiver(async () => (await gate, undefined));
     const app = await h.embedded();
     const endpoint = await app.endpoints.create({ name: 'slow', url: `${receiver.url}/hook` });
-    const receipts = await Promise.all([1, 2, 3].map((n) => app.publisher.publish('todo.created', { n }, { endpointId: endpoint.uid })));
+    const receipts = await Promise.all(
+      [1, 2, 3].map((n) => app.publisher.publish('todo.created', { n }, { endpointId: endpoint.uid })),
+    );
     const ids = await Promise.all(receipts.map(async (r) => (await onlyDeliveryOf(app, r)).uid));
     await receiver.waitForCount(3);
 
@@ -254,7 +294,9 @@ describe('embedded engine: shutdown', () => {
     await waitForStatus(app.deliveries, delivery.uid, 'Retry');
 
     await app.close();
-    await expect(app.publisher.publish('todo.created', { n: 2 }, { endpointId: endpoint.uid })).rejects.toBeInstanceOf(PublisherClosedError);
+    await expect(app.publisher.publish('todo.created', { n: 2 }, { endpointId: endpoint.uid })).rejects.toBeInstanceOf(
+      PublisherClosedError,
+    );
     // A negative claim needs a wait: the retry was due 2 s after the first attempt.
     await sleep(3_000);
     expect(receiver.received).toHaveLength(1);

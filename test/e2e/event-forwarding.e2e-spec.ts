@@ -8,8 +8,6 @@ import { waitUntil } from '../support/wait.js';
 
 /** The @nestjs/event-emitter bridge: `forward` rules turn emitted events into webhooks. */
 
-
-
 const forward: ConvoyModuleOptions['forward'] = [
   'todo.*',
   {
@@ -56,14 +54,21 @@ describe.each([
   let logs: LogLine[];
 
   beforeEach(async () => {
-    ({ app, emitter, recorder, publisher, logs } = await start([EventEmitterModule.forRoot(emitterOptions), ConvoyTestingModule.forRoot({ forward })]));
+    ({ app, emitter, recorder, publisher, logs } = await start([
+      EventEmitterModule.forRoot(emitterOptions),
+      ConvoyTestingModule.forRoot({ forward }),
+    ]));
   });
 
   it('publishes an emitted todo.created as a todo.created webhook carrying the payload', async () => {
     emitter.emit('todo.created', { id: 1, title: 'Write tests' });
     await publisher.flush();
     expect(recorder.sent).toHaveLength(1);
-    expect(recorder.sent[0]).toMatchObject({ eventType: 'todo.created', data: { id: 1, title: 'Write tests' }, target: { broadcast: true } });
+    expect(recorder.sent[0]).toMatchObject({
+      eventType: 'todo.created',
+      data: { id: 1, title: 'Write tests' },
+      target: { broadcast: true },
+    });
   });
 
   it('does not forward events the patterns do not match ("*" is one segment)', async () => {
@@ -103,8 +108,12 @@ describe.each([
     expect(recorder.sent).toEqual([]);
     const errors = logs.filter((l) => l.level === 'error');
     expect(errors.map((l) => l.context)).toEqual(['WebhookEventForwarder', 'WebhookEventForwarder']);
-    expect(errors[0]!.message).toMatch(/^Could not forward event "todo\.created" as webhook todo\.created: .*data\.id is a BigInt/);
-    expect(errors[1]!.message).toMatch(/^Could not forward event "todo\.updated" as webhook todo\.updated: .*data\.id is a BigInt/);
+    expect(errors[0]!.message).toMatch(
+      /^Could not forward event "todo\.created" as webhook todo\.created: .*data\.id is a BigInt/,
+    );
+    expect(errors[1]!.message).toMatch(
+      /^Could not forward event "todo\.updated" as webhook todo\.updated: .*data\.id is a BigInt/,
+    );
     // The bridge keeps working after a bad payload.
     await emitter.emitAsync('todo.created', { id: 9 });
     await publisher.flush();
@@ -132,7 +141,10 @@ describe('forwarding, other cases', () => {
     ]);
     recorder.failNext();
     await emitter.emitAsync('todo.first', { n: 1 });
-    await waitUntil('the first attempt failed', async () => (await publisher.stats()).inFlight === 0 && recorder.sent.length === 0);
+    await waitUntil(
+      'the first attempt failed',
+      async () => (await publisher.stats()).inFlight === 0 && recorder.sent.length === 0,
+    );
     expect(await publisher.stats()).toMatchObject({ pending: 1, inFlight: 0, sent: 0, failed: 0 });
 
     const second = emitter.emitAsync('todo.second', { n: 2 });
@@ -168,11 +180,16 @@ describe('forwarding, other cases', () => {
     await publisher.flush();
     // The failing rule is skipped; the next matching rule still publishes.
     expect(recorder.sent.map((w) => w.eventType)).toEqual(['todo.created']);
-    expect(logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([expect.stringMatching(/^Could not forward event "todo\.created".*: no type for you$/)]);
+    expect(logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+      expect.stringMatching(/^Could not forward event "todo\.created".*: no type for you$/),
+    ]);
   });
 
   it('with wildcard: true, an event emitted by name segments is forwarded under its dotted name', async () => {
-    const { emitter, recorder, publisher } = await start([EventEmitterModule.forRoot({ wildcard: true }), ConvoyTestingModule.forRoot({ forward })]);
+    const { emitter, recorder, publisher } = await start([
+      EventEmitterModule.forRoot({ wildcard: true }),
+      ConvoyTestingModule.forRoot({ forward }),
+    ]);
     await emitter.emitAsync(['todo', 'created'], { id: 1 });
     await publisher.flush();
     expect(recorder.sent.map((w) => [w.eventType, w.data])).toEqual([['todo.created', { id: 1 }]]);
@@ -187,7 +204,9 @@ describe('forwarding, other cases', () => {
   });
 
   it('fails at startup with ConvoyConfigurationError("forward") when EventEmitterModule is not imported', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [ConvoyTestingModule.forRoot({ forward: ['todo.*'] })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConvoyTestingModule.forRoot({ forward: ['todo.*'] })],
+    }).compile();
     Logger.overrideLogger(false);
     const app = moduleRef.createNestApplication();
     running = app;

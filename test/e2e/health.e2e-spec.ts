@@ -31,7 +31,14 @@ describe('WebhooksHealthIndicator', () => {
 
   async function health() {
     const response = await request(`${url}/health`);
-    return { status: response.statusCode, body: (await response.body.json()) as { status: string; info?: Record<string, unknown>; error?: Record<string, { status: string; message?: string; pending?: number }> } };
+    return {
+      status: response.statusCode,
+      body: (await response.body.json()) as {
+        status: string;
+        info?: Record<string, unknown>;
+        error?: Record<string, { status: string; message?: string; pending?: number }>;
+      },
+    };
   }
 
   it('is up while events flow, and down with the stats when they pile up', async () => {
@@ -66,11 +73,17 @@ describe('WebhooksHealthIndicator', () => {
     expect((await health()).status).toBe(200);
 
     // Refused by the transport (a 400 is not retried): the event becomes a dead letter at once.
-    app.get(RecordingTransport).failNext(new ConvoyHttpError({ method: 'POST', path: '/events' }, 400, 'endpoint not found', undefined));
+    app
+      .get(RecordingTransport)
+      .failNext(new ConvoyHttpError({ method: 'POST', path: '/events' }, 400, 'endpoint not found', undefined));
     await app.get(WebhookPublisher).publish('todo.created', { id: 1 }, { endpointId: 'gone' });
     await app.get(WebhookPublisher).flush();
     const down = await health();
     expect(down.status).toBe(503);
-    expect(down.body.error?.webhooks).toMatchObject({ status: 'down', deadLetters: 1, message: '1 dead letters (limit 0)' });
+    expect(down.body.error?.webhooks).toMatchObject({
+      status: 'down',
+      deadLetters: 1,
+      message: '1 dead letters (limit 0)',
+    });
   });
 });

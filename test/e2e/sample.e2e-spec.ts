@@ -27,7 +27,11 @@ describe('sample app with Convoy', () => {
   beforeEach(async () => {
     fake = await FakeConvoy.start();
     closed = false;
-    ({ app, url } = await startSample({ CONVOY_API_KEY: fake.apiKey, CONVOY_PROJECT_ID: fake.projectId, CONVOY_URL: fake.url }));
+    ({ app, url } = await startSample({
+      CONVOY_API_KEY: fake.apiKey,
+      CONVOY_PROJECT_ID: fake.projectId,
+      CONVOY_URL: fake.url,
+    }));
   });
   afterEach(async () => {
     if (!closed) await app.close();
@@ -84,14 +88,26 @@ describe('sample app with Convoy', () => {
 
   it('a missing todo gives the client 404 and publishes todo.failure', async () => {
     const response = await call(url, 'GET', '/todos/42');
-    expect(response).toEqual({ status: 404, body: { statusCode: 404, message: 'Todo 42 not found', error: 'Not Found' } });
-    await nextEvent('/events/broadcast', { event_type: 'todo.failure', data: { operation: 'retrieve', id: 42, status: 404, error: 'Todo 42 not found' } });
+    expect(response).toEqual({
+      status: 404,
+      body: { statusCode: 404, message: 'Todo 42 not found', error: 'Not Found' },
+    });
+    await nextEvent('/events/broadcast', {
+      event_type: 'todo.failure',
+      data: { operation: 'retrieve', id: 42, status: 404, error: 'Todo 42 not found' },
+    });
     expect(fake.eventRequests().map((r) => r.body.event_type)).toEqual(['todo.failure']);
 
     expect((await call(url, 'PUT', '/todos/7', { title: 'x' })).status).toBe(404);
-    await nextEvent('/events/broadcast', { event_type: 'todo.failure', data: { operation: 'update', id: 7, status: 404, error: 'Todo 7 not found' } });
+    await nextEvent('/events/broadcast', {
+      event_type: 'todo.failure',
+      data: { operation: 'update', id: 7, status: 404, error: 'Todo 7 not found' },
+    });
     expect((await call(url, 'POST', '/todos', { title: '' })).status).toBe(400);
-    await nextEvent('/events/broadcast', { event_type: 'todo.failure', data: { operation: 'create', status: 400, error: 'title must be a non-empty string' } });
+    await nextEvent('/events/broadcast', {
+      event_type: 'todo.failure',
+      data: { operation: 'create', status: 400, error: 'title must be a non-empty string' },
+    });
   });
 
   it('Convoy answering 503 for a while does not fail the request; the event arrives once Convoy recovers', async () => {
@@ -120,13 +136,27 @@ describe('sample app with Convoy', () => {
     setTimeout(() => fake.setRule(undefined), 200);
     await app.close();
     closed = true;
-    expect(fake.acceptedEvents().map((e) => (e.data as { title: string }).title).sort()).toEqual([...titles].sort());
+    expect(
+      fake
+        .acceptedEvents()
+        .map((e) => (e.data as { title: string }).title)
+        .sort(),
+    ).toEqual([...titles].sort());
   });
 
   it('manages Convoy endpoints: create (with a catch-all subscription), list, get, update, delete', async () => {
-    const created = await call(url, 'POST', '/endpoints', { name: 'receiver', url: 'https://receiver.example/hook', owner_id: 'acme' });
+    const created = await call(url, 'POST', '/endpoints', {
+      name: 'receiver',
+      url: 'https://receiver.example/hook',
+      owner_id: 'acme',
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ name: 'receiver', url: 'https://receiver.example/hook', owner_id: 'acme', status: 'active' });
+    expect(created.body).toMatchObject({
+      name: 'receiver',
+      url: 'https://receiver.example/hook',
+      owner_id: 'acme',
+      status: 'active',
+    });
     const id = created.body.uid;
     expect([...fake.subscriptions.values()].map((s) => s.endpoint_id)).toEqual([id]);
 
@@ -141,7 +171,10 @@ describe('sample app with Convoy', () => {
   });
 
   it("passes Convoy's 4xx through and reports Convoy being down as 502", async () => {
-    expect(await call(url, 'GET', '/endpoints/nope')).toEqual({ status: 404, body: { statusCode: 404, message: 'No endpoint with id "nope"' } });
+    expect(await call(url, 'GET', '/endpoints/nope')).toEqual({
+      status: 404,
+      body: { statusCode: 404, message: 'No endpoint with id "nope"' },
+    });
     // Convoy answers 400 (not 404) to a write on an unknown endpoint; the API still says 404.
     expect((await call(url, 'DELETE', '/endpoints/nope')).status).toBe(404);
     const invalid = await call(url, 'POST', '/endpoints', { url: 'not-a-url' });
@@ -149,7 +182,10 @@ describe('sample app with Convoy', () => {
     expect(invalid.body.message).toMatch(/^Invalid endpoint: url /);
     expect(fake.requests.filter((r) => r.method === 'POST' && r.route === '/endpoints')).toHaveLength(0);
     fake.setRule(() => ({ status: 500 }));
-    expect(await call(url, 'GET', '/endpoints')).toEqual({ status: 502, body: { statusCode: 502, message: 'Convoy is unavailable, try again later' } });
+    expect(await call(url, 'GET', '/endpoints')).toEqual({
+      status: 502,
+      body: { statusCode: 502, message: 'Convoy is unavailable, try again later' },
+    });
   });
 });
 
@@ -165,14 +201,26 @@ describe('sample app without Convoy credentials (the embedded engine)', () => {
   /** Polls the demo receiver until `count` verified webhooks arrived. */
   async function received(count: number): Promise<Array<{ idempotency_key: string; payload: unknown }>> {
     let list: Array<{ idempotency_key: string; payload: unknown }> = [];
-    await waitUntil(`${count} verified webhooks at the demo receiver`, async () => (list = (await call(url, 'GET', '/receiver')).body).length >= count);
+    await waitUntil(
+      `${count} verified webhooks at the demo receiver`,
+      async () => (list = (await call(url, 'GET', '/receiver')).body).length >= count,
+    );
     return list;
   }
 
   it("the README's three steps: an endpoint at the demo receiver, a todo, and the verified webhook arriving", async () => {
-    const endpoint = await call(url, 'POST', '/endpoints', { name: 'demo', url: `${url}/receiver`, secret: 'demo-receiver-secret' });
+    const endpoint = await call(url, 'POST', '/endpoints', {
+      name: 'demo',
+      url: `${url}/receiver`,
+      secret: 'demo-receiver-secret',
+    });
     expect(endpoint.status).toBe(201);
-    expect(endpoint.body).toMatchObject({ name: 'demo', status: 'active', event_types: ['*'], advanced_signatures: true });
+    expect(endpoint.body).toMatchObject({
+      name: 'demo',
+      status: 'active',
+      event_types: ['*'],
+      advanced_signatures: true,
+    });
     const todo = await call(url, 'POST', '/todos', { title: 'Buy milk' });
     expect(todo.status).toBe(201);
     const [webhook] = await received(1);
@@ -181,13 +229,19 @@ describe('sample app without Convoy credentials (the embedded engine)', () => {
     // The log shows the delivery and its one successful attempt.
     const deliveries = (await call(url, 'GET', `/deliveries?endpoint=${endpoint.body.uid}`)).body;
     expect(deliveries).toHaveLength(1);
-    expect(deliveries[0]).toMatchObject({ event_type: 'todo.created', status: 'Success', idempotency_key: webhook!.idempotency_key });
+    expect(deliveries[0]).toMatchObject({
+      event_type: 'todo.created',
+      status: 'Success',
+      idempotency_key: webhook!.idempotency_key,
+    });
     const attempts = (await call(url, 'GET', `/deliveries/${deliveries[0].uid}/attempts`)).body;
     expect(attempts).toMatchObject([{ http_status: '200 OK', status: true }]);
   });
 
   it('the demo receiver refuses a webhook signed with another secret, and the log shows the 401', async () => {
-    const endpoint = (await call(url, 'POST', '/endpoints', { url: `${url}/receiver`, secret: 'not-the-receiver-secret' })).body;
+    const endpoint = (
+      await call(url, 'POST', '/endpoints', { url: `${url}/receiver`, secret: 'not-the-receiver-secret' })
+    ).body;
     await call(url, 'GET', '/');
     let attempts: Array<{ http_status: string }> = [];
     await waitUntil('a first attempt in the log', async () => {
@@ -216,17 +270,25 @@ describe('sample app on its default storage (PGlite on disk)', () => {
     const env = { CONVOY_STORAGE: '', CONVOY_DATA_DIR: dataDir };
     try {
       let { app, url } = await startSample(env);
-      const endpoint = (await call(url, 'POST', '/endpoints', { name: 'demo', url: `${url}/receiver`, secret: 'demo-receiver-secret' })).body;
+      const endpoint = (
+        await call(url, 'POST', '/endpoints', { name: 'demo', url: `${url}/receiver`, secret: 'demo-receiver-secret' })
+      ).body;
       expect((await call(url, 'POST', '/todos', { title: 'before the restart' })).status).toBe(201);
       await app.get(WebhookPublisher).flush();
       await app.close();
 
       ({ app, url } = await startSample(env));
       try {
-        expect((await call(url, 'GET', `/endpoints/${endpoint.uid}`)).body).toMatchObject({ uid: endpoint.uid, name: 'demo' });
+        expect((await call(url, 'GET', `/endpoints/${endpoint.uid}`)).body).toMatchObject({
+          uid: endpoint.uid,
+          name: 'demo',
+        });
         const log = (await call(url, 'GET', `/deliveries?endpoint=${endpoint.uid}`)).body;
         expect(log).toHaveLength(1);
-        expect(log[0]).toMatchObject({ event_type: 'todo.created', status: expect.stringMatching(/^(Success|Retry|Failure)$/) });
+        expect(log[0]).toMatchObject({
+          event_type: 'todo.created',
+          status: expect.stringMatching(/^(Success|Retry|Failure)$/),
+        });
         expect((await app.get(WebhookPublisher).stats()).durable).toBe(true);
       } finally {
         await app.close();

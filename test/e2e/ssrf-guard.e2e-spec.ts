@@ -110,7 +110,12 @@ describe('guarded agent against a real local server', () => {
       const error = await rejection(get(`http://${host}:${server.port}/`, agent));
       expect(error).toBeInstanceOf(DestinationBlockedError);
       expect(error).toBeInstanceOf(ConvoyError);
-      expect(error).toMatchObject({ category: 'loopback', address: '127.0.0.1', origin: `http://${host}:${server.port}`, retryable: false });
+      expect(error).toMatchObject({
+        category: 'loopback',
+        address: '127.0.0.1',
+        origin: `http://${host}:${server.port}`,
+        retryable: false,
+      });
     }
     expect(server.connections).toBe(0);
     expect(server.paths).toEqual([]);
@@ -137,7 +142,10 @@ describe('guarded agent against a real local server', () => {
   it('connects a name to the address it checked, keeping the name in the Host header', async () => {
     const dns = fakeDns({ 'ok.test': ['127.0.0.1'] });
     const agent = guarded(new AddressPolicy({ allowedAddresses: ['127.0.0.0/8'] }), dns);
-    expect(await get(`http://ok.test:${server.port}/hook`, agent)).toEqual({ statusCode: 200, body: 'internal secret' });
+    expect(await get(`http://ok.test:${server.port}/hook`, agent)).toEqual({
+      statusCode: 200,
+      body: 'internal secret',
+    });
     expect(server.hosts).toEqual([`ok.test:${server.port}`]);
     expect(dns.asked).toEqual(['ok.test']);
   });
@@ -154,7 +162,10 @@ describe('guarded agent against a real local server', () => {
     expect(error).toBeInstanceOf(DestinationBlockedError);
     expect(error).toMatchObject(expected);
     // A public first answer does not excuse a loopback second one.
-    await expect(checkDestination('https://public-mix.test/', new AddressPolicy(), dns)).rejects.toMatchObject({ category: 'loopback', address: '127.0.0.1' });
+    await expect(checkDestination('https://public-mix.test/', new AddressPolicy(), dns)).rejects.toMatchObject({
+      category: 'loopback',
+      address: '127.0.0.1',
+    });
     expect(server.connections).toBe(0);
   });
 
@@ -168,7 +179,11 @@ describe('guarded agent against a real local server', () => {
     expect(await checkDestination(url, policy, dns)).toEqual([{ address: '93.184.215.14', family: 4 }]);
     const error = await rejection(get(url, guarded(policy, dns)));
     expect(error).toBeInstanceOf(DestinationBlockedError);
-    expect(error).toMatchObject({ category: 'loopback', address: '127.0.0.1', origin: `http://rebind.test:${server.port}` });
+    expect(error).toMatchObject({
+      category: 'loopback',
+      address: '127.0.0.1',
+      origin: `http://rebind.test:${server.port}`,
+    });
     expect(calls).toBe(2);
     expect(server.connections).toBe(0);
   });
@@ -185,7 +200,10 @@ describe('guarded agent against a real local server', () => {
   ])('normalizes %s to %s and refuses it as loopback', async (template, hostname, address) => {
     const url = template.replace('PORT', String(server.port));
     expect(parseDestinationUrl(url).hostname).toBe(hostname);
-    await expect(checkDestination(url, new AddressPolicy(), noDns)).rejects.toMatchObject({ category: 'loopback', address });
+    await expect(checkDestination(url, new AddressPolicy(), noDns)).rejects.toMatchObject({
+      category: 'loopback',
+      address,
+    });
     const error = await rejection(get(url, guarded(new AddressPolicy(), noDns)));
     expect(error).toBeInstanceOf(DestinationBlockedError);
     expect(error).toMatchObject({ category: 'loopback', address, origin: `http://${hostname}:${server.port}` });
@@ -213,7 +231,10 @@ describe('guarded agent against a real local server', () => {
       for (const key of keys.slice(0, 4)) process.env[key] = `http://127.0.0.1:${proxy.port}`;
       // Created while the variables are set, in case a constructor read them.
       const agent = guarded(new AddressPolicy({ allowedAddresses: ['127.0.0.0/8'] }), noDns);
-      expect(await get(`http://127.0.0.1:${server.port}/direct`, agent)).toEqual({ statusCode: 200, body: 'internal secret' });
+      expect(await get(`http://127.0.0.1:${server.port}/direct`, agent)).toEqual({
+        statusCode: 200,
+        body: 'internal secret',
+      });
       expect(server.paths).toEqual(['/direct']); // a proxy would have received the absolute-form target instead
       expect(proxy.connections).toBe(0);
     } finally {
@@ -251,7 +272,11 @@ describe('cloud metadata', () => {
     const agent = guarded(policy, noDns);
     const cases: Array<[string, string, string]> = [
       ['http://169.254.169.254/latest/meta-data', '169.254.169.254', 'http://169.254.169.254'],
-      ['https://169.254.169.254/latest/meta-data/iam/security-credentials/', '169.254.169.254', 'https://169.254.169.254'],
+      [
+        'https://169.254.169.254/latest/meta-data/iam/security-credentials/',
+        '169.254.169.254',
+        'https://169.254.169.254',
+      ],
       ['http://[::ffff:169.254.169.254]/latest/meta-data', '::ffff:a9fe:a9fe', 'http://[::ffff:a9fe:a9fe]'],
       ['http://[fd00:ec2::254]/latest/meta-data', 'fd00:ec2::254', 'http://[fd00:ec2::254]'],
       ['http://[64:ff9b::a9fe:a9fe]/latest/meta-data', '64:ff9b::a9fe:a9fe', 'http://[64:ff9b::a9fe:a9fe]'],
@@ -259,7 +284,11 @@ describe('cloud metadata', () => {
       ['http://2852039166/latest/meta-data', '169.254.169.254', 'http://169.254.169.254'],
     ];
     for (const [url, address, origin] of cases) {
-      await expect(checkDestination(url, policy, noDns)).rejects.toMatchObject({ category: 'metadata', address, origin });
+      await expect(checkDestination(url, policy, noDns)).rejects.toMatchObject({
+        category: 'metadata',
+        address,
+        origin,
+      });
       const error = await rejection(get(url, agent));
       expect([url, error]).toEqual([url, expect.any(DestinationBlockedError)]);
       expect(error).toMatchObject({ category: 'metadata', address, origin });
@@ -271,15 +300,18 @@ describe('cloud metadata', () => {
   it('is refused for a name resolving to it before any connection attempt', async () => {
     // For a name, net.connect runs (it is what calls our lookup), but the lookup fails so no connection is attempted.
     const attempts: unknown[] = [];
-    const watch = <S extends net.Socket>(socket: S): S => socket.on('connectionAttempt', (address: string) => attempts.push(address));
+    const watch = <S extends net.Socket>(socket: S): S =>
+      socket.on('connectionAttempt', (address: string) => attempts.push(address));
     const originalNet = net.connect;
     const originalTls = tls.connect;
     const connect = jest
       .spyOn(net, 'connect')
-      .mockImplementation(((...args: Parameters<typeof net.connect>) => watch(originalNet(...args))) as typeof net.connect);
+      .mockImplementation(((...args: Parameters<typeof net.connect>) =>
+        watch(originalNet(...args))) as typeof net.connect);
     const tlsConnect = jest
       .spyOn(tls, 'connect')
-      .mockImplementation(((...args: Parameters<typeof tls.connect>) => watch(originalTls(...args))) as typeof tls.connect);
+      .mockImplementation(((...args: Parameters<typeof tls.connect>) =>
+        watch(originalTls(...args))) as typeof tls.connect);
     const agent = guarded(policy, dns);
     // Control: a permitted name does show up as a connection attempt.
     expect((await get(`http://ok.test:${server.port}/`, agent)).statusCode).toBe(200);
@@ -289,7 +321,11 @@ describe('cloud metadata', () => {
       ['http://metadata.test/computeMetadata/v1/', '169.254.169.254', 'http://metadata.test'],
       ['https://ecs.test/v2/credentials', '169.254.170.2', 'https://ecs.test'],
     ]) {
-      await expect(checkDestination(url!, policy, dns)).rejects.toMatchObject({ category: 'metadata', address, origin });
+      await expect(checkDestination(url!, policy, dns)).rejects.toMatchObject({
+        category: 'metadata',
+        address,
+        origin,
+      });
       const error = await rejection(get(url!, agent));
       expect([url, error]).toEqual([url, expect.any(DestinationBlockedError)]);
       expect(error).toMatchObject({ category: 'metadata', address, origin });
@@ -345,8 +381,12 @@ describe('parseDestinationUrl', () => {
 
   it('refuses a non-string, and checkDestination refuses what it refuses before any lookup', async () => {
     expect(() => parseDestinationUrl(42 as unknown as string)).toThrow(InvalidDestinationError);
-    await expect(checkDestination('gopher://example.com/', new AddressPolicy(), noDns)).rejects.toThrow(InvalidDestinationError);
-    await expect(checkDestination(new URL('http://u:p@example.com/'), new AddressPolicy(), noDns)).rejects.toThrow(/credentials/);
+    await expect(checkDestination('gopher://example.com/', new AddressPolicy(), noDns)).rejects.toThrow(
+      InvalidDestinationError,
+    );
+    await expect(checkDestination(new URL('http://u:p@example.com/'), new AddressPolicy(), noDns)).rejects.toThrow(
+      /credentials/,
+    );
   });
 });
 
@@ -384,7 +424,9 @@ describe('error messages', () => {
     ]);
     errors.forEach(expectNoSecrets);
     expect(errors[3]).toMatchObject({ origin: `http://127.0.0.1:${server.port}` });
-    expect((errors[3] as Error).message).toBe(`Webhook destination http://127.0.0.1:${server.port} is a loopback address; refusing to connect (SSRF guard)`);
+    expect((errors[3] as Error).message).toBe(
+      `Webhook destination http://127.0.0.1:${server.port} is a loopback address; refusing to connect (SSRF guard)`,
+    );
     expect((errors[5] as Error).message).toBe(
       `Webhook destination http://mixed.test:${server.port} resolves to 10.0.0.7, which is a private address; refusing to connect (SSRF guard)`,
     );
@@ -396,8 +438,14 @@ describe('error messages', () => {
 describe('createGuardedLookup', () => {
   type Result = { err: NodeJS.ErrnoException | null; address: unknown; family?: number };
   const call = (lookup: net.LookupFunction, hostname: string, options: Parameters<net.LookupFunction>[1]) =>
-    new Promise<Result>((resolve) => lookup(hostname, options, (err, address, family) => resolve({ err, address, family })));
-  const dns = fakeDns({ 'ok.test': ['127.0.0.1'], 'dual.test': ['127.0.0.1', '::1'], 'mixed.test': ['127.0.0.1', '10.0.0.7'] });
+    new Promise<Result>((resolve) =>
+      lookup(hostname, options, (err, address, family) => resolve({ err, address, family })),
+    );
+  const dns = fakeDns({
+    'ok.test': ['127.0.0.1'],
+    'dual.test': ['127.0.0.1', '::1'],
+    'mixed.test': ['127.0.0.1', '10.0.0.7'],
+  });
   const loopback = new AddressPolicy({ allowedAddresses: ['127.0.0.0/8', '::1/128'] });
 
   it('answers in both callback shapes with the checked addresses, honouring options.family', async () => {
@@ -412,7 +460,11 @@ describe('createGuardedLookup', () => {
       family: undefined,
     });
     expect(await call(lookup, 'dual.test', { family: 6 })).toEqual({ err: null, address: '::1', family: 6 });
-    expect(await call(lookup, 'dual.test', { family: 4, all: true })).toEqual({ err: null, address: [{ address: '127.0.0.1', family: 4 }], family: undefined });
+    expect(await call(lookup, 'dual.test', { family: 4, all: true })).toEqual({
+      err: null,
+      address: [{ address: '127.0.0.1', family: 4 }],
+      family: undefined,
+    });
     expect(await call(lookup, 'ok.test', { family: 6 })).toMatchObject({ err: { code: 'ENOTFOUND' } });
   });
 
@@ -426,9 +478,15 @@ describe('createGuardedLookup', () => {
       expect(await call(lookup, 'nowhere.test', options)).toMatchObject({ err: { code: 'ENOTFOUND' } });
     }
     // localhost: never resolved; only the loopback addresses the policy allows are offered.
-    expect(await call(lookup, 'localhost', { all: true })).toEqual({ err: null, address: [{ address: '127.0.0.1', family: 4 }], family: undefined });
+    expect(await call(lookup, 'localhost', { all: true })).toEqual({
+      err: null,
+      address: [{ address: '127.0.0.1', family: 4 }],
+      family: undefined,
+    });
     expect(await call(lookup, 'api.localhost.', {})).toEqual({ err: null, address: '127.0.0.1', family: 4 });
-    expect(await call(createGuardedLookup(new AddressPolicy(), noDns), 'localhost', {})).toMatchObject({ err: { category: 'loopback' } });
+    expect(await call(createGuardedLookup(new AddressPolicy(), noDns), 'localhost', {})).toMatchObject({
+      err: { category: 'loopback' },
+    });
   });
 
   it.each([true, false])('works as net.connect lookup (autoSelectFamily %s)', async (autoSelectFamily) => {

@@ -20,7 +20,14 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Observable } from 'rxjs';
 import { request } from 'undici';
-import { ConvoyModule, EmitsWebhook, targetFromQuery, WebhookInterceptor, WebhookPublisher, type PublishReceipt } from '../../lib/index.js';
+import {
+  ConvoyModule,
+  EmitsWebhook,
+  targetFromQuery,
+  WebhookInterceptor,
+  WebhookPublisher,
+  type PublishReceipt,
+} from '../../lib/index.js';
 import { ConvoyTestingModule, RecordingTransport } from '../../lib/testing/index.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 
@@ -28,8 +35,6 @@ import { recordingLogger, type LogLine } from '../support/recording-logger.js';
  * @EmitsWebhook + WebhookInterceptor in a real Nest application answering real HTTP requests,
  * with webhooks landing in the RecordingTransport of ConvoyTestingModule.
  */
-
-
 
 interface Todo {
   id: number;
@@ -234,12 +239,18 @@ interface Started {
 
 let running: INestApplication | undefined;
 
-async function start(imports: DynamicModule[], controllers: Type[], options: { fastify?: boolean } = {}): Promise<Started> {
+async function start(
+  imports: DynamicModule[],
+  controllers: Type[],
+  options: { fastify?: boolean } = {},
+): Promise<Started> {
   const moduleRef = await Test.createTestingModule({ imports, controllers }).compile();
   // compile() installs Nest's TestingLogger, which prints errors; record every line instead.
   const logs: LogLine[] = [];
   Logger.overrideLogger(recordingLogger(logs));
-  const app = options.fastify ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
+  const app = options.fastify
+    ? moduleRef.createNestApplication(new FastifyAdapter())
+    : moduleRef.createNestApplication();
   running = app;
   await app.listen(0, '127.0.0.1');
   return { app, url: await app.getUrl(), logs };
@@ -257,7 +268,13 @@ interface Answer {
   body: unknown;
 }
 
-async function call(url: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+async function call(
+  url: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const response = await request(url + path, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -281,7 +298,10 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
   let recorder: RecordingTransport;
 
   beforeEach(async () => {
-    ({ app, url, logs } = await start([ConvoyTestingModule.forRoot()], [TodosController, LocallyInterceptedController]));
+    ({ app, url, logs } = await start(
+      [ConvoyTestingModule.forRoot()],
+      [TodosController, LocallyInterceptedController],
+    ));
     recorder = app.get(RecordingTransport);
   });
 
@@ -292,7 +312,12 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
     expect(answer).toEqual({ status: 201, body: { id: 1, title: 'Write tests' } });
     const sent = await delivered(app);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ eventType: 'todo.created', data: { id: 1, title: 'Write tests' }, target: { broadcast: true }, attempt: 1 });
+    expect(sent[0]).toMatchObject({
+      eventType: 'todo.created',
+      data: { id: 1, title: 'Write tests' },
+      target: { broadcast: true },
+      attempt: 1,
+    });
     // The payload is the exact JSON of the result.
     expect(sent[0]!.payload).toBe('{"id":1,"title":"Write tests"}');
   });
@@ -323,7 +348,11 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
   it('lets options.target(context, result) pick the endpoint and idempotency key', async () => {
     await call(url, 'POST', '/todos/42/assign?to=ep_42');
     const [webhook] = await delivered(app);
-    expect(webhook).toMatchObject({ eventType: 'todo.assigned', target: { endpointId: 'ep_42' }, idempotencyKey: 'todo-42-assigned' });
+    expect(webhook).toMatchObject({
+      eventType: 'todo.assigned',
+      target: { endpointId: 'ep_42' },
+      idempotencyKey: 'todo-42-assigned',
+    });
   });
 
   it('targetFromQuery("endpoint") sends to ?endpoint=, and to the default broadcast without it', async () => {
@@ -338,7 +367,11 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
     await call(url, 'POST', '/todos/multi');
     const sent = await delivered(app);
     expect(sent.map((w) => w.eventType)).toEqual(['todo.first', 'todo.second', 'todo.third']);
-    expect(sent.map((w) => w.data)).toEqual([{ id: 4, title: 'many events' }, { id: 4 }, { id: 4, title: 'many events' }]);
+    expect(sent.map((w) => w.data)).toEqual([
+      { id: 4, title: 'many events' },
+      { id: 4 },
+      { id: 4, title: 'many events' },
+    ]);
     // Each is its own event.
     expect(new Set(sent.map((w) => w.id)).size).toBe(3);
   });
@@ -364,13 +397,18 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
     expect(answer).toEqual({ status: 500, body: { statusCode: 500, message: 'Internal server error' } });
     expect(answer).toEqual(plain);
     const sent = await delivered(app);
-    expect(sent.map((w) => [w.eventType, w.data])).toEqual([['todo.failure', { statusCode: 500, message: 'Internal server error' }]]);
+    expect(sent.map((w) => [w.eventType, w.data])).toEqual([
+      ['todo.failure', { statusCode: 500, message: 'Internal server error' }],
+    ]);
     expect(sent[0]!.payload).not.toMatch(/hunter2|ECONNREFUSED|db\.internal/);
   });
 
   it('onError { eventType, data } publishes the custom data; the exception still reaches the client', async () => {
     const answer = await call(url, 'POST', '/todos/invalid');
-    expect(answer).toEqual({ status: 400, body: { statusCode: 400, message: ['title must be a string'], error: 'Bad Request' } });
+    expect(answer).toEqual({
+      status: 400,
+      body: { statusCode: 400, message: ['title must be a string'], error: 'Bad Request' },
+    });
     const sent = await delivered(app);
     expect(sent.map((w) => [w.eventType, w.data])).toEqual([['todo.rejected', { status: 400, handler: 'invalid' }]]);
   });
@@ -380,7 +418,11 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
     expect(answer).toEqual({ status: 201, body: '' });
     expect(await delivered(app)).toEqual([]);
     expect(await app.get(WebhookPublisher).stats()).toMatchObject({ sent: 0, failed: 0 });
-    expect(errorLogs().map((l) => l.message)).toEqual([expect.stringMatching(/^Could not publish todo\.touched from TodosController\.nothing: the handler returned nothing/)]);
+    expect(errorLogs().map((l) => l.message)).toEqual([
+      expect.stringMatching(
+        /^Could not publish todo\.touched from TodosController\.nothing: the handler returned nothing/,
+      ),
+    ]);
   });
 
   it('a data function that throws never changes the response, and is logged', async () => {
@@ -388,7 +430,11 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
     expect(answer).toEqual({ status: 201, body: { id: 5, title: 'saved anyway' } });
     expect(await delivered(app)).toEqual([]);
     expect(errorLogs()).toEqual([
-      { level: 'error', message: 'Could not publish todo.mapped from TodosController.dataThrows: mapper exploded', context: 'WebhookInterceptor' },
+      {
+        level: 'error',
+        message: 'Could not publish todo.mapped from TodosController.dataThrows: mapper exploded',
+        context: 'WebhookInterceptor',
+      },
     ]);
   });
 
@@ -398,14 +444,18 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
     expect(await delivered(app)).toEqual([]);
     const [line, ...more] = errorLogs();
     expect(more).toEqual([]);
-    expect(line!.message).toMatch(/^Could not publish todo\.totalled from TodosController\.bigint: .*data\.total is a BigInt/);
+    expect(line!.message).toMatch(
+      /^Could not publish todo\.totalled from TodosController\.bigint: .*data\.total is a BigInt/,
+    );
   });
 
   it('an onError data function that throws is logged, and the client still gets the original error', async () => {
     const answer = await call(url, 'GET', '/todos/error-mapper-throws');
     expect(answer).toEqual({ status: 404, body: { statusCode: 404, message: 'Todo 8 not found', error: 'Not Found' } });
     expect(await delivered(app)).toEqual([]);
-    expect(errorLogs().map((l) => l.message)).toEqual(['Could not publish todo.failure from TodosController.errorMapperThrows: error mapper exploded']);
+    expect(errorLogs().map((l) => l.message)).toEqual([
+      'Could not publish todo.failure from TodosController.errorMapperThrows: error mapper exploded',
+    ]);
   });
 
   it('accepts the event before the response is sent', async () => {
@@ -432,7 +482,15 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
     const answer = await call(url, 'GET', '/todos/plain');
     expect(answer).toEqual({ status: 200, body: { id: 10, title: 'no webhook' } });
     expect(await delivered(app)).toEqual([]);
-    expect(await app.get(WebhookPublisher).stats()).toEqual({ durable: false, pending: 0, inFlight: 0, lagMs: 0, sent: 0, failed: 0, deadLetters: 0 });
+    expect(await app.get(WebhookPublisher).stats()).toEqual({
+      durable: false,
+      pending: 0,
+      inFlight: 0,
+      lagMs: 0,
+      sent: 0,
+      failed: 0,
+      deadLetters: 0,
+    });
   });
 
   it('publishes each event exactly once when @UseInterceptors(WebhookInterceptor) is added to the global one', async () => {
@@ -445,7 +503,10 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
 
 describe('@EmitsWebhook with other module settings', () => {
   it('without ?endpoint=, targetFromQuery falls back to a configured defaultTarget', async () => {
-    const { app, url } = await start([ConvoyTestingModule.forRoot({ defaultTarget: { ownerId: 'o' } })], [TodosController]);
+    const { app, url } = await start(
+      [ConvoyTestingModule.forRoot({ defaultTarget: { ownerId: 'o' } })],
+      [TodosController],
+    );
     await call(url, 'POST', '/todos', { title: 'a' });
     await call(url, 'POST', '/todos?endpoint=ep_1', { title: 'b' });
     const sent = await delivered(app);
@@ -454,11 +515,16 @@ describe('@EmitsWebhook with other module settings', () => {
 
   it('with globalInterceptor: false, only routes with @UseInterceptors(WebhookInterceptor) publish', async () => {
     const recorder = new RecordingTransport();
-    const { app, url } = await start([ConvoyModule.forRoot({ transport: recorder, globalInterceptor: false })], [UnwiredController, WiredController]);
+    const { app, url } = await start(
+      [ConvoyModule.forRoot({ transport: recorder, globalInterceptor: false })],
+      [UnwiredController, WiredController],
+    );
     expect(await call(url, 'POST', '/unwired')).toEqual({ status: 201, body: { id: 12, title: 'no interceptor' } });
     expect(await call(url, 'POST', '/wired')).toEqual({ status: 201, body: { id: 13, title: 'with interceptor' } });
     await app.get(WebhookPublisher).flush();
-    expect(recorder.sent.map((w) => [w.eventType, w.data])).toEqual([['wired.created', { id: 13, title: 'with interceptor' }]]);
+    expect(recorder.sent.map((w) => [w.eventType, w.data])).toEqual([
+      ['wired.created', { id: 13, title: 'with interceptor' }],
+    ]);
   });
 
   it('with the default global interceptor, the same route without @UseInterceptors does publish', async () => {
@@ -476,28 +542,37 @@ describe('@EmitsWebhook on Fastify', () => {
   let url: string;
 
   beforeEach(async () => {
-    ({ app, url } = await start([ConvoyTestingModule.forRoot()], [TodosController, LocallyInterceptedController], { fastify: true }));
+    ({ app, url } = await start([ConvoyTestingModule.forRoot()], [TodosController, LocallyInterceptedController], {
+      fastify: true,
+    }));
   });
 
   it('publishes a handler result with the target from the query', async () => {
     const answer = await call(url, 'POST', '/todos?endpoint=ep_f', { title: 'On Fastify' });
     expect(answer).toEqual({ status: 201, body: { id: 1, title: 'On Fastify' } });
     const sent = await delivered(app);
-    expect(sent.map((w) => [w.eventType, w.data, w.target])).toEqual([['todo.created', { id: 1, title: 'On Fastify' }, { endpointId: 'ep_f' }]]);
+    expect(sent.map((w) => [w.eventType, w.data, w.target])).toEqual([
+      ['todo.created', { id: 1, title: 'On Fastify' }, { endpointId: 'ep_f' }],
+    ]);
   });
 
   it('publishes the last value of an Observable and shapes data from the request', async () => {
     expect((await call(url, 'GET', '/todos/observable')).body).toEqual({ n: 3, publishedBeforeComplete: 0 });
     await call(url, 'POST', '/todos/shaped', { title: 'S' }, { 'x-tenant': 'fast' });
     const sent = await delivered(app);
-    expect(sent.map((w) => w.data)).toEqual([{ n: 3, publishedBeforeComplete: 0 }, { title: 'S', tenant: 'fast', handler: 'TodosController.shaped' }]);
+    expect(sent.map((w) => w.data)).toEqual([
+      { n: 3, publishedBeforeComplete: 0 },
+      { title: 'S', tenant: 'fast', handler: 'TodosController.shaped' },
+    ]);
   });
 
   it('publishes onError and passes the exception through unchanged', async () => {
     const answer = await call(url, 'GET', '/todos/missing');
     expect(answer).toEqual({ status: 404, body: { statusCode: 404, message: 'Todo 7 not found', error: 'Not Found' } });
     const sent = await delivered(app);
-    expect(sent.map((w) => [w.eventType, w.data])).toEqual([['todo.failure', { statusCode: 404, message: 'Todo 7 not found', error: 'Not Found' }]]);
+    expect(sent.map((w) => [w.eventType, w.data])).toEqual([
+      ['todo.failure', { statusCode: 404, message: 'Todo 7 not found', error: 'Not Found' }],
+    ]);
   });
 
   it('publishes once when the interceptor is applied both globally and on the controller', async () => {

@@ -28,7 +28,16 @@ const OLD_SECRET = 'e2e-old-secret';
 const NEW_SECRET = 'e2e-new-secret';
 const STANDARD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const TENANT_SECRETS: Record<string, string> = { acme: 'acme-secret', globex: 'globex-secret' };
-const ALL_SECRETS = [SECRET, OLD_SECRET, NEW_SECRET, STANDARD_SECRET, STANDARD_SECRET.slice(6), ...Object.values(TENANT_SECRETS), 'class-secret', 'method-secret'];
+const ALL_SECRETS = [
+  SECRET,
+  OLD_SECRET,
+  NEW_SECRET,
+  STANDARD_SECRET,
+  STANDARD_SECRET.slice(6),
+  ...Object.values(TENANT_SECRETS),
+  'class-secret',
+  'method-secret',
+];
 
 /** What the handlers were called with; a rejected request must leave this empty. */
 const handled: Array<{ route: string; payload: unknown }> = [];
@@ -55,7 +64,13 @@ class WebhooksController {
 
   @Post('sha512')
   @HttpCode(200)
-  @VerifyConvoyWebhook({ secret: SECRET, header: 'X-Acme-Signature', hash: 'SHA512', encoding: 'base64', tolerance: 60 })
+  @VerifyConvoyWebhook({
+    secret: SECRET,
+    header: 'X-Acme-Signature',
+    hash: 'SHA512',
+    encoding: 'base64',
+    tolerance: 60,
+  })
   sha512(@WebhookPayload() payload: unknown) {
     handled.push({ route: 'sha512', payload });
     return { ok: true };
@@ -91,7 +106,9 @@ class WebhooksController {
     // Looked up at request time, per tenant, from a provider.
     secret: async (context, moduleRef) => {
       await new Promise((resolve) => setImmediate(resolve)); // really asynchronous
-      const tenant = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers['x-tenant'];
+      const tenant = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers[
+        'x-tenant'
+      ];
       return moduleRef.get(TenantSecrets, { strict: false }).secretFor(tenant);
     },
   })
@@ -189,7 +206,12 @@ interface Answer {
   text: string;
 }
 
-async function post(url: string, path: string, body: string | Buffer | undefined, headers: Record<string, string>): Promise<Answer> {
+async function post(
+  url: string,
+  path: string,
+  body: string | Buffer | undefined,
+  headers: Record<string, string>,
+): Promise<Answer> {
   const response = await request(url + path, {
     method: 'POST',
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -210,218 +232,342 @@ const PAYLOAD = JSON.parse(BODY) as unknown;
 const convoyHeader = (body: string | Buffer, secrets: string[], timestamp = now()) =>
   signConvoyPayload(body, { secrets, advanced: true, timestamp });
 
-describe.each([['Express', 'express'] as const, ['Fastify', 'fastify'] as const])('webhook receiver on %s with rawBody: true', (_name, platform) => {
-  let started: Started;
-  let url: string;
-  let logs: LogLine[];
+describe.each([['Express', 'express'] as const, ['Fastify', 'fastify'] as const])(
+  'webhook receiver on %s with rawBody: true',
+  (_name, platform) => {
+    let started: Started;
+    let url: string;
+    let logs: LogLine[];
 
-  beforeAll(async () => {
-    started = await start(platform, true);
-    ({ url, logs } = started);
-  });
-  afterAll(async () => {
-    await started.app.close();
-    Logger.overrideLogger(false);
-  });
-  beforeEach(() => {
-    handled.length = 0;
-    logs.length = 0;
-  });
-  afterEach(() => {
-    // Whatever happened, no log line ever carries a secret or a signature value.
-    const text = JSON.stringify(logs);
-    for (const secret of ALL_SECRETS) expect(text).not.toContain(secret);
-    expect(text).not.toMatch(/v1=[0-9a-f]{8}|[0-9a-f]{64}/);
-  });
-
-  it("rejects with exactly Nest's default 401 and 500 bodies", async () => {
-    expect(await post(url, '/unguarded/plain-401', BODY, {})).toEqual(UNAUTHORIZED);
-    expect(JSON.parse(UNAUTHORIZED.text)).toEqual({ statusCode: 401, message: 'Unauthorized' });
-    expect(await post(url, '/unguarded/plain-500', BODY, {})).toEqual(SERVER_ERROR);
-  });
-
-  const warnings = () => logs.filter((l) => l.level === 'warn').map((l) => [l.message, l.context]);
-  const errors = () => logs.filter((l) => l.level === 'error').map((l) => l.message);
-
-  describe('accepts', () => {
-    it('a valid advanced signature, handing the handler the payload parsed from the signed bytes', async () => {
-      const answer = await post(url, '/webhooks/convoy', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) });
-      expect(answer).toEqual({ status: 200, text: '{"ok":true}' });
-      expect(handled).toEqual([{ route: 'convoy', payload: PAYLOAD }]);
-      expect(warnings()).toEqual([]);
+    beforeAll(async () => {
+      started = await start(platform, true);
+      ({ url, logs } = started);
+    });
+    afterAll(async () => {
+      await started.app.close();
+      Logger.overrideLogger(false);
+    });
+    beforeEach(() => {
+      handled.length = 0;
+      logs.length = 0;
+    });
+    afterEach(() => {
+      // Whatever happened, no log line ever carries a secret or a signature value.
+      const text = JSON.stringify(logs);
+      for (const secret of ALL_SECRETS) expect(text).not.toContain(secret);
+      expect(text).not.toMatch(/v1=[0-9a-f]{8}|[0-9a-f]{64}/);
     });
 
-    it('a valid simple signature (Convoy meta events sign this way)', async () => {
-      const header = signConvoyPayload(BODY, { secrets: [SECRET], advanced: false });
-      expect(await post(url, '/webhooks/convoy', BODY, { 'X-Convoy-Signature': header })).toEqual({ status: 200, text: '{"ok":true}' });
-      expect(handled).toEqual([{ route: 'convoy', payload: PAYLOAD }]);
+    it("rejects with exactly Nest's default 401 and 500 bodies", async () => {
+      expect(await post(url, '/unguarded/plain-401', BODY, {})).toEqual(UNAUTHORIZED);
+      expect(JSON.parse(UNAUTHORIZED.text)).toEqual({ statusCode: 401, message: 'Unauthorized' });
+      expect(await post(url, '/unguarded/plain-500', BODY, {})).toEqual(SERVER_ERROR);
     });
 
-    it('a custom header, hash and encoding', async () => {
-      const header = signConvoyPayload(BODY, { secrets: [SECRET], advanced: true, schemes: [{ hash: 'SHA512', encoding: 'base64' }] });
-      expect(await post(url, '/webhooks/sha512', BODY, { 'x-acme-signature': header })).toEqual({ status: 200, text: '{"ok":true}' });
-      expect(await post(url, '/webhooks/sha512', BODY, { 'x-convoy-signature': header })).toEqual(UNAUTHORIZED);
-      expect(handled).toEqual([{ route: 'sha512', payload: PAYLOAD }]);
+    const warnings = () => logs.filter((l) => l.level === 'warn').map((l) => [l.message, l.context]);
+    const errors = () => logs.filter((l) => l.level === 'error').map((l) => l.message);
+
+    describe('accepts', () => {
+      it('a valid advanced signature, handing the handler the payload parsed from the signed bytes', async () => {
+        const answer = await post(url, '/webhooks/convoy', BODY, {
+          'x-convoy-signature': convoyHeader(BODY, [SECRET]),
+        });
+        expect(answer).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(handled).toEqual([{ route: 'convoy', payload: PAYLOAD }]);
+        expect(warnings()).toEqual([]);
+      });
+
+      it('a valid simple signature (Convoy meta events sign this way)', async () => {
+        const header = signConvoyPayload(BODY, { secrets: [SECRET], advanced: false });
+        expect(await post(url, '/webhooks/convoy', BODY, { 'X-Convoy-Signature': header })).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        expect(handled).toEqual([{ route: 'convoy', payload: PAYLOAD }]);
+      });
+
+      it('a custom header, hash and encoding', async () => {
+        const header = signConvoyPayload(BODY, {
+          secrets: [SECRET],
+          advanced: true,
+          schemes: [{ hash: 'SHA512', encoding: 'base64' }],
+        });
+        expect(await post(url, '/webhooks/sha512', BODY, { 'x-acme-signature': header })).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        expect(await post(url, '/webhooks/sha512', BODY, { 'x-convoy-signature': header })).toEqual(UNAUTHORIZED);
+        expect(handled).toEqual([{ route: 'sha512', payload: PAYLOAD }]);
+      });
+
+      it('valid Standard Webhooks headers on a scheme: "standard" route, ours and the reference package\'s', async () => {
+        const ours = signStandardWebhook(BODY, { id: 'msg_ours', secrets: [STANDARD_SECRET] });
+        expect(await post(url, '/webhooks/standard', BODY, ours)).toEqual({
+          status: 200,
+          text: '{"ok":true,"id":"msg_ours"}',
+        });
+        const date = new Date();
+        const theirs = {
+          'Webhook-Id': 'msg_theirs',
+          'Webhook-Timestamp': String(Math.floor(date.getTime() / 1000)),
+          'Webhook-Signature': new Webhook(STANDARD_SECRET).sign('msg_theirs', date, BODY),
+        };
+        expect(await post(url, '/webhooks/standard', BODY, theirs)).toEqual({
+          status: 200,
+          text: '{"ok":true,"id":"msg_theirs"}',
+        });
+        expect(handled).toEqual([
+          { route: 'standard', payload: PAYLOAD },
+          { route: 'standard', payload: PAYLOAD },
+        ]);
+      });
+
+      it('a secret resolved by a function at request time', async () => {
+        const acme = await post(url, '/webhooks/tenant', BODY, {
+          'x-tenant': 'acme',
+          'x-convoy-signature': convoyHeader(BODY, [TENANT_SECRETS.acme!]),
+        });
+        expect(acme).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(handled).toEqual([{ route: 'tenant', payload: PAYLOAD }]);
+      });
+
+      it('a rotation: a header signed with the old and the new secret verifies against either', async () => {
+        const header = convoyHeader(BODY, [OLD_SECRET, NEW_SECRET]);
+        expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+        expect(await post(url, '/webhooks/old-secret', BODY, { 'x-convoy-signature': header })).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        expect(await post(url, '/webhooks/new-secret', BODY, { 'x-convoy-signature': header })).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        // Once the old secret is gone, its signature alone no longer opens the new route.
+        expect(
+          await post(url, '/webhooks/new-secret', BODY, { 'x-convoy-signature': convoyHeader(BODY, [OLD_SECRET]) }),
+        ).toEqual(UNAUTHORIZED);
+        expect(handled.map((h) => h.route)).toEqual(['old-secret', 'new-secret']);
+      });
+
+      it('controller-level options, overridden by the handler', async () => {
+        expect(
+          await post(url, '/scoped/inherited', BODY, { 'x-convoy-signature': convoyHeader(BODY, ['class-secret']) }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(
+          await post(url, '/scoped/overridden', BODY, { 'x-convoy-signature': convoyHeader(BODY, ['method-secret']) }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(
+          await post(url, '/scoped/overridden', BODY, { 'x-convoy-signature': convoyHeader(BODY, ['class-secret']) }),
+        ).toEqual(UNAUTHORIZED);
+        expect(handled.map((h) => h.route)).toEqual(['inherited', 'overridden']);
+      });
+
+      it('@WebhookPayload("amount") picks one property', async () => {
+        expect(
+          await post(url, '/webhooks/amount', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual({ status: 200, text: '{"amount":1000}' });
+      });
+
+      it('a signed empty body, whose payload is undefined', async () => {
+        const answer = await post(url, '/webhooks/convoy', undefined, {
+          'x-convoy-signature': convoyHeader('', [SECRET]),
+        });
+        expect(answer).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(handled).toEqual([{ route: 'convoy', payload: undefined }]);
+      });
     });
 
-    it('valid Standard Webhooks headers on a scheme: "standard" route, ours and the reference package\'s', async () => {
-      const ours = signStandardWebhook(BODY, { id: 'msg_ours', secrets: [STANDARD_SECRET] });
-      expect(await post(url, '/webhooks/standard', BODY, ours)).toEqual({ status: 200, text: '{"ok":true,"id":"msg_ours"}' });
-      const date = new Date();
-      const theirs = {
-        'Webhook-Id': 'msg_theirs',
-        'Webhook-Timestamp': String(Math.floor(date.getTime() / 1000)),
-        'Webhook-Signature': new Webhook(STANDARD_SECRET).sign('msg_theirs', date, BODY),
-      };
-      expect(await post(url, '/webhooks/standard', BODY, theirs)).toEqual({ status: 200, text: '{"ok":true,"id":"msg_theirs"}' });
-      expect(handled).toEqual([
-        { route: 'standard', payload: PAYLOAD },
-        { route: 'standard', payload: PAYLOAD },
+    describe('answers a bare 401, without running the handler, to', () => {
+      const rejections: Array<[string, () => { body: string; headers: Record<string, string> }, string]> = [
+        [
+          'a tampered body',
+          () => ({
+            body: BODY.replace('1000', '9000'),
+            headers: { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) },
+          }),
+          'no_matching_signature',
+        ],
+        [
+          'a wrong secret',
+          () => ({ body: BODY, headers: { 'x-convoy-signature': convoyHeader(BODY, ['not-the-secret']) } }),
+          'no_matching_signature',
+        ],
+        [
+          'a stale timestamp',
+          () => ({ body: BODY, headers: { 'x-convoy-signature': convoyHeader(BODY, [SECRET], now() - 3600) } }),
+          'timestamp_too_old',
+        ],
+        [
+          'a future timestamp',
+          () => ({ body: BODY, headers: { 'x-convoy-signature': convoyHeader(BODY, [SECRET], now() + 3600) } }),
+          'timestamp_in_future',
+        ],
+        ['a missing header', () => ({ body: BODY, headers: {} }), 'missing_signature'],
+        [
+          'a garbage header',
+          () => ({ body: BODY, headers: { 'x-convoy-signature': 'garbage' } }),
+          'no_matching_signature',
+        ],
+        ['t=abc,v1=x', () => ({ body: BODY, headers: { 'x-convoy-signature': 't=abc,v1=x' } }), 'invalid_timestamp'],
+        ['an empty header', () => ({ body: BODY, headers: { 'x-convoy-signature': '' } }), 'malformed_signature'],
+        // (Two signatures: a lone "v1=…" has no comma, so it would be read as a simple signature.)
+        [
+          'a header with no timestamp',
+          () => ({
+            body: BODY,
+            headers: { 'x-convoy-signature': convoyHeader(BODY, [OLD_SECRET, SECRET]).replace(/^t=\d+,/, '') },
+          }),
+          'missing_timestamp',
+        ],
+        [
+          'a re-serialized body (same JSON, other bytes)',
+          () => ({ body: JSON.stringify(PAYLOAD), headers: { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) } }),
+          'no_matching_signature',
+        ],
+        [
+          'Standard Webhooks headers on a Convoy route',
+          () => ({ body: BODY, headers: signStandardWebhook(BODY, { id: 'msg', secrets: [STANDARD_SECRET] }) }),
+          'missing_signature',
+        ],
+      ];
+
+      it.each(rejections)('%s', async (_what, make, reason) => {
+        const { body, headers } = make();
+        expect(await post(url, '/webhooks/convoy', body, headers)).toEqual(UNAUTHORIZED);
+        expect(handled).toEqual([]);
+        expect(warnings()).toEqual([
+          [
+            expect.stringMatching(new RegExp(`^Rejected a webhook for WebhooksController\\.convoy: ${reason} \\(`)),
+            'ConvoyWebhookGuard',
+          ],
+        ]);
+      });
+
+      it('a Convoy signature or stale Standard Webhooks headers on a scheme: "standard" route', async () => {
+        expect(
+          await post(url, '/webhooks/standard', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual(UNAUTHORIZED);
+        const stale = signStandardWebhook(BODY, { id: 'msg_old', timestamp: now() - 3600, secrets: [STANDARD_SECRET] });
+        expect(await post(url, '/webhooks/standard', BODY, stale)).toEqual(UNAUTHORIZED);
+        const tampered = signStandardWebhook(BODY, { id: 'msg_1', secrets: [STANDARD_SECRET] });
+        expect(await post(url, '/webhooks/standard', BODY, { ...tampered, 'webhook-id': 'msg_2' })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(handled).toEqual([]);
+        expect(warnings().map(([message]) => /: (\w+) \(/.exec(message as string)?.[1])).toEqual([
+          'missing_signature',
+          'timestamp_too_old',
+          'no_matching_signature',
+        ]);
+      });
+
+      it("another tenant's signature, or an unknown tenant (the resolver's own 401)", async () => {
+        const globexSigned = { 'x-convoy-signature': convoyHeader(BODY, [TENANT_SECRETS.globex!]) };
+        expect(await post(url, '/webhooks/tenant', BODY, { 'x-tenant': 'acme', ...globexSigned })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(await post(url, '/webhooks/tenant', BODY, { 'x-tenant': 'initech', ...globexSigned })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(handled).toEqual([]);
+        expect(errors()).toEqual([]);
+      });
+    });
+
+    describe('answers 500 and logs why, for bugs in the app', () => {
+      it('a secret resolver that throws', async () => {
+        expect(
+          await post(url, '/webhooks/resolver-fails', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual(SERVER_ERROR);
+        expect(handled).toEqual([]);
+        expect(errors()).toEqual([
+          'Cannot verify webhooks for WebhooksController.resolverFails: could not resolve the webhook secret: vault unreachable',
+        ]);
+      });
+
+      it('@WebhookPayload() on a route without @VerifyConvoyWebhook (never hands out unverified data)', async () => {
+        // A plain Error: Nest logs it and answers its generic 500.
+        expect(await post(url, '/unguarded', BODY, {})).toEqual({
+          status: 500,
+          text: '{"statusCode":500,"message":"Internal server error"}',
+        });
+        expect(handled).toEqual([]);
+        expect(errors().join('\n')).toMatch(
+          /@WebhookPayload\(\) in UnguardedController\.receive found no verified webhook: add @VerifyConvoyWebhook/,
+        );
+      });
+    });
+
+    it('answers 400 to an authentic body that is not JSON', async () => {
+      const form = 'event=charge.success&amount=1000';
+      const answer = await post(url, '/webhooks/convoy', form, {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-convoy-signature': convoyHeader(form, [SECRET]),
+      });
+      expect(answer).toEqual({
+        status: 400,
+        text: '{"message":"The webhook payload is not valid JSON","error":"Bad Request","statusCode":400}',
+      });
+      expect(handled).toEqual([]);
+    });
+
+    it('turns away a content type Nest keeps no raw body for', async () => {
+      const answer = await post(url, '/webhooks/convoy', BODY, {
+        'content-type': 'text/plain',
+        'x-convoy-signature': convoyHeader(BODY, [SECRET]),
+      });
+      // Express leaves text/plain unread; Fastify parses it with its own built-in parser, which keeps no raw bytes.
+      // Either way there is nothing to verify, and it is not a configuration bug (Convoy never sends text/plain): 401.
+      expect(answer).toEqual(UNAUTHORIZED);
+      expect(handled).toEqual([]);
+      expect(warnings()).toEqual([
+        [
+          'Rejected a webhook for WebhooksController.convoy: unsupported content type "text/plain" (Nest keeps no raw body for it)',
+          'ConvoyWebhookGuard',
+        ],
       ]);
     });
+  },
+);
 
-    it('a secret resolved by a function at request time', async () => {
-      const acme = await post(url, '/webhooks/tenant', BODY, { 'x-tenant': 'acme', 'x-convoy-signature': convoyHeader(BODY, [TENANT_SECRETS.acme!]) });
-      expect(acme).toEqual({ status: 200, text: '{"ok":true}' });
-      expect(handled).toEqual([{ route: 'tenant', payload: PAYLOAD }]);
+describe.each([['Express', 'express'] as const, ['Fastify', 'fastify'] as const])(
+  'webhook receiver on %s WITHOUT rawBody',
+  (_name, platform) => {
+    let started: Started;
+
+    beforeAll(async () => {
+      started = await start(platform, false);
+    });
+    afterAll(async () => {
+      await started.app.close();
+      Logger.overrideLogger(false);
+    });
+    beforeEach(() => {
+      handled.length = 0;
     });
 
-    it('a rotation: a header signed with the old and the new secret verifies against either', async () => {
-      const header = convoyHeader(BODY, [OLD_SECRET, NEW_SECRET]);
-      expect(header).toMatch(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
-      expect(await post(url, '/webhooks/old-secret', BODY, { 'x-convoy-signature': header })).toEqual({ status: 200, text: '{"ok":true}' });
-      expect(await post(url, '/webhooks/new-secret', BODY, { 'x-convoy-signature': header })).toEqual({ status: 200, text: '{"ok":true}' });
-      // Once the old secret is gone, its signature alone no longer opens the new route.
-      expect(await post(url, '/webhooks/new-secret', BODY, { 'x-convoy-signature': convoyHeader(BODY, [OLD_SECRET]) })).toEqual(UNAUTHORIZED);
-      expect(handled.map((h) => h.route)).toEqual(['old-secret', 'new-secret']);
-    });
-
-    it('controller-level options, overridden by the handler', async () => {
-      expect(await post(url, '/scoped/inherited', BODY, { 'x-convoy-signature': convoyHeader(BODY, ['class-secret']) })).toEqual({ status: 200, text: '{"ok":true}' });
-      expect(await post(url, '/scoped/overridden', BODY, { 'x-convoy-signature': convoyHeader(BODY, ['method-secret']) })).toEqual({ status: 200, text: '{"ok":true}' });
-      expect(await post(url, '/scoped/overridden', BODY, { 'x-convoy-signature': convoyHeader(BODY, ['class-secret']) })).toEqual(UNAUTHORIZED);
-      expect(handled.map((h) => h.route)).toEqual(['inherited', 'overridden']);
-    });
-
-    it('@WebhookPayload("amount") picks one property', async () => {
-      expect(await post(url, '/webhooks/amount', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) })).toEqual({ status: 200, text: '{"amount":1000}' });
-    });
-
-    it('a signed empty body, whose payload is undefined', async () => {
-      const answer = await post(url, '/webhooks/convoy', undefined, { 'x-convoy-signature': convoyHeader('', [SECRET]) });
-      expect(answer).toEqual({ status: 200, text: '{"ok":true}' });
-      expect(handled).toEqual([{ route: 'convoy', payload: undefined }]);
-    });
-  });
-
-  describe('answers a bare 401, without running the handler, to', () => {
-    const rejections: Array<[string, () => { body: string; headers: Record<string, string> }, string]> = [
-      ['a tampered body', () => ({ body: BODY.replace('1000', '9000'), headers: { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) } }), 'no_matching_signature'],
-      ['a wrong secret', () => ({ body: BODY, headers: { 'x-convoy-signature': convoyHeader(BODY, ['not-the-secret']) } }), 'no_matching_signature'],
-      ['a stale timestamp', () => ({ body: BODY, headers: { 'x-convoy-signature': convoyHeader(BODY, [SECRET], now() - 3600) } }), 'timestamp_too_old'],
-      ['a future timestamp', () => ({ body: BODY, headers: { 'x-convoy-signature': convoyHeader(BODY, [SECRET], now() + 3600) } }), 'timestamp_in_future'],
-      ['a missing header', () => ({ body: BODY, headers: {} }), 'missing_signature'],
-      ['a garbage header', () => ({ body: BODY, headers: { 'x-convoy-signature': 'garbage' } }), 'no_matching_signature'],
-      ['t=abc,v1=x', () => ({ body: BODY, headers: { 'x-convoy-signature': 't=abc,v1=x' } }), 'invalid_timestamp'],
-      ['an empty header', () => ({ body: BODY, headers: { 'x-convoy-signature': '' } }), 'malformed_signature'],
-      // (Two signatures: a lone "v1=…" has no comma, so it would be read as a simple signature.)
-      ['a header with no timestamp', () => ({ body: BODY, headers: { 'x-convoy-signature': convoyHeader(BODY, [OLD_SECRET, SECRET]).replace(/^t=\d+,/, '') } }), 'missing_timestamp'],
-      ['a re-serialized body (same JSON, other bytes)', () => ({ body: JSON.stringify(PAYLOAD), headers: { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) } }), 'no_matching_signature'],
-      ['Standard Webhooks headers on a Convoy route', () => ({ body: BODY, headers: signStandardWebhook(BODY, { id: 'msg', secrets: [STANDARD_SECRET] }) }), 'missing_signature'],
-    ];
-
-    it.each(rejections)('%s', async (_what, make, reason) => {
-      const { body, headers } = make();
-      expect(await post(url, '/webhooks/convoy', body, headers)).toEqual(UNAUTHORIZED);
+    it('answers 500 to a valid webhook and logs how to enable rawBody, never re-serializing req.body', async () => {
+      // A compact body: JSON.stringify(req.body) would reproduce it, so a silent fallback would have answered 200.
+      const compact = JSON.stringify(PAYLOAD);
+      const answer = await post(started.url, '/webhooks/convoy', compact, {
+        'x-convoy-signature': convoyHeader(compact, [SECRET]),
+      });
+      expect(answer).toEqual(SERVER_ERROR);
       expect(handled).toEqual([]);
-      expect(warnings()).toEqual([[expect.stringMatching(new RegExp(`^Rejected a webhook for WebhooksController\\.convoy: ${reason} \\(`)), 'ConvoyWebhookGuard']]);
+      const errors = started.logs.filter((l) => l.level === 'error');
+      expect(errors).toEqual([
+        {
+          level: 'error',
+          message: expect.stringMatching(
+            /^Cannot verify webhooks for WebhooksController\.convoy: req\.rawBody is missing.*NestFactory\.create\(AppModule, \{ rawBody: true \}\)/,
+          ),
+          context: 'ConvoyWebhookGuard',
+        },
+      ]);
+      expect(JSON.stringify(started.logs)).not.toContain(SECRET);
     });
-
-    it('a Convoy signature or stale Standard Webhooks headers on a scheme: "standard" route', async () => {
-      expect(await post(url, '/webhooks/standard', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) })).toEqual(UNAUTHORIZED);
-      const stale = signStandardWebhook(BODY, { id: 'msg_old', timestamp: now() - 3600, secrets: [STANDARD_SECRET] });
-      expect(await post(url, '/webhooks/standard', BODY, stale)).toEqual(UNAUTHORIZED);
-      const tampered = signStandardWebhook(BODY, { id: 'msg_1', secrets: [STANDARD_SECRET] });
-      expect(await post(url, '/webhooks/standard', BODY, { ...tampered, 'webhook-id': 'msg_2' })).toEqual(UNAUTHORIZED);
-      expect(handled).toEqual([]);
-      expect(warnings().map(([message]) => /: (\w+) \(/.exec(message as string)?.[1])).toEqual(['missing_signature', 'timestamp_too_old', 'no_matching_signature']);
-    });
-
-    it("another tenant's signature, or an unknown tenant (the resolver's own 401)", async () => {
-      const globexSigned = { 'x-convoy-signature': convoyHeader(BODY, [TENANT_SECRETS.globex!]) };
-      expect(await post(url, '/webhooks/tenant', BODY, { 'x-tenant': 'acme', ...globexSigned })).toEqual(UNAUTHORIZED);
-      expect(await post(url, '/webhooks/tenant', BODY, { 'x-tenant': 'initech', ...globexSigned })).toEqual(UNAUTHORIZED);
-      expect(handled).toEqual([]);
-      expect(errors()).toEqual([]);
-    });
-  });
-
-  describe('answers 500 and logs why, for bugs in the app', () => {
-    it('a secret resolver that throws', async () => {
-      expect(await post(url, '/webhooks/resolver-fails', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) })).toEqual(SERVER_ERROR);
-      expect(handled).toEqual([]);
-      expect(errors()).toEqual(['Cannot verify webhooks for WebhooksController.resolverFails: could not resolve the webhook secret: vault unreachable']);
-    });
-
-    it('@WebhookPayload() on a route without @VerifyConvoyWebhook (never hands out unverified data)', async () => {
-      // A plain Error: Nest logs it and answers its generic 500.
-      expect(await post(url, '/unguarded', BODY, {})).toEqual({ status: 500, text: '{"statusCode":500,"message":"Internal server error"}' });
-      expect(handled).toEqual([]);
-      expect(errors().join('\n')).toMatch(/@WebhookPayload\(\) in UnguardedController\.receive found no verified webhook: add @VerifyConvoyWebhook/);
-    });
-  });
-
-  it('answers 400 to an authentic body that is not JSON', async () => {
-    const form = 'event=charge.success&amount=1000';
-    const answer = await post(url, '/webhooks/convoy', form, {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-convoy-signature': convoyHeader(form, [SECRET]),
-    });
-    expect(answer).toEqual({ status: 400, text: '{"message":"The webhook payload is not valid JSON","error":"Bad Request","statusCode":400}' });
-    expect(handled).toEqual([]);
-  });
-
-  it('turns away a content type Nest keeps no raw body for', async () => {
-    const answer = await post(url, '/webhooks/convoy', BODY, { 'content-type': 'text/plain', 'x-convoy-signature': convoyHeader(BODY, [SECRET]) });
-    // Express leaves text/plain unread; Fastify parses it with its own built-in parser, which keeps no raw bytes.
-    // Either way there is nothing to verify, and it is not a configuration bug (Convoy never sends text/plain): 401.
-    expect(answer).toEqual(UNAUTHORIZED);
-    expect(handled).toEqual([]);
-    expect(warnings()).toEqual([['Rejected a webhook for WebhooksController.convoy: unsupported content type "text/plain" (Nest keeps no raw body for it)', 'ConvoyWebhookGuard']]);
-  });
-});
-
-describe.each([['Express', 'express'] as const, ['Fastify', 'fastify'] as const])('webhook receiver on %s WITHOUT rawBody', (_name, platform) => {
-  let started: Started;
-
-  beforeAll(async () => {
-    started = await start(platform, false);
-  });
-  afterAll(async () => {
-    await started.app.close();
-    Logger.overrideLogger(false);
-  });
-  beforeEach(() => {
-    handled.length = 0;
-  });
-
-  it('answers 500 to a valid webhook and logs how to enable rawBody, never re-serializing req.body', async () => {
-    // A compact body: JSON.stringify(req.body) would reproduce it, so a silent fallback would have answered 200.
-    const compact = JSON.stringify(PAYLOAD);
-    const answer = await post(started.url, '/webhooks/convoy', compact, { 'x-convoy-signature': convoyHeader(compact, [SECRET]) });
-    expect(answer).toEqual(SERVER_ERROR);
-    expect(handled).toEqual([]);
-    const errors = started.logs.filter((l) => l.level === 'error');
-    expect(errors).toEqual([
-      {
-        level: 'error',
-        message: expect.stringMatching(/^Cannot verify webhooks for WebhooksController\.convoy: req\.rawBody is missing.*NestFactory\.create\(AppModule, \{ rawBody: true \}\)/),
-        context: 'ConvoyWebhookGuard',
-      },
-    ]);
-    expect(JSON.stringify(started.logs)).not.toContain(SECRET);
-  });
-});
+  },
+);
 
 describe('@VerifyConvoyWebhook options', () => {
   // Checked when the decorator is evaluated (the class is loaded), so a bad deploy fails at boot, not per request.
@@ -429,15 +575,39 @@ describe('@VerifyConvoyWebhook options', () => {
     ['no options', undefined, /needs an options object with at least \{ secret \}/],
     ['an empty secret', { secret: '' }, /options\.secret must be a non-empty string/],
     ['no secrets', { secret: [] }, /options\.secret must be a non-empty string or a non-empty array/],
-    ['an unset secret (process.env read too early)', { secret: undefined }, /options\.secret must be .* \(got undefined\)/],
+    [
+      'an unset secret (process.env read too early)',
+      { secret: undefined },
+      /options\.secret must be .* \(got undefined\)/,
+    ],
     ['an unknown scheme', { secret: SECRET, scheme: 'hmac' }, /options\.scheme must be 'convoy' or 'standard'/],
-    ['a hash with scheme "standard"', { secret: STANDARD_SECRET, scheme: 'standard', hash: 'SHA512' }, /options\.hash applies to scheme 'convoy' only/],
-    ['a header with scheme "standard"', { secret: STANDARD_SECRET, scheme: 'standard', header: 'x-sig' }, /options\.header applies to scheme 'convoy' only/],
-    ['a Standard Webhooks secret that is not base64', { secret: 'whsec_hunter2!', scheme: 'standard' }, /options\.secret is not a Standard Webhooks secret/],
-    ['a header name with a space', { secret: SECRET, header: 'x convoy' }, /options\.header must be an HTTP header name/],
+    [
+      'a hash with scheme "standard"',
+      { secret: STANDARD_SECRET, scheme: 'standard', hash: 'SHA512' },
+      /options\.hash applies to scheme 'convoy' only/,
+    ],
+    [
+      'a header with scheme "standard"',
+      { secret: STANDARD_SECRET, scheme: 'standard', header: 'x-sig' },
+      /options\.header applies to scheme 'convoy' only/,
+    ],
+    [
+      'a Standard Webhooks secret that is not base64',
+      { secret: 'whsec_hunter2!', scheme: 'standard' },
+      /options\.secret is not a Standard Webhooks secret/,
+    ],
+    [
+      'a header name with a space',
+      { secret: SECRET, header: 'x convoy' },
+      /options\.header must be an HTTP header name/,
+    ],
     ['a lower-case hash', { secret: SECRET, hash: 'sha256' }, /options\.hash must be 'SHA256' or 'SHA512'/],
     ['an unknown encoding', { secret: SECRET, encoding: 'base32' }, /options\.encoding must be 'hex' or 'base64'/],
-    ['a negative tolerance', { secret: SECRET, tolerance: -1 }, /options\.tolerance must be a finite number of seconds >= 0/],
+    [
+      'a negative tolerance',
+      { secret: SECRET, tolerance: -1 },
+      /options\.tolerance must be a finite number of seconds >= 0/,
+    ],
   ])('refuses %s with a TypeError', (_what, options, message) => {
     let error: unknown;
     try {

@@ -8,7 +8,6 @@ import type { SqlConvoyStorage } from '../../lib/storage/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
-
 /**
  * Crash: a process publishing a stream of events is killed with SIGKILL mid-stream, while its relay has sends in
  * flight. After a restart on the same database, every event whose publish() had resolved reaches Convoy, and each
@@ -32,12 +31,22 @@ describeWithPostgres('crash (SIGKILL) with the PostgreSQL outbox', () => {
   /** Runs the publishing child until `stopWhen` holds, then sends it `signal`; returns the keys it printed. */
   async function publishInChild(signal: NodeJS.Signals, stopWhen: (keys: string[]) => boolean) {
     const child = spawn(process.execPath, ['test/fault/support/publisher-process.mjs'], {
-      env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl, CRASH_SCHEMA: schema, CONVOY_URL: fake.url, CONVOY_API_KEY: fake.apiKey, CONVOY_PROJECT_ID: fake.projectId },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        DATABASE_URL: databaseUrl,
+        CRASH_SCHEMA: schema,
+        CONVOY_URL: fake.url,
+        CONVOY_API_KEY: fake.apiKey,
+        CONVOY_PROJECT_ID: fake.projectId,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
     const keys: string[] = [];
     let ready = false;
     let signalledAt = 0;
@@ -56,20 +65,29 @@ describeWithPostgres('crash (SIGKILL) with the PostgreSQL outbox', () => {
 
   async function restart(): Promise<SqlConvoyStorage> {
     const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
-    restarted = await NestFactory.createApplicationContext(ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }), { logger: false });
+    restarted = await NestFactory.createApplicationContext(
+      ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }),
+      { logger: false },
+    );
     return storage;
   }
 
   function acceptedPerKey(): Map<string, number> {
     const perKey = new Map<string, number>();
-    for (const event of fake.events.values()) if (!event.is_duplicate_event) perKey.set(event.idempotency_key, (perKey.get(event.idempotency_key) ?? 0) + 1);
+    for (const event of fake.events.values())
+      if (!event.is_duplicate_event) perKey.set(event.idempotency_key, (perKey.get(event.idempotency_key) ?? 0) + 1);
     return perKey;
   }
 
   it('every event whose publish() resolved arrives after a restart, each key once', async () => {
     // A slow Convoy keeps sends in flight, so the kill lands between Convoy's 201 and the outbox's bookkeeping too.
     fake.setRule(() => ({ delayMs: 15 }));
-    const { keys: resolvedKeys, ready, stderr, exit } = await publishInChild('SIGKILL', (keys) => keys.length >= 400 && fake.events.size >= 50);
+    const {
+      keys: resolvedKeys,
+      ready,
+      stderr,
+      exit,
+    } = await publishInChild('SIGKILL', (keys) => keys.length >= 400 && fake.events.size >= 50);
     expect(exit.signal).toBe('SIGKILL');
     expect({ ready, stderr }).toEqual({ ready: true, stderr: '' });
     const beforeRestart = fake.events.size;
@@ -77,8 +95,11 @@ describeWithPostgres('crash (SIGKILL) with the PostgreSQL outbox', () => {
 
     fake.setRule(undefined);
     const storage = await restart();
-    const accepted = () => new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
-    await waitUntil('every resolved key was accepted by Convoy', () => resolvedKeys.every((key) => accepted().has(key)));
+    const accepted = () =>
+      new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
+    await waitUntil('every resolved key was accepted by Convoy', () =>
+      resolvedKeys.every((key) => accepted().has(key)),
+    );
     await waitUntil('the outbox is empty', async () => (await storage.store.stats(Date.now())).pending === 0);
 
     // Each key accepted exactly once: resends after the kill (if any) were stored by Convoy as duplicates.

@@ -5,8 +5,11 @@ import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
-
-async function instance(fake: FakeConvoy, schema: string, outbox: Record<string, number> = {}): Promise<INestApplicationContext> {
+async function instance(
+  fake: FakeConvoy,
+  schema: string,
+  outbox: Record<string, number> = {},
+): Promise<INestApplicationContext> {
   const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
   return NestFactory.createApplicationContext(
     ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50, ...outbox } }),
@@ -59,7 +62,10 @@ describeWithPostgres('instances sharing one PostgreSQL outbox', () => {
     const publisher = first.get(WebhookPublisher);
     const keys: string[] = [];
     for (let i = 0; i < 100; i++) keys.push((await publisher.publish('shutdown.test', { i })).idempotencyKey);
-    await waitUntil('the relay has tried', async () => (await publisher.stats()).pending + (await publisher.stats()).inFlight === 100);
+    await waitUntil(
+      'the relay has tried',
+      async () => (await publisher.stats()).pending + (await publisher.stats()).inFlight === 100,
+    );
     const started = Date.now();
     await first.close();
     apps.pop();
@@ -68,8 +74,11 @@ describeWithPostgres('instances sharing one PostgreSQL outbox', () => {
 
     await fake.acceptConnections();
     apps.push(await instance(fake, schema));
-    const accepted = () => new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
-    await waitUntil('every event published before the shutdown arrived', () => keys.every((key) => accepted().has(key)));
+    const accepted = () =>
+      new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
+    await waitUntil('every event published before the shutdown arrived', () =>
+      keys.every((key) => accepted().has(key)),
+    );
     expect(accepted().size).toBe(100);
   });
 });

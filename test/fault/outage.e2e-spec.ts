@@ -5,7 +5,6 @@ import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
-
 /**
  * Outage: for tens of seconds Convoy refuses connections, then answers 503, then 429 with Retry-After, then stops
  * answering, while events keep being published. Afterwards every one of them arrives, each idempotency key once.
@@ -75,10 +74,12 @@ describeWithPostgres('a long Convoy outage with the PostgreSQL outbox', () => {
     await producer;
     expect(keys.length).toBeGreaterThan(500); // about 35 s of publishing
 
-    const accepted = () => new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
+    const accepted = () =>
+      new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));
     await waitUntil('every published event reached Convoy', () => keys.every((key) => accepted().has(key)), 90_000);
     const perKey = new Map<string, number>();
-    for (const event of fake.events.values()) if (!event.is_duplicate_event) perKey.set(event.idempotency_key, (perKey.get(event.idempotency_key) ?? 0) + 1);
+    for (const event of fake.events.values())
+      if (!event.is_duplicate_event) perKey.set(event.idempotency_key, (perKey.get(event.idempotency_key) ?? 0) + 1);
     expect([...perKey.values()].filter((n) => n !== 1)).toEqual([]);
     expect(perKey.size).toBe(keys.length);
     expect(await publisher.stats()).toMatchObject({ durable: true, pending: 0, deadLetters: 0 });

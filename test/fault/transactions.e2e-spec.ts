@@ -8,9 +8,11 @@ import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
-
 async function start(fake: FakeConvoy, storage: ConvoyStorage): Promise<INestApplicationContext> {
-  return NestFactory.createApplicationContext(ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }), { logger: false });
+  return NestFactory.createApplicationContext(
+    ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }),
+    { logger: false },
+  );
 }
 
 /** Time enough for several relay polls: what has not arrived by then was not going to. */
@@ -31,7 +33,9 @@ describeWithPostgres('publishInTransaction on PostgreSQL', () => {
     fake = await FakeConvoy.start();
     schema = uniqueSchema('nc_tx');
     pool = new pg.Pool({ connectionString: databaseUrl, max: 6 });
-    await pool.query(`CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".todos (id serial PRIMARY KEY, title text NOT NULL)`);
+    await pool.query(
+      `CREATE SCHEMA "${schema}"; CREATE TABLE "${schema}".todos (id serial PRIMARY KEY, title text NOT NULL)`,
+    );
     app = await start(fake, await PostgresStorage.create({ pool, schema }));
     publisher = app.get(WebhookPublisher);
   });
@@ -43,7 +47,11 @@ describeWithPostgres('publishInTransaction on PostgreSQL', () => {
   });
 
   /** The business change and its event in one transaction, as an app would do it. */
-  async function createTodo(title: string, outcome: 'commit' | 'rollback', options: { orderingKey?: string } = {}): Promise<string> {
+  async function createTodo(
+    title: string,
+    outcome: 'commit' | 'rollback',
+    options: { orderingKey?: string } = {},
+  ): Promise<string> {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -59,7 +67,9 @@ describeWithPostgres('publishInTransaction on PostgreSQL', () => {
   it('a committed change sends its event; a rolled-back one never does', async () => {
     const committed = await createTodo('kept', 'commit');
     const rolledBack = await createTodo('undone', 'rollback');
-    await waitUntil('the committed event arrived', () => [...fake.events.values()].some((e) => e.idempotency_key === committed));
+    await waitUntil('the committed event arrived', () =>
+      [...fake.events.values()].some((e) => e.idempotency_key === committed),
+    );
     await severalPolls();
     expect([...fake.events.values()].map((e) => e.idempotency_key)).toEqual([committed]);
     expect(fake.eventRequests().some((r) => r.body.idempotency_key === rolledBack)).toBe(false);
@@ -75,17 +85,23 @@ describeWithPostgres('publishInTransaction on PostgreSQL', () => {
       await severalPolls();
       expect(fake.eventRequests()).toEqual([]);
       await client.query('COMMIT');
-      await waitUntil('the event arrived after the commit', () => [...fake.events.values()].some((e) => e.idempotency_key === idempotencyKey));
+      await waitUntil('the event arrived after the commit', () =>
+        [...fake.events.values()].some((e) => e.idempotency_key === idempotencyKey),
+      );
     } finally {
       client.release();
     }
   });
 
   it('refuses a pool or a client outside a transaction, storing nothing', async () => {
-    await expect(publisher.publishInTransaction(pool, 'todo.created', {})).rejects.toBeInstanceOf(TransactionRequiredError);
+    await expect(publisher.publishInTransaction(pool, 'todo.created', {})).rejects.toBeInstanceOf(
+      TransactionRequiredError,
+    );
     const client = await pool.connect();
     try {
-      await expect(publisher.publishInTransaction(client, 'todo.created', {})).rejects.toBeInstanceOf(TransactionRequiredError);
+      await expect(publisher.publishInTransaction(client, 'todo.created', {})).rejects.toBeInstanceOf(
+        TransactionRequiredError,
+      );
     } finally {
       client.release();
     }
@@ -100,10 +116,23 @@ describeWithPostgres('publishInTransaction on PostgreSQL', () => {
     try {
       await first.query('BEGIN');
       await second.query('BEGIN');
-      await publisher.publishInTransaction(first, 'order.updated', { step: 'began first, commits second' }, { orderingKey: 'order-7' });
+      await publisher.publishInTransaction(
+        first,
+        'order.updated',
+        { step: 'began first, commits second' },
+        { orderingKey: 'order-7' },
+      );
       // The second publish waits on the key's lock until the first transaction ends.
-      const secondPublish = publisher.publishInTransaction(second, 'order.updated', { step: 'began second, commits first' }, { orderingKey: 'order-7' });
-      const raced = await Promise.race([secondPublish.then(() => 'published'), new Promise((r) => setTimeout(() => r('waiting'), 300))]);
+      const secondPublish = publisher.publishInTransaction(
+        second,
+        'order.updated',
+        { step: 'began second, commits first' },
+        { orderingKey: 'order-7' },
+      );
+      const raced = await Promise.race([
+        secondPublish.then(() => 'published'),
+        new Promise((r) => setTimeout(() => r('waiting'), 300)),
+      ]);
       expect(raced).toBe('waiting');
       await first.query('COMMIT');
       await secondPublish;
@@ -113,7 +142,10 @@ describeWithPostgres('publishInTransaction on PostgreSQL', () => {
       second.release();
     }
     await waitUntil('both events arrived', () => fake.events.size === 2);
-    expect(fake.acceptedEvents().map((e) => (e.data as { step: string }).step)).toEqual(['began first, commits second', 'began second, commits first']);
+    expect(fake.acceptedEvents().map((e) => (e.data as { step: string }).step)).toEqual([
+      'began first, commits second',
+      'began second, commits first',
+    ]);
   });
 });
 
@@ -166,9 +198,15 @@ describeWithPostgres('publishInTransaction through Kysely', () => {
     try {
       const publisher = app.get(WebhookPublisher);
       const publishWith = (trx: { executeQuery: typeof db.executeQuery }) => ({
-        query: (text: string, params: unknown[] = []) => trx.executeQuery(CompiledQuery.raw(text, params)) as Promise<{ rows: never[] }>,
+        query: (text: string, params: unknown[] = []) =>
+          trx.executeQuery(CompiledQuery.raw(text, params)) as Promise<{ rows: never[] }>,
       });
-      const kept = await db.transaction().execute(async (trx) => (await publisher.publishInTransaction(publishWith(trx), 'todo.created', { kept: true })).idempotencyKey);
+      const kept = await db
+        .transaction()
+        .execute(
+          async (trx) =>
+            (await publisher.publishInTransaction(publishWith(trx), 'todo.created', { kept: true })).idempotencyKey,
+        );
       await expect(
         db.transaction().execute(async (trx) => {
           await publisher.publishInTransaction(publishWith(trx), 'todo.created', { kept: false });

@@ -54,13 +54,19 @@ function codeBlocks(file: string): CodeBlock[] {
   return blocks;
 }
 
-const markdownFiles = readdirSync(root).filter((name) => name.endsWith('.md')).sort();
+const markdownFiles = readdirSync(root)
+  .filter((name) => name.endsWith('.md'))
+  .sort();
 const blocks = markdownFiles.flatMap(codeBlocks);
 const typescript = blocks.filter((b) => b.lang === 'ts' || b.lang === 'typescript');
 
 /** What a snippet may import: this package's public entry points, Node's built-ins, and packages the repository installs. */
 function allowedImport(specifier: string): boolean {
-  if (specifier === pkg.name || Object.keys(pkg.exports).some((key) => key !== './package.json' && specifier === `${pkg.name}${key.slice(1)}`)) return true;
+  if (
+    specifier === pkg.name ||
+    Object.keys(pkg.exports).some((key) => key !== './package.json' && specifier === `${pkg.name}${key.slice(1)}`)
+  )
+    return true;
   if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return true;
   if (specifier.startsWith('.') || specifier.startsWith('/')) return false;
   const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
@@ -87,7 +93,10 @@ function headingAnchors(markdown: string): Set<string> {
     const heading = inCode ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
     const text = heading[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/<[^>]+>/g, '');
-    const slug = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '').replace(/ /g, '-');
+    const slug = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(slug) ?? 0;
     seen.set(slug, count + 1);
     anchors.add(count === 0 ? slug : `${slug}-${count}`);
@@ -107,9 +116,13 @@ describe('README', () => {
     const problems: string[] = [];
     for (const block of typescript) {
       const where = `${block.file}:${block.line}`;
-      if (!/^\s*(import|export)\s/m.test(block.code)) problems.push(`${where}: not a module (no import or export), so not a complete file`);
+      if (!/^\s*(import|export)\s/m.test(block.code))
+        problems.push(`${where}: not a module (no import or export), so not a complete file`);
       for (const specifier of importsOf(block.code)) {
-        if (!allowedImport(specifier)) problems.push(`${where}: imports '${specifier}', which is neither a public entry point of ${pkg.name} nor a package the repository installs`);
+        if (!allowedImport(specifier))
+          problems.push(
+            `${where}: imports '${specifier}', which is neither a public entry point of ${pkg.name} nor a package the repository installs`,
+          );
       }
     }
     expect(problems).toEqual([]);
@@ -117,7 +130,9 @@ describe('README', () => {
 
   it('type-checks every ```ts snippet with the repository TypeScript (nodenext, strict, decorators)', () => {
     if (!existsSync(join(root, 'dist/esm/index.d.ts')) || !existsSync(join(root, 'dist/cjs/index.d.ts'))) {
-      throw new Error('dist/ is not built: run `npm run build` (`npm test` runs it first), so that the snippets resolve nestjs-convoy');
+      throw new Error(
+        'dist/ is not built: run `npm run build` (`npm test` runs it first), so that the snippets resolve nestjs-convoy',
+      );
     }
     rmSync(outDir, { recursive: true, force: true });
     mkdirSync(outDir, { recursive: true });
@@ -152,12 +167,16 @@ describe('README', () => {
 
     let output = '';
     try {
-      execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(outDir, 'tsconfig.json'), '--pretty', 'false'], {
-        cwd: root,
-        encoding: 'utf8',
-        env: { ...process.env, NODE_OPTIONS: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      execFileSync(
+        process.execPath,
+        [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(outDir, 'tsconfig.json'), '--pretty', 'false'],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, NODE_OPTIONS: '' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
     } catch (error) {
       const { stdout, stderr, message } = error as { stdout?: string; stderr?: string; message: string };
       output = `${stdout ?? ''}${stderr ?? ''}`.trim() || message;
@@ -196,15 +215,26 @@ describe('README', () => {
 
   it('names in its error table only errors the package exports', () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('\n## Errors'), readme.indexOf('\n## ', readme.indexOf('\n## Errors') + 1));
+    const section = readme.slice(
+      readme.indexOf('\n## Errors'),
+      readme.indexOf('\n## ', readme.indexOf('\n## Errors') + 1),
+    );
     const named = [...section.matchAll(/^\| `(\w+Error)` \|/gm)].map((m) => m[1]!);
     expect(named.length).toBeGreaterThan(10);
     const exported = JSON.parse(
-      execFileSync(process.execPath, ['--input-type=module', '-e', `const lib = await import('${pkg.name}'); console.log(JSON.stringify(Object.keys(lib)));`], {
-        cwd: root,
-        encoding: 'utf8',
-        env: { ...process.env, NODE_OPTIONS: '' },
-      }),
+      execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const lib = await import('${pkg.name}'); console.log(JSON.stringify(Object.keys(lib)));`,
+        ],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, NODE_OPTIONS: '' },
+        },
+      ),
     ) as string[];
     expect(named.filter((name) => !exported.includes(name))).toEqual([]);
   });

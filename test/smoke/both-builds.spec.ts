@@ -8,7 +8,11 @@ import { execFileSync } from 'node:child_process';
 describe('both builds in one process', () => {
   const result = () =>
     JSON.parse(
-      execFileSync(process.execPath, ['test/smoke/fixtures/both-builds.mjs'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } }),
+      execFileSync(process.execPath, ['test/smoke/fixtures/both-builds.mjs'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NODE_OPTIONS: '' },
+      }),
     );
   let out: ReturnType<typeof result>;
   beforeAll(() => {
@@ -33,6 +37,10 @@ describe('both builds in one process', () => {
   });
 
   it('matches errors by class across builds, and only by the right class', () => {
-    expect(out.errors).toEqual({ cjsInEsm: [true, true, true], esmInCjs: [true, true], otherClass: [false, false, false] });
+    expect(out.errors).toEqual({
+      cjsInEsm: [true, true, true],
+      esmInCjs: [true, true],
+      otherClass: [false, false, false],
+    });
   });
 });

@@ -12,13 +12,19 @@ describe('dist smoke test: storage subpaths', () => {
       return next(specifier, context);
     }`,
   );
-  const register = encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${hook}`)});`);
+  const register = encodeURIComponent(
+    `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${hook}`)});`,
+  );
   const node = (code: string, blockDrivers: boolean): string =>
-    execFileSync(process.execPath, [...(blockDrivers ? ['--import', `data:text/javascript,${register}`] : []), '--input-type=module', '-e', code], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'], // a failing child's stderr goes into the thrown error, not the test output
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
+    execFileSync(
+      process.execPath,
+      [...(blockDrivers ? ['--import', `data:text/javascript,${register}`] : []), '--input-type=module', '-e', code],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'], // a failing child's stderr goes into the thrown error, not the test output
+        env: { ...process.env, NODE_OPTIONS: '' },
+      },
+    );
 
   // The same block for require(): any load of a driver throws.
   const requireHook = `const M = require('node:module'); const load = M._load;
@@ -27,7 +33,11 @@ describe('dist smoke test: storage subpaths', () => {
       return load.call(this, request, ...rest);
     };`;
   const nodeCjs = (code: string): string =>
-    execFileSync(process.execPath, ['-e', `${requireHook}\n${code}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    execFileSync(process.execPath, ['-e', `${requireHook}\n${code}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
 
   it('the driver block works (a control: importing pg under the hook fails)', () => {
     expect(() => node(`await import('pg');`, true)).toThrow(/driver loaded: pg/);
@@ -71,7 +81,10 @@ describe('dist smoke test: storage subpaths', () => {
   });
 
   it('migrationSql() from the built code names the schema', () => {
-    const out = node(`import { migrationSql } from 'nestjs-convoy/postgres'; console.log(migrationSql('app_hooks').includes('"app_hooks".outbox_messages'));`, true);
+    const out = node(
+      `import { migrationSql } from 'nestjs-convoy/postgres'; console.log(migrationSql('app_hooks').includes('"app_hooks".outbox_messages'));`,
+      true,
+    );
     expect(out.trim()).toBe('true');
   });
 });

@@ -34,7 +34,10 @@ export class Harness {
 
   /** A real Nest app whose ConvoyModule has no Convoy credentials, so the embedded engine delivers. */
   embedded(embedded: EmbeddedOptions = {}, extra: Partial<ConvoyModuleOptions> = {}): Promise<RunningApp> {
-    return this.start({ embedded: { allowedAddresses: LOOPBACK, retry: { type: 'linear', duration: 0, retry_count: 3 }, ...embedded }, ...extra });
+    return this.start({
+      embedded: { allowedAddresses: LOOPBACK, retry: { type: 'linear', duration: 0, retry_count: 3 }, ...embedded },
+      ...extra,
+    });
   }
 
   /** The same, with exactly these module options (no defaults added). */
@@ -68,20 +71,38 @@ export class Harness {
 }
 
 /** Polls `read` until `done` holds for its value; fails with the last value seen after `timeoutMs`. */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = PATIENCE_MS): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = PATIENCE_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value)?.slice(0, 2_000)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value)?.slice(0, 2_000)}`,
+      );
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 /** Waits until delivery `id` has one of `statuses`. */
-export function waitForStatus(deliveries: WebhookDeliveries, id: string, statuses: EventDeliveryStatus | EventDeliveryStatus[], timeoutMs = PATIENCE_MS): Promise<ConvoyEventDelivery> {
+export function waitForStatus(
+  deliveries: WebhookDeliveries,
+  id: string,
+  statuses: EventDeliveryStatus | EventDeliveryStatus[],
+  timeoutMs = PATIENCE_MS,
+): Promise<ConvoyEventDelivery> {
   const wanted = Array.isArray(statuses) ? statuses : [statuses];
-  return eventually(() => deliveries.get(id), (d) => wanted.includes(d.status), `delivery ${id} to be ${wanted.join(' or ')}`, timeoutMs);
+  return eventually(
+    () => deliveries.get(id),
+    (d) => wanted.includes(d.status),
+    `delivery ${id} to be ${wanted.join(' or ')}`,
+    timeoutMs,
+  );
 }
 
 /** The deliveries the engine made of a published event (stored when publish() resolved). */

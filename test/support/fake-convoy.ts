@@ -9,7 +9,13 @@
  * It does not deliver webhooks: each delivery succeeds at once, unless seeded as failed (failDelivery).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { PATIENCE_MS } from './wait.js';
 
@@ -98,7 +104,9 @@ export class FakeConvoy {
 
   /** Requests that created events (the four intake routes). */
   eventRequests(): RecordedRequest[] {
-    return this.requests.filter((r) => r.method === 'POST' && /^\/events(\/(fanout|broadcast|dynamic))?$/.test(r.route));
+    return this.requests.filter(
+      (r) => r.method === 'POST' && /^\/events(\/(fanout|broadcast|dynamic))?$/.test(r.route),
+    );
   }
 
   /** Event-creation requests that Convoy accepted (201), in order. */
@@ -178,7 +186,9 @@ export class FakeConvoy {
     const rawBody = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === `${this.basePath.replace(/\/api$/, '')}/health`) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: true, message: 'Convoy v26.7.3', data: null }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: true, message: 'Convoy v26.7.3', data: null }));
       return;
     }
     const prefix = `${this.basePath}/v1/projects/`;
@@ -202,7 +212,10 @@ export class FakeConvoy {
       at: Date.now(),
     };
     this.requests.push(recorded);
-    const requestId = String(req.headers['x-request-id'] ?? `fake/${randomBytes(5).toString('hex')}-${String(++this.requestCounter).padStart(6, '0')}`);
+    const requestId = String(
+      req.headers['x-request-id'] ??
+        `fake/${randomBytes(5).toString('hex')}-${String(++this.requestCounter).padStart(6, '0')}`,
+    );
 
     const fault = this.takeFault(recorded);
     if (fault && 'reset' in fault) return void req.socket.destroy();
@@ -210,16 +223,26 @@ export class FakeConvoy {
     if (fault && 'delayMs' in fault) await new Promise((r) => setTimeout(r, fault.delayMs));
     if (fault && 'status' in fault) {
       const headers = { 'content-type': 'application/json', 'x-request-id': requestId, ...fault.headers };
-      const text = fault.body === undefined ? JSON.stringify({ status: false, message: statusMessage(fault.status) }) : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
+      const text =
+        fault.body === undefined
+          ? JSON.stringify({ status: false, message: statusMessage(fault.status) })
+          : typeof fault.body === 'string'
+            ? fault.body
+            : JSON.stringify(fault.body);
       res.writeHead(fault.status, headers).end(text);
       return;
     }
 
     const send = (status: number, payload: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json', 'x-convoy-version': VERSION, 'x-request-id': requestId });
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'x-convoy-version': VERSION,
+        'x-request-id': requestId,
+      });
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };
-    if (rest === undefined || slash < 0) return void res.writeHead(404, { 'content-type': 'application/json' }).end('404 page not found');
+    if (rest === undefined || slash < 0)
+      return void res.writeHead(404, { 'content-type': 'application/json' }).end('404 page not found');
 
     const auth = this.authenticate(req.headers.authorization);
     if (auth) return send(401, { status: false, message: auth });
@@ -228,7 +251,11 @@ export class FakeConvoy {
     if (pathProject !== this.projectId && !String(req.headers.authorization).startsWith('Bearer ')) {
       return send(400, { status: false, message: recorded.route === '' ? 'project not found' : 'Project not found' });
     }
-    if ((recorded.method === 'POST' || recorded.method === 'PUT') && rawBody !== '' && !/^application\/json/.test(String(req.headers['content-type'] ?? ''))) {
+    if (
+      (recorded.method === 'POST' || recorded.method === 'PUT') &&
+      rawBody !== '' &&
+      !/^application\/json/.test(String(req.headers['content-type'] ?? ''))
+    ) {
       return send(415, undefined); // Convoy answers a non-JSON Content-Type with an empty 415
     }
     if (rawBody !== '' && body === undefined) return send(400, { status: false, message: 'Invalid request format' });
@@ -262,15 +289,22 @@ export class FakeConvoy {
     if (scheme === 'Bearer' && value) return value === this.apiKey ? undefined : 'authorization failed';
     if (scheme === 'Basic' && value && this.options.basic) {
       const [user, pass] = Buffer.from(value, 'base64').toString().split(':');
-      return user === this.options.basic.username && pass === this.options.basic.password ? undefined : 'authorization failed';
+      return user === this.options.basic.username && pass === this.options.basic.password
+        ? undefined
+        : 'authorization failed';
     }
     return 'Authentication required';
   }
 
   /** ULID-shaped, strictly increasing ids (Convoy's ids are ULIDs and lists sort on them). */
   private id(): string {
-    let next = Date.now().toString(32).toUpperCase().padStart(10, '0') + randomBytes(8).toString('hex').toUpperCase().slice(0, 16);
-    if (next <= this.lastId) next = this.lastId.slice(0, 10) + (BigInt(`0x${this.lastId.slice(10)}`) + 1n).toString(16).toUpperCase().padStart(16, '0');
+    let next =
+      Date.now().toString(32).toUpperCase().padStart(10, '0') +
+      randomBytes(8).toString('hex').toUpperCase().slice(0, 16);
+    if (next <= this.lastId)
+      next =
+        this.lastId.slice(0, 10) +
+        (BigInt(`0x${this.lastId.slice(10)}`) + 1n).toString(16).toUpperCase().padStart(16, '0');
     this.lastId = next;
     return next;
   }
@@ -286,262 +320,564 @@ export class FakeConvoy {
     ['GET', /^$/, () => ({ status: 200, message: 'Project fetched successfully', data: this.projectView() })],
 
     // events
-    ['POST', /^\/events$/, (r) => {
-      const b = this.requireEvent(r.body);
-      if (!b.endpoint_id && !b.app_id) throw new Error('please provide an endpoint ID');
-      if (!this.endpoints.has(b.endpoint_id)) throw new Error('endpoint not found');
-      this.storeEvent(b, [b.endpoint_id]);
-      return { status: 201, message: 'Event queued successfully' };
-    }],
-    ['POST', /^\/events\/fanout$/, (r) => {
-      const b = this.requireEvent(r.body);
-      if (!b.owner_id) throw new Error('owner_id:please provide an owner id');
-      const targets = [...this.endpoints.values()].filter((e) => e.owner_id === b.owner_id).map((e) => e.uid);
-      const duplicate = this.storeEvent(b, targets);
-      return { status: 201, message: duplicate ? 'Duplicate event received, but will not be sent' : 'Endpoint fanout event queued successfully' };
-    }],
-    ['POST', /^\/events\/broadcast$/, (r) => {
-      const b = this.requireEvent(r.body);
-      this.storeEvent(b, [...this.endpoints.keys()]);
-      return { status: 201, message: 'Broadcast event created successfully' };
-    }],
-    ['POST', /^\/events\/dynamic$/, (r) => {
-      const b = this.requireEvent(r.body);
-      if (!b.url) throw new Error('url:please provide an endpoint url');
-      let endpoint = [...this.endpoints.values()].find((e) => e.url === b.url);
-      if (!endpoint) endpoint = this.createEndpoint({ name: '', url: b.url, secret: b.secret });
-      this.storeEvent(b, [endpoint.uid]);
-      return { status: 201, message: 'Dynamic event created successfully' };
-    }],
-    ['GET', /^\/events$/, (r) => {
-      if ((r.query.get('query') || r.query.get('body')) && !this.licensed) return { status: 403, message: 'event search requires the Event Search entitlement' };
-      return { status: 200, message: 'App events fetched successfully', data: this.page(this.filterEvents(r), r, (e) => this.eventView(e, 'list')) };
-    }],
-    ['GET', /^\/events\/countbatchreplayevents$/, (r) => {
-      if (r.query.get('query') || r.query.get('body')) return { status: 400, message: 'batch replay count does not support search filters' };
-      // Convoy counts by endpoints (and dates) only: idempotencyKey and sourceId are ignored here.
-      const endpointIds = r.query.getAll('endpointId');
-      const rows = [...this.events.values()].filter((e) => !endpointIds.length || e.endpoints.some((id: string) => endpointIds.includes(id)));
-      return { status: 200, message: 'events count successful', data: { num: rows.length } };
-    }],
-    ['POST', /^\/events\/batchreplay$/, (r) => {
-      if (r.query.get('query') || r.query.get('body')) return { status: 400, message: 'batch replay does not support search filters' };
-      return { status: 200, message: `${this.filterEvents(r).length} successful, 0 failed` };
-    }],
-    ['GET', /^\/events\/([^/]+)$/, (_r, [id]) => {
-      const event = this.events.get(id!);
-      return event ? { status: 200, message: 'Endpoint event fetched successfully', data: this.eventView(event, 'get') } : { status: 404, message: 'event not found' };
-    }],
-    ['PUT', /^\/events\/([^/]+)\/replay$/, (_r, [id]) => {
-      const event = this.events.get(id!);
-      if (!event) throw new Error('event not found');
-      return { status: 200, message: 'Endpoint event replayed successfully', data: this.eventView(event, 'get') };
-    }],
+    [
+      'POST',
+      /^\/events$/,
+      (r) => {
+        const b = this.requireEvent(r.body);
+        if (!b.endpoint_id && !b.app_id) throw new Error('please provide an endpoint ID');
+        if (!this.endpoints.has(b.endpoint_id)) throw new Error('endpoint not found');
+        this.storeEvent(b, [b.endpoint_id]);
+        return { status: 201, message: 'Event queued successfully' };
+      },
+    ],
+    [
+      'POST',
+      /^\/events\/fanout$/,
+      (r) => {
+        const b = this.requireEvent(r.body);
+        if (!b.owner_id) throw new Error('owner_id:please provide an owner id');
+        const targets = [...this.endpoints.values()].filter((e) => e.owner_id === b.owner_id).map((e) => e.uid);
+        const duplicate = this.storeEvent(b, targets);
+        return {
+          status: 201,
+          message: duplicate
+            ? 'Duplicate event received, but will not be sent'
+            : 'Endpoint fanout event queued successfully',
+        };
+      },
+    ],
+    [
+      'POST',
+      /^\/events\/broadcast$/,
+      (r) => {
+        const b = this.requireEvent(r.body);
+        this.storeEvent(b, [...this.endpoints.keys()]);
+        return { status: 201, message: 'Broadcast event created successfully' };
+      },
+    ],
+    [
+      'POST',
+      /^\/events\/dynamic$/,
+      (r) => {
+        const b = this.requireEvent(r.body);
+        if (!b.url) throw new Error('url:please provide an endpoint url');
+        let endpoint = [...this.endpoints.values()].find((e) => e.url === b.url);
+        if (!endpoint) endpoint = this.createEndpoint({ name: '', url: b.url, secret: b.secret });
+        this.storeEvent(b, [endpoint.uid]);
+        return { status: 201, message: 'Dynamic event created successfully' };
+      },
+    ],
+    [
+      'GET',
+      /^\/events$/,
+      (r) => {
+        if ((r.query.get('query') || r.query.get('body')) && !this.licensed)
+          return { status: 403, message: 'event search requires the Event Search entitlement' };
+        return {
+          status: 200,
+          message: 'App events fetched successfully',
+          data: this.page(this.filterEvents(r), r, (e) => this.eventView(e, 'list')),
+        };
+      },
+    ],
+    [
+      'GET',
+      /^\/events\/countbatchreplayevents$/,
+      (r) => {
+        if (r.query.get('query') || r.query.get('body'))
+          return { status: 400, message: 'batch replay count does not support search filters' };
+        // Convoy counts by endpoints (and dates) only: idempotencyKey and sourceId are ignored here.
+        const endpointIds = r.query.getAll('endpointId');
+        const rows = [...this.events.values()].filter(
+          (e) => !endpointIds.length || e.endpoints.some((id: string) => endpointIds.includes(id)),
+        );
+        return { status: 200, message: 'events count successful', data: { num: rows.length } };
+      },
+    ],
+    [
+      'POST',
+      /^\/events\/batchreplay$/,
+      (r) => {
+        if (r.query.get('query') || r.query.get('body'))
+          return { status: 400, message: 'batch replay does not support search filters' };
+        return { status: 200, message: `${this.filterEvents(r).length} successful, 0 failed` };
+      },
+    ],
+    [
+      'GET',
+      /^\/events\/([^/]+)$/,
+      (_r, [id]) => {
+        const event = this.events.get(id!);
+        return event
+          ? { status: 200, message: 'Endpoint event fetched successfully', data: this.eventView(event, 'get') }
+          : { status: 404, message: 'event not found' };
+      },
+    ],
+    [
+      'PUT',
+      /^\/events\/([^/]+)\/replay$/,
+      (_r, [id]) => {
+        const event = this.events.get(id!);
+        if (!event) throw new Error('event not found');
+        return { status: 200, message: 'Endpoint event replayed successfully', data: this.eventView(event, 'get') };
+      },
+    ],
 
     // endpoints
-    ['POST', /^\/endpoints$/, (r) => {
-      const b = r.body ?? {};
-      if (!b.name || !b.url) throw new Error('Invalid input provided');
-      return { status: 201, message: 'Endpoint created successfully', data: this.endpointView(this.createEndpoint(b), 'write') };
-    }],
-    ['GET', /^\/endpoints$/, (r) => {
-      let rows = [...this.endpoints.values()];
-      const q = r.query.get('q');
-      const owner = r.query.get('ownerId');
-      if (q) rows = rows.filter((e) => e.name.includes(q));
-      if (owner) rows = rows.filter((e) => e.owner_id === owner);
-      return { status: 200, message: 'Endpoints fetched successfully', data: this.page(rows, r, (e) => this.endpointView(e, 'read')) };
-    }],
-    ['GET', /^\/endpoints\/([^/]+)$/, (_r, [id]) => {
-      const e = this.endpoints.get(id!);
-      return e ? { status: 200, message: 'Endpoint fetched successfully', data: this.endpointView(e, 'read') } : { status: 404, message: 'Resource not found' };
-    }],
-    ['PUT', /^\/endpoints\/([^/]+)$/, (r, [id]) => {
-      const e = this.endpoint(id!);
-      const b = r.body ?? {};
-      if (!b.name || !b.url) throw new Error('Invalid input provided');
-      // Convoy's PUT replaces: these are reset when left out, the rest kept (services/update_endpoint.go).
-      Object.assign(e, { name: b.name, url: b.url, description: b.description ?? '', rate_limit: b.rate_limit ?? 0, rate_limit_duration: b.rate_limit_duration ?? 0, authentication: b.authentication?.type ? b.authentication : null });
-      if (b.owner_id) e.owner_id = b.owner_id;
-      if (b.advanced_signatures !== undefined) e.advanced_signatures = b.advanced_signatures;
-      if (b.content_type !== undefined) e.content_type = b.content_type;
-      if (b.http_timeout) e.http_timeout = this.licensed ? b.http_timeout : 10;
-      e.updated_at = this.now();
-      return { status: 202, message: 'Endpoint updated successfully', data: this.endpointView(e, 'write') };
-    }],
-    ['DELETE', /^\/endpoints\/([^/]+)$/, (_r, [id]) => {
-      this.endpoint(id!);
-      this.endpoints.delete(id!);
-      for (const [uid, s] of this.subscriptions) if (s.endpoint_id === id) this.subscriptions.delete(uid);
-      return { status: 200, message: 'Endpoint deleted successfully' };
-    }],
-    ['PUT', /^\/endpoints\/([^/]+)\/pause$/, (_r, [id]) => {
-      const e = this.endpoint(id!);
-      if (e.status === 'active') e.status = 'paused';
-      else if (e.status === 'paused') e.status = 'active';
-      else throw new Error('current endpoint status - inactive, does not support pausing or unpausing');
-      return { status: 202, message: 'endpoint status updated successfully', data: this.endpointView(e, 'read') };
-    }],
-    ['POST', /^\/endpoints\/([^/]+)\/activate$/, (_r, [id]) => {
-      const e = this.endpoints.get(id!);
-      if (!e) throw new Error('failed to find endpoint');
-      e.status = 'active';
-      return { status: 202, message: 'endpoint status successfully activated', data: this.endpointView(e, 'read') };
-    }],
-    ['PUT', /^\/endpoints\/([^/]+)\/expire_secret$/, (r, [id]) => {
-      const e = this.endpoint(id!);
-      if (typeof r.body?.expiration !== 'number') throw new Error('expiration:please provide an expiration');
-      const expiresAt = new Date(Date.now() + r.body.expiration * 1000).toISOString();
-      e.secrets = e.secrets.map((s: Row) => (s.expires_at ? s : { ...s, expires_at: expiresAt }));
-      e.secrets.push(this.secret(r.body.secret));
-      return { status: 200, message: 'endpoint secret expired successfully', data: this.endpointView(e, 'read') };
-    }],
+    [
+      'POST',
+      /^\/endpoints$/,
+      (r) => {
+        const b = r.body ?? {};
+        if (!b.name || !b.url) throw new Error('Invalid input provided');
+        return {
+          status: 201,
+          message: 'Endpoint created successfully',
+          data: this.endpointView(this.createEndpoint(b), 'write'),
+        };
+      },
+    ],
+    [
+      'GET',
+      /^\/endpoints$/,
+      (r) => {
+        let rows = [...this.endpoints.values()];
+        const q = r.query.get('q');
+        const owner = r.query.get('ownerId');
+        if (q) rows = rows.filter((e) => e.name.includes(q));
+        if (owner) rows = rows.filter((e) => e.owner_id === owner);
+        return {
+          status: 200,
+          message: 'Endpoints fetched successfully',
+          data: this.page(rows, r, (e) => this.endpointView(e, 'read')),
+        };
+      },
+    ],
+    [
+      'GET',
+      /^\/endpoints\/([^/]+)$/,
+      (_r, [id]) => {
+        const e = this.endpoints.get(id!);
+        return e
+          ? { status: 200, message: 'Endpoint fetched successfully', data: this.endpointView(e, 'read') }
+          : { status: 404, message: 'Resource not found' };
+      },
+    ],
+    [
+      'PUT',
+      /^\/endpoints\/([^/]+)$/,
+      (r, [id]) => {
+        const e = this.endpoint(id!);
+        const b = r.body ?? {};
+        if (!b.name || !b.url) throw new Error('Invalid input provided');
+        // Convoy's PUT replaces: these are reset when left out, the rest kept (services/update_endpoint.go).
+        Object.assign(e, {
+          name: b.name,
+          url: b.url,
+          description: b.description ?? '',
+          rate_limit: b.rate_limit ?? 0,
+          rate_limit_duration: b.rate_limit_duration ?? 0,
+          authentication: b.authentication?.type ? b.authentication : null,
+        });
+        if (b.owner_id) e.owner_id = b.owner_id;
+        if (b.advanced_signatures !== undefined) e.advanced_signatures = b.advanced_signatures;
+        if (b.content_type !== undefined) e.content_type = b.content_type;
+        if (b.http_timeout) e.http_timeout = this.licensed ? b.http_timeout : 10;
+        e.updated_at = this.now();
+        return { status: 202, message: 'Endpoint updated successfully', data: this.endpointView(e, 'write') };
+      },
+    ],
+    [
+      'DELETE',
+      /^\/endpoints\/([^/]+)$/,
+      (_r, [id]) => {
+        this.endpoint(id!);
+        this.endpoints.delete(id!);
+        for (const [uid, s] of this.subscriptions) if (s.endpoint_id === id) this.subscriptions.delete(uid);
+        return { status: 200, message: 'Endpoint deleted successfully' };
+      },
+    ],
+    [
+      'PUT',
+      /^\/endpoints\/([^/]+)\/pause$/,
+      (_r, [id]) => {
+        const e = this.endpoint(id!);
+        if (e.status === 'active') e.status = 'paused';
+        else if (e.status === 'paused') e.status = 'active';
+        else throw new Error('current endpoint status - inactive, does not support pausing or unpausing');
+        return { status: 202, message: 'endpoint status updated successfully', data: this.endpointView(e, 'read') };
+      },
+    ],
+    [
+      'POST',
+      /^\/endpoints\/([^/]+)\/activate$/,
+      (_r, [id]) => {
+        const e = this.endpoints.get(id!);
+        if (!e) throw new Error('failed to find endpoint');
+        e.status = 'active';
+        return { status: 202, message: 'endpoint status successfully activated', data: this.endpointView(e, 'read') };
+      },
+    ],
+    [
+      'PUT',
+      /^\/endpoints\/([^/]+)\/expire_secret$/,
+      (r, [id]) => {
+        const e = this.endpoint(id!);
+        if (typeof r.body?.expiration !== 'number') throw new Error('expiration:please provide an expiration');
+        const expiresAt = new Date(Date.now() + r.body.expiration * 1000).toISOString();
+        e.secrets = e.secrets.map((s: Row) => (s.expires_at ? s : { ...s, expires_at: expiresAt }));
+        e.secrets.push(this.secret(r.body.secret));
+        return { status: 200, message: 'endpoint secret expired successfully', data: this.endpointView(e, 'read') };
+      },
+    ],
 
     // subscriptions
-    ['POST', /^\/subscriptions\/test_filter$/, (r) => {
-      if (!this.licensed) return { status: 400, message: 'your instance does not have access to subscription filters, upgrade to access this feature' };
-      return { status: 200, message: 'filter validated successfully', data: matches(r.body?.schema?.body ?? {}, r.body?.request?.body ?? {}) };
-    }],
-    ['POST', /^\/subscriptions$/, (r) => {
-      const b = r.body ?? {};
-      if (!b.name) throw new Error('name:please provide a valid subscription name');
-      if (!b.endpoint_id) throw new Error('endpoint_id:please provide a valid endpoint id');
-      if (!this.endpoints.has(b.endpoint_id)) throw new Error('failed to find endpoint by id');
-      const uid = this.id();
-      // A community Convoy ignores the filter and stores ["*"] (filters are licensed: advanced_subscriptions).
-      const row: Row = {
-        uid, name: b.name, endpoint_id: b.endpoint_id, event_types: this.licensed ? (b.filter_config?.event_types ?? ['*']) : ['*'],
-        filter: this.licensed && b.filter_config?.filter ? b.filter_config.filter : {}, delivery_mode: b.delivery_mode ?? 'at_least_once',
-        created_at: this.now(), updated_at: this.now(),
-      };
-      this.subscriptions.set(uid, row);
-      return { status: 201, message: 'Subscription created successfully', data: this.subscriptionView(row, 'create') };
-    }],
-    ['GET', /^\/subscriptions$/, (r) => {
-      const endpointIds = r.query.getAll('endpointId');
-      const name = r.query.get('name');
-      let rows = [...this.subscriptions.values()];
-      if (endpointIds.length) rows = rows.filter((s) => endpointIds.includes(s.endpoint_id));
-      if (name) rows = rows.filter((s) => s.name === name);
-      return { status: 200, message: 'Subscriptions fetched successfully', data: this.page(rows, r, (s) => this.subscriptionView(s, 'read')) };
-    }],
-    ['GET', /^\/subscriptions\/([^/]+)$/, (_r, [id]) => {
-      const s = this.subscriptions.get(id!);
-      return s ? { status: 200, message: 'Subscription fetched successfully', data: this.subscriptionView(s, 'read') } : { status: 404, message: 'failed to find subscription' };
-    }],
-    ['PUT', /^\/subscriptions\/([^/]+)$/, (r, [id]) => {
-      const s = this.subscriptions.get(id!);
-      if (!s) return { status: 404, message: 'failed to find subscription' };
-      const b = r.body ?? {};
-      if (b.name) s.name = b.name;
-      if (b.delivery_mode) s.delivery_mode = b.delivery_mode;
-      if (this.licensed && b.filter_config?.event_types) s.event_types = b.filter_config.event_types;
-      s.updated_at = this.now();
-      return { status: 202, message: 'Subscription updated successfully', data: this.subscriptionView(s, 'read') };
-    }],
-    ['DELETE', /^\/subscriptions\/([^/]+)$/, (_r, [id]) => {
-      if (!this.subscriptions.delete(id!)) return { status: 404, message: 'failed to find subscription' };
-      return { status: 200, message: 'Subscription deleted successfully' };
-    }],
+    [
+      'POST',
+      /^\/subscriptions\/test_filter$/,
+      (r) => {
+        if (!this.licensed)
+          return {
+            status: 400,
+            message: 'your instance does not have access to subscription filters, upgrade to access this feature',
+          };
+        return {
+          status: 200,
+          message: 'filter validated successfully',
+          data: matches(r.body?.schema?.body ?? {}, r.body?.request?.body ?? {}),
+        };
+      },
+    ],
+    [
+      'POST',
+      /^\/subscriptions$/,
+      (r) => {
+        const b = r.body ?? {};
+        if (!b.name) throw new Error('name:please provide a valid subscription name');
+        if (!b.endpoint_id) throw new Error('endpoint_id:please provide a valid endpoint id');
+        if (!this.endpoints.has(b.endpoint_id)) throw new Error('failed to find endpoint by id');
+        const uid = this.id();
+        // A community Convoy ignores the filter and stores ["*"] (filters are licensed: advanced_subscriptions).
+        const row: Row = {
+          uid,
+          name: b.name,
+          endpoint_id: b.endpoint_id,
+          event_types: this.licensed ? (b.filter_config?.event_types ?? ['*']) : ['*'],
+          filter: this.licensed && b.filter_config?.filter ? b.filter_config.filter : {},
+          delivery_mode: b.delivery_mode ?? 'at_least_once',
+          created_at: this.now(),
+          updated_at: this.now(),
+        };
+        this.subscriptions.set(uid, row);
+        return {
+          status: 201,
+          message: 'Subscription created successfully',
+          data: this.subscriptionView(row, 'create'),
+        };
+      },
+    ],
+    [
+      'GET',
+      /^\/subscriptions$/,
+      (r) => {
+        const endpointIds = r.query.getAll('endpointId');
+        const name = r.query.get('name');
+        let rows = [...this.subscriptions.values()];
+        if (endpointIds.length) rows = rows.filter((s) => endpointIds.includes(s.endpoint_id));
+        if (name) rows = rows.filter((s) => s.name === name);
+        return {
+          status: 200,
+          message: 'Subscriptions fetched successfully',
+          data: this.page(rows, r, (s) => this.subscriptionView(s, 'read')),
+        };
+      },
+    ],
+    [
+      'GET',
+      /^\/subscriptions\/([^/]+)$/,
+      (_r, [id]) => {
+        const s = this.subscriptions.get(id!);
+        return s
+          ? { status: 200, message: 'Subscription fetched successfully', data: this.subscriptionView(s, 'read') }
+          : { status: 404, message: 'failed to find subscription' };
+      },
+    ],
+    [
+      'PUT',
+      /^\/subscriptions\/([^/]+)$/,
+      (r, [id]) => {
+        const s = this.subscriptions.get(id!);
+        if (!s) return { status: 404, message: 'failed to find subscription' };
+        const b = r.body ?? {};
+        if (b.name) s.name = b.name;
+        if (b.delivery_mode) s.delivery_mode = b.delivery_mode;
+        if (this.licensed && b.filter_config?.event_types) s.event_types = b.filter_config.event_types;
+        s.updated_at = this.now();
+        return { status: 202, message: 'Subscription updated successfully', data: this.subscriptionView(s, 'read') };
+      },
+    ],
+    [
+      'DELETE',
+      /^\/subscriptions\/([^/]+)$/,
+      (_r, [id]) => {
+        if (!this.subscriptions.delete(id!)) return { status: 404, message: 'failed to find subscription' };
+        return { status: 200, message: 'Subscription deleted successfully' };
+      },
+    ],
 
     // deliveries and attempts
-    ['GET', /^\/eventdeliveries$/, (r) => ({ status: 200, message: 'Event deliveries fetched successfully', data: this.page(this.filterDeliveries(r), r, (d) => this.deliveryView(d)) })],
-    ['POST', /^\/eventdeliveries\/forceresend$/, (r) => {
-      const ids: string[] = r.body?.ids ?? [];
-      const ok = ids.filter((id) => this.deliveries.get(id)?.status === 'Success').length;
-      if (ok === 0) throw new Error('only successful events can be force resent');
-      return { status: 200, message: `${ok} successful, ${ids.length - ok} failed` };
-    }],
-    ['POST', /^\/eventdeliveries\/batchretry$/, (r) => {
-      for (const d of this.filterDeliveries(r)) if (d.status === 'Failure' || d.status === 'Discarded') d.status = 'Scheduled';
-      return { status: 200, message: 'Batch retry processing' };
-    }],
-    ['GET', /^\/eventdeliveries\/([^/]+)$/, (_r, [id]) => {
-      const d = this.deliveries.get(id!);
-      return d ? { status: 200, message: 'Event Delivery fetched successfully', data: this.deliveryView(d) } : { status: 404, message: 'event delivery not found' };
-    }],
-    ['PUT', /^\/eventdeliveries\/([^/]+)\/resend$/, (_r, [id]) => {
-      const d = this.deliveries.get(id!);
-      if (!d) throw new Error('event delivery not found');
-      if (d.status !== 'Failure' && d.status !== 'Discarded') throw new Error('event already sent');
-      d.status = 'Scheduled';
-      return { status: 200, message: 'App event processed for retry successfully', data: this.deliveryView(d) };
-    }],
-    ['GET', /^\/eventdeliveries\/([^/]+)\/deliveryattempts$/, (_r, [id]) => {
-      const list = this.attempts.get(id!);
-      if (!list) throw new Error('event delivery not found');
-      return { status: 200, message: 'Event delivery attempts fetched successfully', data: list };
-    }],
-    ['GET', /^\/eventdeliveries\/([^/]+)\/deliveryattempts\/([^/]+)$/, (_r, [id, attemptId]) => {
-      const attempt = this.attempts.get(id!)?.find((a) => a.uid === attemptId);
-      if (!attempt) throw new Error('event delivery attempt not found');
-      return { status: 200, message: 'Event delivery attempt fetched successfully', data: attempt };
-    }],
+    [
+      'GET',
+      /^\/eventdeliveries$/,
+      (r) => ({
+        status: 200,
+        message: 'Event deliveries fetched successfully',
+        data: this.page(this.filterDeliveries(r), r, (d) => this.deliveryView(d)),
+      }),
+    ],
+    [
+      'POST',
+      /^\/eventdeliveries\/forceresend$/,
+      (r) => {
+        const ids: string[] = r.body?.ids ?? [];
+        const ok = ids.filter((id) => this.deliveries.get(id)?.status === 'Success').length;
+        if (ok === 0) throw new Error('only successful events can be force resent');
+        return { status: 200, message: `${ok} successful, ${ids.length - ok} failed` };
+      },
+    ],
+    [
+      'POST',
+      /^\/eventdeliveries\/batchretry$/,
+      (r) => {
+        for (const d of this.filterDeliveries(r))
+          if (d.status === 'Failure' || d.status === 'Discarded') d.status = 'Scheduled';
+        return { status: 200, message: 'Batch retry processing' };
+      },
+    ],
+    [
+      'GET',
+      /^\/eventdeliveries\/([^/]+)$/,
+      (_r, [id]) => {
+        const d = this.deliveries.get(id!);
+        return d
+          ? { status: 200, message: 'Event Delivery fetched successfully', data: this.deliveryView(d) }
+          : { status: 404, message: 'event delivery not found' };
+      },
+    ],
+    [
+      'PUT',
+      /^\/eventdeliveries\/([^/]+)\/resend$/,
+      (_r, [id]) => {
+        const d = this.deliveries.get(id!);
+        if (!d) throw new Error('event delivery not found');
+        if (d.status !== 'Failure' && d.status !== 'Discarded') throw new Error('event already sent');
+        d.status = 'Scheduled';
+        return { status: 200, message: 'App event processed for retry successfully', data: this.deliveryView(d) };
+      },
+    ],
+    [
+      'GET',
+      /^\/eventdeliveries\/([^/]+)\/deliveryattempts$/,
+      (_r, [id]) => {
+        const list = this.attempts.get(id!);
+        if (!list) throw new Error('event delivery not found');
+        return { status: 200, message: 'Event delivery attempts fetched successfully', data: list };
+      },
+    ],
+    [
+      'GET',
+      /^\/eventdeliveries\/([^/]+)\/deliveryattempts\/([^/]+)$/,
+      (_r, [id, attemptId]) => {
+        const attempt = this.attempts.get(id!)?.find((a) => a.uid === attemptId);
+        if (!attempt) throw new Error('event delivery attempt not found');
+        return { status: 200, message: 'Event delivery attempt fetched successfully', data: attempt };
+      },
+    ],
 
     // portal links (licensed: a community Convoy answers 401 "Access denied" to every route)
-    ['POST', /^\/portal-links$/, (r) => this.licence(() => {
-      const b = r.body ?? {};
-      if (!b.name) throw new Error('name:please provide the name field');
-      if (!b.owner_id) throw new Error('owner_id:please provide the owner_id field');
-      const uid = this.id();
-      const row: Row = { uid, project_id: this.projectId, name: b.name, owner_id: b.owner_id, token: randomBytes(12).toString('hex'), url: `http://127.0.0.1:${this.port}/portal?token=x`, auth_type: b.auth_type ?? 'static_token', can_manage_endpoint: !!b.can_manage_endpoint, endpoint_count: 0, endpoints: [], created_at: this.now(), updated_at: this.now(), deleted_at: null };
-      this.portalLinks.set(uid, row);
-      return { status: 201, message: 'Portal link created successfully', data: row };
-    })],
-    ['GET', /^\/portal-links$/, (r) => this.licence(() => {
-      const owner = r.query.get('ownerId');
-      const rows = [...this.portalLinks.values()].filter((p) => !owner || p.owner_id === owner);
-      return { status: 200, message: 'Portal links fetched successfully', data: this.page(rows, r, (p) => p) };
-    })],
-    ['GET', /^\/portal-links\/([^/]+)$/, (_r, [id]) => this.licence(() => this.withLink(id!, (p) => ({ status: 200, message: 'Portal link fetched successfully', data: p })))],
-    ['PUT', /^\/portal-links\/([^/]+)$/, (r, [id]) => this.licence(() => this.withLink(id!, (p) => (Object.assign(p, r.body ?? {}), { status: 202, message: 'Portal link updated successfully', data: p })))],
-    ['PUT', /^\/portal-links\/([^/]+)\/revoke$/, (_r, [id]) => this.licence(() => this.withLink(id!, (p) => (this.portalLinks.delete(p.uid), { status: 200, message: 'Portal link revoked successfully' })))],
-    ['GET', /^\/portal-links\/([^/]+)\/refresh_token$/, (_r, [id]) => this.licence(() => this.withLink(id!, (p) => ((p.token = randomBytes(12).toString('hex')), { status: 200, message: 'Token has been refreshed', data: p.token })))],
+    [
+      'POST',
+      /^\/portal-links$/,
+      (r) =>
+        this.licence(() => {
+          const b = r.body ?? {};
+          if (!b.name) throw new Error('name:please provide the name field');
+          if (!b.owner_id) throw new Error('owner_id:please provide the owner_id field');
+          const uid = this.id();
+          const row: Row = {
+            uid,
+            project_id: this.projectId,
+            name: b.name,
+            owner_id: b.owner_id,
+            token: randomBytes(12).toString('hex'),
+            url: `http://127.0.0.1:${this.port}/portal?token=x`,
+            auth_type: b.auth_type ?? 'static_token',
+            can_manage_endpoint: !!b.can_manage_endpoint,
+            endpoint_count: 0,
+            endpoints: [],
+            created_at: this.now(),
+            updated_at: this.now(),
+            deleted_at: null,
+          };
+          this.portalLinks.set(uid, row);
+          return { status: 201, message: 'Portal link created successfully', data: row };
+        }),
+    ],
+    [
+      'GET',
+      /^\/portal-links$/,
+      (r) =>
+        this.licence(() => {
+          const owner = r.query.get('ownerId');
+          const rows = [...this.portalLinks.values()].filter((p) => !owner || p.owner_id === owner);
+          return { status: 200, message: 'Portal links fetched successfully', data: this.page(rows, r, (p) => p) };
+        }),
+    ],
+    [
+      'GET',
+      /^\/portal-links\/([^/]+)$/,
+      (_r, [id]) =>
+        this.licence(() =>
+          this.withLink(id!, (p) => ({ status: 200, message: 'Portal link fetched successfully', data: p })),
+        ),
+    ],
+    [
+      'PUT',
+      /^\/portal-links\/([^/]+)$/,
+      (r, [id]) =>
+        this.licence(() =>
+          this.withLink(
+            id!,
+            (p) => (
+              Object.assign(p, r.body ?? {}),
+              { status: 202, message: 'Portal link updated successfully', data: p }
+            ),
+          ),
+        ),
+    ],
+    [
+      'PUT',
+      /^\/portal-links\/([^/]+)\/revoke$/,
+      (_r, [id]) =>
+        this.licence(() =>
+          this.withLink(
+            id!,
+            (p) => (this.portalLinks.delete(p.uid), { status: 200, message: 'Portal link revoked successfully' }),
+          ),
+        ),
+    ],
+    [
+      'GET',
+      /^\/portal-links\/([^/]+)\/refresh_token$/,
+      (_r, [id]) =>
+        this.licence(() =>
+          this.withLink(
+            id!,
+            (p) => (
+              (p.token = randomBytes(12).toString('hex')),
+              { status: 200, message: 'Token has been refreshed', data: p.token }
+            ),
+          ),
+        ),
+    ],
 
     // event types
-    ['GET', /^\/event-types$/, () => ({ status: 200, message: 'Event types fetched successfully', data: [...this.eventTypes.values()] })],
-    ['POST', /^\/event-types$/, (r) => {
-      if (!r.body?.name) throw new Error('name:please provide a name for this event type');
-      const row: Row = { uid: this.id(), name: r.body.name, category: r.body.category ?? '', description: r.body.description ?? '', json_schema: r.body.json_schema ?? {}, deprecated_at: null };
-      this.eventTypes.set(row.uid, row);
-      return { status: 201, message: 'Event type created successfully', data: row };
-    }],
-    ['POST', /^\/event-types\/import$/, (r) => {
-      let names: string[] = [];
-      try {
-        names = Object.keys((JSON.parse(String(r.body?.spec ?? '')) as { webhooks?: object }).webhooks ?? {});
-      } catch {
-        names = [...String(r.body?.spec ?? '').matchAll(/^ {2}([a-z0-9_.-]+):\s*$/gim)].map((m) => m[1]!);
-      }
-      const rows = names.map((name) => ({ uid: this.id(), name, category: '', description: '', json_schema: { type: 'object', properties: null, required: null }, deprecated_at: null }));
-      for (const row of rows) this.eventTypes.set(row.uid, row);
-      return { status: 200, message: 'Event types imported successfully', data: rows };
-    }],
-    ['PUT', /^\/event-types\/([^/]+)$/, (r, [id]) => {
-      const row = this.eventTypes.get(id!);
-      if (!row) throw new Error('event type not found');
-      Object.assign(row, r.body ?? {});
-      return { status: 202, message: 'Event type created successfully', data: row }; // sic: Convoy's words
-    }],
-    ['POST', /^\/event-types\/([^/]+)\/deprecate$/, (_r, [id]) => {
-      const row = this.eventTypes.get(id!);
-      if (!row) throw new Error('event type not found');
-      row.deprecated_at = this.now();
-      return { status: 200, message: 'Event type deprecated successfully', data: row };
-    }],
+    [
+      'GET',
+      /^\/event-types$/,
+      () => ({ status: 200, message: 'Event types fetched successfully', data: [...this.eventTypes.values()] }),
+    ],
+    [
+      'POST',
+      /^\/event-types$/,
+      (r) => {
+        if (!r.body?.name) throw new Error('name:please provide a name for this event type');
+        const row: Row = {
+          uid: this.id(),
+          name: r.body.name,
+          category: r.body.category ?? '',
+          description: r.body.description ?? '',
+          json_schema: r.body.json_schema ?? {},
+          deprecated_at: null,
+        };
+        this.eventTypes.set(row.uid, row);
+        return { status: 201, message: 'Event type created successfully', data: row };
+      },
+    ],
+    [
+      'POST',
+      /^\/event-types\/import$/,
+      (r) => {
+        let names: string[] = [];
+        try {
+          names = Object.keys((JSON.parse(String(r.body?.spec ?? '')) as { webhooks?: object }).webhooks ?? {});
+        } catch {
+          names = [...String(r.body?.spec ?? '').matchAll(/^ {2}([a-z0-9_.-]+):\s*$/gim)].map((m) => m[1]!);
+        }
+        const rows = names.map((name) => ({
+          uid: this.id(),
+          name,
+          category: '',
+          description: '',
+          json_schema: { type: 'object', properties: null, required: null },
+          deprecated_at: null,
+        }));
+        for (const row of rows) this.eventTypes.set(row.uid, row);
+        return { status: 200, message: 'Event types imported successfully', data: rows };
+      },
+    ],
+    [
+      'PUT',
+      /^\/event-types\/([^/]+)$/,
+      (r, [id]) => {
+        const row = this.eventTypes.get(id!);
+        if (!row) throw new Error('event type not found');
+        Object.assign(row, r.body ?? {});
+        return { status: 202, message: 'Event type created successfully', data: row }; // sic: Convoy's words
+      },
+    ],
+    [
+      'POST',
+      /^\/event-types\/([^/]+)\/deprecate$/,
+      (_r, [id]) => {
+        const row = this.eventTypes.get(id!);
+        if (!row) throw new Error('event type not found');
+        row.deprecated_at = this.now();
+        return { status: 200, message: 'Event type deprecated successfully', data: row };
+      },
+    ],
 
     // meta events
-    ['GET', /^\/meta-events$/, (r) => ({ status: 200, message: 'Meta events fetched successfully', data: this.page([...this.metaEvents.values()], r, (m) => m) })],
-    ['GET', /^\/meta-events\/([^/]+)$/, (_r, [id]) => {
-      const m = this.metaEvents.get(id!);
-      return m ? { status: 200, message: 'Meta event fetched successfully', data: m } : { status: 404, message: 'meta event not found' };
-    }],
-    ['PUT', /^\/meta-events\/([^/]+)\/resend$/, (_r, [id]) => {
-      const m = this.metaEvents.get(id!);
-      if (!m) return { status: 404, message: 'meta event not found' };
-      m.status = 'Scheduled';
-      return { status: 200, message: 'Meta event processed for retry successfully', data: m };
-    }],
+    [
+      'GET',
+      /^\/meta-events$/,
+      (r) => ({
+        status: 200,
+        message: 'Meta events fetched successfully',
+        data: this.page([...this.metaEvents.values()], r, (m) => m),
+      }),
+    ],
+    [
+      'GET',
+      /^\/meta-events\/([^/]+)$/,
+      (_r, [id]) => {
+        const m = this.metaEvents.get(id!);
+        return m
+          ? { status: 200, message: 'Meta event fetched successfully', data: m }
+          : { status: 404, message: 'meta event not found' };
+      },
+    ],
+    [
+      'PUT',
+      /^\/meta-events\/([^/]+)\/resend$/,
+      (_r, [id]) => {
+        const m = this.metaEvents.get(id!);
+        if (!m) return { status: 404, message: 'meta event not found' };
+        m.status = 'Scheduled';
+        return { status: 200, message: 'Meta event processed for retry successfully', data: m };
+      },
+    ],
   ];
 
   /** Adds an endpoint directly, as if created through the API. */
@@ -551,7 +887,17 @@ export class FakeConvoy {
 
   /** Adds a meta event (Convoy creates them itself; tests seed them). */
   seedMetaEvent(eventType = 'endpoint.created'): Row {
-    const row: Row = { uid: this.id(), project_id: this.projectId, event_type: eventType, status: 'Success', metadata: { num_trials: 1, retry_limit: 3, interval_seconds: 10, strategy: 'linear', next_send_time: this.now() }, attempt: null, created_at: this.now(), updated_at: this.now(), deleted_at: null };
+    const row: Row = {
+      uid: this.id(),
+      project_id: this.projectId,
+      event_type: eventType,
+      status: 'Success',
+      metadata: { num_trials: 1, retry_limit: 3, interval_seconds: 10, strategy: 'linear', next_send_time: this.now() },
+      attempt: null,
+      created_at: this.now(),
+      updated_at: this.now(),
+      deleted_at: null,
+    };
     this.metaEvents.set(row.uid, row);
     return row;
   }
@@ -578,16 +924,24 @@ export class FakeConvoy {
 
   /** Stores the event; returns true when its idempotency key was seen before (stored as duplicate, delivered nowhere). */
   private storeEvent(b: any, endpointIds: string[]): boolean {
-    const duplicate = !!b.idempotency_key && [...this.events.values()].some((e) => e.idempotency_key === b.idempotency_key);
+    const duplicate =
+      !!b.idempotency_key && [...this.events.values()].some((e) => e.idempotency_key === b.idempotency_key);
     const uid = this.id();
     const headers: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(b.custom_headers ?? {})) headers[k] = [String(v)];
     this.events.set(uid, {
-      uid, event_type: b.event_type, endpoints: endpointIds, headers: Object.keys(headers).length ? headers : null, data: b.data,
-      idempotency_key: b.idempotency_key ?? '', is_duplicate_event: duplicate,
+      uid,
+      event_type: b.event_type,
+      endpoints: endpointIds,
+      headers: Object.keys(headers).length ? headers : null,
+      data: b.data,
+      idempotency_key: b.idempotency_key ?? '',
+      is_duplicate_event: duplicate,
       // Convoy fails a fan-out to nobody after accepting it.
-      status: endpointIds.length === 0 ? 'Failure' : 'Success', failure_reason: endpointIds.length === 0 ? 'no subscription matched this event' : '',
-      created_at: this.now(), updated_at: this.now(),
+      status: endpointIds.length === 0 ? 'Failure' : 'Success',
+      failure_reason: endpointIds.length === 0 ? 'no subscription matched this event' : '',
+      created_at: this.now(),
+      updated_at: this.now(),
     });
     if (!duplicate) for (const endpointId of endpointIds) this.storeDelivery(uid, endpointId, b, headers);
     return duplicate;
@@ -597,10 +951,20 @@ export class FakeConvoy {
     const uid = this.id();
     const subscription = [...this.subscriptions.values()].find((s) => s.endpoint_id === endpointId);
     const row: Row = {
-      uid, event_id: eventId, endpoint_id: endpointId, subscription_id: subscription?.uid ?? '', event_type: b.event_type,
-      idempotency_key: b.idempotency_key ?? '', status: 'Success', description: '', headers: Object.keys(headers).length ? headers : null,
-      delivery_mode: subscription?.delivery_mode ?? 'at_least_once', data: b.data, raw: JSON.stringify(b.data),
-      created_at: this.now(), updated_at: this.now(),
+      uid,
+      event_id: eventId,
+      endpoint_id: endpointId,
+      subscription_id: subscription?.uid ?? '',
+      event_type: b.event_type,
+      idempotency_key: b.idempotency_key ?? '',
+      status: 'Success',
+      description: '',
+      headers: Object.keys(headers).length ? headers : null,
+      delivery_mode: subscription?.delivery_mode ?? 'at_least_once',
+      data: b.data,
+      raw: JSON.stringify(b.data),
+      created_at: this.now(),
+      updated_at: this.now(),
     };
     this.deliveries.set(uid, row);
     this.attempts.set(uid, [this.attempt(row, true)]);
@@ -609,14 +973,30 @@ export class FakeConvoy {
   private attempt(d: Row, success: boolean): Row {
     const endpoint = this.endpoints.get(d.endpoint_id);
     return {
-      uid: this.id(), url: endpoint?.url ?? '', method: 'POST', endpoint_id: d.endpoint_id, api_version: 'v26.7.3', project_id: this.projectId,
-      msg_id: d.uid, ip_address: '127.0.0.1',
-      request_http_header: { 'Accept-Encoding': 'gzip', 'Content-Type': 'application/json', 'User-Agent': 'Convoy/v26.7.3', 'X-Convoy-Signature': 'fake' },
-      response_http_header: { 'Content-Type': 'application/json' }, http_status: success ? '200 OK' : '500 Internal Server Error',
+      uid: this.id(),
+      url: endpoint?.url ?? '',
+      method: 'POST',
+      endpoint_id: d.endpoint_id,
+      api_version: 'v26.7.3',
+      project_id: this.projectId,
+      msg_id: d.uid,
+      ip_address: '127.0.0.1',
+      request_http_header: {
+        'Accept-Encoding': 'gzip',
+        'Content-Type': 'application/json',
+        'User-Agent': 'Convoy/v26.7.3',
+        'X-Convoy-Signature': 'fake',
+      },
+      response_http_header: { 'Content-Type': 'application/json' },
+      http_status: success ? '200 OK' : '500 Internal Server Error',
       response_data: success ? '{"ok":true}' : '{"error":"failed"}',
       // Convoy leaves `status` out when it is false.
       ...(success ? { status: true } : {}),
-      requested_at: this.now(), responded_at: this.now(), created_at: this.now(), updated_at: this.now(), deleted_at: null,
+      requested_at: this.now(),
+      responded_at: this.now(),
+      created_at: this.now(),
+      updated_at: this.now(),
+      deleted_at: null,
     };
   }
 
@@ -651,18 +1031,35 @@ export class FakeConvoy {
   private createEndpoint(b: any): Row {
     const uid = this.id();
     const row: Row = {
-      uid, owner_id: b.owner_id ?? '', url: b.url, name: b.name || `endpoint-${uid}`,
-      secrets: [this.secret(b.secret)], advanced_signatures: b.advanced_signatures ?? true, description: b.description ?? '',
-      status: b.is_disabled ? 'inactive' : 'active', http_timeout: this.licensed ? (b.http_timeout ?? 10) : 10, authentication: b.authentication?.type ? b.authentication : null,
-      rate_limit: b.rate_limit ?? 0, rate_limit_duration: b.rate_limit_duration ?? 0, content_type: b.content_type ?? 'application/json',
-      created_at: this.now(), updated_at: this.now(),
+      uid,
+      owner_id: b.owner_id ?? '',
+      url: b.url,
+      name: b.name || `endpoint-${uid}`,
+      secrets: [this.secret(b.secret)],
+      advanced_signatures: b.advanced_signatures ?? true,
+      description: b.description ?? '',
+      status: b.is_disabled ? 'inactive' : 'active',
+      http_timeout: this.licensed ? (b.http_timeout ?? 10) : 10,
+      authentication: b.authentication?.type ? b.authentication : null,
+      rate_limit: b.rate_limit ?? 0,
+      rate_limit_duration: b.rate_limit_duration ?? 0,
+      content_type: b.content_type ?? 'application/json',
+      created_at: this.now(),
+      updated_at: this.now(),
     };
     this.endpoints.set(uid, row);
     return row;
   }
 
   private secret(value?: string): Row {
-    return { uid: this.id(), value: value ?? randomBytes(19).toString('base64url').slice(0, 25), expires_at: null, created_at: this.now(), updated_at: this.now(), deleted_at: null };
+    return {
+      uid: this.id(),
+      value: value ?? randomBytes(19).toString('base64url').slice(0, 25),
+      expires_at: null,
+      created_at: this.now(),
+      updated_at: this.now(),
+      deleted_at: null,
+    };
   }
 
   private endpoint(id: string): Row {
@@ -680,17 +1077,51 @@ export class FakeConvoy {
 
   private projectView(): Row {
     return {
-      uid: this.projectId, name: 'fake-project', logo_url: '', organisation_id: '01TESTORGANISATION0000000O', type: this.options.projectType ?? 'outgoing',
+      uid: this.projectId,
+      name: 'fake-project',
+      logo_url: '',
+      organisation_id: '01TESTORGANISATION0000000O',
+      type: this.options.projectType ?? 'outgoing',
       config: {
-        max_payload_read_size: 51200, replay_attacks_prevention_enabled: false, add_event_id_trace_headers: false, disable_endpoint: false,
-        multiple_endpoint_subscriptions: false, verify_dynamic_events: false, allow_unmatched_dynamic_urls: false, search_policy: '',
-        ssl: { enforce_secure_endpoints: false }, ratelimit: { count: 1000, duration: 60 }, strategy: { type: 'linear', duration: 100, retry_count: 10 },
-        signature: { header: 'X-Convoy-Signature', versions: [{ uid: '01TESTSIGNATUREVERSION000V', hash: 'SHA256', encoding: 'hex', created_at: this.now() }] },
+        max_payload_read_size: 51200,
+        replay_attacks_prevention_enabled: false,
+        add_event_id_trace_headers: false,
+        disable_endpoint: false,
+        multiple_endpoint_subscriptions: false,
+        verify_dynamic_events: false,
+        allow_unmatched_dynamic_urls: false,
+        search_policy: '',
+        ssl: { enforce_secure_endpoints: false },
+        ratelimit: { count: 1000, duration: 60 },
+        strategy: { type: 'linear', duration: 100, retry_count: 10 },
+        signature: {
+          header: 'X-Convoy-Signature',
+          versions: [{ uid: '01TESTSIGNATUREVERSION000V', hash: 'SHA256', encoding: 'hex', created_at: this.now() }],
+        },
         request_id_header: 'X-Convoy-Idempotency-Key',
-        meta_event: { is_enabled: false, type: '', event_type: [], url: '', secret: '', pub_sub: { type: '', workers: 0, sqs: null, google: null, kafka: null, amqp: null } },
-        circuit_breaker: { sample_rate: 30, error_timeout: 30, failure_threshold: 70, success_threshold: 5, minimum_request_count: 10, observability_window: 5, consecutive_failure_threshold: 10 },
+        meta_event: {
+          is_enabled: false,
+          type: '',
+          event_type: [],
+          url: '',
+          secret: '',
+          pub_sub: { type: '', workers: 0, sqs: null, google: null, kafka: null, amqp: null },
+        },
+        circuit_breaker: {
+          sample_rate: 30,
+          error_timeout: 30,
+          failure_threshold: 70,
+          success_threshold: 5,
+          minimum_request_count: 10,
+          observability_window: 5,
+          consecutive_failure_threshold: 10,
+        },
       },
-      statistics: null, retained_events: 0, created_at: this.now(), updated_at: this.now(), deleted_at: null,
+      statistics: null,
+      retained_events: 0,
+      created_at: this.now(),
+      updated_at: this.now(),
+      deleted_at: null,
     };
   }
 
@@ -702,31 +1133,73 @@ export class FakeConvoy {
   private endpointView(e: Row, as: 'write' | 'read' | 'delivery'): Row {
     const delivery = as === 'delivery';
     return {
-      uid: e.uid, project_id: this.projectId, ...(e.owner_id ? { owner_id: e.owner_id } : {}), url: e.url, name: e.name,
-      secrets: delivery ? null : e.secrets, advanced_signatures: delivery ? false : e.advanced_signatures, description: delivery ? '' : e.description,
-      status: e.status, http_timeout: delivery ? 0 : e.http_timeout, authentication: delivery ? null : (e.authentication ?? (as === 'read' ? {} : null)),
-      rate_limit: delivery ? 0 : e.rate_limit, rate_limit_duration: delivery ? 0 : e.rate_limit_duration, content_type: delivery ? '' : e.content_type,
-      failure_rate: null, cb_state: null, period_failure_rate: null, success_count: null, failure_count: null, retry_count: null,
-      created_at: delivery ? '0001-01-01T00:00:00Z' : e.created_at, updated_at: delivery ? '0001-01-01T00:00:00Z' : e.updated_at, deleted_at: null,
+      uid: e.uid,
+      project_id: this.projectId,
+      ...(e.owner_id ? { owner_id: e.owner_id } : {}),
+      url: e.url,
+      name: e.name,
+      secrets: delivery ? null : e.secrets,
+      advanced_signatures: delivery ? false : e.advanced_signatures,
+      description: delivery ? '' : e.description,
+      status: e.status,
+      http_timeout: delivery ? 0 : e.http_timeout,
+      authentication: delivery ? null : (e.authentication ?? (as === 'read' ? {} : null)),
+      rate_limit: delivery ? 0 : e.rate_limit,
+      rate_limit_duration: delivery ? 0 : e.rate_limit_duration,
+      content_type: delivery ? '' : e.content_type,
+      failure_rate: null,
+      cb_state: null,
+      period_failure_rate: null,
+      success_count: null,
+      failure_count: null,
+      retry_count: null,
+      created_at: delivery ? '0001-01-01T00:00:00Z' : e.created_at,
+      updated_at: delivery ? '0001-01-01T00:00:00Z' : e.updated_at,
+      deleted_at: null,
     };
   }
 
   private subscriptionView(s: Row, as: 'create' | 'read'): Row {
     const endpoint = this.endpoints.get(s.endpoint_id);
     return {
-      uid: s.uid, name: s.name, type: 'api', project_id: this.projectId, function: null, source_metadata: null,
-      endpoint_metadata: as === 'create' || !endpoint ? null : this.endpointView(endpoint, 'write'), device_metadata: null,
-      filter_config: { event_types: s.event_types, filter: { is_flattened: false, headers: {}, body: {}, query: {}, path: {}, ...s.filter } },
-      delivery_mode: s.delivery_mode, created_at: s.created_at, updated_at: s.updated_at, deleted_at: null,
+      uid: s.uid,
+      name: s.name,
+      type: 'api',
+      project_id: this.projectId,
+      function: null,
+      source_metadata: null,
+      endpoint_metadata: as === 'create' || !endpoint ? null : this.endpointView(endpoint, 'write'),
+      device_metadata: null,
+      filter_config: {
+        event_types: s.event_types,
+        filter: { is_flattened: false, headers: {}, body: {}, query: {}, path: {}, ...s.filter },
+      },
+      delivery_mode: s.delivery_mode,
+      created_at: s.created_at,
+      updated_at: s.updated_at,
+      deleted_at: null,
     };
   }
 
   private eventView(e: Row, as: 'list' | 'get'): Row {
     return {
-      uid: e.uid, event_type: e.event_type, project_id: this.projectId, endpoints: e.endpoints, headers: e.headers, data: e.data,
-      url_query_params: '', url_path: '', idempotency_key: e.idempotency_key, is_duplicate_event: e.is_duplicate_event,
-      source_metadata: emptySource(), status: e.status, ...(as === 'list' ? { failure_reason: e.failure_reason } : {}),
-      acknowledged_at: e.created_at, created_at: e.created_at, updated_at: e.updated_at, deleted_at: null,
+      uid: e.uid,
+      event_type: e.event_type,
+      project_id: this.projectId,
+      endpoints: e.endpoints,
+      headers: e.headers,
+      data: e.data,
+      url_query_params: '',
+      url_path: '',
+      idempotency_key: e.idempotency_key,
+      is_duplicate_event: e.is_duplicate_event,
+      source_metadata: emptySource(),
+      status: e.status,
+      ...(as === 'list' ? { failure_reason: e.failure_reason } : {}),
+      acknowledged_at: e.created_at,
+      created_at: e.created_at,
+      updated_at: e.updated_at,
+      deleted_at: null,
     };
   }
 
@@ -734,17 +1207,62 @@ export class FakeConvoy {
     const endpoint = this.endpoints.get(d.endpoint_id);
     const event = this.events.get(d.event_id);
     return {
-      uid: d.uid, project_id: this.projectId, event_id: d.event_id, endpoint_id: d.endpoint_id, device_id: '', subscription_id: d.subscription_id,
-      headers: d.headers, url_query_params: '', idempotency_key: d.idempotency_key, latency: '', latency_seconds: 0.01, event_type: d.event_type,
-      ...(d.description ? { description: d.description } : {}), delivery_mode: d.delivery_mode,
+      uid: d.uid,
+      project_id: this.projectId,
+      event_id: d.event_id,
+      endpoint_id: d.endpoint_id,
+      device_id: '',
+      subscription_id: d.subscription_id,
+      headers: d.headers,
+      url_query_params: '',
+      idempotency_key: d.idempotency_key,
+      latency: '',
+      latency_seconds: 0.01,
+      event_type: d.event_type,
+      ...(d.description ? { description: d.description } : {}),
+      delivery_mode: d.delivery_mode,
       endpoint_metadata: endpoint ? this.endpointView(endpoint, 'delivery') : null,
       event_metadata: event
-        ? { uid: event.uid, event_type: event.event_type, endpoints: null, headers: null, url_query_params: '', url_path: '', idempotency_key: '', is_duplicate_event: false, status: '', acknowledged_at: null, created_at: event.created_at, updated_at: '0001-01-01T00:00:00Z', deleted_at: null }
+        ? {
+            uid: event.uid,
+            event_type: event.event_type,
+            endpoints: null,
+            headers: null,
+            url_query_params: '',
+            url_path: '',
+            idempotency_key: '',
+            is_duplicate_event: false,
+            status: '',
+            acknowledged_at: null,
+            created_at: event.created_at,
+            updated_at: '0001-01-01T00:00:00Z',
+            deleted_at: null,
+          }
         : null,
-      source_metadata: emptySource(), device_metadata: { uid: '', last_seen_at: '0001-01-01T00:00:00Z', created_at: '0001-01-01T00:00:00Z', updated_at: '0001-01-01T00:00:00Z', deleted_at: null },
+      source_metadata: emptySource(),
+      device_metadata: {
+        uid: '',
+        last_seen_at: '0001-01-01T00:00:00Z',
+        created_at: '0001-01-01T00:00:00Z',
+        updated_at: '0001-01-01T00:00:00Z',
+        deleted_at: null,
+      },
       status: d.status,
-      metadata: { data: d.data, raw: d.raw, strategy: 'linear', next_send_time: this.now(), num_trials: 1, interval_seconds: 100, retry_limit: 10, max_retry_seconds: 7200 },
-      cli_metadata: null, acknowledged_at: d.created_at, created_at: d.created_at, updated_at: d.updated_at, deleted_at: null,
+      metadata: {
+        data: d.data,
+        raw: d.raw,
+        strategy: 'linear',
+        next_send_time: this.now(),
+        num_trials: 1,
+        interval_seconds: 100,
+        retry_limit: 10,
+        max_retry_seconds: 7200,
+      },
+      cli_metadata: null,
+      acknowledged_at: d.created_at,
+      created_at: d.created_at,
+      updated_at: d.updated_at,
+      deleted_at: null,
     };
   }
 
@@ -752,7 +1270,11 @@ export class FakeConvoy {
    * Convoy's cursor paging, as a real v26.6 does it: newest first by ULID; `next_page_cursor` is the uid of the
    * first item of the next page (inclusive), `prev_page_cursor` the uid of this page's first item.
    */
-  private page(rows: Row[], r: RecordedRequest, view: (row: Row) => Row): { content: Row[]; pagination: Record<string, unknown> } {
+  private page(
+    rows: Row[],
+    r: RecordedRequest,
+    view: (row: Row) => Row,
+  ): { content: Row[]; pagination: Record<string, unknown> } {
     const perPage = Number(r.query.get('perPage')) || 20;
     const sorted = [...rows].sort((a, b) => (a.uid < b.uid ? 1 : -1));
     let content: Row[];
@@ -787,9 +1309,26 @@ function statusMessage(status: number): string {
 /** The empty source Convoy attaches to an outgoing project's events and deliveries. */
 function emptySource(): Row {
   return {
-    uid: '', project_id: '', mask_id: '', name: '', url: '', type: '', provider: '', is_disabled: false, verifier: null,
-    custom_response: { body: '', content_type: '' }, provider_config: null, forward_headers: null, pub_sub: null, idempotency_keys: null,
-    event_type_location: '', body_function: null, header_function: null, created_at: '0001-01-01T00:00:00Z', updated_at: '0001-01-01T00:00:00Z', deleted_at: null,
+    uid: '',
+    project_id: '',
+    mask_id: '',
+    name: '',
+    url: '',
+    type: '',
+    provider: '',
+    is_disabled: false,
+    verifier: null,
+    custom_response: { body: '', content_type: '' },
+    provider_config: null,
+    forward_headers: null,
+    pub_sub: null,
+    idempotency_keys: null,
+    event_type_location: '',
+    body_function: null,
+    header_function: null,
+    created_at: '0001-01-01T00:00:00Z',
+    updated_at: '0001-01-01T00:00:00Z',
+    deleted_at: null,
   } as Row;
 }
 

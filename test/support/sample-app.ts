@@ -2,7 +2,16 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppModule } from '../../sample/app.module.js';
 
-const VARIABLES = ['CONVOY_API_KEY', 'CONVOY_PROJECT_ID', 'CONVOY_URL', 'CONVOY_USERNAME', 'CONVOY_PASSWORD', 'RECEIVER_SECRET', 'CONVOY_STORAGE', 'CONVOY_DATA_DIR'];
+const VARIABLES = [
+  'CONVOY_API_KEY',
+  'CONVOY_PROJECT_ID',
+  'CONVOY_URL',
+  'CONVOY_USERNAME',
+  'CONVOY_PASSWORD',
+  'RECEIVER_SECRET',
+  'CONVOY_STORAGE',
+  'CONVOY_DATA_DIR',
+];
 
 /**
  * Starts the sample app as sample/main.ts does (raw bodies kept), on 127.0.0.1:<random port>, with exactly these

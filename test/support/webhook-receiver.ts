@@ -28,7 +28,9 @@ export interface ReceiverResponse {
   hang?: boolean;
 }
 
-export type Responder = (request: ReceivedWebhook) => ReceiverResponse | undefined | Promise<ReceiverResponse | undefined>;
+export type Responder = (
+  request: ReceivedWebhook,
+) => ReceiverResponse | undefined | Promise<ReceiverResponse | undefined>;
 
 /** A webhook receiver on 127.0.0.1:<random port> that records every request and answers 200 (or what you set). */
 export class WebhookReceiver {
@@ -51,14 +53,23 @@ export class WebhookReceiver {
     receiver.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => void receiver.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks), res));
+      req.on(
+        'end',
+        () => void receiver.handle(req.method ?? '', req.url ?? '', req.headers, Buffer.concat(chunks), res),
+      );
     });
     receiver.server.on('connection', () => receiver.connections++);
     await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
     return receiver;
   }
 
-  private async handle(method: string, path: string, headers: IncomingHttpHeaders, raw: Buffer, res: ServerResponse): Promise<void> {
+  private async handle(
+    method: string,
+    path: string,
+    headers: IncomingHttpHeaders,
+    raw: Buffer,
+    res: ServerResponse,
+  ): Promise<void> {
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
@@ -101,18 +112,28 @@ export class WebhookReceiver {
     for (;;) {
       const found = this.received.find(match);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`WebhookReceiver: nothing matching within ${timeoutMs} ms (got ${this.received.length} requests)`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `WebhookReceiver: nothing matching within ${timeoutMs} ms (got ${this.received.length} requests)`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 
   /** Resolves once at least `count` requests (matching `match`, if given) have arrived; returns them in order. */
-  async waitForCount(count: number, match: (w: ReceivedWebhook) => boolean = () => true, timeoutMs = PATIENCE_MS): Promise<ReceivedWebhook[]> {
+  async waitForCount(
+    count: number,
+    match: (w: ReceivedWebhook) => boolean = () => true,
+    timeoutMs = PATIENCE_MS,
+  ): Promise<ReceivedWebhook[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.received.filter(match);
       if (found.length >= count) return found;
-      if (Date.now() > deadline) throw new Error(`WebhookReceiver: ${found.length} of ${count} matching requests within ${timeoutMs} ms (got ${this.received.length} in all)`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `WebhookReceiver: ${found.length} of ${count} matching requests within ${timeoutMs} ms (got ${this.received.length} in all)`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
   }

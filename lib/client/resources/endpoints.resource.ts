@@ -1,4 +1,12 @@
-import type { ConvoyAck, ConvoyEndpoint, CreateEndpointRequest, EndpointListQuery, ExpireSecretRequest, Page, UpdateEndpointRequest } from '../convoy.types.js';
+import type {
+  ConvoyAck,
+  ConvoyEndpoint,
+  CreateEndpointRequest,
+  EndpointListQuery,
+  ExpireSecretRequest,
+  Page,
+  UpdateEndpointRequest,
+} from '../convoy.types.js';
 import { iterateAll } from '../paging.js';
 import { id, Resource, type Options } from './resource.js';
 

@@ -1,4 +1,11 @@
-import type { ConvoyAck, ConvoyDeliveryAttempt, ConvoyEventDelivery, EventDeliveryFilterQuery, EventDeliveryListQuery, Page } from '../convoy.types.js';
+import type {
+  ConvoyAck,
+  ConvoyDeliveryAttempt,
+  ConvoyEventDelivery,
+  EventDeliveryFilterQuery,
+  EventDeliveryListQuery,
+  Page,
+} from '../convoy.types.js';
 import { iterateAll } from '../paging.js';
 import { id, Resource, type Options } from './resource.js';
 
@@ -6,7 +13,10 @@ import { id, Resource, type Options } from './resource.js';
 export class EventDeliveriesResource extends Resource {
   /** GET /eventdeliveries: one page (the last 7 days unless startDate is given). */
   list(query?: EventDeliveryListQuery, options?: Options): Promise<Page<ConvoyEventDelivery>> {
-    return this.data({ method: 'GET', path: '/eventdeliveries', query: this.query(query), ...options }, 'GET /eventdeliveries');
+    return this.data(
+      { method: 'GET', path: '/eventdeliveries', query: this.query(query), ...options },
+      'GET /eventdeliveries',
+    );
   }
 
   iterate(query: EventDeliveryListQuery = {}, options?: Options): AsyncGenerator<ConvoyEventDelivery, void, undefined> {
@@ -30,7 +40,10 @@ export class EventDeliveriesResource extends Resource {
 
   /** POST /eventdeliveries/batchretry: retries every delivery matching the filter (no body; one batch per project at a time). */
   batchRetry(filter: EventDeliveryFilterQuery = {}, options?: Options): Promise<ConvoyAck> {
-    return this.ack({ method: 'POST', path: '/eventdeliveries/batchretry', query: this.query(filter), ...options }, 'POST /eventdeliveries/batchretry');
+    return this.ack(
+      { method: 'POST', path: '/eventdeliveries/batchretry', query: this.query(filter), ...options },
+      'POST /eventdeliveries/batchretry',
+    );
   }
 }
 
@@ -43,6 +56,10 @@ export class DeliveryAttemptsResource extends Resource {
 
   /** GET /eventdeliveries/{id}/deliveryattempts/{attemptId} */
   get(deliveryId: string, attemptId: string, options?: Options): Promise<ConvoyDeliveryAttempt> {
-    return this.data({ method: 'GET', path: `/eventdeliveries/${id(deliveryId)}/deliveryattempts/${id(attemptId)}`, ...options });
+    return this.data({
+      method: 'GET',
+      path: `/eventdeliveries/${id(deliveryId)}/deliveryattempts/${id(attemptId)}`,
+      ...options,
+    });
   }
 }

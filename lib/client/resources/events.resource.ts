@@ -1,4 +1,15 @@
-import type { ConvoyAck, BroadcastEventRequest, ConvoyEvent, CreateEventRequest, DynamicEventRequest, EventCountFilter, EventListQuery, EventReplayFilter, FanoutEventRequest, Page } from '../convoy.types.js';
+import type {
+  ConvoyAck,
+  BroadcastEventRequest,
+  ConvoyEvent,
+  CreateEventRequest,
+  DynamicEventRequest,
+  EventCountFilter,
+  EventListQuery,
+  EventReplayFilter,
+  FanoutEventRequest,
+  Page,
+} from '../convoy.types.js';
 import { iterateAll } from '../paging.js';
 import { id, Resource, type Options } from './resource.js';
 
@@ -19,7 +30,13 @@ export class EventsResource extends Resource {
 
   /** POST /events/broadcast: to every endpoint whose subscription matches the event type. */
   broadcast(body: BroadcastEventRequest, options?: Options): Promise<ConvoyAck> {
-    return this.ack({ method: 'POST', path: '/events/broadcast', body, idempotent: !!body.idempotency_key, ...options });
+    return this.ack({
+      method: 'POST',
+      path: '/events/broadcast',
+      body,
+      idempotent: !!body.idempotency_key,
+      ...options,
+    });
   }
 
   /** POST /events/dynamic: to a URL; Convoy finds or creates its endpoint and subscription. */
@@ -52,7 +69,10 @@ export class EventsResource extends Resource {
 
   /** POST /events/batchreplay: replays every event matching the filter; Convoy answers "N successful, M failed". */
   batchReplay(filter: EventReplayFilter = {}, options?: Options): Promise<ConvoyAck> {
-    return this.ack({ method: 'POST', path: '/events/batchreplay', query: this.query(filter), ...options }, 'POST /events/batchreplay');
+    return this.ack(
+      { method: 'POST', path: '/events/batchreplay', query: this.query(filter), ...options },
+      'POST /events/batchreplay',
+    );
   }
 
   /**
@@ -60,7 +80,10 @@ export class EventsResource extends Resource {
    * Convoy counts by endpoints and dates only, so `idempotencyKey` and `sourceId` are refused (InvalidRequestError).
    */
   async countBatchReplay(filter: EventCountFilter = {}, options?: Options): Promise<number> {
-    const data = await this.data<{ num: number }>({ method: 'GET', path: '/events/countbatchreplayevents', query: this.query(filter), ...options }, 'GET /events/countbatchreplayevents');
+    const data = await this.data<{ num: number }>(
+      { method: 'GET', path: '/events/countbatchreplayevents', query: this.query(filter), ...options },
+      'GET /events/countbatchreplayevents',
+    );
     return data.num;
   }
 }

@@ -11,7 +11,10 @@ export class PortalLinksResource extends Resource {
 
   /** GET /portal-links: one page. */
   list(query?: PortalLinkListQuery, options?: Options): Promise<Page<ConvoyPortalLink>> {
-    return this.data({ method: 'GET', path: '/portal-links', query: this.query(query), ...options }, 'GET /portal-links');
+    return this.data(
+      { method: 'GET', path: '/portal-links', query: this.query(query), ...options },
+      'GET /portal-links',
+    );
   }
 
   iterate(query: PortalLinkListQuery = {}, options?: Options): AsyncGenerator<ConvoyPortalLink, void, undefined> {

@@ -32,7 +32,8 @@ function checkQuery(route: QueryRoute, query: object | undefined): void {
 }
 
 export const id = (value: string): string => {
-  if (typeof value !== 'string' || value === '') throw new TypeError(`Expected a non-empty id string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value === '')
+    throw new TypeError(`Expected a non-empty id string, got ${JSON.stringify(value)}`);
   return encodeURIComponent(value);
 };
 

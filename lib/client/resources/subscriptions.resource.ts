@@ -1,4 +1,12 @@
-import type { ConvoyAck, ConvoySubscription, CreateSubscriptionRequest, Page, SubscriptionListQuery, TestFilterRequest, UpdateSubscriptionRequest } from '../convoy.types.js';
+import type {
+  ConvoyAck,
+  ConvoySubscription,
+  CreateSubscriptionRequest,
+  Page,
+  SubscriptionListQuery,
+  TestFilterRequest,
+  UpdateSubscriptionRequest,
+} from '../convoy.types.js';
 import { iterateAll } from '../paging.js';
 import { id, Resource, type Options } from './resource.js';
 
@@ -11,7 +19,10 @@ export class SubscriptionsResource extends Resource {
 
   /** GET /subscriptions: one page. */
   list(query?: SubscriptionListQuery, options?: Options): Promise<Page<ConvoySubscription>> {
-    return this.data({ method: 'GET', path: '/subscriptions', query: this.query(query), ...options }, 'GET /subscriptions');
+    return this.data(
+      { method: 'GET', path: '/subscriptions', query: this.query(query), ...options },
+      'GET /subscriptions',
+    );
   }
 
   iterate(query: SubscriptionListQuery = {}, options?: Options): AsyncGenerator<ConvoySubscription, void, undefined> {

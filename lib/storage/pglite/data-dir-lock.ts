@@ -21,7 +21,8 @@ interface LockRecord extends DataDirHolder {
 }
 
 // Tokens of the locks this process holds, shared by the ESM and CommonJS builds (see utils/both-builds.ts).
-const HELD = ((globalThis as Record<symbol, unknown>)[Symbol.for('nestjs-convoy:pglite-locks')] ??= new Set<string>()) as Set<string>;
+const HELD = ((globalThis as Record<symbol, unknown>)[Symbol.for('nestjs-convoy:pglite-locks')] ??=
+  new Set<string>()) as Set<string>;
 const OPEN = new Set<DataDirLock>();
 const releaseAllOnExit = (): void => OPEN.forEach((lock) => lock.releaseOnExit());
 
@@ -92,10 +93,13 @@ export class DataDirLock {
           await unlink(file).catch(() => undefined);
           continue;
         }
-        for (const older of (await lockNumbers(folder)).filter((m) => m < n)) await unlink(join(folder, `${older}.json`)).catch(() => undefined);
+        for (const older of (await lockNumbers(folder)).filter((m) => m < n))
+          await unlink(join(folder, `${older}.json`)).catch(() => undefined);
         return new DataDirLock(file, record, onLost);
       }
-      throw new ConvoyError(`Could not take the lock ${folder} of the PGlite data folder ${dataDir}: other processes kept taking it`);
+      throw new ConvoyError(
+        `Could not take the lock ${folder} of the PGlite data folder ${dataDir}: other processes kept taking it`,
+      );
     } catch (error) {
       HELD.delete(record.token);
       throw error;
@@ -144,7 +148,10 @@ async function canonicalPath(path: string): Promise<string> {
 /** The lock numbers in `folder`, highest first. */
 async function lockNumbers(folder: string): Promise<number[]> {
   const names = await readdir(folder);
-  return names.flatMap((name) => LOCK_FILE.exec(name)?.[1] ?? []).map(Number).sort((a, b) => b - a);
+  return names
+    .flatMap((name) => LOCK_FILE.exec(name)?.[1] ?? [])
+    .map(Number)
+    .sort((a, b) => b - a);
 }
 
 /** The highest lock and its record (undefined when unreadable: gone meanwhile, or damaged). */
@@ -162,7 +169,10 @@ async function newestLock(folder: string): Promise<{ n: number; file: string; re
 
 async function isStale(holder: LockRecord, file: string): Promise<boolean> {
   if (holder.host !== hostname()) {
-    const touched = await stat(file).then((s) => s.mtimeMs, () => 0);
+    const touched = await stat(file).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    );
     return Date.now() - touched > OTHER_HOST_STALE_MS;
   }
   if (holder.pid === process.pid) return !HELD.has(holder.token);

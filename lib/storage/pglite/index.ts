@@ -61,22 +61,40 @@ export class PGliteStorage {
    */
   static async create(options: PGliteStorageOptions = {}): Promise<SqlConvoyStorage> {
     if (options.pglite !== undefined && options.dataDir !== undefined) {
-      throw new ConvoyConfigurationError('storage', 'PGliteStorage takes `pglite` or `dataDir`, not both', 'pass your PGlite instance, or the directory for a new one');
+      throw new ConvoyConfigurationError(
+        'storage',
+        'PGliteStorage takes `pglite` or `dataDir`, not both',
+        'pass your PGlite instance, or the directory for a new one',
+      );
     }
     if (options.pglite !== undefined) return SqlConvoyStorage.open(fromPGlite(options.pglite), options);
     const { dataDir, templateCache } = options;
     if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir === '')) {
-      throw new ConvoyConfigurationError('storage.dataDir', 'is empty or not a string', 'pass a directory path, or leave it out for an in-memory database');
+      throw new ConvoyConfigurationError(
+        'storage.dataDir',
+        'is empty or not a string',
+        'pass a directory path, or leave it out for an in-memory database',
+      );
     }
-    if (templateCache !== undefined && templateCache !== false && (typeof templateCache !== 'string' || templateCache === '')) {
-      throw new ConvoyConfigurationError('storage.templateCache', 'must be a folder path or false', 'pass a folder, false to run initdb for every new database, or leave it out');
+    if (
+      templateCache !== undefined &&
+      templateCache !== false &&
+      (typeof templateCache !== 'string' || templateCache === '')
+    ) {
+      throw new ConvoyConfigurationError(
+        'storage.templateCache',
+        'must be a folder path or false',
+        'pass a folder, false to run initdb for every new database, or leave it out',
+      );
     }
     const { PGlite } = await importOptional(() => import('@electric-sql/pglite'), '@electric-sql/pglite', 'storage');
     const folder = localFolder(dataDir);
     let lock: DataDirLock | undefined;
     if (folder !== undefined) {
       await mkdir(dirname(resolve(folder)), { recursive: true }); // for the lock beside the folder, which is made later
-      lock = await DataDirLock.acquire(folder, (problem) => logger.error(`The PGlite data folder ${folder} is no longer locked for this process: ${problem}`));
+      lock = await DataDirLock.acquire(folder, (problem) =>
+        logger.error(`The PGlite data folder ${folder} is no longer locked for this process: ${problem}`),
+      );
     }
     let instance: PGliteClass;
     try {
@@ -105,7 +123,11 @@ export class PGliteStorage {
 }
 
 const logger = new Logger('PGliteStorage');
-const QUIET: Pick<Logger, 'log' | 'warn' | 'debug'> = { log: () => undefined, warn: () => undefined, debug: () => undefined };
+const QUIET: Pick<Logger, 'log' | 'warn' | 'debug'> = {
+  log: () => undefined,
+  warn: () => undefined,
+  debug: () => undefined,
+};
 
 /** The folder of a data directory on this machine's file system (a path or file://); undefined for memory:// or idb://. */
 function localFolder(dataDir: string | undefined): string | undefined {
@@ -121,15 +143,26 @@ function localFolder(dataDir: string | undefined): string | undefined {
  * memory (tests, mostly) it says nothing. While a folder is being filled, a marker in its lock folder says so: a
  * creation cut short (a crash) is started again from an empty folder rather than opened half-written.
  */
-async function openDatabase(PGlite: typeof PGliteClass, dataDir: string | undefined, folder: string | undefined, lock: DataDirLock | undefined, templateCache: string | false | undefined): Promise<PGliteClass> {
+async function openDatabase(
+  PGlite: typeof PGliteClass,
+  dataDir: string | undefined,
+  folder: string | undefined,
+  lock: DataDirLock | undefined,
+  templateCache: string | false | undefined,
+): Promise<PGliteClass> {
   const creating = lock === undefined ? undefined : join(dirname(lock.file), 'creating');
   if (folder !== undefined && creating !== undefined) {
     if (await exists(creating)) {
-      logger.warn(`The new PGlite database in ${resolve(folder)} was not finished (the process stopped while creating it): creating it again`);
+      logger.warn(
+        `The new PGlite database in ${resolve(folder)} was not finished (the process stopped while creating it): creating it again`,
+      );
       await emptyFolder(folder);
     } else {
       const found = await folderContents(folder);
-      if (found === 'other') logger.log(`The PGlite data folder ${resolve(folder)} is not empty but holds no database (no PG_VERSION): PGlite runs initdb in it (takes a few seconds)`);
+      if (found === 'other')
+        logger.log(
+          `The PGlite data folder ${resolve(folder)} is not empty but holds no database (no PG_VERSION): PGlite runs initdb in it (takes a few seconds)`,
+        );
       if (found !== 'nothing') return PGlite.create({ dataDir });
     }
   } else if (dataDir !== undefined && !dataDir.startsWith('memory://')) {
@@ -144,7 +177,12 @@ async function openDatabase(PGlite: typeof PGliteClass, dataDir: string | undefi
   };
   if (creating !== undefined) await writeFile(creating, '');
   const cache = TemplateCache.at(templateCache, (problem) => say.debug(problem));
-  const cached = await cache?.read().catch((error: Error) => void say.warn(`The PGlite template in ${cache.folder} is not used (${error.message}): replacing it`));
+  const cached = await cache
+    ?.read()
+    .catch(
+      (error: Error) =>
+        void say.warn(`The PGlite template in ${cache.folder} is not used (${error.message}): replacing it`),
+    );
   if (cache && cached) {
     say.log(`Creating a new PGlite database ${where} from the template ${cached.file}`);
     try {
@@ -157,7 +195,9 @@ async function openDatabase(PGlite: typeof PGliteClass, dataDir: string | undefi
       if (folder !== undefined) await emptyFolder(folder);
     }
   }
-  say.log(`Creating a new PGlite database ${where} with initdb: takes a few seconds${cache ? ` (once: later new databases are copied from a template in ${cache.folder})` : ''}`);
+  say.log(
+    `Creating a new PGlite database ${where} with initdb: takes a few seconds${cache ? ` (once: later new databases are copied from a template in ${cache.folder})` : ''}`,
+  );
   const db = await PGlite.create({ dataDir });
   try {
     if (cache) {
@@ -176,11 +216,17 @@ async function openDatabase(PGlite: typeof PGliteClass, dataDir: string | undefi
   return created(db);
 }
 
-const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** What a data folder holds: nothing (missing or empty), a database (PG_VERSION), or other files. */
 async function folderContents(folder: string): Promise<'nothing' | 'database' | 'other'> {
-  const entries: string[] = await readdir(folder).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+  const entries: string[] = await readdir(folder).catch((error: NodeJS.ErrnoException) =>
+    error.code === 'ENOENT' ? [] : Promise.reject(error),
+  );
   return entries.length === 0 ? 'nothing' : entries.includes('PG_VERSION') ? 'database' : 'other';
 }
 

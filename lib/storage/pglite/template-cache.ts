@@ -68,7 +68,9 @@ export class TemplateCache {
 
   /** The template's file and tar, or undefined when there is none yet. Throws when it cannot be read, is damaged or is not trusted. */
   async read(): Promise<{ file: string; tar: Uint8Array } | undefined> {
-    const names = await readdir(this.folder).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+    const names = await readdir(this.folder).catch((error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? [] : Promise.reject(error),
+    );
     const name = names.find((n) => n.startsWith(this.prefix) && /^\d+\.tar\.gz$/.test(n.slice(this.prefix.length)));
     if (name === undefined) return undefined;
     const file = join(this.folder, name);
@@ -83,7 +85,8 @@ export class TemplateCache {
 
   /** Saves the template, whole or not at all; returns its file. */
   async save(template: Template): Promise<string> {
-    if (!Number.isInteger(template.pgMajor) || template.pgMajor <= 0) throw new Error('the database has no PostgreSQL version');
+    if (!Number.isInteger(template.pgMajor) || template.pgMajor <= 0)
+      throw new Error('the database has no PostgreSQL version');
     const file = join(this.folder, `${this.prefix}${template.pgMajor}.tar.gz`);
     await mkdir(this.folder, { recursive: true, mode: 0o755 });
     const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

@@ -71,16 +71,26 @@ export class PostgresStorage {
   static async create(options: PostgresStorageOptions): Promise<SqlConvoyStorage> {
     const { pool, connectionString } = options ?? {};
     if ((pool === undefined) === (connectionString === undefined)) {
-      throw new ConvoyConfigurationError('storage', 'PostgresStorage needs exactly one of `pool` and `connectionString`', 'pass your pg.Pool as `pool`, or a connection string such as process.env.DATABASE_URL');
+      throw new ConvoyConfigurationError(
+        'storage',
+        'PostgresStorage needs exactly one of `pool` and `connectionString`',
+        'pass your pg.Pool as `pool`, or a connection string such as process.env.DATABASE_URL',
+      );
     }
     if (pool !== undefined) return SqlConvoyStorage.open(fromPgPool(pool), options);
     if (typeof connectionString !== 'string' || connectionString === '') {
-      throw new ConvoyConfigurationError('storage.connectionString', 'is empty or not a string', 'pass a PostgreSQL connection string, e.g. postgres://user@host:5432/db');
+      throw new ConvoyConfigurationError(
+        'storage.connectionString',
+        'is empty or not a string',
+        'pass a PostgreSQL connection string, e.g. postgres://user@host:5432/db',
+      );
     }
     const pg = await importOptional(() => import('pg'), 'pg', 'storage');
     const created = new (pg.default ?? pg).Pool({ connectionString, max: options.max ?? 10 });
     // An idle connection that breaks emits 'error' on the pool; unhandled, it would crash the process.
-    created.on('error', (error: Error) => PostgresStorage.logger.warn(`An idle PostgreSQL connection failed: ${error.message}`));
+    created.on('error', (error: Error) =>
+      PostgresStorage.logger.warn(`An idle PostgreSQL connection failed: ${error.message}`),
+    );
     const db = fromPgPool(created, { end: true });
     try {
       return await SqlConvoyStorage.open(db, options);

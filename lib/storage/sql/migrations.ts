@@ -21,7 +21,11 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  */
 export function validateSchemaName(schema: string): string {
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
-    throw new ConvoyConfigurationError('storage.schema', `"${String(schema)}" is not a valid schema name`, 'use lower-case letters, digits and underscores (at most 63, not starting with a digit)');
+    throw new ConvoyConfigurationError(
+      'storage.schema',
+      `"${String(schema)}" is not a valid schema name`,
+      'use lower-case letters, digits and underscores (at most 63, not starting with a digit)',
+    );
   }
   return schema;
 }
@@ -245,7 +249,9 @@ export function migrationSql(schema: string = DEFAULT_SCHEMA): string {
   const parts = [...bootstrapStatements(schema)];
   for (const m of migrations(schema)) {
     parts.push(`-- ${m.version}: ${m.name}`, ...m.statements);
-    parts.push(`INSERT INTO ${s}.schema_migrations (version, name, applied_at) VALUES (${m.version}, '${m.name}', (extract(epoch FROM clock_timestamp()) * 1000)::bigint) ON CONFLICT (version) DO NOTHING`);
+    parts.push(
+      `INSERT INTO ${s}.schema_migrations (version, name, applied_at) VALUES (${m.version}, '${m.name}', (extract(epoch FROM clock_timestamp()) * 1000)::bigint) ON CONFLICT (version) DO NOTHING`,
+    );
   }
   return toScript(parts);
 }

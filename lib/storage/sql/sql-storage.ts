@@ -1,7 +1,14 @@
 import { ConvoyConfigurationError } from '../../errors/configuration.error.js';
 import { SchemaOutdatedError } from '../../errors/outbox.errors.js';
 import type { ConvoyStorage } from '../convoy-storage.interface.js';
-import { bootstrapStatements, DEFAULT_SCHEMA, migrations, quoteSchema, validateSchemaName, type Migration } from './migrations.js';
+import {
+  bootstrapStatements,
+  DEFAULT_SCHEMA,
+  migrations,
+  quoteSchema,
+  validateSchemaName,
+  type Migration,
+} from './migrations.js';
 import type { SqlDatabase, SqlQueryable } from './sql.js';
 import { SqlWebhookStore } from './sql-webhook.store.js';
 import { num } from './sql-values.js';
@@ -67,7 +74,9 @@ export class SqlConvoyStorage implements ConvoyStorage {
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`nestjs_convoy:migrate:${this.schema}`]);
       // CREATE SCHEMA needs the CREATE privilege on the database even with IF NOT EXISTS: skip it when the schema exists.
-      const { rows } = await tx.query<{ present: boolean }>(`SELECT to_regnamespace($1) IS NOT NULL AS present`, [this.schema]);
+      const { rows } = await tx.query<{ present: boolean }>(`SELECT to_regnamespace($1) IS NOT NULL AS present`, [
+        this.schema,
+      ]);
       const [createSchema, createTable] = bootstrapStatements(this.schema);
       if (!rows[0]?.present) await tx.query(createSchema!);
       await tx.query(createTable!);
@@ -76,7 +85,11 @@ export class SqlConvoyStorage implements ConvoyStorage {
       for (const m of migrations(this.schema)) {
         if (applied.has(m.version)) continue;
         for (const statement of m.statements) await tx.query(statement);
-        await tx.query(`INSERT INTO ${s}.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, [m.version, m.name, Date.now()]);
+        await tx.query(`INSERT INTO ${s}.schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, [
+          m.version,
+          m.name,
+          Date.now(),
+        ]);
         done.push(m.version);
       }
       return done;
@@ -87,7 +100,11 @@ export class SqlConvoyStorage implements ConvoyStorage {
   async checkSchema(): Promise<void> {
     const applied = await appliedVersions(this.db, this.schema);
     const missing = migrations(this.schema).filter((m) => !applied.has(m.version));
-    if (missing.length > 0) throw new SchemaOutdatedError(missing.map(({ version, name }: Migration) => ({ version, name })), this.schema);
+    if (missing.length > 0)
+      throw new SchemaOutdatedError(
+        missing.map(({ version, name }: Migration) => ({ version, name })),
+        this.schema,
+      );
   }
 
   /** Closes the database this storage was given to own (a pool or PGlite you passed in stays open); once. */
@@ -111,7 +128,9 @@ export class SqlConvoyStorage implements ConvoyStorage {
 
 /** Versions recorded in `<schema>.schema_migrations`; none when the table (or the schema) does not exist. */
 async function appliedVersions(q: SqlQueryable, schema: string): Promise<Set<number>> {
-  const { rows } = await q.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [`${quoteSchema(schema)}.schema_migrations`]);
+  const { rows } = await q.query<{ present: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS present`, [
+    `${quoteSchema(schema)}.schema_migrations`,
+  ]);
   if (!rows[0]?.present) return new Set();
   const applied = await q.query<{ version: unknown }>(`SELECT version FROM ${quoteSchema(schema)}.schema_migrations`);
   return new Set(applied.rows.map((r) => num(r.version)));

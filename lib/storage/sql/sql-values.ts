@@ -6,9 +6,11 @@
 /** A bigint/integer column as a number (epoch ms and counts stay far below 2^53). */
 export const num = (value: unknown): number => Number(value);
 
-export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+export const numOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value);
 
-export const textOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+export const textOrNull = (value: unknown): string | null =>
+  value === null || value === undefined ? null : String(value);
 
 /** A jsonb column, parsed by the driver or not. */
 export const fromJson = <T>(value: unknown): T => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T));
@@ -25,17 +27,21 @@ export function msFromIso(iso: string, field: string): number {
 
 export const isoFromMs = (value: unknown): string => new Date(Number(value)).toISOString();
 
-export const isoOrNullFromMs = (value: unknown): string | null => (value === null || value === undefined ? null : isoFromMs(value));
+export const isoOrNullFromMs = (value: unknown): string | null =>
+  value === null || value === undefined ? null : isoFromMs(value);
 
 /**
  * PostgreSQL text cannot hold U+0000; a receiver's response body may. Replaced (by U+FFFD) so that recording the
  * attempt cannot fail, which would leave the delivery stuck until its lease expires and then send it again, forever.
  */
-export const storableText = (text: string): string => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+export const storableText = (text: string): string =>
+  text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 
 /** The SQLSTATE of a driver error (node-postgres and PGlite both expose `code`). */
 export const sqlState = (error: unknown): string | undefined =>
-  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined;
+  typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+    ? (error as { code: string }).code
+    : undefined;
 
 /** Collects `$n` parameters while a statement is built from optional filters. */
 export class SqlParams {

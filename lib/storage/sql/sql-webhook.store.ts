@@ -32,7 +32,8 @@ const DELIVERY_RECORDSET = `uid text, event_id text, endpoint_id text, event_typ
   created_at bigint, updated_at bigint`;
 const ATTEMPT_COLUMNS =
   'uid, delivery_id, endpoint_id, url, method, request_headers, http_status, response_headers, response_body, error, success, latency_ms, requested_at, responded_at';
-const EVENT_COLUMNS = 'uid, event_type, idempotency_key, payload, custom_headers, endpoints, is_duplicate_event, created_at';
+const EVENT_COLUMNS =
+  'uid, event_type, idempotency_key, payload, custom_headers, endpoints, is_duplicate_event, created_at';
 
 /** The savepoint that proves a caller's connection is inside a transaction (SAVEPOINT fails outside one). */
 const SAVEPOINT = 'nestjs_convoy_enqueue';
@@ -82,14 +83,16 @@ export class SqlWebhookStore implements WebhookStore {
     if (!tx) {
       if (items.length === 0) return [];
       // One statement is atomic by itself; keys need the lock and the insert in one transaction.
-      if (!items.some((item) => item.deliveries.some((d) => d.ordering_key !== null))) return this.insert(this.db, items);
+      if (!items.some((item) => item.deliveries.some((d) => d.ordering_key !== null)))
+        return this.insert(this.db, items);
       return this.db.transaction((own) => this.insert(own, items));
     }
     try {
       await tx.query(`SAVEPOINT ${SAVEPOINT}`);
     } catch (error) {
       // 25P01 no_active_sql_transaction: "SAVEPOINT can only be used in transaction blocks".
-      if (sqlState(error) === '25P01' || /transaction block/i.test(String((error as Error)?.message))) throw new TransactionRequiredError();
+      if (sqlState(error) === '25P01' || /transaction block/i.test(String((error as Error)?.message)))
+        throw new TransactionRequiredError();
       throw error;
     }
     try {
@@ -107,7 +110,11 @@ export class SqlWebhookStore implements WebhookStore {
 
   /** Key locks, then events and deliveries in one statement (rows as JSON: one parameter each, any batch size, any driver). */
   private async insert(q: SqlQueryable, items: Enqueued[]): Promise<boolean[]> {
-    const keys = [...new Set(items.flatMap((item) => item.deliveries.map((d) => d.ordering_key).filter((k): k is string => k !== null)))];
+    const keys = [
+      ...new Set(
+        items.flatMap((item) => item.deliveries.map((d) => d.ordering_key).filter((k): k is string => k !== null)),
+      ),
+    ];
     if (keys.length > 0) {
       // The subquery's ORDER BY fixes the order the locks are taken in (PostgreSQL's documented pattern).
       await q.query(
@@ -116,7 +123,9 @@ export class SqlWebhookStore implements WebhookStore {
       );
     }
     const events = items.flatMap((item, ord) => (item.event ? [{ ...item.event, ord }] : []));
-    const deliveries = items.flatMap((item, ord) => item.deliveries.map((d) => ({ ...d, ord, fan_out: item.event !== undefined })));
+    const deliveries = items.flatMap((item, ord) =>
+      item.deliveries.map((d) => ({ ...d, ord, fan_out: item.event !== undefined })),
+    );
     const { rows } = await q.query<{ uid: string }>(
       `WITH given AS (
          SELECT * FROM json_to_recordset($1::json) AS e(uid text, event_type text, idempotency_key text, payload text, custom_headers jsonb,
@@ -191,8 +200,18 @@ export class SqlWebhookStore implements WebhookStore {
    */
   async settle(settlements: Settlement[]): Promise<string[]> {
     if (settlements.length === 0) return [];
-    const outcomes = settlements.map(({ attempt, ...s }, ord) => ({ ...s, ord, attempt_uid: attempt?.uid ?? null, forget: s.forget === true, description: storableText(s.description) }));
-    const attempts = settlements.flatMap((s) => (s.attempt ? [{ ...s.attempt, response_body: storableText(s.attempt.response_body), error: storableText(s.attempt.error) }] : []));
+    const outcomes = settlements.map(({ attempt, ...s }, ord) => ({
+      ...s,
+      ord,
+      attempt_uid: attempt?.uid ?? null,
+      forget: s.forget === true,
+      description: storableText(s.description),
+    }));
+    const attempts = settlements.flatMap((s) =>
+      s.attempt
+        ? [{ ...s.attempt, response_body: storableText(s.attempt.response_body), error: storableText(s.attempt.error) }]
+        : [],
+    );
     const { rows } = await this.db.query<{ uid: string }>(
       `WITH s AS (
          -- A delivery settled twice in one batch: the first outcome counts, as if they came one after the other.
@@ -224,7 +243,9 @@ export class SqlWebhookStore implements WebhookStore {
 
   /** The earliest next_send_at of the unfinished deliveries (a Processing one's is its lease's end), from the due index. */
   async nextDueAt(): Promise<number | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT min(next_send_at) AS next FROM ${this.deliveries} WHERE status IN ${UNFINISHED}`);
+    const { rows } = await this.db.query<Row>(
+      `SELECT min(next_send_at) AS next FROM ${this.deliveries} WHERE status IN ${UNFINISHED}`,
+    );
     return numOrNull(rows[0]?.next) ?? undefined;
   }
 
@@ -255,7 +276,11 @@ export class SqlWebhookStore implements WebhookStore {
    * `lease_token IS NULL` on its latest version and left alone; rows are locked in uid order, so concurrent
    * reschedules of overlapping deliveries cannot deadlock.
    */
-  async reschedule(filter: DeliveryFilter & { uids?: string[] }, fromStatuses: DeliveryStatus[], now: number): Promise<string[]> {
+  async reschedule(
+    filter: DeliveryFilter & { uids?: string[] },
+    fromStatuses: DeliveryStatus[],
+    now: number,
+  ): Promise<string[]> {
     if (fromStatuses.length === 0 || (filter.uids && filter.uids.length === 0)) return [];
     const p = new SqlParams();
     const where = deliveryWhere(filter, p);
@@ -276,7 +301,9 @@ export class SqlWebhookStore implements WebhookStore {
   // ------------------------------------------------------------ the log
 
   async getDelivery(uid: string): Promise<DeliveryRecord | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT ${DELIVERY_COLUMNS} FROM ${this.deliveries} WHERE uid = $1`, [uid]);
+    const { rows } = await this.db.query<Row>(`SELECT ${DELIVERY_COLUMNS} FROM ${this.deliveries} WHERE uid = $1`, [
+      uid,
+    ]);
     return rows[0] && toDelivery(rows[0]);
   }
 
@@ -288,7 +315,10 @@ export class SqlWebhookStore implements WebhookStore {
 
   /** In the order they were recorded (an identity column, not the uid or the clock). */
   async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
-    const { rows } = await this.db.query<Row>(`SELECT ${ATTEMPT_COLUMNS} FROM ${this.attempts} WHERE delivery_id = $1 ORDER BY seq`, [deliveryId]);
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${ATTEMPT_COLUMNS} FROM ${this.attempts} WHERE delivery_id = $1 ORDER BY seq`,
+      [deliveryId],
+    );
     return rows.map(toAttempt);
   }
 
@@ -331,7 +361,10 @@ export class SqlWebhookStore implements WebhookStore {
       .slice(1)
       .map((c, i) => `${c} = $${i + 2}${['secrets', 'event_types', 'api_key_header'].includes(c) ? '::jsonb' : ''}`)
       .join(', ');
-    const { rows } = await this.db.query(`UPDATE ${this.endpoints} SET ${sets} WHERE uid = $1 RETURNING uid`, endpointParams(endpoint));
+    const { rows } = await this.db.query(
+      `UPDATE ${this.endpoints} SET ${sets} WHERE uid = $1 RETURNING uid`,
+      endpointParams(endpoint),
+    );
     return rows.length > 0;
   }
 
@@ -342,13 +375,18 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   async getEndpoint(uid: string): Promise<EndpointRecord | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE uid = $1`, [uid]);
+    const { rows } = await this.db.query<Row>(`SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE uid = $1`, [
+      uid,
+    ]);
     return rows[0] && toEndpoint(rows[0]);
   }
 
   /** The oldest endpoint with exactly this URL (dynamic events reuse it). */
   async findEndpointByUrl(url: string): Promise<EndpointRecord | undefined> {
-    const { rows } = await this.db.query<Row>(`SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE url = $1 ORDER BY uid LIMIT 1`, [url]);
+    const { rows } = await this.db.query<Row>(
+      `SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE url = $1 ORDER BY uid LIMIT 1`,
+      [url],
+    );
     return rows[0] && toEndpoint(rows[0]);
   }
 
@@ -371,7 +409,14 @@ export class SqlWebhookStore implements WebhookStore {
   async close(): Promise<void> {}
 
   /** Newest first by uid, continuing after the cursor; one row more than asked tells whether a next page exists. */
-  private async page<T extends { uid: string }>(table: string, columns: string, where: string[], p: SqlParams, page: PageRequest, map: (r: Row) => T): Promise<RecordPage<T>> {
+  private async page<T extends { uid: string }>(
+    table: string,
+    columns: string,
+    where: string[],
+    p: SqlParams,
+    page: PageRequest,
+    map: (r: Row) => T,
+  ): Promise<RecordPage<T>> {
     if (page.cursor !== undefined) where.push(`uid < ${p.add(page.cursor)}`);
     const sql = `SELECT ${columns} FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY uid DESC LIMIT ${p.add(page.limit + 1)}`;
     const { rows } = await this.db.query<Row>(sql, p.values);

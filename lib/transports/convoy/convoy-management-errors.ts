@@ -18,11 +18,18 @@ export async function mapConvoyError<T>(
     return await call();
   } catch (error) {
     if (!(error instanceof ConvoyHttpError)) throw error;
-    if (id !== undefined && (error.status === 404 || (error.status === 400 && /not found/i.test(error.convoyMessage)))) {
+    if (
+      id !== undefined &&
+      (error.status === 404 || (error.status === 400 && /not found/i.test(error.convoyMessage)))
+    ) {
       throw Object.assign(new WebhookNotFoundError(resource, id), { cause: error });
     }
-    if (error.status === 400 && badRequest === 'invalid') throw Object.assign(new InvalidEndpointError('(request)', `refused by Convoy: ${error.convoyMessage}`), { cause: error });
-    if (error.status === 400) throw Object.assign(new WebhookStateError(`Convoy refused: ${error.convoyMessage}`), { cause: error });
+    if (error.status === 400 && badRequest === 'invalid')
+      throw Object.assign(new InvalidEndpointError('(request)', `refused by Convoy: ${error.convoyMessage}`), {
+        cause: error,
+      });
+    if (error.status === 400)
+      throw Object.assign(new WebhookStateError(`Convoy refused: ${error.convoyMessage}`), { cause: error });
     throw error;
   }
 }
@@ -30,7 +37,9 @@ export async function mapConvoyError<T>(
 /** The management API needs the Convoy or the embedded transport. */
 export class ManagementUnavailableError extends ConvoyError {
   constructor() {
-    super('Endpoint and delivery management needs the "convoy" or the "embedded" transport; the active transport keeps no endpoints');
+    super(
+      'Endpoint and delivery management needs the "convoy" or the "embedded" transport; the active transport keeps no endpoints',
+    );
   }
 }
 

@@ -21,7 +21,10 @@ export class ConvoyTransport implements WebhookTransport {
   /** `verifyProject`: confirm at start that the credentials reach the client's project (see StartupProjectCheck). */
   constructor(
     private readonly client: ConvoyClient,
-    private readonly startup: { verifyProject: boolean; timeoutMs: number } = { verifyProject: false, timeoutMs: 5_000 },
+    private readonly startup: { verifyProject: boolean; timeoutMs: number } = {
+      verifyProject: false,
+      timeoutMs: 5_000,
+    },
   ) {
     this.endpoints = new ConvoyWebhookEndpoints(client);
     this.deliveries = new ConvoyWebhookDeliveries(client);

@@ -12,7 +12,13 @@ import type { WebhookStore } from '../../storage/webhook-store.js';
  */
 export type RetrySchedule =
   | { type: 'linear'; duration: number; retry_count: number }
-  | { type: 'exponential'; duration: number; retry_count: number; max_retry_seconds?: number; jitter?: 'equal' | 'full' };
+  | {
+      type: 'exponential';
+      duration: number;
+      retry_count: number;
+      max_retry_seconds?: number;
+      jitter?: 'equal' | 'full';
+    };
 
 /** Options of the embedded delivery engine (`ConvoyModule.forRoot({ embedded: { … } })`). */
 export interface EmbeddedOptions {
@@ -61,7 +67,21 @@ export interface ResolvedEmbeddedOptions {
   lookup: LookupAll | undefined;
 }
 
-const KEYS = ['store', 'allowInMemoryStorage', 'allowPrivateNetworks', 'allowedAddresses', 'retry', 'disableEndpointOnFailure', 'concurrency', 'endpointConcurrency', 'maxRetryAfterMs', 'maxResponseBytes', 'pollIntervalMs', 'userAgent', 'lookup'];
+const KEYS = [
+  'store',
+  'allowInMemoryStorage',
+  'allowPrivateNetworks',
+  'allowedAddresses',
+  'retry',
+  'disableEndpointOnFailure',
+  'concurrency',
+  'endpointConcurrency',
+  'maxRetryAfterMs',
+  'maxResponseBytes',
+  'pollIntervalMs',
+  'userAgent',
+  'lookup',
+];
 
 export function resolveEmbeddedOptions(value: unknown): ResolvedEmbeddedOptions {
   const raw = value === undefined ? {} : value;
@@ -71,26 +91,71 @@ export function resolveEmbeddedOptions(value: unknown): ResolvedEmbeddedOptions 
   const int = (key: keyof EmbeddedOptions, fallback: number, min: number, max: number, fix: string): number =>
     o[key] === undefined ? fallback : checkInteger(`embedded.${key}`, o[key], min, max, fix);
   if (o.store !== undefined && (typeof o.store !== 'object' || typeof (o.store as WebhookStore).claim !== 'function')) {
-    throw new ConvoyConfigurationError('embedded.store', 'is not a WebhookStore', 'pass a store from nestjs-convoy (InMemoryWebhookStore, or the PostgreSQL/PGlite stores)');
+    throw new ConvoyConfigurationError(
+      'embedded.store',
+      'is not a WebhookStore',
+      'pass a store from nestjs-convoy (InMemoryWebhookStore, or the PostgreSQL/PGlite stores)',
+    );
   }
-  if (o.allowedAddresses !== undefined && (!Array.isArray(o.allowedAddresses) || !o.allowedAddresses.every((a) => typeof a === 'string'))) {
-    throw new ConvoyConfigurationError('embedded.allowedAddresses', 'is not an array of IPs or CIDRs', "pass e.g. ['127.0.0.0/8', '::1/128']");
+  if (
+    o.allowedAddresses !== undefined &&
+    (!Array.isArray(o.allowedAddresses) || !o.allowedAddresses.every((a) => typeof a === 'string'))
+  ) {
+    throw new ConvoyConfigurationError(
+      'embedded.allowedAddresses',
+      'is not an array of IPs or CIDRs',
+      "pass e.g. ['127.0.0.0/8', '::1/128']",
+    );
   }
-  if (o.lookup !== undefined && typeof o.lookup !== 'function') throw new ConvoyConfigurationError('embedded.lookup', 'is not a function', 'pass (hostname) => Promise<{ address, family }[]>');
+  if (o.lookup !== undefined && typeof o.lookup !== 'function')
+    throw new ConvoyConfigurationError(
+      'embedded.lookup',
+      'is not a function',
+      'pass (hostname) => Promise<{ address, family }[]>',
+    );
   return {
     store: o.store,
-    allowInMemoryStorage: o.allowInMemoryStorage === undefined ? false : checkBoolean('embedded.allowInMemoryStorage', o.allowInMemoryStorage, 'pass true or false'),
-    allowPrivateNetworks: o.allowPrivateNetworks === undefined ? false : checkBoolean('embedded.allowPrivateNetworks', o.allowPrivateNetworks, 'pass true or false'),
+    allowInMemoryStorage:
+      o.allowInMemoryStorage === undefined
+        ? false
+        : checkBoolean('embedded.allowInMemoryStorage', o.allowInMemoryStorage, 'pass true or false'),
+    allowPrivateNetworks:
+      o.allowPrivateNetworks === undefined
+        ? false
+        : checkBoolean('embedded.allowPrivateNetworks', o.allowPrivateNetworks, 'pass true or false'),
     allowedAddresses: o.allowedAddresses ?? [],
     worker: {
       concurrency: int('concurrency', 16, 1, 1024, 'give the attempts in flight at once'),
-      endpointConcurrency: int('endpointConcurrency', 4, 1, 1024, 'give the attempts in flight at once to one endpoint'),
-      retry: { ...resolveRetrySchedule(o.retry), maxRetryAfterMs: int('maxRetryAfterMs', 3_600_000, 0, 86_400_000, 'give the longest Retry-After to honour, in ms') },
-      disableEndpointOnFailure: o.disableEndpointOnFailure === undefined ? false : checkBoolean('embedded.disableEndpointOnFailure', o.disableEndpointOnFailure, 'pass true or false'),
+      endpointConcurrency: int(
+        'endpointConcurrency',
+        4,
+        1,
+        1024,
+        'give the attempts in flight at once to one endpoint',
+      ),
+      retry: {
+        ...resolveRetrySchedule(o.retry),
+        maxRetryAfterMs: int(
+          'maxRetryAfterMs',
+          3_600_000,
+          0,
+          86_400_000,
+          'give the longest Retry-After to honour, in ms',
+        ),
+      },
+      disableEndpointOnFailure:
+        o.disableEndpointOnFailure === undefined
+          ? false
+          : checkBoolean('embedded.disableEndpointOnFailure', o.disableEndpointOnFailure, 'pass true or false'),
       pollIntervalMs: int('pollIntervalMs', 1_000, 10, 600_000, 'give the poll interval in ms'),
     },
     maxResponseBytes: int('maxResponseBytes', 4_096, 0, 1_048_576, 'give the response bytes to keep per attempt'),
-    userAgent: typeof o.userAgent === 'string' && o.userAgent !== '' && !/[\r\n]/.test(o.userAgent) ? o.userAgent : o.userAgent === undefined ? `Convoy/nestjs-convoy-${PACKAGE_VERSION}` : invalid('embedded.userAgent', 'is not a single-line string', 'pass e.g. "my-app-webhooks/1.0"'),
+    userAgent:
+      typeof o.userAgent === 'string' && o.userAgent !== '' && !/[\r\n]/.test(o.userAgent)
+        ? o.userAgent
+        : o.userAgent === undefined
+          ? `Convoy/nestjs-convoy-${PACKAGE_VERSION}`
+          : invalid('embedded.userAgent', 'is not a single-line string', 'pass e.g. "my-app-webhooks/1.0"'),
     lookup: o.lookup,
   };
 }
@@ -100,14 +165,45 @@ function resolveRetrySchedule(value: unknown): RetryPolicy {
   checkObject('embedded.retry', value, "pass { type: 'linear' | 'exponential', duration (seconds), retry_count }");
   checkKnownKeys('embedded.retry', value, ['type', 'duration', 'retry_count', 'max_retry_seconds', 'jitter']);
   const type = value.type;
-  if (type !== 'linear' && type !== 'exponential') throw new ConvoyConfigurationError('embedded.retry.type', `must be "linear" or "exponential"`, 'pick one of the two');
-  const duration = checkInteger('embedded.retry.duration', value.duration, 0, 86_400, 'give the (base) wait between attempts in seconds');
-  const retryCount = checkInteger('embedded.retry.retry_count', value.retry_count, 1, 1000, 'give the total number of attempts');
+  if (type !== 'linear' && type !== 'exponential')
+    throw new ConvoyConfigurationError(
+      'embedded.retry.type',
+      `must be "linear" or "exponential"`,
+      'pick one of the two',
+    );
+  const duration = checkInteger(
+    'embedded.retry.duration',
+    value.duration,
+    0,
+    86_400,
+    'give the (base) wait between attempts in seconds',
+  );
+  const retryCount = checkInteger(
+    'embedded.retry.retry_count',
+    value.retry_count,
+    1,
+    1000,
+    'give the total number of attempts',
+  );
   const base = { attempts: retryCount, delayMs: duration * 1000, maxRetryAfterMs: 3_600_000 };
   if (type === 'linear') return { ...base, strategy: 'linear', maxDelayMs: base.delayMs };
   const jitter = value.jitter;
-  if (jitter !== undefined && jitter !== 'equal' && jitter !== 'full') throw new ConvoyConfigurationError('embedded.retry.jitter', 'must be "equal" or "full"', 'omit it for equal jitter');
-  const cap = value.max_retry_seconds === undefined ? 7200 : checkInteger('embedded.retry.max_retry_seconds', value.max_retry_seconds, 1, 604_800, 'give the longest single wait in seconds');
+  if (jitter !== undefined && jitter !== 'equal' && jitter !== 'full')
+    throw new ConvoyConfigurationError(
+      'embedded.retry.jitter',
+      'must be "equal" or "full"',
+      'omit it for equal jitter',
+    );
+  const cap =
+    value.max_retry_seconds === undefined
+      ? 7200
+      : checkInteger(
+          'embedded.retry.max_retry_seconds',
+          value.max_retry_seconds,
+          1,
+          604_800,
+          'give the longest single wait in seconds',
+        );
   return { ...base, strategy: 'exponential', maxDelayMs: cap * 1000 };
 }
 

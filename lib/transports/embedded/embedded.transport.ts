@@ -39,7 +39,8 @@ export interface EmbeddedTransportParts {
 
 /** `*` takes every type; otherwise exact names, or dotted patterns (`todo.*` one segment, `todo.**` any). */
 export function acceptsEventType(endpoint: EndpointRecord, eventType: string): boolean {
-  for (const pattern of endpoint.event_types) if (pattern === '*' || pattern === eventType || matchesEventPattern(pattern, eventType)) return true;
+  for (const pattern of endpoint.event_types)
+    if (pattern === '*' || pattern === eventType || matchesEventPattern(pattern, eventType)) return true;
   return false;
 }
 
@@ -137,9 +138,18 @@ export class EmbeddedTransport implements DeliveryRoute {
       case 'blocked':
         return { outcome: 'failure', error: `destination blocked: ${attempt.error}`, attempt, latencyMs };
       case 'retry': {
-        const retryAfterMs = outcome.retryAfterMs === undefined ? undefined : Math.min(outcome.retryAfterMs, this.parts.retry.maxRetryAfterMs);
+        const retryAfterMs =
+          outcome.retryAfterMs === undefined
+            ? undefined
+            : Math.min(outcome.retryAfterMs, this.parts.retry.maxRetryAfterMs);
         if (retryAfterMs) this.pausedUntil.set(endpoint.uid, now + retryAfterMs);
-        return { outcome: 'retry', error: attempt.error || `HTTP ${attempt.http_status}`, retryAfterMs, attempt, latencyMs };
+        return {
+          outcome: 'retry',
+          error: attempt.error || `HTTP ${attempt.http_status}`,
+          retryAfterMs,
+          attempt,
+          latencyMs,
+        };
       }
     }
   }
@@ -166,7 +176,8 @@ export class EmbeddedTransport implements DeliveryRoute {
     const owner = 'ownerId' in target ? target.ownerId : undefined;
     const matching: EndpointRecord[] = [];
     for (const endpoint of await this.parts.store.allEndpoints()) {
-      if ((owner === undefined || endpoint.owner_id === owner) && acceptsEventType(endpoint, eventType)) matching.push(endpoint);
+      if ((owner === undefined || endpoint.owner_id === owner) && acceptsEventType(endpoint, eventType))
+        matching.push(endpoint);
     }
     return matching;
   }
@@ -181,7 +192,11 @@ export class EmbeddedTransport implements DeliveryRoute {
     if (pending) return pending;
     const work = (async () =>
       (await this.parts.store.findEndpointByUrl(url)) ??
-      this.registry.create({ name: `endpoint-${uuidv7()}`, url: target.url, ...(target.secret ? { secret: target.secret } : {}) }))();
+      this.registry.create({
+        name: `endpoint-${uuidv7()}`,
+        url: target.url,
+        ...(target.secret ? { secret: target.secret } : {}),
+      }))();
     this.creatingForUrl.set(url, work);
     const forget = (): void => void this.creatingForUrl.delete(url);
     work.then(forget, forget);
@@ -204,7 +219,9 @@ export class EmbeddedTransport implements DeliveryRoute {
 
   private async disable(endpoint: EndpointRecord, why: 'gone' | 'failing'): Promise<void> {
     await this.registry.deactivate(endpoint.uid);
-    this.logger.warn(`Endpoint ${endpoint.uid} (${endpoint.name}) disabled: ${why === 'gone' ? 'it answered 410 Gone' : 'a delivery ran out of retries'}; activate it to resume`);
+    this.logger.warn(
+      `Endpoint ${endpoint.uid} (${endpoint.name}) disabled: ${why === 'gone' ? 'it answered 410 Gone' : 'a delivery ran out of retries'}; activate it to resume`,
+    );
     if (endpointDisabled.hasSubscribers) endpointDisabled.publish({ endpoint, reason: why });
   }
 }

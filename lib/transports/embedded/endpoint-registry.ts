@@ -7,7 +7,14 @@ import { DestinationBlockedError, InvalidDestinationError } from '../../errors/d
 import { generateStandardWebhookSecret } from '../../signing/standard-webhooks.js';
 import { describeValue } from '../../utils/describe-value.js';
 import { uuidv7 } from '../../utils/uuid.js';
-import type { EndpointFilter, EndpointRecord, PageRequest, RecordPage, SecretRecord, SignatureFormat } from '../../storage/records.js';
+import type {
+  EndpointFilter,
+  EndpointRecord,
+  PageRequest,
+  RecordPage,
+  SecretRecord,
+  SignatureFormat,
+} from '../../storage/records.js';
 import type { WebhookStore } from '../../storage/webhook-store.js';
 
 /** What an endpoint is created or updated from: Convoy's fields, plus the event-type filter and signature format. */
@@ -20,8 +27,22 @@ export interface WebhookEndpointInput extends Partial<CreateEndpointRequest> {
 
 const UNSUPPORTED = ['slack_webhook_url', 'teams_webhook_url', 'mtls_client_cert'] as const;
 const KNOWN = new Set([
-  'name', 'url', 'secret', 'owner_id', 'description', 'advanced_signatures', 'support_email', 'http_timeout', 'rate_limit',
-  'rate_limit_duration', 'content_type', 'is_disabled', 'authentication', 'event_types', 'signature_format', ...UNSUPPORTED,
+  'name',
+  'url',
+  'secret',
+  'owner_id',
+  'description',
+  'advanced_signatures',
+  'support_email',
+  'http_timeout',
+  'rate_limit',
+  'rate_limit_duration',
+  'content_type',
+  'is_disabled',
+  'authentication',
+  'event_types',
+  'signature_format',
+  ...UNSUPPORTED,
 ]);
 
 /** Convoy generates 25 characters of this alphabet when no secret is given. */
@@ -51,7 +72,12 @@ export class EndpointRegistry {
       url: fields.url!,
       owner_id: fields.owner_id ?? '',
       description: fields.description ?? '',
-      secrets: [secretRecord(fields.secret ?? (format === 'standard' ? generateStandardWebhookSecret() : convoyStyleSecret()), now)],
+      secrets: [
+        secretRecord(
+          fields.secret ?? (format === 'standard' ? generateStandardWebhookSecret() : convoyStyleSecret()),
+          now,
+        ),
+      ],
       advanced_signatures: fields.advanced_signatures ?? true,
       signature_format: format,
       event_types: fields.event_types ?? ['*'],
@@ -71,13 +97,16 @@ export class EndpointRegistry {
   /** Changes the given fields; omitted ones keep their value. Secrets change only through expireSecret(). */
   async update(uid: string, input: WebhookEndpointInput): Promise<EndpointRecord> {
     const current = await this.get(uid);
-    if (input.secret !== undefined) throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
+    if (input.secret !== undefined)
+      throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
     const fields = await this.validate(input, current);
     const { secret: _secret, is_disabled, ...changes } = fields;
     const updated: EndpointRecord = {
       ...current,
       ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)),
-      ...(is_disabled === undefined ? {} : { status: is_disabled ? 'inactive' : current.status === 'inactive' ? 'active' : current.status }),
+      ...(is_disabled === undefined
+        ? {}
+        : { status: is_disabled ? 'inactive' : current.status === 'inactive' ? 'active' : current.status }),
       updated_at: Date.now(),
     };
     if (!(await this.store.updateEndpoint(updated))) throw new WebhookNotFoundError('endpoint', uid);
@@ -101,7 +130,8 @@ export class EndpointRegistry {
   /** As Convoy's pause: toggles active and paused; any other status is an error. Paused endpoints keep their deliveries waiting. */
   async pause(uid: string): Promise<EndpointRecord> {
     const endpoint = await this.get(uid);
-    if (endpoint.status === 'inactive') throw new WebhookStateError(`Endpoint ${uid} is inactive; activate it instead of pausing`);
+    if (endpoint.status === 'inactive')
+      throw new WebhookStateError(`Endpoint ${uid} is inactive; activate it instead of pausing`);
     return this.setStatus(endpoint, endpoint.status === 'active' ? 'paused' : 'active');
   }
 
@@ -122,13 +152,25 @@ export class EndpointRegistry {
    */
   async expireSecret(uid: string, input: { secret?: string; expiration: number }): Promise<EndpointRecord> {
     const endpoint = await this.get(uid);
-    if (typeof input?.expiration !== 'number' || !Number.isInteger(input.expiration) || input.expiration < 0 || input.expiration > 30 * 86_400) {
+    if (
+      typeof input?.expiration !== 'number' ||
+      !Number.isInteger(input.expiration) ||
+      input.expiration < 0 ||
+      input.expiration > 30 * 86_400
+    ) {
       throw new InvalidEndpointError('expiration', 'must be a whole number of seconds from 0 to 2592000 (30 days)');
     }
-    const next = input.secret === undefined ? (endpoint.signature_format === 'standard' ? generateStandardWebhookSecret() : convoyStyleSecret()) : checkSecret(input.secret, endpoint.signature_format);
+    const next =
+      input.secret === undefined
+        ? endpoint.signature_format === 'standard'
+          ? generateStandardWebhookSecret()
+          : convoyStyleSecret()
+        : checkSecret(input.secret, endpoint.signature_format);
     const now = Date.now();
     const expiresAt = now + input.expiration * 1000;
-    const secrets = activeSecrets(endpoint, now).map((s) => (s.expires_at === null || s.expires_at > expiresAt ? { ...s, expires_at: expiresAt } : s));
+    const secrets = activeSecrets(endpoint, now).map((s) =>
+      s.expires_at === null || s.expires_at > expiresAt ? { ...s, expires_at: expiresAt } : s,
+    );
     const updated = { ...endpoint, secrets: [...secrets, secretRecord(next, now)], updated_at: now };
     await this.store.updateEndpoint(updated);
     return updated;
@@ -142,11 +184,13 @@ export class EndpointRegistry {
 
   /** Checks every given field; on create, name and url are required. Returns the normalized fields. */
   private async validate(input: WebhookEndpointInput, current: EndpointRecord | undefined): Promise<NormalizedFields> {
-    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InvalidEndpointError('(body)', `must be an object, got ${describeValue(input)}`);
+    if (input === null || typeof input !== 'object' || Array.isArray(input))
+      throw new InvalidEndpointError('(body)', `must be an object, got ${describeValue(input)}`);
     for (const key of Object.keys(input)) {
       if ((input as Record<string, unknown>)[key] === undefined) continue;
       if (!KNOWN.has(key)) throw new InvalidEndpointError(key, 'is not an endpoint field');
-      if ((UNSUPPORTED as readonly string[]).includes(key)) throw new InvalidEndpointError(key, 'is not supported by the embedded engine (use Convoy for it)');
+      if ((UNSUPPORTED as readonly string[]).includes(key))
+        throw new InvalidEndpointError(key, 'is not supported by the embedded engine (use Convoy for it)');
     }
     const out: NormalizedFields = {};
     if (input.url !== undefined || !current) out.url = await this.checkUrl(input.url);
@@ -154,26 +198,42 @@ export class EndpointRegistry {
     if (input.description !== undefined) out.description = text('description', input.description, 0, 1024);
     if (input.owner_id !== undefined) out.owner_id = text('owner_id', input.owner_id, 0, 255);
     if (input.support_email !== undefined) out.support_email = text('support_email', input.support_email, 0, 255);
-    if (input.advanced_signatures !== undefined) out.advanced_signatures = bool('advanced_signatures', input.advanced_signatures);
+    if (input.advanced_signatures !== undefined)
+      out.advanced_signatures = bool('advanced_signatures', input.advanced_signatures);
     if (input.is_disabled !== undefined) out.is_disabled = bool('is_disabled', input.is_disabled);
     if (input.http_timeout !== undefined) out.http_timeout = int('http_timeout', input.http_timeout, 1, 300);
     if (input.rate_limit !== undefined) out.rate_limit = int('rate_limit', input.rate_limit, 0, 1_000_000);
-    if (input.rate_limit_duration !== undefined) out.rate_limit_duration = int('rate_limit_duration', input.rate_limit_duration, 0, 86_400);
+    if (input.rate_limit_duration !== undefined)
+      out.rate_limit_duration = int('rate_limit_duration', input.rate_limit_duration, 0, 86_400);
     const rateLimit = out.rate_limit ?? current?.rate_limit ?? 0;
     const rateDuration = out.rate_limit_duration ?? current?.rate_limit_duration ?? 0;
-    if (rateLimit > 0 && rateDuration === 0) throw new InvalidEndpointError('rate_limit_duration', 'must be set (in seconds) when rate_limit is');
+    if (rateLimit > 0 && rateDuration === 0)
+      throw new InvalidEndpointError('rate_limit_duration', 'must be set (in seconds) when rate_limit is');
     if (input.content_type !== undefined && input.content_type !== 'application/json') {
       throw new InvalidEndpointError('content_type', 'must be application/json in the embedded engine');
     }
     if (input.signature_format !== undefined) {
-      if (input.signature_format !== 'convoy' && input.signature_format !== 'standard') throw new InvalidEndpointError('signature_format', 'must be "convoy" or "standard"');
-      if (current && input.signature_format !== current.signature_format) throw new InvalidEndpointError('signature_format', 'cannot change after creation (the secrets differ); create a new endpoint');
+      if (input.signature_format !== 'convoy' && input.signature_format !== 'standard')
+        throw new InvalidEndpointError('signature_format', 'must be "convoy" or "standard"');
+      if (current && input.signature_format !== current.signature_format)
+        throw new InvalidEndpointError(
+          'signature_format',
+          'cannot change after creation (the secrets differ); create a new endpoint',
+        );
       out.signature_format = input.signature_format;
     }
     if (input.secret !== undefined) out.secret = checkSecret(input.secret, out.signature_format ?? 'convoy');
     if (input.event_types !== undefined) {
-      if (!Array.isArray(input.event_types) || input.event_types.length === 0 || input.event_types.length > 100 || !input.event_types.every((t) => typeof t === 'string' && t.trim() !== '' && t.length <= 255)) {
-        throw new InvalidEndpointError('event_types', 'must be 1 to 100 event types (non-empty strings), e.g. ["*"] or ["todo.created", "todo.*"]');
+      if (
+        !Array.isArray(input.event_types) ||
+        input.event_types.length === 0 ||
+        input.event_types.length > 100 ||
+        !input.event_types.every((t) => typeof t === 'string' && t.trim() !== '' && t.length <= 255)
+      ) {
+        throw new InvalidEndpointError(
+          'event_types',
+          'must be 1 to 100 event types (non-empty strings), e.g. ["*"] or ["todo.created", "todo.*"]',
+        );
       }
       out.event_types = [...new Set(input.event_types)];
     }
@@ -187,7 +247,8 @@ export class EndpointRegistry {
     try {
       await checkDestination(parsed, this.policy, this.lookupAll);
     } catch (error) {
-      if (error instanceof DestinationBlockedError || error instanceof InvalidDestinationError) throw new InvalidEndpointError('url', error.message);
+      if (error instanceof DestinationBlockedError || error instanceof InvalidDestinationError)
+        throw new InvalidEndpointError('url', error.message);
       throw error;
     }
     return parsed.toString();
@@ -196,7 +257,8 @@ export class EndpointRegistry {
 
 /** An endpoint's URL, normalized: required, absolute http(s), no credentials or fragment (else InvalidEndpointError on `url`). */
 export function parseEndpointUrl(url: unknown): URL {
-  if (typeof url !== 'string' || url === '') throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
+  if (typeof url !== 'string' || url === '')
+    throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
   try {
     return parseDestinationUrl(url);
   } catch (error) {
@@ -205,7 +267,10 @@ export function parseEndpointUrl(url: unknown): URL {
   }
 }
 
-type NormalizedFields = Partial<Omit<EndpointRecord, 'secrets' | 'status'>> & { secret?: string; is_disabled?: boolean };
+type NormalizedFields = Partial<Omit<EndpointRecord, 'secrets' | 'status'>> & {
+  secret?: string;
+  is_disabled?: boolean;
+};
 
 /** Secrets that still sign at `now` (expired ones are dropped). */
 export function activeSecrets(endpoint: EndpointRecord, now: number = Date.now()): SecretRecord[] {
@@ -221,7 +286,10 @@ function checkSecret(secret: unknown, format: SignatureFormat): string {
     throw new InvalidEndpointError('secret', 'must be 8 to 256 characters without white space');
   }
   if (format === 'standard' && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
-    throw new InvalidEndpointError('secret', 'must be a Standard Webhooks secret: "whsec_" followed by base64 (omit it to have one generated)');
+    throw new InvalidEndpointError(
+      'secret',
+      'must be a Standard Webhooks secret: "whsec_" followed by base64 (omit it to have one generated)',
+    );
   }
   return secret;
 }
@@ -234,7 +302,8 @@ function text(field: string, value: unknown, min: number, max: number): string {
 }
 
 function bool(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new InvalidEndpointError(field, `must be true or false, got ${describeValue(value)}`);
+  if (typeof value !== 'boolean')
+    throw new InvalidEndpointError(field, `must be true or false, got ${describeValue(value)}`);
   return value;
 }
 
@@ -248,11 +317,20 @@ function int(field: string, value: unknown, min: number, max: number): number {
 function apiKeyHeader(auth: unknown): { name: string; value: string } | null {
   if (auth === null) return null;
   const a = auth as { type?: unknown; api_key?: { header_name?: unknown; header_value?: unknown } };
-  if (a?.type !== 'api_key') throw new InvalidEndpointError('authentication', 'supports only type "api_key" in the embedded engine');
+  if (a?.type !== 'api_key')
+    throw new InvalidEndpointError('authentication', 'supports only type "api_key" in the embedded engine');
   const name = a.api_key?.header_name;
   const value = a.api_key?.header_value;
-  if (typeof name !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) || typeof value !== 'string' || /[\r\n]/.test(value)) {
-    throw new InvalidEndpointError('authentication.api_key', 'needs a valid header_name and a single-line header_value');
+  if (
+    typeof name !== 'string' ||
+    !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) ||
+    typeof value !== 'string' ||
+    /[\r\n]/.test(value)
+  ) {
+    throw new InvalidEndpointError(
+      'authentication.api_key',
+      'needs a valid header_name and a single-line header_value',
+    );
   }
   return { name, value };
 }

@@ -43,7 +43,12 @@ export class HttpDelivery {
     const requestedAt = Date.now();
     const started = performance.now();
     // One record of one shape, whatever the outcome (it is made for every attempt).
-    const attempt = (httpStatus: number | null, responseHeaders: Record<string, string>, responseBody: string, error: string): AttemptRecord => ({
+    const attempt = (
+      httpStatus: number | null,
+      responseHeaders: Record<string, string>,
+      responseBody: string,
+      error: string,
+    ): AttemptRecord => ({
       uid: uuidv7(),
       delivery_id: delivery.uid,
       endpoint_id: endpoint.uid,
@@ -62,24 +67,39 @@ export class HttpDelivery {
 
     try {
       const { origin, path } = destinationOf(endpoint.url);
-      const response = await httpExchange(this.agent, { origin, path, method: 'POST', headers, body: delivery.payload }, {
-        timeoutMs: endpoint.http_timeout * 1000,
-        signal,
-        maxBodyBytes: this.options.maxResponseBytes, // enough for the log; the rest is not downloaded
-      });
+      const response = await httpExchange(
+        this.agent,
+        { origin, path, method: 'POST', headers, body: delivery.payload },
+        {
+          timeoutMs: endpoint.http_timeout * 1000,
+          signal,
+          maxBodyBytes: this.options.maxResponseBytes, // enough for the log; the rest is not downloaded
+        },
+      );
       const status = response.status;
       const responseHeaders = flatten(response.headers);
       const body = decode(response.body, responseHeaders['content-encoding']);
-      const record = attempt(status, responseHeaders, body, status >= 300 && status < 400 ? `redirect (${status}) not followed` : '');
+      const record = attempt(
+        status,
+        responseHeaders,
+        body,
+        status >= 300 && status < 400 ? `redirect (${status}) not followed` : '',
+      );
       if (record.success) return { kind: 'success', attempt: record };
       if (status === 410) return { kind: 'gone', attempt: record };
-      const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
+      const retryAfterMs =
+        status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
       return { kind: 'retry', attempt: record, retryAfterMs, status };
     } catch (error) {
       // The guard's refusal arrives as the error itself, or as the cause of undici's connect error.
-      const blocked = [error, (error as { cause?: unknown } | null)?.cause].find((e) => e instanceof DestinationBlockedError || e instanceof InvalidDestinationError);
+      const blocked = [error, (error as { cause?: unknown } | null)?.cause].find(
+        (e) => e instanceof DestinationBlockedError || e instanceof InvalidDestinationError,
+      );
       if (blocked) return { kind: 'blocked', attempt: attempt(null, {}, '', (blocked as Error).message) };
-      const message = error instanceof HttpExchangeTimeout ? `timed out after ${endpoint.http_timeout} s` : describeNetworkError(error);
+      const message =
+        error instanceof HttpExchangeTimeout
+          ? `timed out after ${endpoint.http_timeout} s`
+          : describeNetworkError(error);
       return { kind: 'retry', attempt: attempt(null, {}, '', message), status: null };
     }
   }
@@ -98,7 +118,10 @@ export class HttpDelivery {
     if (endpoint.signature_format === 'standard') {
       Object.assign(headers, signStandardWebhook(delivery.payload, { id: delivery.idempotency_key, secrets }));
     } else {
-      headers['X-Convoy-Signature'] = signConvoyPayload(delivery.payload, { secrets, advanced: endpoint.advanced_signatures });
+      headers['X-Convoy-Signature'] = signConvoyPayload(delivery.payload, {
+        secrets,
+        advanced: endpoint.advanced_signatures,
+      });
     }
     return headers;
   }
@@ -139,7 +162,8 @@ function decode(body: Buffer, encoding: string | undefined): string {
 
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   return out;
 }
 

@@ -19,14 +19,23 @@ export function endpointShape(e: EndpointRecord): WebhookEndpoint {
     owner_id: e.owner_id,
     description: e.description,
     status: e.status,
-    secrets: e.secrets.map((s) => ({ uid: s.uid, value: s.value, expires_at: s.expires_at === null ? null : iso(s.expires_at), created_at: iso(s.created_at), updated_at: iso(s.created_at), deleted_at: null })),
+    secrets: e.secrets.map((s) => ({
+      uid: s.uid,
+      value: s.value,
+      expires_at: s.expires_at === null ? null : iso(s.expires_at),
+      created_at: iso(s.created_at),
+      updated_at: iso(s.created_at),
+      deleted_at: null,
+    })),
     advanced_signatures: e.advanced_signatures,
     http_timeout: e.http_timeout,
     rate_limit: e.rate_limit,
     rate_limit_duration: e.rate_limit_duration,
     content_type: 'application/json',
     support_email: e.support_email,
-    authentication: e.api_key_header ? { type: 'api_key', api_key: { header_name: e.api_key_header.name, header_value: e.api_key_header.value } } : null,
+    authentication: e.api_key_header
+      ? { type: 'api_key', api_key: { header_name: e.api_key_header.name, header_value: e.api_key_header.value } }
+      : null,
     // Convoy's circuit-breaker figures: licensed there, not kept here.
     cb_state: null,
     failure_rate: null,

@@ -5,7 +5,10 @@ import pg from 'pg';
 export const databaseUrl = process.env.DATABASE_URL;
 
 export const describeWithPostgres = databaseUrl ? describe : describe.skip;
-if (!databaseUrl) console.info('fault tests on PostgreSQL skipped: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run them');
+if (!databaseUrl)
+  console.info(
+    'fault tests on PostgreSQL skipped: set DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run them',
+  );
 
 export function uniqueSchema(prefix: string): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;

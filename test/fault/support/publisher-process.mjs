@@ -12,7 +12,13 @@ const { DATABASE_URL, CRASH_SCHEMA, CONVOY_URL, CONVOY_API_KEY, CONVOY_PROJECT_I
 Logger.overrideLogger(false);
 const storage = await PostgresStorage.create({ connectionString: DATABASE_URL, schema: CRASH_SCHEMA });
 const app = await NestFactory.createApplicationContext(
-  ConvoyModule.forRoot({ apiKey: CONVOY_API_KEY, projectId: CONVOY_PROJECT_ID, baseUrl: CONVOY_URL, storage, outbox: { pollIntervalMs: 50, concurrency: 4, leaseMs: 3_000 } }), // a short lease: the restart waits for the killed process's leases to expire
+  ConvoyModule.forRoot({
+    apiKey: CONVOY_API_KEY,
+    projectId: CONVOY_PROJECT_ID,
+    baseUrl: CONVOY_URL,
+    storage,
+    outbox: { pollIntervalMs: 50, concurrency: 4, leaseMs: 3_000 },
+  }), // a short lease: the restart waits for the killed process's leases to expire
   { logger: false },
 );
 // SIGTERM: stop publishing, then Nest closes the module (the relay gives back what it claimed) and exits.

@@ -37,7 +37,9 @@ describe('ConvoyClient over HTTP', () => {
   });
 
   it('turns an error envelope into ConvoyHttpError with status, Convoy message and X-Request-ID, without retrying a 400', async () => {
-    const error = (await client.events.create({ endpoint_id: 'nope', event_type: 't', data: {}, idempotency_key: 'k' }).catch((e: unknown) => e)) as ConvoyHttpError;
+    const error = (await client.events
+      .create({ endpoint_id: 'nope', event_type: 't', data: {}, idempotency_key: 'k' })
+      .catch((e: unknown) => e)) as ConvoyHttpError;
     expect(error).toBeInstanceOf(ConvoyHttpError);
     expect(error.status).toBe(400);
     expect(error.convoyMessage).toBe('endpoint not found');
@@ -88,14 +90,23 @@ describe('ConvoyClient over HTTP', () => {
 
     const { uid } = await client.endpoints.create({ name: 'e', url: 'https://example.com' });
     fake.failNext({ status: 503 });
-    await expect(client.events.create({ endpoint_id: uid, event_type: 't', data: { a: 1 } })).rejects.toMatchObject({ status: 503 });
+    await expect(client.events.create({ endpoint_id: uid, event_type: 't', data: { a: 1 } })).rejects.toMatchObject({
+      status: 503,
+    });
     expect(fake.eventRequests()).toHaveLength(1);
 
     fake.failNext({ status: 503 }, { reset: true });
     await client.events.create({ endpoint_id: uid, event_type: 't', data: { a: 1 }, idempotency_key: 'k1' });
     expect(fake.eventRequests()).toHaveLength(4);
     // All attempts carried the same key; Convoy stored it once.
-    expect(new Set(fake.eventRequests().slice(1).map((r) => r.body.idempotency_key))).toEqual(new Set(['k1']));
+    expect(
+      new Set(
+        fake
+          .eventRequests()
+          .slice(1)
+          .map((r) => r.body.idempotency_key),
+      ),
+    ).toEqual(new Set(['k1']));
     expect(fake.events.size).toBe(1);
   });
 
@@ -118,7 +129,9 @@ describe('ConvoyClient over HTTP', () => {
     expect(gets()).toHaveLength(3);
 
     fake.failNext({ hang: true });
-    await expect(short.endpoints.create({ name: 'x', url: 'https://x.example' })).rejects.toBeInstanceOf(ConvoyTimeoutError);
+    await expect(short.endpoints.create({ name: 'x', url: 'https://x.example' })).rejects.toBeInstanceOf(
+      ConvoyTimeoutError,
+    );
     expect(posts()).toHaveLength(1);
     await short.close();
   });
@@ -128,7 +141,9 @@ describe('ConvoyClient over HTTP', () => {
     await expect(client.endpoints.list(undefined, { retry: false })).rejects.toMatchObject({ status: 503 });
     expect(gets()).toHaveLength(1);
     fake.failNext({ hang: true });
-    await expect(client.endpoints.list(undefined, { timeout: 100, retry: false })).rejects.toMatchObject({ timeoutMs: 100 });
+    await expect(client.endpoints.list(undefined, { timeout: 100, retry: false })).rejects.toMatchObject({
+      timeoutMs: 100,
+    });
   });
 
   it('reports refused connections as ConvoyNetworkError with the system code', async () => {
@@ -152,20 +167,36 @@ describe('ConvoyClient over HTTP', () => {
 
   it('quotes a non-envelope error body briefly (e.g. the empty 415, a proxy page)', async () => {
     fake.failNext({ status: 502, body: '<html>Bad gateway from the proxy</html>' });
-    await expect(client.endpoints.list(undefined, { retry: false })).rejects.toMatchObject({ status: 502, convoyMessage: '<html>Bad gateway from the proxy</html>' });
+    await expect(client.endpoints.list(undefined, { retry: false })).rejects.toMatchObject({
+      status: 502,
+      convoyMessage: '<html>Bad gateway from the proxy</html>',
+    });
     fake.failNext({ status: 415, body: '' });
-    const unsupported = (await client.endpoints.list(undefined, { retry: false }).catch((e: unknown) => e)) as ConvoyHttpError;
+    const unsupported = (await client.endpoints
+      .list(undefined, { retry: false })
+      .catch((e: unknown) => e)) as ConvoyHttpError;
     expect(unsupported).toMatchObject({ status: 415, convoyMessage: '', retryable: false });
     expect(unsupported.message).toContain('(no message)');
-    const raw = await client.request({ method: 'POST', path: '/endpoints', body: { name: 'a', url: 'https://a.example' } });
+    const raw = await client.request({
+      method: 'POST',
+      path: '/endpoints',
+      body: { name: 'a', url: 'https://a.example' },
+    });
     expect(raw.status).toBe(201);
   });
 
   it('authenticates with basic auth for self-hosted file realms', async () => {
     const basicFake = await FakeConvoy.start({ basic: { username: 'admin', password: 'pa55word' } });
-    const basic = new ConvoyClient({ baseUrl: basicFake.url, projectId: basicFake.projectId, username: 'admin', password: 'pa55word' });
+    const basic = new ConvoyClient({
+      baseUrl: basicFake.url,
+      projectId: basicFake.projectId,
+      username: 'admin',
+      password: 'pa55word',
+    });
     await basic.endpoints.list();
-    expect(basicFake.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from('admin:pa55word').toString('base64')}`);
+    expect(basicFake.requests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('admin:pa55word').toString('base64')}`,
+    );
     await basic.close();
     await basicFake.close();
   });
@@ -175,7 +206,13 @@ describe('ConvoyClient over HTTP', () => {
     const error = (await wrong.endpoints.list().catch((e: unknown) => e)) as ConvoyHttpError;
     expect(error.status).toBe(401);
     expect(error.convoyMessage).toBe('authorization failed');
-    for (const text of [String(error), error.stack ?? '', JSON.stringify(error), inspect(error, { depth: 5 }), inspect(wrong, { depth: 5, showHidden: true })]) {
+    for (const text of [
+      String(error),
+      error.stack ?? '',
+      JSON.stringify(error),
+      inspect(error, { depth: 5 }),
+      inspect(wrong, { depth: 5, showHidden: true }),
+    ]) {
       expect(text).not.toContain('super-secret-key-value');
     }
     await wrong.close();

@@ -20,7 +20,11 @@ describe('ConvoyClient resources', () => {
     return fake.requests[fake.requests.length - 1]!;
   }
 
-  function expectRequest(method: string, route: string, opts: { query?: Record<string, string | string[]>; body?: unknown } = {}): void {
+  function expectRequest(
+    method: string,
+    route: string,
+    opts: { query?: Record<string, string | string[]>; body?: unknown } = {},
+  ): void {
     const r = last();
     expect(r.method).toBe(method);
     expect(r.path).toBe(`/api/v1/projects/${fake.projectId}${route}`);
@@ -48,13 +52,28 @@ describe('ConvoyClient resources', () => {
   let ownerEndpointId: string;
 
   it('endpoints: create, list, iterate, get, update, pause, activate, expireSecret, delete', async () => {
-    const created = await client.endpoints.create({ name: 'receiver', url: 'https://example.com/hook', owner_id: 'acme', http_timeout: 10 });
-    expectRequest('POST', '/endpoints', { body: { name: 'receiver', url: 'https://example.com/hook', owner_id: 'acme', http_timeout: 10 } });
-    expect(created).toMatchObject({ name: 'receiver', url: 'https://example.com/hook', owner_id: 'acme', status: 'active', advanced_signatures: true });
+    const created = await client.endpoints.create({
+      name: 'receiver',
+      url: 'https://example.com/hook',
+      owner_id: 'acme',
+      http_timeout: 10,
+    });
+    expectRequest('POST', '/endpoints', {
+      body: { name: 'receiver', url: 'https://example.com/hook', owner_id: 'acme', http_timeout: 10 },
+    });
+    expect(created).toMatchObject({
+      name: 'receiver',
+      url: 'https://example.com/hook',
+      owner_id: 'acme',
+      status: 'active',
+      advanced_signatures: true,
+    });
     expect(created.uid).toEqual(expect.any(String));
     expect(created.secrets).toHaveLength(1);
     endpointId = created.uid;
-    ownerEndpointId = (await client.endpoints.create({ name: 'second', url: 'https://example.com/2', owner_id: 'acme' })).uid;
+    ownerEndpointId = (
+      await client.endpoints.create({ name: 'second', url: 'https://example.com/2', owner_id: 'acme' })
+    ).uid;
 
     const page = await client.endpoints.list({ perPage: 1, ownerId: 'acme', q: 'e' });
     expectRequest('GET', '/endpoints', { query: { perPage: '1', ownerId: 'acme', q: 'e' } });
@@ -68,8 +87,14 @@ describe('ConvoyClient resources', () => {
     expect((await client.endpoints.get(endpointId)).uid).toBe(endpointId);
     expectRequest('GET', `/endpoints/${endpointId}`);
 
-    const updated = await client.endpoints.update(endpointId, { name: 'renamed', url: 'https://example.com/hook', description: 'd' });
-    expectRequest('PUT', `/endpoints/${endpointId}`, { body: { name: 'renamed', url: 'https://example.com/hook', description: 'd' } });
+    const updated = await client.endpoints.update(endpointId, {
+      name: 'renamed',
+      url: 'https://example.com/hook',
+      description: 'd',
+    });
+    expectRequest('PUT', `/endpoints/${endpointId}`, {
+      body: { name: 'renamed', url: 'https://example.com/hook', description: 'd' },
+    });
     expect(updated).toMatchObject({ name: 'renamed', description: 'd' });
 
     expect((await client.endpoints.pause(endpointId)).status).toBe('paused');
@@ -78,7 +103,9 @@ describe('ConvoyClient resources', () => {
     expectRequest('POST', `/endpoints/${endpointId}/activate`);
 
     const rotated = await client.endpoints.expireSecret(endpointId, { secret: 'new-secret-value', expiration: 3600 });
-    expectRequest('PUT', `/endpoints/${endpointId}/expire_secret`, { body: { secret: 'new-secret-value', expiration: 3600 } });
+    expectRequest('PUT', `/endpoints/${endpointId}/expire_secret`, {
+      body: { secret: 'new-secret-value', expiration: 3600 },
+    });
     expect(rotated.secrets.map((s) => s.value)).toContain('new-secret-value');
     expect(rotated.secrets[0]!.expires_at).toEqual(expect.any(String));
 
@@ -89,7 +116,12 @@ describe('ConvoyClient resources', () => {
   });
 
   it('events: create, fanout, broadcast, dynamic carry the idempotency key and custom headers', async () => {
-    const common = { event_type: 'todo.created', data: { id: 1, title: 'a "quoted" title' }, custom_headers: { 'X-Tenant': 't1' }, idempotency_key: 'key-1' };
+    const common = {
+      event_type: 'todo.created',
+      data: { id: 1, title: 'a "quoted" title' },
+      custom_headers: { 'X-Tenant': 't1' },
+      idempotency_key: 'key-1',
+    };
     const ack = await client.events.create({ endpoint_id: endpointId, ...common });
     expectRequest('POST', '/events', { body: { endpoint_id: endpointId, ...common } });
     expect(ack.message).toBe('Event queued successfully');
@@ -100,17 +132,49 @@ describe('ConvoyClient resources', () => {
     await client.events.broadcast({ ...common, idempotency_key: 'key-3' });
     expectRequest('POST', '/events/broadcast', { body: { ...common, idempotency_key: 'key-3' } });
 
-    await client.events.dynamic({ url: 'https://dyn.example.com/h', secret: 's3cret', event_types: ['todo.*'], ...common, idempotency_key: 'key-4' });
-    expectRequest('POST', '/events/dynamic', { body: { url: 'https://dyn.example.com/h', secret: 's3cret', event_types: ['todo.*'], ...common, idempotency_key: 'key-4' } });
+    await client.events.dynamic({
+      url: 'https://dyn.example.com/h',
+      secret: 's3cret',
+      event_types: ['todo.*'],
+      ...common,
+      idempotency_key: 'key-4',
+    });
+    expectRequest('POST', '/events/dynamic', {
+      body: {
+        url: 'https://dyn.example.com/h',
+        secret: 's3cret',
+        event_types: ['todo.*'],
+        ...common,
+        idempotency_key: 'key-4',
+      },
+    });
     expect(fake.events.size).toBe(4);
   });
 
   it('events: list with filters, iterate, get, replay, batchReplay, countBatchReplay', async () => {
-    const page = await client.events.list({ perPage: 2, endpointId: [endpointId, ownerEndpointId], idempotencyKey: 'key-1', startDate: new Date('2026-01-02T03:04:05.678Z'), sort: 'DESC' });
-    expectRequest('GET', '/events', { query: { perPage: '2', endpointId: [endpointId, ownerEndpointId], idempotencyKey: 'key-1', startDate: '2026-01-02T03:04:05', sort: 'DESC' } });
+    const page = await client.events.list({
+      perPage: 2,
+      endpointId: [endpointId, ownerEndpointId],
+      idempotencyKey: 'key-1',
+      startDate: new Date('2026-01-02T03:04:05.678Z'),
+      sort: 'DESC',
+    });
+    expectRequest('GET', '/events', {
+      query: {
+        perPage: '2',
+        endpointId: [endpointId, ownerEndpointId],
+        idempotencyKey: 'key-1',
+        startDate: '2026-01-02T03:04:05',
+        sort: 'DESC',
+      },
+    });
     expect(page.content).toHaveLength(1);
     const event = page.content[0]!;
-    expect(event).toMatchObject({ event_type: 'todo.created', idempotency_key: 'key-1', data: { id: 1, title: 'a "quoted" title' } });
+    expect(event).toMatchObject({
+      event_type: 'todo.created',
+      idempotency_key: 'key-1',
+      data: { id: 1, title: 'a "quoted" title' },
+    });
 
     const types: string[] = [];
     for await (const e of client.events.iterate({ perPage: 3 })) types.push(e.idempotency_key!);
@@ -126,9 +190,13 @@ describe('ConvoyClient resources', () => {
     expectRequest('PUT', `/events/${event.uid}/replay`);
 
     const replayed = await client.events.batchReplay({ endpointId: [endpointId], startDate: '2026-01-01T00:00:00' });
-    expectRequest('POST', '/events/batchreplay', { query: { endpointId: endpointId, startDate: '2026-01-01T00:00:00' } });
+    expectRequest('POST', '/events/batchreplay', {
+      query: { endpointId: endpointId, startDate: '2026-01-01T00:00:00' },
+    });
     expect(replayed.message).toMatch(/^\d+ successful, 0 failed$/);
-    expect(await client.events.countBatchReplay({ endpointId: [endpointId] })).toBe(fake.acceptedEvents().filter((e) => e.endpoints.includes(endpointId)).length);
+    expect(await client.events.countBatchReplay({ endpointId: [endpointId] })).toBe(
+      fake.acceptedEvents().filter((e) => e.endpoints.includes(endpointId)).length,
+    );
     expectRequest('GET', '/events/countbatchreplayevents', { query: { endpointId } });
   });
 
@@ -150,9 +218,15 @@ describe('ConvoyClient resources', () => {
     expect((await client.subscriptions.update(sub.uid, { name: 'renamed' })).name).toBe('renamed');
     expectRequest('PUT', `/subscriptions/${sub.uid}`, { body: { name: 'renamed' } });
 
-    expect(await client.subscriptions.testFilter({ schema: { body: { kind: 'a' } }, request: { body: { kind: 'a' } } })).toBe(true);
-    expectRequest('POST', '/subscriptions/test_filter', { body: { schema: { body: { kind: 'a' } }, request: { body: { kind: 'a' } } } });
-    expect(await client.subscriptions.testFilter({ schema: { body: { kind: 'a' } }, request: { body: { kind: 'b' } } })).toBe(false);
+    expect(
+      await client.subscriptions.testFilter({ schema: { body: { kind: 'a' } }, request: { body: { kind: 'a' } } }),
+    ).toBe(true);
+    expectRequest('POST', '/subscriptions/test_filter', {
+      body: { schema: { body: { kind: 'a' } }, request: { body: { kind: 'a' } } },
+    });
+    expect(
+      await client.subscriptions.testFilter({ schema: { body: { kind: 'a' } }, request: { body: { kind: 'b' } } }),
+    ).toBe(false);
 
     await client.subscriptions.delete(sub.uid);
     expectRequest('DELETE', `/subscriptions/${sub.uid}`);
@@ -160,8 +234,15 @@ describe('ConvoyClient resources', () => {
   });
 
   it('event deliveries and delivery attempts', async () => {
-    const page = await client.eventDeliveries.list({ endpointId: [endpointId], status: ['Success', 'Failure'], eventType: 'todo.created', perPage: 50 });
-    expectRequest('GET', '/eventdeliveries', { query: { endpointId, status: ['Success', 'Failure'], eventType: 'todo.created', perPage: '50' } });
+    const page = await client.eventDeliveries.list({
+      endpointId: [endpointId],
+      status: ['Success', 'Failure'],
+      eventType: 'todo.created',
+      perPage: 50,
+    });
+    expectRequest('GET', '/eventdeliveries', {
+      query: { endpointId, status: ['Success', 'Failure'], eventType: 'todo.created', perPage: '50' },
+    });
     expect(page.content.length).toBeGreaterThan(0);
     const delivery = page.content[0]!;
     expect(delivery).toMatchObject({ endpoint_id: endpointId, status: 'Success', metadata: { num_trials: 1 } });
@@ -193,7 +274,9 @@ describe('ConvoyClient resources', () => {
 
   it('portal links', async () => {
     const link = await client.portalLinks.create({ name: 'acme portal', owner_id: 'acme', can_manage_endpoint: true });
-    expectRequest('POST', '/portal-links', { body: { name: 'acme portal', owner_id: 'acme', can_manage_endpoint: true } });
+    expectRequest('POST', '/portal-links', {
+      body: { name: 'acme portal', owner_id: 'acme', can_manage_endpoint: true },
+    });
     expect(link).toMatchObject({ name: 'acme portal', owner_id: 'acme', can_manage_endpoint: true });
 
     expect((await client.portalLinks.list({ ownerId: 'acme' })).content.map((l) => l.uid)).toEqual([link.uid]);
@@ -214,12 +297,20 @@ describe('ConvoyClient resources', () => {
   });
 
   it('event types', async () => {
-    const created = await client.eventTypes.create({ name: 'todo.created', category: 'todos', json_schema: { type: 'object' } });
-    expectRequest('POST', '/event-types', { body: { name: 'todo.created', category: 'todos', json_schema: { type: 'object' } } });
+    const created = await client.eventTypes.create({
+      name: 'todo.created',
+      category: 'todos',
+      json_schema: { type: 'object' },
+    });
+    expectRequest('POST', '/event-types', {
+      body: { name: 'todo.created', category: 'todos', json_schema: { type: 'object' } },
+    });
     expect(created).toMatchObject({ name: 'todo.created', category: 'todos' });
     expect((await client.eventTypes.list()).map((t) => t.name)).toEqual(['todo.created']);
     expectRequest('GET', '/event-types');
-    expect((await client.eventTypes.update(created.uid, { description: 'A todo was created' })).description).toBe('A todo was created');
+    expect((await client.eventTypes.update(created.uid, { description: 'A todo was created' })).description).toBe(
+      'A todo was created',
+    );
     expectRequest('PUT', `/event-types/${created.uid}`, { body: { description: 'A todo was created' } });
     expect((await client.eventTypes.deprecate(created.uid)).deprecated_at).toEqual(expect.any(String));
     expectRequest('POST', `/event-types/${created.uid}/deprecate`);
@@ -246,7 +337,11 @@ describe('ConvoyClient resources', () => {
   it('request() reaches routes without a resource method, with the same envelope handling', async () => {
     const result = await client.request<unknown[]>({ method: 'GET', path: '/event-types' });
     expectRequest('GET', '/event-types');
-    expect(result).toMatchObject({ status: 200, message: 'Event types fetched successfully', requestId: expect.any(String) });
+    expect(result).toMatchObject({
+      status: 200,
+      message: 'Event types fetched successfully',
+      requestId: expect.any(String),
+    });
     expect(Array.isArray(result.data)).toBe(true);
   });
 

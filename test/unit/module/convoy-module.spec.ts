@@ -41,15 +41,45 @@ describe('ConvoyModule options are validated at boot', () => {
   it.each([
     ['an API key without a project id', { apiKey: 'CO.abc.def' }, 'projectId', /projectId.*missing/],
     ['a project id without credentials', { projectId: 'p1' }, 'apiKey', /apiKey.*missing although projectId is set/],
-    ['an API key together with basic auth', { ...valid, username: 'u', password: 'p' }, 'apiKey', /together with username\/password/],
+    [
+      'an API key together with basic auth',
+      { ...valid, username: 'u', password: 'p' },
+      'apiKey',
+      /together with username\/password/,
+    ],
     ['a username without password', { username: 'u', projectId: 'p1' }, 'password', /password.*missing/],
     ['an empty API key', { ...valid, apiKey: '' }, 'apiKey', /non-empty string, got an empty string/],
     ['a project id that is a URL', { ...valid, projectId: 'https://x/projects/1' }, 'projectId', /wrong format/],
-    ['a malformed base URL', { ...valid, baseUrl: 'localhost:5005/api' }, 'baseUrl', /not an absolute URL|only http: and https:/],
-    ['a base URL with another scheme', { ...valid, baseUrl: 'ftp://convoy.example/api' }, 'baseUrl', /uses ftp:, only http: and https:/],
-    ['a base URL that already has /v1', { ...valid, baseUrl: 'http://localhost:5005/api/v1' }, 'baseUrl', /drop everything from "\/v1" on, e\.g\. "http:\/\/localhost:5005\/api"/],
-    ['a base URL with credentials', { ...valid, baseUrl: 'https://user:pw@convoy.example/api' }, 'baseUrl', /contains credentials/],
-    ['a base URL with a query', { ...valid, baseUrl: 'https://convoy.example/api?x=1' }, 'baseUrl', /query or fragment/],
+    [
+      'a malformed base URL',
+      { ...valid, baseUrl: 'localhost:5005/api' },
+      'baseUrl',
+      /not an absolute URL|only http: and https:/,
+    ],
+    [
+      'a base URL with another scheme',
+      { ...valid, baseUrl: 'ftp://convoy.example/api' },
+      'baseUrl',
+      /uses ftp:, only http: and https:/,
+    ],
+    [
+      'a base URL that already has /v1',
+      { ...valid, baseUrl: 'http://localhost:5005/api/v1' },
+      'baseUrl',
+      /drop everything from "\/v1" on, e\.g\. "http:\/\/localhost:5005\/api"/,
+    ],
+    [
+      'a base URL with credentials',
+      { ...valid, baseUrl: 'https://user:pw@convoy.example/api' },
+      'baseUrl',
+      /contains credentials/,
+    ],
+    [
+      'a base URL with a query',
+      { ...valid, baseUrl: 'https://convoy.example/api?x=1' },
+      'baseUrl',
+      /query or fragment/,
+    ],
     ['an API version that is not a date', { ...valid, apiVersion: '2025/11/24' }, 'apiVersion', /wrong format/],
     ['a zero timeout', { ...valid, timeout: 0 }, 'timeout', /whole number from 1/],
     ['a timeout given as a string', { ...valid, timeout: '10s' }, 'timeout', /got a string/],
@@ -57,15 +87,35 @@ describe('ConvoyModule options are validated at boot', () => {
     ['an unknown retry key', { ...valid, retry: { attempts: 3 } }, 'retry.attempts', /not a known option/],
     ['a misspelt option', { apikey: 'CO.x', projectId: 'p1' }, 'apikey', /did you mean "apiKey"/],
     ['an unknown transport', { transport: 'kafka' }, 'transport', /"kafka"/],
-    ['an unknown embedded option', { embedded: { allowPrivateNetwork: true } }, 'embedded.allowPrivateNetwork', /did you mean "embedded.allowPrivateNetworks"/],
-    ['an embedded retry schedule of another type', { embedded: { retry: { type: 'fibonacci', duration: 1, retry_count: 3 } } }, 'embedded.retry.type', /"linear" or "exponential"/],
+    [
+      'an unknown embedded option',
+      { embedded: { allowPrivateNetwork: true } },
+      'embedded.allowPrivateNetwork',
+      /did you mean "embedded.allowPrivateNetworks"/,
+    ],
+    [
+      'an embedded retry schedule of another type',
+      { embedded: { retry: { type: 'fibonacci', duration: 1, retry_count: 3 } } },
+      'embedded.retry.type',
+      /"linear" or "exponential"/,
+    ],
     ['an embedded concurrency of zero', { embedded: { concurrency: 0 } }, 'embedded.concurrency', /from 1/],
     ['the convoy transport without credentials', { transport: 'convoy' }, 'transport', /needs Convoy credentials/],
-    ['a default target naming two targets', { defaultTarget: { endpointId: 'e', ownerId: 'o' } }, 'defaultTarget', /more than one target/],
+    [
+      'a default target naming two targets',
+      { defaultTarget: { endpointId: 'e', ownerId: 'o' } },
+      'defaultTarget',
+      /more than one target/,
+    ],
     ['an empty default target', { defaultTarget: {} }, 'defaultTarget', /names no target/],
     ['an unknown buffer policy', { dispatcher: { whenFull: 'drop' } }, 'dispatcher.whenFull', /"wait" or "reject"/],
     ['a zero concurrency', { dispatcher: { concurrency: 0 } }, 'dispatcher.concurrency', /from 1/],
-    ['a max delay below the base delay', { dispatcher: { baseDelayMs: 1000, maxDelayMs: 10 } }, 'dispatcher.maxDelayMs', /below baseDelayMs/],
+    [
+      'a max delay below the base delay',
+      { dispatcher: { baseDelayMs: 1000, maxDelayMs: 10 } },
+      'dispatcher.maxDelayMs',
+      /below baseDelayMs/,
+    ],
     ['forward that is not an array', { forward: 'todo.*' }, 'forward', /expected an array/],
     ['a forward rule without a pattern', { forward: [{ eventType: 'x' }] }, 'forward[0]', /"event" pattern/],
   ])('refuses %s', async (_name, options, option, message) => {
@@ -90,7 +140,9 @@ describe('ConvoyModule options are validated at boot', () => {
     const { NestFactory } = await import('@nestjs/core');
     @Module({ imports: [ConvoyModule.forRoot({ apiKey: 'CO.x' })] })
     class BadApp {}
-    await expect(NestFactory.create(BadApp, { abortOnError: false, logger: false })).rejects.toThrow(/Invalid ConvoyModule option "projectId"/);
+    await expect(NestFactory.create(BadApp, { abortOnError: false, logger: false })).rejects.toThrow(
+      /Invalid ConvoyModule option "projectId"/,
+    );
   });
 });
 
@@ -138,17 +190,26 @@ describe('ConvoyModule.forRootAsync', () => {
     class ConvoyConfig {
       constructor(private readonly config: ConfigService) {}
       createConvoyOptions(): ConvoyModuleOptions {
-        return { apiKey: this.config.get('CONVOY_API_KEY'), projectId: this.config.get('CONVOY_PROJECT_ID'), baseUrl: this.config.get('CONVOY_URL') };
+        return {
+          apiKey: this.config.get('CONVOY_API_KEY'),
+          projectId: this.config.get('CONVOY_PROJECT_ID'),
+          baseUrl: this.config.get('CONVOY_URL'),
+        };
       }
     }
-    const viaClass = await Test.createTestingModule({ imports: [configModule(), ConvoyModule.forRootAsync({ imports: [ConfigModule], useClass: ConvoyConfig })] }).compile();
+    const viaClass = await Test.createTestingModule({
+      imports: [configModule(), ConvoyModule.forRootAsync({ imports: [ConfigModule], useClass: ConvoyConfig })],
+    }).compile();
     await expectWorkingClient(viaClass.get(ConvoyClient));
     await viaClass.close();
 
     @Module({ imports: [ConfigModule], providers: [ConvoyConfig], exports: [ConvoyConfig] })
     class ConvoyConfigModule {}
     const viaExisting = await Test.createTestingModule({
-      imports: [configModule(), ConvoyModule.forRootAsync({ imports: [ConvoyConfigModule], useExisting: ConvoyConfig })],
+      imports: [
+        configModule(),
+        ConvoyModule.forRootAsync({ imports: [ConvoyConfigModule], useExisting: ConvoyConfig }),
+      ],
     }).compile();
     await expectWorkingClient(viaExisting.get(ConvoyClient));
     await viaExisting.close();
@@ -156,7 +217,11 @@ describe('ConvoyModule.forRootAsync', () => {
 
   it('an async factory returning bad options stops startup', async () => {
     const error = await Test.createTestingModule({
-      imports: [ConvoyModule.forRootAsync({ useFactory: async () => ({ apiKey: 'CO.x', projectId: 'p1', baseUrl: 'not a url' }) })],
+      imports: [
+        ConvoyModule.forRootAsync({
+          useFactory: async () => ({ apiKey: 'CO.x', projectId: 'p1', baseUrl: 'not a url' }),
+        }),
+      ],
     })
       .compile()
       .catch((e: unknown) => e);
@@ -168,7 +233,9 @@ describe('ConvoyModule.forRootAsync', () => {
 describe('ConvoyModule wiring', () => {
   async function bootWithLogs(options: ConvoyModuleOptions, lines: LogLine[]) {
     // The testing module installs its own logger at compile(); give it ours.
-    return Test.createTestingModule({ imports: [ConvoyModule.forRoot(options)] }).setLogger(recordingLogger(lines)).compile();
+    return Test.createTestingModule({ imports: [ConvoyModule.forRoot(options)] })
+      .setLogger(recordingLogger(lines))
+      .compile();
   }
 
   it('without credentials: delivers with the embedded engine, says so once, and the client refuses calls', async () => {
@@ -177,9 +244,21 @@ describe('ConvoyModule wiring', () => {
       const moduleRef = await bootWithLogs({}, lines);
       expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(EmbeddedTransport);
       expect(moduleRef.get(WebhookEndpoints)).toBeInstanceOf(EmbeddedWebhookEndpoints);
-      expect(lines.filter((l) => l.level === 'log' && /No Convoy credentials are configured: webhooks are signed and delivered by the embedded engine/.test(l.message))).toHaveLength(1);
+      expect(
+        lines.filter(
+          (l) =>
+            l.level === 'log' &&
+            /No Convoy credentials are configured: webhooks are signed and delivered by the embedded engine/.test(
+              l.message,
+            ),
+        ),
+      ).toHaveLength(1);
       // The in-memory store is the default: the warning says what that costs.
-      expect(lines.filter((l) => l.level === 'warn' && /in memory: they are lost when the process exits/.test(l.message)).map((l) => l.context)).toEqual(['ConvoyModule']);
+      expect(
+        lines
+          .filter((l) => l.level === 'warn' && /in memory: they are lost when the process exits/.test(l.message))
+          .map((l) => l.context),
+      ).toEqual(['ConvoyModule']);
       const client = moduleRef.get(ConvoyClient);
       expect(client.configured).toBe(false);
       await expect(client.endpoints.list()).rejects.toBeInstanceOf(ConvoyNotConfiguredError);
@@ -201,7 +280,9 @@ describe('ConvoyModule wiring', () => {
       const moduleRef = await bootWithLogs({ transport: 'log' }, lines);
       expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(LoggingTransport);
       expect(lines.filter((l) => l.level === 'warn' && /only logged, not delivered/.test(l.message))).toHaveLength(1);
-      await expect(moduleRef.get(WebhookEndpoints).list()).rejects.toThrow(/needs the "convoy" or the "embedded" transport/);
+      await expect(moduleRef.get(WebhookEndpoints).list()).rejects.toThrow(
+        /needs the "convoy" or the "embedded" transport/,
+      );
       await moduleRef.close();
     } finally {
       Logger.overrideLogger(false);
@@ -214,7 +295,9 @@ describe('ConvoyModule wiring', () => {
     try {
       const error = await bootError({});
       expect(error.option).toBe('embedded.store');
-      expect(error.message).toMatch(/in-memory store while NODE_ENV=production.*lose every endpoint and pending delivery/);
+      expect(error.message).toMatch(
+        /in-memory store while NODE_ENV=production.*lose every endpoint and pending delivery/,
+      );
       const allowed = await boot({ embedded: { allowInMemoryStorage: true } });
       expect(allowed.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(EmbeddedTransport);
       await allowed.close();
@@ -239,7 +322,9 @@ describe('ConvoyModule wiring', () => {
     }
     @Module({ providers: [Feature], exports: [Feature] })
     class FeatureModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [ConvoyModule.forRoot({ transport: recorder }), FeatureModule] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConvoyModule.forRoot({ transport: recorder }), FeatureModule],
+    }).compile();
     await moduleRef.get(Feature).publisher.publish('x.happened', { n: 1 });
     expect((await recorder.waitFor('x.happened')).data).toEqual({ n: 1 });
     await moduleRef.close();
@@ -252,7 +337,9 @@ describe('ConvoyModule wiring', () => {
     }
     @Module({ providers: [Feature] })
     class FeatureModule {}
-    const error = await Test.createTestingModule({ imports: [ConvoyModule.forRoot({ transport: 'log', isGlobal: false }), FeatureModule] })
+    const error = await Test.createTestingModule({
+      imports: [ConvoyModule.forRoot({ transport: 'log', isGlobal: false }), FeatureModule],
+    })
       .compile()
       .catch((e: unknown) => e);
     expect(String(error)).toMatch(/can't resolve dependencies of the Feature/);

@@ -32,23 +32,29 @@ describe('the startup project check (Convoy transport)', () => {
     return app;
   }
 
-  it('the key\'s project: the app starts, and says so', async () => {
+  it("the key's project: the app starts, and says so", async () => {
     const before = projectRequests().length;
     await start(fake.clientOptions);
     expect(projectRequests()).toHaveLength(before + 1);
-    expect(lines.map((l) => l.message)).toContain(`Convoy project ${fake.projectId} ("fake-project") confirmed for this API key.`);
+    expect(lines.map((l) => l.message)).toContain(
+      `Convoy project ${fake.projectId} ("fake-project") confirmed for this API key.`,
+    );
   });
 
-  it('a projectId that is not the key\'s project stops startup with ConvoyConfigurationError naming both', async () => {
+  it("a projectId that is not the key's project stops startup with ConvoyConfigurationError naming both", async () => {
     // Without the check, this client works: the fake, like Convoy, answers on the key's project.
     const unchecked = new ConvoyClient({ ...fake.clientOptions, projectId: '01SOMEOTHERPROJECT0000000X' });
     await expect(unchecked.endpoints.list()).resolves.toMatchObject({ content: expect.any(Array) });
     await unchecked.close();
 
-    const error = await start({ ...fake.clientOptions, projectId: '01SOMEOTHERPROJECT0000000X' }).catch((e: unknown) => e);
+    const error = await start({ ...fake.clientOptions, projectId: '01SOMEOTHERPROJECT0000000X' }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConvoyConfigurationError);
     expect(error).toMatchObject({ option: 'projectId' });
-    expect((error as Error).message).toMatch(/"01SOMEOTHERPROJECT0000000X", but the API key belongs to project "01TESTPROJECT000000000000P"/);
+    expect((error as Error).message).toMatch(
+      /"01SOMEOTHERPROJECT0000000X", but the API key belongs to project "01TESTPROJECT000000000000P"/,
+    );
     expect((error as Error).message).not.toContain(fake.apiKey);
   });
 
@@ -61,8 +67,16 @@ describe('the startup project check (Convoy transport)', () => {
   it('basic auth with an unknown project stops startup too', async () => {
     const basicFake = await FakeConvoy.start({ basic: { username: 'admin', password: 'pa55word' } });
     try {
-      const error = await start({ baseUrl: basicFake.url, username: 'admin', password: 'pa55word', projectId: '01SOMEOTHERPROJECT0000000X' }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ option: 'projectId', problem: expect.stringContaining('which Convoy does not know (400 "project not found")') });
+      const error = await start({
+        baseUrl: basicFake.url,
+        username: 'admin',
+        password: 'pa55word',
+        projectId: '01SOMEOTHERPROJECT0000000X',
+      }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        option: 'projectId',
+        problem: expect.stringContaining('which Convoy does not know (400 "project not found")'),
+      });
     } finally {
       await basicFake.close();
     }
@@ -71,7 +85,10 @@ describe('the startup project check (Convoy transport)', () => {
   it('an incoming project stops startup', async () => {
     const incoming = await FakeConvoy.start({ projectType: 'incoming' });
     try {
-      await expect(start(incoming.clientOptions)).rejects.toMatchObject({ option: 'projectId', problem: 'is an incoming project; webhooks are sent from outgoing projects' });
+      await expect(start(incoming.clientOptions)).rejects.toMatchObject({
+        option: 'projectId',
+        problem: 'is an incoming project; webhooks are sent from outgoing projects',
+      });
     } finally {
       await incoming.close();
     }
@@ -81,11 +98,17 @@ describe('the startup project check (Convoy transport)', () => {
     await fake.refuseConnections();
     try {
       await start(fake.clientOptions);
-      expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([expect.stringMatching(/^Could not check that the API key belongs to project .*ECONNREFUSED.*The app starts anyway; checking again in the background\.$/)]);
+      expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+        expect.stringMatching(
+          /^Could not check that the API key belongs to project .*ECONNREFUSED.*The app starts anyway; checking again in the background\.$/,
+        ),
+      ]);
     } finally {
       await fake.acceptConnections();
     }
-    await waitUntil('the background check confirms the project', () => lines.some((l) => l.message.includes('confirmed for this API key')));
+    await waitUntil('the background check confirms the project', () =>
+      lines.some((l) => l.message.includes('confirmed for this API key')),
+    );
   });
 
   it('Convoy down, then answering with another project: logged as an error (too late to stop startup)', async () => {
@@ -95,14 +118,18 @@ describe('the startup project check (Convoy transport)', () => {
     } finally {
       await fake.acceptConnections();
     }
-    await waitUntil('the background check reports the mismatch', () => lines.some((l) => l.level === 'error' && l.message.includes('the API key belongs to project')));
+    await waitUntil('the background check reports the mismatch', () =>
+      lines.some((l) => l.level === 'error' && l.message.includes('the API key belongs to project')),
+    );
   });
 
   it('verifyProject: false skips it; a non-boolean is refused like any option', async () => {
     const before = projectRequests().length;
     await start({ ...fake.clientOptions, projectId: '01SOMEOTHERPROJECT0000000X', verifyProject: false });
     expect(projectRequests()).toHaveLength(before);
-    await expect(start({ ...fake.clientOptions, verifyProject: 'no' as unknown as boolean })).rejects.toMatchObject({ option: 'verifyProject' });
+    await expect(start({ ...fake.clientOptions, verifyProject: 'no' as unknown as boolean })).rejects.toMatchObject({
+      option: 'verifyProject',
+    });
   });
 
   it('the embedded engine has no project to check', async () => {

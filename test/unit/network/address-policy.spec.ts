@@ -1,4 +1,8 @@
-import { AddressPolicy, classifyAddress, type AddressCategory } from '../../../lib/transports/embedded/network/address-policy.js';
+import {
+  AddressPolicy,
+  classifyAddress,
+  type AddressCategory,
+} from '../../../lib/transports/embedded/network/address-policy.js';
 
 /** The SSRF guard's address classes and the policy built on them. */
 describe('classifyAddress', () => {
@@ -18,8 +22,34 @@ describe('classifyAddress', () => {
         '[::1]', // bracketed, as in a URL host
       ],
     ],
-    ['private', ['10.0.0.1', '10.255.255.255', '172.16.0.1', '172.31.255.255', '192.168.1.1', '::ffff:10.0.0.7', '::ffff:c0a8:101', '64:ff9b::a00:1', '2002:c0a8:101::1', '::10.1.2.3']],
-    ['link-local', ['169.254.0.1', '169.254.255.255', 'fe80::1', 'febf::1', 'fe80::1%eth0', '::ffff:169.254.1.1', '64:ff9b::a9fe:101', '2002:a9fe:101::']],
+    [
+      'private',
+      [
+        '10.0.0.1',
+        '10.255.255.255',
+        '172.16.0.1',
+        '172.31.255.255',
+        '192.168.1.1',
+        '::ffff:10.0.0.7',
+        '::ffff:c0a8:101',
+        '64:ff9b::a00:1',
+        '2002:c0a8:101::1',
+        '::10.1.2.3',
+      ],
+    ],
+    [
+      'link-local',
+      [
+        '169.254.0.1',
+        '169.254.255.255',
+        'fe80::1',
+        'febf::1',
+        'fe80::1%eth0',
+        '::ffff:169.254.1.1',
+        '64:ff9b::a9fe:101',
+        '2002:a9fe:101::',
+      ],
+    ],
     ['cgnat', ['100.64.0.1', '100.127.255.255', '::ffff:100.64.0.1', '64:ff9b::6440:1']],
     ['unique-local', ['fc00::1', 'fd00::2', 'fdff:ffff::1', 'fd00:ec2::253']],
     [
@@ -63,7 +93,20 @@ describe('classifyAddress', () => {
         '5f00::1',
       ],
     ],
-    ['documentation', ['192.0.2.1', '198.51.100.7', '203.0.113.255', '2001:db8::1', '2001:db8:ffff::1', '3fff::1', '3fff:fff::1', '::ffff:192.0.2.1', '64:ff9b::c000:201']],
+    [
+      'documentation',
+      [
+        '192.0.2.1',
+        '198.51.100.7',
+        '203.0.113.255',
+        '2001:db8::1',
+        '2001:db8:ffff::1',
+        '3fff::1',
+        '3fff:fff::1',
+        '::ffff:192.0.2.1',
+        '64:ff9b::c000:201',
+      ],
+    ],
     ['benchmarking', ['198.18.0.1', '198.19.255.255', '2001:2::1', '2001:2:0:ffff::1', '::ffff:198.18.0.1']],
     ['nat64', ['64:ff9b:1::1', '64:ff9b:1:ffff::a00:1']],
     ['teredo', ['2001::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2']],
@@ -114,7 +157,23 @@ describe('classifyAddress', () => {
   });
 
   it('fails closed on anything that is not an IP literal', () => {
-    for (const input of ['', 'localhost', 'example.com', '127.1', '0x7f000001', '2130706433', '010.0.0.1', '1.2.3.4.5', '256.0.0.1', '::g', '1::2::3', ' 8.8.8.8', '8.8.8.8 ', '[8.8.8.8]x', '8.8.8.8/32']) {
+    for (const input of [
+      '',
+      'localhost',
+      'example.com',
+      '127.1',
+      '0x7f000001',
+      '2130706433',
+      '010.0.0.1',
+      '1.2.3.4.5',
+      '256.0.0.1',
+      '::g',
+      '1::2::3',
+      ' 8.8.8.8',
+      '8.8.8.8 ',
+      '[8.8.8.8]x',
+      '8.8.8.8/32',
+    ]) {
       expect(classifyAddress(input)).toBe('reserved');
     }
     expect(classifyAddress(undefined as unknown as string)).toBe('reserved');
@@ -138,7 +197,18 @@ describe('AddressPolicy', () => {
 
   it('lets allowPrivateNetworks through loopback, private, CGNAT and unique-local only', () => {
     const policy = new AddressPolicy({ allowPrivateNetworks: true });
-    for (const ip of ['127.0.0.1', '::1', '::ffff:127.0.0.1', '10.0.0.1', '172.20.1.1', '192.168.0.10', '100.64.0.1', 'fd00::2', '64:ff9b::a00:1', '8.8.8.8']) {
+    for (const ip of [
+      '127.0.0.1',
+      '::1',
+      '::ffff:127.0.0.1',
+      '10.0.0.1',
+      '172.20.1.1',
+      '192.168.0.10',
+      '100.64.0.1',
+      'fd00::2',
+      '64:ff9b::a00:1',
+      '8.8.8.8',
+    ]) {
       expect([ip, policy.check(ip)]).toEqual([ip, undefined]);
     }
     const stillRefused: Array<[string, AddressCategory]> = [
@@ -164,8 +234,11 @@ describe('AddressPolicy', () => {
   });
 
   it('lets allowedAddresses override every category, and nothing else', () => {
-    const policy = new AddressPolicy({ allowedAddresses: ['127.0.0.0/8', '::1/128', '169.254.169.254', 'fd00:ec2::/64', '10.1.0.0/16'] });
-    for (const ip of ['127.0.0.1', '127.9.9.9', '::1', '169.254.169.254', 'fd00:ec2::254', '10.1.255.1']) expect(policy.check(ip)).toBeUndefined();
+    const policy = new AddressPolicy({
+      allowedAddresses: ['127.0.0.0/8', '::1/128', '169.254.169.254', 'fd00:ec2::/64', '10.1.0.0/16'],
+    });
+    for (const ip of ['127.0.0.1', '127.9.9.9', '::1', '169.254.169.254', 'fd00:ec2::254', '10.1.255.1'])
+      expect(policy.check(ip)).toBeUndefined();
     expect(policy.check('10.2.0.1')).toEqual({ address: '10.2.0.1', category: 'private' });
     expect(policy.check('169.254.170.2')).toEqual({ address: '169.254.170.2', category: 'metadata' });
     expect(policy.check('::2')).toEqual({ address: '::2', category: 'unspecified' });
@@ -190,7 +263,10 @@ describe('AddressPolicy', () => {
   it('accepts CIDRs with host bits set and prefix lengths 0 and the maximum', () => {
     expect(new AddressPolicy({ allowedAddresses: ['10.1.2.3/8'] }).check('10.200.0.1')).toBeUndefined();
     expect(new AddressPolicy({ allowedAddresses: ['0.0.0.0/0'] }).check('169.254.169.254')).toBeUndefined();
-    expect(new AddressPolicy({ allowedAddresses: ['0.0.0.0/0'] }).check('fe80::1')).toEqual({ address: 'fe80::1', category: 'link-local' });
+    expect(new AddressPolicy({ allowedAddresses: ['0.0.0.0/0'] }).check('fe80::1')).toEqual({
+      address: 'fe80::1',
+      category: 'link-local',
+    });
     expect(new AddressPolicy({ allowedAddresses: ['::/0'] }).check('fe80::1')).toBeUndefined();
     const host = new AddressPolicy({ allowedAddresses: ['10.0.0.7/32', 'fe80::1/128'] });
     expect(host.check('10.0.0.7')).toBeUndefined();
@@ -220,8 +296,12 @@ describe('AddressPolicy', () => {
   });
 
   it('names the index of a bad entry and refuses non-string entries and options of the wrong type', () => {
-    expect(() => new AddressPolicy({ allowedAddresses: ['127.0.0.0/8', 'nope'] })).toThrow(/allowedAddresses\[1\] \("nope"\)/);
-    expect(() => new AddressPolicy({ allowedAddresses: [42 as unknown as string] })).toThrow(/allowedAddresses\[0\] \(number\) is not a string/);
+    expect(() => new AddressPolicy({ allowedAddresses: ['127.0.0.0/8', 'nope'] })).toThrow(
+      /allowedAddresses\[1\] \("nope"\)/,
+    );
+    expect(() => new AddressPolicy({ allowedAddresses: [42 as unknown as string] })).toThrow(
+      /allowedAddresses\[0\] \(number\) is not a string/,
+    );
     expect(() => new AddressPolicy({ allowedAddresses: '127.0.0.1' as unknown as string[] })).toThrow(TypeError);
     expect(() => new AddressPolicy({ allowPrivateNetworks: 'yes' as unknown as boolean })).toThrow(TypeError);
   });

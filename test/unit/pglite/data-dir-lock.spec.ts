@@ -42,7 +42,10 @@ describe('PGlite data folder lock', () => {
   /** A lock file as another process would leave it. */
   async function plantLock(dataDir: string, holder: Record<string, unknown>): Promise<void> {
     await mkdir(lockFolder(dataDir), { recursive: true });
-    await writeFile(join(lockFolder(dataDir), '7.json'), JSON.stringify({ since: new Date().toISOString(), token: 'planted', ...holder }));
+    await writeFile(
+      join(lockFolder(dataDir), '7.json'),
+      JSON.stringify({ since: new Date().toISOString(), token: 'planted', ...holder }),
+    );
   }
   /** This process's start time in /proc (Linux), as the lock records it. */
   const procStart = (pid: number): string | undefined => {
@@ -69,12 +72,19 @@ describe('PGlite data folder lock', () => {
     expect(inUse.dataDir).toBe(dataDir);
     expect(inUse.holder).toMatchObject({ pid: holder.pid, host: hostname() });
     expect(inUse.heldByThisProcess).toBe(false);
-    expect(inUse.message).toContain(`The PGlite data folder ${dataDir} is in use by process ${holder.pid} on host ${hostname()}`);
-    expect(inUse.message).toMatch(/Stop that process \(an `npm run start:dev` still running in another terminal\?\), give each process its own dataDir, or use PostgreSQL/);
+    expect(inUse.message).toContain(
+      `The PGlite data folder ${dataDir} is in use by process ${holder.pid} on host ${hostname()}`,
+    );
+    expect(inUse.message).toMatch(
+      /Stop that process \(an `npm run start:dev` still running in another terminal\?\), give each process its own dataDir, or use PostgreSQL/,
+    );
 
     // And from another process too: a third one fails the same way.
     const third = child('storage', dataDir, { templateCache });
-    expect(await third.outcome()).toMatchObject({ error: 'DataDirInUseError', message: expect.stringContaining(`in use by process ${holder.pid}`) });
+    expect(await third.outcome()).toMatchObject({
+      error: 'DataDirInUseError',
+      message: expect.stringContaining(`in use by process ${holder.pid}`),
+    });
   }, 180_000);
 
   it('close() releases the folder: another process opens it next', async () => {
@@ -97,7 +107,10 @@ describe('PGlite data folder lock', () => {
     expect((await holder.exited).code).toBe(0);
     const files = (await readdir(lockFolder(dataDir))).filter((f) => f.endsWith('.json'));
     expect(files).toHaveLength(1);
-    expect(JSON.parse(await readFile(join(lockFolder(dataDir), files[0]!), 'utf8'))).toMatchObject({ pid: holder.pid, released: true });
+    expect(JSON.parse(await readFile(join(lockFolder(dataDir), files[0]!), 'utf8'))).toMatchObject({
+      pid: holder.pid,
+      released: true,
+    });
   });
 
   it('a holder killed with SIGKILL does not block the next open', async () => {
@@ -116,7 +129,10 @@ describe('PGlite data folder lock', () => {
 
   it('two processes racing for a new folder: exactly one opens it, the other gets DataDirInUseError', async () => {
     const dataDir = newDataDir();
-    const racers = [child('storage', dataDir, { templateCache, go: true }), child('storage', dataDir, { templateCache, go: true })];
+    const racers = [
+      child('storage', dataDir, { templateCache, go: true }),
+      child('storage', dataDir, { templateCache, go: true }),
+    ];
     await Promise.all(racers.map((r) => r.next((m) => m.ready === true)));
     racers.forEach((r) => r.send('go'));
     const outcomes = await Promise.all(racers.map((r) => r.outcome()));
@@ -149,7 +165,9 @@ describe('PGlite data folder lock', () => {
     );
     expect(error).toBeInstanceOf(DataDirInUseError);
     expect((error as DataDirInUseError).heldByThisProcess).toBe(true);
-    expect((error as DataDirInUseError).message).toMatch(/is already open in this process \(pid \d+, since .*\): close that storage/);
+    expect((error as DataDirInUseError).message).toMatch(
+      /is already open in this process \(pid \d+, since .*\): close that storage/,
+    );
     await first.close();
     const second = await PGliteStorage.create({ dataDir, templateCache });
     await second.close();
@@ -160,7 +178,9 @@ describe('PGlite data folder lock', () => {
     const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => DataDirLock.acquire(dataDir)));
     const taken = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     expect(taken).toHaveLength(1);
-    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ name: 'DataDirInUseError', heldByThisProcess: true });
+    for (const o of outcomes)
+      if (o.status === 'rejected')
+        expect(o.reason).toMatchObject({ name: 'DataDirInUseError', heldByThisProcess: true });
     await taken[0]!.release();
   });
 

@@ -34,17 +34,28 @@ describe('PGlite template cache', () => {
   });
 
   /** Opens a storage, and returns it with what PGliteStorage logged meanwhile. */
-  async function open(options: Parameters<typeof PGliteStorage.create>[0]): Promise<{ storage: SqlConvoyStorage; log: string[] }> {
+  async function open(
+    options: Parameters<typeof PGliteStorage.create>[0],
+  ): Promise<{ storage: SqlConvoyStorage; log: string[] }> {
     const from = lines.length;
     const storage = await PGliteStorage.create(options);
     opened.push(storage);
-    return { storage, log: lines.slice(from).filter((l) => l.context === 'PGliteStorage').map((l) => `${l.level}: ${l.message}`) };
+    return {
+      storage,
+      log: lines
+        .slice(from)
+        .filter((l) => l.context === 'PGliteStorage')
+        .map((l) => `${l.level}: ${l.message}`),
+    };
   }
-  const templates = async (folder: string): Promise<string[]> => (await readdir(folder).catch(() => [])).filter((f) => f.endsWith('.tar.gz'));
+  const templates = async (folder: string): Promise<string[]> =>
+    (await readdir(folder).catch(() => [])).filter((f) => f.endsWith('.tar.gz'));
 
   /** The database works, and carries all our migrations. */
   async function expectUsable(storage: SqlConvoyStorage): Promise<void> {
-    const { rows } = await storage.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${storage.schema}.schema_migrations`);
+    const { rows } = await storage.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${storage.schema}.schema_migrations`,
+    );
     expect(rows[0]?.n).toBe(migrations(storage.schema).length);
     expect(await storage.store.claim(10, 1_000, 'token', Date.now())).toEqual([]);
   }
@@ -76,7 +87,9 @@ describe('PGlite template cache', () => {
       const inMemory = await open({ templateCache: cache });
       expect(inMemory.log).toEqual([]);
       expect(create).toHaveBeenCalledTimes(1);
-      expect(create.mock.calls[0]![0]).toEqual(expect.objectContaining({ dataDir: undefined, loadDataDir: expect.any(Blob) }));
+      expect(create.mock.calls[0]![0]).toEqual(
+        expect.objectContaining({ dataDir: undefined, loadDataDir: expect.any(Blob) }),
+      );
       await expectUsable(inMemory.storage);
     } finally {
       create.mockRestore();
@@ -112,7 +125,9 @@ describe('PGlite template cache', () => {
     await truncate(file, Math.floor((await readFile(file)).length / 2));
     const truncated = await open({ dataDir: join(base, 'two'), templateCache: cache });
     // Refused before PGlite sees it: gzip's checksum.
-    expect(truncated.log[0]).toBe(`warn: The PGlite template in ${cache} is not used (unexpected end of file): replacing it`);
+    expect(truncated.log[0]).toBe(
+      `warn: The PGlite template in ${cache} is not used (unexpected end of file): replacing it`,
+    );
     expect(truncated.log[1]).toMatch(/with initdb/);
     await expectUsable(truncated.storage);
     await expectReplaced();
@@ -164,7 +179,9 @@ describe('PGlite template cache', () => {
   }, 180_000);
 
   it('by default the template lives in node_modules/.cache/nestjs-convoy of the working directory', () => {
-    expect(TemplateCache.at(undefined, () => undefined)?.folder).toBe(join(process.cwd(), 'node_modules', '.cache', 'nestjs-convoy'));
+    expect(TemplateCache.at(undefined, () => undefined)?.folder).toBe(
+      join(process.cwd(), 'node_modules', '.cache', 'nestjs-convoy'),
+    );
     expect(TemplateCache.at(false, () => undefined)).toBeUndefined();
   });
 

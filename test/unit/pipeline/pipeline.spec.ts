@@ -54,7 +54,14 @@ class TestTransport implements WebhookTransport {
       this.active--;
       how();
     };
-    const call: SendCall = { message, attempt, signal, settled: false, resolve: () => settle(outcome.resolve), reject: (error) => settle(() => outcome.reject(error)) };
+    const call: SendCall = {
+      message,
+      attempt,
+      signal,
+      settled: false,
+      resolve: () => settle(outcome.resolve),
+      reject: (error) => settle(() => outcome.reject(error)),
+    };
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     this.calls.push(call);
@@ -93,7 +100,8 @@ interface Report {
 class ChannelRecorder {
   readonly events: Report[] = [];
   private readonly listener = (report: unknown): void => {
-    if (this.mine.has((report as Report).delivery.uid)) this.events.push({ ...(report as Report), delivery: { ...(report as Report).delivery } });
+    if (this.mine.has((report as Report).delivery.uid))
+      this.events.push({ ...(report as Report), delivery: { ...(report as Report).delivery } });
   };
 
   constructor(
@@ -149,17 +157,34 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
     for (const recorder of recorders) recorder.close();
   });
 
-  function setup(overrides: Partial<PipelineSettings> = {}, memory: { capacity?: number; whenFull?: 'wait' | 'reject' } = {}): DeliveryPipeline {
+  function setup(
+    overrides: Partial<PipelineSettings> = {},
+    memory: { capacity?: number; whenFull?: 'wait' | 'reject' } = {},
+  ): DeliveryPipeline {
     transport = new TestTransport();
     store = new InMemoryWebhookStore({ capacity: memory.capacity ?? 100, whenFull: memory.whenFull ?? 'reject' });
-    pipeline = new DeliveryPipeline(store, handOverRoute(transport), { ...defaults, ...overrides, retry: { ...defaults.retry, ...overrides.retry } });
+    pipeline = new DeliveryPipeline(store, handOverRoute(transport), {
+      ...defaults,
+      ...overrides,
+      retry: { ...defaults.retry, ...overrides.retry },
+    });
     pipeline.start();
     return pipeline;
   }
 
   function message(id = `m${++seq}`, over: Partial<OutgoingWebhook> = {}): OutgoingWebhook {
     mine.add(id);
-    return { id, eventType: 'todo.created', payload: `{"id":"${id}"}`, target: { broadcast: true }, idempotencyKey: id, headers: {}, orderingKey: undefined, createdAt: Date.now(), ...over };
+    return {
+      id,
+      eventType: 'todo.created',
+      payload: `{"id":"${id}"}`,
+      target: { broadcast: true },
+      idempotencyKey: id,
+      headers: {},
+      orderingKey: undefined,
+      createdAt: Date.now(),
+      ...over,
+    };
   }
 
   function listen(name: string): ChannelRecorder {
@@ -267,16 +292,30 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
 
   describe('retries', () => {
     it('retries failures with growing backoff until success, reporting on the retry-scheduled and delivered channels', async () => {
-      const p = setup({ retry: { attempts: 5, strategy: 'exponential', delayMs: 10, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 } });
+      const p = setup({
+        retry: { attempts: 5, strategy: 'exponential', delayMs: 10, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 },
+      });
       const retries = listen(PIPELINE_CHANNELS.retryScheduled);
       const delivered = listen(PIPELINE_CHANNELS.delivered);
-      transport.onSend = (call) => (call.attempt === 1 ? call.reject(new Error('socket hang up')) : call.attempt === 2 ? call.reject(Object.assign(new Error('503'), { retryable: true })) : call.resolve());
+      transport.onSend = (call) =>
+        call.attempt === 1
+          ? call.reject(new Error('socket hang up'))
+          : call.attempt === 2
+            ? call.reject(Object.assign(new Error('503'), { retryable: true }))
+            : call.resolve();
 
       await p.enqueue(message('m'));
       await p.flush();
 
-      expect(transport.calls.map((c) => [c.message.id, c.attempt])).toEqual([['m', 1], ['m', 2], ['m', 3]]);
-      expect(retries.events.map((r) => [r.delivery.uid, r.delivery.num_trials, r.error])).toEqual([['m', 1, 'socket hang up'], ['m', 2, '503']]);
+      expect(transport.calls.map((c) => [c.message.id, c.attempt])).toEqual([
+        ['m', 1],
+        ['m', 2],
+        ['m', 3],
+      ]);
+      expect(retries.events.map((r) => [r.delivery.uid, r.delivery.num_trials, r.error])).toEqual([
+        ['m', 1, 'socket hang up'],
+        ['m', 2, '503'],
+      ]);
       // Equal jitter: retry n waits between half and all of delayMs * 2^(n-1).
       const [first, second] = retries.events.map((r) => r.delayMs!);
       expect(first).toBeGreaterThanOrEqual(4);
@@ -300,21 +339,34 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
 
       expect(transport.calls).toHaveLength(1);
       expect(retries.events).toEqual([]);
-      expect(failed.events.map((r) => [r.delivery.uid, r.reason, r.error])).toEqual([['m', 'rejected', badRequest.message]]);
+      expect(failed.events.map((r) => [r.delivery.uid, r.reason, r.error])).toEqual([
+        ['m', 'rejected', badRequest.message],
+      ]);
       expect(await p.stats()).toMatchObject({ sent: 0, failed: 1, deadLetters: 1 });
 
       const outbox = new WebhookOutbox(store);
       const [letter] = (await outbox.deadLetters()).items;
-      expect(letter).toMatchObject({ uid: 'm', status: 'Failure', idempotency_key: 'm', num_trials: 1, description: badRequest.message });
+      expect(letter).toMatchObject({
+        uid: 'm',
+        status: 'Failure',
+        idempotency_key: 'm',
+        num_trials: 1,
+        description: badRequest.message,
+      });
       transport.onSend = (call) => call.resolve();
       expect(await outbox.requeue(['m', 'unknown'])).toBe(1);
       await p.flush();
-      expect(transport.calls.map((c) => [c.message.id, c.message.idempotencyKey])).toEqual([['m', 'm'], ['m', 'm']]);
+      expect(transport.calls.map((c) => [c.message.id, c.message.idempotencyKey])).toEqual([
+        ['m', 'm'],
+        ['m', 'm'],
+      ]);
       expect((await outbox.deadLetters()).items).toEqual([]);
     });
 
     it('waits at least retryAfterMs before retrying, and caps it at maxRetryAfterMs', async () => {
-      const p = setup({ retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 5_000 } });
+      const p = setup({
+        retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 5_000 },
+      });
       const retries = listen(PIPELINE_CHANNELS.retryScheduled);
       const tooMany = new ConvoyHttpError({ method: 'POST', path: '/events' }, 429, 'slow down', undefined, 200);
       let failedAt = 0;
@@ -337,14 +389,19 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       await p.close();
       setup({ retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 50 } });
       const capped = listen(PIPELINE_CHANNELS.retryScheduled);
-      transport.onSend = (call) => (call.attempt === 1 ? call.reject(Object.assign(new Error('busy'), { retryAfterMs: 3_600_000 })) : call.resolve());
+      transport.onSend = (call) =>
+        call.attempt === 1
+          ? call.reject(Object.assign(new Error('busy'), { retryAfterMs: 3_600_000 }))
+          : call.resolve();
       await pipeline.enqueue(message('capped'));
       await pipeline.flush();
       expect(capped.events.map((r) => r.delayMs)).toEqual([50]);
     });
 
     it('gives up once the attempts are spent and reports it on the failed channel', async () => {
-      const p = setup({ retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5_000 } });
+      const p = setup({
+        retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5_000 },
+      });
       const failed = listen(PIPELINE_CHANNELS.failed);
       const retries = listen(PIPELINE_CHANNELS.retryScheduled);
       transport.onSend = (call) => call.reject(new Error('connect ECONNREFUSED 127.0.0.1:5005'));
@@ -352,7 +409,9 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       await p.flush();
       expect(transport.calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
       expect(retries.events.map((r) => r.delivery.num_trials)).toEqual([1, 2]);
-      expect(failed.events.map((r) => [r.reason, r.error])).toEqual([['exhausted', 'no success after 3 attempts: connect ECONNREFUSED 127.0.0.1:5005']]);
+      expect(failed.events.map((r) => [r.reason, r.error])).toEqual([
+        ['exhausted', 'no success after 3 attempts: connect ECONNREFUSED 127.0.0.1:5005'],
+      ]);
       expect(await p.stats()).toMatchObject({ sent: 0, failed: 1, deadLetters: 1 });
     });
   });
@@ -363,7 +422,10 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
     });
 
     it('resolves only when every hand-over is done, including one waiting to be retried', async () => {
-      const p = setup({ concurrency: 2, retry: { attempts: 3, strategy: 'linear', delayMs: 300, maxDelayMs: 300, maxRetryAfterMs: 5_000 } });
+      const p = setup({
+        concurrency: 2,
+        retry: { attempts: 3, strategy: 'linear', delayMs: 300, maxDelayMs: 300, maxRetryAfterMs: 5_000 },
+      });
       for (const id of ['a', 'b', 'c']) await p.enqueue(message(id));
       const flushed = p.flush();
       await transport.started(2);
@@ -384,14 +446,21 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
 
   describe('close()', () => {
     it('without storage keeps sending what it holds (retries included), accepts publishes meanwhile, then refuses new ones', async () => {
-      const p = setup({ concurrency: 1, drainTimeoutMs: 20_000, retry: { attempts: 3, strategy: 'linear', delayMs: 200, maxDelayMs: 200, maxRetryAfterMs: 5_000 } });
+      const p = setup({
+        concurrency: 1,
+        drainTimeoutMs: 20_000,
+        retry: { attempts: 3, strategy: 'linear', delayMs: 200, maxDelayMs: 200, maxRetryAfterMs: 5_000 },
+      });
       transport.onSend = (call) => {
         if (call.message.id === 'backoff' && call.attempt === 1) call.reject(new Error('busy'));
         else if (call.message.id !== 'held') call.resolve();
         // 'held' stays in flight until the test lets it finish.
       };
       await p.enqueue(message('backoff'));
-      await waitUntil('backoff waits for its retry', async () => (await store.getDelivery('backoff'))?.status === 'Retry');
+      await waitUntil(
+        'backoff waits for its retry',
+        async () => (await store.getDelivery('backoff'))?.status === 'Retry',
+      );
       await p.enqueue(message('held'));
       await p.enqueue(message('queued'));
       await transport.started(2);
@@ -402,7 +471,13 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       transport.callOf('held').resolve();
       await closed;
 
-      expect(transport.calls.map((c) => `${c.message.id}#${c.attempt}`).sort()).toEqual(['backoff#1', 'backoff#2', 'held#1', 'late#1', 'queued#1']);
+      expect(transport.calls.map((c) => `${c.message.id}#${c.attempt}`).sort()).toEqual([
+        'backoff#1',
+        'backoff#2',
+        'held#1',
+        'late#1',
+        'queued#1',
+      ]);
       expect(await p.stats()).toMatchObject({ pending: 0, inFlight: 0, sent: 4, failed: 0 });
       await expect(p.enqueue(message())).rejects.toBeInstanceOf(PublisherClosedError);
     });
@@ -432,7 +507,8 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       const p = setup({ concurrency: 2, drainTimeoutMs: 300 }, { capacity: 3, whenFull: 'wait' });
       const failed = listen(PIPELINE_CHANNELS.failed);
       // Like a request to a server that never answers: it settles only when aborted.
-      transport.onSend = (call) => call.signal.addEventListener('abort', () => call.reject(call.signal.reason), { once: true });
+      transport.onSend = (call) =>
+        call.signal.addEventListener('abort', () => call.reject(call.signal.reason), { once: true });
       for (const id of ['a', 'b', 'c']) await p.enqueue(message(id));
       const waiting = p.enqueue(message('d'));
       expect(await isPending(waiting)).toBe(true);
@@ -442,8 +518,15 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       await p.close();
       expect(performance.now() - startedAt).toBeGreaterThanOrEqual(280);
       await expect(waiting).rejects.toBeInstanceOf(PublisherClosedError);
-      expect(transport.calls.map((call) => [call.message.id, call.signal.aborted])).toEqual([['a', true], ['b', true]]);
-      expect(failed.events.map((r) => [r.delivery.uid, r.reason]).sort()).toEqual([['a', 'abandoned'], ['b', 'abandoned'], ['c', 'abandoned']]);
+      expect(transport.calls.map((call) => [call.message.id, call.signal.aborted])).toEqual([
+        ['a', true],
+        ['b', true],
+      ]);
+      expect(failed.events.map((r) => [r.delivery.uid, r.reason]).sort()).toEqual([
+        ['a', 'abandoned'],
+        ['b', 'abandoned'],
+        ['c', 'abandoned'],
+      ]);
       await expect(p.enqueue(message())).rejects.toBeInstanceOf(PublisherClosedError);
     });
 
@@ -508,7 +591,11 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
 
     it('keeps the lease of a long attempt alive: another pipeline does not take it over', async () => {
       const p = setup({ leaseMs: 150, pollIntervalMs: 20 });
-      const other = new DeliveryPipeline(store, handOverRoute(transport), { ...defaults, leaseMs: 150, pollIntervalMs: 20 });
+      const other = new DeliveryPipeline(store, handOverRoute(transport), {
+        ...defaults,
+        leaseMs: 150,
+        pollIntervalMs: 20,
+      });
       other.start();
       try {
         await p.enqueue(message('slow'));
@@ -527,7 +614,8 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       const p = setup();
       const settle = store.settle.bind(store);
       let failures = 2;
-      store.settle = (s) => (failures-- > 0 ? Promise.reject(new Error('connection terminated unexpectedly')) : settle(s));
+      store.settle = (s) =>
+        failures-- > 0 ? Promise.reject(new Error('connection terminated unexpectedly')) : settle(s);
       transport.onSend = (call) => call.resolve();
       await p.enqueue(message('m'));
       await p.flush();
@@ -568,7 +656,17 @@ describe('InMemoryWebhookStore retention (maxEvents)', () => {
       await store.enqueue([{ deliveries: [handOver(n)] }]);
       if (n >= failed) continue;
       const [claimed] = await store.claim(T0 + n, 1, 'w', T0 + 60_000);
-      await store.settle([{ uid: claimed!.uid, lease_token: 'w', status: 'Failure', description: 'no', num_trials: 1, next_send_at: T0, latency_ms: null }]);
+      await store.settle([
+        {
+          uid: claimed!.uid,
+          lease_token: 'w',
+          status: 'Failure',
+          description: 'no',
+          num_trials: 1,
+          next_send_at: T0,
+          latency_ms: null,
+        },
+      ]);
     }
   }
 
@@ -579,7 +677,9 @@ describe('InMemoryWebhookStore retention (maxEvents)', () => {
     expect(await store.getDelivery(id(589))).toMatchObject({ status: 'Failure' });
     for (let n = 590; n < 600; n++) expect(await store.getDelivery(id(n))).toMatchObject({ status: 'Scheduled' });
     expect((await store.listDeliveries({}, { limit: 1000 })).items.length).toBeLessThan(200);
-    expect((await store.stats(T0)).failedHandOvers).toBe((await store.listDeliveries({ statuses: ['Failure'] }, { limit: 1000 })).items.length);
+    expect((await store.stats(T0)).failedHandOvers).toBe(
+      (await store.listDeliveries({ statuses: ['Failure'] }, { limit: 1000 })).items.length,
+    );
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses maxEvents %p', (maxEvents) => {

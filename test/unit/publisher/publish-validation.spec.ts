@@ -29,7 +29,11 @@ describe('WebhookPublisher.publish() validation', () => {
 
   beforeEach(() => {
     transport = new RecordingTransport();
-    dispatcher = new DeliveryPipeline(new InMemoryWebhookStore({ capacity: 100, whenFull: 'reject' }), handOverRoute(transport), settings);
+    dispatcher = new DeliveryPipeline(
+      new InMemoryWebhookStore({ capacity: 100, whenFull: 'reject' }),
+      handOverRoute(transport),
+      settings,
+    );
     dispatcher.start();
     publisher = new WebhookPublisher(dispatcher, { broadcast: true });
   });
@@ -42,7 +46,11 @@ describe('WebhookPublisher.publish() validation', () => {
     publisher.publish(eventType as string, data, options as PublishOptions);
 
   /** Asserts the refusal names `field`, explains itself, and that nothing reached the buffer or the transport. */
-  async function expectRefused(call: () => Promise<unknown>, field: string, reason: RegExp): Promise<WebhookValidationError> {
+  async function expectRefused(
+    call: () => Promise<unknown>,
+    field: string,
+    reason: RegExp,
+  ): Promise<WebhookValidationError> {
     await publisher.flush();
     const sentBefore = transport.sent.length;
     const statsBefore = await dispatcher.stats();
@@ -65,13 +73,22 @@ describe('WebhookPublisher.publish() validation', () => {
   }
 
   /** Publishes, waits for the send, and returns the receipt with what the transport received. */
-  async function publishAndRecord(eventType: string, data: unknown, options?: PublishOptions): Promise<{ receipt: PublishReceipt; recorded: RecordedWebhook }> {
+  async function publishAndRecord(
+    eventType: string,
+    data: unknown,
+    options?: PublishOptions,
+  ): Promise<{ receipt: PublishReceipt; recorded: RecordedWebhook }> {
     const receipt = await publisher.publish(eventType, data, options);
     await publisher.flush();
     expect(transport.sent).toHaveLength(1);
     const recorded = transport.sent[0]!;
     // The receipt and the sent message describe the same event.
-    expect(recorded).toMatchObject({ id: receipt.id, idempotencyKey: receipt.idempotencyKey, eventType: receipt.eventType, target: receipt.target });
+    expect(recorded).toMatchObject({
+      id: receipt.id,
+      idempotencyKey: receipt.idempotencyKey,
+      eventType: receipt.eventType,
+      target: receipt.target,
+    });
     return { receipt, recorded };
   }
 
@@ -102,9 +119,12 @@ describe('WebhookPublisher.publish() validation', () => {
       await expectRefused(() => publishAny(eventType, {}), 'eventType', /control characters/);
     });
 
-    it.each([' todo.created', 'todo.created ', '\ttodo.created'])('refuses surrounding white space (%j)', async (eventType) => {
-      await expectRefused(() => publishAny(eventType, {}), 'eventType', /surrounding white space/);
-    });
+    it.each([' todo.created', 'todo.created ', '\ttodo.created'])(
+      'refuses surrounding white space (%j)',
+      async (eventType) => {
+        await expectRefused(() => publishAny(eventType, {}), 'eventType', /surrounding white space/);
+      },
+    );
   });
 
   describe('data refused', () => {
@@ -132,7 +152,11 @@ describe('WebhookPublisher.publish() validation', () => {
     it('does not mistake a shared (non-circular) object for a cycle when locating another problem', async () => {
       // The path search must only treat ancestors as cycles, not siblings that share an object.
       const shared = { id: 1 };
-      await expectRefused(() => publishAny('todo.created', { first: shared, second: shared, total: 10n }), 'data.total', /BigInt/);
+      await expectRefused(
+        () => publishAny('todo.created', { first: shared, second: shared, total: 10n }),
+        'data.total',
+        /BigInt/,
+      );
     });
 
     it('refuses a BigInt, naming its path through arrays', async () => {
@@ -157,23 +181,46 @@ describe('WebhookPublisher.publish() validation', () => {
     });
 
     it('refuses a value whose toJSON() throws, quoting its error', async () => {
-      const data = { when: { toJSON: () => { throw new Error('clock is broken'); } } };
-      await expectRefused(() => publishAny('todo.created', data), 'data.when', /has a toJSON\(\) that threw: clock is broken/);
+      const data = {
+        when: {
+          toJSON: () => {
+            throw new Error('clock is broken');
+          },
+        },
+      };
+      await expectRefused(
+        () => publishAny('todo.created', data),
+        'data.when',
+        /has a toJSON\(\) that threw: clock is broken/,
+      );
     });
 
     it('refuses undefined inside an array, which JSON would silently turn into null', async () => {
-      await expectRefused(() => publishAny('todo.created', { tags: ['a', undefined] }), 'data.tags[1]', /undefined inside an array.*null/);
+      await expectRefused(
+        () => publishAny('todo.created', { tags: ['a', undefined] }),
+        'data.tags[1]',
+        /undefined inside an array.*null/,
+      );
     });
 
     it('refuses an object whose property getter throws, quoting its error', async () => {
-      const data = { order: Object.defineProperty({}, 'total', { enumerable: true, get: () => { throw new Error('not loaded'); } }) };
+      const data = {
+        order: Object.defineProperty({}, 'total', {
+          enumerable: true,
+          get: () => {
+            throw new Error('not loaded');
+          },
+        }),
+      };
       await expectRefused(() => publishAny('todo.created', data), 'data.order', /property getter threw: not loaded/);
     });
 
     // Plain data is checked by a quick walk; anything else takes the exact path. Both must refuse the same things.
-    it('refuses what a class instance\'s toJSON() turns into NaN', async () => {
+    it("refuses what a class instance's toJSON() turns into NaN", async () => {
       class Money {
-        toJSON() { return NaN; }
+        toJSON() {
+          return NaN;
+        }
       }
       await expectRefused(() => publishAny('invoice.paid', { total: new Money() }), 'data.total', /is NaN/);
     });
@@ -216,10 +263,28 @@ describe('WebhookPublisher.publish() validation', () => {
       ['a Date (through its toJSON)', new Date('2024-05-01T12:00:00.000Z'), '"2024-05-01T12:00:00.000Z"'],
       ['a nested Date', { dueAt: new Date(Date.UTC(2030, 0, 2, 3, 4, 5)) }, '{"dueAt":"2030-01-02T03:04:05.000Z"}'],
       ['an undefined property (dropped, like JSON)', { a: 1, b: undefined, c: null }, '{"a":1,"c":null}'],
-      ['a shared object referenced twice', (() => { const s = { id: 1 }; return { x: s, y: s }; })(), '{"x":{"id":1},"y":{"id":1}}'],
-      ['a class instance (its own fields)', new (class Point { x = 1; y = 2; })(), '{"x":1,"y":2}'],
+      [
+        'a shared object referenced twice',
+        (() => {
+          const s = { id: 1 };
+          return { x: s, y: s };
+        })(),
+        '{"x":{"id":1},"y":{"id":1}}',
+      ],
+      [
+        'a class instance (its own fields)',
+        new (class Point {
+          x = 1;
+          y = 2;
+        })(),
+        '{"x":1,"y":2}',
+      ],
       ['an object without a prototype', Object.assign(Object.create(null), { a: 1 }), '{"a":1}'],
-      ['data nested 100 levels deep', JSON.parse(`${'{"n":'.repeat(100)}1${'}'.repeat(100)}`), `${'{"n":'.repeat(100)}1${'}'.repeat(100)}`],
+      [
+        'data nested 100 levels deep',
+        JSON.parse(`${'{"n":'.repeat(100)}1${'}'.repeat(100)}`),
+        `${'{"n":'.repeat(100)}1${'}'.repeat(100)}`,
+      ],
     ])('accepts %s', async (_label, data, expected) => {
       const { recorded } = await publishAndRecord('todo.created', data);
       expect(recorded.payload).toBe(expected);
@@ -227,7 +292,10 @@ describe('WebhookPublisher.publish() validation', () => {
     });
 
     it('keeps unicode and </script> byte-identical to JSON.stringify (no HTML escaping)', async () => {
-      const data = { text: 'héllo wörld 😀 中文 </script><b>&amp;</b> "quoted" \\ \u2028', nested: { 'ключ': 'значение' } };
+      const data = {
+        text: 'héllo wörld 😀 中文 </script><b>&amp;</b> "quoted" \\ \u2028',
+        nested: { ключ: 'значение' },
+      };
       const { recorded } = await publishAndRecord('note.created', data);
       expect(recorded.payload).toBe(JSON.stringify(data));
       expect(recorded.payload).toContain('</script><b>&amp;</b>');
@@ -256,7 +324,12 @@ describe('WebhookPublisher.publish() validation', () => {
     it('gives a UUIDv7 id, uses it as the idempotency key by default, and sends to the default target', async () => {
       const { receipt, recorded } = await publishAndRecord('todo.created', { id: 1 });
       expect(receipt.id).toMatch(UUID_V7);
-      expect(receipt).toEqual({ id: receipt.id, idempotencyKey: receipt.id, eventType: 'todo.created', target: { broadcast: true } });
+      expect(receipt).toEqual({
+        id: receipt.id,
+        idempotencyKey: receipt.id,
+        eventType: 'todo.created',
+        target: { broadcast: true },
+      });
       expect(recorded.headers).toEqual({});
       expect(recorded.attempt).toBe(1);
     });
@@ -269,7 +342,11 @@ describe('WebhookPublisher.publish() validation', () => {
     });
 
     it("keeps the caller's idempotency key and headers", async () => {
-      const { receipt, recorded } = await publishAndRecord('todo.created', {}, { idempotencyKey: 'todo-42-created', headers: { 'X-Tenant': 'acme', 'x-trace': '' } });
+      const { receipt, recorded } = await publishAndRecord(
+        'todo.created',
+        {},
+        { idempotencyKey: 'todo-42-created', headers: { 'X-Tenant': 'acme', 'x-trace': '' } },
+      );
       expect(receipt.idempotencyKey).toBe('todo-42-created');
       expect(receipt.id).toMatch(UUID_V7);
       expect(receipt.id).not.toBe('todo-42-created');
@@ -287,7 +364,11 @@ describe('WebhookPublisher.publish() validation', () => {
       ['ownerId', { ownerId: 'customer-7' }, { ownerId: 'customer-7' }],
       ['broadcast', { broadcast: true }, { broadcast: true }],
       ['url', { url: 'https://example.com/hooks?x=1' }, { url: 'https://example.com/hooks?x=1' }],
-      ['url with secret', { url: 'http://localhost:8080/hooks', secret: 'whsec_abc' }, { url: 'http://localhost:8080/hooks', secret: 'whsec_abc' }],
+      [
+        'url with secret',
+        { url: 'http://localhost:8080/hooks', secret: 'whsec_abc' },
+        { url: 'http://localhost:8080/hooks', secret: 'whsec_abc' },
+      ],
     ])('sends to the %s target', async (_label, options, target) => {
       const { receipt, recorded } = await publishAndRecord('todo.created', {}, options);
       expect(receipt.target).toEqual(target);
@@ -298,10 +379,16 @@ describe('WebhookPublisher.publish() validation', () => {
       // A second publisher with a distinguishable default, on the same dispatcher.
       const toEndpoint = new WebhookPublisher(dispatcher, { endpointId: 'ep_default' });
       expect((await toEndpoint.publish('a', 1)).target).toEqual({ endpointId: 'ep_default' });
-      expect((await toEndpoint.publish('b', 2, { broadcast: false, idempotencyKey: 'k' })).target).toEqual({ endpointId: 'ep_default' });
+      expect((await toEndpoint.publish('b', 2, { broadcast: false, idempotencyKey: 'k' })).target).toEqual({
+        endpointId: 'ep_default',
+      });
       expect((await toEndpoint.publish('c', 3, { ownerId: 'o1' })).target).toEqual({ ownerId: 'o1' });
       await toEndpoint.flush();
-      expect(transport.sent.map((w) => w.target)).toEqual([{ endpointId: 'ep_default' }, { endpointId: 'ep_default' }, { ownerId: 'o1' }]);
+      expect(transport.sent.map((w) => w.target)).toEqual([
+        { endpointId: 'ep_default' },
+        { endpointId: 'ep_default' },
+        { ownerId: 'o1' },
+      ]);
     });
   });
 
@@ -309,30 +396,90 @@ describe('WebhookPublisher.publish() validation', () => {
     it.each([
       ['a string', 'endpoint-1', 'options', /must be an object, got a string/],
       ['an array', [], 'options', /must be an object, got an array/],
-      ['an unknown key', { priority: 'high' }, 'options.priority', /is not a publish option; known options are endpointId, ownerId, broadcast, url, secret, idempotencyKey, headers, orderingKey/],
-      ['two targets', { endpointId: 'ep_1', ownerId: 'own_1' }, 'options', /more than one target \(endpointId, ownerId\); pick one/],
-      ['url and broadcast', { url: 'https://example.com', broadcast: true }, 'options', /more than one target \(url, broadcast\)/],
+      [
+        'an unknown key',
+        { priority: 'high' },
+        'options.priority',
+        /is not a publish option; known options are endpointId, ownerId, broadcast, url, secret, idempotencyKey, headers, orderingKey/,
+      ],
+      [
+        'two targets',
+        { endpointId: 'ep_1', ownerId: 'own_1' },
+        'options',
+        /more than one target \(endpointId, ownerId\); pick one/,
+      ],
+      [
+        'url and broadcast',
+        { url: 'https://example.com', broadcast: true },
+        'options',
+        /more than one target \(url, broadcast\)/,
+      ],
       ['broadcast as a string', { broadcast: 'yes' }, 'options.broadcast', /must be true or false, got a string/],
       ['broadcast as 1', { broadcast: 1 }, 'options.broadcast', /got a number/],
-      ['an empty endpointId', { endpointId: '' }, 'options.endpointId', /must be a non-empty string without control characters, got an empty string/],
+      [
+        'an empty endpointId',
+        { endpointId: '' },
+        'options.endpointId',
+        /must be a non-empty string without control characters, got an empty string/,
+      ],
       ['a blank ownerId', { ownerId: '   ' }, 'options.ownerId', /non-empty string/],
       ['a numeric endpointId', { endpointId: 7 }, 'options.endpointId', /got a number/],
       ['a relative url', { url: '/webhooks' }, 'options.url', /is not an absolute URL/],
       ['a url that is no URL', { url: 'example dot com' }, 'options.url', /is not an absolute URL/],
       ['an ftp: url', { url: 'ftp://example.com/hooks' }, 'options.url', /uses ftp:; only http: and https:/],
       ['an empty secret', { url: 'https://example.com', secret: '' }, 'options.secret', /non-empty string/],
-      ['an empty idempotencyKey', { idempotencyKey: '' }, 'options.idempotencyKey', /must be a non-empty string, got an empty string/],
+      [
+        'an empty idempotencyKey',
+        { idempotencyKey: '' },
+        'options.idempotencyKey',
+        /must be a non-empty string, got an empty string/,
+      ],
       ['a numeric idempotencyKey', { idempotencyKey: 42 }, 'options.idempotencyKey', /got a number/],
-      ['an idempotencyKey of 256 characters', { idempotencyKey: 'k'.repeat(256) }, 'options.idempotencyKey', /at most 255 printable ASCII characters/],
-      ['an idempotencyKey with a line break', { idempotencyKey: 'key\nInjected' }, 'options.idempotencyKey', /printable ASCII characters.*sent as an HTTP header/],
-      ['a non-ASCII idempotencyKey', { idempotencyKey: 'clé-42' }, 'options.idempotencyKey', /printable ASCII characters/],
+      [
+        'an idempotencyKey of 256 characters',
+        { idempotencyKey: 'k'.repeat(256) },
+        'options.idempotencyKey',
+        /at most 255 printable ASCII characters/,
+      ],
+      [
+        'an idempotencyKey with a line break',
+        { idempotencyKey: 'key\nInjected' },
+        'options.idempotencyKey',
+        /printable ASCII characters.*sent as an HTTP header/,
+      ],
+      [
+        'a non-ASCII idempotencyKey',
+        { idempotencyKey: 'clé-42' },
+        'options.idempotencyKey',
+        /printable ASCII characters/,
+      ],
       ['an empty orderingKey', { orderingKey: '' }, 'options.orderingKey', /must be a non-empty string/],
       ['a non-ASCII orderingKey', { orderingKey: 'commande-é' }, 'options.orderingKey', /printable ASCII characters/],
-      ['an idempotencyKey with surrounding spaces', { idempotencyKey: ' k ' }, 'options.idempotencyKey', /without surrounding spaces/],
+      [
+        'an idempotencyKey with surrounding spaces',
+        { idempotencyKey: ' k ' },
+        'options.idempotencyKey',
+        /without surrounding spaces/,
+      ],
       ['headers as an array', { headers: [['a', 'b']] }, 'options.headers', /must be an object of header names/],
-      ['an invalid header name', { headers: { 'bad header': 'x' } }, 'options.headers["bad header"]', /is not a valid HTTP header name/],
-      ['a header name with a colon', { headers: { 'X-A:': 'x' } }, 'options.headers["X-A:"]', /not a valid HTTP header name/],
-      ['a value with CR/LF', { headers: { 'X-Note': 'a\r\nX-Injected: 1' } }, 'options.headers["X-Note"]', /printable ASCII characters \(no line breaks\)/],
+      [
+        'an invalid header name',
+        { headers: { 'bad header': 'x' } },
+        'options.headers["bad header"]',
+        /is not a valid HTTP header name/,
+      ],
+      [
+        'a header name with a colon',
+        { headers: { 'X-A:': 'x' } },
+        'options.headers["X-A:"]',
+        /not a valid HTTP header name/,
+      ],
+      [
+        'a value with CR/LF',
+        { headers: { 'X-Note': 'a\r\nX-Injected: 1' } },
+        'options.headers["X-Note"]',
+        /printable ASCII characters \(no line breaks\)/,
+      ],
       ['a value with LF only', { headers: { 'X-Note': 'a\nb' } }, 'options.headers["X-Note"]', /no line breaks/],
       ['a non-ASCII value', { headers: { 'X-Note': 'café' } }, 'options.headers["X-Note"]', /printable ASCII/],
       ['a non-string value', { headers: { 'X-Count': 3 } }, 'options.headers["X-Count"]', /must be a string/],
@@ -340,26 +487,51 @@ describe('WebhookPublisher.publish() validation', () => {
       await expectRefused(() => publishAny('todo.created', {}, options), field, reason);
     });
 
-    it.each(['content-type', 'Content-Type', 'CONTENT-LENGTH', 'X-Convoy-Signature', 'x-convoy-signature', 'X-CONVOY-IDEMPOTENCY-KEY', 'Host', 'Webhook-Signature'])(
-      'refuses the reserved header %s, in any case',
-      async (name) => {
-        await expectRefused(() => publishAny('todo.created', {}, { headers: { [name]: 'x' } }), `options.headers["${name}"]`, /is set by the delivery itself/);
-      },
-    );
+    it.each([
+      'content-type',
+      'Content-Type',
+      'CONTENT-LENGTH',
+      'X-Convoy-Signature',
+      'x-convoy-signature',
+      'X-CONVOY-IDEMPOTENCY-KEY',
+      'Host',
+      'Webhook-Signature',
+    ])('refuses the reserved header %s, in any case', async (name) => {
+      await expectRefused(
+        () => publishAny('todo.created', {}, { headers: { [name]: 'x' } }),
+        `options.headers["${name}"]`,
+        /is set by the delivery itself/,
+      );
+    });
 
     it('refuses a secret without url, without echoing the secret', async () => {
-      const alone = await expectRefused(() => publishAny('todo.created', {}, { secret: 'whsec_TOPSECRET' }), 'options.secret', /is only used with url/);
-      const withEndpoint = await expectRefused(() => publishAny('todo.created', {}, { endpointId: 'ep_1', secret: 'whsec_TOPSECRET' }), 'options.secret', /only used with url/);
+      const alone = await expectRefused(
+        () => publishAny('todo.created', {}, { secret: 'whsec_TOPSECRET' }),
+        'options.secret',
+        /is only used with url/,
+      );
+      const withEndpoint = await expectRefused(
+        () => publishAny('todo.created', {}, { endpointId: 'ep_1', secret: 'whsec_TOPSECRET' }),
+        'options.secret',
+        /only used with url/,
+      );
       for (const error of [alone, withEndpoint]) expect(error.message).not.toContain('TOPSECRET');
     });
 
     it('refuses a url with credentials, without echoing them', async () => {
-      const error = await expectRefused(() => publishAny('todo.created', {}, { url: 'https://user:hunter2@example.com/hooks' }), 'options.url', /contains credentials/);
+      const error = await expectRefused(
+        () => publishAny('todo.created', {}, { url: 'https://user:hunter2@example.com/hooks' }),
+        'options.url',
+        /contains credentials/,
+      );
       expect(error.message).not.toContain('hunter2');
     });
 
     it('ignores an unknown key whose value is undefined (as from an optional spread)', async () => {
-      const { receipt } = await publishAndRecord('todo.created', {}, { endpointId: 'ep_1', extra: undefined } as PublishOptions);
+      const { receipt } = await publishAndRecord('todo.created', {}, {
+        endpointId: 'ep_1',
+        extra: undefined,
+      } as PublishOptions);
       expect(receipt.target).toEqual({ endpointId: 'ep_1' });
     });
   });

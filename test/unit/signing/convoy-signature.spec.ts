@@ -37,7 +37,10 @@ interface SignatureVector {
 const vectorsPath = path.resolve(process.cwd(), '../shared/convoy/signature-vectors.json');
 const haveVectors = existsSync(vectorsPath);
 const vectors: SignatureVector[] = haveVectors ? JSON.parse(readFileSync(vectorsPath, 'utf8')) : [];
-if (!haveVectors) console.info(`Skipping Convoy's shared signature vectors: ${vectorsPath} does not exist (it comes with ../shared beside the repo).`);
+if (!haveVectors)
+  console.info(
+    `Skipping Convoy's shared signature vectors: ${vectorsPath} does not exist (it comes with ../shared beside the repo).`,
+  );
 
 // What each invalid shared vector must be rejected for (the file only says "invalid").
 const expectedReasons: Record<string, VerificationFailureReason> = {
@@ -59,7 +62,9 @@ const expectedReasons: Record<string, VerificationFailureReason> = {
   // The vectors are signed at t=1700000000 and meant to be checked against the real clock (as the SDKs do):
   // a 100-year tolerance accepts them, advanced_expired's 300 s rejects them.
   // (Jest refuses describe.each over an empty table even inside describe.skip, hence the placeholder.)
-  const table = haveVectors ? vectors.map((v) => [v.name, v] as const) : [['(no vectors)', {} as SignatureVector] as const];
+  const table = haveVectors
+    ? vectors.map((v) => [v.name, v] as const)
+    : [['(no vectors)', {} as SignatureVector] as const];
   describe.each(table)('%s', (_name, vector) => {
     const verify = () =>
       verifyConvoySignature(vector.payload, vector.header, {
@@ -104,7 +109,9 @@ const expectedReasons: Record<string, VerificationFailureReason> = {
 
 describe('signConvoyPayload', () => {
   it("reproduces the README's vector in simple and advanced mode", () => {
-    expect(signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: false })).toBe('244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb4');
+    expect(signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: false })).toBe(
+      '244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb4',
+    );
     expect(signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: true, timestamp: T })).toBe(
       't=1700000000,v1=77b8b9269f25a199846a55a2bd25b3fba151c70fdae60bb1dcd87fbbc943c55c',
     );
@@ -116,7 +123,9 @@ describe('signConvoyPayload', () => {
   const ROTATION = `t=1700000000,v1=${OLD},v1=${NEW}`;
 
   it('signs with every active secret, oldest first, during a rotation', () => {
-    expect(signConvoyPayload(PAYLOAD, { secrets: ['old-secret', 'new-secret'], advanced: true, timestamp: T })).toBe(ROTATION);
+    expect(signConvoyPayload(PAYLOAD, { secrets: ['old-secret', 'new-secret'], advanced: true, timestamp: T })).toBe(
+      ROTATION,
+    );
   });
 
   it('labels scheme k as v{k+1}, each with every secret', () => {
@@ -151,7 +160,9 @@ describe('signConvoyPayload', () => {
   });
 
   it('signs an empty payload', () => {
-    expect(signConvoyPayload('', { secrets: [SECRET], advanced: false })).toBe('e709b8ce50dca28f26eb106767c5b41ca9e7c13dbd62e21e39a15a053285b11f');
+    expect(signConvoyPayload('', { secrets: [SECRET], advanced: false })).toBe(
+      'e709b8ce50dca28f26eb106767c5b41ca9e7c13dbd62e21e39a15a053285b11f',
+    );
     expect(signConvoyPayload('', { secrets: [SECRET], advanced: true, timestamp: T })).toBe(
       't=1700000000,v1=1396875e834a08455311fa34d2e27621f7aa856be7d0344b2720c112a6a62492',
     );
@@ -163,9 +174,13 @@ describe('signConvoyPayload', () => {
     expect(signConvoyPayload(UNICODE, { secrets: [SECRET], advanced: true, timestamp: T })).toBe(
       't=1700000000,v1=62cae365d7227240b8248ff681c74215f009f3a246403279277aba92f2561b9a',
     );
-    expect(signConvoyPayload(UNICODE, { secrets: [SECRET], advanced: false, schemes: [{ hash: 'SHA256', encoding: 'base64' }] })).toBe(
-      'g/VXzFSqoeq6whWTv1auizSnWkILPH66xekKfI6V7Wc=',
-    );
+    expect(
+      signConvoyPayload(UNICODE, {
+        secrets: [SECRET],
+        advanced: false,
+        schemes: [{ hash: 'SHA256', encoding: 'base64' }],
+      }),
+    ).toBe('g/VXzFSqoeq6whWTv1auizSnWkILPH66xekKfI6V7Wc=');
   });
 
   it('signs a Buffer byte for byte, even bytes that are not UTF-8', () => {
@@ -181,7 +196,9 @@ describe('signConvoyPayload', () => {
 
   it('signs the payload as given, never re-serialized', () => {
     const pretty = JSON.stringify(JSON.parse(PAYLOAD), null, 2);
-    expect(signConvoyPayload(pretty, { secrets: [SECRET], advanced: false })).not.toBe(signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: false }));
+    expect(signConvoyPayload(pretty, { secrets: [SECRET], advanced: false })).not.toBe(
+      signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: false }),
+    );
   });
 
   it('uses the current time when no timestamp is given', () => {
@@ -194,12 +211,24 @@ describe('signConvoyPayload', () => {
   it('refuses unusable options with a TypeError that never quotes a secret', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ secrets: [], advanced: true }, /options\.secrets must be a non-empty string or a non-empty array/],
-      [{ secrets: ['hunter2', ''], advanced: true }, /options\.secrets\[1\] must be a non-empty string \(got an empty string\)/],
+      [
+        { secrets: ['hunter2', ''], advanced: true },
+        /options\.secrets\[1\] must be a non-empty string \(got an empty string\)/,
+      ],
       [{ secrets: ['hunter2'], advanced: 'yes' }, /options\.advanced must be true or false/],
       [{ secrets: ['hunter2'], advanced: true, schemes: [] }, /options\.schemes must be a non-empty array/],
-      [{ secrets: ['hunter2'], advanced: true, schemes: [{ hash: 'MD5', encoding: 'hex' }] }, /schemes\[0\]: hash must be 'SHA256' or 'SHA512' \(got "MD5"\)/],
-      [{ secrets: ['hunter2'], advanced: true, schemes: [{ hash: 'SHA256', encoding: 'base32' }] }, /encoding must be 'hex' or 'base64'/],
-      [{ secrets: ['hunter2'], advanced: true, timestamp: 1700000000.5 }, /timestamp must be a whole, non-negative number of unix seconds \(got 1700000000\.5\)/],
+      [
+        { secrets: ['hunter2'], advanced: true, schemes: [{ hash: 'MD5', encoding: 'hex' }] },
+        /schemes\[0\]: hash must be 'SHA256' or 'SHA512' \(got "MD5"\)/,
+      ],
+      [
+        { secrets: ['hunter2'], advanced: true, schemes: [{ hash: 'SHA256', encoding: 'base32' }] },
+        /encoding must be 'hex' or 'base64'/,
+      ],
+      [
+        { secrets: ['hunter2'], advanced: true, timestamp: 1700000000.5 },
+        /timestamp must be a whole, non-negative number of unix seconds \(got 1700000000\.5\)/,
+      ],
       [{ secrets: ['hunter2'], advanced: true, timestamp: 1700000000000n }, /timestamp must be/],
     ];
     for (const [options, message] of cases) {
@@ -209,21 +238,29 @@ describe('signConvoyPayload', () => {
         } catch (e) {
           return e as Error;
         }
-        throw new Error(`accepted ${JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
+        throw new Error(
+          `accepted ${JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,
+        );
       })();
       expect(error).toBeInstanceOf(TypeError);
       expect(error.message).toMatch(message);
       expect(error.message).not.toContain('hunter2');
     }
-    expect(() => signConvoyPayload({ a: 1 } as never, { secrets: [SECRET], advanced: false })).toThrow(/payload must be a string or a Buffer/);
+    expect(() => signConvoyPayload({ a: 1 } as never, { secrets: [SECRET], advanced: false })).toThrow(
+      /payload must be a string or a Buffer/,
+    );
   });
 });
 
 describe('verifyConvoySignature', () => {
   const now = T + 10;
-  const verify = (header: string | undefined, options: Partial<Parameters<typeof verifyConvoySignature>[2]> = {}, body: string | Buffer = PAYLOAD) =>
-    verifyConvoySignature(body, header, { secret: SECRET, now, ...options });
-  const advanced = (payload: string | Buffer = PAYLOAD, timestamp = T) => signConvoyPayload(payload, { secrets: [SECRET], advanced: true, timestamp });
+  const verify = (
+    header: string | undefined,
+    options: Partial<Parameters<typeof verifyConvoySignature>[2]> = {},
+    body: string | Buffer = PAYLOAD,
+  ) => verifyConvoySignature(body, header, { secret: SECRET, now, ...options });
+  const advanced = (payload: string | Buffer = PAYLOAD, timestamp = T) =>
+    signConvoyPayload(payload, { secrets: [SECRET], advanced: true, timestamp });
   const v1 = 'v1=77b8b9269f25a199846a55a2bd25b3fba151c70fdae60bb1dcd87fbbc943c55c';
 
   describe('accepts', () => {
@@ -240,7 +277,11 @@ describe('verifyConvoySignature', () => {
     });
 
     it('a rotation header with the old secret, the new one, or both', () => {
-      const header = signConvoyPayload(PAYLOAD, { secrets: ['old-secret', 'new-secret'], advanced: true, timestamp: T });
+      const header = signConvoyPayload(PAYLOAD, {
+        secrets: ['old-secret', 'new-secret'],
+        advanced: true,
+        timestamp: T,
+      });
       expect(verify(header, { secret: 'old-secret' })).toEqual({ valid: true, timestamp: T });
       expect(verify(header, { secret: 'new-secret' })).toEqual({ valid: true, timestamp: T });
       expect(verify(header, { secret: ['new-secret', 'old-secret'] })).toEqual({ valid: true, timestamp: T });
@@ -261,10 +302,15 @@ describe('verifyConvoySignature', () => {
           { hash: 'SHA512', encoding: 'base64' },
         ],
       });
-      expect(header).toBe(`t=${T},${v1},v2=shIuJSzSWCzyJcsrjUzu3p40Mp4v6VwCYZw+1dSj2ac+a+ry3/jnbXGmk64ZjO5AaF7tEq1O4uAz3C0Dme3gVw==`);
+      expect(header).toBe(
+        `t=${T},${v1},v2=shIuJSzSWCzyJcsrjUzu3p40Mp4v6VwCYZw+1dSj2ac+a+ry3/jnbXGmk64ZjO5AaF7tEq1O4uAz3C0Dme3gVw==`,
+      );
       expect(verify(header)).toEqual({ valid: true, timestamp: T });
       expect(verify(header, { hash: 'SHA512', encoding: 'base64' })).toEqual({ valid: true, timestamp: T });
-      expect(verify(header, { hash: 'SHA512', encoding: 'hex' })).toEqual({ valid: false, reason: 'no_matching_signature' });
+      expect(verify(header, { hash: 'SHA512', encoding: 'hex' })).toEqual({
+        valid: false,
+        reason: 'no_matching_signature',
+      });
     });
 
     it('an empty, a unicode and a Buffer payload', () => {
@@ -274,7 +320,10 @@ describe('verifyConvoySignature', () => {
       expect(verify(advanced(unicode), {}, Buffer.from(unicode))).toEqual({ valid: true, timestamp: T });
       const binary = Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x7d]);
       expect(verify(advanced(binary), {}, binary)).toEqual({ valid: true, timestamp: T });
-      expect(verify(advanced(binary), {}, binary.toString('utf8'))).toEqual({ valid: false, reason: 'no_matching_signature' });
+      expect(verify(advanced(binary), {}, binary.toString('utf8'))).toEqual({
+        valid: false,
+        reason: 'no_matching_signature',
+      });
     });
 
     it('pairs in any order, with spaces (Node joins repeated headers with ", ") and unknown keys ignored', () => {
@@ -284,7 +333,12 @@ describe('verifyConvoySignature', () => {
     });
 
     it('base64 signatures whose padding contains "="', () => {
-      const header = signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: true, timestamp: T, schemes: [{ hash: 'SHA256', encoding: 'base64' }] });
+      const header = signConvoyPayload(PAYLOAD, {
+        secrets: [SECRET],
+        advanced: true,
+        timestamp: T,
+        schemes: [{ hash: 'SHA256', encoding: 'base64' }],
+      });
       expect(header).toMatch(/=$/);
       expect(verify(header, { encoding: 'base64' })).toEqual({ valid: true, timestamp: T });
     });
@@ -298,8 +352,15 @@ describe('verifyConvoySignature', () => {
     it('by default against the system clock', () => {
       const header = signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: true });
       expect(verifyConvoySignature(PAYLOAD, header, { secret: SECRET }).valid).toBe(true);
-      const stale = signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: true, timestamp: Math.floor(Date.now() / 1000) - 3600 });
-      expect(verifyConvoySignature(PAYLOAD, stale, { secret: SECRET })).toEqual({ valid: false, reason: 'timestamp_too_old' });
+      const stale = signConvoyPayload(PAYLOAD, {
+        secrets: [SECRET],
+        advanced: true,
+        timestamp: Math.floor(Date.now() / 1000) - 3600,
+      });
+      expect(verifyConvoySignature(PAYLOAD, stale, { secret: SECRET })).toEqual({
+        valid: false,
+        reason: 'timestamp_too_old',
+      });
     });
   });
 
@@ -322,10 +383,22 @@ describe('verifyConvoySignature', () => {
       ['an exponent', `t=1.7e9,${v1}`, 'invalid_timestamp'],
       ['a hex timestamp', `t=0x6553f100,${v1}`, 'invalid_timestamp'],
       ['an unsafe integer', `t=99999999999999999,${v1}`, 'invalid_timestamp'],
-      ['a stale timestamp', signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: true, timestamp: now - 301 }), 'timestamp_too_old'],
-      ['a future timestamp', signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: true, timestamp: now + 301 }), 'timestamp_in_future'],
+      [
+        'a stale timestamp',
+        signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: true, timestamp: now - 301 }),
+        'timestamp_too_old',
+      ],
+      [
+        'a future timestamp',
+        signConvoyPayload(PAYLOAD, { secrets: [SECRET], advanced: true, timestamp: now + 301 }),
+        'timestamp_in_future',
+      ],
       ['garbage', 'garbage', 'no_matching_signature'],
-      ['a tampered simple signature', '244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb0', 'no_matching_signature'],
+      [
+        'a tampered simple signature',
+        '244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb0',
+        'no_matching_signature',
+      ],
       ['a signature over another timestamp', `t=${T + 1},${v1}`, 'no_matching_signature'],
     ];
     it.each(cases)('%s', (_what, header, reason) => {
@@ -333,9 +406,15 @@ describe('verifyConvoySignature', () => {
     });
 
     it('a tampered body', () => {
-      expect(verify(`t=${T},${v1}`, {}, PAYLOAD.replace('1000', '9000'))).toEqual({ valid: false, reason: 'no_matching_signature' });
+      expect(verify(`t=${T},${v1}`, {}, PAYLOAD.replace('1000', '9000'))).toEqual({
+        valid: false,
+        reason: 'no_matching_signature',
+      });
       // Re-serializing changes the bytes: a pretty-printed body with the same meaning does not verify.
-      expect(verify(`t=${T},${v1}`, {}, JSON.stringify(JSON.parse(PAYLOAD), null, 1))).toEqual({ valid: false, reason: 'no_matching_signature' });
+      expect(verify(`t=${T},${v1}`, {}, JSON.stringify(JSON.parse(PAYLOAD), null, 1))).toEqual({
+        valid: false,
+        reason: 'no_matching_signature',
+      });
     });
 
     it('the wrong secret, hash or encoding', () => {
@@ -346,16 +425,33 @@ describe('verifyConvoySignature', () => {
 
     it('signatures of another length or encoding, without throwing (timingSafeEqual would throw on unequal lengths)', () => {
       const hex = v1.slice(3);
-      for (const signature of [hex.slice(0, -2), `${hex}00`, hex.slice(0, -1), `${hex.slice(0, -1)}g`, '', 'zz', Buffer.from(hex, 'hex').toString('base64')]) {
+      for (const signature of [
+        hex.slice(0, -2),
+        `${hex}00`,
+        hex.slice(0, -1),
+        `${hex.slice(0, -1)}g`,
+        '',
+        'zz',
+        Buffer.from(hex, 'hex').toString('base64'),
+      ]) {
         expect(() => verify(`t=${T},v1=${signature}`)).not.toThrow();
         expect(verify(`t=${T},v1=${signature}`)).toEqual({ valid: false, reason: 'no_matching_signature' });
-        expect(verify(signature === '' ? ' ' : signature)).toEqual({ valid: false, reason: signature === '' ? 'malformed_signature' : 'no_matching_signature' });
+        expect(verify(signature === '' ? ' ' : signature)).toEqual({
+          valid: false,
+          reason: signature === '' ? 'malformed_signature' : 'no_matching_signature',
+        });
       }
       // Buffer.from(hex) would stop at the first bad character and decode a valid signature followed by junk.
       expect(verify(`t=${T},${v1}zz`)).toEqual({ valid: false, reason: 'no_matching_signature' });
       // Base64 with bad characters or padding is not silently decoded into something shorter.
-      expect(verify(`t=${T},v1=@@@@`, { encoding: 'base64' })).toEqual({ valid: false, reason: 'no_matching_signature' });
-      expect(verify('JERJt/SMvCcJBgydzcKzqkenj1QEMFeQFcV5+xLe+7Q', { encoding: 'base64' })).toEqual({ valid: false, reason: 'no_matching_signature' });
+      expect(verify(`t=${T},v1=@@@@`, { encoding: 'base64' })).toEqual({
+        valid: false,
+        reason: 'no_matching_signature',
+      });
+      expect(verify('JERJt/SMvCcJBgydzcKzqkenj1QEMFeQFcV5+xLe+7Q', { encoding: 'base64' })).toEqual({
+        valid: false,
+        reason: 'no_matching_signature',
+      });
       expect(verify('JERJt/SMvCcJBgydzcKzqkenj1QEMFeQFcV5+xLe+7Q=', { encoding: 'base64' })).toEqual({ valid: true });
     });
   });
@@ -363,8 +459,12 @@ describe('verifyConvoySignature', () => {
   it('refuses unusable options with a TypeError that never quotes a secret', () => {
     expect(() => verify(`t=${T},${v1}`, { secret: [] })).toThrow(TypeError);
     expect(() => verify(`t=${T},${v1}`, { secret: '' })).toThrow(/options\.secret must be a non-empty string/);
-    expect(() => verify(`t=${T},${v1}`, { hash: 'sha256' as SignatureHash })).toThrow(/hash must be 'SHA256' or 'SHA512' \(got "sha256"\)/);
-    expect(() => verify(`t=${T},${v1}`, { tolerance: -1 })).toThrow(/tolerance must be a finite number of seconds >= 0/);
+    expect(() => verify(`t=${T},${v1}`, { hash: 'sha256' as SignatureHash })).toThrow(
+      /hash must be 'SHA256' or 'SHA512' \(got "sha256"\)/,
+    );
+    expect(() => verify(`t=${T},${v1}`, { tolerance: -1 })).toThrow(
+      /tolerance must be a finite number of seconds >= 0/,
+    );
     expect(() => verify(`t=${T},${v1}`, { tolerance: Number.NaN })).toThrow(/tolerance/);
     expect(() => verify(`t=${T},${v1}`, { now: Number.POSITIVE_INFINITY })).toThrow(/options\.now/);
     const error = (() => {
@@ -393,9 +493,16 @@ describe('constant-time comparison', () => {
 
   it('compares every candidate with every secret through timingSafeEqual, without stopping at the first match', async () => {
     const { timingSafeEqual, signing } = await withSpiedCrypto();
-    const header = signing.signConvoyPayload(PAYLOAD, { secrets: ['a-secret', 'b-secret'], advanced: true, timestamp: T });
+    const header = signing.signConvoyPayload(PAYLOAD, {
+      secrets: ['a-secret', 'b-secret'],
+      advanced: true,
+      timestamp: T,
+    });
     // 2 candidates x 3 secrets; the very first pair already matches.
-    const result = signing.verifyConvoySignature(PAYLOAD, header, { secret: ['a-secret', 'b-secret', 'c-secret'], now: T });
+    const result = signing.verifyConvoySignature(PAYLOAD, header, {
+      secret: ['a-secret', 'b-secret', 'c-secret'],
+      now: T,
+    });
     expect(result).toEqual({ valid: true, timestamp: T });
     expect(timingSafeEqual).toHaveBeenCalledTimes(6);
     expect(timingSafeEqual.mock.results.map((r) => r.value)).toEqual([true, false, false, false, true, false]);
@@ -406,13 +513,18 @@ describe('constant-time comparison', () => {
     }
 
     timingSafeEqual.mockClear();
-    signing.verifyConvoySignature(PAYLOAD, '244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb4', { secret: [SECRET, 'other'] });
+    signing.verifyConvoySignature(PAYLOAD, '244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb4', {
+      secret: [SECRET, 'other'],
+    });
     expect(timingSafeEqual).toHaveBeenCalledTimes(2); // the simple header too
   });
 
   it('never calls timingSafeEqual with buffers of unequal length', async () => {
     const { timingSafeEqual, signing } = await withSpiedCrypto();
-    const result = signing.verifyConvoySignature(PAYLOAD, `t=${T},v1=abcd,v1=${'00'.repeat(64)}`, { secret: SECRET, now: T });
+    const result = signing.verifyConvoySignature(PAYLOAD, `t=${T},v1=abcd,v1=${'00'.repeat(64)}`, {
+      secret: SECRET,
+      now: T,
+    });
     expect(result).toEqual({ valid: false, reason: 'no_matching_signature' });
     expect(timingSafeEqual).not.toHaveBeenCalled();
   });
@@ -443,7 +555,9 @@ describe('WebhookVerificationError', () => {
       'missing_webhook_id',
     ];
     for (const reason of reasons) {
-      expect(new WebhookVerificationError(reason).message).toMatch(new RegExp(`^Webhook signature verification failed \\(${reason}\\): \\w`));
+      expect(new WebhookVerificationError(reason).message).toMatch(
+        new RegExp(`^Webhook signature verification failed \\(${reason}\\): \\w`),
+      );
     }
   });
 });

@@ -1,4 +1,14 @@
-import { Controller, Inject, Injectable, Logger, Module, Post, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
+import {
+  Controller,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  Post,
+  type INestApplication,
+  type LoggerService,
+  type Type,
+} from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import diagnostics from 'node:diagnostics_channel';
 import { request } from 'undici';
@@ -14,7 +24,14 @@ interface LogLine {
 
 function recordingLogger(lines: LogLine[]): LoggerService {
   const keep = (level: string) => (message: unknown) => void lines.push({ level, message: String(message) });
-  return { log: keep('log'), error: keep('error'), warn: keep('warn'), debug: keep('debug'), verbose: keep('verbose'), fatal: keep('fatal') };
+  return {
+    log: keep('log'),
+    error: keep('error'),
+    warn: keep('warn'),
+    debug: keep('debug'),
+    verbose: keep('verbose'),
+    fatal: keep('fatal'),
+  };
 }
 
 @Controller('todos')
@@ -69,7 +86,11 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
 
   beforeEach(async () => {
     ({ app, url, logs } = await start(
-      Test.createTestingModule({ imports: [ConvoyTestingModule.forRoot()], controllers: [TodosController], providers: [TodoNotifier] }),
+      Test.createTestingModule({
+        imports: [ConvoyTestingModule.forRoot()],
+        controllers: [TodosController],
+        providers: [TodoNotifier],
+      }),
     ));
     recorder = app.get(RecordingTransport);
     publisher = app.get(WebhookPublisher);
@@ -90,11 +111,20 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
   it("records a controller's @EmitsWebhook", async () => {
     expect(await post(`${url}/todos`)).toBe(201);
     const webhook = await recorder.waitFor('todo.created');
-    expect(webhook).toMatchObject({ eventType: 'todo.created', data: { id: 1, title: 'Write tests' }, target: { broadcast: true }, attempt: 1 });
+    expect(webhook).toMatchObject({
+      eventType: 'todo.created',
+      data: { id: 1, title: 'Write tests' },
+      target: { broadcast: true },
+      attempt: 1,
+    });
   });
 
   it('sent holds every webhook in order, with its data parsed back and its delivery details; ofType filters', async () => {
-    const first = await publisher.publish('a.one', { x: 1 }, { endpointId: 'ep_1', idempotencyKey: 'key-1', headers: { 'X-Trace': 't1' } });
+    const first = await publisher.publish(
+      'a.one',
+      { x: 1 },
+      { endpointId: 'ep_1', idempotencyKey: 'key-1', headers: { 'X-Trace': 't1' } },
+    );
     await publisher.publish('b.two', [1, 2]);
     await publisher.publish('a.one', 'third');
     await publisher.flush();
@@ -150,12 +180,18 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
   });
 
   it('waitFor rejects after its timeout, listing the types received', async () => {
-    await expect(recorder.waitFor('todo.deleted', undefined, 30)).rejects.toThrow('No todo.deleted webhook within 30 ms (received: none)');
+    await expect(recorder.waitFor('todo.deleted', undefined, 30)).rejects.toThrow(
+      'No todo.deleted webhook within 30 ms (received: none)',
+    );
     await publisher.publish('todo.created', { id: 1 });
     await publisher.publish('todo.updated', { id: 1 });
-    await expect(recorder.waitFor('todo.deleted', undefined, 30)).rejects.toThrow('No todo.deleted webhook within 30 ms (received: todo.created, todo.updated)');
+    await expect(recorder.waitFor('todo.deleted', undefined, 30)).rejects.toThrow(
+      'No todo.deleted webhook within 30 ms (received: todo.created, todo.updated)',
+    );
     // A predicate that matches nothing times out the same way.
-    await expect(recorder.waitFor('todo.created', () => false, 30)).rejects.toThrow(/^No todo\.created webhook within 30 ms/);
+    await expect(recorder.waitFor('todo.created', () => false, 30)).rejects.toThrow(
+      /^No todo\.created webhook within 30 ms/,
+    );
   });
 
   it('failNext fails a send; the dispatcher retries and records the second attempt', async () => {
@@ -165,7 +201,9 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
     expect(recorder.sent.map((w) => [w.id, w.attempt])).toEqual([[receipt.id, 2]]);
     expect(await publisher.stats()).toMatchObject({ sent: 1, failed: 0 });
     expect(logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
-      expect.stringMatching(/^todo\.created .* attempt 1 via recording failed, retrying in \d+ ms: RecordingTransport: scripted failure$/),
+      expect.stringMatching(
+        /^todo\.created .* attempt 1 via recording failed, retrying in \d+ ms: RecordingTransport: scripted failure$/,
+      ),
     ]);
 
     recorder.failNext(new Error('flaky'), 2);
@@ -180,7 +218,9 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
     await publisher.flush();
     expect(recorder.sent).toEqual([]);
     expect(await publisher.stats()).toMatchObject({ sent: 0, failed: 1 });
-    expect(logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([expect.stringMatching(/was NOT sent \(not retryable\): endpoint gone$/)]);
+    expect(logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+      expect.stringMatching(/was NOT sent \(not retryable\): endpoint gone$/),
+    ]);
 
     // The scripted failure is used up: the next webhook goes through at once.
     await publisher.publish('todo.created', { id: 2 });
@@ -215,7 +255,14 @@ describe('overriding the transport of a real application module', () => {
       }
     }
     @Module({
-      imports: [ConvoyModule.forRoot({ apiKey: 'CO.x', projectId: 'p1', baseUrl: 'http://127.0.0.1:9/api', ...(dispatcher ? { dispatcher } : {}) })],
+      imports: [
+        ConvoyModule.forRoot({
+          apiKey: 'CO.x',
+          projectId: 'p1',
+          baseUrl: 'http://127.0.0.1:9/api',
+          ...(dispatcher ? { dispatcher } : {}),
+        }),
+      ],
       controllers: [OrdersController],
     })
     class AppModule {}
@@ -240,7 +287,11 @@ describe('overriding the transport of a real application module', () => {
 
   it('overrideProvider(WEBHOOK_TRANSPORT).useValue(recorder) keeps every event in the recorder, off the network', async () => {
     const recorder = new RecordingTransport();
-    const { app, url } = await start(Test.createTestingModule({ imports: [appModule()] }).overrideProvider(WEBHOOK_TRANSPORT).useValue(recorder));
+    const { app, url } = await start(
+      Test.createTestingModule({ imports: [appModule()] })
+        .overrideProvider(WEBHOOK_TRANSPORT)
+        .useValue(recorder),
+    );
     expect(app.get(WEBHOOK_TRANSPORT)).toBe(recorder);
     expect(app.get(ConvoyClient).configured).toBe(true); // the app's real Convoy configuration is still in place
 
@@ -254,13 +305,17 @@ describe('overriding the transport of a real application module', () => {
   });
 
   it('without the override, the same module does call Convoy (so the check above can fail)', async () => {
-    const { app, url } = await start(Test.createTestingModule({ imports: [appModule({ maxAttempts: 1, drainTimeout: 1_000 })] }));
+    const { app, url } = await start(
+      Test.createTestingModule({ imports: [appModule({ maxAttempts: 1, drainTimeout: 1_000 })] }),
+    );
     const called = new Promise<void>((resolve) => (requestSeen = resolve));
     expect(await post(`${url}/orders`)).toBe(201);
     await called;
     // The startup check (GET the project; Convoy is down here, so it is retried in the background), then the event.
     expect(convoyRequests[0]).toBe('/api/v1/projects/p1');
-    expect(convoyRequests.filter((path) => path !== '/api/v1/projects/p1')).toEqual(['/api/v1/projects/p1/events/broadcast']);
+    expect(convoyRequests.filter((path) => path !== '/api/v1/projects/p1')).toEqual([
+      '/api/v1/projects/p1/events/broadcast',
+    ]);
     await app.get(WebhookPublisher).flush();
   });
 });

@@ -19,17 +19,24 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-const post = { method: 'POST' as const, path: '/hook', headers: { 'content-type': 'application/json' }, body: '{"a":1}' };
+const post = {
+  method: 'POST' as const,
+  path: '/hook',
+  headers: { 'content-type': 'application/json' },
+  body: '{"a":1}',
+};
 
 describe('httpExchange', () => {
   it('returns the status, lower-case headers and the whole body, also when it arrives in several chunks', async () => {
     answer = (req, res) => {
       let body = '';
-      req.on('data', (c) => (body += c)).on('end', () => {
-        res.writeHead(201, { 'X-Request-Id': 'r-1', 'content-type': 'text/plain' });
-        res.write(`got ${body} `);
-        setTimeout(() => res.end('ünïcode end'), 20);
-      });
+      req
+        .on('data', (c) => (body += c))
+        .on('end', () => {
+          res.writeHead(201, { 'X-Request-Id': 'r-1', 'content-type': 'text/plain' });
+          res.write(`got ${body} `);
+          setTimeout(() => res.end('ünïcode end'), 20);
+        });
     };
     const result = await httpExchange(pool, post, { timeoutMs: 2_000 });
     expect(result.status).toBe(201);
@@ -56,7 +63,9 @@ describe('httpExchange', () => {
   it('rejects with the reason of a shared signal, which gets one listener however many exchanges wait on it', async () => {
     answer = () => undefined;
     const shutdown = new AbortController();
-    const exchanges = Array.from({ length: 3 }, () => httpExchange(pool, post, { timeoutMs: 10_000, signal: shutdown.signal }));
+    const exchanges = Array.from({ length: 3 }, () =>
+      httpExchange(pool, post, { timeoutMs: 10_000, signal: shutdown.signal }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(1);
     const reason = new Error('shutting down');

@@ -3,7 +3,16 @@ import { MinHeap } from '../../../lib/utils/min-heap.js';
 describe('MinHeap', () => {
   it('pops in key order, equal keys in insertion order', () => {
     const heap = new MinHeap<string>();
-    const input: Array<[number, string]> = [[5, 'e'], [1, 'a1'], [3, 'c'], [1, 'a2'], [9, 'z'], [3, 'c2'], [0, 'first'], [1, 'a3']];
+    const input: Array<[number, string]> = [
+      [5, 'e'],
+      [1, 'a1'],
+      [3, 'c'],
+      [1, 'a2'],
+      [9, 'z'],
+      [3, 'c2'],
+      [0, 'first'],
+      [1, 'a3'],
+    ];
     for (const [key, value] of input) heap.push(key, value);
     expect(heap.size).toBe(input.length);
     expect(heap.peek()).toMatchObject({ key: 0, value: 'first' });
@@ -18,7 +27,7 @@ describe('MinHeap', () => {
     const heap = new MinHeap<number>();
     const reference: number[] = [];
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const popped: number[] = [];
     const expected: number[] = [];
     for (let i = 0; i < 2000; i++) {

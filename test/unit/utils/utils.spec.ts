@@ -6,7 +6,12 @@ import { uuidv7 } from '../../../lib/utils/uuid.js';
 import { PACKAGE_VERSION } from '../../../lib/version.js';
 
 describe('backoffDelay', () => {
-  const policy = (overrides: Partial<BackoffPolicy> = {}): BackoffPolicy => ({ baseDelayMs: 100, maxDelayMs: 10_000, jitter: 'none', ...overrides });
+  const policy = (overrides: Partial<BackoffPolicy> = {}): BackoffPolicy => ({
+    baseDelayMs: 100,
+    maxDelayMs: 10_000,
+    jitter: 'none',
+    ...overrides,
+  });
 
   it("grows by the factor (2 by default) without jitter ('none')", () => {
     expect([1, 2, 3, 4].map((retry) => backoffDelay(retry, policy()))).toEqual([100, 200, 400, 800]);
@@ -188,7 +193,17 @@ describe('uuidv7', () => {
   });
 
   it('sorts by creation time', () => {
-    const times = [1, 2, 255, 256, 1_000, 65_536, Date.parse('2001-01-01'), Date.parse('2025-06-01'), Date.parse('2100-01-01')];
+    const times = [
+      1,
+      2,
+      255,
+      256,
+      1_000,
+      65_536,
+      Date.parse('2001-01-01'),
+      Date.parse('2025-06-01'),
+      Date.parse('2100-01-01'),
+    ];
     const ids = times.map((t) => uuidv7(t));
     expect([...ids].sort()).toEqual(ids);
   });
@@ -212,7 +227,9 @@ describe('uuidv7', () => {
 
 describe('PACKAGE_VERSION', () => {
   it("equals package.json's version", () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
     expect(PACKAGE_VERSION).toBe(pkg.version);
     expect(PACKAGE_VERSION).toMatch(/^\d+\.\d+\.\d+/);
   });

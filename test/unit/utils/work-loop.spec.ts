@@ -7,14 +7,17 @@ describe('WorkLoop', () => {
     let rounds = 0;
     let active = 0;
     let overlapping = false;
-    const loop = new WorkLoop(async () => {
-      rounds++;
-      active++;
-      overlapping ||= active > 1;
-      await sleep(5);
-      active--;
-      return 100;
-    }, () => 100);
+    const loop = new WorkLoop(
+      async () => {
+        rounds++;
+        active++;
+        overlapping ||= active > 1;
+        await sleep(5);
+        active--;
+        return 100;
+      },
+      () => 100,
+    );
     loop.start();
     for (let i = 0; i < 20; i++) loop.wake(0); // wake-ups during a round are folded into one round after it
     await sleep(350);
@@ -28,7 +31,10 @@ describe('WorkLoop', () => {
   it('an earlier wake-up brings the next round forward; a later one does not push it back', async () => {
     const times: number[] = [];
     const started = Date.now();
-    const loop = new WorkLoop(async () => (times.push(Date.now() - started), 10_000), () => 10_000);
+    const loop = new WorkLoop(
+      async () => (times.push(Date.now() - started), 10_000),
+      () => 10_000,
+    );
     loop.start();
     await sleep(20);
     loop.wake(50_000); // later than the pending 10 s round: ignored
@@ -43,10 +49,13 @@ describe('WorkLoop', () => {
   it('a throwing round is reported, and the loop goes on after the delay onError returns', async () => {
     const errors: unknown[] = [];
     let rounds = 0;
-    const loop = new WorkLoop(async () => {
-      rounds++;
-      throw new Error(`round ${rounds}`);
-    }, (error) => (errors.push(error), 20));
+    const loop = new WorkLoop(
+      async () => {
+        rounds++;
+        throw new Error(`round ${rounds}`);
+      },
+      (error) => (errors.push(error), 20),
+    );
     loop.start();
     await sleep(110);
     loop.stop();

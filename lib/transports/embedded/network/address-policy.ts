@@ -103,7 +103,9 @@ function parseIPv6(ip: string): bigint {
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups =
-    tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+    tail === undefined
+      ? headGroups
+      : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
   let value = 0n;
   for (const group of groups) value = (value << 16n) | BigInt(parseInt(group, 16));
   return value;
@@ -137,7 +139,8 @@ function inCidr(ip: ParsedIp, range: Cidr): boolean {
 }
 
 type Rule = [range: Cidr, category: AddressCategory];
-const rules = (table: Array<[string, AddressCategory]>): Rule[] => table.map(([text, category]) => [cidr(text), category]);
+const rules = (table: Array<[string, AddressCategory]>): Rule[] =>
+  table.map(([text, category]) => [cidr(text), category]);
 
 // First match wins, so exact metadata addresses come before the ranges that contain them.
 const IPV4_RULES = rules([
@@ -224,7 +227,12 @@ export function classifyAddress(ip: string): AddressCategory {
   return parsed ? classifyParsed(parsed) : 'reserved';
 }
 
-const PRIVATE_NETWORK_CATEGORIES: ReadonlySet<AddressCategory> = new Set(['loopback', 'private', 'cgnat', 'unique-local']);
+const PRIVATE_NETWORK_CATEGORIES: ReadonlySet<AddressCategory> = new Set([
+  'loopback',
+  'private',
+  'cgnat',
+  'unique-local',
+]);
 
 /** The same address in the other family, if it has one: a.b.c.d <-> ::ffff:a.b.c.d. */
 function alias(ip: ParsedIp): ParsedIp | undefined {
@@ -241,13 +249,15 @@ function parseAllowedEntry(entry: unknown, index: number): Cidr {
   const address = slash === -1 ? entry : entry.slice(0, slash);
   if (address.includes('%')) throw bad('has an IPv6 zone id; list the address without it');
   const parsed = parseIp(address);
-  if (!parsed || address.startsWith('[')) throw bad('is not an IPv4 or IPv6 address or CIDR (like 10.0.0.0/8 or fd00::/8)');
+  if (!parsed || address.startsWith('['))
+    throw bad('is not an IPv4 or IPv6 address or CIDR (like 10.0.0.0/8 or fd00::/8)');
   const max = bits(parsed.family);
   let prefix = max;
   if (slash !== -1) {
     const text = entry.slice(slash + 1);
     prefix = Number(text);
-    if (!/^\d{1,3}$/.test(text) || prefix > max) throw bad(`has an invalid prefix length (0 to ${max} for IPv${parsed.family})`);
+    if (!/^\d{1,3}$/.test(text) || prefix > max)
+      throw bad(`has an invalid prefix length (0 to ${max} for IPv${parsed.family})`);
   }
   return { ...parsed, prefix };
 }

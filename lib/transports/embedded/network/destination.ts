@@ -72,7 +72,12 @@ function notFound(hostname: string): Error {
  * (we chose the answer set, so no attacker can mix it), so `allowedAddresses: ['127.0.0.0/8']` makes localhost work.
  * Resolver failures (ENOTFOUND, EAI_AGAIN…) propagate unchanged: they are network errors, not refusals.
  */
-async function resolveChecked(hostname: string, policy: AddressPolicy, lookupAll: LookupAll, origin: string): Promise<ResolvedAddress[]> {
+async function resolveChecked(
+  hostname: string,
+  policy: AddressPolicy,
+  lookupAll: LookupAll,
+  origin: string,
+): Promise<ResolvedAddress[]> {
   const host = unbracket(hostname);
   const literal = isIP(host);
   if (literal) {
@@ -105,7 +110,11 @@ async function resolveChecked(hostname: string, policy: AddressPolicy, lookupAll
  * @returns the checked addresses.
  * @throws InvalidDestinationError, DestinationBlockedError, or the resolver's own error.
  */
-export async function checkDestination(url: string | URL, policy: AddressPolicy, lookupAll: LookupAll = defaultLookupAll): Promise<ResolvedAddress[]> {
+export async function checkDestination(
+  url: string | URL,
+  policy: AddressPolicy,
+  lookupAll: LookupAll = defaultLookupAll,
+): Promise<ResolvedAddress[]> {
   // Re-validate a URL object too: it may have been built or mutated by the caller.
   const parsed = parseDestinationUrl(typeof url === 'string' ? url : String(url?.href));
   return resolveChecked(parsed.hostname, policy, lookupAll, parsed.origin);
@@ -134,7 +143,11 @@ export function createGuardedLookup(policy: AddressPolicy, lookupAll: LookupAll 
         // The callback runs outside the promise chain, so an exception in it is not swallowed as a rejection.
         process.nextTick(() => {
           if (usable.length === 0) callback(notFound(hostname), options?.all ? [] : '');
-          else if (options?.all) callback(null, usable.map(({ address, family }): LookupAddress => ({ address, family })));
+          else if (options?.all)
+            callback(
+              null,
+              usable.map(({ address, family }): LookupAddress => ({ address, family })),
+            );
           else callback(null, usable[0]!.address, usable[0]!.family);
         });
       },
@@ -186,7 +199,8 @@ export function createGuardedAgent(policy: AddressPolicy, options: GuardedAgentO
     connectTls(opts, (...args) => {
       const [error] = args;
       // The lookup only knew the hostname; give the error the full origin.
-      if (error instanceof DestinationBlockedError) callback(new DestinationBlockedError(origin, error.address, error.category), null);
+      if (error instanceof DestinationBlockedError)
+        callback(new DestinationBlockedError(origin, error.address, error.category), null);
       else callback(...args);
     });
   };

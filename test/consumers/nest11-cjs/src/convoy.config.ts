@@ -12,7 +12,10 @@ export async function convoyOptions(config: ConfigService): Promise<ConvoyModule
     apiKey: read('CONVOY_API_KEY'),
     projectId: read('CONVOY_PROJECT_ID'),
     baseUrl: read('CONVOY_URL'),
-    storage: await PostgresStorage.create({ connectionString: config.getOrThrow<string>('DATABASE_URL'), schema: read('CONVOY_SCHEMA') }),
+    storage: await PostgresStorage.create({
+      connectionString: config.getOrThrow<string>('DATABASE_URL'),
+      schema: read('CONVOY_SCHEMA'),
+    }),
     embedded: {
       // Development only: lets endpoints on this machine (the app's own /receiver) through the SSRF guard.
       allowedAddresses: ['127.0.0.0/8', '::1/128'],

@@ -14,7 +14,9 @@ describe('todos webhooks (nestjs-convoy/testing)', () => {
   let webhooks: RecordingTransport;
 
   beforeEach(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [ConvoyTestingModule.forRoot(), TodosModule] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConvoyTestingModule.forRoot(), TodosModule],
+    }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     webhooks = app.get(RecordingTransport);
@@ -61,10 +63,16 @@ describe('receiver (nestjs-convoy/receiver)', () => {
     const body = JSON.stringify({ id: 7, title: 'Signed' });
     const signature = (secrets: string[]) => signConvoyPayload(body, { secrets, advanced: true });
     const post = (header: string) =>
-      request(app.getHttpServer()).post('/receiver').set('content-type', 'application/json').set('x-convoy-signature', header).send(body);
+      request(app.getHttpServer())
+        .post('/receiver')
+        .set('content-type', 'application/json')
+        .set('x-convoy-signature', header)
+        .send(body);
 
     await post(signature(['not-the-secret'])).expect(401);
-    await post(signature([secret])).set('x-convoy-idempotency-key', 'k-1').expect(200, { ok: true });
+    await post(signature([secret]))
+      .set('x-convoy-idempotency-key', 'k-1')
+      .expect(200, { ok: true });
 
     const received = await request(app.getHttpServer()).get('/receiver').expect(200);
     expect(received.body).toEqual([{ idempotencyKey: 'k-1', payload: { id: 7, title: 'Signed' } }]);

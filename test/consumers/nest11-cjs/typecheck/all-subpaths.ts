@@ -10,7 +10,10 @@ import { ConvoyTestingModule, RecordingTransport, type RecordedWebhook } from 'n
 type NotAny<T> = 0 extends 1 & T ? never : T;
 const notAny = <T>(value: NotAny<T>): T => value as T;
 
-export const options = notAny<ConvoyModuleOptions>({ embedded: { allowedAddresses: ['127.0.0.0/8'] }, defaultTarget: { broadcast: true } });
+export const options = notAny<ConvoyModuleOptions>({
+  embedded: { allowedAddresses: ['127.0.0.0/8'] },
+  defaultTarget: { broadcast: true },
+});
 export const dynamicModule = notAny(ConvoyModule.forRoot(options));
 export const testing = notAny(ConvoyTestingModule.forRoot());
 export const postgres: PostgresStorageOptions = { connectionString: 'postgres://localhost/db', schema: 'app' };

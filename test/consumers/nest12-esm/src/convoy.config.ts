@@ -15,7 +15,9 @@ export async function convoyOptions(config: ConfigService): Promise<ConvoyModule
     apiKey: read('CONVOY_API_KEY'),
     projectId: read('CONVOY_PROJECT_ID'),
     baseUrl: read('CONVOY_URL'),
-    storage: await PGliteStorage.create({ dataDir: read('CONVOY_DATA_DIR') ?? join(tmpdir(), 'consumer-nest12-esm', 'convoy') }),
+    storage: await PGliteStorage.create({
+      dataDir: read('CONVOY_DATA_DIR') ?? join(tmpdir(), 'consumer-nest12-esm', 'convoy'),
+    }),
     embedded: {
       // Development only: lets endpoints on this machine (the app's own /receiver) through the SSRF guard.
       allowedAddresses: ['127.0.0.0/8', '::1/128'],

@@ -17,7 +17,11 @@ async function start(app: NestFastifyApplication): Promise<(path: string, init?:
   return (path, init) => fetch(`${url}${path}`, init);
 }
 
-const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 describe('todos webhooks (nestjs-convoy/testing)', () => {
   let app: NestFastifyApplication;
@@ -25,7 +29,9 @@ describe('todos webhooks (nestjs-convoy/testing)', () => {
   let webhooks: RecordingTransport;
 
   beforeEach(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [ConvoyTestingModule.forRoot(), TodosModule] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConvoyTestingModule.forRoot(), TodosModule],
+    }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     http = await start(app);
     webhooks = app.get(RecordingTransport);
@@ -66,7 +72,10 @@ describe('receiver (nestjs-convoy/receiver)', () => {
       imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ RECEIVER_SECRET: secret })] })],
       controllers: [ReceiverController],
     }).compile();
-    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { rawBody: true, logger: false });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+      rawBody: true,
+      logger: false,
+    });
     http = await start(app);
   });
   afterEach(() => app.close());
@@ -77,7 +86,11 @@ describe('receiver (nestjs-convoy/receiver)', () => {
       http('/receiver', {
         method: 'POST',
         body: payload,
-        headers: { 'content-type': 'application/json', 'x-convoy-signature': signConvoyPayload(payload, { secrets, advanced: true }), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'x-convoy-signature': signConvoyPayload(payload, { secrets, advanced: true }),
+          ...headers,
+        },
       });
 
     expect((await post(['not-the-secret'])).status).toBe(401);

@@ -10,7 +10,8 @@ const [mode, dataDir] = process.argv.slice(2);
 Logger.overrideLogger(false);
 const print = (value) => process.stdout.write(`${JSON.stringify(value)}\n`);
 const lines = createInterface({ input: process.stdin });
-const nextLine = (expected) => new Promise((resolve) => lines.on('line', (line) => line.trim() === expected && resolve()));
+const nextLine = (expected) =>
+  new Promise((resolve) => lines.on('line', (line) => line.trim() === expected && resolve()));
 
 const open =
   mode === 'lock'

@@ -30,9 +30,20 @@ export class PGliteProcess {
   }
 
   /** `mode`: `storage` opens PGliteStorage on `dataDir`, `lock` only takes its lock. `go`: wait for go() first. */
-  static start(mode: 'storage' | 'lock', dataDir: string, options: { templateCache?: string; go?: boolean } = {}): PGliteProcess {
-    const env = { ...process.env, NODE_OPTIONS: '', TEMPLATE_CACHE: options.templateCache ?? '', GO: options.go ? '1' : '' };
-    return new PGliteProcess(spawn(process.execPath, [SCRIPT, mode, dataDir], { env, stdio: ['pipe', 'pipe', 'pipe'] }));
+  static start(
+    mode: 'storage' | 'lock',
+    dataDir: string,
+    options: { templateCache?: string; go?: boolean } = {},
+  ): PGliteProcess {
+    const env = {
+      ...process.env,
+      NODE_OPTIONS: '',
+      TEMPLATE_CACHE: options.templateCache ?? '',
+      GO: options.go ? '1' : '',
+    };
+    return new PGliteProcess(
+      spawn(process.execPath, [SCRIPT, mode, dataDir], { env, stdio: ['pipe', 'pipe', 'pipe'] }),
+    );
   }
 
   get pid(): number {
@@ -49,7 +60,11 @@ export class PGliteProcess {
           resolve(found);
         } else if (this.child.exitCode !== null || this.child.signalCode !== null) {
           this.listeners.delete(check);
-          reject(new Error(`the child exited without the expected message; it printed ${JSON.stringify(this.messages)}, stderr: ${this.stderr}`));
+          reject(
+            new Error(
+              `the child exited without the expected message; it printed ${JSON.stringify(this.messages)}, stderr: ${this.stderr}`,
+            ),
+          );
         }
       };
       this.listeners.add(check);

@@ -20,8 +20,14 @@ export class ReceiverController {
   @Post()
   @HttpCode(200)
   // A function, not a string: the decorator runs when the class loads, before ConfigModule has read anything.
-  @VerifyConvoyWebhook({ secret: (_, refs) => refs.get(ConfigService, { strict: false }).get<string>('RECEIVER_SECRET') || DEFAULT_RECEIVER_SECRET })
-  receive(@WebhookPayload() payload: unknown, @Headers('x-convoy-idempotency-key') idempotencyKey?: string): { ok: true } {
+  @VerifyConvoyWebhook({
+    secret: (_, refs) =>
+      refs.get(ConfigService, { strict: false }).get<string>('RECEIVER_SECRET') || DEFAULT_RECEIVER_SECRET,
+  })
+  receive(
+    @WebhookPayload() payload: unknown,
+    @Headers('x-convoy-idempotency-key') idempotencyKey?: string,
+  ): { ok: true } {
     this.received.push({ idempotencyKey, payload });
     return { ok: true };
   }

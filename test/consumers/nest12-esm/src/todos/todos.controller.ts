@@ -11,7 +11,8 @@ export class TodosController {
   @Post()
   @EmitsWebhook('todo.created')
   create(@Body() body: { title?: unknown }): Todo {
-    if (typeof body?.title !== 'string' || body.title.trim() === '') throw new BadRequestException('title must be a non-empty string');
+    if (typeof body?.title !== 'string' || body.title.trim() === '')
+      throw new BadRequestException('title must be a non-empty string');
     return this.todos.create(body.title);
   }
 
