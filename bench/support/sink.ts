@@ -19,6 +19,9 @@ const state = {
   latencies: [] as number[],
 };
 
+/** One waiter for a hook count (see `hooksReached`): the bench waits without polling the counts over IPC. */
+let hooksWaiter: { count: number; resolve: () => void } | undefined;
+
 const server = createServer((req, res) => {
   const url = req.url ?? '';
   if (req.method === 'POST' && url.startsWith('/api/v1/projects/')) {
@@ -51,6 +54,10 @@ const server = createServer((req, res) => {
       }
       state.hooks++;
       if (req.headers['x-convoy-signature']) state.signedHooks++;
+      if (hooksWaiter && state.hooks >= hooksWaiter.count) {
+        hooksWaiter.resolve();
+        hooksWaiter = undefined;
+      }
       res.writeHead(200).end();
     });
     return;
@@ -68,6 +75,9 @@ server.listen(0, '127.0.0.1', () => {
         signedHooks: state.signedHooks,
         unauthorized: state.unauthorized,
       }),
+      /** Resolves once `count` webhooks were received in all (at once if they were). */
+      hooksReached: (count: number) =>
+        state.hooks >= count ? undefined : new Promise<void>((resolve) => (hooksWaiter = { count, resolve })),
       outage: (on: boolean) => void (state.outage = on),
       measure: (on: boolean) => {
         state.measure = on;
