@@ -1,4 +1,5 @@
 // A separate process playing both ends of the wire:
+//   GET /api/v1/projects/:id: the project, for the module's startup check;
 //   POST /api/v1/projects/:id/events[/broadcast|/fanout|/dynamic]: Convoy's event creation, answered with Convoy's
 //     201 envelope (or, during a simulated outage, 503 with Retry-After: 1);
 //   POST /hook/...: a customer's webhook receiver, answering 200.
@@ -24,6 +25,20 @@ let hooksWaiter: { count: number; resolve: () => void } | undefined;
 
 const server = createServer((req, res) => {
   const url = req.url ?? '';
+  if (req.method === 'GET' && url.startsWith('/api/v1/projects/')) {
+    // The module's startup check: the key's project is the configured one, and outgoing.
+    const uid = url.slice('/api/v1/projects/'.length).split(/[/?]/)[0];
+    req.resume();
+    return void res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(
+        JSON.stringify({
+          status: true,
+          message: 'Project fetched successfully',
+          data: { uid, name: 'bench', type: 'outgoing' },
+        }),
+      );
+  }
   if (req.method === 'POST' && url.startsWith('/api/v1/projects/')) {
     req.resume();
     req.on('end', () => {

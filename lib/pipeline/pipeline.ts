@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { PublisherClosedError } from '../errors/publish.errors.js';
+import { PublisherClosedError, PublishStorageError } from '../errors/publish.errors.js';
 import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
 import type { OutgoingWebhook } from '../publishing/webhook.types.js';
@@ -141,7 +141,8 @@ export class DeliveryPipeline {
   /** publish() calls not yet stored. */
   private accepting = 0;
   private readonly toWrite: Array<Pending<Enqueued>> = [];
-  private writing = false;
+  /** Group writes in flight (at most the store's concurrentWrites). */
+  private writers = 0;
   private readonly toSettle: Array<{
     delivery: DeliveryRecord;
     settlement: Settlement;
@@ -189,7 +190,7 @@ export class DeliveryPipeline {
       }
       await new Promise<boolean>((resolve, reject) => {
         this.toWrite.push({ value: item, resolve, reject });
-        if (!this.writing) void this.writeBatches();
+        if (this.writers < (this.store.concurrentWrites ?? 1)) void this.writeBatches();
       });
     } finally {
       this.accepting--;
@@ -303,19 +304,30 @@ export class DeliveryPipeline {
     }
   }
 
+  /**
+   * Group commit: one writer takes every publish waiting and stores them in one write (one statement, one commit),
+   * then the next group, which gathered while it wrote. Each publish resolves once its write committed; a write that
+   * fails rejects each of its publishes with PublishStorageError (none of them was stored).
+   */
   private async writeBatches(): Promise<void> {
-    this.writing = true;
-    while (this.toWrite.length > 0) {
-      const batch = this.toWrite.splice(0, MAX_GROUP);
-      try {
-        const stored = await this.store.enqueue(batch.map((entry) => entry.value));
-        batch.forEach((entry, i) => entry.resolve(stored[i]!));
-        this.loop.wake(0);
-      } catch (error) {
-        for (const entry of batch) entry.reject(error);
+    this.writers++;
+    try {
+      while (this.toWrite.length > 0) {
+        const batch = this.toWrite.splice(0, MAX_GROUP);
+        const items: Enqueued[] = [];
+        for (const entry of batch) items.push(entry.value);
+        try {
+          const stored = await this.store.enqueue(items);
+          for (let i = 0; i < batch.length; i++) batch[i]!.resolve(stored[i]!);
+          this.loop.wake(0);
+        } catch (error) {
+          const failure = new PublishStorageError(error);
+          for (const entry of batch) entry.reject(failure);
+        }
       }
+    } finally {
+      this.writers--;
     }
-    this.writing = false;
   }
 
   /** One round: claims what the free slots can take (at most batchSize held), starts attempts; returns when to look again. */
