@@ -29,15 +29,13 @@ const server = createServer((req, res) => {
     // The module's startup check: the key's project is the configured one, and outgoing.
     const uid = url.slice('/api/v1/projects/'.length).split(/[/?]/)[0];
     req.resume();
-    return void res
-      .writeHead(200, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          status: true,
-          message: 'Project fetched successfully',
-          data: { uid, name: 'bench', type: 'outgoing' },
-        }),
-      );
+    return void res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        status: true,
+        message: 'Project fetched successfully',
+        data: { uid, name: 'bench', type: 'outgoing' },
+      }),
+    );
   }
   if (req.method === 'POST' && url.startsWith('/api/v1/projects/')) {
     req.resume();
