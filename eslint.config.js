@@ -1,6 +1,7 @@
 // ESLint (flat config): @eslint/js recommended + typescript-eslint recommendedTypeChecked. Formatting is Prettier's
 // job (npm run format); these configs enable no stylistic rules.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 // The Node globals the plain JavaScript files use (TypeScript files get theirs from @types/node).
@@ -22,7 +23,7 @@ const nodeGlobals = Object.fromEntries(
   ].map((name) => [name, 'readonly']),
 );
 
-export default tseslint.config(
+export default defineConfig(
   {
     ignores: [
       'dist*/**',
