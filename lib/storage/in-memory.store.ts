@@ -60,7 +60,7 @@ export class InMemoryWebhookStore implements WebhookStore {
   private readonly maxEvents: number;
   private readonly endpoints = new Map<string, EndpointRecord>();
   /** allEndpoints(), kept until an endpoint changes (fan-out reads it on every publish). */
-  private endpointList: EndpointRecord[] | undefined;
+  private endpointList: Promise<EndpointRecord[]> | undefined;
   private readonly deliveries = new Map<string, DeliveryRecord>();
   private readonly attempts = new Map<string, AttemptRecord[]>();
   /** The log in insertion order, by event id. */
@@ -71,8 +71,13 @@ export class InMemoryWebhookStore implements WebhookStore {
   /** Ordering chains: the unfinished deliveries of a key, in order; only the first is in `due`. */
   private readonly chains = new Map<string, DeliveryRecord[]>();
   private unfinished = 0;
-  /** Claimed and not settled (a lease that ran out counts as pending again in stats()). */
+  /**
+   * Claimed and not settled, with a lease that has not been seen to run out. Leases are kept out of `due` (an entry
+   * per claim would mostly go stale): claim() looks here for ones that ran out once the earliest may have.
+   */
   private readonly processing = new Set<DeliveryRecord>();
+  /** No lease in `processing` ends before this (a lower bound: renewals only extend). */
+  private leaseCheckAt = Infinity;
   private pendingHandOvers = 0;
   private failedHandOvers = 0;
   private insertsSinceEviction = 0;
@@ -127,6 +132,7 @@ export class InMemoryWebhookStore implements WebhookStore {
 
   async claim(now: number, limit: number, leaseToken: string, leaseUntil: number): Promise<DeliveryRecord[]> {
     const claimed: DeliveryRecord[] = [];
+    if (now >= this.leaseCheckAt) this.releaseExpiredLeases(now);
     while (claimed.length < limit) {
       const top = this.freshTop();
       if (!top || top.key > now) break;
@@ -137,9 +143,9 @@ export class InMemoryWebhookStore implements WebhookStore {
       d.lease_token = leaseToken;
       d.next_send_at = leaseUntil;
       d.updated_at = now;
-      this.due.push(leaseUntil, d);
       claimed.push(d);
     }
+    if (claimed.length > 0 && leaseUntil < this.leaseCheckAt) this.leaseCheckAt = leaseUntil;
     return claimed;
   }
 
@@ -149,7 +155,8 @@ export class InMemoryWebhookStore implements WebhookStore {
       const d = this.deliveries.get(uid);
       if (!d || d.status !== 'Processing' || d.lease_token !== leaseToken) continue;
       d.next_send_at = leaseUntil;
-      this.due.push(leaseUntil, d);
+      this.processing.add(d); // back from the due heap if its lease had been seen to run out
+      if (leaseUntil < this.leaseCheckAt) this.leaseCheckAt = leaseUntil;
       held.push(uid);
     }
     return held;
@@ -182,7 +189,9 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    return this.freshTop()?.key;
+    let next = this.freshTop()?.key;
+    for (const d of this.processing) if (next === undefined || d.next_send_at < next) next = d.next_send_at;
+    return next;
   }
 
   async stats(now: number): Promise<QueueStats> {
@@ -285,8 +294,9 @@ export class InMemoryWebhookStore implements WebhookStore {
     return paginate(rows, page);
   }
 
-  async allEndpoints(): Promise<EndpointRecord[]> {
-    this.endpointList ??= [...this.endpoints.values()];
+  /** The same settled promise until an endpoint changes: fan-out awaits it on every publish. */
+  allEndpoints(): Promise<EndpointRecord[]> {
+    this.endpointList ??= Promise.resolve([...this.endpoints.values()]);
     return this.endpointList;
   }
 
@@ -340,6 +350,18 @@ export class InMemoryWebhookStore implements WebhookStore {
     }
     const waiter = this.roomWaiters.shift();
     waiter?.resolve();
+  }
+
+  /** Claimed deliveries whose lease ran out become due (at their lease's end), for another claim to take over. */
+  private releaseExpiredLeases(now: number): void {
+    let earliest = Infinity;
+    for (const d of this.processing) {
+      if (d.next_send_at <= now) {
+        this.processing.delete(d);
+        this.due.push(d.next_send_at, d);
+      } else if (d.next_send_at < earliest) earliest = d.next_send_at;
+    }
+    this.leaseCheckAt = earliest;
   }
 
   /** The earliest entry that still describes its delivery; stale ones are dropped on the way. */
