@@ -61,6 +61,8 @@ export class InMemoryWebhookStore implements WebhookStore {
   private readonly endpoints = new Map<string, EndpointRecord>();
   /** allEndpoints(), kept until an endpoint changes (fan-out reads it on every publish). */
   private endpointList: Promise<EndpointRecord[]> | undefined;
+  /** getEndpoint()'s answers, until the endpoint changes. */
+  private readonly endpointReads = new Map<string, Promise<EndpointRecord | undefined>>();
   private readonly deliveries = new Map<string, DeliveryRecord>();
   private readonly attempts = new Map<string, AttemptRecord[]>();
   /** The log in insertion order, by event id. */
@@ -268,16 +270,25 @@ export class InMemoryWebhookStore implements WebhookStore {
     if (!this.endpoints.has(endpoint.uid)) return false;
     this.endpoints.set(endpoint.uid, endpoint);
     this.endpointList = undefined;
+    this.endpointReads.delete(endpoint.uid);
     return true;
   }
 
   async deleteEndpoint(uid: string): Promise<boolean> {
     this.endpointList = undefined;
+    this.endpointReads.delete(uid);
     return this.endpoints.delete(uid);
   }
 
-  async getEndpoint(uid: string): Promise<EndpointRecord | undefined> {
-    return this.endpoints.get(uid);
+  /** A settled promise kept per endpoint until it changes: every attempt reads its endpoint. */
+  getEndpoint(uid: string): Promise<EndpointRecord | undefined> {
+    let found = this.endpointReads.get(uid);
+    if (!found) {
+      const endpoint = this.endpoints.get(uid);
+      found = Promise.resolve(endpoint);
+      if (endpoint) this.endpointReads.set(uid, found);
+    }
+    return found;
   }
 
   async findEndpointByUrl(url: string): Promise<EndpointRecord | undefined> {
