@@ -42,6 +42,10 @@ const EVICTION_BATCH = 256;
 
 const isUnfinished = (status: DeliveryStatus): boolean =>
   status === 'Scheduled' || status === 'Retry' || status === 'Processing';
+const hasUnfinished = (entry: Entry): boolean => {
+  for (const d of entry.deliveries) if (isUnfinished(d.status)) return true;
+  return false;
+};
 /** Deliveries that must go one at a time: the same ordering key to the same endpoint (or transport). */
 const chainOf = (d: DeliveryRecord): string | undefined =>
   d.ordering_key === null ? undefined : `${d.endpoint_id ?? ''}\u0000${d.ordering_key}`;
@@ -399,9 +403,10 @@ export class InMemoryWebhookStore implements WebhookStore {
   private evictOldEntries(): void {
     this.insertsSinceEviction = 0;
     let excess = this.entries.size - this.maxEvents;
-    for (const [eventId, entry] of this.entries) {
+    for (const eventId of this.entries.keys()) {
       if (excess <= 0) break;
-      if (entry.deliveries.some((d) => isUnfinished(d.status))) continue;
+      const entry = this.entries.get(eventId)!;
+      if (hasUnfinished(entry)) continue;
       this.entries.delete(eventId);
       if (entry.event && !entry.event.is_duplicate_event) this.idempotencyKeys.delete(entry.event.idempotency_key);
       for (const d of entry.deliveries) {
