@@ -1,7 +1,7 @@
 export * from './convoy.module.js';
 export { CONVOY_MODULE_OPTIONS } from './convoy.module-definition.js';
 export * from './convoy.constants.js';
-export type * from './options/convoy-module-options.interface.js';
+export type * from './options/convoy-module-options.js';
 export * from './client/index.js';
 export * from './errors/index.js';
 export * from './publishing/webhook-publisher.js';
