@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'undici';
 import { ConvoyModule, WebhookPublisher, type ConvoyStorage } from '../../lib/index.js';
-import { DEFAULT_API_VERSION } from '../../lib/options/resolve-client-options.js';
+import { DEFAULT_API_VERSION } from '../../lib/options/option-tables.js';
 import { PACKAGE_VERSION } from '../../lib/version.js';
 import { PGliteStorage } from '../../lib/storage/pglite/index.js';
 import { PostgresStorage } from '../../lib/storage/postgres/index.js';
@@ -91,13 +91,11 @@ interface PublisherRun {
 async function throughPublisher(sink: Sink, events: number, storage?: ConvoyStorage): Promise<PublisherRun> {
   const app = await NestFactory.createApplicationContext(
     ConvoyModule.forRoot({
-      baseUrl: `${sink.ready.url}/api`,
-      apiKey: API_KEY,
-      projectId: PROJECT,
+      convoy: { baseUrl: `${sink.ready.url}/api`, apiKey: API_KEY, projectId: PROJECT },
       defaultTarget: { broadcast: true },
       storage,
-      dispatcher: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when it is full
-      outbox: { concurrency: CONCURRENCY },
+      // Without storage: the default buffer of 10 000 events, publish() waiting when it is full.
+      delivery: { concurrency: CONCURRENCY },
     }),
     { logger: false },
   );

@@ -163,6 +163,13 @@ export function resolveModuleOptions(
   const store = (raw.embedded as EmbeddedOptions | undefined)?.store;
   const durable = raw.storage !== undefined || (name === 'embedded' && store !== undefined && !store.volatile);
   const setup: Setup = { transport: name, durable };
+  for (const key of Object.keys(raw)) {
+    if (key in MODULE_OPTIONS || raw[key] === undefined) continue;
+    if (key in CONVOY_OPTIONS)
+      throw new ConvoyConfigurationError(key, 'is not a top-level option', `move it into convoy: { ${key} }`);
+    if (key === 'dispatcher' || key === 'outbox')
+      throw new ConvoyConfigurationError(key, 'is not an option', "use delivery: {…} (see the README's Options)");
+  }
   const resolved = resolveTable(MODULE_OPTIONS, raw, '', setup, warn);
   if (!credentials && convoy.projectId !== undefined)
     throw new ConvoyConfigurationError(

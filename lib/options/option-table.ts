@@ -162,7 +162,8 @@ export function orFalse<Out, In>(inner: Option<Out, In>): Option<Out | false, In
 
 function closest(key: string, known: readonly string[]): string | undefined {
   const lower = key.toLowerCase();
-  let best = known.find((k) => k.toLowerCase() === lower);
+  // The same name in another case, or one name inside the other (`timeout` → `timeoutMs`, `maxAttempts` → `attempts`).
+  let best = known.find((k) => k.toLowerCase() === lower) ?? known.find((k) => contains(lower, k.toLowerCase()));
   let bestDistance = 3;
   for (const candidate of best ? [] : known) {
     const d = distance(lower, candidate.toLowerCase());
@@ -170,6 +171,9 @@ function closest(key: string, known: readonly string[]): string | undefined {
   }
   return best;
 }
+
+const contains = (a: string, b: string): boolean =>
+  Math.min(a.length, b.length) >= 5 && (a.includes(b) || b.includes(a));
 
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {
