@@ -122,7 +122,7 @@ export const DELIVERY_OPTIONS = {
 };
 
 export const EMBEDDED_OPTIONS = {
-  /** Where endpoints, deliveries and attempts live. Default: the module's `storage`, else memory (lost on restart). */
+  /** Where endpoints, deliveries and attempts live: by default the module's `storage`, else memory (lost on restart). */
   store: custom<WebhookStore | undefined, WebhookStore>(
     (v) =>
       v !== null && typeof v === 'object' && typeof (v as WebhookStore).claim === 'function'
@@ -146,7 +146,7 @@ export const EMBEDDED_OPTIONS = {
   maxResponseBytes: integer({ min: 0, max: 1_048_576 }, 'give the response bytes to keep per attempt')(4_096),
   /** User-Agent of deliveries. */
   userAgent: text('pass e.g. "my-app-webhooks/1.0"', { default: `Convoy/nestjs-convoy-${PACKAGE_VERSION}` }),
-  /** Resolver of endpoint hostnames (tests, custom DNS). Default: the system's. */
+  /** Resolver of endpoint hostnames (tests, custom DNS); by default the system's. */
   lookup: custom<LookupAll | undefined, LookupAll>(
     (v) => (typeof v === 'function' ? undefined : 'is not a function'),
     'pass (hostname) => Promise<{ address, family }[]>',
