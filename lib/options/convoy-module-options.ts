@@ -164,8 +164,8 @@ export function resolveModuleOptions(
   const durable = raw.storage !== undefined || (name === 'embedded' && store !== undefined && !store.volatile);
   const setup: Setup = { transport: name, durable };
   for (const key of Object.keys(raw)) {
-    if (key in MODULE_OPTIONS || raw[key] === undefined) continue;
-    if (key in CONVOY_OPTIONS)
+    if (Object.hasOwn(MODULE_OPTIONS, key) || raw[key] === undefined) continue;
+    if (Object.hasOwn(CONVOY_OPTIONS, key))
       throw new ConvoyConfigurationError(key, 'is not a top-level option', `move it into convoy: { ${key} }`);
     if (key === 'dispatcher' || key === 'outbox')
       throw new ConvoyConfigurationError(key, 'is not an option', "use delivery: {…} (see the README's Options)");

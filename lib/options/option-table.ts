@@ -45,8 +45,8 @@ export function resolveTable<T extends Table>(
   warn: Warn,
   fallback: Partial<ResolvedOf<T>> = {},
 ): ResolvedOf<T> {
-  const given = value ?? {};
-  if (typeof given !== 'object' || Array.isArray(given))
+  const given = value === undefined ? {} : value;
+  if (given === null || typeof given !== 'object' || Array.isArray(given))
     fail(
       path || '(options)',
       `expected an object, got ${describeValue(value)}`,
@@ -55,7 +55,7 @@ export function resolveTable<T extends Table>(
   const input = given as Record<string, unknown>;
   const known = Object.keys(table);
   for (const key of Object.keys(input)) {
-    if (key in table || input[key] === undefined) continue;
+    if (Object.hasOwn(table, key) || input[key] === undefined) continue;
     const suggestion = closest(key, known);
     fail(
       join(path, key),
@@ -68,7 +68,7 @@ export function resolveTable<T extends Table>(
     const option = table[key]!;
     const at = join(path, key);
     if (input[key] === undefined) {
-      const d = key in fallback ? fallback[key as keyof T] : option.default;
+      const d = Object.hasOwn(fallback, key) ? fallback[key as keyof T] : option.default;
       out[key] = typeof d === 'function' ? (d as (s: Setup) => unknown)(setup) : d;
       continue;
     }

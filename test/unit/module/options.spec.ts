@@ -213,6 +213,8 @@ describe('options: the table engine', () => {
     [{ delayMs: 1.5 }, 'delivery.retry.delayMs', /got 1\.5/],
     [{ strategy: 'fast' }, 'delivery.retry.strategy', /expected "exponential" or "linear", got "fast"/],
     ['often', 'delivery.retry', /expected an object, got a string/],
+    [null, 'delivery.retry', /expected an object, got null/],
+    [{ toString: 3 }, 'delivery.retry.toString', /is not a known option/],
   ])('%j is refused, naming %s', (value, option, message) => {
     const error = refuse(value);
     expect(error.option).toBe(option);
