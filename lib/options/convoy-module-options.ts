@@ -141,8 +141,6 @@ export interface ResolvedConvoyOptions extends Omit<ResolvedOf<typeof MODULE_OPT
   transportIsFallback: boolean;
   /** The options of ConvoyClient, or null when no credentials are configured. */
   clientOptions: ConvoyOptions | null;
-  /** The setup the options were resolved for. */
-  setup: Setup;
 }
 
 /**
@@ -161,7 +159,7 @@ export function resolveModuleOptions(
   const transport = t === undefined ? (credentials ? 'convoy' : 'embedded') : t;
   const name = transport === 'convoy' || transport === 'log' || transport === 'embedded' ? transport : 'custom';
   const store = (raw.embedded as EmbeddedOptions | undefined)?.store;
-  const durable = raw.storage !== undefined || (name === 'embedded' && store !== undefined && !store.volatile);
+  const durable = raw.storage !== undefined || (name === 'embedded' && store != null && !store.volatile);
   const setup: Setup = { transport: name, durable };
   for (const key of Object.keys(raw)) {
     if (Object.hasOwn(MODULE_OPTIONS, key) || raw[key] === undefined) continue;
@@ -190,6 +188,5 @@ export function resolveModuleOptions(
     transport: resolved.transport ?? (transport as TransportChoice),
     transportIsFallback: t === undefined && !credentials,
     clientOptions: credentials ? clientOptions : null,
-    setup,
   };
 }
