@@ -24,7 +24,7 @@ export interface Option<Out, In = Out> {
   readonly input?: In;
 }
 
-export type Table = Record<string, Option<any, any>>;
+export type Table = Record<string, Option<unknown, unknown>>;
 /** What a user may pass: every option optional, with the doc comment of its table entry. */
 export type OptionsOf<T extends Table> = { -readonly [K in keyof T]?: NonNullable<T[K]['input']> };
 /** What the code reads: every option checked and defaulted. */
