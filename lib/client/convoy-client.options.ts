@@ -3,7 +3,7 @@ import type { CLIENT_OPTIONS } from '../options/option-tables.js';
 import type { RetryOptions } from '../options/convoy-module-options.js';
 
 /** How to reach and authenticate to one Convoy project (`new ConvoyClient({…})`, or the module's `convoy: {…}`). */
-export interface ConvoyClientOptions extends OptionsOf<typeof CLIENT_OPTIONS> {}
+export type ConvoyClientOptions = OptionsOf<typeof CLIENT_OPTIONS>;
 
 /** Options of a single call, to override the client's defaults. */
 export interface ConvoyRequestOptions {

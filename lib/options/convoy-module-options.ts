@@ -22,13 +22,13 @@ export interface ForwardRule {
 }
 
 /** How deliveries are sent, retried, buffered and claimed (`delivery: {…}`), with storage or without. */
-export interface DeliveryOptions extends OptionsOf<typeof DELIVERY_OPTIONS> {}
+export type DeliveryOptions = OptionsOf<typeof DELIVERY_OPTIONS>;
 /** The embedded engine: its store, SSRF allowances and delivery log (`embedded: {…}`). */
-export interface EmbeddedOptions extends OptionsOf<typeof EMBEDDED_OPTIONS> {}
+export type EmbeddedOptions = OptionsOf<typeof EMBEDDED_OPTIONS>;
 /** Convoy's address, credentials and client settings (`convoy: {…}`). */
-export interface ConvoyOptions extends OptionsOf<typeof CONVOY_OPTIONS> {}
+export type ConvoyOptions = OptionsOf<typeof CONVOY_OPTIONS>;
 /** A retry policy (`delivery.retry`, `convoy.retry`); keys left out keep the path's default. */
-export interface RetryOptions extends OptionsOf<typeof RETRY_OPTIONS> {}
+export type RetryOptions = OptionsOf<typeof RETRY_OPTIONS>;
 
 type TransportChoice = 'convoy' | 'embedded' | 'log' | WebhookTransport;
 
@@ -124,7 +124,7 @@ export const MODULE_OPTIONS = {
 };
 
 /** ConvoyModule.forRoot() options (forRootAsync's factory returns the same). */
-export interface ConvoyModuleOptions extends OptionsOf<typeof MODULE_OPTIONS> {}
+export type ConvoyModuleOptions = OptionsOf<typeof MODULE_OPTIONS>;
 
 /** Options read when the module is declared (not from the async factory), because they shape its providers. */
 export interface ConvoyModuleExtras {
