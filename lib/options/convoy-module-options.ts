@@ -182,6 +182,8 @@ export function resolveModuleOptions(
       'pass convoy: { apiKey (or username and password), projectId }',
     );
   if (credentials) resolveClientOptions(convoy, 'convoy');
+  else if (Object.values(convoy).some((v) => v !== undefined))
+    warn('convoy has no effect: no credentials are given (apiKey, or username and password)');
   const { verifyProject: _, ...clientOptions } = convoy;
   return {
     ...resolved,

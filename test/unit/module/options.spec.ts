@@ -168,6 +168,13 @@ describe('options: a warning for each option or group that has no effect in the 
     ]);
   });
 
+  it('Convoy settings without credentials: no client, and a warning says so', () => {
+    const { resolved, warnings } = resolve({ convoy: { baseUrl: 'http://127.0.0.1:9/api', timeoutMs: 500 } });
+    expect(resolved.clientOptions).toBeNull();
+    expect(resolved.transport).toBe('embedded');
+    expect(warnings).toEqual(['convoy has no effect: no credentials are given (apiKey, or username and password)']);
+  });
+
   it('nothing given, nothing warned; defaults are never reported', () => {
     expect(resolve({}).warnings).toEqual([]);
     expect(resolve({ convoy }).warnings).toEqual([]);
