@@ -16,7 +16,8 @@ import {
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 
 // The option tables: each entry checks, defaults and (by its doc comment) documents one option; README's tables are
-// generated from them (npm run docs:options). Durations are in ms, named ...Ms.
+// generated from them (npm run docs:options). Durations are in ms, named ...Ms; the Convoy-shaped records passed to
+// endpoints and subscriptions keep Convoy's own names and units (`http_timeout`, `rate_limit_duration`: seconds).
 
 export const DEFAULT_BASE_URL = 'https://us.getconvoy.cloud/api';
 export const DEFAULT_API_VERSION = '2025-11-24';
