@@ -89,8 +89,7 @@ export class ConvoyHttp implements ConvoyRequester {
     const fullPath = this.projectPath(req.path);
     const path = req.query === undefined ? fullPath : fullPath + queryString(req.query);
     const info: ConvoyRequestInfo = { method: req.method, path: fullPath };
-    const retry =
-      req.retry === undefined || req.retry === false ? (req.retry ?? this.#options.retry) : this.retryOf(req.retry);
+    const retry = req.retry === undefined ? this.#options.retry : req.retry && this.retryOf(req.retry);
     const safeToRepeat = req.method === 'GET' || req.idempotent === true;
     const attempts = retry && safeToRepeat ? retry.attempts : 1;
     const body = req.body === undefined ? undefined : encodeJsonBody(req.body);
