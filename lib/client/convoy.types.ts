@@ -278,7 +278,7 @@ export interface EndpointMetadata extends Omit<ConvoyEndpoint, 'secrets'> {
   secrets: EndpointSecret[] | null;
 }
 
-/** GET /endpoints. Convoy has no `sort` here (its order is newest first, always). */
+/** Filters and paging of an endpoint list (GET /endpoints). Convoy has no `sort` here (its order is newest first, always). */
 export interface EndpointListQuery extends Omit<PageQuery, 'sort'> {
   /** Matches the endpoint name. */
   q?: string;
@@ -361,6 +361,7 @@ export interface TestFilterRequest {
 
 // ---------------------------------------------------------------- deliveries
 
+/** Where a delivery stands: Convoy's statuses, the same on the embedded engine ("" on Convoy's CLI deliveries). */
 export type EventDeliveryStatus = 'Scheduled' | 'Processing' | 'Discarded' | 'Failure' | 'Success' | 'Retry' | '';
 
 export interface DeliveryMetadata {
@@ -376,6 +377,7 @@ export interface DeliveryMetadata {
   raw?: string;
 }
 
+/** One event's delivery to one endpoint, with its status and retry state, in Convoy's shape on both transports. */
 export interface ConvoyEventDelivery {
   uid: string;
   project_id: string;
@@ -410,7 +412,7 @@ export interface ConvoyEventDelivery {
   deleted_at: string | null;
 }
 
-/** GET /eventdeliveries: every filter here is one Convoy applies (checked against a real Convoy). */
+/** Filters and paging of a delivery list (GET /eventdeliveries): every filter here is one Convoy applies (checked against a real Convoy). */
 export interface EventDeliveryListQuery extends PageQuery, DateRangeQuery {
   endpointId?: string[];
   eventId?: string;
@@ -421,6 +423,7 @@ export interface EventDeliveryListQuery extends PageQuery, DateRangeQuery {
   subscriptionId?: string;
 }
 
+/** Which deliveries a batch retry covers: the list's filters without its paging. */
 export type EventDeliveryFilterQuery = Omit<
   EventDeliveryListQuery,
   'direction' | 'next_page_cursor' | 'prev_page_cursor' | 'perPage' | 'sort'

@@ -42,7 +42,7 @@ export interface RelaySettings {
   drainTimeout: number;
 }
 
-/** Forwards matching @nestjs/event-emitter events to WebhookPublisher. */
+/** Forwards matching `@nestjs/event-emitter` events to WebhookPublisher. */
 export interface ForwardRule {
   /** Event name pattern: `*` matches one dot-separated segment, `**` any number. */
   event: string;
@@ -76,7 +76,7 @@ export interface ConvoyModuleOptions extends ConvoyClientOptions {
   defaultTarget?: WebhookTarget;
   /** The background dispatcher: buffer, concurrency, retries, shutdown drain. */
   dispatcher?: Partial<DispatcherSettings>;
-  /** Event-emitter events to forward as webhooks, e.g. `['todo.*']` (needs @nestjs/event-emitter). */
+  /** Event-emitter events to forward as webhooks, e.g. `['todo.*']` (needs `@nestjs/event-emitter`). */
   forward?: Array<string | ForwardRule>;
   /**
    * With the Convoy transport, check once at startup that the credentials reach the configured project (Convoy

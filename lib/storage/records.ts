@@ -145,12 +145,14 @@ export interface QueueStats {
   failedHandOvers: number;
 }
 
+/** One page of records, newest first, with the cursor of the next. */
 export interface RecordPage<T> {
   items: T[];
   /** Pass as `cursor` to get the next page; undefined on the last page. */
   next_cursor: string | undefined;
 }
 
+/** Which page of records to read: how many, and after which one. */
 export interface PageRequest {
   limit: number;
   /** The uid to continue after (newest first). */
