@@ -12,22 +12,16 @@ describe('dist smoke test', () => {
     execFileSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
 
   it('dist has both builds of every entry point', () => {
-    for (const build of ['esm', 'cjs']) {
-      for (const entry of [
-        'index',
-        'testing/index',
-        'receiver/index',
-        'postgres/index',
-        'pglite/index',
-        'terminus/index',
-      ]) {
-        expect([
-          build,
-          entry,
-          existsSync(`dist/${build}/${entry}.js`),
-          existsSync(`dist/${build}/${entry}.d.ts`),
-        ]).toEqual([build, entry, true, true]);
-      }
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, unknown> };
+    const entries = Object.entries(pkg.exports).filter(([key]) => key !== './package.json');
+    expect(entries.length).toBeGreaterThan(1);
+    for (const [key, conditions] of entries) {
+      const files = Object.values(conditions as Record<string, { types: string; default: string }>).flatMap((c) => [
+        c.types,
+        c.default,
+      ]);
+      expect(files).toHaveLength(4); // import and require, each with types
+      for (const file of files) expect([key, file, existsSync(file)]).toEqual([key, file, true]);
     }
     expect(JSON.parse(readFileSync('dist/cjs/package.json', 'utf8'))).toEqual({ type: 'commonjs' });
   });
@@ -102,7 +96,8 @@ describe('dist smoke test', () => {
       const lib = require('nestjs-convoy');
       const testing = require('nestjs-convoy/testing');
       const receiver = require('nestjs-convoy/receiver');
-      const paths = ['nestjs-convoy', 'nestjs-convoy/testing', 'nestjs-convoy/receiver', 'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus']
+      const paths = ['nestjs-convoy', 'nestjs-convoy/client', 'nestjs-convoy/embedded', 'nestjs-convoy/storage', 'nestjs-convoy/testing', 'nestjs-convoy/receiver',
+        'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus']
         .map((id) => require('node:path').relative(process.cwd(), require.resolve(id)));
       const ownModules = Object.keys(require.cache).filter((file) => file.startsWith(process.cwd() + '/dist/'));
       console.log(JSON.stringify([typeof lib.ConvoyModule, typeof lib.ConvoyClient, typeof testing.RecordingTransport, typeof receiver.VerifyConvoyWebhook,
@@ -116,6 +111,9 @@ describe('dist smoke test', () => {
       'function',
       [
         'dist/cjs/index.js',
+        'dist/cjs/client/index.js',
+        'dist/cjs/transports/embedded/index.js',
+        'dist/cjs/storage/index.js',
         'dist/cjs/testing/index.js',
         'dist/cjs/receiver/index.js',
         'dist/cjs/storage/postgres/index.js',
