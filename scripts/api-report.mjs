@@ -131,7 +131,9 @@ function describe(ts, checker, symbol) {
   }
   const doc = ts.displayPartsToString(target.getDocumentationComment(checker));
   const isValue = (target.flags & ts.SymbolFlags.Value) !== 0;
-  return { name: symbol.getName(), kind: kinds.join(' + ') || 'unknown', doc: firstSentence(doc), isValue };
+  const deprecated = target.getJsDocTags(checker).some((tag) => tag.name === 'deprecated');
+  const kind = `${kinds.join(' + ') || 'unknown'}${deprecated ? ' (deprecated)' : ''}`;
+  return { name: symbol.getName(), kind, doc: firstSentence(doc), isValue };
 }
 
 /**

@@ -14,6 +14,7 @@ export type WebhookSecretResolver = (
   moduleRef: ModuleRef,
 ) => string | string[] | Promise<string | string[]>;
 
+/** Options of `@VerifyConvoyWebhook()`: the secret(s), the signature scheme (Convoy or Standard Webhooks), the replay window. */
 export interface VerifyConvoyWebhookOptions {
   /**
    * The endpoint secret, several (during a rotation: any one may match), or a function returning them at request

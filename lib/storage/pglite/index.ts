@@ -22,6 +22,7 @@ export interface PGliteLike extends SqlQueryable {
   close(): Promise<void>;
 }
 
+/** Options of PGliteStorage.create(): a data folder or your instance, the template cache, the schema. */
 export interface PGliteStorageOptions extends SqlStorageOptions {
   /**
    * A directory for the database files (created if missing); omit for an in-memory database (lost on exit). One

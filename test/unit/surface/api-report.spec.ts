@@ -82,13 +82,20 @@ describe('scripts/api-report.mjs --check', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes a report that the check then accepts: kinds, first sentences, type-only exports, every entry', () => {
-    write('lib/index.ts', rootWith(2, "export { Thing, type ThingOptions } from './thing.js';\n"));
+  it('writes a report that the check then accepts: kinds, first sentences, deprecated and type-only exports, every entry', () => {
+    write(
+      'lib/index.ts',
+      rootWith(
+        2,
+        "export { Thing, type ThingOptions } from './thing.js';\n/**\n * Old.\n * @deprecated Use Thing.\n */\nexport type Old = string;\n",
+      ),
+    );
     expect(report(dir, false).status).toBe(0);
     expect(readFileSync(join(dir, 'api-report.md'), 'utf8')).toContain(
       [
-        '## demo (4)',
+        '## demo (5)',
         '',
+        '- `Old` type (deprecated): Old.',
         '- `Thing` class: A thing.',
         '- `ThingOptions` interface: Options of a thing.',
         '- `c0` const: Constant number 0.',
