@@ -23,9 +23,10 @@ export type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } f
 export type { PublisherStats } from './pipeline/pipeline.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics-channels.js';
 
-// Transports and storage: the interfaces to plug in your own.
+// Transports and storage: the interfaces to plug in your own (a store's records: `nestjs-convoy/storage`).
 export type { TransportSendContext, WebhookTransport } from './transports/webhook-transport.interface.js';
 export type { ConvoyStorage } from './storage/convoy-storage.interface.js';
+export type { WebhookStore } from './storage/webhook-store.js';
 
 // Management: endpoints, the delivery log, dead letters.
 export { WebhookEndpoints } from './management/webhook-endpoints.js';
