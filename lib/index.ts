@@ -59,7 +59,12 @@ export {
   ConvoyNetworkError,
   ConvoyTimeoutError,
 } from './errors/convoy-api.errors.js';
-export { PublishBufferFullError, PublisherClosedError, WebhookValidationError } from './errors/publish.errors.js';
+export {
+  PublishBufferFullError,
+  PublisherClosedError,
+  PublishStorageError,
+  WebhookValidationError,
+} from './errors/publish.errors.js';
 export { TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
 export { ManagementUnavailableError } from './transports/convoy/convoy-management-errors.js';
