@@ -7,12 +7,13 @@ export { ConvoyModule } from './convoy.module.js';
 export type {
   ConvoyModuleExtras,
   ConvoyModuleOptions,
-  DispatcherSettings,
+  ConvoyOptions,
+  DeliveryOptions,
+  EmbeddedOptions,
   ForwardRule,
-  RelaySettings,
-} from './options/convoy-module-options.interface.js';
-export type { EmbeddedOptions } from './transports/embedded/embedded-options.js';
-export type { ConvoyClientOptions, ConvoyRequestOptions, ConvoyRetryPolicy } from './client/convoy-client.options.js';
+  RetryOptions,
+} from './options/convoy-module-options.js';
+export type { ConvoyClientOptions, ConvoyRequestOptions } from './client/convoy-client.options.js';
 export { WEBHOOK_TRANSPORT } from './convoy.constants.js';
 
 // Publishing.
