@@ -1,3 +1,5 @@
+import { InvalidRequestError } from '../errors/convoy-api.errors.js';
+
 /**
  * The query parameters each list or filter route accepts: exactly those a real Convoy applies there (recorded and
  * checked in test/conformance). Anything else is refused before sending (InvalidRequestError), because Convoy would
@@ -56,4 +58,10 @@ export function refusedParameter(
     };
   }
   return undefined;
+}
+
+/** Refuses (InvalidRequestError) a query parameter Convoy would ignore or reject on this route. */
+export function checkQuery(route: QueryRoute, query: object | undefined): void {
+  const refused = refusedParameter(route, query);
+  if (refused) throw new InvalidRequestError(refused.parameter, route, refused.reason);
 }

@@ -16,8 +16,7 @@ import {
   ConvoyHttpError,
   InvalidRequestError,
 } from '../../lib/errors/convoy-api.errors.js';
-import { ConvoyWebhookDeliveries } from '../../lib/management/webhook-deliveries.js';
-import { ConvoyWebhookEndpoints } from '../../lib/management/webhook-endpoints.js';
+import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from '../../lib/transports/convoy/convoy-management.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 import { clientOver, envelope, exchange, exchangesOf, ReplayRequester } from './corpus.js';
 

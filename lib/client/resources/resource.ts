@@ -1,8 +1,7 @@
-import { InvalidRequestError } from '../../errors/convoy-api.errors.js';
 import type { ConvoyRequestOptions } from '../convoy-client.options.js';
 import type { ConvoyRequest, ConvoyRequester, QueryValue } from '../convoy-http.js';
 import type { ConvoyAck } from '../convoy.types.js';
-import { refusedParameter, type QueryRoute } from '../query-parameters.js';
+import { checkQuery, type QueryRoute } from '../query-parameters.js';
 
 /** Shared plumbing of the resource classes: each method is one documented Convoy route. */
 export abstract class Resource {
@@ -23,12 +22,6 @@ export abstract class Resource {
   protected query(query: object | undefined): Record<string, QueryValue> | undefined {
     return query as Record<string, QueryValue> | undefined;
   }
-}
-
-/** Refuses (InvalidRequestError) a query parameter Convoy would ignore or reject on this route. */
-function checkQuery(route: QueryRoute, query: object | undefined): void {
-  const refused = refusedParameter(route, query);
-  if (refused) throw new InvalidRequestError(refused.parameter, route, refused.reason);
 }
 
 export const id = (value: string): string => {

@@ -1,8 +1,7 @@
 import type { ConvoyClient } from '../../client/convoy.client.js';
 import { StartupProjectCheck } from '../../client/project-check.js';
 import { RawJson } from '../../client/raw-json.js';
-import { ConvoyWebhookDeliveries } from '../../management/webhook-deliveries.js';
-import { ConvoyWebhookEndpoints } from '../../management/webhook-endpoints.js';
+import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-management.js';
 import type { OutgoingWebhook, WebhookTarget } from '../../publishing/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from '../webhook-transport.interface.js';
 
