@@ -8,7 +8,7 @@ import {
   ConvoyTimeoutError,
   licensedFeatureOf,
   type ConvoyRequestInfo,
-} from '../errors/convoy-api.errors.js';
+} from '../errors/client.errors.js';
 import type { ResolvedClientOptions } from '../options/resolve-client-options.js';
 import { resolveRetry } from '../options/resolve-client-options.js';
 import { backoffDelay, parseRetryAfter, sleep } from '../utils/backoff.js';

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../errors/convoy-api.errors.js';
+import { InvalidRequestError } from '../errors/client.errors.js';
 
 /**
  * The query parameters each list or filter route accepts: exactly those a real Convoy applies there (recorded and

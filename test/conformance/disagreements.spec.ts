@@ -15,7 +15,7 @@ import {
   ConvoyFeatureUnavailableError,
   ConvoyHttpError,
   InvalidRequestError,
-} from '../../lib/errors/convoy-api.errors.js';
+} from '../../lib/errors/client.errors.js';
 import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from '../../lib/transports/convoy/convoy-management.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 import { clientOver, envelope, exchange, exchangesOf, ReplayRequester } from './corpus.js';

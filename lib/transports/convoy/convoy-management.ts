@@ -11,7 +11,7 @@ import type {
   EventDeliveryListQuery,
   Page,
 } from '../../client/convoy.types.js';
-import { ConvoyHttpError } from '../../errors/convoy-api.errors.js';
+import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
 import { WebhookDeliveries } from '../../management/webhook-deliveries.js';
 import { REPLACED_DEFAULTS, WebhookEndpoints } from '../../management/webhook-endpoints.js';
