@@ -185,9 +185,6 @@ export interface EventCountFilter extends DateRangeQuery {
   endpointId?: string[];
 }
 
-/** @deprecated Use EventReplayFilter (batchReplay) or EventCountFilter (countBatchReplay). */
-export type EventFilterQuery = EventReplayFilter;
-
 // ---------------------------------------------------------------- endpoints
 
 export type EndpointStatus = 'active' | 'inactive' | 'paused' | '';
