@@ -24,7 +24,7 @@ import { parseEndpointUrl, type WebhookEndpointInput } from '../embedded/endpoin
  * Any other 400 is an invalid request for endpoint writes with a body, and a state error otherwise (e.g. pausing an
  * inactive endpoint), as the embedded engine reports them; `badRequest` overrides that choice.
  */
-export async function mapConvoyError<T>(
+async function mapConvoyError<T>(
   resource: 'endpoint' | 'delivery',
   id: string | undefined,
   call: () => Promise<T>,
@@ -34,19 +34,14 @@ export async function mapConvoyError<T>(
     return await call();
   } catch (error) {
     if (!(error instanceof ConvoyHttpError)) throw error;
-    if (
-      id !== undefined &&
-      (error.status === 404 || (error.status === 400 && /not found/i.test(error.convoyMessage)))
-    ) {
-      throw Object.assign(new WebhookNotFoundError(resource, id), { cause: error });
-    }
-    if (error.status === 400 && badRequest === 'invalid')
-      throw Object.assign(new InvalidEndpointError('(request)', `refused by Convoy: ${error.convoyMessage}`), {
-        cause: error,
-      });
-    if (error.status === 400)
-      throw Object.assign(new WebhookStateError(`Convoy refused: ${error.convoyMessage}`), { cause: error });
-    throw error;
+    const { status, convoyMessage } = error;
+    let mapped: Error | undefined;
+    if (id !== undefined && (status === 404 || (status === 400 && /not found/i.test(convoyMessage))))
+      mapped = new WebhookNotFoundError(resource, id);
+    else if (status === 400 && badRequest === 'invalid')
+      mapped = new InvalidEndpointError('(request)', `refused by Convoy: ${convoyMessage}`);
+    else if (status === 400) mapped = new WebhookStateError(`Convoy refused: ${convoyMessage}`);
+    throw mapped ? Object.assign(mapped, { cause: error }) : error;
   }
 }
 
@@ -136,29 +131,23 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
     await mapConvoyError('endpoint', id, () => this.client.endpoints.delete(id));
   }
 
-  async pause(id: string): Promise<WebhookEndpoint> {
+  pause(id: string): Promise<WebhookEndpoint> {
     // Convoy refuses to pause an inactive endpoint with a 400: a state error, as in the embedded engine.
-    return mapConvoyError(
-      'endpoint',
-      id,
-      async () => this.withEventTypes(await this.client.endpoints.pause(id)),
-      'state',
-    );
+    return this.statusChange(id, () => this.client.endpoints.pause(id));
   }
 
-  async activate(id: string): Promise<WebhookEndpoint> {
-    return mapConvoyError(
-      'endpoint',
-      id,
-      async () => this.withEventTypes(await this.client.endpoints.activate(id)),
-      'state',
-    );
+  activate(id: string): Promise<WebhookEndpoint> {
+    return this.statusChange(id, () => this.client.endpoints.activate(id));
   }
 
   async expireSecret(id: string, input: { secret?: string; expiration: number }): Promise<WebhookEndpoint> {
     return mapConvoyError('endpoint', id, async () =>
       this.withEventTypes(await this.client.endpoints.expireSecret(id, input)),
     );
+  }
+
+  private statusChange(id: string, call: () => Promise<ConvoyEndpoint>): Promise<WebhookEndpoint> {
+    return mapConvoyError('endpoint', id, async () => this.withEventTypes(await call()), 'state');
   }
 
   private shape(endpoint: ConvoyEndpoint, eventTypes: string[]): WebhookEndpoint {
