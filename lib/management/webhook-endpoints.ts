@@ -1,8 +1,9 @@
 import type { EndpointAuthentication, EndpointListQuery, Page } from '../client/convoy.types.js';
 import { iterateAll } from '../client/paging.js';
-import type { WebhookEndpointInput } from '../transports/embedded/endpoint-registry.js';
-import { unavailable } from '../errors/endpoint.errors.js';
-import type { WebhookEndpoint } from './webhook-management.types.js';
+import { InvalidDestinationError } from '../errors/destination.errors.js';
+import { InvalidEndpointError, unavailable } from '../errors/endpoint.errors.js';
+import { parseDestinationUrl } from '../transports/embedded/network/destination.js';
+import type { WebhookEndpoint, WebhookEndpointInput } from './webhook-management.types.js';
 
 /**
  * Your customers' webhook endpoints, whichever transport is active: the same operations, fields, shapes and errors
@@ -53,6 +54,18 @@ export const REPLACED_DEFAULTS = {
   authentication: null as unknown as EndpointAuthentication,
   event_types: ['*'],
 } satisfies WebhookEndpointInput;
+
+/** An endpoint's URL, normalized: required, absolute http(s), no credentials or fragment (else InvalidEndpointError on `url`). */
+export function parseEndpointUrl(url: unknown): URL {
+  if (typeof url !== 'string' || url === '')
+    throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
+  try {
+    return parseDestinationUrl(url);
+  } catch (error) {
+    if (error instanceof InvalidDestinationError) throw new InvalidEndpointError('url', error.message);
+    throw error;
+  }
+}
 
 /** With a transport that keeps no endpoints (the log transport, or your own). */
 export class UnavailableWebhookEndpoints extends WebhookEndpoints {

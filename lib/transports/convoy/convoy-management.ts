@@ -14,9 +14,12 @@ import type {
 import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
 import { WebhookDeliveries } from '../../management/webhook-deliveries.js';
-import { REPLACED_DEFAULTS, WebhookEndpoints } from '../../management/webhook-endpoints.js';
-import type { WebhookDeliveryAttempt, WebhookEndpoint } from '../../management/webhook-management.types.js';
-import { parseEndpointUrl, type WebhookEndpointInput } from '../embedded/endpoint-registry.js';
+import { parseEndpointUrl, REPLACED_DEFAULTS, WebhookEndpoints } from '../../management/webhook-endpoints.js';
+import type {
+  WebhookDeliveryAttempt,
+  WebhookEndpoint,
+  WebhookEndpointInput,
+} from '../../management/webhook-management.types.js';
 
 /**
  * Convoy's answers in the management API's error types, so callers handle one set whichever transport runs.

@@ -8,12 +8,16 @@ import type {
 import { checkQuery } from '../../client/query-parameters.js';
 import { WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
 import { WebhookDeliveries } from '../../management/webhook-deliveries.js';
-import { REPLACED_DEFAULTS, WebhookEndpoints } from '../../management/webhook-endpoints.js';
-import type { WebhookDeliveryAttempt, WebhookEndpoint } from '../../management/webhook-management.types.js';
+import { parseEndpointUrl, REPLACED_DEFAULTS, WebhookEndpoints } from '../../management/webhook-endpoints.js';
+import type {
+  WebhookDeliveryAttempt,
+  WebhookEndpoint,
+  WebhookEndpointInput,
+} from '../../management/webhook-management.types.js';
 import type { RetryPolicy } from '../../pipeline/retry-policy.js';
 import type { DeliveryFilter, DeliveryRecord } from '../../storage/records.js';
 import type { EmbeddedTransport } from './embedded.transport.js';
-import { parseEndpointUrl, type WebhookEndpointInput } from './endpoint-registry.js';
+
 import { attemptShape, deliveryShape, endpointShape, pageShape } from './to-convoy-shape.js';
 
 /** The management API over the embedded engine's registry and store, in Convoy's shapes. */

@@ -1,4 +1,5 @@
 export type { EmbeddedOptions, RetrySchedule } from './embedded-options.js';
-export { EndpointRegistry, activeSecrets, type WebhookEndpointInput } from './endpoint-registry.js';
+export { EndpointRegistry, activeSecrets } from './endpoint-registry.js';
+export type { WebhookEndpointInput } from '../../management/webhook-management.types.js';
 export { EmbeddedTransport, acceptsEventType, ENDPOINT_DISABLED_CHANNEL } from './embedded.transport.js';
 export { HttpDelivery, type AttemptOutcome } from './http-delivery.js';
