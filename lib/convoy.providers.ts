@@ -26,7 +26,7 @@ import { WebhookPublisher } from './publishing/webhook-publisher.js';
 import { ConvoyTransport } from './transports/convoy/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
-import { otherBuildAliases, shareInjectables } from './utils/both-builds.js';
+import { otherBuildAliases, shareInjectables, type Class } from './utils/both-builds.js';
 
 const logger = new Logger('ConvoyModule');
 
@@ -199,7 +199,7 @@ const INJECTABLES = [
 shareInjectables(INJECTABLES);
 
 /** What the module exports: the injectables (under the other build's classes too) and the tokens. */
-export function convoyExports(): Array<Function | symbol> {
+export function convoyExports(): Array<Class | symbol> {
   return [
     ...INJECTABLES,
     ...otherBuildAliases(INJECTABLES).map((alias) => alias.provide),

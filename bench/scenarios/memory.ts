@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConvoyModule, WebhookPublisher } from '../../lib/index.js';
 import { sinkCounts, type Sink } from '../support/sink-client.js';
 import { API_KEY, PROJECT, todo } from '../support/constants.js';
-import { atFixedRate, waitUntil } from '../support/measure.js';
+import { atFixedRate } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
 const MB = 2 ** 20;
@@ -64,9 +64,10 @@ export async function memory(report: BenchReport, sink: Sink): Promise<void> {
     await sink.call('outage', true);
     let maxHeld = 0,
       accepted = 0;
-    const sampler = setInterval(async () => {
-      const stats = await publisher.stats();
-      maxHeld = Math.max(maxHeld, stats.pending + stats.inFlight);
+    const sampler = setInterval(() => {
+      void publisher.stats().then((stats) => {
+        maxHeld = Math.max(maxHeld, stats.pending + stats.inFlight);
+      });
     }, 50);
     // publish() waits while the buffer is full; those calls resolve once Convoy is back and room frees up.
     const publishing = atFixedRate(rate, seconds, (i) =>

@@ -2,11 +2,14 @@
 // share a CPU with what it talks to. A child answers named commands over the IPC channel.
 import { fork, type ChildProcess } from 'node:child_process';
 
+// Each handler types its own args; what arrives over IPC is not checked.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a handler of any args type must fit the record
 type Handlers = Record<string, (args: any) => unknown>;
 
 /** In the child: answer `{ id, command, args }` messages with `handlers[command](args)`, then report ready. */
 export function serveCommands(handlers: Handlers, ready: unknown): void {
-  process.on('message', async (message: { id: number; command: string; args: unknown }) => {
+  // The answer never rejects: a failing handler is answered with its error.
+  const answer = async (message: { id: number; command: string; args: unknown }): Promise<void> => {
     try {
       const handler = handlers[message.command];
       if (!handler) throw new Error(`unknown command ${message.command}`);
@@ -14,7 +17,8 @@ export function serveCommands(handlers: Handlers, ready: unknown): void {
     } catch (error) {
       process.send!({ id: message.id, error: (error as Error).stack ?? String(error) });
     }
-  });
+  };
+  process.on('message', (message: { id: number; command: string; args: unknown }) => void answer(message));
   // The parent's death ends the child, so a crashed bench leaves nothing running.
   process.on('disconnect', () => process.exit(0));
   process.send!({ ready });
@@ -23,7 +27,7 @@ export function serveCommands(handlers: Handlers, ready: unknown): void {
 /** In the parent: a forked child process and its commands. */
 export class BenchChild<Ready = unknown> {
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   private constructor(
     private readonly child: ChildProcess,
@@ -54,7 +58,7 @@ export class BenchChild<Ready = unknown> {
   call<T = unknown>(command: string, args?: unknown): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve: (value) => resolve(value as T), reject });
       this.child.send({ id, command, args });
     });
   }

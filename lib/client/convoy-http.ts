@@ -158,7 +158,7 @@ function parseEnvelope<T>(
 ): ConvoyResult<T> {
   let envelope: { status?: unknown; message?: unknown; data?: unknown } | undefined;
   try {
-    envelope = text ? JSON.parse(text) : undefined;
+    envelope = text ? (JSON.parse(text) as typeof envelope) : undefined;
   } catch {
     envelope = undefined;
   }
@@ -203,7 +203,7 @@ export function queryString(query: Record<string, QueryValue> | undefined): stri
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value === undefined || value === null) continue;
-    if (Array.isArray(value)) for (const item of value) params.append(key, item);
+    if (Array.isArray(value)) for (const item of value as readonly string[]) params.append(key, item);
     else if (value instanceof Date) params.append(key, value.toISOString().slice(0, 19));
     else params.append(key, String(value));
   }

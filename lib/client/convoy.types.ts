@@ -311,7 +311,7 @@ export interface ConvoySubscription {
   uid: string;
   project_id: string;
   name: string;
-  type: 'api' | 'cli' | string;
+  type: 'api' | 'cli' | (string & {});
   /** `null` in the create answer; the endpoint on reads and updates. */
   endpoint_metadata: EndpointMetadata | null;
   source_metadata: ConvoySourceMetadata | null;
@@ -348,7 +348,7 @@ export interface DeliveryMetadata {
   retry_limit: number;
   interval_seconds: number;
   max_retry_seconds?: number;
-  strategy: 'linear' | 'exponential' | string;
+  strategy: 'linear' | 'exponential' | (string & {});
   next_send_time: string;
   /** The event's data, parsed. */
   data?: unknown;
@@ -520,7 +520,7 @@ export interface ConvoyProject {
   logo_url: string;
   organisation_id: string;
   /** Only `outgoing` projects send webhooks. */
-  type: 'outgoing' | 'incoming' | string;
+  type: 'outgoing' | 'incoming' | (string & {});
   config: ConvoyProjectConfig;
   statistics: Record<string, unknown> | null;
   retained_events: number;
@@ -541,7 +541,7 @@ export interface ConvoyProjectConfig {
   search_policy: string;
   ssl: { enforce_secure_endpoints: boolean };
   ratelimit: { count: number; duration: number };
-  strategy: { type: 'linear' | 'exponential' | string; duration: number; retry_count: number };
+  strategy: { type: 'linear' | 'exponential' | (string & {}); duration: number; retry_count: number };
   signature: { header: string; versions: Array<{ uid: string; hash: string; encoding: string; created_at: string }> };
   request_id_header: string;
   meta_event: {

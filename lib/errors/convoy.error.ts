@@ -18,8 +18,12 @@ export class ConvoyError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     if (typeof value !== 'object' || value === null || !(BRAND in value)) return false;
-    for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
-      if ((proto as { constructor?: Function }).constructor?.name === this.name) return true;
+    for (
+      let proto = Object.getPrototypeOf(value) as object | null;
+      proto !== null;
+      proto = Object.getPrototypeOf(proto) as object | null
+    ) {
+      if ((proto as { constructor?: { name?: unknown } }).constructor?.name === this.name) return true;
     }
     return false;
   }

@@ -229,7 +229,7 @@ function resolveForward(value: unknown): ForwardRule[] {
   if (!Array.isArray(value))
     throw new ConvoyConfigurationError('forward', `expected an array, got ${describeValue(value)}`, fix);
   return value.map((item, i) => {
-    const rule: ForwardRule = typeof item === 'string' ? { event: item } : item;
+    const rule = (typeof item === 'string' ? { event: item } : item) as ForwardRule;
     if (rule === null || typeof rule !== 'object' || typeof rule.event !== 'string' || rule.event.trim() === '') {
       throw new ConvoyConfigurationError(
         `forward[${i}]`,

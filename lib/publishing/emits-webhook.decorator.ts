@@ -3,6 +3,7 @@ import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
 import { validateEventType } from './validate-webhook.js';
 import type { PublishOptions } from './webhook.types.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any: a typed `data(result: Todo)` must fit EmitsWebhookSpec's options
 export interface EmitsWebhookOptions<TResult = any> {
   /** The webhook's data. Default: the handler's result. */
   data?: (result: TResult, context: ExecutionContext) => unknown;
@@ -32,6 +33,7 @@ export interface EmitsWebhookSpec {
  *   @Post() @EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })
  *   create(@Body() dto: CreateTodo) { return this.todos.create(dto); }
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any: a typed `data(result: Todo)` must fit EmitsWebhookSpec's options
 export function EmitsWebhook<TResult = any>(
   eventType: string,
   options: EmitsWebhookOptions<TResult> = {},
@@ -41,7 +43,7 @@ export function EmitsWebhook<TResult = any>(
     validateEventType(typeof options.onError === 'string' ? options.onError : options.onError.eventType);
   return (_target, _key, descriptor) => {
     const handler = descriptor.value as object;
-    const existing: EmitsWebhookSpec[] = Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) ?? [];
+    const existing = (Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) as EmitsWebhookSpec[] | undefined) ?? [];
     // Decorators apply bottom-up; prepend so that events publish in the order they are written.
     Reflect.defineMetadata(EMITS_WEBHOOK_METADATA, [{ eventType, options }, ...existing], handler);
     return descriptor;

@@ -6,22 +6,25 @@
  * registry, so that a module made by one build also answers for the other build's classes.
  */
 const REGISTRY = Symbol.for('nestjs-convoy:injectables');
-const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map<string, Set<Function>>()) as Map<
+
+/** A class, abstract or not, used as an injection token. */
+export type Class = abstract new (...args: never[]) => unknown;
+const registry = ((globalThis as Record<symbol, unknown>)[REGISTRY] ??= new Map<string, Set<Class>>()) as Map<
   string,
-  Set<Function>
+  Set<Class>
 >;
 
 /** Records this build's injectable classes, by name. */
-export function shareInjectables(classes: readonly Function[]): void {
+export function shareInjectables(classes: readonly Class[]): void {
   for (const type of classes) {
-    const copies = registry.get(type.name) ?? new Set<Function>();
+    const copies = registry.get(type.name) ?? new Set<Class>();
     copies.add(type);
     registry.set(type.name, copies);
   }
 }
 
 /** Providers that resolve the other build's class of each given class to this build's instance. */
-export function otherBuildAliases(classes: readonly Function[]): Array<{ provide: Function; useExisting: Function }> {
+export function otherBuildAliases(classes: readonly Class[]): Array<{ provide: Class; useExisting: Class }> {
   return classes.flatMap((own) =>
     [...(registry.get(own.name) ?? [])]
       .filter((other) => other !== own)

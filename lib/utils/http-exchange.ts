@@ -123,7 +123,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     if (this.signal) unwatchAbort(this.signal, this);
   }
 
-  private static expire(self: ExchangeHandler, timeoutMs: number): void {
+  private static expire(this: void, self: ExchangeHandler, timeoutMs: number): void {
     self.abort(new HttpExchangeTimeout(timeoutMs));
   }
 }

@@ -107,7 +107,9 @@ function run(command, args, { cwd, env, timeoutMs = 10 * 60_000 } = {}) {
     const killGroup = () => {
       try {
         process.kill(-child.pid, 'SIGKILL'); // the child's own process group: npm and what it started
-      } catch {}
+      } catch {
+        // already gone
+      }
     };
     children.set(child, killGroup);
     let output = '';

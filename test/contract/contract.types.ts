@@ -11,7 +11,7 @@ export interface StoreContext<S> {
    * `n` stores over the same database, each with its own connections where the database has more than one
    * (PostgreSQL: a pool each, warmed; PGlite: one connection, shared; in-memory: the same store). Closed by the runner.
    */
-  stores(n: number): Promise<S[]>;
+  stores: (n: number) => Promise<S[]>;
   /** Only for SQL stores: transactions the store can join. */
   sql?: SqlContext;
 }

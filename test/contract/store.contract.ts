@@ -9,7 +9,7 @@ import type {
   Settlement,
 } from '../../lib/storage/records.js';
 import type { WebhookStore } from '../../lib/storage/webhook-store.js';
-import type { ContractCase, StoreContext } from './contract.types.js';
+import type { ContractCase } from './contract.types.js';
 
 /**
  * The WebhookStore contract: every rule in lib/pipeline/webhook-store.ts, as runner-agnostic cases asserting with

@@ -10,6 +10,7 @@ export const numOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 
 export const textOrNull = (value: unknown): string | null =>
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a driver returns a text column as a string
   value === null || value === undefined ? null : String(value);
 
 /** A jsonb column, parsed by the driver or not. */
