@@ -86,10 +86,11 @@ function parseIp(input: string): Ip | undefined {
   if (family !== 6) return undefined;
   // A zone id (fe80::1%eth0) picks the interface, not the address: classify the address part. A trailing dotted
   // quad is spelled in hex first, since ipaddr.js would read ::8.8.8.8 as the IPv4-mapped ::ffff:8.8.8.8.
-  const hex = (a: string, b: string) => ((Number(a) << 8) | Number(b)).toString(16);
-  return ipaddr.parse(
-    ip.split('%')[0]!.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a, b, c, d) => `${hex(a, b)}:${hex(c, d)}`),
-  );
+  const address = ip.split('%')[0]!.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (quad) => {
+    const [a, b, c, d] = quad.split('.').map(Number) as [number, number, number, number];
+    return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  });
+  return ipaddr.parse(address);
 }
 
 const inCidr = (ip: Ip, [range, prefix]: Cidr): boolean => ip.kind() === range.kind() && ip.match(range, prefix);
