@@ -60,7 +60,7 @@ export async function verifyProject(client: ConvoyClient, timeoutMs: number): Pr
 }
 
 /** Whether an error means "Convoy did not answer properly, try later" rather than "the settings are wrong". */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   return (
     error instanceof ConvoyNetworkError ||
     error instanceof ConvoyTimeoutError ||

@@ -44,7 +44,7 @@ const REASONS: Record<string, string> = {
 };
 
 /** The parameter that may not be sent to `route`, with why; undefined when every given parameter may be. */
-export function refusedParameter(
+function refusedParameter(
   route: QueryRoute,
   query: object | undefined,
 ): { parameter: string; reason: string } | undefined {
