@@ -86,7 +86,6 @@ async function throughPublisher(sink: Sink, events: number): Promise<Rate> {
       baseUrl: `${sink.ready.url}/api`,
       apiKey: API_KEY,
       projectId: PROJECT,
-      verifyProject: false, // the sink answers event creation only
       defaultTarget: { broadcast: true },
       dispatcher: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when it is full
     }),
