@@ -1,4 +1,3 @@
-export type { EmbeddedOptions, RetrySchedule } from './embedded-options.js';
 export { EndpointRegistry, activeSecrets } from './endpoint-registry.js';
 export type { WebhookEndpointInput } from '../../management/webhook-management.types.js';
 export { EmbeddedTransport, acceptsEventType, ENDPOINT_DISABLED_CHANNEL } from './embedded.transport.js';
