@@ -47,6 +47,7 @@ export interface ConvoyAck {
   requestId: string | undefined;
 }
 
+/** HTTP headers as Convoy records them: each name with all of its values. */
 export type HttpHeaderMap = Record<string, string[]>;
 
 /** An object with no fields, e.g. an endpoint's `authentication` when it has none (Convoy answers `{}` on reads). */
@@ -63,16 +64,20 @@ interface EventCommon {
   idempotency_key?: string;
 }
 
+/** An event for one endpoint (POST /events). */
 export interface CreateEventRequest extends EventCommon {
   endpoint_id: string;
 }
 
+/** An event for every endpoint of one owner (POST /events/fanout). */
 export interface FanoutEventRequest extends EventCommon {
   owner_id: string;
 }
 
+/** An event for every endpoint whose subscription matches its type (POST /events/broadcast). */
 export type BroadcastEventRequest = EventCommon;
 
+/** An event for a URL without a registered endpoint (POST /events/dynamic). */
 export interface DynamicEventRequest extends EventCommon {
   url: string;
   /** Secret of the endpoint Convoy creates for the URL (generated when absent). */
@@ -81,8 +86,10 @@ export interface DynamicEventRequest extends EventCommon {
   event_types?: string[];
 }
 
+/** Where an event stands, over all of its deliveries. */
 export type EventStatus = 'Processing' | 'Failure' | 'Success' | 'Retry' | 'Pending' | '';
 
+/** An event as Convoy stores it, with the endpoints it went to. */
 export interface ConvoyEvent {
   uid: string;
   project_id: string;
@@ -143,38 +150,21 @@ export interface ConvoyDeviceMetadata {
 }
 
 /** The event as a delivery carries it: a short copy, without `data` and `project_id`. */
-export interface DeliveryEventMetadata {
-  uid: string;
-  event_type: string;
-  endpoints: string[] | null;
-  headers: HttpHeaderMap | null;
-  url_query_params: string;
-  url_path: string;
-  idempotency_key: string;
-  is_duplicate_event: boolean;
-  status: EventStatus;
-  acknowledged_at: string | null;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-}
-
-/** GET /events: every filter here is one Convoy applies (checked against a real Convoy). */
-export interface EventListQuery extends PageQuery, DateRangeQuery {
-  endpointId?: string[];
-  sourceId?: string[];
-  idempotencyKey?: string;
-  /** Full-text search (event id prefix, idempotency key, event type, source name). Needs Convoy's Event Search licence. */
-  query?: string;
-  /** A JSON object matched against the payload by containment. Needs Convoy's Event Search licence. */
-  body?: string;
-}
+export type DeliveryEventMetadata = Omit<ConvoyEvent, 'project_id' | 'data' | 'source_metadata' | 'failure_reason'>;
 
 /** POST /events/batchreplay: the list's filters without paging; Convoy refuses `query` and `body` here (400). */
 export interface EventReplayFilter extends DateRangeQuery {
   endpointId?: string[];
   sourceId?: string[];
   idempotencyKey?: string;
+}
+
+/** GET /events: every filter here is one Convoy applies (checked against a real Convoy). */
+export interface EventListQuery extends PageQuery, EventReplayFilter {
+  /** Full-text search (event id prefix, idempotency key, event type, source name). Needs Convoy's Event Search licence. */
+  query?: string;
+  /** A JSON object matched against the payload by containment. Needs Convoy's Event Search licence. */
+  body?: string;
 }
 
 /**
@@ -185,13 +175,12 @@ export interface EventCountFilter extends DateRangeQuery {
   endpointId?: string[];
 }
 
-/** @deprecated Use EventReplayFilter (batchReplay) or EventCountFilter (countBatchReplay). */
-export type EventFilterQuery = EventReplayFilter;
-
 // ---------------------------------------------------------------- endpoints
 
+/** A Convoy endpoint's state: `paused` holds its deliveries, `inactive` discards them. */
 export type EndpointStatus = 'active' | 'inactive' | 'paused' | '';
 
+/** How Convoy authenticates to an endpoint: an API-key header, basic auth or OAuth2. */
 export interface EndpointAuthentication {
   type: 'api_key' | 'basic_auth' | 'oauth2';
   api_key?: { header_name: string; header_value: string };
@@ -199,6 +188,7 @@ export interface EndpointAuthentication {
   oauth2?: Record<string, unknown>;
 }
 
+/** What an endpoint is created from (POST /endpoints). */
 export interface CreateEndpointRequest {
   name: string;
   url: string;
@@ -225,6 +215,7 @@ export interface CreateEndpointRequest {
 /** Convoy requires `name` and `url` on update; omitted optional fields keep their value. */
 export type UpdateEndpointRequest = CreateEndpointRequest;
 
+/** One of an endpoint's signing secrets (returned in clear text by Convoy). */
 export interface EndpointSecret {
   uid: string;
   /** Returned in clear text by Convoy. */
@@ -235,6 +226,7 @@ export interface EndpointSecret {
   deleted_at?: string | null;
 }
 
+/** An endpoint as Convoy returns it: where it delivers, how it signs, its status and limits. */
 export interface ConvoyEndpoint {
   uid: string;
   project_id: string;
@@ -278,13 +270,14 @@ export interface EndpointMetadata extends Omit<ConvoyEndpoint, 'secrets'> {
   secrets: EndpointSecret[] | null;
 }
 
-/** GET /endpoints. Convoy has no `sort` here (its order is newest first, always). */
+/** Filters and paging of an endpoint list (GET /endpoints). Convoy has no `sort` here (its order is newest first, always). */
 export interface EndpointListQuery extends Omit<PageQuery, 'sort'> {
   /** Matches the endpoint name. */
   q?: string;
   ownerId?: string;
 }
 
+/** A secret rotation: the new secret, and how long the current one keeps signing. */
 export interface ExpireSecretRequest {
   /** The new secret; generated by Convoy when absent. */
   secret?: string;
@@ -294,6 +287,7 @@ export interface ExpireSecretRequest {
 
 // ---------------------------------------------------------------- subscriptions
 
+/** A subscription filter: conditions on the event's body, headers and query. */
 export interface FilterSchema {
   body?: Record<string, unknown>;
   headers?: Record<string, unknown>;
@@ -301,12 +295,14 @@ export interface FilterSchema {
   path?: Record<string, unknown>;
 }
 
+/** Which events a subscription passes on: event types and a filter on their content. */
 export interface SubscriptionFilterConfig {
   /** Default ["*"]. Applied only on licensed instances (advanced_subscriptions); community Convoy stores ["*"]. */
   event_types?: string[];
   filter?: FilterSchema;
 }
 
+/** What a subscription is created from: the endpoint, and the events it receives. */
 export interface CreateSubscriptionRequest {
   name: string;
   endpoint_id: string;
@@ -318,6 +314,7 @@ export interface CreateSubscriptionRequest {
   function?: string;
 }
 
+/** What a subscription's update may change, retry settings included. */
 export interface UpdateSubscriptionRequest extends Partial<CreateSubscriptionRequest> {
   retry_config?: {
     type?: 'linear' | 'exponential';
@@ -327,6 +324,7 @@ export interface UpdateSubscriptionRequest extends Partial<CreateSubscriptionReq
   };
 }
 
+/** A subscription as Convoy returns it: which events an endpoint receives, with its filter. */
 export interface ConvoySubscription {
   uid: string;
   project_id: string;
@@ -354,6 +352,7 @@ export interface SubscriptionListQuery extends Omit<PageQuery, 'sort'> {
   name?: string;
 }
 
+/** A filter and a sample request, to test whether the filter matches (POST /subscriptions/test_filter). */
 export interface TestFilterRequest {
   schema: FilterSchema;
   request: FilterSchema;
@@ -361,8 +360,10 @@ export interface TestFilterRequest {
 
 // ---------------------------------------------------------------- deliveries
 
+/** Where a delivery stands: Convoy's statuses, the same on the embedded engine ("" on Convoy's CLI deliveries). */
 export type EventDeliveryStatus = 'Scheduled' | 'Processing' | 'Discarded' | 'Failure' | 'Success' | 'Retry' | '';
 
+/** A delivery's retry state (trials, limit, strategy, next send time) and the event's data. */
 export interface DeliveryMetadata {
   num_trials: number;
   retry_limit: number;
@@ -376,6 +377,7 @@ export interface DeliveryMetadata {
   raw?: string;
 }
 
+/** One event's delivery to one endpoint, with its status and retry state, in Convoy's shape on both transports. */
 export interface ConvoyEventDelivery {
   uid: string;
   project_id: string;
@@ -410,7 +412,7 @@ export interface ConvoyEventDelivery {
   deleted_at: string | null;
 }
 
-/** GET /eventdeliveries: every filter here is one Convoy applies (checked against a real Convoy). */
+/** Filters and paging of a delivery list (GET /eventdeliveries): every filter here is one Convoy applies (checked against a real Convoy). */
 export interface EventDeliveryListQuery extends PageQuery, DateRangeQuery {
   endpointId?: string[];
   eventId?: string;
@@ -421,11 +423,13 @@ export interface EventDeliveryListQuery extends PageQuery, DateRangeQuery {
   subscriptionId?: string;
 }
 
+/** Which deliveries a batch retry covers: the list's filters without its paging. */
 export type EventDeliveryFilterQuery = Omit<
   EventDeliveryListQuery,
   'direction' | 'next_page_cursor' | 'prev_page_cursor' | 'perPage' | 'sort'
 >;
 
+/** One HTTP request Convoy made for a delivery: the request, the response and the outcome. */
 export interface ConvoyDeliveryAttempt {
   uid: string;
   msg_id: string;
@@ -458,6 +462,7 @@ export interface ConvoyDeliveryAttempt {
 
 // ---------------------------------------------------------------- portal links
 
+/** What a portal link is created or updated from. */
 export interface PortalLinkRequest {
   name: string;
   /** Required since API version 2025-11-24: the link covers every endpoint of this owner. */
@@ -468,6 +473,7 @@ export interface PortalLinkRequest {
   endpoints?: string[];
 }
 
+/** A portal link as Convoy returns it: a customer-facing dashboard of one owner's endpoints. */
 export interface ConvoyPortalLink {
   uid: string;
   project_id?: string;
@@ -486,6 +492,7 @@ export interface ConvoyPortalLink {
   deleted_at?: string | null;
 }
 
+/** Filters and paging of a portal-link list (GET /portal-links). */
 export interface PortalLinkListQuery extends PageQuery {
   ownerId?: string;
   q?: string;
@@ -493,6 +500,7 @@ export interface PortalLinkListQuery extends PageQuery {
 
 // ---------------------------------------------------------------- event types
 
+/** A new entry of the event-type catalogue, optionally with a JSON schema. */
 export interface CreateEventTypeRequest {
   name: string;
   category?: string;
@@ -500,8 +508,10 @@ export interface CreateEventTypeRequest {
   json_schema?: Record<string, unknown>;
 }
 
+/** What an event type's update may change (everything but its name). */
 export type UpdateEventTypeRequest = Omit<CreateEventTypeRequest, 'name'>;
 
+/** An entry of the project's event-type catalogue. */
 export interface ConvoyEventType {
   uid: string;
   name: string;
@@ -513,6 +523,7 @@ export interface ConvoyEventType {
 
 // ---------------------------------------------------------------- meta events
 
+/** One of Convoy's own notifications to the project's meta-event URL, with its delivery state. */
 export interface ConvoyMetaEvent {
   uid: string;
   project_id: string;
@@ -529,6 +540,7 @@ export interface ConvoyMetaEvent {
   deleted_at?: string | null;
 }
 
+/** Dates and paging of a meta-event list (GET /meta-events). */
 export interface MetaEventListQuery extends PageQuery, DateRangeQuery {}
 
 // ---------------------------------------------------------------- the project
