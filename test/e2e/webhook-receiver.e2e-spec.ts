@@ -13,7 +13,12 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
-import { VerifyConvoyWebhook, WebhookPayload } from '../../lib/receiver/index.js';
+import {
+  VerifyConvoyWebhook,
+  WebhookPayload,
+  type SigningEndpoint,
+  type WebhookSecretResolver,
+} from '../../lib/receiver/index.js';
 import { signConvoyPayload, signStandardWebhook } from '../../lib/signing/index.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 
@@ -38,6 +43,40 @@ const ALL_SECRETS = [
   'class-secret',
   'method-secret',
 ];
+
+const ROTATED_OUT_SECRET = 'e2e-rotated-out-secret';
+
+/**
+ * Endpoints as Convoy's API and WebhookEndpoints return them (trimmed to what the guard reads), for the routes whose
+ * resolver hands the guard the endpoint rather than a bare secret.
+ */
+const KNOWN_ENDPOINTS: Record<string, SigningEndpoint> = {
+  advanced: { secrets: [{ value: SECRET, expires_at: null }], advanced_signatures: true },
+  simple: { secrets: [{ value: SECRET, expires_at: null }], advanced_signatures: false },
+  rotated: {
+    secrets: [
+      { value: ROTATED_OUT_SECRET, expires_at: new Date(Date.now() - 60_000).toISOString() },
+      { value: NEW_SECRET, expires_at: null },
+    ],
+    advanced_signatures: true,
+  },
+};
+ALL_SECRETS.push(ROTATED_OUT_SECRET);
+
+/** The endpoint named by the route's `:id`, through a resolver's ModuleRef. */
+@Injectable()
+class KnownEndpoints {
+  get(id: string): SigningEndpoint {
+    const endpoint = KNOWN_ENDPOINTS[id];
+    if (!endpoint) throw new UnauthorizedException();
+    return endpoint;
+  }
+}
+
+const endpointOfRoute: WebhookSecretResolver = (context, refs) =>
+  refs
+    .get(KnownEndpoints, { strict: false })
+    .get(context.switchToHttp().getRequest<{ params: { id: string } }>().params.id);
 
 /** What the handlers were called with; a rejected request must leave this empty. */
 const handled: Array<{ route: string; payload: unknown }> = [];
@@ -128,6 +167,38 @@ class WebhooksController {
     handled.push({ route: 'resolver-fails', payload: undefined });
   }
 
+  @Post('timestamped')
+  @HttpCode(200)
+  @VerifyConvoyWebhook({ secret: SECRET, requireTimestamp: true })
+  timestamped(@WebhookPayload() payload: unknown) {
+    handled.push({ route: 'timestamped', payload });
+    return { ok: true };
+  }
+
+  @Post('timestamped-1s')
+  @HttpCode(200)
+  @VerifyConvoyWebhook({ secret: SECRET, requireTimestamp: true, tolerance: 1 })
+  timestamped1s(@WebhookPayload() payload: unknown) {
+    handled.push({ route: 'timestamped-1s', payload });
+    return { ok: true };
+  }
+
+  @Post('endpoint/:id')
+  @HttpCode(200)
+  @VerifyConvoyWebhook({ secret: endpointOfRoute })
+  endpoint(@WebhookPayload() payload: unknown) {
+    handled.push({ route: 'endpoint', payload });
+    return { ok: true };
+  }
+
+  @Post('endpoint-simple-allowed/:id')
+  @HttpCode(200)
+  @VerifyConvoyWebhook({ secret: endpointOfRoute, requireTimestamp: false })
+  endpointSimpleAllowed(@WebhookPayload() payload: unknown) {
+    handled.push({ route: 'endpoint-simple-allowed', payload });
+    return { ok: true };
+  }
+
   @Post('amount')
   @HttpCode(200)
   @VerifyConvoyWebhook({ secret: SECRET })
@@ -188,7 +259,7 @@ interface Started {
 async function start(platform: 'express' | 'fastify', rawBody: boolean): Promise<Started> {
   const moduleRef = await Test.createTestingModule({
     controllers: [WebhooksController, ScopedController, UnguardedController],
-    providers: [TenantSecrets],
+    providers: [TenantSecrets, KnownEndpoints],
   }).compile();
   // compile() installs Nest's TestingLogger; record every line instead.
   const logs: LogLine[] = [];
@@ -474,6 +545,88 @@ describe.each([['Express', 'express'] as const, ['Fastify', 'fastify'] as const]
       });
     });
 
+    describe('requiring timestamped (advanced) signatures', () => {
+      const simpleHeader = (secret = SECRET) => signConvoyPayload(BODY, { secrets: [secret], advanced: false });
+      const reasons = () => warnings().map(([message]) => /: (\w+) \(/.exec(message as string)?.[1]);
+
+      it('requireTimestamp: true refuses a valid simple signature and accepts an advanced one', async () => {
+        // The very same simple header opens the route that does not require timestamps.
+        expect(await post(url, '/webhooks/convoy', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        expect(await post(url, '/webhooks/timestamped', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(
+          await post(url, '/webhooks/timestamped', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(handled.map((h) => h.route)).toEqual(['convoy', 'timestamped']);
+        expect(warnings()).toEqual([
+          [
+            'Rejected a webhook for WebhooksController.timestamped: simple_signature_refused (the signature is a simple one ' +
+              '(a bare digest that signs no timestamp, so it may be a replay), and advanced signatures (t=…,v1=…) are required here)',
+            'ConvoyWebhookGuard',
+          ],
+        ]);
+      });
+
+      it('a captured advanced request replayed after the tolerance is refused', async () => {
+        const headers = { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) };
+        expect(await post(url, '/webhooks/timestamped-1s', BODY, headers)).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        // The same bytes and header, sent again once the signed second is more than 1 s (the tolerance) old.
+        await new Promise((resolve) => setTimeout(resolve, 2_100));
+        expect(await post(url, '/webhooks/timestamped-1s', BODY, headers)).toEqual(UNAUTHORIZED);
+        expect(handled.map((h) => h.route)).toEqual(['timestamped-1s']);
+        expect(reasons()).toEqual(['timestamp_too_old']);
+      });
+
+      it('by default when the resolver returns an endpoint with advanced_signatures: true', async () => {
+        expect(await post(url, '/webhooks/endpoint/advanced', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(
+          await post(url, '/webhooks/endpoint/advanced', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        // An endpoint that signs simply keeps working with simple signatures, and with advanced ones.
+        expect(await post(url, '/webhooks/endpoint/simple', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        expect(
+          await post(url, '/webhooks/endpoint/simple', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        // requireTimestamp: false on the route wins over what the endpoint says.
+        expect(
+          await post(url, '/webhooks/endpoint-simple-allowed/advanced', BODY, { 'x-convoy-signature': simpleHeader() }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(handled.map((h) => h.route)).toEqual(['endpoint', 'endpoint', 'endpoint', 'endpoint-simple-allowed']);
+        expect(reasons()).toEqual(['simple_signature_refused']);
+      });
+
+      it("verifies with the endpoint's unexpired secrets only", async () => {
+        expect(
+          await post(url, '/webhooks/endpoint/rotated', BODY, {
+            'x-convoy-signature': convoyHeader(BODY, [NEW_SECRET]),
+          }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(
+          await post(url, '/webhooks/endpoint/rotated', BODY, {
+            'x-convoy-signature': convoyHeader(BODY, [ROTATED_OUT_SECRET]),
+          }),
+        ).toEqual(UNAUTHORIZED);
+        expect(await post(url, '/webhooks/endpoint/unknown', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(handled.map((h) => h.route)).toEqual(['endpoint']);
+        expect(reasons()).toEqual(['no_matching_signature']);
+        expect(errors()).toEqual([]);
+      });
+    });
+
     describe('answers 500 and logs why, for bugs in the app', () => {
       it('a secret resolver that throws', async () => {
         expect(
@@ -607,6 +760,16 @@ describe('@VerifyConvoyWebhook options', () => {
       'a negative tolerance',
       { secret: SECRET, tolerance: -1 },
       /options\.tolerance must be a finite number of seconds >= 0/,
+    ],
+    [
+      'a requireTimestamp that is not a boolean',
+      { secret: SECRET, requireTimestamp: 'true' },
+      /options\.requireTimestamp must be true or false/,
+    ],
+    [
+      'requireTimestamp: false with scheme "standard"',
+      { secret: STANDARD_SECRET, scheme: 'standard', requireTimestamp: false },
+      /options\.requireTimestamp cannot be false with scheme 'standard': Standard Webhooks always sign a timestamp/,
     ],
   ])('refuses %s with a TypeError', (_what, options, message) => {
     let error: unknown;
