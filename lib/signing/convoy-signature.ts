@@ -94,8 +94,8 @@ export interface VerifyConvoySignatureOptions {
   now?: number;
   /**
    * Refuse simple signatures (`simple_signature_refused`): accept only advanced ones (`t=…,v1=…`), whose signed
-   * timestamp bounds replays. Default false. Turn it on for an endpoint created with `advanced_signatures: true`
-   * (Convoy's default): then a captured simple-signed request cannot be replayed, since its sender never signs that way.
+   * timestamp bounds replays. Default false. Turn it on when the sender signs advanced (an endpoint with
+   * `advanced_signatures: true`, Convoy's default); leave it off for Convoy's meta events, which are signed simply.
    */
   requireTimestamp?: boolean;
 }
