@@ -5,6 +5,7 @@ import {
   Injectable,
   InternalServerErrorException,
   Logger,
+  Param,
   Post,
   UnauthorizedException,
   type INestApplication,
@@ -19,8 +20,10 @@ import {
   type SigningEndpoint,
   type WebhookSecretResolver,
 } from '../../lib/receiver/index.js';
+import { ConvoyModule, WebhookEndpoints, WebhookPublisher } from '../../lib/index.js';
 import { signConvoyPayload, signStandardWebhook } from '../../lib/signing/index.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * @VerifyConvoyWebhook + @WebhookPayload in real Nest applications (Express and Fastify) answering real HTTP
@@ -794,5 +797,76 @@ describe('@VerifyConvoyWebhook options', () => {
       }),
     ).not.toThrow();
     expect(calls).toBe(0);
+  });
+});
+
+describe('a receiver whose resolver returns the endpoint from WebhookEndpoints, signed by the embedded engine', () => {
+  const received: Array<{ endpointId: string; payload: unknown }> = [];
+
+  @Controller('own')
+  class OwnWebhooksController {
+    @Post(':endpointId')
+    @HttpCode(200)
+    @VerifyConvoyWebhook({
+      secret: (context, refs) =>
+        refs
+          .get(WebhookEndpoints, { strict: false })
+          .get(context.switchToHttp().getRequest<{ params: { endpointId: string } }>().params.endpointId),
+    })
+    receive(@Param('endpointId') endpointId: string, @WebhookPayload() payload: unknown) {
+      received.push({ endpointId, payload });
+      return { ok: true };
+    }
+  }
+
+  let app: INestApplication;
+  let url: string;
+  const logs: LogLine[] = [];
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConvoyModule.forRoot({ embedded: { allowedAddresses: ['127.0.0.0/8'] } })],
+      controllers: [OwnWebhooksController],
+    }).compile();
+    Logger.overrideLogger(recordingLogger(logs));
+    app = moduleRef.createNestApplication({ rawBody: true });
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  });
+  afterAll(async () => {
+    await app.close();
+    Logger.overrideLogger(false);
+  });
+
+  it("accepts the engine's deliveries to an advanced and a simple endpoint, and refuses a simple signature for the advanced one", async () => {
+    const endpoints = app.get(WebhookEndpoints);
+    const endpointAt = async (name: string, advanced: boolean) => {
+      const created = await endpoints.create({ name, url: `${url}/own/pending`, advanced_signatures: advanced });
+      // The route names the endpoint, whose id exists only once it is created.
+      return endpoints.update(created.uid, { url: `${url}/own/${created.uid}` });
+    };
+    const advanced = await endpointAt('advanced', true);
+    const simple = await endpointAt('simple', false);
+    const publisher = app.get(WebhookPublisher);
+    await publisher.publish('todo.created', { to: 'advanced' }, { endpointId: advanced.uid });
+    await publisher.publish('todo.created', { to: 'simple' }, { endpointId: simple.uid });
+    await waitUntil('both deliveries verified', () => received.length === 2);
+    expect(received).toEqual(
+      expect.arrayContaining([
+        { endpointId: advanced.uid, payload: { to: 'advanced' } },
+        { endpointId: simple.uid, payload: { to: 'simple' } },
+      ]),
+    );
+
+    // A simple signature made with the advanced endpoint's own secret: not how that endpoint is ever signed.
+    const body = JSON.stringify({ replayed: true });
+    const secrets = advanced.secrets.map((s) => s.value);
+    const answer = await post(url, `/own/${advanced.uid}`, body, {
+      'x-convoy-signature': signConvoyPayload(body, { secrets, advanced: false }),
+    });
+    expect(answer).toEqual(UNAUTHORIZED);
+    expect(received).toHaveLength(2);
+    expect(logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      expect.stringMatching(/^Rejected a webhook for OwnWebhooksController\.receive: simple_signature_refused \(/),
+    ]);
   });
 });
