@@ -1,4 +1,4 @@
-// npm run bench: the publish path, the interceptor, the embedded engine, the outbox and memory, each as a ratio
+// npm run bench: the publish path, the interceptor, the embedded engine, the durable path and memory, each as a ratio
 // against a baseline measured in the same run (absolute figures vary by machine; the ratios are the targets).
 // Prints a table and writes bench/results.json and bench/results.md (the README's table). The Convoy sink and the webhook receiver run in a separate process.
 import { writeFileSync } from 'node:fs';
@@ -8,6 +8,7 @@ import { BenchReport } from './support/report.js';
 import { publishThroughput } from './scenarios/publish-throughput.js';
 import { interceptorCost } from './scenarios/interceptor.js';
 import { embeddedEngine } from './scenarios/embedded.js';
+import { durable } from './scenarios/durable.js';
 import { memory } from './scenarios/memory.js';
 
 const only = process.argv.slice(2); // e.g. `npm run bench -- embedded` runs one scenario
@@ -15,6 +16,7 @@ const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<voi
   throughput: publishThroughput,
   interceptor: interceptorCost,
   embedded: embeddedEngine,
+  durable,
   memory,
 };
 

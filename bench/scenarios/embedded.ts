@@ -4,9 +4,9 @@
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'undici';
 import { ConvoyModule, WebhookEndpoints, WebhookPublisher } from '../../lib/index.js';
-import { sinkCounts, type Sink } from '../support/sink-client.js';
+import { hooksReached, sinkCounts, type Sink } from '../support/sink-client.js';
 import { todo } from '../support/constants.js';
-import { atFixedRate, clock, concurrently, cpuTime, median, percentile, waitUntil } from '../support/measure.js';
+import { atFixedRate, clock, concurrently, cpuTime, median, percentile } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
 const CONCURRENCY = 8;
@@ -45,10 +45,7 @@ export async function embeddedEngine(report: BenchReport, receiver: Sink): Promi
       const started = performance.now();
       const { cpuUs } = await cpuTime(async () => {
         for (let i = 0; i < events; i++) await publisher.publish('todo.created', todo);
-        await waitUntil(
-          async () => (await hooks(receiver)) - before.hooks >= events,
-          `${events} deliveries at the receiver`,
-        );
+        await hooksReached(receiver, before.hooks + events);
       });
       const seconds = (performance.now() - started) / 1000;
       const signed = (await sinkCounts(receiver)).signedHooks - before.signedHooks;
@@ -87,7 +84,7 @@ export async function embeddedEngine(report: BenchReport, receiver: Sink): Promi
       const before = await hooks(receiver);
       await receiver.call('measure', true);
       await atFixedRate(rate, seconds, emit);
-      await waitUntil(async () => (await hooks(receiver)) - before >= rate * seconds, 'the timed deliveries');
+      await hooksReached(receiver, before + rate * seconds);
       const measured = await receiver.call<number[]>('measure', false);
       if (measured.length !== rate * seconds)
         throw new Error(`bench: ${measured.length} of ${rate * seconds} timed deliveries arrived`);

@@ -4,7 +4,7 @@
 import autocannon from 'autocannon';
 import { BenchChild } from '../support/child.js';
 import type { Sink } from '../support/sink-client.js';
-import { median, percentile } from '../support/measure.js';
+import { median, medianRate, percentile } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
 type App = BenchChild<{ url: string }>;
@@ -15,6 +15,8 @@ const body = JSON.stringify({ item: 'Create a Convoy outgoing project today', co
 
 interface Load {
   requestsPerSecond: number;
+  /** The app process's CPU time per answered request, µs. */
+  cpuUs: number;
   /** Each 2xx response's latency, ms (autocannon's own histogram rounds to whole ms). */
   latencies: number[];
   ok: number;
@@ -26,6 +28,7 @@ interface Load {
  */
 async function load(app: App, path: string, seconds: number, overallRate?: number): Promise<Load> {
   const latencies: number[] = [];
+  const cpuBefore = await app.call<number>('cpu');
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -47,27 +50,39 @@ async function load(app: App, path: string, seconds: number, overallRate?: numbe
       },
     );
   });
+  const cpuUs = (await app.call<number>('cpu')) - cpuBefore;
   if (result.errors > 0 || result.non2xx > 0)
     throw new Error(`bench: POST ${path} had ${result.errors} errors and ${result.non2xx} non-2xx answers`);
   await app.call('reset');
-  return { requestsPerSecond: result['2xx'] / result.duration, latencies, ok: result['2xx'] };
+  return {
+    requestsPerSecond: result['2xx'] / result.duration,
+    cpuUs: cpuUs / Math.max(1, result['2xx']),
+    latencies,
+    ok: result['2xx'],
+  };
 }
 
-/** Alternates the routes for `rounds` rounds (which goes first alternates too); medians per route. */
-async function alternate(
+/** Alternates the routes for `rounds` rounds (which goes first alternates too); each route's rounds. */
+async function alternate<T>(
   app: App,
   rounds: number,
-  run: (path: string) => Promise<number>,
-): Promise<{ plain: number; decorated: number }> {
-  const plain: number[] = [],
-    decorated: number[] = [];
+  run: (path: string) => Promise<T>,
+): Promise<{ plain: T[]; decorated: T[] }> {
+  const plain: T[] = [],
+    decorated: T[] = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? [PLAIN, DECORATED] : [DECORATED, PLAIN];
     for (const path of order) (path === PLAIN ? plain : decorated).push(await run(path));
   }
-  const k = (xs: number[]) => xs.map((x) => x.toFixed(x >= 100 ? 0 : 2)).join('/');
-  console.log(`  rounds: decorated ${k(decorated)}, plain ${k(plain)}`);
-  return { plain: median(plain), decorated: median(decorated) };
+  return { plain, decorated };
+}
+
+/** Medians of the rate and of the CPU per request, per route, printing the rounds. */
+function rates(rounds: { plain: Load[]; decorated: Load[] }) {
+  const k = (xs: Load[]) => xs.map((x) => x.requestsPerSecond.toFixed(0)).join('/');
+  console.log(`  rounds (req/s): decorated ${k(rounds.decorated)}, plain ${k(rounds.plain)}`);
+  const of = (xs: Load[]) => medianRate(xs.map((x) => ({ rate: x.requestsPerSecond, cpu: x.cpuUs })));
+  return { plain: of(rounds.plain), decorated: of(rounds.decorated) };
 }
 
 /** Checks that the decorated route really published one webhook per request it answered. */
@@ -88,25 +103,30 @@ export async function interceptorCost(report: BenchReport, sink: Sink): Promise<
   });
   try {
     for (const path of [PLAIN, DECORATED]) await load(app, path, 2); // warm-up
-    const rps = await alternate(
-      app,
-      12,
-      async (path) =>
-        (path === DECORATED ? await publishedPerRequest(app, () => load(app, path, 2)) : await load(app, path, 2))
-          .requestsPerSecond,
+    const rps = rates(
+      await alternate(app, 12, (path) =>
+        path === DECORATED ? publishedPerRequest(app, () => load(app, path, 2)) : load(app, path, 2),
+      ),
     );
     report.add({
       section,
       name: 'no-I/O transport: req/s with @EmitsWebhook vs without',
-      ours: `${n(rps.decorated)} req/s`,
-      baseline: `${n(rps.plain)} req/s`,
-      ratio: rps.decorated / rps.plain,
+      ours: `${n(rps.decorated.rate)} req/s`,
+      baseline: `${n(rps.plain.rate)} req/s`,
+      ratio: rps.decorated.rate / rps.plain.rate,
       target: '≥ 0.95',
-      met: rps.decorated / rps.plain >= 0.95,
+      met: rps.decorated.rate / rps.plain.rate >= 0.95,
+      oursCpuUs: rps.decorated.cpu,
+      baselineCpuUs: rps.plain.cpu,
     });
 
-    const rate = Math.min(1_500, Math.max(200, Math.round((rps.plain * 0.25) / 100) * 100)); // moderate: a quarter of the maximum
-    const p99 = await alternate(app, 6, async (path) => percentile((await load(app, path, 3, rate)).latencies, 99));
+    const rate = Math.min(1_500, Math.max(200, Math.round((rps.plain.rate * 0.25) / 100) * 100)); // moderate: a quarter of the maximum
+    const p99rounds = await alternate(app, 6, async (path) =>
+      percentile((await load(app, path, 3, rate)).latencies, 99),
+    );
+    const k = (xs: number[]) => xs.map((x) => x.toFixed(2)).join('/');
+    console.log(`  rounds (p99 ms): decorated ${k(p99rounds.decorated)}, plain ${k(p99rounds.plain)}`);
+    const p99 = { plain: median(p99rounds.plain), decorated: median(p99rounds.decorated) };
     const extra = p99.decorated - p99.plain;
     report.add({
       section,
@@ -127,22 +147,20 @@ export async function interceptorCost(report: BenchReport, sink: Sink): Promise<
   });
   try {
     for (const path of [PLAIN, DECORATED]) await load(convoyApp, path, 2);
-    const rps = await alternate(
-      convoyApp,
-      4,
-      async (path) =>
-        (path === DECORATED
-          ? await publishedPerRequest(convoyApp, () => load(convoyApp, path, 2))
-          : await load(convoyApp, path, 2)
-        ).requestsPerSecond,
+    const rps = rates(
+      await alternate(convoyApp, 4, (path) =>
+        path === DECORATED ? publishedPerRequest(convoyApp, () => load(convoyApp, path, 2)) : load(convoyApp, path, 2),
+      ),
     );
     report.add({
       section,
       name: 'Convoy transport to the sink (3 processes on 2 cores): req/s with vs without',
-      ours: `${n(rps.decorated)} req/s`,
-      baseline: `${n(rps.plain)} req/s`,
-      ratio: rps.decorated / rps.plain,
+      ours: `${n(rps.decorated.rate)} req/s`,
+      baseline: `${n(rps.plain.rate)} req/s`,
+      ratio: rps.decorated.rate / rps.plain.rate,
       target: 'reported',
+      oursCpuUs: rps.decorated.cpu,
+      baselineCpuUs: rps.plain.cpu,
     });
   } finally {
     await convoyApp.stop();

@@ -65,3 +65,14 @@ export async function atFixedRate(rate: number, seconds: number, emit: (i: numbe
   }
   await Promise.all(inFlight);
 }
+
+/** A throughput and this process's CPU time per event (µs). */
+export interface Rate {
+  rate: number;
+  cpu: number;
+}
+
+/** The median rate and the median CPU µs per event of some rounds (each median on its own). */
+export function medianRate(rounds: Rate[]): Rate {
+  return { rate: median(rounds.map((r) => r.rate)), cpu: median(rounds.map((r) => r.cpu)) };
+}

@@ -14,3 +14,19 @@ export interface SinkCounts {
 }
 
 export const sinkCounts = (sink: Sink): Promise<SinkCounts> => sink.call<SinkCounts>('counts');
+
+/** Resolves once the receiver has received `count` webhooks since it started (no polling: one IPC call). */
+export async function hooksReached(sink: Sink, count: number, timeoutMs = 60_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`bench: timed out after ${timeoutMs} ms waiting for ${count} webhooks at the receiver`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([sink.call<void>('hooksReached', count), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,4 +1,5 @@
 // A separate process playing both ends of the wire:
+//   GET /api/v1/projects/:id: the project, for the module's startup check;
 //   POST /api/v1/projects/:id/events[/broadcast|/fanout|/dynamic]: Convoy's event creation, answered with Convoy's
 //     201 envelope (or, during a simulated outage, 503 with Retry-After: 1);
 //   POST /hook/...: a customer's webhook receiver, answering 200.
@@ -19,8 +20,23 @@ const state = {
   latencies: [] as number[],
 };
 
+/** One waiter for a hook count (see `hooksReached`): the bench waits without polling the counts over IPC. */
+let hooksWaiter: { count: number; resolve: () => void } | undefined;
+
 const server = createServer((req, res) => {
   const url = req.url ?? '';
+  if (req.method === 'GET' && url.startsWith('/api/v1/projects/')) {
+    // The module's startup check: the key's project is the configured one, and outgoing.
+    const uid = url.slice('/api/v1/projects/'.length).split(/[/?]/)[0];
+    req.resume();
+    return void res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        status: true,
+        message: 'Project fetched successfully',
+        data: { uid, name: 'bench', type: 'outgoing' },
+      }),
+    );
+  }
   if (req.method === 'POST' && url.startsWith('/api/v1/projects/')) {
     req.resume();
     req.on('end', () => {
@@ -51,6 +67,10 @@ const server = createServer((req, res) => {
       }
       state.hooks++;
       if (req.headers['x-convoy-signature']) state.signedHooks++;
+      if (hooksWaiter && state.hooks >= hooksWaiter.count) {
+        hooksWaiter.resolve();
+        hooksWaiter = undefined;
+      }
       res.writeHead(200).end();
     });
     return;
@@ -68,6 +88,9 @@ server.listen(0, '127.0.0.1', () => {
         signedHooks: state.signedHooks,
         unauthorized: state.unauthorized,
       }),
+      /** Resolves once `count` webhooks were received in all (at once if they were). */
+      hooksReached: (count: number) =>
+        state.hooks >= count ? undefined : new Promise<void>((resolve) => (hooksWaiter = { count, resolve })),
       outage: (on: boolean) => void (state.outage = on),
       measure: (on: boolean) => {
         state.measure = on;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { PublisherClosedError } from '../errors/publish.errors.js';
+import { PublisherClosedError, PublishStorageError } from '../errors/publish.errors.js';
 import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
 import type { OutgoingWebhook } from '../publishing/webhook.types.js';
@@ -141,7 +141,8 @@ export class DeliveryPipeline {
   /** publish() calls not yet stored. */
   private accepting = 0;
   private readonly toWrite: Array<Pending<Enqueued>> = [];
-  private writing = false;
+  /** Group writes in flight (at most the store's concurrentWrites). */
+  private writers = 0;
   private readonly toSettle: Array<{
     delivery: DeliveryRecord;
     settlement: Settlement;
@@ -189,7 +190,7 @@ export class DeliveryPipeline {
       }
       await new Promise<boolean>((resolve, reject) => {
         this.toWrite.push({ value: item, resolve, reject });
-        if (!this.writing) void this.writeBatches();
+        if (this.writers < (this.store.concurrentWrites ?? 1)) void this.writeBatches();
       });
     } finally {
       this.accepting--;
@@ -303,35 +304,49 @@ export class DeliveryPipeline {
     }
   }
 
+  /**
+   * Group commit: one writer takes every publish waiting and stores them in one write (one statement, one commit),
+   * then the next group, which gathered while it wrote. Each publish resolves once its write committed; a write that
+   * fails rejects each of its publishes with PublishStorageError (none of them was stored).
+   */
   private async writeBatches(): Promise<void> {
-    this.writing = true;
-    while (this.toWrite.length > 0) {
-      const batch = this.toWrite.splice(0, MAX_GROUP);
-      try {
-        const stored = await this.store.enqueue(batch.map((entry) => entry.value));
-        batch.forEach((entry, i) => entry.resolve(stored[i]!));
-        this.loop.wake(0);
-      } catch (error) {
-        for (const entry of batch) entry.reject(error);
+    this.writers++;
+    try {
+      while (this.toWrite.length > 0) {
+        const batch = this.toWrite.splice(0, MAX_GROUP);
+        const items: Enqueued[] = [];
+        for (const entry of batch) items.push(entry.value);
+        try {
+          const stored = await this.store.enqueue(items);
+          for (let i = 0; i < batch.length; i++) batch[i]!.resolve(stored[i]!);
+          this.loop.wake(0);
+        } catch (error) {
+          const failure = new PublishStorageError(error);
+          for (const entry of batch) entry.reject(failure);
+        }
       }
+    } finally {
+      this.writers--;
     }
-    this.writing = false;
   }
 
   /** One round: claims what the free slots can take (at most batchSize held), starts attempts; returns when to look again. */
   private async tick(): Promise<number> {
     const poll = this.settings.pollIntervalMs;
-    // Every slot is taken: the attempt that ends first wakes the loop (looking now would find work due and spin).
-    if (this.running.size + this.held.length >= this.settings.concurrency) return poll;
-    // A durable store claims a batch ahead (a round trip per delivery would cost a commit each); memory takes what fits.
+    // Nothing to claim for now: the attempt that ends first wakes the loop (looking now would find work due and spin).
+    if (this.satisfied()) return poll;
+    // A durable store claims a batch ahead (a round trip per delivery would cost a commit each); memory takes what
+    // fits (a claimed delivery counts as in flight).
     const room = this.store.volatile
       ? this.settings.concurrency - this.running.size - this.held.length
       : this.settings.batchSize - this.held.length;
+    if (room <= 0) return poll;
     const now = Date.now();
     const claimed = await this.store.claim(now, room, randomUUID(), now + this.settings.leaseMs);
-    this.held.push(...claimed);
+    for (const delivery of claimed) this.held.push(delivery);
     this.pump();
-    if (claimed.length === room) return 0; // there may be more due right now
+    // There may be more due right now, unless every slot is taken.
+    if (claimed.length === room) return this.satisfied() ? poll : 0;
     const next = await this.store.nextDueAt();
     const delay = next === undefined ? poll : next - Date.now();
     // Due but not claimed: behind its ordering key's head, or another instance's. A finished attempt wakes the loop.
@@ -370,7 +385,17 @@ export class DeliveryPipeline {
     if (endpoint !== null) this.perEndpoint.set(endpoint, this.perEndpoint.get(endpoint)! - 1);
     this.settle(delivery, result);
     this.pump();
-    if (this.held.length < this.settings.concurrency) this.loop.wake(0);
+    if (!this.satisfied()) this.loop.wake(0);
+  }
+
+  /**
+   * Every slot is taken and enough are held for the next attempts: no claim now. A durable store refills when fewer
+   * than half a round are held (claims come in batches); memory claims a slot's worth when one frees.
+   */
+  private satisfied(): boolean {
+    const { concurrency, batchSize } = this.settings;
+    const lowWater = this.store.volatile ? 0 : Math.max(1, Math.min(concurrency >> 1, batchSize));
+    return this.held.length >= lowWater && this.running.size + this.held.length >= concurrency;
   }
 
   /** Back to the queue without an attempt. */
@@ -481,7 +506,6 @@ export class DeliveryPipeline {
       if (channels.leaseLost.hasSubscribers) channels.leaseLost.publish({ delivery });
       return;
     }
-    const what = `${delivery.event_type} [${delivery.endpoint_id === null ? `id ${delivery.uid}` : `delivery ${delivery.uid} to endpoint ${delivery.endpoint_id}`}]`;
     const attempt = 'attempt' in result ? result.attempt : undefined;
     switch (s.status) {
       case 'Success':
@@ -494,7 +518,7 @@ export class DeliveryPipeline {
         if (result.outcome !== 'retry') return;
         if (delivery.endpoint_id === null)
           this.logger.warn(
-            `${what} attempt ${s.num_trials} via ${this.route.name} failed, retrying in ${s.next_send_at - at} ms: ${result.error}`,
+            `${describe(delivery)} attempt ${s.num_trials} via ${this.route.name} failed, retrying in ${s.next_send_at - at} ms: ${result.error}`,
           );
         if (channels.retryScheduled.hasSubscribers)
           channels.retryScheduled.publish({ delivery, error: result.error, delayMs: s.next_send_at - at, attempt });
@@ -506,7 +530,9 @@ export class DeliveryPipeline {
         if (reason !== 'discarded')
           void this.route
             .failed?.(delivery, reason)
-            .catch((error: unknown) => this.logger.error(`After ${what} failed: ${(error as Error).message}`));
+            .catch((error: unknown) =>
+              this.logger.error(`After ${describe(delivery)} failed: ${(error as Error).message}`),
+            );
         const why =
           reason === 'rejected'
             ? 'not retryable'
@@ -514,8 +540,8 @@ export class DeliveryPipeline {
               ? `gave up after ${s.num_trials} attempts`
               : reason;
         const error = 'error' in result ? result.error : s.description;
-        if (delivery.endpoint_id === null) this.logger.error(`${what} was NOT sent (${why}): ${error}`);
-        else this.logger.warn(`${what} failed (${why}): ${error}`);
+        if (delivery.endpoint_id === null) this.logger.error(`${describe(delivery)} was NOT sent (${why}): ${error}`);
+        else this.logger.warn(`${describe(delivery)} failed (${why}): ${error}`);
         if (channels.failed.hasSubscribers)
           channels.failed.publish({ delivery, error: s.description, reason, attempt });
       }
@@ -556,4 +582,13 @@ export class DeliveryPipeline {
       }
     }
   }
+}
+
+/** How logs name a delivery. */
+function describe(delivery: DeliveryRecord): string {
+  const where =
+    delivery.endpoint_id === null
+      ? `id ${delivery.uid}`
+      : `delivery ${delivery.uid} to endpoint ${delivery.endpoint_id}`;
+  return `${delivery.event_type} [${where}]`;
 }

@@ -30,6 +30,12 @@ export interface WebhookStore {
   /** True when a restart loses what is stored. */
   readonly volatile: boolean;
 
+  /**
+   * How many enqueue() writes may run at the same time (connections to spare for them); default 1. The pipeline
+   * groups concurrent publishes into writes of many events each, and keeps up to this many writes in flight.
+   */
+  readonly concurrentWrites?: number;
+
   // ------------------------------------------------------------ the queue
 
   /**

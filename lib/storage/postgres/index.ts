@@ -37,6 +37,8 @@ export interface PostgresStorageOptions extends SqlStorageOptions {
  */
 export function fromPgPool(pool: PgPoolLike, options: { end?: boolean } = {}): SqlDatabase {
   return {
+    // node-postgres keeps its size in options.max (default 10).
+    connections: (pool as { options?: { max?: number } }).options?.max ?? 10,
     query: (text, params) => pool.query(text, params),
     async transaction(work) {
       const client = await pool.connect();

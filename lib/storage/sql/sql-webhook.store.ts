@@ -49,6 +49,8 @@ const SAVEPOINT = 'nestjs_convoy_enqueue';
  */
 export class SqlWebhookStore implements WebhookStore {
   readonly volatile = false;
+  /** Half the connections, at most 4: the others stay free for claims and outcomes. */
+  readonly concurrentWrites: number;
   private readonly endpoints: string;
   private readonly events: string;
   private readonly deliveries: string;
@@ -58,6 +60,7 @@ export class SqlWebhookStore implements WebhookStore {
     private readonly db: SqlDatabase,
     private readonly schema: string = DEFAULT_SCHEMA,
   ) {
+    this.concurrentWrites = Math.max(1, Math.min(4, Math.floor((db.connections ?? 1) / 2)));
     const s = quoteSchema(schema);
     this.endpoints = `${s}.endpoints`;
     this.events = `${s}.events`;
@@ -122,6 +125,7 @@ export class SqlWebhookStore implements WebhookStore {
         [this.schema, JSON.stringify(keys)],
       );
     }
+    if (items.every((item) => item.event === undefined)) return this.insertHandOvers(q, items);
     const events = items.flatMap((item, ord) => (item.event ? [{ ...item.event, ord }] : []));
     const deliveries = items.flatMap((item, ord) =>
       item.deliveries.map((d) => ({ ...d, ord, fan_out: item.event !== undefined })),
@@ -152,6 +156,22 @@ export class SqlWebhookStore implements WebhookStore {
     );
     const originals = new Set(rows.map((r) => r.uid));
     return items.map((item) => item.event === undefined || originals.has(item.event.uid));
+  }
+
+  /** Hand-overs only (no event records, so no idempotency keys to arbitrate): one plain INSERT of the deliveries. */
+  private async insertHandOvers(q: SqlQueryable, items: Enqueued[]): Promise<boolean[]> {
+    const deliveries: Array<DeliveryRecord & { ord: number }> = [];
+    items.forEach((item, ord) => {
+      for (const d of item.deliveries) deliveries.push({ ...d, ord });
+    });
+    await q.query(
+      `INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
+       SELECT ${DELIVERY_COLUMNS} FROM json_to_recordset($1::json) AS d(${DELIVERY_RECORDSET}, ord integer)
+       ORDER BY d.ord
+       ON CONFLICT (uid) DO NOTHING`,
+      [JSON.stringify(deliveries)],
+    );
+    return items.map(() => true);
   }
 
   /**

@@ -11,6 +11,8 @@ export interface SqlQueryable {
 export interface SqlDatabase extends SqlQueryable {
   /** Runs `work` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /** Statements it can run at the same time (a pool's size); default 1 (one connection, as PGlite). */
+  readonly connections?: number;
   /** Closes what this object opened (a pool it created, a PGlite instance it opened); leaves yours open. */
   close(): Promise<void>;
 }

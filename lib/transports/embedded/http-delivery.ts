@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
-import { signConvoyPayload } from '../../signing/convoy-signature.js';
+import { signConvoyPayloadSha256 } from '../../signing/convoy-signature.js';
 import { signStandardWebhook } from '../../signing/standard-webhooks.js';
 import { parseRetryAfter } from '../../utils/backoff.js';
 import { httpExchange, HttpExchangeTimeout } from '../../utils/http-exchange.js';
@@ -42,29 +42,6 @@ export class HttpDelivery {
     const headers = this.headers(delivery, endpoint);
     const requestedAt = Date.now();
     const started = performance.now();
-    // One record of one shape, whatever the outcome (it is made for every attempt).
-    const attempt = (
-      httpStatus: number | null,
-      responseHeaders: Record<string, string>,
-      responseBody: string,
-      error: string,
-    ): AttemptRecord => ({
-      uid: uuidv7(),
-      delivery_id: delivery.uid,
-      endpoint_id: endpoint.uid,
-      url: endpoint.url,
-      method: 'POST',
-      request_headers: endpoint.api_key_header ? redact(headers, endpoint.api_key_header.name) : headers,
-      http_status: httpStatus,
-      response_headers: responseHeaders,
-      response_body: responseBody,
-      error,
-      success: httpStatus !== null && httpStatus >= 200 && httpStatus < 300,
-      latency_ms: Math.round(performance.now() - started),
-      requested_at: requestedAt,
-      responded_at: httpStatus === null ? null : Date.now(),
-    });
-
     try {
       const { origin, path } = destinationOf(endpoint.url);
       const response = await httpExchange(
@@ -77,13 +54,19 @@ export class HttpDelivery {
         },
       );
       const status = response.status;
-      const responseHeaders = flatten(response.headers);
+      const responseHeaders = singleValued(response.headers);
       const body = decode(response.body, responseHeaders['content-encoding']);
-      const record = attempt(
+      const error = status >= 300 && status < 400 ? `redirect (${status}) not followed` : '';
+      const record = attemptRecord(
+        delivery,
+        endpoint,
+        headers,
+        requestedAt,
+        started,
         status,
         responseHeaders,
         body,
-        status >= 300 && status < 400 ? `redirect (${status}) not followed` : '',
+        error,
       );
       if (record.success) return { kind: 'success', attempt: record };
       if (status === 410) return { kind: 'gone', attempt: record };
@@ -95,36 +78,69 @@ export class HttpDelivery {
       const blocked = [error, (error as { cause?: unknown } | null)?.cause].find(
         (e) => e instanceof DestinationBlockedError || e instanceof InvalidDestinationError,
       );
-      if (blocked) return { kind: 'blocked', attempt: attempt(null, {}, '', (blocked as Error).message) };
+      if (blocked) {
+        const message = (blocked as Error).message;
+        const record = attemptRecord(delivery, endpoint, headers, requestedAt, started, null, {}, '', message);
+        return { kind: 'blocked', attempt: record };
+      }
       const message =
         error instanceof HttpExchangeTimeout
           ? `timed out after ${endpoint.http_timeout} s`
           : describeNetworkError(error);
-      return { kind: 'retry', attempt: attempt(null, {}, '', message), status: null };
+      const record = attemptRecord(delivery, endpoint, headers, requestedAt, started, null, {}, '', message);
+      return { kind: 'retry', attempt: record, status: null };
     }
   }
 
   /** Convoy's headers (in Convoy's canonical casing), the event's custom headers, then the signature. */
   private headers(delivery: DeliveryRecord, endpoint: EndpointRecord): Record<string, string> {
-    const secrets = activeSecrets(endpoint).map((s) => s.value);
+    const secrets = secretValues(endpoint);
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'User-Agent': this.options.userAgent,
       'Accept-Encoding': 'gzip',
       'X-Convoy-Idempotency-Key': delivery.idempotency_key,
     };
-    for (const [name, value] of Object.entries(delivery.custom_headers)) headers[name] = value;
+    const custom = delivery.custom_headers;
+    for (const name in custom) headers[name] = custom[name]!;
     if (endpoint.api_key_header) headers[endpoint.api_key_header.name] = endpoint.api_key_header.value;
     if (endpoint.signature_format === 'standard') {
       Object.assign(headers, signStandardWebhook(delivery.payload, { id: delivery.idempotency_key, secrets }));
     } else {
-      headers['X-Convoy-Signature'] = signConvoyPayload(delivery.payload, {
-        secrets,
-        advanced: endpoint.advanced_signatures,
-      });
+      headers['X-Convoy-Signature'] = signConvoyPayloadSha256(delivery.payload, secrets, endpoint.advanced_signatures);
     }
     return headers;
   }
+}
+
+/** One record of one shape, whatever the outcome (it is made for every attempt). */
+function attemptRecord(
+  delivery: DeliveryRecord,
+  endpoint: EndpointRecord,
+  headers: Record<string, string>,
+  requestedAt: number,
+  started: number,
+  httpStatus: number | null,
+  responseHeaders: Record<string, string>,
+  responseBody: string,
+  error: string,
+): AttemptRecord {
+  return {
+    uid: uuidv7(),
+    delivery_id: delivery.uid,
+    endpoint_id: endpoint.uid,
+    url: endpoint.url,
+    method: 'POST',
+    request_headers: endpoint.api_key_header ? redact(headers, endpoint.api_key_header.name) : headers,
+    http_status: httpStatus,
+    response_headers: responseHeaders,
+    response_body: responseBody,
+    error,
+    success: httpStatus !== null && httpStatus >= 200 && httpStatus < 300,
+    latency_ms: Math.round(performance.now() - started),
+    requested_at: requestedAt,
+    responded_at: httpStatus === null ? null : Date.now(),
+  };
 }
 
 /** The attempt log keeps the request headers (the very object sent), but never the endpoint's API key. */
@@ -149,6 +165,7 @@ function destinationOf(url: string): { origin: string; path: string } {
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 function decode(body: Buffer, encoding: string | undefined): string {
+  if (body.length === 0) return '';
   if (encoding === 'gzip') {
     try {
       return gunzipSync(body).toString('utf8');
@@ -160,11 +177,24 @@ function decode(body: Buffer, encoding: string | undefined): string {
   return utf8.decode(body).replace(/\uFFFD+$/, '');
 }
 
+/** The response headers with one string per name: undici's object itself when it has no repeated header (the usual case). */
+function singleValued(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  for (const name in headers) if (typeof headers[name] !== 'string') return flatten(headers);
+  return headers as Record<string, string>;
+}
+
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers))
     if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
   return out;
+}
+
+/** The values of the endpoint's active secrets, oldest first. */
+function secretValues(endpoint: EndpointRecord): string[] {
+  const { secrets } = endpoint;
+  if (secrets.length === 1 && secrets[0]!.expires_at === null) return [secrets[0]!.value];
+  return activeSecrets(endpoint).map((s) => s.value);
 }
 
 function describeNetworkError(error: unknown): string {

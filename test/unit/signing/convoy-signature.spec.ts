@@ -10,6 +10,7 @@ import {
   type SignatureHash,
   type VerificationFailureReason,
 } from '../../../lib/signing/index.js';
+import { signConvoyPayloadSha256 } from '../../../lib/signing/convoy-signature.js';
 
 /**
  * Convoy's X-Convoy-Signature, checked against Convoy's shared vectors and against digests computed
@@ -249,6 +250,30 @@ describe('signConvoyPayload', () => {
     expect(() => signConvoyPayload({ a: 1 } as never, { secrets: [SECRET], advanced: false })).toThrow(
       /payload must be a string or a Buffer/,
     );
+  });
+});
+
+describe('signConvoyPayloadSha256 (the signer of the embedded engine)', () => {
+  const payload = '{"id":42,"title":"Buy milk","note":"caf\u00e9 ☕"}';
+  it.each([
+    ['simple, one secret', ['s3cret-one'], false],
+    ['simple, during a roll (signs with the newest)', ['s3cret-one', 's3cret-two'], false],
+    ['advanced, one secret', ['s3cret-one'], true],
+    ['advanced, during a roll (one v1 per secret, oldest first)', ['s3cret-one', 's3cret-two'], true],
+  ])('%s: the same header as signConvoyPayload', (_name, secrets, advanced) => {
+    const timestamp = 1_700_000_000;
+    const fast = signConvoyPayloadSha256(payload, secrets, advanced, timestamp);
+    expect(fast).toBe(signConvoyPayload(payload, { secrets, advanced, timestamp }));
+    if (advanced)
+      expect(verifyConvoySignature(payload, fast, { secret: secrets, now: timestamp })).toEqual({
+        valid: true,
+        timestamp,
+      });
+  });
+
+  it('signs with the current time by default', () => {
+    const header = signConvoyPayloadSha256(payload, ['s3cret-one'], true);
+    expect(verifyConvoySignature(payload, header, { secret: 's3cret-one' })).toMatchObject({ valid: true });
   });
 });
 

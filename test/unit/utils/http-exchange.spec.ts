@@ -60,6 +60,27 @@ describe('httpExchange', () => {
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 
+  it('times each exchange out on its own deadline: a short one behind a long one expires first, the long one lives on', async () => {
+    let holdLong: (() => void) | undefined;
+    answer = (req, res) => {
+      if (req.headers['x-which'] === 'long') holdLong = () => res.end('late but in time');
+    }; // the short one is never answered
+    let longSettled = false;
+    const long = httpExchange(
+      pool,
+      { ...post, headers: { ...post.headers, 'x-which': 'long' } },
+      { timeoutMs: 60_000 },
+    );
+    void long.finally(() => (longSettled = true));
+    const short = httpExchange(pool, { ...post, headers: { ...post.headers, 'x-which': 'short' } }, { timeoutMs: 150 });
+    await expect(short).rejects.toMatchObject({ timeoutMs: 150 });
+    await expect(short).rejects.toBeInstanceOf(HttpExchangeTimeout);
+    expect(longSettled).toBe(false);
+    while (!holdLong) await new Promise((resolve) => setTimeout(resolve, 10));
+    holdLong();
+    expect((await long).body.toString()).toBe('late but in time');
+  });
+
   it('rejects with the reason of a shared signal, which gets one listener however many exchanges wait on it', async () => {
     answer = () => undefined;
     const shutdown = new AbortController();

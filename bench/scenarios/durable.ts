@@ -1,0 +1,170 @@
+// 4. The durable path: publish() with storage on PostgreSQL (with DATABASE_URL) and PGlite, from 16 callers at once
+// (concurrent publishes share one commit, a group commit), then end to end (stored, claimed, sent to the Convoy sink,
+// completed), against a loop of plain single-row INSERTs of the same size, 16 at a time, on the same database.
+// Alternated rounds, medians; CPU µs per event beside each rate (this process: the PostgreSQL server is another one).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { ConvoyModule, WebhookPublisher } from '../../lib/index.js';
+import { PGliteStorage } from '../../lib/storage/pglite/index.js';
+import { PostgresStorage } from '../../lib/storage/postgres/index.js';
+import type { SqlConvoyStorage } from '../../lib/storage/sql/sql-storage.js';
+import { sinkCounts, type Sink } from '../support/sink-client.js';
+import { API_KEY, PROJECT, todo } from '../support/constants.js';
+import { concurrently, cpuTime, medianRate, type Rate } from '../support/measure.js';
+import { n, type BenchReport } from '../support/report.js';
+
+/** Callers publishing at the same time (requests of an app), and INSERTs at a time in the baseline. */
+const PUBLISHERS = 16;
+/** Hand-overs to Convoy at the same time (the outbox's default). */
+const CONCURRENCY = 8;
+const ROUNDS = 3;
+
+interface Database {
+  name: string;
+  events: number;
+  open: () => Promise<SqlConvoyStorage>;
+  /** Targets of the PostgreSQL rows (issue 11, item 8); PGlite's are reported. */
+  targets: boolean;
+  cleanup: () => Promise<void>;
+}
+
+/** The baseline: `rows` plain INSERTs of one row each (the event's size), `PUBLISHERS` at a time. */
+async function plainInserts(storage: SqlConvoyStorage, table: string, rows: number, round: number): Promise<Rate> {
+  const payload = JSON.stringify(todo);
+  const { result: seconds, cpuUs } = await cpuTime(() =>
+    concurrently(rows, PUBLISHERS, (i) =>
+      storage.db.query(`INSERT INTO ${table} (id, event_type, payload) VALUES ($1, $2, $3)`, [
+        `row-${round}-${i}`,
+        'todo.created',
+        payload,
+      ]),
+    ),
+  );
+  return { rate: rows / seconds, cpu: cpuUs / rows };
+}
+
+/** publish() from PUBLISHERS callers until each resolved (committed), then until the sink answered every event. */
+async function throughOutbox(
+  sink: Sink,
+  storage: SqlConvoyStorage,
+  events: number,
+): Promise<{ stored: Rate; relayed: Rate }> {
+  const app = await NestFactory.createApplicationContext(
+    ConvoyModule.forRoot({
+      baseUrl: `${sink.ready.url}/api`,
+      apiKey: API_KEY,
+      projectId: PROJECT,
+      defaultTarget: { broadcast: true },
+      storage,
+      outbox: { concurrency: CONCURRENCY },
+    }),
+    { logger: false },
+  );
+  try {
+    const publisher = app.get(WebhookPublisher);
+    await publisher.publish('todo.created', todo); // warm the connections
+    await publisher.flush();
+    const before = (await sinkCounts(sink)).events;
+    const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    await concurrently(events, PUBLISHERS, () => publisher.publish('todo.created', todo));
+    const storedSeconds = (performance.now() - started) / 1000;
+    const storedCpu = process.cpuUsage(cpuBefore);
+    await publisher.flush(); // resolves when Convoy has answered 201 for every event
+    const relayedSeconds = (performance.now() - started) / 1000;
+    const relayedCpu = process.cpuUsage(cpuBefore);
+    const arrived = (await sinkCounts(sink)).events - before;
+    if (arrived !== events) throw new Error(`bench: the sink received ${arrived} events, expected ${events}`);
+    const perEvent = (cpu: NodeJS.CpuUsage) => (cpu.user + cpu.system) / events;
+    return {
+      stored: { rate: events / storedSeconds, cpu: perEvent(storedCpu) },
+      relayed: { rate: events / relayedSeconds, cpu: perEvent(relayedCpu) },
+    };
+  } finally {
+    await app.close(); // closes the storage too
+  }
+}
+
+export async function durable(report: BenchReport, sink: Sink): Promise<void> {
+  const databases: Database[] = [];
+  const databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) {
+    const schema = `nc_bench_${process.pid}`;
+    databases.push({
+      name: 'PostgreSQL',
+      events: 10_000,
+      targets: true,
+      open: () => PostgresStorage.create({ connectionString: databaseUrl, schema }),
+      cleanup: async () => {
+        const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
+        await storage.db.query(`DROP SCHEMA "${schema}" CASCADE`);
+        await storage.close();
+      },
+    });
+  } else {
+    console.log('  (DATABASE_URL is not set: PostgreSQL is not measured)');
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'nestjs-convoy-bench-'));
+  databases.push({
+    name: 'PGlite',
+    events: 5_000,
+    targets: false,
+    open: () => PGliteStorage.create({ dataDir }),
+    cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+  });
+
+  for (const database of databases) {
+    try {
+      const table = `bench_plain_${process.pid}`;
+      const inserts: Rate[] = [],
+        stored: Rate[] = [],
+        relayed: Rate[] = [];
+      for (let round = -1; round < ROUNDS; round++) {
+        // A storage per round: the app closes it. Round -1 warms up (connections, JIT, the database's caches).
+        const storage = await database.open();
+        if (round === -1)
+          await storage.db.query(
+            `CREATE TABLE ${table} (id text PRIMARY KEY, event_type text NOT NULL, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+          );
+        const plain = await plainInserts(storage, table, database.events, round);
+        if (round === ROUNDS - 1) await storage.db.query(`DROP TABLE ${table}`);
+        const ours = await throughOutbox(sink, storage, database.events);
+        if (round < 0) continue;
+        inserts.push(plain);
+        stored.push(ours.stored);
+        relayed.push(ours.relayed);
+      }
+      const k = (xs: Rate[]) => xs.map((x) => n(x.rate)).join('/');
+      console.log(
+        `  ${database.name} rounds (ev/s): INSERTs ${k(inserts)}, stored ${k(stored)}, end to end ${k(relayed)}`,
+      );
+      const baseline = medianRate(inserts);
+      const row = (name: string, ours: Rate, target: number) =>
+        report.add({
+          section: '4 durable path',
+          name,
+          ours: `${n(ours.rate)} ev/s`,
+          baseline: `${n(baseline.rate)} rows/s`,
+          ratio: ours.rate / baseline.rate,
+          target: database.targets ? `≥ ${target.toFixed(1)}` : 'reported',
+          met: database.targets ? ours.rate / baseline.rate >= target : null,
+          oursCpuUs: ours.cpu,
+          baselineCpuUs: baseline.cpu,
+        });
+      row(
+        `${database.name}: publish() committed (${PUBLISHERS} callers, group commit) vs plain single-row INSERTs (${PUBLISHERS} at a time)`,
+        medianRate(stored),
+        1.0,
+      );
+      row(
+        `${database.name}: end to end (stored, claimed, sent to Convoy, completed) vs plain INSERTs`,
+        medianRate(relayed),
+        0.8,
+      );
+    } finally {
+      await database.cleanup();
+    }
+  }
+}
