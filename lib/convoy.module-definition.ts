@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { convoyExports, convoyProviders } from './convoy.providers.js';
-import type { ConvoyModuleExtras, ConvoyModuleOptions } from './options/convoy-module-options.interface.js';
+import type { ConvoyModuleExtras, ConvoyModuleOptions } from './options/convoy-module-options.js';
 
 /** Injection token of the options exactly as given to forRoot or returned by the forRootAsync factory. */
 export const CONVOY_MODULE_OPTIONS = Symbol.for('nestjs-convoy:module-options');

@@ -9,7 +9,7 @@ import {
 import { ConvoyClient } from './client/convoy.client.js';
 import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { ConfigurableModuleClass, type OPTIONS_TYPE } from './convoy.module-definition.js';
-import type { ResolvedConvoyOptions } from './options/convoy-module-options.interface.js';
+import type { ResolvedConvoyOptions } from './options/convoy-module-options.js';
 import { DeliveryPipeline } from './pipeline/pipeline.js';
 import type { WebhookStore } from './storage/webhook-store.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';

@@ -2,7 +2,6 @@ import { Logger, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ConvoyClient } from './client/convoy.client.js';
 import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.constants.js';
-import { chooseStore } from './transports/embedded/embedded-options.js';
 import { EmbeddedTransport } from './transports/embedded/embedded.transport.js';
 import { WebhookEventForwarder } from './publishing/webhook-event-forwarder.js';
 import { WebhookInterceptor } from './publishing/webhook.interceptor.js';
@@ -10,17 +9,17 @@ import { UnavailableWebhookDeliveries, WebhookDeliveries } from './management/we
 import { UnavailableWebhookEndpoints, WebhookEndpoints } from './management/webhook-endpoints.js';
 import { AddressPolicy } from './transports/embedded/network/address-policy.js';
 import { createGuardedAgent } from './transports/embedded/network/destination.js';
-import type {
-  ConvoyModuleExtras,
-  ConvoyModuleOptions,
-  ResolvedConvoyOptions,
-} from './options/convoy-module-options.interface.js';
-import { resolveModuleOptions } from './options/resolve-module-options.js';
+import { ConvoyConfigurationError } from './errors/configuration.error.js';
+import {
+  resolveModuleOptions,
+  type ConvoyModuleExtras,
+  type ConvoyModuleOptions,
+  type ResolvedConvoyOptions,
+} from './options/convoy-module-options.js';
 import { WebhookOutbox } from './management/webhook-outbox.js';
 import { handOverRoute } from './pipeline/hand-over.route.js';
 import { InMemoryWebhookStore } from './storage/in-memory.store.js';
 import { DeliveryPipeline, type DeliveryRoute, type PipelineSettings } from './pipeline/pipeline.js';
-import { HAND_OVER_RETRY } from './pipeline/retry-policy.js';
 import type { WebhookStore } from './storage/webhook-store.js';
 import { WebhookPublisher } from './publishing/webhook-publisher.js';
 import { ConvoyTransport } from './transports/convoy/convoy.transport.js';
@@ -30,28 +29,33 @@ import { otherBuildAliases, shareInjectables, type Class } from './utils/both-bu
 
 const logger = new Logger('ConvoyModule');
 
-/** The pipeline's store: the module's storage, else the embedded engine's own, else memory (bounded by the dispatcher's buffer). */
-function createStore(options: ResolvedConvoyOptions): WebhookStore {
-  if (options.transport === 'embedded') {
-    const store = chooseStore(
-      options.embedded,
-      options.storage?.store,
-      options.dispatcher.bufferSize,
-      options.dispatcher.whenFull,
-    );
+/**
+ * The pipeline's store: the embedded engine's own, else the module's storage, else memory (bounded by
+ * delivery.bufferSize); memory for the embedded engine is refused under NODE_ENV=production unless allowed.
+ */
+function createStore(o: ResolvedConvoyOptions): WebhookStore {
+  const memory = () => new InMemoryWebhookStore({ capacity: o.delivery.bufferSize, whenFull: o.delivery.whenFull });
+  if (o.transport === 'embedded') {
+    const store = o.embedded.store ?? o.storage?.store ?? memory();
+    if (store.volatile && process.env.NODE_ENV === 'production' && !o.embedded.allowInMemoryStorage)
+      throw new ConvoyConfigurationError(
+        'embedded.store',
+        'is the in-memory store while NODE_ENV=production: a restart would lose every endpoint and pending delivery',
+        'pass `storage` (nestjs-convoy/postgres or /pglite) to ConvoyModule, use Convoy, or set embedded.allowInMemoryStorage: true if you accept the loss',
+      );
     if (store.volatile)
       logger.warn(
         'The embedded engine keeps endpoints and pending deliveries in memory: they are lost when the process exits. Configure a durable store for production.',
       );
     return store;
   }
-  if (options.storage) return options.storage.store;
+  if (o.storage) return o.storage.store;
   if (process.env.NODE_ENV === 'production') {
     logger.warn(
       'Published events wait in memory until sent: a crash loses them. Pass `storage` (nestjs-convoy/postgres or /pglite) for a durable outbox.',
     );
   }
-  return new InMemoryWebhookStore({ capacity: options.dispatcher.bufferSize, whenFull: options.dispatcher.whenFull });
+  return memory();
 }
 
 function createTransport(
@@ -62,8 +66,8 @@ function createTransport(
   switch (options.transport) {
     case 'convoy':
       return new ConvoyTransport(client, {
-        verifyProject: options.verifyProject,
-        timeoutMs: Math.min(options.clientOptions?.timeout ?? 10_000, 5_000),
+        verifyProject: options.convoy.verifyProject,
+        timeoutMs: Math.min(options.convoy.timeoutMs, 5_000),
       });
     case 'embedded': {
       const embedded = options.embedded;
@@ -73,7 +77,7 @@ function createTransport(
       });
       const agent = createGuardedAgent(policy, {
         lookupAll: embedded.lookup,
-        connections: embedded.worker.endpointConcurrency,
+        connections: options.delivery.endpointConcurrency,
         keepAliveTimeout: 30_000,
       });
       if (options.transportIsFallback)
@@ -84,8 +88,8 @@ function createTransport(
         agent,
         lookupAll: embedded.lookup,
         http: { userAgent: embedded.userAgent, maxResponseBytes: embedded.maxResponseBytes },
-        disableEndpointOnFailure: embedded.worker.disableEndpointOnFailure,
-        retry: embedded.worker.retry,
+        disableEndpointOnFailure: embedded.disableEndpointOnFailure,
+        retry: options.delivery.retry,
       });
     }
     case 'log':
@@ -102,51 +106,18 @@ const routeOf = (transport: WebhookTransport | DeliveryRoute): DeliveryRoute =>
     ? transport
     : handOverRoute(transport as WebhookTransport);
 
-function pipelineSettings(o: ResolvedConvoyOptions): PipelineSettings {
-  if (o.transport === 'embedded') {
-    const w = o.embedded.worker;
-    return {
-      concurrency: w.concurrency,
-      endpointConcurrency: w.endpointConcurrency,
-      batchSize: 50,
-      leaseMs: 30_000,
-      pollIntervalMs: w.pollIntervalMs,
-      drainTimeoutMs: o.dispatcher.drainTimeout,
-      retry: w.retry,
-    };
-  }
-  const s = o.storage
-    ? o.outbox
-    : {
-        ...o.dispatcher,
-        pollIntervalMs: 1_000,
-        leaseMs: 30_000,
-        batchSize: 50,
-        drainTimeout: o.dispatcher.drainTimeout,
-      };
-  return {
-    concurrency: s.concurrency,
-    endpointConcurrency: s.concurrency,
-    batchSize: s.batchSize,
-    leaseMs: s.leaseMs,
-    pollIntervalMs: s.pollIntervalMs,
-    drainTimeoutMs: s.drainTimeout,
-    retry: {
-      ...HAND_OVER_RETRY,
-      attempts: s.maxAttempts,
-      delayMs: s.baseDelayMs,
-      maxDelayMs: s.maxDelayMs,
-      maxRetryAfterMs: s.maxRetryAfterMs,
-    },
-  };
-}
+/** Hand-overs have no endpoints: their per-endpoint limit is the overall one. */
+const pipelineSettings = ({ delivery: d, transport }: ResolvedConvoyOptions): PipelineSettings => ({
+  ...d,
+  endpointConcurrency: transport === 'embedded' ? d.endpointConcurrency : d.concurrency,
+});
 
 /** The module's providers; plain classes built by factories, so each can also be used without Nest. */
 export function convoyProviders(optionsToken: string | symbol, extras: ConvoyModuleExtras): Provider[] {
   return [
     {
       provide: CONVOY_OPTIONS,
-      useFactory: (raw: ConvoyModuleOptions) => resolveModuleOptions(raw),
+      useFactory: (raw: ConvoyModuleOptions) => resolveModuleOptions(raw, (message) => logger.warn(message)),
       inject: [optionsToken],
     },
     {

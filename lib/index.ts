@@ -1,7 +1,16 @@
 export * from './convoy.module.js';
 export { CONVOY_MODULE_OPTIONS } from './convoy.module-definition.js';
 export * from './convoy.constants.js';
-export type * from './options/convoy-module-options.interface.js';
+export type {
+  ConvoyModuleExtras,
+  ConvoyModuleOptions,
+  ConvoyOptions,
+  DeliveryOptions,
+  EmbeddedOptions,
+  ForwardRule,
+  ResolvedConvoyOptions,
+  RetryOptions,
+} from './options/convoy-module-options.js';
 export * from './client/index.js';
 export * from './errors/index.js';
 export * from './publishing/webhook-publisher.js';

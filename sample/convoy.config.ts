@@ -15,18 +15,21 @@ import type { ConvoyModuleOptions, ConvoyStorage } from '../lib/index.js';
  */
 export async function convoyOptionsFromEnv(config: ConfigService): Promise<ConvoyModuleOptions> {
   const read = (name: string): string | undefined => config.get<string>(name) || undefined;
-  return {
+  const convoy = {
     apiKey: read('CONVOY_API_KEY'),
     username: read('CONVOY_USERNAME'),
     password: read('CONVOY_PASSWORD'),
     projectId: read('CONVOY_PROJECT_ID'),
     baseUrl: read('CONVOY_URL'),
-    storage: await storageFromEnv(read),
-    embedded: {
-      allowedAddresses: ['127.0.0.0/8', '::1/128'],
-      // Quicker than Convoy's 100 s, so a failing receiver shows its retries while you watch.
-      retry: { type: 'exponential', duration: 2, retry_count: 8, max_retry_seconds: 300 },
-    },
+  };
+  const storage = await storageFromEnv(read);
+  if (convoy.apiKey || convoy.username || convoy.password) return { convoy, storage };
+  return {
+    convoy,
+    storage,
+    embedded: { allowedAddresses: ['127.0.0.0/8', '::1/128'] },
+    // Quicker than Convoy's 100 s, so a failing receiver shows its retries while you watch.
+    delivery: { retry: { strategy: 'exponential', delayMs: 2_000, attempts: 8, maxDelayMs: 300_000 } },
   };
 }
 

@@ -53,12 +53,10 @@ async function throughOutbox(
 ): Promise<{ stored: Rate; relayed: Rate }> {
   const app = await NestFactory.createApplicationContext(
     ConvoyModule.forRoot({
-      baseUrl: `${sink.ready.url}/api`,
-      apiKey: API_KEY,
-      projectId: PROJECT,
+      convoy: { baseUrl: `${sink.ready.url}/api`, apiKey: API_KEY, projectId: PROJECT },
       defaultTarget: { broadcast: true },
       storage,
-      outbox: { concurrency: CONCURRENCY },
+      delivery: { concurrency: CONCURRENCY },
     }),
     { logger: false },
   );

@@ -32,8 +32,8 @@ export async function embeddedEngine(report: BenchReport, receiver: Sink): Promi
 
   const app = await NestFactory.createApplicationContext(
     ConvoyModule.forRoot({
-      embedded: { allowedAddresses: ['127.0.0.0/8'], concurrency: CONCURRENCY, endpointConcurrency: CONCURRENCY },
-      dispatcher: { bufferSize: 100_000 },
+      embedded: { allowedAddresses: ['127.0.0.0/8'] },
+      delivery: { concurrency: CONCURRENCY, endpointConcurrency: CONCURRENCY, bufferSize: 100_000 },
     }),
     { logger: false },
   );

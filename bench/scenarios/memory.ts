@@ -24,12 +24,10 @@ export async function memory(report: BenchReport, sink: Sink): Promise<void> {
   const bufferSize = 10_000;
   const app = await NestFactory.createApplicationContext(
     ConvoyModule.forRoot({
-      baseUrl: `${sink.ready.url}/api`,
-      apiKey: API_KEY,
-      projectId: PROJECT,
+      convoy: { baseUrl: `${sink.ready.url}/api`, apiKey: API_KEY, projectId: PROJECT },
       defaultTarget: { broadcast: true },
       // Retries no further apart than 2 s, so the backlog drains soon after the outage.
-      dispatcher: { bufferSize, whenFull: 'wait', maxDelayMs: 2_000, maxAttempts: 100 },
+      delivery: { bufferSize, whenFull: 'wait', retry: { delayMs: 500, maxDelayMs: 2_000, attempts: 100 } },
     }),
     { logger: false },
   );

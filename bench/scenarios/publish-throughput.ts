@@ -5,7 +5,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'undici';
 import { ConvoyModule, WebhookPublisher } from '../../lib/index.js';
-import { DEFAULT_API_VERSION } from '../../lib/options/resolve-client-options.js';
+import { DEFAULT_API_VERSION } from '../../lib/options/option-tables.js';
 import { PACKAGE_VERSION } from '../../lib/version.js';
 import { sinkCounts, type Sink } from '../support/sink-client.js';
 import { API_KEY, PROJECT, todo } from '../support/constants.js';
@@ -83,11 +83,9 @@ async function rawFetch(sink: Sink, events: number): Promise<Rate> {
 async function throughPublisher(sink: Sink, events: number): Promise<Rate> {
   const app = await NestFactory.createApplicationContext(
     ConvoyModule.forRoot({
-      baseUrl: `${sink.ready.url}/api`,
-      apiKey: API_KEY,
-      projectId: PROJECT,
+      convoy: { baseUrl: `${sink.ready.url}/api`, apiKey: API_KEY, projectId: PROJECT },
       defaultTarget: { broadcast: true },
-      dispatcher: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when it is full
+      delivery: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when it is full
     }),
     { logger: false },
   );

@@ -34,11 +34,11 @@ const nullTransport = new NullTransport();
 const convoyUrl = process.env.BENCH_CONVOY_URL;
 const options: ConvoyModuleOptions =
   process.env.BENCH_TRANSPORT === 'convoy'
-    ? { baseUrl: `${convoyUrl}/api`, apiKey: API_KEY, projectId: PROJECT }
+    ? { convoy: { baseUrl: `${convoyUrl}/api`, apiKey: API_KEY, projectId: PROJECT } }
     : { transport: nullTransport };
 
 @Module({
-  imports: [ConvoyModule.forRoot({ ...options, dispatcher: { bufferSize: 100_000 } })],
+  imports: [ConvoyModule.forRoot({ ...options, delivery: { bufferSize: 100_000 } })],
   controllers: [TodosController, PlainTodosController],
   providers: [TodosService],
 })

@@ -8,7 +8,8 @@ import { ConvoyClient } from '../client/convoy.client.js';
 import type { ConvoyProject } from '../client/convoy.types.js';
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { ConvoyFeatureUnavailableError } from '../errors/convoy-api.errors.js';
-import { DEFAULT_BASE_URL, resolveClientOptions } from '../options/resolve-client-options.js';
+import { DEFAULT_BASE_URL } from '../options/option-tables.js';
+import { resolveClientOptions } from '../options/resolve-client-options.js';
 
 /** The environment variables doctor reads: those of the sample app and the README. */
 export interface DoctorEnv {
@@ -33,7 +34,7 @@ export async function doctor(env: DoctorEnv, print: (line: string) => void, time
     ...(env.CONVOY_API_KEY
       ? { apiKey: env.CONVOY_API_KEY }
       : { username: env.CONVOY_USERNAME || undefined, password: env.CONVOY_PASSWORD || undefined }),
-    timeout: timeoutMs,
+    timeoutMs,
     retry: false as const,
   };
   let resolved;

@@ -10,10 +10,11 @@ import {
   type ConvoyRequestInfo,
 } from '../errors/convoy-api.errors.js';
 import type { ResolvedClientOptions } from '../options/resolve-client-options.js';
-import { resolveRetry } from '../options/resolve-client-options.js';
-import { backoffDelay, parseRetryAfter, sleep } from '../utils/backoff.js';
+import { RETRY_DEFAULTS, retryGroup, type RetryPolicy } from '../options/option-tables.js';
+import { retryDelay as policyDelay } from '../pipeline/retry-policy.js';
+import { parseRetryAfter, sleep } from '../utils/backoff.js';
 import { httpExchange, HttpExchangeTimeout } from '../utils/http-exchange.js';
-import type { ConvoyRequestOptions, ConvoyRetryPolicy } from './convoy-client.options.js';
+import type { ConvoyRequestOptions } from './convoy-client.options.js';
 import { encodeJsonBody } from './raw-json.js';
 
 export type QueryValue = string | number | boolean | Date | null | undefined | readonly string[];
@@ -88,11 +89,11 @@ export class ConvoyHttp implements ConvoyRequester {
     const fullPath = this.projectPath(req.path);
     const path = req.query === undefined ? fullPath : fullPath + queryString(req.query);
     const info: ConvoyRequestInfo = { method: req.method, path: fullPath };
-    const retry = req.retry === undefined ? this.#options.retry : resolveRetry('retry', req.retry);
+    const retry = req.retry === undefined ? this.#options.retry : req.retry && this.retryOf(req.retry);
     const safeToRepeat = req.method === 'GET' || req.idempotent === true;
-    const attempts = retry && safeToRepeat ? retry.maxAttempts : 1;
+    const attempts = retry && safeToRepeat ? retry.attempts : 1;
     const body = req.body === undefined ? undefined : encodeJsonBody(req.body);
-    const timeout = req.timeout ?? this.#options.timeout;
+    const timeout = req.timeoutMs ?? this.#options.timeoutMs;
     // One attempt (every send of the dispatcher): no retry loop to wait in.
     if (attempts === 1) return this.attempt<T>(req.method, path, info, body, timeout, req.signal);
 
@@ -101,13 +102,19 @@ export class ConvoyHttp implements ConvoyRequester {
         return await this.attempt<T>(req.method, path, info, body, timeout, req.signal);
       } catch (error) {
         if (attempt >= attempts || !isRetryable(error) || req.signal?.aborted) throw error;
-        const wait = retryDelay(error, attempt, retry as ConvoyRetryPolicy);
+        const wait = retryDelay(error, attempt, retry as RetryPolicy);
         logger.debug(
           `Retrying ${info.method} ${info.path} in ${wait} ms (attempt ${attempt + 1} of ${attempts}): ${(error as Error).message}`,
         );
         await sleep(wait, req.signal);
       }
     }
+  }
+
+  /** A call's own retry options, over the client's (or, with the client's off, the default). */
+  private retryOf(given: object): RetryPolicy {
+    const base = this.#options.retry || RETRY_DEFAULTS.client;
+    return retryGroup(() => base).check(given, 'retry', { transport: 'convoy', durable: false }, () => {});
   }
 
   private async attempt<T>(
@@ -187,8 +194,9 @@ function isRetryable(error: unknown): boolean {
     : false;
 }
 
-function retryDelay(error: unknown, attempt: number, policy: ConvoyRetryPolicy): number {
-  const backoff = backoffDelay(attempt, { baseDelayMs: policy.baseDelayMs, maxDelayMs: policy.maxDelayMs });
+/** A server-requested wait (Retry-After, capped) replaces the policy's own. */
+function retryDelay(error: unknown, attempt: number, policy: RetryPolicy): number {
+  const backoff = policyDelay(policy, attempt);
   const asked = error instanceof ConvoyHttpError ? error.retryAfterMs : undefined;
   return asked === undefined ? backoff : Math.min(asked, policy.maxRetryAfterMs);
 }

@@ -16,7 +16,7 @@ export async function verifyProject(client: ConvoyClient, timeoutMs: number): Pr
   const configured = client.projectId ?? '';
   let project: ConvoyProject;
   try {
-    project = await client.project({ timeout: timeoutMs, retry: false });
+    project = await client.project({ timeoutMs, retry: false });
   } catch (error) {
     if (!(error instanceof ConvoyHttpError) || error.retryable) throw error;
     if (error.status === 401 || error.status === 403) {

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { ModuleRef } from '@nestjs/core';
 import { CONVOY_OPTIONS } from '../convoy.constants.js';
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
-import type { ForwardRule, ResolvedConvoyOptions } from '../options/convoy-module-options.interface.js';
+import type { ForwardRule, ResolvedConvoyOptions } from '../options/convoy-module-options.js';
 import { WebhookPublisher } from './webhook-publisher.js';
 import { matchesEventPattern } from '../utils/glob.js';
 

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConvoyModule } from '../convoy.module.js';
-import type { ConvoyModuleExtras, ConvoyModuleOptions } from '../options/convoy-module-options.interface.js';
+import type { ConvoyModuleExtras, ConvoyModuleOptions } from '../options/convoy-module-options.js';
 import { otherBuildAliases, shareInjectables } from '../utils/both-builds.js';
 import { RecordingTransport } from './recording.transport.js';
 
@@ -18,11 +18,11 @@ export class ConvoyTestingModule {
     return {
       module: ConvoyTestingModule,
       global: true,
-      // Retries come quickly in tests; everything else is as configured.
+      // Retries come quickly in tests (with storage or without); everything else is as configured.
       imports: [
         ConvoyModule.forRoot({
           ...options,
-          dispatcher: { baseDelayMs: 10, maxDelayMs: 50, ...options.dispatcher },
+          delivery: { ...options.delivery, retry: { delayMs: 10, maxDelayMs: 50, ...options.delivery?.retry } },
           transport: recorder,
         }),
       ],

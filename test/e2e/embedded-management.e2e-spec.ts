@@ -110,10 +110,8 @@ describe('embedded engine: SSRF guard', () => {
     let answer = PUBLIC_IP;
     const receiver = await h.receiver();
     const app = await h.start({
-      embedded: {
-        lookup: fakeDns({ 'rebind.test': () => [answer] }),
-        retry: { type: 'linear', duration: 0, retry_count: 3 },
-      },
+      embedded: { lookup: fakeDns({ 'rebind.test': () => [answer] }) },
+      delivery: { retry: { strategy: 'linear', delayMs: 0, attempts: 3 } },
     });
     const endpoint = await app.endpoints.create({ name: 'rebind', url: `http://rebind.test:${receiver.port}/hook` });
     answer = '127.0.0.1'; // the receiver's address: reachable, but not allowed
@@ -152,7 +150,7 @@ describe('embedded engine: the delivery log', () => {
 
   it('lists with filters (endpoint, status, event type, idempotency key) and pages with perPage and iterate()', async () => {
     const receiver = await h.receiver((r) => (r.path === '/bad' ? { status: 500 } : undefined));
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 1 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 1 } });
     const a = await app.endpoints.create({ name: 'a', url: `${receiver.url}/a` });
     const b = await app.endpoints.create({ name: 'b', url: `${receiver.url}/b` });
     const bad = await app.endpoints.create({ name: 'bad', url: `${receiver.url}/bad` });
@@ -213,7 +211,7 @@ describe('embedded engine: the delivery log', () => {
         ? { status: 500, body: 'try again', headers: { 'x-reason': 'maintenance' } }
         : { delayMs: 150, body: '{"received":true}' },
     );
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 3 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 3 } });
     const endpoint = await app.endpoints.create({
       name: 'logged',
       url: `${receiver.url}/hook`,
@@ -267,7 +265,7 @@ describe('embedded engine: the delivery log', () => {
   it('resend of a Failure delivery (after the receiver is fixed) succeeds with the same idempotency key; resending a Success is refused', async () => {
     const receiver = await h.receiver();
     receiver.status = 500;
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 2 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 2 } });
     const endpoint = await app.endpoints.create({ name: 'fixed-later', url: `${receiver.url}/hook` });
     const receipt = await app.publisher.publish('todo.created', { n: 1 }, { endpointId: endpoint.uid });
     const failed = await waitForStatus(app.deliveries, (await onlyDeliveryOf(app, receipt)).uid, 'Failure');
@@ -295,7 +293,7 @@ describe('embedded engine: the delivery log', () => {
   it('batchRetry({ status: [Failure] }) reschedules every failed delivery (count in the message) and they succeed; successes are left alone', async () => {
     let failing = true;
     const receiver = await h.receiver((r) => (failing && r.path !== '/ok' ? { status: 500 } : undefined));
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 1 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 1 } });
     const a = await app.endpoints.create({ name: 'a', url: `${receiver.url}/a` });
     const b = await app.endpoints.create({ name: 'b', url: `${receiver.url}/b` });
     const ok = await app.endpoints.create({ name: 'ok', url: `${receiver.url}/ok` });
@@ -412,7 +410,7 @@ describe('WebhookEndpoints parity: embedded engine and Convoy', () => {
     const fake = await FakeConvoy.start({ licensed: true });
     fakes.push(fake);
     const embedded = await h.embedded();
-    const convoy = await h.start({ ...fake.clientOptions });
+    const convoy = await h.start({ convoy: fake.clientOptions });
     const url = `${receiver.url}/parity`;
 
     const mine = await script(embedded.endpoints, url);

@@ -21,7 +21,7 @@ async function publishTo(app: RunningApp, endpointId: string, data: unknown = { 
 describe('embedded engine: outcomes of an attempt', () => {
   it('500 then 200: two attempts, Success with num_trials 2, both in the log, the same idempotency key each time', async () => {
     const receiver = await h.receiver((r) => (r.index === 0 ? { status: 500, body: 'boom' } : undefined));
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 3 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 3 } });
     const endpoint = await app.endpoints.create({ name: 'flaky', url: `${receiver.url}/hook` });
     const { receipt, delivery } = await publishTo(app, endpoint.uid);
 
@@ -53,7 +53,7 @@ describe('embedded engine: outcomes of an attempt', () => {
         second = await publishTo(app, endpointId, { n: 2 });
         return { status, headers: { 'Retry-After': '1' } };
       });
-      app = await h.embedded({ endpointConcurrency: 1, retry: { type: 'linear', duration: 0, retry_count: 3 } });
+      app = await h.embedded({ endpointConcurrency: 1, retry: { strategy: 'linear', delayMs: 0, attempts: 3 } });
       endpointId = (await app.endpoints.create({ name: 'busy', url: `${receiver.url}/hook` })).uid;
       const first = await publishTo(app, endpointId);
 
@@ -78,7 +78,7 @@ describe('embedded engine: outcomes of an attempt', () => {
     const receiver = await h.receiver((r) =>
       r.path === '/hook' && r.index === 0 ? { status: 302, headers: { Location: '/elsewhere' } } : undefined,
     );
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 2 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 2 } });
     const endpoint = await app.endpoints.create({ name: 'moved', url: `${receiver.url}/hook` });
     const { delivery } = await publishTo(app, endpoint.uid);
 
@@ -93,7 +93,7 @@ describe('embedded engine: outcomes of an attempt', () => {
   it('410 Gone: Failure at once, the endpoint becomes inactive, later events are Discarded until activate()', async () => {
     let gone = true;
     const receiver = await h.receiver(() => (gone ? { status: 410 } : undefined));
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 5 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 5 } });
     const endpoint = await app.endpoints.create({ name: 'gone', url: `${receiver.url}/hook` });
     const { delivery } = await publishTo(app, endpoint.uid);
 
@@ -120,7 +120,7 @@ describe('embedded engine: outcomes of an attempt', () => {
 
   it('a receiver that does not answer within http_timeout: the attempt fails as a timeout and is retried', async () => {
     const receiver = await h.receiver((r) => (r.index === 0 ? { hang: true } : undefined));
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 3 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 3 } });
     const endpoint = await app.endpoints.create({ name: 'slow', url: `${receiver.url}/hook`, http_timeout: 1 });
     const { delivery } = await publishTo(app, endpoint.uid);
 
@@ -135,7 +135,7 @@ describe('embedded engine: outcomes of an attempt', () => {
 
   it('retries exhausted: Failure after retry_count attempts; the endpoint stays active by default', async () => {
     const receiver = await h.receiver(() => ({ status: 500 }));
-    const app = await h.embedded({ retry: { type: 'linear', duration: 0, retry_count: 3 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 0, attempts: 3 } });
     const endpoint = await app.endpoints.create({ name: 'down', url: `${receiver.url}/hook` });
     const { delivery } = await publishTo(app, endpoint.uid);
 
@@ -151,7 +151,7 @@ describe('embedded engine: outcomes of an attempt', () => {
     const receiver = await h.receiver(() => ({ status: 500 }));
     const app = await h.embedded({
       disableEndpointOnFailure: true,
-      retry: { type: 'linear', duration: 0, retry_count: 2 },
+      retry: { strategy: 'linear', delayMs: 0, attempts: 2 },
     });
     const endpoint = await app.endpoints.create({ name: 'down', url: `${receiver.url}/hook` });
     const { delivery } = await publishTo(app, endpoint.uid);
@@ -168,7 +168,7 @@ describe('embedded engine: outcomes of an attempt', () => {
 
   it('the exponential schedule is honoured: the waits grow (at least duration·2^(n-1)/2 with equal jitter)', async () => {
     const receiver = await h.receiver(() => ({ status: 500 }));
-    const app = await h.embedded({ retry: { type: 'exponential', duration: 1, retry_count: 4 } });
+    const app = await h.embedded({ retry: { strategy: 'exponential', delayMs: 1000, attempts: 4 } });
     const endpoint = await app.endpoints.create({ name: 'backoff', url: `${receiver.url}/hook` });
     const { delivery } = await publishTo(app, endpoint.uid);
 
@@ -288,7 +288,7 @@ describe('embedded engine: shutdown', () => {
 
   it('after close nothing more is sent: a pending retry stays pending and publish() is refused', async () => {
     const receiver = await h.receiver((r) => (r.index === 0 ? { status: 500 } : undefined));
-    const app = await h.embedded({ retry: { type: 'linear', duration: 2, retry_count: 3 } });
+    const app = await h.embedded({ retry: { strategy: 'linear', delayMs: 2000, attempts: 3 } });
     const endpoint = await app.endpoints.create({ name: 'later', url: `${receiver.url}/hook` });
     const { delivery } = await publishTo(app, endpoint.uid);
     await waitForStatus(app.deliveries, delivery.uid, 'Retry');

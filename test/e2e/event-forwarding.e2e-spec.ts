@@ -137,7 +137,7 @@ describe('forwarding, other cases', () => {
     // One slot, taken by an event that waits for its retry: the next publish() cannot be accepted before it is sent.
     const { emitter, recorder, publisher } = await start([
       EventEmitterModule.forRoot(),
-      ConvoyTestingModule.forRoot({ forward, dispatcher: { bufferSize: 1 } }),
+      ConvoyTestingModule.forRoot({ forward, delivery: { bufferSize: 1 } }),
     ]);
     recorder.failNext();
     await emitter.emitAsync('todo.first', { n: 1 });

@@ -43,7 +43,10 @@ describe('WebhooksHealthIndicator', () => {
 
   it('is up while events flow, and down with the stats when they pile up', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [ConvoyTestingModule.forRoot({ dispatcher: { baseDelayMs: 60_000, maxDelayMs: 60_000 } }), HealthModule],
+      imports: [
+        ConvoyTestingModule.forRoot({ delivery: { retry: { delayMs: 60_000, maxDelayMs: 60_000 } } }),
+        HealthModule,
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');

@@ -259,7 +259,7 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
     const { PGliteStorage } = await import('../../lib/storage/pglite/index.js');
     const storage = await PGliteStorage.create({});
     const outboxApp = await NestFactory.createApplicationContext(
-      ConvoyModule.forRoot({ baseUrl, apiKey, projectId, storage, outbox: { pollIntervalMs: 100 } }),
+      ConvoyModule.forRoot({ convoy: { baseUrl, apiKey, projectId }, storage, delivery: { pollIntervalMs: 100 } }),
       { logger: false },
     );
     try {
@@ -299,9 +299,12 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
 
     it('1, 2: WebhookEndpoints on Convoy: event_types as Convoy stored them (with a warning), one shape for create/get/list, update keeps what it is not given, replace resets it', async () => {
       lines.length = 0;
-      const app = await NestFactory.createApplicationContext(ConvoyModule.forRoot({ baseUrl, apiKey, projectId }), {
-        logger: recordingLogger(lines),
-      });
+      const app = await NestFactory.createApplicationContext(
+        ConvoyModule.forRoot({ convoy: { baseUrl, apiKey, projectId } }),
+        {
+          logger: recordingLogger(lines),
+        },
+      );
       const endpoints = app.get(WebhookEndpoints);
       try {
         const created = await endpoints.create({
@@ -401,7 +404,7 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
 
         // 3: eventType is applied; event_type would be ignored by Convoy, so it is refused.
         const deliveries = await NestFactory.createApplicationContext(
-          ConvoyModule.forRoot({ baseUrl, apiKey, projectId }),
+          ConvoyModule.forRoot({ convoy: { baseUrl, apiKey, projectId } }),
           { logger: false },
         );
         try {
@@ -530,7 +533,7 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
         expect((await unchecked.project()).uid).toBe(projectId); // Convoy answers with the key's project
         await unchecked.close();
         const error = await NestFactory.createApplicationContext(
-          ConvoyModule.forRoot({ baseUrl, apiKey, projectId: other }),
+          ConvoyModule.forRoot({ convoy: { baseUrl, apiKey, projectId: other } }),
           { logger: false, abortOnError: false },
         ).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ConvoyConfigurationError);
@@ -539,9 +542,12 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
       console.info(
         `live-convoy.e2e-spec: wrong-project check against ${others.length} ids (${others.length > 1 ? 'a bogus one and another real project' : 'a bogus one; no other project found'})`,
       );
-      const app = await NestFactory.createApplicationContext(ConvoyModule.forRoot({ baseUrl, apiKey, projectId }), {
-        logger: false,
-      });
+      const app = await NestFactory.createApplicationContext(
+        ConvoyModule.forRoot({ convoy: { baseUrl, apiKey, projectId } }),
+        {
+          logger: false,
+        },
+      );
       await app.close();
     });
 

@@ -66,7 +66,7 @@ describeWithPostgres('crash (SIGKILL) with the PostgreSQL outbox', () => {
   async function restart(): Promise<SqlConvoyStorage> {
     const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
     restarted = await NestFactory.createApplicationContext(
-      ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }),
+      ConvoyModule.forRoot({ convoy: fake.clientOptions, storage, delivery: { pollIntervalMs: 50 } }),
       { logger: false },
     );
     return storage;

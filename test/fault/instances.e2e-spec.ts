@@ -8,11 +8,11 @@ import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil 
 async function instance(
   fake: FakeConvoy,
   schema: string,
-  outbox: Record<string, number> = {},
+  delivery: Record<string, number> = {},
 ): Promise<INestApplicationContext> {
   const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
   return NestFactory.createApplicationContext(
-    ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50, ...outbox } }),
+    ConvoyModule.forRoot({ convoy: fake.clientOptions, storage, delivery: { pollIntervalMs: 50, ...delivery } }),
     { logger: false },
   );
 }
@@ -56,7 +56,7 @@ describeWithPostgres('instances sharing one PostgreSQL outbox', () => {
   });
 
   it('shutdown with work pending returns promptly, loses nothing, and the next start sends it', async () => {
-    const first = await instance(fake, schema, { drainTimeout: 2_000 });
+    const first = await instance(fake, schema, { drainTimeoutMs: 2_000 });
     apps.push(first);
     await fake.refuseConnections(); // Convoy is down: everything stays pending
     const publisher = first.get(WebhookPublisher);

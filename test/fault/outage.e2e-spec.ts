@@ -20,11 +20,14 @@ describeWithPostgres('a long Convoy outage with the PostgreSQL outbox', () => {
     const storage = await PostgresStorage.create({ connectionString: databaseUrl, schema });
     app = await NestFactory.createApplicationContext(
       ConvoyModule.forRoot({
-        ...fake.clientOptions,
-        timeout: 1_000, // a Convoy that stops answering costs a second per attempt, not ten
+        convoy: { ...fake.clientOptions, timeoutMs: 1_000 }, // a Convoy that stops answering costs a second per attempt, not ten
         storage,
         // Retries every few seconds at most, and never give up during the test: the point is that nothing is lost.
-        outbox: { pollIntervalMs: 100, baseDelayMs: 200, maxDelayMs: 2_000, maxAttempts: 10_000, leaseMs: 10_000 },
+        delivery: {
+          pollIntervalMs: 100,
+          leaseMs: 10_000,
+          retry: { delayMs: 200, maxDelayMs: 2_000, attempts: 10_000 },
+        },
       }),
       { logger: false },
     );

@@ -10,7 +10,7 @@ import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil 
 
 async function start(fake: FakeConvoy, storage: ConvoyStorage): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(
-    ConvoyModule.forRoot({ ...fake.clientOptions, storage, outbox: { pollIntervalMs: 50 } }),
+    ConvoyModule.forRoot({ convoy: fake.clientOptions, storage, delivery: { pollIntervalMs: 50 } }),
     { logger: false },
   );
 }

@@ -7,6 +7,7 @@ import {
   WebhookPublisher,
   type ConvoyEventDelivery,
   type ConvoyModuleOptions,
+  type DeliveryOptions,
   type EmbeddedOptions,
   type EventDeliveryStatus,
   type PublishReceipt,
@@ -32,10 +33,18 @@ export class Harness {
   private readonly apps: RunningApp[] = [];
   private readonly receivers: WebhookReceiver[] = [];
 
-  /** A real Nest app whose ConvoyModule has no Convoy credentials, so the embedded engine delivers. */
-  embedded(embedded: EmbeddedOptions = {}, extra: Partial<ConvoyModuleOptions> = {}): Promise<RunningApp> {
+  /**
+   * A real Nest app whose ConvoyModule has no Convoy credentials, so the embedded engine delivers: `embedded` options
+   * and the `delivery` options the tests tune (retry, concurrency, endpointConcurrency) in one object.
+   */
+  embedded(
+    options: EmbeddedOptions & Pick<DeliveryOptions, 'retry' | 'concurrency' | 'endpointConcurrency'> = {},
+    extra: Partial<ConvoyModuleOptions> = {},
+  ): Promise<RunningApp> {
+    const { retry, concurrency, endpointConcurrency, ...embedded } = options;
     return this.start({
-      embedded: { allowedAddresses: LOOPBACK, retry: { type: 'linear', duration: 0, retry_count: 3 }, ...embedded },
+      embedded: { allowedAddresses: LOOPBACK, ...embedded },
+      delivery: { retry: retry ?? { strategy: 'linear', delayMs: 0, attempts: 3 }, concurrency, endpointConcurrency },
       ...extra,
     });
   }

@@ -1,4 +1,3 @@
-export type { EmbeddedOptions, RetrySchedule } from './embedded-options.js';
 export { EndpointRegistry, activeSecrets, type WebhookEndpointInput } from './endpoint-registry.js';
 export { EmbeddedTransport, acceptsEventType, ENDPOINT_DISABLED_CHANNEL } from './embedded.transport.js';
 export { HttpDelivery, type AttemptOutcome } from './http-delivery.js';

@@ -13,11 +13,9 @@ Logger.overrideLogger(false);
 const storage = await PostgresStorage.create({ connectionString: DATABASE_URL, schema: CRASH_SCHEMA });
 const app = await NestFactory.createApplicationContext(
   ConvoyModule.forRoot({
-    apiKey: CONVOY_API_KEY,
-    projectId: CONVOY_PROJECT_ID,
-    baseUrl: CONVOY_URL,
+    convoy: { apiKey: CONVOY_API_KEY, projectId: CONVOY_PROJECT_ID, baseUrl: CONVOY_URL },
     storage,
-    outbox: { pollIntervalMs: 50, concurrency: 4, leaseMs: 3_000 },
+    delivery: { pollIntervalMs: 50, concurrency: 4, leaseMs: 3_000 },
   }), // a short lease: the restart waits for the killed process's leases to expire
   { logger: false },
 );

@@ -13,11 +13,11 @@ import { FakeConvoy } from '../../support/fake-convoy.js';
 describe('ConvoyClient over HTTP', () => {
   let fake: FakeConvoy;
   let client: ConvoyClient;
-  const fastRetry = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2_000 };
+  const fastRetry = { attempts: 3, delayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2_000 };
 
   beforeEach(async () => {
     fake = await FakeConvoy.start();
-    client = new ConvoyClient({ ...fake.clientOptions, retry: fastRetry, timeout: 30_000 }); // tests of the timeout itself set a short one
+    client = new ConvoyClient({ ...fake.clientOptions, retry: fastRetry, timeoutMs: 30_000 }); // tests of the timeout itself set a short one
   });
   afterEach(async () => {
     await client.close();
@@ -73,7 +73,7 @@ describe('ConvoyClient over HTTP', () => {
     expect(gets()).toHaveLength(3);
   });
 
-  it('gives up after maxAttempts and throws the last error', async () => {
+  it('gives up after `attempts` and throws the last error', async () => {
     fake.failNext({ status: 502 }, { status: 503 }, { status: 504 }, { status: 500 });
     const error = (await client.endpoints.list().catch((e: unknown) => e)) as ConvoyHttpError;
     expect(error).toBeInstanceOf(ConvoyHttpError);
@@ -121,7 +121,7 @@ describe('ConvoyClient over HTTP', () => {
 
   it('times out a request that gets no answer, retrying reads until attempts run out', async () => {
     fake.failNext({ hang: true }, { hang: true }, { hang: true });
-    const short = new ConvoyClient({ ...fake.clientOptions, retry: fastRetry, timeout: 150 });
+    const short = new ConvoyClient({ ...fake.clientOptions, retry: fastRetry, timeoutMs: 150 });
     const error = (await short.endpoints.list().catch((e: unknown) => e)) as ConvoyTimeoutError;
     expect(error).toBeInstanceOf(ConvoyTimeoutError);
     expect(error.timeoutMs).toBe(150);
@@ -141,7 +141,7 @@ describe('ConvoyClient over HTTP', () => {
     await expect(client.endpoints.list(undefined, { retry: false })).rejects.toMatchObject({ status: 503 });
     expect(gets()).toHaveLength(1);
     fake.failNext({ hang: true });
-    await expect(client.endpoints.list(undefined, { timeout: 100, retry: false })).rejects.toMatchObject({
+    await expect(client.endpoints.list(undefined, { timeoutMs: 100, retry: false })).rejects.toMatchObject({
       timeoutMs: 100,
     });
   });

@@ -37,55 +37,78 @@ async function bootError(options: unknown): Promise<ConvoyConfigurationError> {
 
 describe('ConvoyModule options are validated at boot', () => {
   const valid = { apiKey: 'CO.abc.def', projectId: 'p1' };
+  const convoy = (extra: object) => ({ convoy: { ...valid, ...extra } });
 
   it.each([
-    ['an API key without a project id', { apiKey: 'CO.abc.def' }, 'projectId', /projectId.*missing/],
-    ['a project id without credentials', { projectId: 'p1' }, 'apiKey', /apiKey.*missing although projectId is set/],
+    ['an API key without a project id', { convoy: { apiKey: 'CO.abc.def' } }, 'convoy.projectId', /projectId.*missing/],
+    [
+      'a project id without credentials',
+      { convoy: { projectId: 'p1' } },
+      'convoy.apiKey',
+      /apiKey.*missing although convoy.projectId is set/,
+    ],
     [
       'an API key together with basic auth',
-      { ...valid, username: 'u', password: 'p' },
-      'apiKey',
+      convoy({ username: 'u', password: 'p' }),
+      'convoy.apiKey',
       /together with username\/password/,
     ],
-    ['a username without password', { username: 'u', projectId: 'p1' }, 'password', /password.*missing/],
-    ['an empty API key', { ...valid, apiKey: '' }, 'apiKey', /non-empty string, got an empty string/],
-    ['a project id that is a URL', { ...valid, projectId: 'https://x/projects/1' }, 'projectId', /wrong format/],
+    [
+      'a username without password',
+      { convoy: { username: 'u', projectId: 'p1' } },
+      'convoy.password',
+      /password.*missing/,
+    ],
+    ['an empty API key', convoy({ apiKey: '' }), 'convoy.apiKey', /non-empty string, got an empty string/],
+    ['a project id that is a URL', convoy({ projectId: 'https://x/projects/1' }), 'convoy.projectId', /wrong format/],
     [
       'a malformed base URL',
-      { ...valid, baseUrl: 'localhost:5005/api' },
-      'baseUrl',
+      convoy({ baseUrl: 'localhost:5005/api' }),
+      'convoy.baseUrl',
       /not an absolute URL|only http: and https:/,
     ],
     [
       'a base URL with another scheme',
-      { ...valid, baseUrl: 'ftp://convoy.example/api' },
-      'baseUrl',
+      convoy({ baseUrl: 'ftp://convoy.example/api' }),
+      'convoy.baseUrl',
       /uses ftp:, only http: and https:/,
     ],
     [
       'a base URL that already has /v1',
-      { ...valid, baseUrl: 'http://localhost:5005/api/v1' },
-      'baseUrl',
+      convoy({ baseUrl: 'http://localhost:5005/api/v1' }),
+      'convoy.baseUrl',
       /drop everything from "\/v1" on, e\.g\. "http:\/\/localhost:5005\/api"/,
     ],
     [
       'a base URL with credentials',
-      { ...valid, baseUrl: 'https://user:pw@convoy.example/api' },
-      'baseUrl',
+      convoy({ baseUrl: 'https://user:pw@convoy.example/api' }),
+      'convoy.baseUrl',
       /contains credentials/,
     ],
     [
       'a base URL with a query',
-      { ...valid, baseUrl: 'https://convoy.example/api?x=1' },
-      'baseUrl',
+      convoy({ baseUrl: 'https://convoy.example/api?x=1' }),
+      'convoy.baseUrl',
       /query or fragment/,
     ],
-    ['an API version that is not a date', { ...valid, apiVersion: '2025/11/24' }, 'apiVersion', /wrong format/],
-    ['a zero timeout', { ...valid, timeout: 0 }, 'timeout', /whole number from 1/],
-    ['a timeout given as a string', { ...valid, timeout: '10s' }, 'timeout', /got a string/],
-    ['retry attempts of zero', { ...valid, retry: { maxAttempts: 0 } }, 'retry.maxAttempts', /from 1 to 20/],
-    ['an unknown retry key', { ...valid, retry: { attempts: 3 } }, 'retry.attempts', /not a known option/],
-    ['a misspelt option', { apikey: 'CO.x', projectId: 'p1' }, 'apikey', /did you mean "apiKey"/],
+    ['an API version that is not a date', convoy({ apiVersion: '2025/11/24' }), 'convoy.apiVersion', /wrong format/],
+    ['a zero timeout', convoy({ timeoutMs: 0 }), 'convoy.timeoutMs', /whole number from 1/],
+    ['a timeout given as a string', convoy({ timeoutMs: '10s' }), 'convoy.timeoutMs', /got a string/],
+    ['retry attempts of zero', convoy({ retry: { attempts: 0 } }), 'convoy.retry.attempts', /from 1 to 10000/],
+    [
+      'an unknown retry key, with a suggestion',
+      convoy({ retry: { maxAttempts: 3 } }),
+      'convoy.retry.maxAttempts',
+      /not a known option.*did you mean "convoy.retry.attempts"/,
+    ],
+    [
+      'a misspelt option',
+      { convoy: { apikey: 'CO.x', projectId: 'p1' } },
+      'convoy.apikey',
+      /did you mean "convoy.apiKey"/,
+    ],
+    ['a client option at the top level', { apiKey: 'CO.x' }, 'apiKey', /Fix: move it into convoy: \{ apiKey \}/],
+    ['the former dispatcher group', { dispatcher: { concurrency: 2 } }, 'dispatcher', /Fix: use delivery: \{…\}/],
     ['an unknown transport', { transport: 'kafka' }, 'transport', /"kafka"/],
     [
       'an unknown embedded option',
@@ -94,12 +117,12 @@ describe('ConvoyModule options are validated at boot', () => {
       /did you mean "embedded.allowPrivateNetworks"/,
     ],
     [
-      'an embedded retry schedule of another type',
-      { embedded: { retry: { type: 'fibonacci', duration: 1, retry_count: 3 } } },
-      'embedded.retry.type',
-      /"linear" or "exponential"/,
+      'a retry strategy of another kind',
+      { delivery: { retry: { strategy: 'fibonacci' } } },
+      'delivery.retry.strategy',
+      /"exponential" or "linear", got "fibonacci"/,
     ],
-    ['an embedded concurrency of zero', { embedded: { concurrency: 0 } }, 'embedded.concurrency', /from 1/],
+    ['a delivery concurrency of zero', { delivery: { concurrency: 0 } }, 'delivery.concurrency', /from 1/],
     ['the convoy transport without credentials', { transport: 'convoy' }, 'transport', /needs Convoy credentials/],
     [
       'a default target naming two targets',
@@ -108,13 +131,12 @@ describe('ConvoyModule options are validated at boot', () => {
       /more than one target/,
     ],
     ['an empty default target', { defaultTarget: {} }, 'defaultTarget', /names no target/],
-    ['an unknown buffer policy', { dispatcher: { whenFull: 'drop' } }, 'dispatcher.whenFull', /"wait" or "reject"/],
-    ['a zero concurrency', { dispatcher: { concurrency: 0 } }, 'dispatcher.concurrency', /from 1/],
+    ['an unknown buffer policy', { delivery: { whenFull: 'drop' } }, 'delivery.whenFull', /"wait" or "reject"/],
     [
-      'a max delay below the base delay',
-      { dispatcher: { baseDelayMs: 1000, maxDelayMs: 10 } },
-      'dispatcher.maxDelayMs',
-      /below baseDelayMs/,
+      'an exponential retry whose longest delay is below its first',
+      { delivery: { retry: { strategy: 'exponential', delayMs: 1000, maxDelayMs: 10 } } },
+      'delivery.retry.maxDelayMs',
+      /\(10\) is below delayMs \(1000\)/,
     ],
     ['forward that is not an array', { forward: 'todo.*' }, 'forward', /expected an array/],
     ['a forward rule without a pattern', { forward: [{ eventType: 'x' }] }, 'forward[0]', /"event" pattern/],
@@ -130,18 +152,19 @@ describe('ConvoyModule options are validated at boot', () => {
       { apiKey: 'Bearer CO.leaked-key-value', projectId: 'p1' },
       { apiKey: 'CO.leaked-key-value\n', projectId: 'p1' },
       { username: 'leaked-user:x', password: 'leaked-password', projectId: 'p1' },
+      { apiKey: 'CO.x', projectId: 'p1', baseUrl: 'https://convoy.example/api?token=leaked-token' },
     ]) {
-      const error = await bootError(options);
+      const error = await bootError({ convoy: options });
       expect(error.message).not.toMatch(/leaked/);
     }
   });
 
   it('also fails NestFactory-style startup (abortOnError: false) with the same error', async () => {
     const { NestFactory } = await import('@nestjs/core');
-    @Module({ imports: [ConvoyModule.forRoot({ apiKey: 'CO.x' })] })
+    @Module({ imports: [ConvoyModule.forRoot({ convoy: { apiKey: 'CO.x' } })] })
     class BadApp {}
     await expect(NestFactory.create(BadApp, { abortOnError: false, logger: false })).rejects.toThrow(
-      /Invalid ConvoyModule option "projectId"/,
+      /Invalid ConvoyModule option "convoy.projectId"/,
     );
   });
 });
@@ -173,9 +196,11 @@ describe('ConvoyModule.forRootAsync', () => {
           imports: [ConfigModule],
           inject: [ConfigService],
           useFactory: (config: ConfigService) => ({
-            apiKey: config.getOrThrow<string>('CONVOY_API_KEY'),
-            projectId: config.getOrThrow<string>('CONVOY_PROJECT_ID'),
-            baseUrl: config.getOrThrow<string>('CONVOY_URL'),
+            convoy: {
+              apiKey: config.getOrThrow<string>('CONVOY_API_KEY'),
+              projectId: config.getOrThrow<string>('CONVOY_PROJECT_ID'),
+              baseUrl: config.getOrThrow<string>('CONVOY_URL'),
+            },
           }),
         }),
       ],
@@ -191,9 +216,11 @@ describe('ConvoyModule.forRootAsync', () => {
       constructor(private readonly config: ConfigService) {}
       createConvoyOptions(): ConvoyModuleOptions {
         return {
-          apiKey: this.config.get('CONVOY_API_KEY'),
-          projectId: this.config.get('CONVOY_PROJECT_ID'),
-          baseUrl: this.config.get('CONVOY_URL'),
+          convoy: {
+            apiKey: this.config.get('CONVOY_API_KEY'),
+            projectId: this.config.get('CONVOY_PROJECT_ID'),
+            baseUrl: this.config.get('CONVOY_URL'),
+          },
         };
       }
     }
@@ -219,14 +246,14 @@ describe('ConvoyModule.forRootAsync', () => {
     const error = await Test.createTestingModule({
       imports: [
         ConvoyModule.forRootAsync({
-          useFactory: async () => ({ apiKey: 'CO.x', projectId: 'p1', baseUrl: 'not a url' }),
+          useFactory: async () => ({ convoy: { apiKey: 'CO.x', projectId: 'p1', baseUrl: 'not a url' } }),
         }),
       ],
     })
       .compile()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConvoyConfigurationError);
-    expect((error as ConvoyConfigurationError).option).toBe('baseUrl');
+    expect((error as ConvoyConfigurationError).option).toBe('convoy.baseUrl');
   });
 });
 
@@ -307,7 +334,7 @@ describe('ConvoyModule wiring', () => {
   });
 
   it('with credentials: the Convoy transport and Convoy-backed management', async () => {
-    const moduleRef = await boot({ apiKey: 'CO.x', projectId: 'p1', baseUrl: 'http://127.0.0.1:9/api' });
+    const moduleRef = await boot({ convoy: { apiKey: 'CO.x', projectId: 'p1', baseUrl: 'http://127.0.0.1:9/api' } });
     expect(moduleRef.get(WEBHOOK_TRANSPORT)).toBeInstanceOf(ConvoyTransport);
     expect(moduleRef.get(WebhookEndpoints)).toBeInstanceOf(ConvoyWebhookEndpoints);
     expect(moduleRef.get(WebhookDeliveries)).toBeInstanceOf(ConvoyWebhookDeliveries);

@@ -5,7 +5,7 @@
  */
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConvoyClient, ConvoyConfigurationError, ConvoyModule, type ConvoyModuleOptions } from '../../../lib/index.js';
+import { ConvoyClient, ConvoyConfigurationError, ConvoyModule, type ConvoyOptions } from '../../../lib/index.js';
 import { FakeConvoy } from '../../support/fake-convoy.js';
 import { recordingLogger, type LogLine } from '../../support/recording-logger.js';
 import { waitUntil } from '../../support/wait.js';
@@ -26,8 +26,8 @@ describe('the startup project check (Convoy transport)', () => {
   });
 
   const projectRequests = () => fake.requests.filter((r) => r.method === 'GET' && r.route === '');
-  async function start(options: ConvoyModuleOptions): Promise<INestApplicationContext> {
-    const app = await NestFactory.createApplicationContext(ConvoyModule.forRoot(options), { abortOnError: false });
+  async function start(convoy: ConvoyOptions): Promise<INestApplicationContext> {
+    const app = await NestFactory.createApplicationContext(ConvoyModule.forRoot({ convoy }), { abortOnError: false });
     apps.push(app);
     return app;
   }
@@ -128,7 +128,7 @@ describe('the startup project check (Convoy transport)', () => {
     await start({ ...fake.clientOptions, projectId: '01SOMEOTHERPROJECT0000000X', verifyProject: false });
     expect(projectRequests()).toHaveLength(before);
     await expect(start({ ...fake.clientOptions, verifyProject: 'no' as unknown as boolean })).rejects.toMatchObject({
-      option: 'verifyProject',
+      option: 'convoy.verifyProject',
     });
   });
 

@@ -12,7 +12,14 @@ import {
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import diagnostics from 'node:diagnostics_channel';
 import { request } from 'undici';
-import { ConvoyClient, ConvoyModule, EmitsWebhook, WEBHOOK_TRANSPORT, WebhookPublisher } from '../../../lib/index.js';
+import {
+  ConvoyClient,
+  ConvoyModule,
+  EmitsWebhook,
+  WEBHOOK_TRANSPORT,
+  WebhookPublisher,
+  type DeliveryOptions,
+} from '../../../lib/index.js';
 import { ConvoyTestingModule, RecordingTransport, type RecordedWebhook } from '../../../lib/testing/index.js';
 
 /** The public testing kit (nestjs-convoy/testing), used the way an application's own tests would use it. */
@@ -194,7 +201,7 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
     );
   });
 
-  it('failNext fails a send; the dispatcher retries and records the second attempt', async () => {
+  it('failNext fails a send; the pipeline retries and records the second attempt', async () => {
     recorder.failNext();
     const receipt = await publisher.publish('todo.created', { id: 1 });
     await publisher.flush();
@@ -245,7 +252,7 @@ describe('ConvoyTestingModule and RecordingTransport', () => {
 
 describe('overriding the transport of a real application module', () => {
   // The application's own module, configured for a real Convoy (nothing listens on port 9).
-  function appModule(dispatcher?: { maxAttempts: number; drainTimeout: number }): Type {
+  function appModule(delivery?: DeliveryOptions): Type {
     @Controller('orders')
     class OrdersController {
       @Post()
@@ -257,10 +264,8 @@ describe('overriding the transport of a real application module', () => {
     @Module({
       imports: [
         ConvoyModule.forRoot({
-          apiKey: 'CO.x',
-          projectId: 'p1',
-          baseUrl: 'http://127.0.0.1:9/api',
-          ...(dispatcher ? { dispatcher } : {}),
+          convoy: { apiKey: 'CO.x', projectId: 'p1', baseUrl: 'http://127.0.0.1:9/api' },
+          delivery,
         }),
       ],
       controllers: [OrdersController],
@@ -306,7 +311,7 @@ describe('overriding the transport of a real application module', () => {
 
   it('without the override, the same module does call Convoy (so the check above can fail)', async () => {
     const { app, url } = await start(
-      Test.createTestingModule({ imports: [appModule({ maxAttempts: 1, drainTimeout: 1_000 })] }),
+      Test.createTestingModule({ imports: [appModule({ retry: { attempts: 1 }, drainTimeoutMs: 1_000 })] }),
     );
     const called = new Promise<void>((resolve) => (requestSeen = resolve));
     expect(await post(`${url}/orders`)).toBe(201);

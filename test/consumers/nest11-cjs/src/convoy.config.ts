@@ -9,9 +9,7 @@ import { PostgresStorage } from 'nestjs-convoy/postgres';
 export async function convoyOptions(config: ConfigService): Promise<ConvoyModuleOptions> {
   const read = (name: string): string | undefined => config.get<string>(name) || undefined;
   return {
-    apiKey: read('CONVOY_API_KEY'),
-    projectId: read('CONVOY_PROJECT_ID'),
-    baseUrl: read('CONVOY_URL'),
+    convoy: { apiKey: read('CONVOY_API_KEY'), projectId: read('CONVOY_PROJECT_ID'), baseUrl: read('CONVOY_URL') },
     storage: await PostgresStorage.create({
       connectionString: config.getOrThrow<string>('DATABASE_URL'),
       schema: read('CONVOY_SCHEMA'),
@@ -19,7 +17,7 @@ export async function convoyOptions(config: ConfigService): Promise<ConvoyModule
     embedded: {
       // Development only: lets endpoints on this machine (the app's own /receiver) through the SSRF guard.
       allowedAddresses: ['127.0.0.0/8', '::1/128'],
-      retry: { type: 'exponential', duration: 1, retry_count: 5 },
     },
+    delivery: { retry: { strategy: 'exponential', delayMs: 1_000, attempts: 5 } },
   };
 }

@@ -12,6 +12,7 @@ const notAny = <T>(value: NotAny<T>): T => value as T;
 
 export const options = notAny<ConvoyModuleOptions>({
   embedded: { allowedAddresses: ['127.0.0.0/8'] },
+  delivery: { retry: { strategy: 'linear', delayMs: 1_000, attempts: 5 }, drainTimeoutMs: 5_000 },
   defaultTarget: { broadcast: true },
 });
 export const dynamicModule = notAny(ConvoyModule.forRoot(options));

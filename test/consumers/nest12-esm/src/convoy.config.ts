@@ -12,16 +12,14 @@ import { join } from 'node:path';
 export async function convoyOptions(config: ConfigService): Promise<ConvoyModuleOptions> {
   const read = (name: string): string | undefined => config.get<string>(name) || undefined;
   return {
-    apiKey: read('CONVOY_API_KEY'),
-    projectId: read('CONVOY_PROJECT_ID'),
-    baseUrl: read('CONVOY_URL'),
+    convoy: { apiKey: read('CONVOY_API_KEY'), projectId: read('CONVOY_PROJECT_ID'), baseUrl: read('CONVOY_URL') },
     storage: await PGliteStorage.create({
       dataDir: read('CONVOY_DATA_DIR') ?? join(tmpdir(), 'consumer-nest12-esm', 'convoy'),
     }),
     embedded: {
       // Development only: lets endpoints on this machine (the app's own /receiver) through the SSRF guard.
       allowedAddresses: ['127.0.0.0/8', '::1/128'],
-      retry: { type: 'exponential', duration: 1, retry_count: 5 },
     },
+    delivery: { retry: { strategy: 'exponential', delayMs: 1_000, attempts: 5 } },
   };
 }

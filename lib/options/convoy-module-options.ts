@@ -1,0 +1,194 @@
+import { ConvoyConfigurationError } from '../errors/configuration.error.js';
+import { WebhookValidationError } from '../errors/publish.errors.js';
+import { validateTarget } from '../publishing/validate-webhook.js';
+import type { PublishOptions, WebhookTarget } from '../publishing/webhook.types.js';
+import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
+import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
+import { describeValue } from '../utils/describe-value.js';
+import { custom, group, option, resolveTable, type OptionsOf, type ResolvedOf, type Setup } from './option-table.js';
+import { CONVOY_OPTIONS, DELIVERY_OPTIONS, EMBEDDED_OPTIONS, type RETRY_OPTIONS } from './option-tables.js';
+import { hasCredentials, resolveClientOptions } from './resolve-client-options.js';
+
+/** Forwards matching @nestjs/event-emitter events to WebhookPublisher. */
+export interface ForwardRule {
+  /** Event name pattern: `*` matches one dot-separated segment, `**` any number. */
+  event: string;
+  /** Webhook event type. Default: the emitted event's name. */
+  eventType?: string | ((eventName: string) => string);
+  /** The webhook's data. Default: the first argument given to emit(). */
+  data?: (payload: unknown, eventName: string) => unknown;
+  /** Target, idempotency key and headers. Default: the module's defaultTarget. */
+  options?: (payload: unknown, eventName: string) => PublishOptions | undefined;
+}
+
+/** How deliveries are sent, retried, buffered and claimed (`delivery: {…}`), with storage or without. */
+export type DeliveryOptions = OptionsOf<typeof DELIVERY_OPTIONS>;
+/** The embedded engine: its store, SSRF allowances and delivery log (`embedded: {…}`). */
+export type EmbeddedOptions = OptionsOf<typeof EMBEDDED_OPTIONS>;
+/** Convoy's address, credentials and client settings (`convoy: {…}`). */
+export type ConvoyOptions = OptionsOf<typeof CONVOY_OPTIONS>;
+/** A retry policy (`delivery.retry`, `convoy.retry`); keys left out keep the path's default. */
+export type RetryOptions = OptionsOf<typeof RETRY_OPTIONS>;
+
+type TransportChoice = 'convoy' | 'embedded' | 'log' | WebhookTransport;
+
+const targetFix = 'pass exactly one of { broadcast: true }, { endpointId }, { ownerId } or { url }';
+const forwardFix = "pass event name patterns, e.g. ['todo.*'], or { event, eventType?, data?, options? } rules";
+
+export const MODULE_OPTIONS = {
+  /**
+   * Where events go: 'convoy' (the default with credentials), 'embedded' (the default without: the in-process engine
+   * signs and delivers like Convoy), 'log' (logs each event, delivers nothing), or your own WebhookTransport.
+   */
+  transport: option<TransportChoice>((v, path) => {
+    if (v === 'convoy' || v === 'log' || v === 'embedded') return v;
+    if (v !== null && typeof v === 'object' && typeof (v as WebhookTransport).send === 'function')
+      return v as WebhookTransport;
+    throw new ConvoyConfigurationError(
+      path,
+      `expected "convoy", "embedded", "log" or an object with a send() method, got ${typeof v === 'string' ? `"${v}"` : describeValue(v)}`,
+      'use "convoy", "embedded", "log", or a WebhookTransport instance',
+    );
+  }),
+  /** Convoy's address and credentials (`apiKey`, or `username` and `password`, with `projectId`). */
+  convoy: group(CONVOY_OPTIONS),
+  /**
+   * Durable storage (`nestjs-convoy/postgres` or `nestjs-convoy/pglite`): publish() stores each event before it
+   * resolves, and the embedded engine keeps its endpoints and delivery log there. Without it, events wait in memory.
+   */
+  storage: custom<ConvoyStorage | undefined, ConvoyStorage>((v) => {
+    const s = v as Partial<ConvoyStorage> | null;
+    return s !== null &&
+      typeof s === 'object' &&
+      typeof s.store?.claim === 'function' &&
+      typeof s.migrate === 'function'
+      ? undefined
+      : `expected a ConvoyStorage, got ${describeValue(v)}`;
+  }, 'pass `await PostgresStorage.create({ pool })` (nestjs-convoy/postgres) or `await PGliteStorage.create({ dataDir })` (nestjs-convoy/pglite), from forRootAsync'),
+  /** How deliveries are sent, retried, buffered and claimed. */
+  delivery: group(DELIVERY_OPTIONS),
+  /** The embedded engine's store, SSRF allowances and delivery log. */
+  embedded: group(EMBEDDED_OPTIONS, undefined, {
+    idleWhen: (s) => s.transport !== 'embedded' && `the transport is ${s.transport}`,
+  }),
+  /** Target of publish() calls that name none. Default `{ broadcast: true }`. */
+  defaultTarget: option<WebhookTarget>(
+    (v, path) => {
+      if (v === null || typeof v !== 'object')
+        throw new ConvoyConfigurationError(path, `expected an object, got ${describeValue(v)}`, targetFix);
+      try {
+        const target = validateTarget(v, path);
+        if (target) return target;
+      } catch (error) {
+        if (error instanceof WebhookValidationError)
+          throw new ConvoyConfigurationError(error.field, error.reason, targetFix);
+        throw error;
+      }
+      throw new ConvoyConfigurationError(path, 'names no target', targetFix);
+    },
+    { default: () => ({ broadcast: true }) },
+  ),
+  /** Event-emitter events to forward as webhooks, e.g. `['todo.*']` (needs @nestjs/event-emitter). */
+  forward: option<ForwardRule[], Array<string | ForwardRule>>(
+    (v, path) => {
+      if (!Array.isArray(v))
+        throw new ConvoyConfigurationError(path, `expected an array, got ${describeValue(v)}`, forwardFix);
+      return v.map((item: unknown, i) => {
+        const rule = (typeof item === 'string' ? { event: item } : item) as ForwardRule | null;
+        const at = `${path}[${i}]`;
+        if (rule === null || typeof rule !== 'object' || typeof rule.event !== 'string' || rule.event.trim() === '')
+          throw new ConvoyConfigurationError(
+            at,
+            'is not a non-empty pattern string or a rule with an "event" pattern',
+            forwardFix,
+          );
+        if (rule.data !== undefined && typeof rule.data !== 'function')
+          throw new ConvoyConfigurationError(`${at}.data`, 'is not a function', 'pass (payload, eventName) => data');
+        if (rule.options !== undefined && typeof rule.options !== 'function')
+          throw new ConvoyConfigurationError(
+            `${at}.options`,
+            'is not a function',
+            'pass (payload, eventName) => publish options',
+          );
+        if (rule.eventType !== undefined && typeof rule.eventType !== 'string' && typeof rule.eventType !== 'function')
+          throw new ConvoyConfigurationError(
+            `${at}.eventType`,
+            'is neither a string nor a function',
+            'pass the webhook event type, or (eventName) => type',
+          );
+        return rule;
+      });
+    },
+    { default: () => [] },
+  ),
+};
+
+/** ConvoyModule.forRoot() options (forRootAsync's factory returns the same). */
+export type ConvoyModuleOptions = OptionsOf<typeof MODULE_OPTIONS>;
+
+/** Options read when the module is declared (not from the async factory), because they shape its providers. */
+export interface ConvoyModuleExtras {
+  /** Register the module globally, so any module can inject its services. Default true. */
+  isGlobal?: boolean;
+  /** Apply WebhookInterceptor to every route, so @EmitsWebhook alone suffices. Default true. */
+  globalInterceptor?: boolean;
+}
+
+/** The module options after validation and defaults: what the providers read. */
+export interface ResolvedConvoyOptions extends Omit<ResolvedOf<typeof MODULE_OPTIONS>, 'transport'> {
+  transport: TransportChoice;
+  /** True when 'embedded' was picked because no credentials were configured (the module says so at startup). */
+  transportIsFallback: boolean;
+  /** The options of ConvoyClient, or null when no credentials are configured. */
+  clientOptions: ConvoyOptions | null;
+}
+
+/**
+ * Validates ConvoyModule options when the application boots; every mistake stops startup with a
+ * ConvoyConfigurationError naming the option and the fix, and an option that has no effect in the chosen setup
+ * is reported through `warn`.
+ */
+export function resolveModuleOptions(
+  options: ConvoyModuleOptions | undefined,
+  warn: (message: string) => void,
+): ResolvedConvoyOptions {
+  const raw = (options ?? {}) as Record<string, unknown>;
+  const convoy = raw.convoy !== null && typeof raw.convoy === 'object' ? (raw.convoy as ConvoyOptions) : {};
+  const credentials = hasCredentials(convoy);
+  const t = raw.transport;
+  const transport = t === undefined ? (credentials ? 'convoy' : 'embedded') : t;
+  const name = transport === 'convoy' || transport === 'log' || transport === 'embedded' ? transport : 'custom';
+  const store = (raw.embedded as EmbeddedOptions | undefined)?.store;
+  const durable = raw.storage !== undefined || (name === 'embedded' && store != null && !store.volatile);
+  const setup: Setup = { transport: name, durable };
+  for (const key of Object.keys(raw)) {
+    if (Object.hasOwn(MODULE_OPTIONS, key) || raw[key] === undefined) continue;
+    if (Object.hasOwn(CONVOY_OPTIONS, key))
+      throw new ConvoyConfigurationError(key, 'is not a top-level option', `move it into convoy: { ${key} }`);
+    if (key === 'dispatcher' || key === 'outbox')
+      throw new ConvoyConfigurationError(key, 'is not an option', "use delivery: {…} (see the README's Options)");
+  }
+  const resolved = resolveTable(MODULE_OPTIONS, raw, '', setup, warn);
+  if (!credentials && convoy.projectId !== undefined)
+    throw new ConvoyConfigurationError(
+      'convoy.apiKey',
+      'is missing although convoy.projectId is set',
+      'pass convoy.apiKey (or username and password) with projectId, or remove projectId to run without Convoy',
+    );
+  if (transport === 'convoy' && !credentials)
+    throw new ConvoyConfigurationError(
+      'transport',
+      '"convoy" needs Convoy credentials, and none are configured',
+      'pass convoy: { apiKey (or username and password), projectId }',
+    );
+  if (credentials) resolveClientOptions(convoy, 'convoy');
+  else if (Object.values(convoy).some((v) => v !== undefined))
+    warn('convoy has no effect: no credentials are given (apiKey, or username and password)');
+  const { verifyProject: _, ...clientOptions } = convoy;
+  return {
+    ...resolved,
+    transport: resolved.transport ?? (transport as TransportChoice),
+    transportIsFallback: t === undefined && !credentials,
+    clientOptions: credentials ? clientOptions : null,
+  };
+}
