@@ -15,6 +15,7 @@ import type { WebhookStore } from './storage/webhook-store.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
 
 /**
+ * The Nest module that publishes your events as webhooks, through Convoy or the embedded engine:
  * `ConvoyModule.forRoot({...})` or `ConvoyModule.forRootAsync({ imports, inject, useFactory })`.
  * Registers ConvoyClient, WebhookPublisher and the global WebhookInterceptor; global unless `isGlobal: false`.
  */

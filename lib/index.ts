@@ -1,6 +1,9 @@
-export * from './convoy.module.js';
-export { CONVOY_MODULE_OPTIONS } from './convoy.module-definition.js';
-export * from './convoy.constants.js';
+// The root entry point: what an application imports. Engine parts are private; the Convoy API's types and
+// resources, the stores, the SSRF guard, the receiver, testing and health have their own subpaths (see package.json
+// "exports" and api-report.md, which CI keeps in step with this file: at most 70 names, each documented).
+
+// The module and its options.
+export { ConvoyModule } from './convoy.module.js';
 export type {
   ConvoyModuleExtras,
   ConvoyModuleOptions,
@@ -8,48 +11,61 @@ export type {
   DeliveryOptions,
   EmbeddedOptions,
   ForwardRule,
-  ResolvedConvoyOptions,
   RetryOptions,
 } from './options/convoy-module-options.js';
-export * from './client/index.js';
-export * from './errors/index.js';
-export * from './publishing/webhook-publisher.js';
-export {
-  PIPELINE_CHANNELS,
-  type PublisherStats,
-  type DeliveryRoute,
-  type AttemptResult,
-  type PipelineSettings,
-} from './pipeline/pipeline.js';
+export type { ConvoyClientOptions, ConvoyRequestOptions } from './client/convoy-client.options.js';
+export { WEBHOOK_TRANSPORT } from './convoy.constants.js';
+
+// Publishing.
+export { EmitsWebhook, targetFromQuery, type EmitsWebhookOptions } from './publishing/emits-webhook.decorator.js';
+export { WebhookInterceptor } from './publishing/webhook.interceptor.js';
+export { WebhookPublisher } from './publishing/webhook-publisher.js';
+export type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './publishing/webhook.types.js';
+export type { PublisherStats } from './pipeline/pipeline.js';
+export { DIAGNOSTICS_CHANNELS } from './diagnostics-channels.js';
+
+// Transports and storage: the interfaces to plug in your own (a store's records: `nestjs-convoy/storage`).
+export type { TransportSendContext, WebhookTransport } from './transports/webhook-transport.interface.js';
+export type { ConvoyStorage } from './storage/convoy-storage.interface.js';
+export type { WebhookStore } from './storage/webhook-store.js';
+
+// Management: endpoints, the delivery log, dead letters.
+export { WebhookEndpoints } from './management/webhook-endpoints.js';
+export { WebhookDeliveries } from './management/webhook-deliveries.js';
+export { WebhookOutbox } from './management/webhook-outbox.js';
 export type {
-  AttemptRecord,
-  DeliveryFilter,
-  DeliveryRecord,
-  DeliveryStatus,
-  EndpointFilter,
-  EndpointRecord,
-  EventRecord,
-  PageRequest,
-  QueueStats,
-  RecordPage,
-  SecretRecord,
-  Settlement,
-  SignatureFormat,
-} from './storage/records.js';
-export type * from './storage/webhook-store.js';
-export * from './storage/in-memory.store.js';
-export * from './pipeline/retry-policy.js';
-export type * from './publishing/webhook.types.js';
-export * from './transports/webhook-transport.interface.js';
-export * from './transports/convoy/convoy.transport.js';
-export * from './transports/logging.transport.js';
-export * from './publishing/emits-webhook.decorator.js';
-export * from './publishing/webhook.interceptor.js';
-export * from './publishing/webhook-event-forwarder.js';
-export * from './transports/embedded/index.js';
-export * from './management/index.js';
-export * from './receiver/index.js'; // with the signing functions
-export * from './transports/embedded/network/index.js';
-export * from './management/webhook-outbox.js';
-export type * from './storage/sql/sql.js';
-export type * from './storage/convoy-storage.interface.js';
+  WebhookDeliveryAttempt,
+  WebhookEndpoint,
+  WebhookEndpointInput,
+} from './management/webhook-management.types.js';
+export type {
+  ConvoyEventDelivery,
+  EndpointListQuery,
+  EventDeliveryFilterQuery,
+  EventDeliveryListQuery,
+  EventDeliveryStatus,
+  Page,
+} from './client/convoy.types.js';
+export type { DeliveryRecord, PageRequest, RecordPage } from './storage/records.js';
+
+// The Convoy API client (its request and response types and resources: `nestjs-convoy/client`).
+export { ConvoyClient } from './client/convoy.client.js';
+
+// Errors: every one extends ConvoyError.
+export { ConvoyError } from './errors/convoy.error.js';
+export { ConvoyConfigurationError } from './errors/configuration.error.js';
+export {
+  ConvoyFeatureUnavailableError,
+  ConvoyHttpError,
+  ConvoyNetworkError,
+  ConvoyTimeoutError,
+} from './errors/convoy-api.errors.js';
+export {
+  PublishBufferFullError,
+  PublisherClosedError,
+  PublishStorageError,
+  WebhookValidationError,
+} from './errors/publish.errors.js';
+export { TransactionRequiredError } from './errors/outbox.errors.js';
+export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
+export { ManagementUnavailableError } from './transports/convoy/convoy-management-errors.js';

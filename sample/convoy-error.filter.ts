@@ -3,12 +3,12 @@ import { HttpAdapterHost } from '@nestjs/core';
 import {
   ConvoyError,
   ConvoyHttpError,
-  ConvoyNotConfiguredError,
   InvalidEndpointError,
   ManagementUnavailableError,
   WebhookNotFoundError,
   WebhookStateError,
 } from '../lib/index.js';
+import { ConvoyNotConfiguredError } from '../lib/client/index.js'; // in your app: from 'nestjs-convoy/client'
 
 /**
  * Maps the library's errors to HTTP answers: a refused endpoint is 400, an unknown id 404, a wrong state 409;

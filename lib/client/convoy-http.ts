@@ -17,8 +17,10 @@ import { httpExchange, HttpExchangeTimeout } from '../utils/http-exchange.js';
 import type { ConvoyRequestOptions } from './convoy-client.options.js';
 import { encodeJsonBody } from './raw-json.js';
 
+/** A query parameter's value: dates are sent as UTC `YYYY-MM-DDTHH:MM:SS`, arrays as repeated parameters. */
 export type QueryValue = string | number | boolean | Date | null | undefined | readonly string[];
 
+/** A request to any route of the project, for ConvoyClient.request(). */
 export interface ConvoyRequest extends ConvoyRequestOptions {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path below `/v1/projects/{projectId}`, e.g. `/events`. */

@@ -1,3 +1,5 @@
+// `nestjs-convoy/client`: the Convoy API client with every request and response type, its resources and the errors
+// its calls throw.
 export * from './convoy.client.js';
 export type * from './convoy-client.options.js';
 export type { ConvoyRequest, ConvoyResult, QueryValue } from './convoy-http.js';
@@ -9,4 +11,15 @@ export * from './resources/event-deliveries.resource.js';
 export * from './resources/portal-links.resource.js';
 export * from './resources/event-types.resource.js';
 export * from './resources/meta-events.resource.js';
+export {
+  ConvoyFeatureUnavailableError,
+  ConvoyHttpError,
+  ConvoyNetworkError,
+  ConvoyNotConfiguredError,
+  ConvoyResponseError,
+  ConvoyTimeoutError,
+  InvalidRequestError,
+  type ConvoyFeature,
+  type ConvoyRequestInfo,
+} from '../errors/convoy-api.errors.js';
 export { verifyProject } from './project-check.js';

@@ -9,7 +9,7 @@ import { custom, group, option, resolveTable, type OptionsOf, type ResolvedOf, t
 import { CONVOY_OPTIONS, DELIVERY_OPTIONS, EMBEDDED_OPTIONS, type RETRY_OPTIONS } from './option-tables.js';
 import { hasCredentials, resolveClientOptions } from './resolve-client-options.js';
 
-/** Forwards matching @nestjs/event-emitter events to WebhookPublisher. */
+/** Forwards matching `@nestjs/event-emitter` events to WebhookPublisher. */
 export interface ForwardRule {
   /** Event name pattern: `*` matches one dot-separated segment, `**` any number. */
   event: string;

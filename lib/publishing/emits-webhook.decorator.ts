@@ -3,6 +3,7 @@ import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
 import { validateEventType } from './validate-webhook.js';
 import type { PublishOptions } from './webhook.types.js';
 
+/** Options of `@EmitsWebhook()`: the webhook's data and target, and an event for a handler that throws. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any: a typed `data(result: Todo)` must fit EmitsWebhookSpec's options
 export interface EmitsWebhookOptions<TResult = any> {
   /** The webhook's data. Default: the handler's result. */
@@ -20,6 +21,7 @@ export interface EmitsWebhookOptions<TResult = any> {
   onError?: string | { eventType: string; data?: (error: unknown, context: ExecutionContext) => unknown };
 }
 
+/** What `@EmitsWebhook()` records on a handler for the interceptor. */
 export interface EmitsWebhookSpec {
   eventType: string;
   options: EmitsWebhookOptions;
@@ -27,11 +29,11 @@ export interface EmitsWebhookSpec {
 
 /**
  * Publishes a webhook after the decorated route handler succeeds (value, Promise or Observable).
- * Stackable: each @EmitsWebhook publishes its own event. Needs ConvoyModule (which applies
+ * Stackable: each `@EmitsWebhook()` publishes its own event. Needs ConvoyModule (which applies
  * WebhookInterceptor globally) or `@UseInterceptors(WebhookInterceptor)`.
  *
- *   @Post() @EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })
- *   create(@Body() dto: CreateTodo) { return this.todos.create(dto); }
+ *   `@Post()` `@EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })`
+ *   `create(@Body() dto: CreateTodo) { return this.todos.create(dto); }`
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any: a typed `data(result: Todo)` must fit EmitsWebhookSpec's options
 export function EmitsWebhook<TResult = any>(

@@ -20,7 +20,7 @@ import { WebhookPublisher } from './webhook-publisher.js';
 const HANDLED = Symbol.for('nestjs-convoy:webhook-interceptor'); // global: both builds' interceptors see it
 
 /**
- * Turns @EmitsWebhook handlers' results into webhooks. The events are accepted by the publisher before the
+ * Turns the results of `@EmitsWebhook()` handlers into webhooks. The events are accepted by the publisher before the
  * response is sent (so they survive a crash right after, once the outbox is in place), while the actual
  * sending happens in the background. A publishing failure is logged, never turned into an error response.
  */

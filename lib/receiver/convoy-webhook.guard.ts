@@ -14,7 +14,7 @@ import { verifyStandardWebhook } from '../signing/standard-webhooks.js';
 import { VERIFICATION_FAILURE_DESCRIPTIONS, type VerificationResult } from '../errors/verification.errors.js';
 import type { SigningEndpoint, VerifyConvoyWebhookOptions } from './verify-convoy-webhook.decorator.js';
 
-/** Metadata key under which @VerifyConvoyWebhook stores its options (on the handler or the controller). */
+/** Metadata key under which `@VerifyConvoyWebhook()` stores its options (on the handler or the controller). */
 export const VERIFY_CONVOY_WEBHOOK_METADATA = 'nestjs-convoy:verify-webhook';
 
 /** Where a verified webhook is kept on the request. Symbol.for, so that two copies of the package still agree. */
@@ -47,14 +47,14 @@ const RAW_BODY_TYPES = new Set(['application/json', 'application/x-www-form-urle
 
 /**
  * Lets a request through only if its signature verifies over the raw body bytes, with the options of
- * @VerifyConvoyWebhook. Use it through that decorator.
+ * `@VerifyConvoyWebhook()`. Use it through that decorator.
  *
  * - Rejections answer 401 with Nest's default body and nothing more (an attacker learns nothing); the typed
  *   reason is logged at warn level, without secrets or signature values.
  * - The app must keep raw bodies (`NestFactory.create(AppModule, { rawBody: true })`): a signature is over
  *   bytes, and re-serializing `req.body` does not give them back. Without them the guard logs how to fix it
  *   and answers 500, since that is a configuration bug.
- * - On success the payload, parsed from the verified bytes, is attached to the request for @WebhookPayload().
+ * - On success the payload, parsed from the verified bytes, is attached to the request for `@WebhookPayload()`.
  */
 @Injectable()
 export class ConvoyWebhookGuard implements CanActivate {

@@ -26,6 +26,7 @@ export type WebhookSecretResolver = (
   moduleRef: ModuleRef,
 ) => string | string[] | SigningEndpoint | Promise<string | string[] | SigningEndpoint>;
 
+/** Options of `@VerifyConvoyWebhook()`: the secret(s), the signature scheme (Convoy or Standard Webhooks), the replay window. */
 export interface VerifyConvoyWebhookOptions {
   /**
    * The endpoint secret, several (during a rotation: any one may match), or a function returning them at request
@@ -55,11 +56,11 @@ export interface VerifyConvoyWebhookOptions {
 /**
  * Accepts a request only if it carries a valid webhook signature over its raw body; anything else gets a bare 401.
  * On a handler or a controller (the handler's options win). Needs an app created with `{ rawBody: true }`.
- * Read the verified payload with @WebhookPayload().
+ * Read the verified payload with `@WebhookPayload()`.
  *
- *   @Post('webhooks/convoy')
- *   @VerifyConvoyWebhook({ secret: (_, refs) => refs.get(ConfigService, { strict: false }).getOrThrow('CONVOY_WEBHOOK_SECRET') })
- *   receive(@WebhookPayload() event: ChargeSucceeded) { … }
+ *   `@Post('webhooks/convoy')`
+ *   `@VerifyConvoyWebhook({ secret: (_, refs) => refs.get(ConfigService, { strict: false }).getOrThrow('CONVOY_WEBHOOK_SECRET') })`
+ *   `receive(@WebhookPayload() event: ChargeSucceeded) { … }`
  *
  * Throws a TypeError at once (when the class is loaded) for options that could never work.
  */

@@ -4,9 +4,9 @@ import { getVerifiedWebhook } from './convoy-webhook.guard.js';
 /**
  * The verified webhook's payload, parsed as JSON from the exact bytes that were signed (not `req.body`, which a
  * body parser or middleware may have changed). `@WebhookPayload('amount')` picks one top-level property.
- * Pipes work as with @Body(): `@WebhookPayload(new ValidationPipe())`.
+ * Pipes work as with `@Body()`: `@WebhookPayload(new ValidationPipe())`.
  *
- * Only on routes guarded by @VerifyConvoyWebhook; anywhere else it fails (500) rather than hand out
+ * Only on routes guarded by `@VerifyConvoyWebhook()`; anywhere else it fails (500) rather than hand out
  * unverified data.
  *
  * (Typed by hand: the type tsc would infer names Nest 12's ParameterDecoratorOptions, which Nest 11 lacks.)

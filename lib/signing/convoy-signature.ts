@@ -8,7 +8,9 @@ import type { VerificationFailureReason, VerificationResult } from '../errors/ve
  * we accept what Convoy signs.
  */
 
+/** The HMAC hash of a signature scheme. */
 export type SignatureHash = 'SHA256' | 'SHA512';
+/** How a signature scheme writes the HMAC. */
 export type SignatureEncoding = 'hex' | 'base64';
 
 /** One of a project's signature versions; the k-th scheme (from 0) is labelled `v{k+1}` in advanced headers. */
@@ -26,6 +28,7 @@ export const CONVOY_SIGNATURE_HEADER = 'X-Convoy-Signature';
 /** Default replay window of the verifiers, in seconds (the same as Convoy's SDKs). */
 export const DEFAULT_SIGNATURE_TOLERANCE = 300;
 
+/** Options of signConvoyPayload(): the secrets, advanced or simple, the schemes and the timestamp. */
 export interface SignConvoyPayloadOptions {
   /** The endpoint's active secrets, oldest first. Simple mode signs with the newest (last) only. */
   secrets: string[];
@@ -104,6 +107,7 @@ export function signConvoyPayloadSha256(
   return parts.join(',');
 }
 
+/** Options of verifyConvoySignature(): the secret(s), the schemes and the replay window. */
 export interface VerifyConvoySignatureOptions {
   /** The endpoint's secret, or several (during a roll, or for several senders): any one of them may match. */
   secret: string | string[];

@@ -35,6 +35,7 @@ export function generateStandardWebhookSecret(): string {
   return SECRET_PREFIX + randomBytes(32).toString('base64');
 }
 
+/** Options of signStandardWebhook(): the message id, the secret(s) and the timestamp. */
 export interface SignStandardWebhookOptions {
   /** The message id (`webhook-id`): unique per message, the same on every retry, so receivers can deduplicate. */
   id: string;
@@ -78,6 +79,7 @@ export function signStandardWebhook(
   };
 }
 
+/** Options of verifyStandardWebhook(): the secret(s) and the replay window. */
 export interface VerifyStandardWebhookOptions {
   /** One secret or several (during a rotation): any one of them may match. `whsec_<base64>` or the bare base64. */
   secret: string | string[];

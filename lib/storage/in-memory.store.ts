@@ -16,6 +16,7 @@ import type {
 } from './records.js';
 import type { Enqueued, WebhookStore } from './webhook-store.js';
 
+/** Bounds of the in-memory store. */
 export interface InMemoryWebhookStoreOptions {
   /**
    * Unfinished deliveries held at most (waiting, in flight, between retries). When full, enqueue() waits for room

@@ -7,9 +7,12 @@ import type { WebhookTarget } from '../publishing/webhook.types.js';
  * strings at its boundary.
  */
 
+/** An endpoint's state: `paused` holds its deliveries, `inactive` discards them. */
 export type EndpointStatus = 'active' | 'paused' | 'inactive';
+/** How deliveries to an endpoint are signed: `X-Convoy-Signature`, or the Standard Webhooks headers. */
 export type SignatureFormat = 'convoy' | 'standard';
 
+/** One signing secret of an endpoint; during a rotation the old one signs until `expires_at`. */
 export interface SecretRecord {
   uid: string;
   value: string;
@@ -60,6 +63,7 @@ export interface EventRecord {
   created_at: number;
 }
 
+/** Where a delivery stands (Convoy's statuses). */
 export type DeliveryStatus = 'Scheduled' | 'Processing' | 'Retry' | 'Success' | 'Failure' | 'Discarded';
 
 /**
@@ -132,6 +136,7 @@ export interface Settlement {
   forget?: boolean;
 }
 
+/** The store's counts for health checks and `publisher.stats()`. */
 export interface QueueStats {
   /** Waiting (Scheduled, Retry). */
   pending: number;
@@ -145,24 +150,28 @@ export interface QueueStats {
   failedHandOvers: number;
 }
 
+/** One page of records, newest first, with the cursor of the next. */
 export interface RecordPage<T> {
   items: T[];
   /** Pass as `cursor` to get the next page; undefined on the last page. */
   next_cursor: string | undefined;
 }
 
+/** Which page of records to read: how many, and after which one. */
 export interface PageRequest {
   limit: number;
   /** The uid to continue after (newest first). */
   cursor?: string;
 }
 
+/** Which endpoints a list returns. */
 export interface EndpointFilter {
   ownerId?: string;
   /** Substring of the name. */
   q?: string;
 }
 
+/** Which deliveries a list, count or reschedule covers. */
 export interface DeliveryFilter {
   /** Endpoint deliveries of these endpoints. */
   endpointIds?: string[];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { WebhookPublisher } from '../publishing/webhook-publisher.js';
 
+/** Limits of WebhooksHealthIndicator.isHealthy(): when the pipeline counts as down. */
 export interface WebhooksHealthOptions {
   /** Down when the oldest event not yet handed to the transport is older than this, ms. Default 60000. */
   maxLagMs?: number;
@@ -10,11 +11,11 @@ export interface WebhooksHealthOptions {
 }
 
 /**
- * A @nestjs/terminus health indicator for the webhook pipeline: down when events pile up (lag) or dead letters
+ * A `@nestjs/terminus` health indicator for the webhook pipeline: down when events pile up (lag) or dead letters
  * exceed a limit, with the publisher's stats as details.
  *
- *   @Get('health') @HealthCheck()
- *   check() { return this.health.check([() => this.webhooks.isHealthy('webhooks', { maxLagMs: 30_000 })]); }
+ *   `@Get('health')` `@HealthCheck()`
+ *   `check() { return this.health.check([() => this.webhooks.isHealthy('webhooks', { maxLagMs: 30_000 })]); }`
  */
 @Injectable()
 export class WebhooksHealthIndicator {

@@ -2,6 +2,7 @@ import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
 import type { OutgoingWebhook } from '../publishing/webhook.types.js';
 
+/** What a transport's send() is told about the attempt besides the event. */
 export interface TransportSendContext {
   /** 1 for the first attempt. */
   attempt: number;

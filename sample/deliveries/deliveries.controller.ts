@@ -1,10 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import {
-  WebhookDeliveries,
-  type ConvoyDeliveryAttempt,
-  type ConvoyEventDelivery,
-  type EventDeliveryStatus,
-} from '../../lib/index.js';
+import { WebhookDeliveries, type ConvoyEventDelivery, type EventDeliveryStatus } from '../../lib/index.js';
+import type { ConvoyDeliveryAttempt } from '../../lib/client/index.js'; // in your app: from 'nestjs-convoy/client'
 
 /** The delivery log: what was sent where, every attempt, and resend, through WebhookDeliveries. */
 @Controller('deliveries')

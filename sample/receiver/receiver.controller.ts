@@ -1,6 +1,6 @@
 import { Controller, Get, Headers, HttpCode, Logger, Post, Query, type OnModuleDestroy } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { VerifyConvoyWebhook, WebhookPayload } from '../../lib/index.js';
+import { VerifyConvoyWebhook, WebhookPayload } from '../../lib/receiver/index.js'; // in your app: from 'nestjs-convoy/receiver'
 
 export const DEFAULT_RECEIVER_SECRET = 'demo-receiver-secret';
 

@@ -404,6 +404,9 @@ async function matrixChecks(name, cwd, { flavour, typescripts, modes }) {
 
 const SUBPATHS = [
   'nestjs-convoy',
+  'nestjs-convoy/client',
+  'nestjs-convoy/embedded',
+  'nestjs-convoy/storage',
   'nestjs-convoy/testing',
   'nestjs-convoy/receiver',
   'nestjs-convoy/postgres',

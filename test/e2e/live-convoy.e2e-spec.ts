@@ -21,15 +21,13 @@ import {
   ConvoyFeatureUnavailableError,
   ConvoyHttpError,
   ConvoyModule,
-  InvalidRequestError,
-  verifyConvoySignature,
   WebhookDeliveries,
   WebhookEndpoints,
   WebhookPublisher,
-  type ConvoyEndpoint,
-  type EventCountFilter,
   type EventDeliveryListQuery,
 } from '../../lib/index.js';
+import { InvalidRequestError, type ConvoyEndpoint, type EventCountFilter } from '../../lib/client/index.js';
+import { verifyConvoySignature } from '../../lib/receiver/index.js';
 import { describeErrors, validatorFor } from '../conformance/schemas.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 import { clearSampleEnv, startSample } from '../support/sample-app.js';

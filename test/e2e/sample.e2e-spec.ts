@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
-import { InvalidEndpointError, WebhookPublisher, signConvoyPayload } from '../../lib/index.js';
+import { InvalidEndpointError, WebhookPublisher } from '../../lib/index.js';
+import { signConvoyPayload } from '../../lib/receiver/index.js';
 import type { LookupAll } from '../../lib/transports/embedded/network/destination.js';
 import { RECEIVER_WAIT_MS } from '../../sample/receiver/receiver.controller.js';
 import { FakeConvoy, type RecordedRequest } from '../support/fake-convoy.js';

@@ -94,7 +94,8 @@ describe('dist smoke test', () => {
       const lib = require('nestjs-convoy');
       const testing = require('nestjs-convoy/testing');
       const receiver = require('nestjs-convoy/receiver');
-      const paths = ['nestjs-convoy', 'nestjs-convoy/testing', 'nestjs-convoy/receiver', 'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus']
+      const paths = ['nestjs-convoy', 'nestjs-convoy/client', 'nestjs-convoy/embedded', 'nestjs-convoy/storage', 'nestjs-convoy/testing', 'nestjs-convoy/receiver',
+        'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus']
         .map((id) => require('node:path').relative(process.cwd(), require.resolve(id)));
       const ownModules = Object.keys(require.cache).filter((file) => file.startsWith(process.cwd() + '/dist/'));
       console.log(JSON.stringify([typeof lib.ConvoyModule, typeof lib.ConvoyClient, typeof testing.RecordingTransport, typeof receiver.VerifyConvoyWebhook,
@@ -108,6 +109,9 @@ describe('dist smoke test', () => {
       'function',
       [
         'dist/cjs/index.js',
+        'dist/cjs/client/index.js',
+        'dist/cjs/transports/embedded/index.js',
+        'dist/cjs/storage/index.js',
         'dist/cjs/testing/index.js',
         'dist/cjs/receiver/index.js',
         'dist/cjs/storage/postgres/index.js',

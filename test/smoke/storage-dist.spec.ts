@@ -43,16 +43,18 @@ describe('dist smoke test: storage subpaths', () => {
     expect(() => node(`await import('pg');`, true)).toThrow(/driver loaded: pg/);
   });
 
-  it('importing the core and both subpaths loads no driver', () => {
+  it('importing the core and the storage subpaths loads no driver', () => {
     const out = node(
       `const core = await import('nestjs-convoy');
        const pgSub = await import('nestjs-convoy/postgres');
        const lite = await import('nestjs-convoy/pglite');
+       const storage = await import('nestjs-convoy/storage');
        console.log(JSON.stringify([typeof core.ConvoyModule, typeof pgSub.PostgresStorage.create, typeof pgSub.fromPgPool, typeof pgSub.migrationSql,
-         typeof lite.PGliteStorage.create, typeof lite.fromPGlite, typeof lite.SqlConvoyStorage]));`,
+         typeof lite.PGliteStorage.create, typeof lite.fromPGlite, typeof lite.SqlConvoyStorage, typeof storage.SqlConvoyStorage,
+         typeof storage.InMemoryWebhookStore]));`,
       true,
     );
-    expect(JSON.parse(out)).toEqual(Array(7).fill('function'));
+    expect(JSON.parse(out)).toEqual(Array(9).fill('function'));
   });
 
   it('requiring the core and both subpaths from CommonJS loads no driver (and the block works)', () => {

@@ -14,6 +14,7 @@ export { SqlWebhookStore } from '../sql/sql-webhook.store.js';
 export { DEFAULT_SCHEMA, migrations, migrationSql, type Migration } from '../sql/migrations.js';
 export type { SqlDatabase, SqlQueryable } from '../sql/sql.js';
 export type { ConvoyStorage } from '../convoy-storage.interface.js';
+export { DataDirInUseError, type DataDirHolder } from '../../errors/pglite.errors.js';
 
 /** What the storage uses of a PGlite instance. */
 export interface PGliteLike extends SqlQueryable {
@@ -21,6 +22,7 @@ export interface PGliteLike extends SqlQueryable {
   close(): Promise<void>;
 }
 
+/** Options of PGliteStorage.create(): a data folder or your instance, the template cache, the schema. */
 export interface PGliteStorageOptions extends SqlStorageOptions {
   /**
    * A directory for the database files (created if missing); omit for an in-memory database (lost on exit). One

@@ -22,6 +22,7 @@ export interface PgPoolLike extends SqlQueryable {
   end(): Promise<void>;
 }
 
+/** Options of PostgresStorage.create(): your pool or a connection string, the schema. */
 export interface PostgresStorageOptions extends SqlStorageOptions {
   /** Your pool: used as it is, and left open by close() (you end it, after the application has shut down). */
   pool?: PgPoolLike;

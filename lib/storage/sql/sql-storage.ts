@@ -13,6 +13,7 @@ import type { SqlDatabase, SqlQueryable } from './sql.js';
 import { SqlWebhookStore } from './sql-webhook.store.js';
 import { num } from './sql-values.js';
 
+/** Options of every SQL storage: its schema and whether it migrates at startup. */
 export interface SqlStorageOptions {
   /** PostgreSQL schema holding the tables (default `nestjs_convoy`). */
   schema?: string;

@@ -1,3 +1,3 @@
-export { EndpointRegistry, activeSecrets, type WebhookEndpointInput } from './endpoint-registry.js';
-export { EmbeddedTransport, acceptsEventType, ENDPOINT_DISABLED_CHANNEL } from './embedded.transport.js';
-export { HttpDelivery, type AttemptOutcome } from './http-delivery.js';
+// `nestjs-convoy/embedded`: the embedded engine's SSRF guard (address policy, destination checks, a guarded undici
+// agent) for code that sends to customer URLs itself.
+export * from './network/index.js';

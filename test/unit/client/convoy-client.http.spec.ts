@@ -4,9 +4,9 @@ import {
   ConvoyError,
   ConvoyHttpError,
   ConvoyNetworkError,
-  ConvoyResponseError,
   ConvoyTimeoutError,
 } from '../../../lib/index.js';
+import { ConvoyResponseError } from '../../../lib/client/index.js';
 import { FakeConvoy } from '../../support/fake-convoy.js';
 
 /** Errors, retries and timeouts of the HTTP layer, against the Convoy-compatible test server. */

@@ -5,19 +5,18 @@ import {
   ConvoyClient,
   ConvoyConfigurationError,
   ConvoyModule,
-  ConvoyNotConfiguredError,
-  ConvoyTransport,
-  ConvoyWebhookDeliveries,
-  ConvoyWebhookEndpoints,
-  EmbeddedTransport,
-  EmbeddedWebhookEndpoints,
-  LoggingTransport,
   WebhookDeliveries,
   WebhookEndpoints,
   WEBHOOK_TRANSPORT,
   WebhookPublisher,
   type ConvoyModuleOptions,
 } from '../../../lib/index.js';
+import { ConvoyNotConfiguredError } from '../../../lib/client/index.js';
+import { ConvoyWebhookDeliveries } from '../../../lib/management/webhook-deliveries.js';
+import { ConvoyWebhookEndpoints, EmbeddedWebhookEndpoints } from '../../../lib/management/webhook-endpoints.js';
+import { ConvoyTransport } from '../../../lib/transports/convoy/convoy.transport.js';
+import { EmbeddedTransport } from '../../../lib/transports/embedded/embedded.transport.js';
+import { LoggingTransport } from '../../../lib/transports/logging.transport.js';
 import { RecordingTransport } from '../../../lib/testing/index.js';
 import { FakeConvoy } from '../../support/fake-convoy.js';
 import { recordingLogger, type LogLine } from '../../support/recording-logger.js';

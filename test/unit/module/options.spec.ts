@@ -8,10 +8,10 @@ import { Test } from '@nestjs/testing';
 import {
   ConvoyConfigurationError,
   ConvoyModule,
-  InMemoryWebhookStore,
   type ConvoyModuleOptions,
   type ConvoyStorage,
 } from '../../../lib/index.js';
+import { InMemoryWebhookStore } from '../../../lib/storage/index.js';
 import { resolveModuleOptions } from '../../../lib/options/convoy-module-options.js';
 import { resolveTable } from '../../../lib/options/option-table.js';
 import { RETRY_DEFAULTS, RETRY_OPTIONS } from '../../../lib/options/option-tables.js';
