@@ -59,7 +59,7 @@ export {
   ConvoyHttpError,
   ConvoyNetworkError,
   ConvoyTimeoutError,
-} from './errors/convoy-api.errors.js';
+} from './errors/client.errors.js';
 export {
   PublishBufferFullError,
   PublisherClosedError,
@@ -68,4 +68,4 @@ export {
 } from './errors/publish.errors.js';
 export { TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
-export { ManagementUnavailableError } from './transports/convoy/convoy-management-errors.js';
+export { ManagementUnavailableError } from './errors/endpoint.errors.js';

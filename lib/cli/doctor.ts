@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { ConvoyClient } from '../client/convoy.client.js';
 import type { ConvoyProject } from '../client/convoy.types.js';
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
-import { ConvoyFeatureUnavailableError } from '../errors/convoy-api.errors.js';
+import { ConvoyFeatureUnavailableError } from '../errors/client.errors.js';
 import { DEFAULT_BASE_URL } from '../options/option-tables.js';
 import { resolveClientOptions } from '../options/resolve-client-options.js';
 

@@ -8,7 +8,7 @@ import {
   ConvoyTimeoutError,
   licensedFeatureOf,
   type ConvoyRequestInfo,
-} from '../errors/convoy-api.errors.js';
+} from '../errors/client.errors.js';
 import type { ResolvedClientOptions } from '../options/resolve-client-options.js';
 import { RETRY_DEFAULTS, retryGroup, type RetryPolicy } from '../options/option-tables.js';
 import { retryDelay as policyDelay } from '../pipeline/retry-policy.js';

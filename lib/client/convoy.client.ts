@@ -1,4 +1,4 @@
-import { ConvoyNotConfiguredError } from '../errors/convoy-api.errors.js';
+import { ConvoyNotConfiguredError } from '../errors/client.errors.js';
 import { resolveClientOptions } from '../options/resolve-client-options.js';
 import type { ConvoyClientOptions } from './convoy-client.options.js';
 import { ConvoyHttp, type ConvoyRequest, type ConvoyRequester, type ConvoyResult } from './convoy-http.js';

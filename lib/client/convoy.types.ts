@@ -150,38 +150,21 @@ export interface ConvoyDeviceMetadata {
 }
 
 /** The event as a delivery carries it: a short copy, without `data` and `project_id`. */
-export interface DeliveryEventMetadata {
-  uid: string;
-  event_type: string;
-  endpoints: string[] | null;
-  headers: HttpHeaderMap | null;
-  url_query_params: string;
-  url_path: string;
-  idempotency_key: string;
-  is_duplicate_event: boolean;
-  status: EventStatus;
-  acknowledged_at: string | null;
-  created_at: string;
-  updated_at: string;
-  deleted_at: string | null;
-}
-
-/** GET /events: every filter here is one Convoy applies (checked against a real Convoy). */
-export interface EventListQuery extends PageQuery, DateRangeQuery {
-  endpointId?: string[];
-  sourceId?: string[];
-  idempotencyKey?: string;
-  /** Full-text search (event id prefix, idempotency key, event type, source name). Needs Convoy's Event Search licence. */
-  query?: string;
-  /** A JSON object matched against the payload by containment. Needs Convoy's Event Search licence. */
-  body?: string;
-}
+export type DeliveryEventMetadata = Omit<ConvoyEvent, 'project_id' | 'data' | 'source_metadata' | 'failure_reason'>;
 
 /** POST /events/batchreplay: the list's filters without paging; Convoy refuses `query` and `body` here (400). */
 export interface EventReplayFilter extends DateRangeQuery {
   endpointId?: string[];
   sourceId?: string[];
   idempotencyKey?: string;
+}
+
+/** GET /events: every filter here is one Convoy applies (checked against a real Convoy). */
+export interface EventListQuery extends PageQuery, EventReplayFilter {
+  /** Full-text search (event id prefix, idempotency key, event type, source name). Needs Convoy's Event Search licence. */
+  query?: string;
+  /** A JSON object matched against the payload by containment. Needs Convoy's Event Search licence. */
+  body?: string;
 }
 
 /**
@@ -191,12 +174,6 @@ export interface EventReplayFilter extends DateRangeQuery {
 export interface EventCountFilter extends DateRangeQuery {
   endpointId?: string[];
 }
-
-/**
- * The former filter of batchReplay() and countBatchReplay().
- * @deprecated Use EventReplayFilter (batchReplay) or EventCountFilter (countBatchReplay).
- */
-export type EventFilterQuery = EventReplayFilter;
 
 // ---------------------------------------------------------------- endpoints
 

@@ -21,5 +21,5 @@ export {
   InvalidRequestError,
   type ConvoyFeature,
   type ConvoyRequestInfo,
-} from '../errors/convoy-api.errors.js';
+} from '../errors/client.errors.js';
 export { verifyProject } from './project-check.js';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
-import { ConvoyHttpError, ConvoyNetworkError, ConvoyTimeoutError } from '../errors/convoy-api.errors.js';
+import { ConvoyHttpError, ConvoyNetworkError, ConvoyTimeoutError } from '../errors/client.errors.js';
 import { backoffDelay } from '../utils/backoff.js';
 import type { ConvoyClient } from './convoy.client.js';
 import type { ConvoyProject } from './convoy.types.js';
@@ -60,7 +60,7 @@ export async function verifyProject(client: ConvoyClient, timeoutMs: number): Pr
 }
 
 /** Whether an error means "Convoy did not answer properly, try later" rather than "the settings are wrong". */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   return (
     error instanceof ConvoyNetworkError ||
     error instanceof ConvoyTimeoutError ||

@@ -1,3 +1,5 @@
+import { InvalidRequestError } from '../errors/client.errors.js';
+
 /**
  * The query parameters each list or filter route accepts: exactly those a real Convoy applies there (recorded and
  * checked in test/conformance). Anything else is refused before sending (InvalidRequestError), because Convoy would
@@ -42,7 +44,7 @@ const REASONS: Record<string, string> = {
 };
 
 /** The parameter that may not be sent to `route`, with why; undefined when every given parameter may be. */
-export function refusedParameter(
+function refusedParameter(
   route: QueryRoute,
   query: object | undefined,
 ): { parameter: string; reason: string } | undefined {
@@ -56,4 +58,10 @@ export function refusedParameter(
     };
   }
   return undefined;
+}
+
+/** Refuses (InvalidRequestError) a query parameter Convoy would ignore or reject on this route. */
+export function checkQuery(route: QueryRoute, query: object | undefined): void {
+  const refused = refusedParameter(route, query);
+  if (refused) throw new InvalidRequestError(refused.parameter, route, refused.reason);
 }

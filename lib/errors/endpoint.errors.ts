@@ -27,3 +27,14 @@ export class WebhookStateError extends ConvoyError {
     super(message);
   }
 }
+
+/** The management API needs the Convoy or the embedded transport. */
+export class ManagementUnavailableError extends ConvoyError {
+  constructor() {
+    super(
+      'Endpoint and delivery management needs the "convoy" or the "embedded" transport; the active transport keeps no endpoints',
+    );
+  }
+}
+
+export const unavailable = (): Promise<never> => Promise.reject(new ManagementUnavailableError());

@@ -1,5 +1,5 @@
 export * from './convoy.error.js';
-export * from './convoy-api.errors.js';
+export * from './client.errors.js';
 export * from './configuration.error.js';
 export * from './publish.errors.js';
 export * from './endpoint.errors.js';

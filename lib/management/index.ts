@@ -1,4 +1,5 @@
 export * from './webhook-endpoints.js';
 export * from './webhook-deliveries.js';
-export { ManagementUnavailableError } from '../transports/convoy/convoy-management-errors.js';
+export { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from '../transports/convoy/convoy-management.js';
+export { EmbeddedWebhookDeliveries, EmbeddedWebhookEndpoints } from '../transports/embedded/embedded-management.js';
 export type { WebhookDeliveryAttempt, WebhookEndpoint } from './webhook-management.types.js';

@@ -1,7 +1,13 @@
-import type { ConvoyDeliveryAttempt, ConvoyEndpoint } from '../client/convoy.types.js';
+import type { ConvoyDeliveryAttempt, ConvoyEndpoint, CreateEndpointRequest } from '../client/convoy.types.js';
 import type { SignatureFormat } from '../storage/records.js';
 
-export type { WebhookEndpointInput } from '../transports/embedded/endpoint-registry.js';
+/** What an endpoint is created or updated from: Convoy's fields, plus the event-type filter and signature format. */
+export interface WebhookEndpointInput extends Partial<CreateEndpointRequest> {
+  /** Event types the endpoint receives: exact names, `*` (default), or patterns like `todo.*`. */
+  event_types?: string[];
+  /** Embedded engine only: 'convoy' (default) or 'standard' (Standard Webhooks headers, `whsec_` secrets). */
+  signature_format?: SignatureFormat;
+}
 
 /**
  * An endpoint as the management API returns it, the same shape from create, get, list and update on both transports:

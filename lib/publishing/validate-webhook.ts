@@ -93,13 +93,9 @@ function isPlainJson(value: unknown, depth: number): boolean {
           if (value[i] === undefined || !isPlainJson(value[i], depth + 1)) return false;
         return true;
       }
-      if (value instanceof Date) return true; // toJSON gives a string, or null for an invalid date, as before
+      if (value instanceof Date) return true; // toJSON gives a string, or null for an invalid date, as JSON does
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-      if (
-        Object.getPrototypeOf(value) !== Object.prototype &&
-        (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet)
-      )
-        return false;
+      if (Object.getPrototypeOf(value) !== Object.prototype && isCollection(value)) return false;
       const record = value as Record<string, unknown>;
       for (const key in record) {
         if (!Object.hasOwn(record, key)) continue; // JSON takes own properties only (for-in allocates no key list)
@@ -112,6 +108,10 @@ function isPlainJson(value: unknown, depth: number): boolean {
       return false; // bigint, function, symbol, undefined
   }
 }
+
+/** Map, Set and their weak kinds: JSON sends them as `{}`. */
+const isCollection = (value: object): boolean =>
+  value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet;
 
 function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown {
   switch (typeof value) {
@@ -127,8 +127,7 @@ function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown
       if (!Number.isFinite(value)) throw new TypeError('lossy');
       return value;
     case 'object':
-      if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet)
-        throw new TypeError('lossy');
+      if (value !== null && isCollection(value)) throw new TypeError('lossy');
       return value;
     default:
       return value;

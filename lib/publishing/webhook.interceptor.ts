@@ -21,7 +21,7 @@ const HANDLED = Symbol.for('nestjs-convoy:webhook-interceptor'); // global: both
 
 /**
  * Turns the results of `@EmitsWebhook()` handlers into webhooks. The events are accepted by the publisher before the
- * response is sent (so they survive a crash right after, once the outbox is in place), while the actual
+ * response is sent (so, with durable storage, they survive a crash right after), while the actual
  * sending happens in the background. A publishing failure is logged, never turned into an error response.
  */
 @Injectable()

@@ -39,7 +39,7 @@ export interface PublishReceipt {
   target: WebhookTarget;
 }
 
-/** An event as the pipeline hands it to a transport's send(). */
+/** An event as it travels from publish() through the pipeline to a transport. */
 export interface OutgoingWebhook {
   id: string;
   eventType: string;

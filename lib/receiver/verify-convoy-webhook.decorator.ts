@@ -69,15 +69,19 @@ export function VerifyConvoyWebhook(options: VerifyConvoyWebhookOptions): ClassD
   return applyDecorators(SetMetadata(VERIFY_CONVOY_WEBHOOK_METADATA, options), UseGuards(ConvoyWebhookGuard));
 }
 
+const CHOICES = { scheme: ['convoy', 'standard'], hash: ['SHA256', 'SHA512'], encoding: ['hex', 'base64'] } as const;
+
 function checkOptions(options: VerifyConvoyWebhookOptions): void {
   const where = '@VerifyConvoyWebhook';
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`${where} needs an options object with at least { secret } (got ${describeValue(options)})`);
   }
-  const scheme = options.scheme ?? 'convoy';
-  if (scheme !== 'convoy' && scheme !== 'standard') {
-    throw new TypeError(`${where}: options.scheme must be 'convoy' or 'standard'`);
+  for (const [key, allowed] of Object.entries(CHOICES) as Array<[keyof typeof CHOICES, readonly string[]]>) {
+    const value = options[key];
+    if (value !== undefined && !allowed.includes(value))
+      throw new TypeError(`${where}: options.${key} must be ${allowed.map((v) => `'${v}'`).join(' or ')}`);
   }
+  const scheme = options.scheme ?? 'convoy';
   if (typeof options.secret !== 'function') {
     const secrets = checkSecretList(options.secret, `${where}: options.secret`);
     if (scheme === 'standard')
@@ -99,12 +103,6 @@ function checkOptions(options: VerifyConvoyWebhookOptions): void {
     (typeof options.header !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(options.header))
   ) {
     throw new TypeError(`${where}: options.header must be an HTTP header name (got ${describeValue(options.header)})`);
-  }
-  if (options.hash !== undefined && options.hash !== 'SHA256' && options.hash !== 'SHA512') {
-    throw new TypeError(`${where}: options.hash must be 'SHA256' or 'SHA512'`);
-  }
-  if (options.encoding !== undefined && options.encoding !== 'hex' && options.encoding !== 'base64') {
-    throw new TypeError(`${where}: options.encoding must be 'hex' or 'base64'`);
   }
   if (
     options.tolerance !== undefined &&

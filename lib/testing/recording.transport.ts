@@ -36,7 +36,7 @@ export class RecordingTransport implements WebhookTransport {
     return this.sent.filter((w) => w.eventType === eventType);
   }
 
-  /** Makes the next `times` sends fail with `error` (the dispatcher retries unless `error.retryable === false`). */
+  /** Makes the next `times` sends fail with `error` (the pipeline retries unless `error.retryable === false`). */
   failNext(error: unknown = new Error('RecordingTransport: scripted failure'), times = 1): void {
     for (let i = 0; i < times; i++) this.failures.push(error);
   }

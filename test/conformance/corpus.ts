@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConvoyRequest, ConvoyRequester, ConvoyResult } from '../../lib/client/convoy-http.js';
 import { ConvoyClient } from '../../lib/client/convoy.client.js';
-import { ConvoyHttpError } from '../../lib/errors/convoy-api.errors.js';
+import { ConvoyHttpError } from '../../lib/errors/client.errors.js';
 
 /** One request Convoy answered, as recorded. */
 export interface Exchange {

@@ -11,13 +11,8 @@ import { ConvoyClient } from '../../lib/client/convoy.client.js';
 import type { EventCountFilter, EventDeliveryListQuery } from '../../lib/client/convoy.types.js';
 import { verifyProject } from '../../lib/client/project-check.js';
 import { ConvoyConfigurationError } from '../../lib/errors/configuration.error.js';
-import {
-  ConvoyFeatureUnavailableError,
-  ConvoyHttpError,
-  InvalidRequestError,
-} from '../../lib/errors/convoy-api.errors.js';
-import { ConvoyWebhookDeliveries } from '../../lib/management/webhook-deliveries.js';
-import { ConvoyWebhookEndpoints } from '../../lib/management/webhook-endpoints.js';
+import { ConvoyFeatureUnavailableError, ConvoyHttpError, InvalidRequestError } from '../../lib/errors/client.errors.js';
+import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from '../../lib/transports/convoy/convoy-management.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 import { clientOver, envelope, exchange, exchangesOf, ReplayRequester } from './corpus.js';
 

@@ -18,7 +18,7 @@ import type {
   SubscriptionListQuery,
 } from '../../lib/client/convoy.types.js';
 import { QUERY_PARAMETERS } from '../../lib/client/query-parameters.js';
-import { InvalidRequestError } from '../../lib/errors/convoy-api.errors.js';
+import { InvalidRequestError } from '../../lib/errors/client.errors.js';
 import { clientOver, exchangesOf, loadCorpus } from './corpus.js';
 
 /** Parameters no recording can prove on a community Convoy, and why they are still sent. */

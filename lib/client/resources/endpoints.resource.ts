@@ -7,11 +7,10 @@ import type {
   Page,
   UpdateEndpointRequest,
 } from '../convoy.types.js';
-import { iterateAll } from '../paging.js';
-import { id, Resource, type Options } from './resource.js';
+import { id, PagedResource, type Options } from './resource.js';
 
 /** Endpoints: where Convoy delivers. Responses carry the endpoint's secrets in clear text; never log them. */
-export class EndpointsResource extends Resource {
+export class EndpointsResource extends PagedResource<ConvoyEndpoint, EndpointListQuery> {
   /** POST /endpoints. Convoy pings an https URL before accepting it. */
   create(body: CreateEndpointRequest, options?: Options): Promise<ConvoyEndpoint> {
     return this.data({ method: 'POST', path: '/endpoints', body, ...options });
@@ -19,11 +18,7 @@ export class EndpointsResource extends Resource {
 
   /** GET /endpoints: one page. */
   list(query?: EndpointListQuery, options?: Options): Promise<Page<ConvoyEndpoint>> {
-    return this.data({ method: 'GET', path: '/endpoints', query: this.query(query), ...options }, 'GET /endpoints');
-  }
-
-  iterate(query: EndpointListQuery = {}, options?: Options): AsyncGenerator<ConvoyEndpoint, void, undefined> {
-    return iterateAll((q) => this.list(q, options), query);
+    return this.data(...this.routed('GET /endpoints', query, options));
   }
 
   /** GET /endpoints/{id} */

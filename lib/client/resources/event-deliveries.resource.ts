@@ -6,21 +6,13 @@ import type {
   EventDeliveryListQuery,
   Page,
 } from '../convoy.types.js';
-import { iterateAll } from '../paging.js';
-import { id, Resource, type Options } from './resource.js';
+import { id, PagedResource, Resource, type Options } from './resource.js';
 
 /** Event deliveries: one per event and endpoint, with its status and retry metadata. */
-export class EventDeliveriesResource extends Resource {
+export class EventDeliveriesResource extends PagedResource<ConvoyEventDelivery, EventDeliveryListQuery> {
   /** GET /eventdeliveries: one page (the last 7 days unless startDate is given). */
   list(query?: EventDeliveryListQuery, options?: Options): Promise<Page<ConvoyEventDelivery>> {
-    return this.data(
-      { method: 'GET', path: '/eventdeliveries', query: this.query(query), ...options },
-      'GET /eventdeliveries',
-    );
-  }
-
-  iterate(query: EventDeliveryListQuery = {}, options?: Options): AsyncGenerator<ConvoyEventDelivery, void, undefined> {
-    return iterateAll((q) => this.list(q, options), query);
+    return this.data(...this.routed('GET /eventdeliveries', query, options));
   }
 
   /** GET /eventdeliveries/{id} */
@@ -40,10 +32,7 @@ export class EventDeliveriesResource extends Resource {
 
   /** POST /eventdeliveries/batchretry: retries every delivery matching the filter (no body; one batch per project at a time). */
   batchRetry(filter: EventDeliveryFilterQuery = {}, options?: Options): Promise<ConvoyAck> {
-    return this.ack(
-      { method: 'POST', path: '/eventdeliveries/batchretry', query: this.query(filter), ...options },
-      'POST /eventdeliveries/batchretry',
-    );
+    return this.ack(...this.routed('POST /eventdeliveries/batchretry', filter, options));
   }
 }
 

@@ -10,14 +10,13 @@ import type {
   FanoutEventRequest,
   Page,
 } from '../convoy.types.js';
-import { iterateAll } from '../paging.js';
-import { id, Resource, type Options } from './resource.js';
+import { id, PagedResource, type Options } from './resource.js';
 
 /**
  * Events. Creation is asynchronous in Convoy: it answers 201 with no data once the event is queued.
  * A creation carrying an `idempotency_key` is retried on failure (Convoy drops the duplicate); one without is not.
  */
-export class EventsResource extends Resource {
+export class EventsResource extends PagedResource<ConvoyEvent, EventListQuery> {
   /** POST /events: to one endpoint. */
   create(body: CreateEventRequest, options?: Options): Promise<ConvoyAck> {
     return this.ack({ method: 'POST', path: '/events', body, idempotent: !!body.idempotency_key, ...options });
@@ -49,12 +48,7 @@ export class EventsResource extends Resource {
    * Event Search licence: without it, ConvoyFeatureUnavailableError (feature 'event_search').
    */
   list(query?: EventListQuery, options?: Options): Promise<Page<ConvoyEvent>> {
-    return this.data({ method: 'GET', path: '/events', query: this.query(query), ...options }, 'GET /events');
-  }
-
-  /** Every event matching the query, page after page. */
-  iterate(query: EventListQuery = {}, options?: Options): AsyncGenerator<ConvoyEvent, void, undefined> {
-    return iterateAll((q) => this.list(q, options), query);
+    return this.data(...this.routed('GET /events', query, options));
   }
 
   /** GET /events/{id} */
@@ -69,10 +63,7 @@ export class EventsResource extends Resource {
 
   /** POST /events/batchreplay: replays every event matching the filter; Convoy answers "N successful, M failed". */
   batchReplay(filter: EventReplayFilter = {}, options?: Options): Promise<ConvoyAck> {
-    return this.ack(
-      { method: 'POST', path: '/events/batchreplay', query: this.query(filter), ...options },
-      'POST /events/batchreplay',
-    );
+    return this.ack(...this.routed('POST /events/batchreplay', filter, options));
   }
 
   /**
@@ -81,8 +72,7 @@ export class EventsResource extends Resource {
    */
   async countBatchReplay(filter: EventCountFilter = {}, options?: Options): Promise<number> {
     const data = await this.data<{ num: number }>(
-      { method: 'GET', path: '/events/countbatchreplayevents', query: this.query(filter), ...options },
-      'GET /events/countbatchreplayevents',
+      ...this.routed('GET /events/countbatchreplayevents', filter, options),
     );
     return data.num;
   }

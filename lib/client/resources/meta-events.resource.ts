@@ -1,16 +1,11 @@
 import type { ConvoyMetaEvent, MetaEventListQuery, Page } from '../convoy.types.js';
-import { iterateAll } from '../paging.js';
-import { id, Resource, type Options } from './resource.js';
+import { id, PagedResource, type Options } from './resource.js';
 
 /** Meta events: Convoy's own notifications (endpoint.created, eventdelivery.failed, …) to the project's meta-event URL. */
-export class MetaEventsResource extends Resource {
+export class MetaEventsResource extends PagedResource<ConvoyMetaEvent, MetaEventListQuery> {
   /** GET /meta-events: one page. */
   list(query?: MetaEventListQuery, options?: Options): Promise<Page<ConvoyMetaEvent>> {
-    return this.data({ method: 'GET', path: '/meta-events', query: this.query(query), ...options }, 'GET /meta-events');
-  }
-
-  iterate(query: MetaEventListQuery = {}, options?: Options): AsyncGenerator<ConvoyMetaEvent, void, undefined> {
-    return iterateAll((q) => this.list(q, options), query);
+    return this.data(...this.routed('GET /meta-events', query, options));
   }
 
   /** GET /meta-events/{id} */

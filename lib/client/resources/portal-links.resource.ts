@@ -1,9 +1,8 @@
 import type { ConvoyAck, ConvoyPortalLink, Page, PortalLinkListQuery, PortalLinkRequest } from '../convoy.types.js';
-import { iterateAll } from '../paging.js';
-import { id, Resource, type Options } from './resource.js';
+import { id, PagedResource, type Options } from './resource.js';
 
 /** Portal links: a customer-facing dashboard for one owner's endpoints. Licensed: a community Convoy refuses every call (ConvoyFeatureUnavailableError, feature 'portal_links'). */
-export class PortalLinksResource extends Resource {
+export class PortalLinksResource extends PagedResource<ConvoyPortalLink, PortalLinkListQuery> {
   /** POST /portal-links */
   create(body: PortalLinkRequest, options?: Options): Promise<ConvoyPortalLink> {
     return this.data({ method: 'POST', path: '/portal-links', body, ...options });
@@ -11,14 +10,7 @@ export class PortalLinksResource extends Resource {
 
   /** GET /portal-links: one page. */
   list(query?: PortalLinkListQuery, options?: Options): Promise<Page<ConvoyPortalLink>> {
-    return this.data(
-      { method: 'GET', path: '/portal-links', query: this.query(query), ...options },
-      'GET /portal-links',
-    );
-  }
-
-  iterate(query: PortalLinkListQuery = {}, options?: Options): AsyncGenerator<ConvoyPortalLink, void, undefined> {
-    return iterateAll((q) => this.list(q, options), query);
+    return this.data(...this.routed('GET /portal-links', query, options));
   }
 
   /** GET /portal-links/{id} */

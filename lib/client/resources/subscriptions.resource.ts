@@ -7,11 +7,10 @@ import type {
   TestFilterRequest,
   UpdateSubscriptionRequest,
 } from '../convoy.types.js';
-import { iterateAll } from '../paging.js';
-import { id, Resource, type Options } from './resource.js';
+import { id, PagedResource, type Options } from './resource.js';
 
 /** Subscriptions: which events an endpoint receives (filters apply only on licensed Convoy instances). */
-export class SubscriptionsResource extends Resource {
+export class SubscriptionsResource extends PagedResource<ConvoySubscription, SubscriptionListQuery> {
   /** POST /subscriptions. The answer shows what Convoy stored: a community Convoy stores `filter_config.event_types: ["*"]`. */
   create(body: CreateSubscriptionRequest, options?: Options): Promise<ConvoySubscription> {
     return this.data({ method: 'POST', path: '/subscriptions', body, ...options });
@@ -19,14 +18,7 @@ export class SubscriptionsResource extends Resource {
 
   /** GET /subscriptions: one page. */
   list(query?: SubscriptionListQuery, options?: Options): Promise<Page<ConvoySubscription>> {
-    return this.data(
-      { method: 'GET', path: '/subscriptions', query: this.query(query), ...options },
-      'GET /subscriptions',
-    );
-  }
-
-  iterate(query: SubscriptionListQuery = {}, options?: Options): AsyncGenerator<ConvoySubscription, void, undefined> {
-    return iterateAll((q) => this.list(q, options), query);
+    return this.data(...this.routed('GET /subscriptions', query, options));
   }
 
   /** GET /subscriptions/{id} */

@@ -7,8 +7,7 @@ import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
 
 const gunzip = promisify(gunzipCallback);
-// zlib in the thread pool calls back once per chunk: 4 MB chunks unpack the 40 MB in about 0.1 s, three times
-// quicker than the default 16 kB.
+// zlib in the thread pool calls back once per chunk: large chunks unpack a template in a few callbacks, not thousands.
 const CHUNK = 4 << 20;
 
 /** What a template is made of: a PGlite instance just created by initdb. */
@@ -33,9 +32,8 @@ export async function dumpTemplate(db: TemplateSource): Promise<Template> {
 
 /**
  * Pristine PGlite databases (just initialized, before any migration), saved once per PGlite version, from which new
- * databases are loaded (PGlite's own loadDataDir): about a second, where PostgreSQL's initdb inside WebAssembly
- * takes several (25 s and more on a busy machine). One file per PGlite version and PostgreSQL major version,
- * `pglite-<version>-pg<major>.tar.gz` (4.5 MB). Written whole or not at all (temp file, then rename); a file that
+ * databases are loaded (PGlite's own loadDataDir), much quicker than PostgreSQL's initdb inside WebAssembly.
+ * One file per PGlite version and PostgreSQL major version, `pglite-<version>-pg<major>.tar.gz`. Written whole or not at all (temp file, then rename); a file that
  * another user could have written is not used; read() unpacks it (gzip's checksum refuses a damaged file, which
  * PGlite's own unpacking would also report as an unhandled rejection, crashing the app).
  */

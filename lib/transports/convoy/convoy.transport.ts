@@ -1,10 +1,9 @@
 import type { ConvoyClient } from '../../client/convoy.client.js';
 import { StartupProjectCheck } from '../../client/project-check.js';
 import { RawJson } from '../../client/raw-json.js';
-import { ConvoyWebhookDeliveries } from '../../management/webhook-deliveries.js';
-import { ConvoyWebhookEndpoints } from '../../management/webhook-endpoints.js';
-import type { OutgoingWebhook, WebhookTarget } from '../../publishing/webhook.types.js';
+import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from '../webhook-transport.interface.js';
+import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-management.js';
 
 /**
  * Sends each event to Convoy through the matching event-creation route. The request carries the
@@ -45,24 +44,24 @@ export class ConvoyTransport implements WebhookTransport {
   }
 
   async send(message: OutgoingWebhook, { signal }: TransportSendContext): Promise<void> {
-    const { path, fields } = route(message.target);
-    // The body is written out by hand (this runs once per event), the payload spliced in as the exact bytes published.
-    let body = `{${fields}"event_type":${JSON.stringify(message.eventType)},"data":${message.payload},"idempotency_key":${JSON.stringify(message.idempotencyKey)}`;
-    for (const _ in message.headers) {
-      body += `,"custom_headers":${JSON.stringify(message.headers)}`;
-      break;
-    }
-    await this.client.request({ method: 'POST', path, body: new RawJson(`${body}}`), retry: false, signal });
+    const { target, headers } = message;
+    // The payload goes in as the exact bytes published (RawJson), not parsed and serialized again.
+    const event = {
+      event_type: message.eventType,
+      data: new RawJson(message.payload),
+      idempotency_key: message.idempotencyKey,
+      custom_headers: hasAny(headers) ? headers : undefined,
+    };
+    const options = { retry: false as const, signal };
+    const events = this.client.events;
+    if ('endpointId' in target) await events.create({ ...event, endpoint_id: target.endpointId }, options);
+    else if ('ownerId' in target) await events.fanout({ ...event, owner_id: target.ownerId }, options);
+    else if ('url' in target) await events.dynamic({ ...event, url: target.url, secret: target.secret }, options);
+    else await events.broadcast(event, options);
   }
 }
 
-/** The event-creation route of a target, and the target's own body fields (each followed by a comma). */
-function route(target: WebhookTarget): { path: string; fields: string } {
-  if ('endpointId' in target) return { path: '/events', fields: `"endpoint_id":${JSON.stringify(target.endpointId)},` };
-  if ('ownerId' in target) return { path: '/events/fanout', fields: `"owner_id":${JSON.stringify(target.ownerId)},` };
-  if ('url' in target) {
-    const secret = target.secret ? `"secret":${JSON.stringify(target.secret)},` : '';
-    return { path: '/events/dynamic', fields: `"url":${JSON.stringify(target.url)},${secret}` };
-  }
-  return { path: '/events/broadcast', fields: '' };
+function hasAny(record: object): boolean {
+  for (const _ in record) return true;
+  return false;
 }

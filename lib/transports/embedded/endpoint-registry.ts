@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { CreateEndpointRequest } from '../../client/convoy.types.js';
 import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
 import type { AddressPolicy } from './network/address-policy.js';
-import { checkDestination, parseDestinationUrl, type LookupAll } from './network/destination.js';
+import { checkDestination, type LookupAll } from './network/destination.js';
 import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
 import { generateStandardWebhookSecret } from '../../signing/standard-webhooks.js';
 import { describeValue } from '../../utils/describe-value.js';
@@ -16,14 +15,8 @@ import type {
   SignatureFormat,
 } from '../../storage/records.js';
 import type { WebhookStore } from '../../storage/webhook-store.js';
-
-/** What an endpoint is created or updated from: Convoy's fields, plus the event-type filter and signature format. */
-export interface WebhookEndpointInput extends Partial<CreateEndpointRequest> {
-  /** Event types the endpoint receives: exact names, `*` (default), or patterns like `todo.*`. */
-  event_types?: string[];
-  /** Embedded engine only: 'convoy' (default) or 'standard' (Standard Webhooks headers, `whsec_` secrets). */
-  signature_format?: SignatureFormat;
-}
+import { parseEndpointUrl } from '../../management/webhook-endpoints.js';
+import type { WebhookEndpointInput } from '../../management/webhook-management.types.js';
 
 const UNSUPPORTED = ['slack_webhook_url', 'teams_webhook_url', 'mtls_client_cert'] as const;
 const KNOWN = new Set([
@@ -252,18 +245,6 @@ export class EndpointRegistry {
       throw error;
     }
     return parsed.toString();
-  }
-}
-
-/** An endpoint's URL, normalized: required, absolute http(s), no credentials or fragment (else InvalidEndpointError on `url`). */
-export function parseEndpointUrl(url: unknown): URL {
-  if (typeof url !== 'string' || url === '')
-    throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
-  try {
-    return parseDestinationUrl(url);
-  } catch (error) {
-    if (error instanceof InvalidDestinationError) throw new InvalidEndpointError('url', error.message);
-    throw error;
   }
 }
 

@@ -12,8 +12,8 @@ import {
   type ConvoyModuleOptions,
 } from '../../../lib/index.js';
 import { ConvoyNotConfiguredError } from '../../../lib/client/index.js';
-import { ConvoyWebhookDeliveries } from '../../../lib/management/webhook-deliveries.js';
-import { ConvoyWebhookEndpoints, EmbeddedWebhookEndpoints } from '../../../lib/management/webhook-endpoints.js';
+import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from '../../../lib/transports/convoy/convoy-management.js';
+import { EmbeddedWebhookEndpoints } from '../../../lib/transports/embedded/embedded-management.js';
 import { ConvoyTransport } from '../../../lib/transports/convoy/convoy.transport.js';
 import { EmbeddedTransport } from '../../../lib/transports/embedded/embedded.transport.js';
 import { LoggingTransport } from '../../../lib/transports/logging.transport.js';

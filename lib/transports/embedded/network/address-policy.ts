@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
  * What kind of address an IP literal is, for the SSRF guard. Only `public` is deliverable by default.
@@ -72,75 +73,33 @@ export interface AddressRefusal {
   category: AddressCategory;
 }
 
-/** An IP address as a number: 32 bits for IPv4, 128 for IPv6. */
-interface ParsedIp {
-  family: 4 | 6;
-  value: bigint;
-}
-
-interface Cidr extends ParsedIp {
-  prefix: number;
-}
-
-const bits = (family: 4 | 6) => (family === 4 ? 32 : 128);
-
-function parseIPv4(ip: string): bigint {
-  let value = 0n;
-  for (const part of ip.split('.')) value = (value << 8n) | BigInt(Number(part));
-  return value;
-}
-
-/** Parses an address that `net.isIPv6` accepted (zone id already removed). */
-function parseIPv6(ip: string): bigint {
-  let text = ip;
-  // A trailing dotted quad (::ffff:1.2.3.4) becomes two hex groups.
-  if (text.includes('.')) {
-    const at = text.lastIndexOf(':') + 1;
-    const v4 = parseIPv4(text.slice(at));
-    text = `${text.slice(0, at)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head, tail] = text.split('::') as [string, string | undefined];
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups =
-    tail === undefined
-      ? headGroups
-      : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
-  let value = 0n;
-  for (const group of groups) value = (value << 16n) | BigInt(parseInt(group, 16));
-  return value;
-}
+type Ip = ipaddr.IPv4 | ipaddr.IPv6;
+type Cidr = [Ip, number];
 
 /** Strict parse of an IP literal; undefined if it is not one. Accepts `[v6]` brackets and drops an IPv6 zone id. */
-function parseIp(input: string): ParsedIp | undefined {
+function parseIp(input: string): Ip | undefined {
   if (typeof input !== 'string') return undefined;
-  let ip = input;
-  if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+  const ip = input.startsWith('[') && input.endsWith(']') ? input.slice(1, -1) : input;
+  // isIP first: ipaddr.js also reads forms such as 0x7f.1 that are not IP literals.
   const family = isIP(ip);
-  if (family === 4) return { family, value: parseIPv4(ip) };
-  if (family === 6) {
-    // A zone id (fe80::1%eth0) picks the interface, not the address: classify the address part.
-    const zone = ip.indexOf('%');
-    return { family, value: parseIPv6(zone === -1 ? ip : ip.slice(0, zone)) };
-  }
-  return undefined;
+  if (family === 4) return ipaddr.parse(ip);
+  if (family !== 6) return undefined;
+  // A zone id (fe80::1%eth0) picks the interface, not the address: classify the address part. A trailing dotted
+  // quad is spelled in hex first, since ipaddr.js would read ::8.8.8.8 as the IPv4-mapped ::ffff:8.8.8.8.
+  const address = ip.split('%')[0]!.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (quad) => {
+    const [a, b, c, d] = quad.split('.').map(Number) as [number, number, number, number];
+    return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  });
+  return ipaddr.parse(address);
 }
 
-function cidr(text: string): Cidr {
-  const [address, prefix] = text.split('/') as [string, string];
-  const parsed = parseIp(address)!;
-  return { ...parsed, prefix: Number(prefix) };
-}
-
-function inCidr(ip: ParsedIp, range: Cidr): boolean {
-  if (ip.family !== range.family) return false;
-  const shift = BigInt(bits(ip.family) - range.prefix);
-  return ip.value >> shift === range.value >> shift;
-}
+const inCidr = (ip: Ip, [range, prefix]: Cidr): boolean => ip.kind() === range.kind() && ip.match(range, prefix);
+const isV4 = (ip: Ip): ip is ipaddr.IPv4 => ip.kind() === 'ipv4';
+const v4 = (bytes: number[]): ipaddr.IPv4 => ipaddr.fromByteArray(bytes) as ipaddr.IPv4;
 
 type Rule = [range: Cidr, category: AddressCategory];
 const rules = (table: Array<[string, AddressCategory]>): Rule[] =>
-  table.map(([text, category]) => [cidr(text), category]);
+  table.map(([text, category]) => [ipaddr.parseCIDR(text), category]);
 
 // First match wins, so exact metadata addresses come before the ranges that contain them.
 const IPV4_RULES = rules([
@@ -167,10 +126,9 @@ const IPV4_RULES = rules([
   ['240.0.0.0/4', 'reserved'],
 ]);
 
-const MAPPED = cidr('::ffff:0:0/96');
-const COMPATIBLE = cidr('::/96');
-const NAT64 = cidr('64:ff9b::/96');
-const SIX_TO_FOUR = cidr('2002::/16');
+const COMPATIBLE = ipaddr.parseCIDR('::/96');
+const NAT64 = ipaddr.parseCIDR('64:ff9b::/96');
+const SIX_TO_FOUR = ipaddr.parseCIDR('2002::/16');
 
 const IPV6_RULES_BEFORE_EMBEDDED = rules([
   ['fd00:ec2::254/128', 'metadata'],
@@ -194,24 +152,24 @@ const IPV6_RULES = rules([
   ['ff00::/8', 'multicast'],
 ]);
 
-function classifyV4(value: bigint): AddressCategory {
-  const ip: ParsedIp = { family: 4, value };
+function classifyV4(ip: ipaddr.IPv4): AddressCategory {
   for (const [range, category] of IPV4_RULES) if (inCidr(ip, range)) return category;
   return 'public';
 }
 
-function classifyParsed(ip: ParsedIp): AddressCategory {
-  if (ip.family === 4) return classifyV4(ip.value);
+function classifyParsed(ip: Ip): AddressCategory {
+  if (isV4(ip)) return classifyV4(ip);
   for (const [range, category] of IPV6_RULES_BEFORE_EMBEDDED) if (inCidr(ip, range)) return category;
-  const embedded = ip.value & 0xffffffffn;
-  if (inCidr(ip, MAPPED) || inCidr(ip, NAT64)) return classifyV4(embedded);
+  const bytes = ip.toByteArray();
+  const embedded = v4(bytes.slice(12));
+  if (ip.isIPv4MappedAddress() || inCidr(ip, NAT64)) return classifyV4(embedded);
   if (inCidr(ip, COMPATIBLE)) {
     const category = classifyV4(embedded);
     return category === 'public' ? 'reserved' : category;
   }
   if (inCidr(ip, SIX_TO_FOUR)) {
-    // 2002:AABB:CCDD::/48 embeds AA.BB.CC.DD in bits 16..47.
-    const category = classifyV4((ip.value >> 80n) & 0xffffffffn);
+    // 2002:AABB:CCDD::/48 embeds AA.BB.CC.DD in bytes 2 to 5.
+    const category = classifyV4(v4(bytes.slice(2, 6)));
     return category === 'public' ? '6to4' : category;
   }
   for (const [range, category] of IPV6_RULES) if (inCidr(ip, range)) return category;
@@ -235,10 +193,9 @@ const PRIVATE_NETWORK_CATEGORIES: ReadonlySet<AddressCategory> = new Set([
 ]);
 
 /** The same address in the other family, if it has one: a.b.c.d <-> ::ffff:a.b.c.d. */
-function alias(ip: ParsedIp): ParsedIp | undefined {
-  if (ip.family === 4) return { family: 6, value: 0xffff00000000n | ip.value };
-  if (inCidr(ip, MAPPED)) return { family: 4, value: ip.value & 0xffffffffn };
-  return undefined;
+function alias(ip: Ip): Ip | undefined {
+  if (isV4(ip)) return ip.toIPv4MappedAddress();
+  return ip.isIPv4MappedAddress() ? ip.toIPv4Address() : undefined;
 }
 
 function parseAllowedEntry(entry: unknown, index: number): Cidr {
@@ -251,15 +208,15 @@ function parseAllowedEntry(entry: unknown, index: number): Cidr {
   const parsed = parseIp(address);
   if (!parsed || address.startsWith('['))
     throw bad('is not an IPv4 or IPv6 address or CIDR (like 10.0.0.0/8 or fd00::/8)');
-  const max = bits(parsed.family);
+  const max = isV4(parsed) ? 32 : 128;
   let prefix = max;
   if (slash !== -1) {
     const text = entry.slice(slash + 1);
     prefix = Number(text);
     if (!/^\d{1,3}$/.test(text) || prefix > max)
-      throw bad(`has an invalid prefix length (0 to ${max} for IPv${parsed.family})`);
+      throw bad(`has an invalid prefix length (0 to ${max} for IPv${max === 32 ? 4 : 6})`);
   }
-  return { ...parsed, prefix };
+  return [parsed, prefix];
 }
 
 /**
@@ -291,7 +248,7 @@ export class AddressPolicy {
     return { address: ip, category };
   }
 
-  private isAllowListed(ip: ParsedIp): boolean {
+  private isAllowListed(ip: Ip): boolean {
     const other = alias(ip);
     return this.allowed.some((range) => inCidr(ip, range) || (other !== undefined && inCidr(other, range)));
   }
