@@ -6,8 +6,9 @@ import type { ConvoyModuleOptions, ConvoyStorage } from '../lib/index.js';
  * ConvoyModule options from the environment:
  *   CONVOY_API_KEY + CONVOY_PROJECT_ID (+ CONVOY_URL, the API base, e.g. http://localhost:5005/api)
  *   or CONVOY_USERNAME + CONVOY_PASSWORD for a self-hosted instance's basic auth.
- * With none of them, the embedded engine delivers the webhooks itself. The SSRF guard then allows loopback only,
- * so that the demo receiver on this very app (and anything else on localhost) can be an endpoint.
+ * With none of them, the embedded engine delivers the webhooks itself. Its SSRF guard lets public addresses through,
+ * as always, and here loopback too (`allowedAddresses`), so that the demo receiver on this very app (and anything
+ * else on localhost) can be an endpoint; private networks, link-local and cloud metadata addresses stay refused.
  *
  * Storage (the outbox, and the embedded engine's endpoints and log): PostgreSQL when DATABASE_URL is set,
  * otherwise PGlite in CONVOY_DATA_DIR (default .data/convoy); CONVOY_STORAGE=memory keeps everything in memory.

@@ -10,7 +10,8 @@ import { n, type BenchReport } from '../support/report.js';
 type App = BenchChild<{ url: string }>;
 const DECORATED = '/todos';
 const PLAIN = '/plain-todos';
-const body = JSON.stringify({ title: 'Buy milk', description: 'Two litres, semi-skimmed', completed: false });
+// The tutorials' body without an id (every request creates a new todo).
+const body = JSON.stringify({ item: 'Create a Convoy outgoing project today', completed: false });
 
 interface Load {
   requestsPerSecond: number;

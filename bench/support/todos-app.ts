@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { Body, Controller, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConvoyModule, WebhookPublisher, type ConvoyModuleOptions, type WebhookTransport } from '../../lib/index.js';
-import { parseTodoInput, type Todo } from '../../sample/todos/todo.js';
+import { parseNewTodo, type Todo } from '../../sample/todos/todo.js';
 import { TodosController } from '../../sample/todos/todos.controller.js';
 import { TodosService } from '../../sample/todos/todos.service.js';
 import { serveCommands } from './child.js';
@@ -17,7 +17,7 @@ class PlainTodosController {
 
   @Post()
   create(@Body() body: unknown): Todo {
-    return this.todos.create(parseTodoInput(body, { partial: false }));
+    return this.todos.create(parseNewTodo(body));
   }
 }
 

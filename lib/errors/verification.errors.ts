@@ -10,7 +10,9 @@ export type VerificationFailureReason =
   | 'timestamp_in_future'
   | 'no_matching_signature'
   /** Standard Webhooks only: the `webhook-id` header is absent or empty. */
-  | 'missing_webhook_id';
+  | 'missing_webhook_id'
+  /** Convoy scheme with `requireTimestamp`: a simple signature (a bare digest, no signed timestamp). */
+  | 'simple_signature_refused';
 
 /** The outcome of verifyConvoySignature() and verifyStandardWebhook(). */
 export type VerificationResult =
@@ -32,6 +34,8 @@ export const VERIFICATION_FAILURE_DESCRIPTIONS: Readonly<Record<VerificationFail
   no_matching_signature:
     'no signature matches the body with any of the secrets (wrong secret, hash or encoding, or a modified body)',
   missing_webhook_id: 'the webhook-id header is missing',
+  simple_signature_refused:
+    'the signature is a simple one (a bare digest that signs no timestamp, so it may be a replay), and advanced signatures (t=…,v1=…) are required here',
 };
 
 /**

@@ -135,7 +135,7 @@ export const EMBEDDED_OPTIONS = {
   allowInMemoryStorage: boolean(false),
   /** Let deliveries reach loopback, private (RFC 1918), CGNAT and unique-local addresses; never link-local or cloud metadata. */
   allowPrivateNetworks: boolean(false),
-  /** IPs or CIDRs always allowed, e.g. `['127.0.0.0/8', '::1/128']` for loopback only. */
+  /** IPs or CIDRs allowed besides public addresses, e.g. `['127.0.0.0/8', '::1/128']` to add loopback. */
   allowedAddresses: custom<string[]>(
     (v) => (Array.isArray(v) && v.every((a) => typeof a === 'string') ? undefined : 'is not an array of IPs or CIDRs'),
     "pass e.g. ['127.0.0.0/8', '::1/128']",

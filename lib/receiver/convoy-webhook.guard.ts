@@ -12,7 +12,7 @@ import { ModuleRef, Reflector } from '@nestjs/core';
 import { checkSecretList, verifyConvoySignature } from '../signing/convoy-signature.js';
 import { verifyStandardWebhook } from '../signing/standard-webhooks.js';
 import { VERIFICATION_FAILURE_DESCRIPTIONS, type VerificationResult } from '../errors/verification.errors.js';
-import type { VerifyConvoyWebhookOptions } from './verify-convoy-webhook.decorator.js';
+import type { SigningEndpoint, VerifyConvoyWebhookOptions } from './verify-convoy-webhook.decorator.js';
 
 /** Metadata key under which `@VerifyConvoyWebhook()` stores its options (on the handler or the controller). */
 export const VERIFY_CONVOY_WEBHOOK_METADATA = 'nestjs-convoy:verify-webhook';
@@ -88,8 +88,10 @@ export class ConvoyWebhookGuard implements CanActivate {
     if (request[VERIFIED_WEBHOOK]) return true;
 
     const rawBody = this.rawBodyOf(request, where);
-    const secret = await this.resolveSecret(options, context, where);
+    const { secret, advancedSignatures } = await this.resolveSecret(options, context, where);
     const scheme = options.scheme ?? 'convoy';
+    // An endpoint known to sign with timestamps never sends a simple signature: one that arrives may be a replay.
+    const requireTimestamp = options.requireTimestamp ?? advancedSignatures;
 
     let result: VerificationResult;
     try {
@@ -101,6 +103,7 @@ export class ConvoyWebhookGuard implements CanActivate {
               hash: options.hash,
               encoding: options.encoding,
               tolerance: options.tolerance,
+              requireTimestamp,
             });
     } catch (error) {
       // Only unusable options throw (e.g. a secret that is not base64); their messages never hold a secret.
@@ -147,14 +150,15 @@ export class ConvoyWebhookGuard implements CanActivate {
     throw new UnauthorizedException();
   }
 
+  /** The secret(s) to verify with, and whether the endpoint they belong to is known to sign with timestamps. */
   private async resolveSecret(
     options: VerifyConvoyWebhookOptions,
     context: ExecutionContext,
     where: string,
-  ): Promise<string | string[]> {
-    let secret: unknown;
+  ): Promise<{ secret: string | string[]; advancedSignatures: boolean }> {
+    let resolved: unknown;
     try {
-      secret = typeof options.secret === 'function' ? await options.secret(context, this.moduleRef) : options.secret;
+      resolved = typeof options.secret === 'function' ? await options.secret(context, this.moduleRef) : options.secret;
     } catch (error) {
       // A resolver may answer on purpose, e.g. UnauthorizedException for an unknown tenant.
       if (error instanceof HttpException) throw error;
@@ -164,11 +168,12 @@ export class ConvoyWebhookGuard implements CanActivate {
       );
     }
     try {
-      checkSecretList(secret, 'the secret resolved for @VerifyConvoyWebhook');
+      if (isEndpoint(resolved)) return endpointSecrets(resolved);
+      checkSecretList(resolved, 'the secret resolved for @VerifyConvoyWebhook');
     } catch (error) {
       throw this.misconfigured(where, (error as Error).message);
     }
-    return secret as string | string[];
+    return { secret: resolved as string | string[], advancedSignatures: false };
   }
 
   /** A bug in the app, not in the request: say how to fix it in the log, answer a bare 500. */
@@ -176,6 +181,25 @@ export class ConvoyWebhookGuard implements CanActivate {
     this.logger.error(`Cannot verify webhooks for ${where}: ${problem}`);
     return new InternalServerErrorException();
   }
+}
+
+function isEndpoint(value: unknown): value is SigningEndpoint {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'secrets' in value;
+}
+
+/** The endpoint's secrets that still sign (an expired one is no longer used by the sender), and how it signs. */
+function endpointSecrets(endpoint: SigningEndpoint): { secret: string[]; advancedSignatures: boolean } {
+  const what = 'the endpoint resolved for @VerifyConvoyWebhook';
+  if (typeof endpoint.advanced_signatures !== 'boolean') {
+    throw new TypeError(`${what} has no boolean advanced_signatures (is it a Convoy endpoint?)`);
+  }
+  if (!Array.isArray(endpoint.secrets)) throw new TypeError(`${what}: secrets must be an array of { value }`);
+  const now = Date.now();
+  const active = endpoint.secrets.filter((s) => !s?.expires_at || Date.parse(s.expires_at) > now).map((s) => s?.value);
+  return {
+    secret: checkSecretList(active, `${what}: the values of its unexpired secrets`),
+    advancedSignatures: endpoint.advanced_signatures,
+  };
 }
 
 function headerValue(headers: WebhookRequest['headers'], name: string): string | undefined {

@@ -2,6 +2,7 @@ export {
   VerifyConvoyWebhook,
   type VerifyConvoyWebhookOptions,
   type WebhookSecretResolver,
+  type SigningEndpoint,
 } from './verify-convoy-webhook.decorator.js';
 export {
   ConvoyWebhookGuard,

@@ -6,13 +6,25 @@ import { describeValue } from '../utils/describe-value.js';
 import { ConvoyWebhookGuard, VERIFY_CONVOY_WEBHOOK_METADATA } from './convoy-webhook.guard.js';
 
 /**
+ * The endpoint a webhook was signed for, as Convoy's API, ConvoyClient and WebhookEndpoints return it (only these two
+ * fields are read). Returned by a secret resolver, it gives the guard the endpoint's secrets that have not expired,
+ * and tells it whether the sender signs with advanced signatures.
+ */
+export interface SigningEndpoint {
+  secrets: Array<{ value: string; expires_at?: string | null }>;
+  advanced_signatures: boolean;
+}
+
+/**
  * Looks the secret(s) up at request time: from configuration, per tenant, from a vault. `moduleRef` reaches any
  * provider, e.g. `(_, refs) => refs.get(ConfigService, { strict: false }).getOrThrow('CONVOY_WEBHOOK_SECRET')`.
+ * Return the endpoint itself ({@link SigningEndpoint}) when you have it: an endpoint with `advanced_signatures: true`
+ * then refuses simple signatures (see `requireTimestamp`).
  */
 export type WebhookSecretResolver = (
   context: ExecutionContext,
   moduleRef: ModuleRef,
-) => string | string[] | Promise<string | string[]>;
+) => string | string[] | SigningEndpoint | Promise<string | string[] | SigningEndpoint>;
 
 /** Options of `@VerifyConvoyWebhook()`: the secret(s), the signature scheme (Convoy or Standard Webhooks), the replay window. */
 export interface VerifyConvoyWebhookOptions {
@@ -32,6 +44,13 @@ export interface VerifyConvoyWebhookOptions {
   encoding?: SignatureEncoding;
   /** Seconds the signed timestamp may differ from now, either way. Default 300. */
   tolerance?: number;
+  /**
+   * Convoy scheme: refuse simple signatures (a bare digest that signs no timestamp, so a captured request replays
+   * forever) and accept only advanced ones (`t=…,v1=…`). Default: on when the secret resolver returns the endpoint
+   * and it has `advanced_signatures: true`; off otherwise, since a bare secret says nothing about how its sender
+   * signs. Standard Webhooks always sign a timestamp.
+   */
+  requireTimestamp?: boolean;
 }
 
 /**
@@ -90,5 +109,13 @@ function checkOptions(options: VerifyConvoyWebhookOptions): void {
     (typeof options.tolerance !== 'number' || !Number.isFinite(options.tolerance) || options.tolerance < 0)
   ) {
     throw new TypeError(`${where}: options.tolerance must be a finite number of seconds >= 0`);
+  }
+  if (options.requireTimestamp !== undefined && typeof options.requireTimestamp !== 'boolean') {
+    throw new TypeError(`${where}: options.requireTimestamp must be true or false`);
+  }
+  if (scheme === 'standard' && options.requireTimestamp === false) {
+    throw new TypeError(
+      `${where}: options.requireTimestamp cannot be false with scheme 'standard': Standard Webhooks always sign a timestamp`,
+    );
   }
 }

@@ -118,6 +118,12 @@ export interface VerifyConvoySignatureOptions {
   tolerance?: number;
   /** The current time in unix seconds. Default: the system clock. */
   now?: number;
+  /**
+   * Refuse simple signatures (`simple_signature_refused`): accept only advanced ones (`t=…,v1=…`), whose signed
+   * timestamp bounds replays. Default false. Turn it on when the sender signs advanced (an endpoint with
+   * `advanced_signatures: true`, Convoy's default); leave it off for Convoy's meta events, which are signed simply.
+   */
+  requireTimestamp?: boolean;
 }
 
 /**
@@ -129,7 +135,8 @@ export interface VerifyConvoySignatureOptions {
  *   number, so a receiver verifying one scheme accepts headers that carry several). The timestamp must be within
  *   `tolerance` of `now` in both directions (Convoy's SDKs only check the past; we also refuse the future).
  * - Anything else is a simple signature: the bare digest of the body. **Simple mode signs no timestamp, so it
- *   cannot prevent replays**: a captured request verifies forever. Prefer advanced signatures (Convoy's default).
+ *   cannot prevent replays**: a captured request verifies forever. Prefer advanced signatures (Convoy's default),
+ *   and refuse simple ones with `requireTimestamp: true`.
  *
  * Signatures are compared as decoded bytes with `crypto.timingSafeEqual`, against every secret, without stopping
  * at the first match, so the time taken says nothing about which bytes or which secret matched.
@@ -147,6 +154,7 @@ export function verifyConvoySignature(
   const encoding = checkEncoding(options.encoding ?? DEFAULT_SIGNATURE_SCHEME.encoding, where);
   const tolerance = checkTolerance(options.tolerance, where);
   const now = checkNow(options.now, where);
+  const requireTimestamp = checkRequireTimestamp(options.requireTimestamp, where);
   const body = toBytes(rawBody, where);
 
   if (header === undefined || header === null) return rejected('missing_signature');
@@ -155,6 +163,8 @@ export function verifyConvoySignature(
   if (value === '') return rejected('malformed_signature');
 
   if (!value.includes(',') && !value.startsWith('t=')) {
+    // Refused before any digest is computed: whether it would have matched is not worth saying.
+    if (requireTimestamp) return rejected('simple_signature_refused');
     // Simple mode: the whole header is one digest of the body.
     const expected = secrets.map((secret) => hmac(hash, secret, body));
     return anyMatch([decode(value, encoding)], expected) ? { valid: true } : rejected('no_matching_signature');
@@ -311,6 +321,14 @@ export function checkNow(value: number | undefined, where: string): number {
   if (value === undefined) return nowInSeconds();
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new TypeError(`${where}: options.now must be a finite number of unix seconds (got ${describeNumber(value)})`);
+  }
+  return value;
+}
+
+function checkRequireTimestamp(value: unknown, where: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new TypeError(`${where}: options.requireTimestamp must be true or false (got ${describeValue(value)})`);
   }
   return value;
 }

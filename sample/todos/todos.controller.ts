@@ -11,7 +11,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { EmitsWebhook, targetFromQuery } from '../../lib/index.js';
-import { parseTodoInput, type Todo } from './todo.js';
+import { parseNewTodo, parseTodoChanges, type Todo } from './todo.js';
 import { TodosService } from './todos.service.js';
 
 /** `?endpoint=<id>` sends the webhook to that Convoy endpoint; without it, the event is broadcast. */
@@ -22,12 +22,19 @@ function failure(operation: string) {
   return {
     eventType: 'todo.failure',
     data: (error: unknown, context: ExecutionContext) => {
-      const id = context.switchToHttp().getRequest<{ params: { id?: string } }>().params.id;
+      const id = todoId(context.switchToHttp().getRequest<{ params: { id?: string } }>().params.id);
       const status = error instanceof HttpException ? error.getStatus() : 500;
       const message = error instanceof HttpException ? error.message : 'Internal server error';
-      return { operation, ...(id === undefined ? {} : { id: Number(id) }), status, error: message };
+      return { operation, ...(id === undefined ? {} : { id }), status, error: message };
     },
   };
+}
+
+/** The route's `:id` as a todo id; undefined when it is not one (`/todos/abc`, refused with 400 by ParseIntPipe). */
+function todoId(param: string | undefined): number | undefined {
+  return param !== undefined && /^-?\d+$/.test(param) && Number.isSafeInteger(Number(param))
+    ? Number(param)
+    : undefined;
 }
 
 @Controller('todos')
@@ -49,13 +56,13 @@ export class TodosController {
   @Post()
   @EmitsWebhook('todo.created', { target, onError: failure('create') })
   create(@Body() body: unknown): Todo {
-    return this.todos.create(parseTodoInput(body, { partial: false }));
+    return this.todos.create(parseNewTodo(body));
   }
 
   @Put(':id')
   @EmitsWebhook('todo.updated', { target, onError: failure('update') })
   update(@Param('id', ParseIntPipe) id: number, @Body() body: unknown): Todo {
-    return this.todos.update(id, parseTodoInput(body, { partial: true }));
+    return this.todos.update(id, parseTodoChanges(body));
   }
 
   @Delete(':id')

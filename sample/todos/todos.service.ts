@@ -1,5 +1,5 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
-import type { Todo, TodoInput } from './todo.js';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import type { NewTodo, Todo, TodoChanges } from './todo.js';
 
 /** An in-memory todo list, as in Convoy's tutorials. */
 @Injectable()
@@ -17,27 +17,22 @@ export class TodosService {
     return todo;
   }
 
-  create(input: TodoInput): Todo {
+  create(input: NewTodo): Todo {
+    const id = input.id ?? this.nextId;
+    if (this.todos.has(id)) throw new ConflictException(`Todo ${id} already exists`);
+    this.nextId = Math.max(this.nextId, id + 1);
     const now = new Date().toISOString();
-    const todo: Todo = {
-      id: this.nextId++,
-      title: input.title!,
-      description: input.description ?? '',
-      completed: input.completed ?? false,
-      created_at: now,
-      updated_at: now,
-    };
-    this.todos.set(todo.id, todo);
+    const todo: Todo = { id, item: input.item, completed: input.completed ?? false, created_at: now, updated_at: now };
+    this.todos.set(id, todo);
     return todo;
   }
 
-  update(id: number, input: TodoInput): Todo {
+  update(id: number, changes: TodoChanges): Todo {
     const todo = this.get(id);
     const updated: Todo = {
       ...todo,
-      ...(input.title !== undefined ? { title: input.title } : {}),
-      ...(input.description !== undefined ? { description: input.description } : {}),
-      ...(input.completed !== undefined ? { completed: input.completed } : {}),
+      ...(changes.item !== undefined ? { item: changes.item } : {}),
+      ...(changes.completed !== undefined ? { completed: changes.completed } : {}),
       updated_at: new Date().toISOString(),
     };
     this.todos.set(id, updated);

@@ -612,9 +612,9 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
     });
 
     it('POST /todos?endpoint= delivers todo.created, signed, to the endpoint', async () => {
-      const created = await call(url, 'POST', `/todos?endpoint=${endpoint.uid}`, { title: `live ${run}` });
+      const created = await call(url, 'POST', `/todos?endpoint=${endpoint.uid}`, { item: `live ${run}` });
       expect(created.status).toBe(201);
-      const hook = await receiver.waitFor((w) => (w.json as { title?: string })?.title === `live ${run}`);
+      const hook = await receiver.waitFor((w) => (w.json as { item?: string })?.item === `live ${run}`);
       expect(hook.raw.toString('utf8')).toBe(JSON.stringify(created.body));
       expect(signedBy(hook, secrets())).toBe(true);
       expect(hook.headers['x-convoy-idempotency-key']).toMatch(/^[0-9a-f-]{36}$/);

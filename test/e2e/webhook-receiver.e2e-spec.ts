@@ -5,6 +5,7 @@ import {
   Injectable,
   InternalServerErrorException,
   Logger,
+  Param,
   Post,
   UnauthorizedException,
   type INestApplication,
@@ -13,9 +14,16 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
-import { VerifyConvoyWebhook, WebhookPayload } from '../../lib/receiver/index.js';
+import {
+  VerifyConvoyWebhook,
+  WebhookPayload,
+  type SigningEndpoint,
+  type WebhookSecretResolver,
+} from '../../lib/receiver/index.js';
+import { ConvoyModule, WebhookEndpoints, WebhookPublisher } from '../../lib/index.js';
 import { signConvoyPayload, signStandardWebhook } from '../../lib/signing/index.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * @VerifyConvoyWebhook + @WebhookPayload in real Nest applications (Express and Fastify) answering real HTTP
@@ -38,6 +46,40 @@ const ALL_SECRETS = [
   'class-secret',
   'method-secret',
 ];
+
+const ROTATED_OUT_SECRET = 'e2e-rotated-out-secret';
+
+/**
+ * Endpoints as Convoy's API and WebhookEndpoints return them (trimmed to what the guard reads), for the routes whose
+ * resolver hands the guard the endpoint rather than a bare secret.
+ */
+const KNOWN_ENDPOINTS: Record<string, SigningEndpoint> = {
+  advanced: { secrets: [{ value: SECRET, expires_at: null }], advanced_signatures: true },
+  simple: { secrets: [{ value: SECRET, expires_at: null }], advanced_signatures: false },
+  rotated: {
+    secrets: [
+      { value: ROTATED_OUT_SECRET, expires_at: new Date(Date.now() - 60_000).toISOString() },
+      { value: NEW_SECRET, expires_at: null },
+    ],
+    advanced_signatures: true,
+  },
+};
+ALL_SECRETS.push(ROTATED_OUT_SECRET);
+
+/** The endpoint named by the route's `:id`, through a resolver's ModuleRef. */
+@Injectable()
+class KnownEndpoints {
+  get(id: string): SigningEndpoint {
+    const endpoint = KNOWN_ENDPOINTS[id];
+    if (!endpoint) throw new UnauthorizedException();
+    return endpoint;
+  }
+}
+
+const endpointOfRoute: WebhookSecretResolver = (context, refs) =>
+  refs
+    .get(KnownEndpoints, { strict: false })
+    .get(context.switchToHttp().getRequest<{ params: { id: string } }>().params.id);
 
 /** What the handlers were called with; a rejected request must leave this empty. */
 const handled: Array<{ route: string; payload: unknown }> = [];
@@ -128,6 +170,38 @@ class WebhooksController {
     handled.push({ route: 'resolver-fails', payload: undefined });
   }
 
+  @Post('timestamped')
+  @HttpCode(200)
+  @VerifyConvoyWebhook({ secret: SECRET, requireTimestamp: true })
+  timestamped(@WebhookPayload() payload: unknown) {
+    handled.push({ route: 'timestamped', payload });
+    return { ok: true };
+  }
+
+  @Post('timestamped-1s')
+  @HttpCode(200)
+  @VerifyConvoyWebhook({ secret: SECRET, requireTimestamp: true, tolerance: 1 })
+  timestamped1s(@WebhookPayload() payload: unknown) {
+    handled.push({ route: 'timestamped-1s', payload });
+    return { ok: true };
+  }
+
+  @Post('endpoint/:id')
+  @HttpCode(200)
+  @VerifyConvoyWebhook({ secret: endpointOfRoute })
+  endpoint(@WebhookPayload() payload: unknown) {
+    handled.push({ route: 'endpoint', payload });
+    return { ok: true };
+  }
+
+  @Post('endpoint-simple-allowed/:id')
+  @HttpCode(200)
+  @VerifyConvoyWebhook({ secret: endpointOfRoute, requireTimestamp: false })
+  endpointSimpleAllowed(@WebhookPayload() payload: unknown) {
+    handled.push({ route: 'endpoint-simple-allowed', payload });
+    return { ok: true };
+  }
+
   @Post('amount')
   @HttpCode(200)
   @VerifyConvoyWebhook({ secret: SECRET })
@@ -188,7 +262,7 @@ interface Started {
 async function start(platform: 'express' | 'fastify', rawBody: boolean): Promise<Started> {
   const moduleRef = await Test.createTestingModule({
     controllers: [WebhooksController, ScopedController, UnguardedController],
-    providers: [TenantSecrets],
+    providers: [TenantSecrets, KnownEndpoints],
   }).compile();
   // compile() installs Nest's TestingLogger; record every line instead.
   const logs: LogLine[] = [];
@@ -474,6 +548,88 @@ describe.each([['Express', 'express'] as const, ['Fastify', 'fastify'] as const]
       });
     });
 
+    describe('requiring timestamped (advanced) signatures', () => {
+      const simpleHeader = (secret = SECRET) => signConvoyPayload(BODY, { secrets: [secret], advanced: false });
+      const reasons = () => warnings().map(([message]) => /: (\w+) \(/.exec(message as string)?.[1]);
+
+      it('requireTimestamp: true refuses a valid simple signature and accepts an advanced one', async () => {
+        // The very same simple header opens the route that does not require timestamps.
+        expect(await post(url, '/webhooks/convoy', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        expect(await post(url, '/webhooks/timestamped', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(
+          await post(url, '/webhooks/timestamped', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(handled.map((h) => h.route)).toEqual(['convoy', 'timestamped']);
+        expect(warnings()).toEqual([
+          [
+            'Rejected a webhook for WebhooksController.timestamped: simple_signature_refused (the signature is a simple one ' +
+              '(a bare digest that signs no timestamp, so it may be a replay), and advanced signatures (t=…,v1=…) are required here)',
+            'ConvoyWebhookGuard',
+          ],
+        ]);
+      });
+
+      it('a captured advanced request replayed after the tolerance is refused', async () => {
+        const headers = { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) };
+        expect(await post(url, '/webhooks/timestamped-1s', BODY, headers)).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        // The same bytes and header, sent again once the signed second is more than 1 s (the tolerance) old.
+        await new Promise((resolve) => setTimeout(resolve, 2_100));
+        expect(await post(url, '/webhooks/timestamped-1s', BODY, headers)).toEqual(UNAUTHORIZED);
+        expect(handled.map((h) => h.route)).toEqual(['timestamped-1s']);
+        expect(reasons()).toEqual(['timestamp_too_old']);
+      });
+
+      it('by default when the resolver returns an endpoint with advanced_signatures: true', async () => {
+        expect(await post(url, '/webhooks/endpoint/advanced', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(
+          await post(url, '/webhooks/endpoint/advanced', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        // An endpoint that signs simply keeps working with simple signatures, and with advanced ones.
+        expect(await post(url, '/webhooks/endpoint/simple', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual({
+          status: 200,
+          text: '{"ok":true}',
+        });
+        expect(
+          await post(url, '/webhooks/endpoint/simple', BODY, { 'x-convoy-signature': convoyHeader(BODY, [SECRET]) }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        // requireTimestamp: false on the route wins over what the endpoint says.
+        expect(
+          await post(url, '/webhooks/endpoint-simple-allowed/advanced', BODY, { 'x-convoy-signature': simpleHeader() }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(handled.map((h) => h.route)).toEqual(['endpoint', 'endpoint', 'endpoint', 'endpoint-simple-allowed']);
+        expect(reasons()).toEqual(['simple_signature_refused']);
+      });
+
+      it("verifies with the endpoint's unexpired secrets only", async () => {
+        expect(
+          await post(url, '/webhooks/endpoint/rotated', BODY, {
+            'x-convoy-signature': convoyHeader(BODY, [NEW_SECRET]),
+          }),
+        ).toEqual({ status: 200, text: '{"ok":true}' });
+        expect(
+          await post(url, '/webhooks/endpoint/rotated', BODY, {
+            'x-convoy-signature': convoyHeader(BODY, [ROTATED_OUT_SECRET]),
+          }),
+        ).toEqual(UNAUTHORIZED);
+        expect(await post(url, '/webhooks/endpoint/unknown', BODY, { 'x-convoy-signature': simpleHeader() })).toEqual(
+          UNAUTHORIZED,
+        );
+        expect(handled.map((h) => h.route)).toEqual(['endpoint']);
+        expect(reasons()).toEqual(['no_matching_signature']);
+        expect(errors()).toEqual([]);
+      });
+    });
+
     describe('answers 500 and logs why, for bugs in the app', () => {
       it('a secret resolver that throws', async () => {
         expect(
@@ -608,6 +764,16 @@ describe('@VerifyConvoyWebhook options', () => {
       { secret: SECRET, tolerance: -1 },
       /options\.tolerance must be a finite number of seconds >= 0/,
     ],
+    [
+      'a requireTimestamp that is not a boolean',
+      { secret: SECRET, requireTimestamp: 'true' },
+      /options\.requireTimestamp must be true or false/,
+    ],
+    [
+      'requireTimestamp: false with scheme "standard"',
+      { secret: STANDARD_SECRET, scheme: 'standard', requireTimestamp: false },
+      /options\.requireTimestamp cannot be false with scheme 'standard': Standard Webhooks always sign a timestamp/,
+    ],
   ])('refuses %s with a TypeError', (_what, options, message) => {
     let error: unknown;
     try {
@@ -631,5 +797,76 @@ describe('@VerifyConvoyWebhook options', () => {
       }),
     ).not.toThrow();
     expect(calls).toBe(0);
+  });
+});
+
+describe('a receiver whose resolver returns the endpoint from WebhookEndpoints, signed by the embedded engine', () => {
+  const received: Array<{ endpointId: string; payload: unknown }> = [];
+
+  @Controller('own')
+  class OwnWebhooksController {
+    @Post(':endpointId')
+    @HttpCode(200)
+    @VerifyConvoyWebhook({
+      secret: (context, refs) =>
+        refs
+          .get(WebhookEndpoints, { strict: false })
+          .get(context.switchToHttp().getRequest<{ params: { endpointId: string } }>().params.endpointId),
+    })
+    receive(@Param('endpointId') endpointId: string, @WebhookPayload() payload: unknown) {
+      received.push({ endpointId, payload });
+      return { ok: true };
+    }
+  }
+
+  let app: INestApplication;
+  let url: string;
+  const logs: LogLine[] = [];
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConvoyModule.forRoot({ embedded: { allowedAddresses: ['127.0.0.0/8'] } })],
+      controllers: [OwnWebhooksController],
+    }).compile();
+    Logger.overrideLogger(recordingLogger(logs));
+    app = moduleRef.createNestApplication({ rawBody: true });
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
+  });
+  afterAll(async () => {
+    await app.close();
+    Logger.overrideLogger(false);
+  });
+
+  it("accepts the engine's deliveries to an advanced and a simple endpoint, and refuses a simple signature for the advanced one", async () => {
+    const endpoints = app.get(WebhookEndpoints);
+    const endpointAt = async (name: string, advanced: boolean) => {
+      const created = await endpoints.create({ name, url: `${url}/own/pending`, advanced_signatures: advanced });
+      // The route names the endpoint, whose id exists only once it is created.
+      return endpoints.update(created.uid, { url: `${url}/own/${created.uid}` });
+    };
+    const advanced = await endpointAt('advanced', true);
+    const simple = await endpointAt('simple', false);
+    const publisher = app.get(WebhookPublisher);
+    await publisher.publish('todo.created', { to: 'advanced' }, { endpointId: advanced.uid });
+    await publisher.publish('todo.created', { to: 'simple' }, { endpointId: simple.uid });
+    await waitUntil('both deliveries verified', () => received.length === 2);
+    expect(received).toEqual(
+      expect.arrayContaining([
+        { endpointId: advanced.uid, payload: { to: 'advanced' } },
+        { endpointId: simple.uid, payload: { to: 'simple' } },
+      ]),
+    );
+
+    // A simple signature made with the advanced endpoint's own secret: not how that endpoint is ever signed.
+    const body = JSON.stringify({ replayed: true });
+    const secrets = advanced.secrets.map((s) => s.value);
+    const answer = await post(url, `/own/${advanced.uid}`, body, {
+      'x-convoy-signature': signConvoyPayload(body, { secrets, advanced: false }),
+    });
+    expect(answer).toEqual(UNAUTHORIZED);
+    expect(received).toHaveLength(2);
+    expect(logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      expect.stringMatching(/^Rejected a webhook for OwnWebhooksController\.receive: simple_signature_refused \(/),
+    ]);
   });
 });

@@ -481,6 +481,32 @@ describe('verifyConvoySignature', () => {
     });
   });
 
+  describe('with requireTimestamp: true', () => {
+    const simple = '244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb4';
+
+    it('refuses a valid simple signature, which could be a replay', () => {
+      expect(verify(simple)).toEqual({ valid: true });
+      expect(verify(simple, { requireTimestamp: true })).toEqual({ valid: false, reason: 'simple_signature_refused' });
+      // A lone "v1=…" has no timestamp either.
+      expect(verify(v1, { requireTimestamp: true })).toEqual({ valid: false, reason: 'simple_signature_refused' });
+    });
+
+    it('still accepts an advanced signature within the tolerance, and refuses one outside it', () => {
+      expect(verify(`t=${T},${v1}`, { requireTimestamp: true })).toEqual({ valid: true, timestamp: T });
+      expect(verify(`t=${T},${v1}`, { requireTimestamp: true, now: T + 301 })).toEqual({
+        valid: false,
+        reason: 'timestamp_too_old',
+      });
+      expect(verify(`t=${T},${v1}`, { requireTimestamp: false })).toEqual({ valid: true, timestamp: T });
+    });
+
+    it('must be a boolean', () => {
+      expect(() => verify(`t=${T},${v1}`, { requireTimestamp: 'yes' as never })).toThrow(
+        /verifyConvoySignature: options\.requireTimestamp must be true or false \(got a string\)/,
+      );
+    });
+  });
+
   it('refuses unusable options with a TypeError that never quotes a secret', () => {
     expect(() => verify(`t=${T},${v1}`, { secret: [] })).toThrow(TypeError);
     expect(() => verify(`t=${T},${v1}`, { secret: '' })).toThrow(/options\.secret must be a non-empty string/);
@@ -544,6 +570,16 @@ describe('constant-time comparison', () => {
     expect(timingSafeEqual).toHaveBeenCalledTimes(2); // the simple header too
   });
 
+  it('with requireTimestamp, refuses a simple signature before comparing anything', async () => {
+    const { timingSafeEqual, signing } = await withSpiedCrypto();
+    const simple = '244449b7f48cbc2709060c9dcdc2b3aa47a78f540430579015c579fb12defbb4';
+    expect(signing.verifyConvoySignature(PAYLOAD, simple, { secret: SECRET, requireTimestamp: true })).toEqual({
+      valid: false,
+      reason: 'simple_signature_refused',
+    });
+    expect(timingSafeEqual).not.toHaveBeenCalled();
+  });
+
   it('never calls timingSafeEqual with buffers of unequal length', async () => {
     const { timingSafeEqual, signing } = await withSpiedCrypto();
     const result = signing.verifyConvoySignature(PAYLOAD, `t=${T},v1=abcd,v1=${'00'.repeat(64)}`, {
@@ -578,6 +614,7 @@ describe('WebhookVerificationError', () => {
       'timestamp_in_future',
       'no_matching_signature',
       'missing_webhook_id',
+      'simple_signature_refused',
     ];
     for (const reason of reasons) {
       expect(new WebhookVerificationError(reason).message).toMatch(
