@@ -46,6 +46,9 @@ export function messageOf(d: DeliveryRecord): OutgoingWebhook {
   };
 }
 
+/** Every successful hand-over's result: one object, not one per event (nothing changes it). */
+const HANDED_OVER: AttemptResult = Object.freeze({ outcome: 'success' });
+
 /**
  * The route of a transport that takes each event as a whole (Convoy, the log, your own): one delivery per event,
  * attempted by `send()`. A rejection is retried, unless the error says `retryable: false`; its `retryAfterMs`
@@ -61,7 +64,7 @@ export function handOverRoute(transport: WebhookTransport): DeliveryRoute {
     async attempt(delivery, signal): Promise<AttemptResult> {
       try {
         await transport.send(messageOf(delivery), { attempt: delivery.num_trials + 1, signal });
-        return { outcome: 'success' };
+        return HANDED_OVER;
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         const details = error as { retryable?: unknown; retryAfterMs?: unknown } | null;

@@ -181,7 +181,9 @@ export class DeliveryPipeline {
     if (!this.loop.active) this.start();
     this.accepting++; // counted at once, so that a flush() called right after publish() waits for this event
     try {
-      const item = await this.route.plan(message, this.settings.retry.attempts);
+      const planned = this.route.plan(message, this.settings.retry.attempts);
+      // A hand-over plans synchronously: no await (and no promise) for it.
+      const item = planned instanceof Promise ? await planned : planned;
       if (this.store.volatile) {
         // Nothing to commit: no group write, and the store's own bound (capacity) applies backpressure here.
         await this.store.enqueue([item]);

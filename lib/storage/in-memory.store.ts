@@ -43,6 +43,10 @@ const EVICTION_BATCH = 256;
 
 const isUnfinished = (status: DeliveryStatus): boolean =>
   status === 'Scheduled' || status === 'Retry' || status === 'Processing';
+const hasUnfinished = (entry: Entry): boolean => {
+  for (const d of entry.deliveries) if (isUnfinished(d.status)) return true;
+  return false;
+};
 /** Deliveries that must go one at a time: the same ordering key to the same endpoint (or transport). */
 const chainOf = (d: DeliveryRecord): string | undefined =>
   d.ordering_key === null ? undefined : `${d.endpoint_id ?? ''}\u0000${d.ordering_key}`;
@@ -61,7 +65,9 @@ export class InMemoryWebhookStore implements WebhookStore {
   private readonly maxEvents: number;
   private readonly endpoints = new Map<string, EndpointRecord>();
   /** allEndpoints(), kept until an endpoint changes (fan-out reads it on every publish). */
-  private endpointList: EndpointRecord[] | undefined;
+  private endpointList: Promise<EndpointRecord[]> | undefined;
+  /** getEndpoint()'s answers, until the endpoint changes. */
+  private readonly endpointReads = new Map<string, Promise<EndpointRecord | undefined>>();
   private readonly deliveries = new Map<string, DeliveryRecord>();
   private readonly attempts = new Map<string, AttemptRecord[]>();
   /** The log in insertion order, by event id. */
@@ -72,8 +78,13 @@ export class InMemoryWebhookStore implements WebhookStore {
   /** Ordering chains: the unfinished deliveries of a key, in order; only the first is in `due`. */
   private readonly chains = new Map<string, DeliveryRecord[]>();
   private unfinished = 0;
-  /** Claimed and not settled (a lease that ran out counts as pending again in stats()). */
+  /**
+   * Claimed and not settled, with a lease that has not been seen to run out. Leases are kept out of `due` (an entry
+   * per claim would mostly go stale): claim() looks here for ones that ran out once the earliest may have.
+   */
   private readonly processing = new Set<DeliveryRecord>();
+  /** No lease in `processing` ends before this (a lower bound: renewals only extend). */
+  private leaseCheckAt = Infinity;
   private pendingHandOvers = 0;
   private failedHandOvers = 0;
   private insertsSinceEviction = 0;
@@ -128,6 +139,7 @@ export class InMemoryWebhookStore implements WebhookStore {
 
   async claim(now: number, limit: number, leaseToken: string, leaseUntil: number): Promise<DeliveryRecord[]> {
     const claimed: DeliveryRecord[] = [];
+    if (now >= this.leaseCheckAt) this.releaseExpiredLeases(now);
     while (claimed.length < limit) {
       const top = this.freshTop();
       if (!top || top.key > now) break;
@@ -138,9 +150,9 @@ export class InMemoryWebhookStore implements WebhookStore {
       d.lease_token = leaseToken;
       d.next_send_at = leaseUntil;
       d.updated_at = now;
-      this.due.push(leaseUntil, d);
       claimed.push(d);
     }
+    if (claimed.length > 0 && leaseUntil < this.leaseCheckAt) this.leaseCheckAt = leaseUntil;
     return claimed;
   }
 
@@ -150,7 +162,8 @@ export class InMemoryWebhookStore implements WebhookStore {
       const d = this.deliveries.get(uid);
       if (!d || d.status !== 'Processing' || d.lease_token !== leaseToken) continue;
       d.next_send_at = leaseUntil;
-      this.due.push(leaseUntil, d);
+      this.processing.add(d); // back from the due heap if its lease had been seen to run out
+      if (leaseUntil < this.leaseCheckAt) this.leaseCheckAt = leaseUntil;
       held.push(uid);
     }
     return held;
@@ -183,7 +196,9 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    return this.freshTop()?.key;
+    let next = this.freshTop()?.key;
+    for (const d of this.processing) if (next === undefined || d.next_send_at < next) next = d.next_send_at;
+    return next;
   }
 
   async stats(now: number): Promise<QueueStats> {
@@ -260,16 +275,25 @@ export class InMemoryWebhookStore implements WebhookStore {
     if (!this.endpoints.has(endpoint.uid)) return false;
     this.endpoints.set(endpoint.uid, endpoint);
     this.endpointList = undefined;
+    this.endpointReads.delete(endpoint.uid);
     return true;
   }
 
   async deleteEndpoint(uid: string): Promise<boolean> {
     this.endpointList = undefined;
+    this.endpointReads.delete(uid);
     return this.endpoints.delete(uid);
   }
 
-  async getEndpoint(uid: string): Promise<EndpointRecord | undefined> {
-    return this.endpoints.get(uid);
+  /** A settled promise kept per endpoint until it changes: every attempt reads its endpoint. */
+  getEndpoint(uid: string): Promise<EndpointRecord | undefined> {
+    let found = this.endpointReads.get(uid);
+    if (!found) {
+      const endpoint = this.endpoints.get(uid);
+      found = Promise.resolve(endpoint);
+      if (endpoint) this.endpointReads.set(uid, found);
+    }
+    return found;
   }
 
   async findEndpointByUrl(url: string): Promise<EndpointRecord | undefined> {
@@ -286,8 +310,9 @@ export class InMemoryWebhookStore implements WebhookStore {
     return paginate(rows, page);
   }
 
-  async allEndpoints(): Promise<EndpointRecord[]> {
-    this.endpointList ??= [...this.endpoints.values()];
+  /** The same settled promise until an endpoint changes: fan-out awaits it on every publish. */
+  allEndpoints(): Promise<EndpointRecord[]> {
+    this.endpointList ??= Promise.resolve([...this.endpoints.values()]);
     return this.endpointList;
   }
 
@@ -343,6 +368,18 @@ export class InMemoryWebhookStore implements WebhookStore {
     waiter?.resolve();
   }
 
+  /** Claimed deliveries whose lease ran out become due (at their lease's end), for another claim to take over. */
+  private releaseExpiredLeases(now: number): void {
+    let earliest = Infinity;
+    for (const d of this.processing) {
+      if (d.next_send_at <= now) {
+        this.processing.delete(d);
+        this.due.push(d.next_send_at, d);
+      } else if (d.next_send_at < earliest) earliest = d.next_send_at;
+    }
+    this.leaseCheckAt = earliest;
+  }
+
   /** The earliest entry that still describes its delivery; stale ones are dropped on the way. */
   private freshTop(): { key: number; value: DeliveryRecord } | undefined {
     for (;;) {
@@ -367,9 +404,10 @@ export class InMemoryWebhookStore implements WebhookStore {
   private evictOldEntries(): void {
     this.insertsSinceEviction = 0;
     let excess = this.entries.size - this.maxEvents;
-    for (const [eventId, entry] of this.entries) {
+    for (const eventId of this.entries.keys()) {
       if (excess <= 0) break;
-      if (entry.deliveries.some((d) => isUnfinished(d.status))) continue;
+      const entry = this.entries.get(eventId)!;
+      if (hasUnfinished(entry)) continue;
       this.entries.delete(eventId);
       if (entry.event && !entry.event.is_duplicate_event) this.idempotencyKeys.delete(entry.event.idempotency_key);
       for (const d of entry.deliveries) {

@@ -42,18 +42,32 @@ export class WorkLoop {
     else this.schedule(delayMs <= 0 ? 0 : at);
   }
 
+  /**
+   * An immediate run leaves a later timer armed (it is usually the poll that the next round asks for again), so
+   * that a busy loop does not clear and re-arm a timer on every round.
+   */
   private schedule(at: number): void {
     if (!this.running || this.immediate) return;
     if (at <= Date.now()) {
-      this.clear();
-      this.immediate = setImmediate(() => void this.round());
+      this.immediate = setImmediate(this.runNow);
       return;
     }
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => void this.round(), at - Date.now());
+    this.timer = setTimeout(this.runOnTimer, at - Date.now());
   }
+
+  private readonly runNow = (): void => {
+    this.immediate = undefined;
+    void this.round();
+  };
+
+  private readonly runOnTimer = (): void => {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    void this.round();
+  };
 
   private clear(): void {
     clearTimeout(this.timer);
@@ -64,8 +78,9 @@ export class WorkLoop {
   }
 
   private async round(): Promise<void> {
-    this.clear();
     if (!this.running) return;
+    // A timer left armed fired during a round: run again right after it instead of twice at once.
+    if (this.busy) return void (this.wantedAt = 0);
     this.busy = true;
     let delay: number;
     try {

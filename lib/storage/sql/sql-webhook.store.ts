@@ -160,14 +160,14 @@ export class SqlWebhookStore implements WebhookStore {
 
   /** Hand-overs only (no event records, so no idempotency keys to arbitrate): one plain INSERT of the deliveries. */
   private async insertHandOvers(q: SqlQueryable, items: Enqueued[]): Promise<boolean[]> {
-    const deliveries: Array<DeliveryRecord & { ord: number }> = [];
-    items.forEach((item, ord) => {
-      for (const d of item.deliveries) deliveries.push({ ...d, ord });
-    });
+    // The records as they are (no copies): their position in the array is the order they are stored in.
+    const deliveries: DeliveryRecord[] = [];
+    for (const item of items) for (const d of item.deliveries) deliveries.push(d);
     await q.query(
       `INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
-       SELECT ${DELIVERY_COLUMNS} FROM json_to_recordset($1::json) AS d(${DELIVERY_RECORDSET}, ord integer)
-       ORDER BY d.ord
+       SELECT ${DELIVERY_COLUMNS} FROM json_array_elements($1::json) WITH ORDINALITY AS e(row, ord),
+         json_to_record(e.row) AS d(${DELIVERY_RECORDSET})
+       ORDER BY e.ord
        ON CONFLICT (uid) DO NOTHING`,
       [JSON.stringify(deliveries)],
     );

@@ -89,7 +89,16 @@ export class EmbeddedTransport implements DeliveryRoute {
    * delivery each; the store keeps the event as a duplicate, delivered nowhere, if its idempotency key was seen.
    */
   async plan(message: OutgoingWebhook, retryLimit: number): Promise<Enqueued> {
-    const endpoints = await this.targets(message);
+    const { target } = message;
+    // Fan-out to every (or an owner's) endpoint reads the store's list here: no async step of its own per publish.
+    const endpoints =
+      'endpointId' in target || 'url' in target
+        ? await this.targets(message)
+        : this.subscribed(
+            await this.parts.store.allEndpoints(),
+            message.eventType,
+            'ownerId' in target ? target.ownerId : undefined,
+          );
     const deliveries: DeliveryRecord[] = [];
     const ids: string[] = [];
     for (const endpoint of endpoints) {
@@ -172,12 +181,19 @@ export class EmbeddedTransport implements DeliveryRoute {
       return acceptsEventType(endpoint, eventType) ? [endpoint] : [];
     }
     if ('url' in target) return [await this.endpointForUrl(target)];
-    const owner = 'ownerId' in target ? target.ownerId : undefined;
+    return this.subscribed(
+      await this.parts.store.allEndpoints(),
+      eventType,
+      'ownerId' in target ? target.ownerId : undefined,
+    );
+  }
+
+  /** The endpoints (of `owner`, when given) that take `eventType`. */
+  private subscribed(all: EndpointRecord[], eventType: string, owner: string | undefined): EndpointRecord[] {
     const matching: EndpointRecord[] = [];
-    for (const endpoint of await this.parts.store.allEndpoints()) {
+    for (const endpoint of all)
       if ((owner === undefined || endpoint.owner_id === owner) && acceptsEventType(endpoint, eventType))
         matching.push(endpoint);
-    }
     return matching;
   }
 
