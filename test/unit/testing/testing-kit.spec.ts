@@ -1,14 +1,4 @@
-import {
-  Controller,
-  Inject,
-  Injectable,
-  Logger,
-  Module,
-  Post,
-  type INestApplication,
-  type LoggerService,
-  type Type,
-} from '@nestjs/common';
+import { Controller, Inject, Injectable, Logger, Module, Post, type INestApplication, type Type } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import diagnostics from 'node:diagnostics_channel';
 import { request } from 'undici';
@@ -21,25 +11,9 @@ import {
   type DeliveryOptions,
 } from '../../../lib/index.js';
 import { ConvoyTestingModule, RecordingTransport, type RecordedWebhook } from '../../../lib/testing/index.js';
+import { recordingLogger, type LogLine } from '../../support/recording-logger.js';
 
 /** The public testing kit (nestjs-convoy/testing), used the way an application's own tests would use it. */
-
-interface LogLine {
-  level: string;
-  message: string;
-}
-
-function recordingLogger(lines: LogLine[]): LoggerService {
-  const keep = (level: string) => (message: unknown) => void lines.push({ level, message: String(message) });
-  return {
-    log: keep('log'),
-    error: keep('error'),
-    warn: keep('warn'),
-    debug: keep('debug'),
-    verbose: keep('verbose'),
-    fatal: keep('fatal'),
-  };
-}
 
 @Controller('todos')
 class TodosController {
