@@ -105,12 +105,11 @@ const AFTER_TRANSACTION_MS = 100;
 /** An endpoint at its concurrency limit: its delivery is put back, due again this soon. */
 const BUSY_RECHECK_MS = 100;
 /**
- * A settle that failed (the database is away) is tried again with backoff, its lease renewed meanwhile; after this
- * many tries it is given up, so that its lease runs out and the delivery is attempted again (a lease is not held
- * forever for an outcome that cannot be written).
+ * A settle that failed (the database is away) is tried again with backoff, at most a heartbeat apart, its lease
+ * renewed meanwhile; after this many tries it is given up, so that its lease runs out and the delivery is attempted
+ * again (a lease is not held forever for an outcome that cannot be written).
  */
 const SETTLE_TRIES = 10;
-const SETTLE_BACKOFF: BackoffPolicy = { baseDelayMs: 100, maxDelayMs: 5_000 };
 
 interface Pending<T> {
   value: T;
@@ -151,6 +150,7 @@ export class DeliveryPipeline {
   /** Until when each lease token is known to hold: its claim or last renewal (when it was sent), plus leaseMs. */
   private readonly leaseEnds = new Map<string, number>();
   private renewing = false;
+  private readonly settleBackoff: BackoffPolicy;
   private readonly perEndpoint = new Map<string, number>();
   /** publish() calls not yet stored. */
   private accepting = 0;
@@ -177,6 +177,7 @@ export class DeliveryPipeline {
     private readonly settings: PipelineSettings,
   ) {
     this.logger = new Logger(`DeliveryPipeline:${route.name}`);
+    this.settleBackoff = { baseDelayMs: 100, maxDelayMs: settings.leaseMs / 3 };
     route.attach?.(() => this.loop.wake(0));
     // Every attempt may listen on this one signal: allow one listener per attempt in flight.
     setMaxListeners(settings.concurrency + 10, this.shutdown.signal);
@@ -548,7 +549,7 @@ export class DeliveryPipeline {
           return undefined;
         }
         this.logger.error(`Could not record the outcome of ${batch.length} deliveries (trying again): ${message}`);
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(tries, SETTLE_BACKOFF)));
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(tries, this.settleBackoff)));
       }
     }
   }
@@ -573,6 +574,8 @@ export class DeliveryPipeline {
       return;
     }
     const attempt = 'attempt' in result ? result.attempt : undefined;
+    // Finished: the next delivery of its ordering key may be claimed now, not at the next poll.
+    if (delivery.ordering_key !== null && s.status !== 'Retry' && s.status !== 'Scheduled') this.loop.wake(0);
     switch (s.status) {
       case 'Success':
         this.sent++;
