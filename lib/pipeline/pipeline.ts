@@ -116,10 +116,11 @@ const SETTLE_RETRY_MS = 1_000;
  */
 export const SLOW_AFTER_MS = 1_000;
 
-/** An endpoint's share of the pipeline: attempts in flight (slow ones among them), and the signal that stops them. */
+/** An endpoint's share of the pipeline: its attempts in flight, whether it is slow, and the signal that stops them. */
 interface EndpointSlots {
   inFlight: number;
-  slow: number;
+  /** An attempt of it went unanswered for SLOW_AFTER_MS: its next ones start as slow, until one is answered in time. */
+  slowLane: boolean;
   /** Aborted when its slow attempts are cut short (no room for them) or at shutdown; replaced after a cut. */
   abort: AbortController;
 }
@@ -388,9 +389,9 @@ export class DeliveryPipeline {
   }
 
   /**
-   * Starts attempts from the held deliveries, up to `concurrency` (and endpointConcurrency per endpoint). An endpoint
-   * that has a slow attempt in flight starts its next one as slow, when there is room for it, so that it never takes
-   * back the slots the others use.
+   * Starts attempts from the held deliveries, up to `concurrency` (and endpointConcurrency per endpoint). A slow
+   * endpoint's next attempt starts as slow, when there is room for one, so that it never takes back the slots the
+   * others use.
    */
   private pump(): void {
     while (!this.closed && this.busySlots < this.settings.concurrency && this.held.length > 0) {
@@ -402,19 +403,15 @@ export class DeliveryPipeline {
         continue;
       }
       const slots = this.slotsOf(endpoint);
-      const slow = slots.slow > 0;
       if (
         slots.inFlight >= this.settings.endpointConcurrency ||
-        (slow && this.slow.size >= this.settings.maxSlowAttempts)
+        (slots.slowLane && this.slow.size >= this.settings.maxSlowAttempts)
       ) {
         this.putBack(delivery, Date.now() + BUSY_RECHECK_MS);
         continue;
       }
       slots.inFlight++;
-      if (slow) {
-        slots.slow++;
-        this.slow.add(delivery);
-      }
+      if (slots.slowLane) this.slow.add(delivery);
       this.running.set(delivery, Date.now());
       void this.run(delivery, slots.abort.signal, slots);
     }
@@ -422,11 +419,13 @@ export class DeliveryPipeline {
 
   private slotsOf(endpoint: string): EndpointSlots {
     let slots = this.perEndpoint.get(endpoint);
-    if (!slots) this.perEndpoint.set(endpoint, (slots = { inFlight: 0, slow: 0, abort: new AbortController() }));
+    if (!slots)
+      this.perEndpoint.set(endpoint, (slots = { inFlight: 0, slowLane: false, abort: new AbortController() }));
     return slots;
   }
 
   private async run(delivery: DeliveryRecord, signal: AbortSignal, slots: EndpointSlots | undefined): Promise<void> {
+    const startedAt = this.running.get(delivery)!;
     let result: AttemptResult;
     try {
       result = await this.route.attempt(delivery, signal);
@@ -439,7 +438,9 @@ export class DeliveryPipeline {
     this.running.delete(delivery);
     if (slots) {
       slots.inFlight--;
-      if (this.slow.delete(delivery)) slots.slow--;
+      this.slow.delete(delivery);
+      // Answered in time: the endpoint is not slow (a postponed delivery was not attempted, so it says nothing).
+      if (result.outcome !== 'postpone' && Date.now() - startedAt < SLOW_AFTER_MS) slots.slowLane = false;
     }
     this.settle(delivery, result);
     this.pump();
@@ -458,9 +459,9 @@ export class DeliveryPipeline {
     for (const [delivery, startedAt] of this.running) {
       if (startedAt > since || delivery.endpoint_id === null || this.slow.has(delivery)) continue;
       const slots = this.perEndpoint.get(delivery.endpoint_id)!;
+      slots.slowLane = true;
       if (this.slow.size < this.settings.maxSlowAttempts) {
         this.slow.add(delivery);
-        slots.slow++;
         moved = true;
       } else if (!cut?.has(slots)) {
         slots.abort.abort(
