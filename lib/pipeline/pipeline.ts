@@ -407,7 +407,8 @@ export class DeliveryPipeline {
         slots.inFlight >= this.settings.endpointConcurrency ||
         (slots.slowLane && this.slow.size >= this.settings.maxSlowAttempts)
       ) {
-        this.putBack(delivery, Date.now() + BUSY_RECHECK_MS);
+        // A slow endpoint's waiting deliveries are looked at less often: its slots free up at its pace, not ours.
+        this.putBack(delivery, Date.now() + (slots.slowLane ? SLOW_AFTER_MS : BUSY_RECHECK_MS));
         continue;
       }
       slots.inFlight++;
