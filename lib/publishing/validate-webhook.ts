@@ -1,3 +1,5 @@
+import { parseDestinationUrl } from '../transports/embedded/network/destination.js';
+import type { InvalidDestinationError } from '../errors/destination.errors.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
 import { describeValue } from '../utils/describe-value.js';
 import type { PublishOptions, WebhookTarget } from './webhook.types.js';
@@ -305,6 +307,11 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   }
   if (url.username || url.password) {
     throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
+  }
+  try {
+    parseDestinationUrl(value); // what else the SSRF guard refuses of a URL's form (a fragment, port 0), for every transport
+  } catch (error) {
+    throw new WebhookValidationError(`${where}.url`, (error as InvalidDestinationError).reason);
   }
   if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret === '')) {
     throw new WebhookValidationError(`${where}.secret`, 'must be a non-empty string');
