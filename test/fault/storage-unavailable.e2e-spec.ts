@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { ConvoyError, StorageUnavailableError } from '../../lib/index.js';
 import { PGliteStorage } from '../../lib/storage/pglite/index.js';
 import { PostgresStorage } from '../../lib/storage/postgres/index.js';
@@ -73,6 +74,11 @@ describeWithPostgres('PostgreSQL cut off mid-run', () => {
   it('publish() and management calls reject with StorageUnavailableError while it is cut, and work again after', async () => {
     const app = await h.start({ storage, embedded: { allowedAddresses: LOOPBACK } });
     const endpoint = await app.endpoints.create({ name: 'e', url: 'http://127.0.0.1:9/hook' });
+    // The caller's own transaction, on a connection through the proxy too.
+    const tx = new pg.Client({ connectionString: proxy.url });
+    tx.on('error', () => undefined); // the cut ends it
+    await tx.connect();
+    await tx.query('BEGIN');
 
     // Publishes in flight when the connection is cut, then every call while it stays cut.
     const inFlight = Array.from({ length: 50 }, (_, n) =>
@@ -86,12 +92,18 @@ describeWithPostgres('PostgreSQL cut off mid-run', () => {
     const failed = raced.filter((r) => r !== 'stored');
     expect(failed.filter((e) => !(e instanceof StorageUnavailableError))).toEqual([]);
 
-    const outcomes = await everyCall(app, endpoint.uid);
+    const outcomes = {
+      ...(await everyCall(app, endpoint.uid)),
+      'publishInTransaction()': await app.publisher
+        .publishInTransaction(tx, 'todo.created', {})
+        .catch((e: unknown) => e),
+    };
     expect(classes(outcomes)).toEqual(ALL_TYPED(outcomes));
     // The driver's own words are in the cause, not the caller's error class.
     const causes = Object.values(outcomes).map((e) => String((e as Error).cause));
     expect(causes.some((c) => /Connection terminated|ECONNRESET|ECONNREFUSED|closed/i.test(c))).toBe(true);
 
+    await tx.end().catch(() => undefined);
     proxy.restore();
     await waitUntil('publish works again', () =>
       app.publisher.publish('todo.created', { back: true }).then(
