@@ -2,6 +2,7 @@ import { parseDestinationUrl } from '../transports/embedded/network/destination.
 import type { InvalidDestinationError } from '../errors/destination.errors.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
 import { describeValue } from '../utils/describe-value.js';
+import { USERINFO } from '../utils/redact.js';
 import type { PublishOptions, WebhookTarget } from './webhook.types.js';
 
 const MAX_EVENT_TYPE_LENGTH = 255;
@@ -290,6 +291,10 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   }
   if (key === 'endpointId') return { endpointId: value };
   if (key === 'ownerId') return { ownerId: value };
+  // Before the scheme: in `user:pw@host/x` (no scheme) the "scheme" would be the user, and it must not be quoted.
+  if (USERINFO.test(value)) {
+    throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
+  }
   let url: URL;
   try {
     url = new URL(value);

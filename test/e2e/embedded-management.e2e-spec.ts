@@ -157,6 +157,7 @@ describe('embedded engine: refusals at publish() and DNS failures', () => {
       loopback: await tryPublish(app, `${receiver.url}/hook`),
       fragment: await tryPublish(app, 'http://intranet.test/hook#x'),
       scheme: await tryPublish(app, 'ftp://intranet.test/hook'),
+      userinfo: await tryPublish(app, 'admin:pw@intranet.test/hook'),
     };
     expect(results).toEqual({
       metadata: 'DestinationBlockedError 169.254.169.254 metadata',
@@ -165,6 +166,7 @@ describe('embedded engine: refusals at publish() and DNS failures', () => {
       loopback: 'DestinationBlockedError 127.0.0.1 loopback',
       fragment: 'WebhookValidationError options.url: the URL must not contain a fragment (#…)',
       scheme: 'WebhookValidationError options.url: uses ftp:; only http: and https: URLs can receive webhooks',
+      userinfo: 'WebhookValidationError options.url: contains credentials; pass them as headers instead',
     });
     expect((await app.endpoints.list()).content).toEqual([]);
     expect((await app.deliveries.list()).content).toEqual([]);
