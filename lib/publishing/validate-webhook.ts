@@ -291,7 +291,7 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   }
   if (key === 'endpointId') return { endpointId: value };
   if (key === 'ownerId') return { ownerId: value };
-  // Before the scheme: in `user:pw@host/x` (no scheme) the "scheme" would be the user, and it must not be quoted.
+  // First: in `user:pw@host/x` (no scheme) the "scheme" would be the user, which must not be quoted.
   if (USERINFO.test(value)) {
     throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
   }
@@ -309,9 +309,6 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
       `${where}.url`,
       `uses ${url.protocol}; only http: and https: URLs can receive webhooks`,
     );
-  }
-  if (url.username || url.password) {
-    throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
   }
   try {
     parseDestinationUrl(value); // what else the SSRF guard refuses of a URL's form (a fragment, port 0), for every transport
