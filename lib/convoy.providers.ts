@@ -89,6 +89,7 @@ function createTransport(
         lookupAll: embedded.lookup,
         http: { userAgent: embedded.userAgent, maxResponseBytes: embedded.maxResponseBytes },
         disableEndpointOnFailure: embedded.disableEndpointOnFailure,
+        circuitBreaker: embedded.circuitBreaker,
         retry: options.delivery.retry,
       });
     }

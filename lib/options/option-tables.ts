@@ -95,6 +95,12 @@ export const DELIVERY_OPTIONS = {
   concurrency: count(1024, 'how many attempts may be in flight at once')((s) => (s.transport === 'embedded' ? 16 : 8)),
   /** Attempts in flight at once to one endpoint (the embedded engine). */
   endpointConcurrency: count(1024, 'how many attempts may be in flight to one endpoint')(4, notEmbedded),
+  /**
+   * Attempts to endpoints that have not answered within a second, at most; they free their `concurrency` slot for
+   * other endpoints, and past this cap the endpoint's attempts are cut short (retried later), so endpoints that hang
+   * never take every slot (the embedded engine).
+   */
+  maxSlowAttempts: count(10_000, 'how many attempts may wait on slow endpoints at once')(64, notEmbedded),
   /** At shutdown, how long to wait for attempts in flight (without storage: to keep sending what memory holds). */
   drainTimeoutMs: ms(3_600_000, 'how long shutdown may wait')(10_000),
   /** Without storage: deliveries held in memory at most (waiting, in flight or between retries). */
@@ -123,6 +129,13 @@ export const DELIVERY_OPTIONS = {
   ),
 };
 
+export const CIRCUIT_BREAKER_OPTIONS = {
+  /** Consecutive failed attempts (timeouts, network errors, non-2xx answers) that open an endpoint's circuit. */
+  failureThreshold: count(1_000, 'how many failed attempts in a row open the circuit')(10),
+  /** While open, one probe attempt at a time, this often; the others wait and are not counted as attempts. */
+  probeIntervalMs: integer({ min: 100, max: 3_600_000 }, 'give the time between probes, in ms')(30_000),
+};
+
 export const EMBEDDED_OPTIONS = {
   /** Where endpoints, deliveries and attempts live: by default the module's `storage`, else memory (lost on restart). */
   store: custom<WebhookStore | undefined, WebhookStore>(
@@ -144,6 +157,11 @@ export const EMBEDDED_OPTIONS = {
   ),
   /** Disable an endpoint when a delivery to it runs out of retries. */
   disableEndpointOnFailure: boolean(false),
+  /**
+   * Per-endpoint circuit breaker, as Convoy's: after `failureThreshold` failed attempts in a row, the endpoint's
+   * deliveries wait and one probe goes every `probeIntervalMs`; a success closes it. `false` turns it off.
+   */
+  circuitBreaker: orFalse(group(CIRCUIT_BREAKER_OPTIONS)),
   /** Response bytes kept per attempt in the delivery log. */
   maxResponseBytes: integer({ min: 0, max: 1_048_576 }, 'give the response bytes to keep per attempt')(4_096),
   /** User-Agent of deliveries. */

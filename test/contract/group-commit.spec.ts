@@ -24,6 +24,7 @@ const backends: Array<{ name: string; open: () => Promise<Backend>; skip?: strin
 const settings: PipelineSettings = {
   concurrency: 1,
   endpointConcurrency: 1,
+  maxSlowAttempts: 64,
   batchSize: 10,
   leaseMs: 30_000,
   pollIntervalMs: 60_000,
