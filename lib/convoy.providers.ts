@@ -65,10 +65,11 @@ function createTransport(
 ): WebhookTransport | DeliveryRoute {
   switch (options.transport) {
     case 'convoy':
-      return new ConvoyTransport(client, {
-        verifyProject: options.convoy.verifyProject,
-        timeoutMs: Math.min(options.convoy.timeoutMs, 5_000),
-      });
+      return new ConvoyTransport(
+        client,
+        { verifyProject: options.convoy.verifyProject, timeoutMs: Math.min(options.convoy.timeoutMs, 5_000) },
+        options.limits,
+      );
     case 'embedded': {
       const embedded = options.embedded;
       const policy = new AddressPolicy({
@@ -90,6 +91,7 @@ function createTransport(
         http: { userAgent: embedded.userAgent, maxResponseBytes: embedded.maxResponseBytes },
         disableEndpointOnFailure: embedded.disableEndpointOnFailure,
         retry: options.delivery.retry,
+        limits: options.limits,
       });
     }
     case 'log':
@@ -137,7 +139,7 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
     {
       provide: WebhookPublisher,
       useFactory: (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline) =>
-        new WebhookPublisher(pipeline, o.defaultTarget),
+        new WebhookPublisher(pipeline, o.defaultTarget, o.limits),
       inject: [CONVOY_OPTIONS, DeliveryPipeline],
     },
     {

@@ -14,6 +14,7 @@ import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
 import { matchesEventPattern } from '../../utils/glob.js';
 import { uuidv7 } from '../../utils/uuid.js';
 import { EndpointRegistry } from './endpoint-registry.js';
+import type { Limits } from '../../options/option-tables.js';
 import { HttpDelivery, type HttpDeliveryOptions } from './http-delivery.js';
 
 /** Diagnostics channel of the embedded engine: `{ endpoint, reason: 'gone' | 'failing' }` when it disables an endpoint. */
@@ -34,6 +35,8 @@ export interface EmbeddedTransportParts {
   disableEndpointOnFailure: boolean;
   /** The pipeline's retry policy (the delivery log shows it). */
   retry: RetryPolicy;
+  /** Bounds of endpoint URLs, event type filters and API key headers; DEFAULT_LIMITS when left out. */
+  limits?: Readonly<Limits>;
 }
 
 /** `*` takes every type; otherwise exact names, or dotted patterns (`todo.*` one segment, `todo.**` any). */
@@ -65,7 +68,7 @@ export class EmbeddedTransport implements DeliveryRoute {
   private wake: () => void = () => undefined;
 
   constructor(private readonly parts: EmbeddedTransportParts) {
-    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll);
+    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits);
     this.http = new HttpDelivery(parts.agent, parts.http);
     this.endpoints = new EmbeddedWebhookEndpoints(this);
     this.deliveries = new EmbeddedWebhookDeliveries(this, parts.retry);
