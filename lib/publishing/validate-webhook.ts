@@ -119,7 +119,9 @@ function isPlainJson(value: unknown, depth: number): boolean {
       }
       if (value instanceof Date) return true; // toJSON gives a string, or null for an invalid date, as JSON does
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-      if (Object.getPrototypeOf(value) !== Object.prototype && isLossyObject(value)) return false;
+      // A boxed number may hold NaN: the exact path checks it.
+      if (Object.getPrototypeOf(value) !== Object.prototype && (isLossyObject(value) || value instanceof Number))
+        return false;
       if (hasSymbolKeys(value)) return false;
       const record = value as Record<string, unknown>;
       for (const key in record) {
@@ -165,9 +167,14 @@ function refuseLossyValues(this: unknown, key: string, value: unknown): unknown 
       return value;
     case 'object': {
       if (value === null) return value;
-      // The holder's own value, before a toJSON (Buffer has one) replaced it.
-      const raw = (this as Record<string, unknown>)[key];
-      if (isLossyObject(value) || hasSymbolKeys(value) || (raw !== value && typeof raw === 'object' && isBinary(raw!)))
+      // The holder's own value, before a toJSON (Buffer has one) replaced it; read without calling a getter again.
+      const raw: unknown = Object.getOwnPropertyDescriptor(this, key)?.value;
+      if (
+        isLossyObject(value) ||
+        hasSymbolKeys(value) ||
+        (value instanceof Number && !Number.isFinite(value.valueOf())) ||
+        (raw !== value && typeof raw === 'object' && isBinary(raw!))
+      )
         throw new TypeError('lossy');
       return value;
     }
@@ -191,6 +198,7 @@ function locateProblem(root: unknown): WebhookValidationError {
         return new WebhookValidationError(path, `has a toJSON() that threw: ${(error as Error).message}`);
       }
     }
+    if (value instanceof Number || value instanceof String || value instanceof Boolean) value = value.valueOf(); // as JSON does
     switch (typeof value) {
       case 'bigint':
         return new WebhookValidationError(
