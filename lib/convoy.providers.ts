@@ -65,10 +65,11 @@ function createTransport(
 ): WebhookTransport | DeliveryRoute {
   switch (options.transport) {
     case 'convoy':
-      return new ConvoyTransport(client, {
-        verifyProject: options.convoy.verifyProject,
-        timeoutMs: Math.min(options.convoy.timeoutMs, 5_000),
-      });
+      return new ConvoyTransport(
+        client,
+        { verifyProject: options.convoy.verifyProject, timeoutMs: Math.min(options.convoy.timeoutMs, 5_000) },
+        options.limits,
+      );
     case 'embedded': {
       const embedded = options.embedded;
       const policy = new AddressPolicy({
@@ -91,6 +92,7 @@ function createTransport(
         disableEndpointOnFailure: embedded.disableEndpointOnFailure,
         circuitBreaker: embedded.circuitBreaker,
         retry: options.delivery.retry,
+        limits: options.limits,
       });
     }
     case 'log':
@@ -138,7 +140,7 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
     {
       provide: WebhookPublisher,
       useFactory: (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline) =>
-        new WebhookPublisher(pipeline, o.defaultTarget),
+        new WebhookPublisher(pipeline, o.defaultTarget, o.limits),
       inject: [CONVOY_OPTIONS, DeliveryPipeline],
     },
     {

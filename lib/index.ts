@@ -11,6 +11,7 @@ export type {
   DeliveryOptions,
   EmbeddedOptions,
   ForwardRule,
+  LimitsOptions,
   RetryOptions,
 } from './options/convoy-module-options.js';
 export type { ConvoyClientOptions, ConvoyRequestOptions } from './client/convoy-client.options.js';

@@ -116,6 +116,7 @@ const rendered = {
   delivery: groupTable('delivery', tables.DELIVERY_OPTIONS, 'DELIVERY_OPTIONS'),
   retry: retryTable(),
   embedded: groupTable('embedded', tables.EMBEDDED_OPTIONS, 'EMBEDDED_OPTIONS'),
+  limits: groupTable('limits', tables.LIMITS_OPTIONS, 'LIMITS_OPTIONS'),
 };
 
 const readme = readFileSync(readmePath, 'utf8');

@@ -1,12 +1,18 @@
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
-import { validateTarget } from '../publishing/validate-webhook.js';
+import { urlLengthProblem, validateTarget } from '../publishing/validate-webhook.js';
 import type { PublishOptions, WebhookTarget } from '../publishing/webhook.types.js';
 import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { describeValue } from '../utils/describe-value.js';
 import { custom, group, option, resolveTable, type OptionsOf, type ResolvedOf, type Setup } from './option-table.js';
-import { CONVOY_OPTIONS, DELIVERY_OPTIONS, EMBEDDED_OPTIONS, type RETRY_OPTIONS } from './option-tables.js';
+import {
+  CONVOY_OPTIONS,
+  DELIVERY_OPTIONS,
+  EMBEDDED_OPTIONS,
+  LIMITS_OPTIONS,
+  type RETRY_OPTIONS,
+} from './option-tables.js';
 import { hasCredentials, resolveClientOptions } from './resolve-client-options.js';
 
 /** Forwards matching `@nestjs/event-emitter` events to WebhookPublisher. */
@@ -25,6 +31,8 @@ export interface ForwardRule {
 export type DeliveryOptions = OptionsOf<typeof DELIVERY_OPTIONS>;
 /** The embedded engine: its store, SSRF allowances and delivery log (`embedded: {…}`). */
 export type EmbeddedOptions = OptionsOf<typeof EMBEDDED_OPTIONS>;
+/** Bounds of payloads, URLs, headers and event types (`limits: {…}`). */
+export type LimitsOptions = OptionsOf<typeof LIMITS_OPTIONS>;
 /** Convoy's address, credentials and client settings (`convoy: {…}`). */
 export type ConvoyOptions = OptionsOf<typeof CONVOY_OPTIONS>;
 /** A retry policy (`delivery.retry`, `convoy.retry`); keys left out keep the path's default. */
@@ -71,13 +79,16 @@ export const MODULE_OPTIONS = {
   embedded: group(EMBEDDED_OPTIONS, undefined, {
     idleWhen: (s) => s.transport !== 'embedded' && `the transport is ${s.transport}`,
   }),
+  /** Bounds of payloads, endpoint URLs, custom headers and event types, with any transport. */
+  limits: group(LIMITS_OPTIONS),
   /** Target of publish() calls that name none. Default `{ broadcast: true }`. */
   defaultTarget: option<WebhookTarget>(
     (v, path) => {
       if (v === null || typeof v !== 'object')
         throw new ConvoyConfigurationError(path, `expected an object, got ${describeValue(v)}`, targetFix);
       try {
-        const target = validateTarget(v, path);
+        // Its length is checked against limits.maxUrlLength once both are resolved (resolveModuleOptions).
+        const target = validateTarget(v, path, Infinity);
         if (target) return target;
       } catch (error) {
         if (error instanceof WebhookValidationError)
@@ -169,6 +180,9 @@ export function resolveModuleOptions(
       throw new ConvoyConfigurationError(key, 'is not an option', "use delivery: {…} (see the README's Options)");
   }
   const resolved = resolveTable(MODULE_OPTIONS, raw, '', setup, warn);
+  const defaultUrl = 'url' in resolved.defaultTarget ? resolved.defaultTarget.url : undefined;
+  const tooLong = defaultUrl === undefined ? undefined : urlLengthProblem(defaultUrl, resolved.limits.maxUrlLength);
+  if (tooLong) throw new ConvoyConfigurationError('defaultTarget.url', tooLong, 'use a shorter URL');
   if (!credentials && convoy.projectId !== undefined)
     throw new ConvoyConfigurationError(
       'convoy.apiKey',

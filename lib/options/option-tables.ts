@@ -136,6 +136,34 @@ export const CIRCUIT_BREAKER_OPTIONS = {
   probeIntervalMs: integer({ min: 100, max: 3_600_000 }, 'give the time between probes, in ms')(30_000),
 };
 
+/**
+ * Bounds of what publish() and endpoint requests accept, checked where the input enters so that a request is refused
+ * at once with the limit's option name, instead of failing every attempt later (e.g. a receiver's HTTP 431).
+ */
+/** The highest maxEventTypeLength: @EmitsWebhook checks its types against it at load, before options exist. */
+export const EVENT_TYPE_LENGTH_BOUND = 1_024;
+
+export const LIMITS_OPTIONS = {
+  /** Bytes (UTF-8) of an event's JSON payload at most. */
+  maxPayloadBytes: integer({ min: 1, max: 104_857_600 }, 'give the largest payload in bytes')(1_048_576),
+  /** Characters of an endpoint URL (or a publish() `url` target) at most. */
+  maxUrlLength: integer({ min: 16, max: 65_536 }, 'give the longest endpoint URL in characters')(2_048),
+  /** Custom headers of one publish() at most. */
+  maxHeaders: integer({ min: 0, max: 1_000 }, 'give how many custom headers one event may carry')(32),
+  /** Bytes of one event's custom headers (names and values together) at most, and of an endpoint's API key header. */
+  maxHeaderBytes: integer({ min: 0, max: 65_536 }, 'give the custom header bytes one event may carry')(8_192),
+  /** Characters of an event type at most (also of each endpoint `event_types` entry). */
+  maxEventTypeLength: integer(
+    { min: 1, max: EVENT_TYPE_LENGTH_BOUND },
+    'give the longest event type in characters',
+  )(255),
+};
+export type Limits = ResolvedOf<typeof LIMITS_OPTIONS>;
+/** Every limit at its default: for the parts used without the module (and the decorator's checks at load time). */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(
+  Object.fromEntries(Object.entries(LIMITS_OPTIONS).map(([k, o]) => [k, o.default])) as Limits,
+);
+
 export const EMBEDDED_OPTIONS = {
   /** Where endpoints, deliveries and attempts live: by default the module's `storage`, else memory (lost on restart). */
   store: custom<WebhookStore | undefined, WebhookStore>(

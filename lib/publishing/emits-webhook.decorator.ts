@@ -1,6 +1,7 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
 import { validateEventType } from './validate-webhook.js';
+import { EVENT_TYPE_LENGTH_BOUND } from '../options/option-tables.js';
 import type { PublishOptions } from './webhook.types.js';
 
 /** Options of `@EmitsWebhook()`: the webhook's data and target, and an event for a handler that throws. */
@@ -40,9 +41,13 @@ export function EmitsWebhook<TResult = any>(
   eventType: string,
   options: EmitsWebhookOptions<TResult> = {},
 ): MethodDecorator {
-  validateEventType(eventType);
+  // The module's limits.maxEventTypeLength applies when publishing; at load, only its highest value is known.
+  validateEventType(eventType, EVENT_TYPE_LENGTH_BOUND);
   if (options.onError !== undefined)
-    validateEventType(typeof options.onError === 'string' ? options.onError : options.onError.eventType);
+    validateEventType(
+      typeof options.onError === 'string' ? options.onError : options.onError.eventType,
+      EVENT_TYPE_LENGTH_BOUND,
+    );
   return (_target, _key, descriptor) => {
     const handler = descriptor.value as object;
     const existing = (Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) as EmitsWebhookSpec[] | undefined) ?? [];

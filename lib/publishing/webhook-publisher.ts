@@ -2,6 +2,7 @@ import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import type { SqlQueryable } from '../storage/sql/sql.js';
 import { uuidv7 } from '../utils/uuid.js';
 import type { DeliveryPipeline, PublisherStats } from '../pipeline/pipeline.js';
+import { DEFAULT_LIMITS, type Limits } from '../options/option-tables.js';
 import { serializeData, validateEventType, validatePublishOptions } from './validate-webhook.js';
 import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './webhook.types.js';
 
@@ -18,6 +19,7 @@ export class WebhookPublisher {
   constructor(
     private readonly pipeline: DeliveryPipeline,
     private readonly defaultTarget: WebhookTarget,
+    private readonly limits: Readonly<Limits> = DEFAULT_LIMITS,
   ) {}
 
   async publish(eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
@@ -64,9 +66,9 @@ export class WebhookPublisher {
   }
 
   private message(eventType: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {
-    const type = validateEventType(eventType);
-    const payload = serializeData(data);
-    const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options);
+    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
+    const payload = serializeData(data, this.limits.maxPayloadBytes);
+    const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options, this.limits);
     const id = uuidv7();
     return {
       id,

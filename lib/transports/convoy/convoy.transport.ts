@@ -2,6 +2,7 @@ import type { ConvoyClient } from '../../client/convoy.client.js';
 import { StartupProjectCheck } from '../../client/project-check.js';
 import { RawJson } from '../../client/raw-json.js';
 import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
+import { DEFAULT_LIMITS, type Limits } from '../../options/option-tables.js';
 import type { TransportSendContext, WebhookTransport } from '../webhook-transport.interface.js';
 import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-management.js';
 
@@ -24,8 +25,9 @@ export class ConvoyTransport implements WebhookTransport {
       verifyProject: false,
       timeoutMs: 5_000,
     },
+    limits: Readonly<Limits> = DEFAULT_LIMITS,
   ) {
-    this.endpoints = new ConvoyWebhookEndpoints(client);
+    this.endpoints = new ConvoyWebhookEndpoints(client, limits.maxUrlLength);
     this.deliveries = new ConvoyWebhookDeliveries(client);
   }
 

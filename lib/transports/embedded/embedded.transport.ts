@@ -16,6 +16,7 @@ import { matchesEventPattern } from '../../utils/glob.js';
 import { uuidv7 } from '../../utils/uuid.js';
 import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
 import { EndpointRegistry } from './endpoint-registry.js';
+import type { Limits } from '../../options/option-tables.js';
 import { HttpDelivery, type HttpDeliveryOptions } from './http-delivery.js';
 
 /** Diagnostics channels of the embedded engine. */
@@ -54,6 +55,8 @@ export interface EmbeddedTransportParts {
   circuitBreaker: CircuitBreakerSettings | false;
   /** The pipeline's retry policy (the delivery log shows it). */
   retry: RetryPolicy;
+  /** Bounds of endpoint URLs, event type filters and API key headers; DEFAULT_LIMITS when left out. */
+  limits?: Readonly<Limits>;
 }
 
 /** `*` takes every type; otherwise exact names, or dotted patterns (`todo.*` one segment, `todo.**` any). */
@@ -86,7 +89,7 @@ export class EmbeddedTransport implements DeliveryRoute {
   private wake: () => void = () => undefined;
 
   constructor(private readonly parts: EmbeddedTransportParts) {
-    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll);
+    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits);
     this.http = new HttpDelivery(parts.agent, parts.http);
     if (parts.circuitBreaker) this.circuits = new CircuitBreaker(parts.circuitBreaker);
     this.endpoints = new EmbeddedWebhookEndpoints(this);
