@@ -29,9 +29,9 @@ export class LogRetention {
     this.timer.unref();
   }
 
-  /** One run now (undefined when one is under way, or it failed: it is logged and tried again on the next tick). */
+  /** One run now (undefined when one is under way, after close(), or when it failed: logged, tried again next tick). */
   prune(): Promise<PruneCounts | undefined> {
-    if (this.running || !this.store.prune) return Promise.resolve(undefined);
+    if (this.running || !this.store.prune || this.stopping.signal.aborted) return Promise.resolve(undefined);
     const run = this.store
       .prune(this.settings, Date.now(), this.stopping.signal)
       .then((counts) => {
