@@ -11,6 +11,7 @@ export type {
   DeliveryOptions,
   EmbeddedOptions,
   ForwardRule,
+  RetentionOptions,
   RetryOptions,
 } from './options/convoy-module-options.js';
 export type { ConvoyClientOptions, ConvoyRequestOptions } from './client/convoy-client.options.js';
@@ -66,6 +67,6 @@ export {
   PublishStorageError,
   WebhookValidationError,
 } from './errors/publish.errors.js';
-export { TransactionRequiredError } from './errors/outbox.errors.js';
+export { SecretDecryptionError, TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
 export { ManagementUnavailableError } from './errors/endpoint.errors.js';

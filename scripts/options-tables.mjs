@@ -112,6 +112,7 @@ const rendered = {
   delivery: groupTable('delivery', tables.DELIVERY_OPTIONS, 'DELIVERY_OPTIONS'),
   retry: retryTable(),
   embedded: groupTable('embedded', tables.EMBEDDED_OPTIONS, 'EMBEDDED_OPTIONS'),
+  retention: groupTable('retention', tables.RETENTION_OPTIONS, 'RETENTION_OPTIONS'),
 };
 
 const readme = readFileSync(readmePath, 'utf8');
