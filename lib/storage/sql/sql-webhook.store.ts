@@ -378,8 +378,9 @@ export class SqlWebhookStore implements WebhookStore {
   /**
    * Per table, one cut-off computed first (the later of the age limit and the oldest of the newest maxRows rows),
    * then DELETEs of at most batchSize rows below it, oldest first, each its own statement; rows another connection has
-   * locked (a reschedule, another instance's prune) are skipped, and a row rescheduled meanwhile is re-checked and
-   * kept. Deleting a delivery deletes its attempts (foreign key, ON DELETE CASCADE).
+   * locked (a reschedule, another instance's prune) are skipped, and a row rescheduled meanwhile is re-checked when it
+   * is locked and kept. The uids go through an array so that the DELETE finds them by primary key. Deleting a delivery
+   * deletes its attempts (foreign key, ON DELETE CASCADE).
    */
   async prune(policy: RetentionPolicy, now: number, signal?: AbortSignal): Promise<PruneCounts> {
     const { maxRows, batchSize } = policy;
@@ -409,10 +410,10 @@ export class SqlWebhookStore implements WebhookStore {
 
     const deliveryCut = later([old, ''], await lastKept(this.deliveries, 'updated_at', `WHERE status IN ${FINISHED}`));
     counts.deliveries = await drain(
-      `DELETE FROM ${this.deliveries} WHERE uid IN (
+      `DELETE FROM ${this.deliveries} WHERE uid = ANY(ARRAY(
          SELECT uid FROM ${this.deliveries} WHERE status IN ${FINISHED} AND (updated_at, uid) < ($1, $2)
-         ORDER BY updated_at, uid LIMIT $3 FOR UPDATE SKIP LOCKED)
-       AND status IN ${FINISHED} RETURNING 1`,
+         ORDER BY updated_at, uid LIMIT $3 FOR UPDATE SKIP LOCKED))
+       RETURNING 1`,
       deliveryCut,
     );
 
@@ -422,10 +423,10 @@ export class SqlWebhookStore implements WebhookStore {
     );
     if (kept[0] && !signal?.aborted)
       counts.attempts = await drain(
-        `DELETE FROM ${this.attempts} WHERE uid IN (
+        `DELETE FROM ${this.attempts} WHERE uid = ANY(ARRAY(
            SELECT a.uid FROM ${this.attempts} AS a WHERE a.seq < $1
              AND NOT EXISTS (SELECT 1 FROM ${this.deliveries} AS d WHERE d.uid = a.delivery_id AND d.status IN ${UNFINISHED})
-           ORDER BY a.seq LIMIT $2 FOR UPDATE OF a SKIP LOCKED)
+           ORDER BY a.seq LIMIT $2 FOR UPDATE OF a SKIP LOCKED))
          RETURNING 1`,
         [num(kept[0].seq)],
       );
@@ -433,10 +434,10 @@ export class SqlWebhookStore implements WebhookStore {
     const eventCut = later([old, ''], await lastKept(this.events, 'created_at', ''));
     if (!signal?.aborted)
       counts.events = await drain(
-        `DELETE FROM ${this.events} WHERE uid IN (
+        `DELETE FROM ${this.events} WHERE uid = ANY(ARRAY(
            SELECT e.uid FROM ${this.events} AS e WHERE (e.created_at, e.uid) < ($1, $2)
              AND NOT EXISTS (SELECT 1 FROM ${this.deliveries} AS d WHERE d.event_id = e.uid)
-           ORDER BY e.created_at, e.uid LIMIT $3 FOR UPDATE OF e SKIP LOCKED)
+           ORDER BY e.created_at, e.uid LIMIT $3 FOR UPDATE OF e SKIP LOCKED))
          RETURNING 1`,
         eventCut,
       );
