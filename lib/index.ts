@@ -61,12 +61,7 @@ export {
   ConvoyNetworkError,
   ConvoyTimeoutError,
 } from './errors/client.errors.js';
-export {
-  PublishBufferFullError,
-  PublisherClosedError,
-  PublishStorageError,
-  WebhookValidationError,
-} from './errors/publish.errors.js';
-export { SecretDecryptionError, TransactionRequiredError } from './errors/outbox.errors.js';
+export { PublishBufferFullError, PublisherClosedError, WebhookValidationError } from './errors/publish.errors.js';
+export { SecretDecryptionError, StorageUnavailableError, TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
 export { ManagementUnavailableError } from './errors/endpoint.errors.js';

@@ -1,6 +1,7 @@
 import type { WebhookStore } from '../storage/webhook-store.js';
 import type { LookupAll } from '../transports/embedded/network/destination.js';
 import { describeValue } from '../utils/describe-value.js';
+import { redactUrl, redactUrls, USERINFO } from '../utils/redact.js';
 import { PACKAGE_VERSION } from '../version.js';
 import {
   boolean,
@@ -41,7 +42,7 @@ function text(fix: string, o: { pattern?: RegExp; hint?: string; secret?: boolea
       if (o.pattern && !o.pattern.test(v))
         throw new ConvoyConfigurationError(
           path,
-          `has the wrong format${o.secret ? '' : ` ("${v}")`}; expected ${o.hint}`,
+          `has the wrong format${o.secret ? '' : ` ("${redactUrls(v)}")`}; expected ${o.hint}`,
           fix,
         );
       return v;
@@ -182,14 +183,14 @@ function checkBaseUrl(v: unknown, path: string): string {
   const bad = (problem: string, how = fix): never => {
     throw new ConvoyConfigurationError(path, problem, how);
   };
-  if (!url) return bad(`"${value}" is not an absolute URL`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    bad(`uses ${url.protocol}, only http: and https: are supported`);
-  if (url.username || url.password)
+  if (USERINFO.test(value) || url?.username || url?.password)
     bad(
       'contains credentials',
       'remove user:password from the URL and pass apiKey, or username and password, as options',
     );
+  if (!url) return bad(`"${redactUrl(value)}" is not an absolute URL`); // a query is not quoted: it may hold a token
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    bad(`uses ${url.protocol}, only http: and https: are supported`);
   if (url.search || url.hash) bad('has a query or fragment', fix); // not quoted: a query may hold a token
   const basePath = url.pathname.replace(/\/+$/, '');
   if (/\/v1(\/|$)/.test(basePath))

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { PublisherClosedError, PublishStorageError } from '../errors/publish.errors.js';
+import { StorageUnavailableError } from '../errors/outbox.errors.js';
+import { PublisherClosedError } from '../errors/publish.errors.js';
 import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
 import type { OutgoingWebhook } from '../publishing/webhook.types.js';
@@ -318,7 +319,7 @@ export class DeliveryPipeline {
   /**
    * Group commit: one writer takes every publish waiting and stores them in one write (one statement, one commit),
    * then the next group, which gathered while it wrote. Each publish resolves once its write committed; a write that
-   * fails rejects each of its publishes with PublishStorageError (none of them was stored).
+   * fails rejects each of its publishes with StorageUnavailableError (none of them was stored).
    */
   private async writeBatches(): Promise<void> {
     this.writers++;
@@ -332,7 +333,8 @@ export class DeliveryPipeline {
           for (let i = 0; i < batch.length; i++) batch[i]!.resolve(stored[i]!);
           this.loop.wake(0);
         } catch (error) {
-          const failure = new PublishStorageError(error);
+          const failure =
+            error instanceof StorageUnavailableError ? error : new StorageUnavailableError('enqueue', error);
           for (const entry of batch) entry.reject(failure);
         }
       }

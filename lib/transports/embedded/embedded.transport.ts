@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import diagnostics from 'node:diagnostics_channel';
 import type { Dispatcher } from 'undici';
-import { WebhookNotFoundError } from '../../errors/endpoint.errors.js';
+import { InvalidEndpointError, WebhookNotFoundError } from '../../errors/endpoint.errors.js';
+import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
 import { EmbeddedWebhookDeliveries, EmbeddedWebhookEndpoints } from './embedded-management.js';
 import type { AddressPolicy } from './network/address-policy.js';
 import type { LookupAll } from './network/destination.js';
@@ -19,6 +20,15 @@ import { HttpDelivery, type HttpDeliveryOptions } from './http-delivery.js';
 /** Diagnostics channel of the embedded engine: `{ endpoint, reason: 'gone' | 'failing' }` when it disables an endpoint. */
 export const ENDPOINT_DISABLED_CHANNEL = 'nestjs-convoy:endpoint-disabled';
 const endpointDisabled = diagnostics.channel(ENDPOINT_DISABLED_CHANNEL);
+
+/** publish() to a refused `{ url }` rejects with the SSRF guard's error itself, not the endpoint API's wrapper. */
+function ssrfRefusal(error: unknown): never {
+  const { cause } = error as { cause?: unknown };
+  throw error instanceof InvalidEndpointError &&
+    (cause instanceof DestinationBlockedError || cause instanceof InvalidDestinationError)
+    ? cause
+    : error;
+}
 
 /** While an endpoint is paused, its deliveries are looked at again this often. */
 const PAUSED_RECHECK_MS = 5_000;
@@ -198,7 +208,8 @@ export class EmbeddedTransport implements DeliveryRoute {
   }
 
   /**
-   * The endpoint of a `{ url }` target, created on first use. Lookup and creation are one step per URL in this process,
+   * The endpoint of a `{ url }` target, created on first use (so publish() fails at once, with the SSRF guard's own
+   * error, when the URL is blocked: the guard runs at creation, with the lookup deliveries use). Lookup and creation are one step per URL in this process,
    * so concurrent publishes to a new URL share one endpoint instead of each creating its own.
    */
   private endpointForUrl(target: { url: string; secret?: string }): Promise<EndpointRecord> {
@@ -207,11 +218,13 @@ export class EmbeddedTransport implements DeliveryRoute {
     if (pending) return pending;
     const work = (async () =>
       (await this.parts.store.findEndpointByUrl(url)) ??
-      this.registry.create({
-        name: `endpoint-${uuidv7()}`,
-        url: target.url,
-        ...(target.secret ? { secret: target.secret } : {}),
-      }))();
+      this.registry
+        .create({
+          name: `endpoint-${uuidv7()}`,
+          url: target.url,
+          ...(target.secret ? { secret: target.secret } : {}),
+        })
+        .catch(ssrfRefusal))();
     this.creatingForUrl.set(url, work);
     const forget = (): void => void this.creatingForUrl.delete(url);
     work.then(forget, forget);
