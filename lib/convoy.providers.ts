@@ -110,9 +110,10 @@ const routeOf = (transport: WebhookTransport | DeliveryRoute): DeliveryRoute =>
     : handOverRoute(transport as WebhookTransport);
 
 /** Hand-overs have no endpoints: their per-endpoint limit is the overall one. */
-const pipelineSettings = ({ delivery: d, transport }: ResolvedConvoyOptions): PipelineSettings => ({
+const pipelineSettings = ({ delivery: d, transport, retention }: ResolvedConvoyOptions): PipelineSettings => ({
   ...d,
   endpointConcurrency: transport === 'embedded' ? d.endpointConcurrency : d.concurrency,
+  retention,
 });
 
 /** The module's providers; plain classes built by factories, so each can also be used without Nest. */

@@ -12,6 +12,7 @@ export type {
   EmbeddedOptions,
   ForwardRule,
   LimitsOptions,
+  RetentionOptions,
   RetryOptions,
 } from './options/convoy-module-options.js';
 export type { ConvoyClientOptions, ConvoyRequestOptions } from './client/convoy-client.options.js';
@@ -62,6 +63,6 @@ export {
   ConvoyTimeoutError,
 } from './errors/client.errors.js';
 export { PublishBufferFullError, PublisherClosedError, WebhookValidationError } from './errors/publish.errors.js';
-export { StorageUnavailableError, TransactionRequiredError } from './errors/outbox.errors.js';
+export { SecretDecryptionError, StorageUnavailableError, TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
 export { ManagementUnavailableError } from './errors/endpoint.errors.js';

@@ -117,6 +117,7 @@ const rendered = {
   retry: retryTable(),
   embedded: groupTable('embedded', tables.EMBEDDED_OPTIONS, 'EMBEDDED_OPTIONS'),
   limits: groupTable('limits', tables.LIMITS_OPTIONS, 'LIMITS_OPTIONS'),
+  retention: groupTable('retention', tables.RETENTION_OPTIONS, 'RETENTION_OPTIONS'),
 };
 
 const readme = readFileSync(readmePath, 'utf8');

@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 /**
- * nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]
+ * nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]
  * nestjs-convoy doctor  [--env-file <path>]
  *   sql      prints the schema as SQL, for your own migration tool (no database needed)
  *   migrate  applies the missing migrations to DATABASE_URL (or --url), under the advisory lock
  *   status   exits 0 when the schema is current, 1 when migrations are missing (a CI or deploy gate)
+ *   reencrypt  moves every stored secret to the first of the keys in NESTJS_CONVOY_SECRET_KEYS (a JSON array of
+ *            { id, key }, the storage option secretKeys), those stored in clear included
  *   doctor   checks, with CONVOY_URL, CONVOY_API_KEY (or CONVOY_USERNAME/CONVOY_PASSWORD) and CONVOY_PROJECT_ID,
  *            that publishing to Convoy will work; exits 0 when it will, 1 when not
  */
 import { parseArgs } from 'node:util';
 import { SchemaOutdatedError } from '../errors/outbox.errors.js';
 import { DEFAULT_SCHEMA, migrationSql } from '../storage/sql/migrations.js';
+import type { SecretKey } from '../storage/sql/secret-cipher.js';
+import type { SqlConvoyStorage } from '../storage/sql/sql-storage.js';
 
 const USAGE =
-  'usage: nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]\n       nestjs-convoy doctor  [--env-file <path>]\n';
+  'usage: nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]\n       nestjs-convoy doctor  [--env-file <path>]\n';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -38,7 +42,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (extra.length > 0 || !['sql', 'migrate', 'status', 'doctor'].includes(command ?? '')) {
+  if (extra.length > 0 || !['sql', 'migrate', 'status', 'reencrypt', 'doctor'].includes(command ?? '')) {
     process.stderr.write(USAGE);
     return 2;
   }
@@ -65,6 +69,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { PostgresStorage } = await import('../storage/postgres/index.js');
+  if (command === 'reencrypt')
+    return reencrypt((secretKeys) =>
+      PostgresStorage.create({ connectionString: url, schema, migrate: false, secretKeys }),
+    );
   try {
     const storage = await PostgresStorage.create({ connectionString: url, schema, migrate: command === 'migrate' });
     await storage.close();
@@ -72,6 +80,34 @@ async function main(argv: string[]): Promise<number> {
       command === 'migrate' ? `The ${schema} schema is up to date.\n` : `The ${schema} schema is current.\n`,
     );
     return 0;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return error instanceof SchemaOutdatedError ? 1 : 2;
+  }
+}
+
+/** Re-encrypts under the keys of NESTJS_CONVOY_SECRET_KEYS; errors name the entry at fault, never a key. */
+async function reencrypt(open: (secretKeys: SecretKey[]) => Promise<SqlConvoyStorage>): Promise<number> {
+  let secretKeys: SecretKey[];
+  try {
+    secretKeys = JSON.parse(process.env.NESTJS_CONVOY_SECRET_KEYS ?? '') as SecretKey[];
+  } catch {
+    process.stderr.write(
+      'Set NESTJS_CONVOY_SECRET_KEYS to the storage option secretKeys as JSON, the new key first: [{"id":"k2","key":"…"},{"id":"k1","key":"…"}]\n',
+    );
+    return 2;
+  }
+  try {
+    const storage = await open(secretKeys);
+    try {
+      const { endpoints, deliveries } = await storage.reencryptSecrets();
+      process.stdout.write(
+        `Re-encrypted the secrets of ${endpoints} endpoints and ${deliveries} deliveries under key "${secretKeys[0]!.id}".\n`,
+      );
+      return 0;
+    } finally {
+      await storage.close();
+    }
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return error instanceof SchemaOutdatedError ? 1 : 2;

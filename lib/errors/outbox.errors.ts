@@ -48,3 +48,25 @@ export class StorageUnavailableError extends ConvoyError {
     );
   }
 }
+
+/**
+ * A secret stored encrypted (storage option `secretKeys`) cannot be read: the key it was written with is not
+ * configured, or the stored value fails authentication (changed in the database, or cut). Names the key id, never a
+ * key or a secret.
+ */
+export class SecretDecryptionError extends ConvoyError {
+  constructor(
+    /** The id of the key the stored value says it was encrypted with. */
+    readonly keyId: string,
+    /** `unknown-key`: no configured key has this id; `tampered`: the value does not authenticate under it. */
+    readonly reason: 'unknown-key' | 'tampered',
+    known: string[],
+  ) {
+    super(
+      reason === 'unknown-key'
+        ? `A stored secret is encrypted with key "${keyId}", which is not in the storage option secretKeys (configured: ${known.join(', ') || 'none'}). ` +
+            'Add that key back to secretKeys; remove it only after reencryptSecrets() has moved every secret to the current key'
+        : `A stored secret encrypted with key "${keyId}" failed authentication: the stored value was changed or cut, so it is refused`,
+    );
+  }
+}

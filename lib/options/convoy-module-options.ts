@@ -5,12 +5,22 @@ import type { PublishOptions, WebhookTarget } from '../publishing/webhook.types.
 import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { describeValue } from '../utils/describe-value.js';
-import { custom, group, option, resolveTable, type OptionsOf, type ResolvedOf, type Setup } from './option-table.js';
+import {
+  custom,
+  group,
+  option,
+  orFalse,
+  resolveTable,
+  type OptionsOf,
+  type ResolvedOf,
+  type Setup,
+} from './option-table.js';
 import {
   CONVOY_OPTIONS,
   DELIVERY_OPTIONS,
   EMBEDDED_OPTIONS,
   LIMITS_OPTIONS,
+  RETENTION_OPTIONS,
   type RETRY_OPTIONS,
 } from './option-tables.js';
 import { hasCredentials, resolveClientOptions } from './resolve-client-options.js';
@@ -35,6 +45,8 @@ export type EmbeddedOptions = OptionsOf<typeof EMBEDDED_OPTIONS>;
 export type LimitsOptions = OptionsOf<typeof LIMITS_OPTIONS>;
 /** Convoy's address, credentials and client settings (`convoy: {…}`). */
 export type ConvoyOptions = OptionsOf<typeof CONVOY_OPTIONS>;
+/** What the delivery log keeps with storage (`retention: {…}`, or `false` to keep everything). */
+export type RetentionOptions = OptionsOf<typeof RETENTION_OPTIONS>;
 /** A retry policy (`delivery.retry`, `convoy.retry`); keys left out keep the path's default. */
 export type RetryOptions = OptionsOf<typeof RETRY_OPTIONS>;
 
@@ -75,6 +87,15 @@ export const MODULE_OPTIONS = {
   }, 'pass `await PostgresStorage.create({ pool })` (nestjs-convoy/postgres) or `await PGliteStorage.create({ dataDir })` (nestjs-convoy/pglite), from forRootAsync'),
   /** How deliveries are sent, retried, buffered and claimed. */
   delivery: group(DELIVERY_OPTIONS),
+  /**
+   * With storage, what the delivery log keeps: finished deliveries, their attempts and events past an age or a count
+   * are deleted in small batches on a timer; `false` keeps everything.
+   */
+  retention: orFalse(
+    group(RETENTION_OPTIONS, undefined, {
+      idleWhen: (s) => !s.durable && 'there is no storage (the in-memory store keeps its latest 10,000 events)',
+    }),
+  ),
   /** The embedded engine's store, SSRF allowances and delivery log. */
   embedded: group(EMBEDDED_OPTIONS, undefined, {
     idleWhen: (s) => s.transport !== 'embedded' && `the transport is ${s.transport}`,

@@ -164,6 +164,27 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(
   Object.fromEntries(Object.entries(LIMITS_OPTIONS).map(([k, o]) => [k, o.default])) as Limits,
 );
 
+const DAY_MS = 86_400_000;
+
+/**
+ * What the delivery log keeps with storage. The age follows Convoy's retention (720 h); the row cap bounds the disk
+ * whatever the traffic: with the default limits a million attempts hold at most about 5 GB of response bodies and
+ * headers, and at up to about 33,000 deliveries a day the age limit is the one that applies.
+ */
+export const RETENTION_OPTIONS = {
+  /** Finished deliveries (the log and the dead letters) and events are kept this long: Convoy's 30 days. */
+  maxAgeMs: integer(
+    { min: 1_000, max: 3_650 * DAY_MS },
+    'give how long finished deliveries are kept, in ms',
+  )(30 * DAY_MS),
+  /** Finished deliveries, attempts and events kept at most per table, the newest; unfinished deliveries are never deleted. */
+  maxRows: count(1_000_000_000, 'how many finished rows to keep per table')(1_000_000),
+  /** How often the log is pruned. */
+  intervalMs: integer({ min: 100, max: DAY_MS }, 'give how often to prune the log, in ms')(60_000),
+  /** Rows deleted per statement: small, so that the pipeline's writes never wait long behind a delete. */
+  batchSize: count(10_000, 'how many rows to delete per statement')(500),
+};
+
 export const EMBEDDED_OPTIONS = {
   /** Where endpoints, deliveries and attempts live: by default the module's `storage`, else memory (lost on restart). */
   store: custom<WebhookStore | undefined, WebhookStore>(

@@ -11,6 +11,7 @@ import { openChannels } from '../utils/channels.js';
 import { WorkLoop } from '../utils/work-loop.js';
 import type { AttemptRecord, DeliveryRecord, Settlement } from '../storage/records.js';
 import { retryDelay, type RetryPolicy } from './retry-policy.js';
+import { LogRetention, type RetentionSettings } from './log-retention.js';
 import type { Enqueued, WebhookStore } from '../storage/webhook-store.js';
 
 /** What one attempt came to. */
@@ -67,6 +68,8 @@ export interface PipelineSettings {
   /** Shutdown: how long to wait for attempts in flight (and, without storage, for the work held in memory). */
   drainTimeoutMs: number;
   retry: RetryPolicy;
+  /** With a durable store: what its log keeps (false: everything). */
+  retention?: RetentionSettings | false;
 }
 
 /** What the publisher reports for health checks. */
@@ -175,6 +178,7 @@ export class DeliveryPipeline {
   private readonly settleWrites = new Set<Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
   private slowSweep: NodeJS.Timeout | undefined;
+  private readonly retention: LogRetention | undefined;
   private sent = 0;
   private failed = 0;
   private closing: Promise<void> | undefined;
@@ -189,6 +193,8 @@ export class DeliveryPipeline {
     route.attach?.(() => this.loop.wake(0));
     // Every attempt may listen on this one signal: allow one listener per attempt in flight.
     setMaxListeners(settings.concurrency + 10, this.shutdown.signal);
+    if (settings.retention && !store.volatile)
+      this.retention = new LogRetention(store, settings.retention, this.logger);
   }
 
   get durable(): boolean {
@@ -236,6 +242,7 @@ export class DeliveryPipeline {
     this.heartbeat.unref();
     this.slowSweep = setInterval(() => this.findSlowAttempts(), SLOW_AFTER_MS / 4);
     this.slowSweep.unref();
+    this.retention?.start();
   }
 
   /**
@@ -292,6 +299,7 @@ export class DeliveryPipeline {
     if (this.store.volatile) await Promise.race([this.flush(), timeLeft()]);
     this.closed = true;
     this.loop.stop();
+    const pruning = this.retention?.close();
     const handedBack = this.held.length;
     for (const delivery of this.held.splice(0)) this.putBack(delivery, Date.now());
     const attempts = (): Promise<unknown> =>
@@ -304,6 +312,7 @@ export class DeliveryPipeline {
     await this.flushSettlements();
     clearInterval(this.heartbeat);
     clearInterval(this.slowSweep);
+    await pruning;
     await this.report(handedBack);
     if (this.store.volatile) await this.store.close(); // refuses publishes still waiting for room
   }

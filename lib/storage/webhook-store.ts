@@ -10,8 +10,10 @@ import type {
   EndpointRecord,
   EventRecord,
   PageRequest,
+  PruneCounts,
   QueueStats,
   RecordPage,
+  RetentionPolicy,
   Settlement,
 } from './records.js';
 
@@ -91,6 +93,15 @@ export interface WebhookStore {
   /** Oldest first. */
   listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
   getEvent(uid: string): Promise<EventRecord | undefined>;
+
+  /**
+   * Deletes what `policy` no longer keeps: finished deliveries (Success, Failure, Discarded: the log and the dead
+   * letters) older than maxAgeMs or beyond the newest maxRows, with their attempts; attempts beyond the newest maxRows
+   * of finished deliveries; events older or beyond the count that no delivery refers to. Never an unfinished delivery
+   * or its attempts. In statements of at most batchSize rows, each committing by itself (a delivery write waits for
+   * one batch at most); stops between batches when `signal` aborts. Optional: the in-memory store bounds itself.
+   */
+  prune?(policy: RetentionPolicy, now: number, signal?: AbortSignal): Promise<PruneCounts>;
 
   // ------------------------------------------------------------ endpoints (the embedded engine's)
 

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { PostgresStorage } from '../../lib/storage/postgres/index.js';
+import { endpoint } from './store.contract.js';
 
 /** The `nestjs-convoy` bin (dist/esm/cli/main.js, built by `npm test`): sql, migrate, status. */
 const run = (args: string[], env: Record<string, string | undefined> = {}) => {
@@ -50,6 +52,35 @@ describe('nestjs-convoy CLI', () => {
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await client.end();
+    }
+  });
+  (url ? it : it.skip)('reencrypt moves stored secrets to the first key of NESTJS_CONVOY_SECRET_KEYS', async () => {
+    const schema = `nc_cli_${process.pid}_${randomBytes(3).toString('hex')}`;
+    const k1 = { id: 'k1', key: randomBytes(32).toString('base64') };
+    const k2 = { id: 'k2', key: randomBytes(32).toString('hex') };
+    const storage = await PostgresStorage.create({ connectionString: url, schema, secretKeys: [k1] });
+    try {
+      await storage.store.insertEndpoint(endpoint('ep_1'));
+      const keys = (list: unknown) => ({ NESTJS_CONVOY_SECRET_KEYS: JSON.stringify(list) });
+      expect(run(['reencrypt', '--schema', schema], { NESTJS_CONVOY_SECRET_KEYS: '' })).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('Set NESTJS_CONVOY_SECRET_KEYS'),
+      });
+      const bad = run(['reencrypt', '--schema', schema], keys([{ id: 'k2', key: k2.key.slice(2) }, k1]));
+      expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('storage.secretKeys[0].key') });
+      expect(bad.stderr).not.toContain(k2.key.slice(2));
+      expect(run(['reencrypt', '--schema', schema], keys([k2, k1]))).toMatchObject({
+        code: 0,
+        stdout: 'Re-encrypted the secrets of 1 endpoints and 0 deliveries under key "k2".\n',
+      });
+      const { rows } = await storage.db.query<{ secrets: string }>(
+        `SELECT secrets::text AS secrets FROM "${schema}".endpoints`,
+      );
+      expect(rows[0]!.secrets).toContain('enc:v1:k2:');
+      expect(rows[0]!.secrets).not.toContain('enc:v1:k1:');
+    } finally {
+      await storage.db.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await storage.close();
     }
   });
   if (!url) console.info('CLI migrate/status test skipped: set DATABASE_URL to run it');
