@@ -138,4 +138,34 @@ describe('dynamic targets on the Convoy transport (fake Convoy)', () => {
     // Nothing went through Convoy's dynamic route, which ignores the secret of a URL it knows.
     expect(fake.requests.filter((r) => r.route === '/events/dynamic')).toEqual([]);
   });
+
+  it('an endpoint deleted in Convoy since is created again, and concurrent publishes to a new target share one', async () => {
+    const url = 'https://hooks.example/again';
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConvoyModule.forRoot({ convoy: fake.clientOptions })],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    try {
+      const publisher = app.get(WebhookPublisher);
+      await Promise.all([1, 2, 3].map((n) => publisher.publish('tenant.event', { n }, { url, secret: SECRET_A })));
+      await publisher.flush();
+      expect(fake.endpoints.size).toBe(1);
+      const [first] = fake.endpoints.keys();
+      fake.endpoints.delete(first!);
+      await publisher.publish('tenant.event', { n: 4 }, { url, secret: SECRET_A });
+      await publisher.flush();
+    } finally {
+      await app.close();
+    }
+    const [again, ...more] = [...fake.endpoints.values()];
+    expect(more).toEqual([]);
+    expect(again!.secrets.map((s: { value: string }) => s.value)).toEqual([SECRET_A]);
+    const events = fake.acceptedEvents().map((e) => [e.data.n, e.endpoints]);
+    expect(events.sort((x, y) => x[0] - y[0])).toEqual([
+      [1, expect.any(Array)],
+      [2, expect.any(Array)],
+      [3, expect.any(Array)],
+      [4, [again!.uid]],
+    ]);
+  });
 });
