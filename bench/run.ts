@@ -10,6 +10,7 @@ import { interceptorCost } from './scenarios/interceptor.js';
 import { embeddedEngine } from './scenarios/embedded.js';
 import { durable } from './scenarios/durable.js';
 import { memory } from './scenarios/memory.js';
+import { isolation } from './scenarios/isolation.js';
 
 const only = process.argv.slice(2); // e.g. `npm run bench -- embedded` runs one scenario
 const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<void>> = {
@@ -18,6 +19,7 @@ const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<voi
   embedded: embeddedEngine,
   durable,
   memory,
+  isolation,
 };
 
 const report = new BenchReport();

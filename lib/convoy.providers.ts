@@ -20,7 +20,7 @@ import { WebhookOutbox } from './management/webhook-outbox.js';
 import { handOverRoute } from './pipeline/hand-over.route.js';
 import { InMemoryWebhookStore } from './storage/in-memory.store.js';
 import { DeliveryPipeline, type DeliveryRoute, type PipelineSettings } from './pipeline/pipeline.js';
-import type { WebhookStore } from './storage/webhook-store.js';
+import { reportingUnavailable, type WebhookStore } from './storage/webhook-store.js';
 import { WebhookPublisher } from './publishing/webhook-publisher.js';
 import { ConvoyTransport } from './transports/convoy/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
@@ -47,9 +47,9 @@ function createStore(o: ResolvedConvoyOptions): WebhookStore {
       logger.warn(
         'The embedded engine keeps endpoints and pending deliveries in memory: they are lost when the process exits. Configure a durable store for production.',
       );
-    return store;
+    return reportingUnavailable(store);
   }
-  if (o.storage) return o.storage.store;
+  if (o.storage) return reportingUnavailable(o.storage.store);
   if (process.env.NODE_ENV === 'production') {
     logger.warn(
       'Published events wait in memory until sent: a crash loses them. Pass `storage` (nestjs-convoy/postgres or /pglite) for a durable outbox.',
@@ -89,6 +89,7 @@ function createTransport(
         lookupAll: embedded.lookup,
         http: { userAgent: embedded.userAgent, maxResponseBytes: embedded.maxResponseBytes },
         disableEndpointOnFailure: embedded.disableEndpointOnFailure,
+        circuitBreaker: embedded.circuitBreaker,
         retry: options.delivery.retry,
       });
     }

@@ -60,12 +60,7 @@ export {
   ConvoyNetworkError,
   ConvoyTimeoutError,
 } from './errors/client.errors.js';
-export {
-  PublishBufferFullError,
-  PublisherClosedError,
-  PublishStorageError,
-  WebhookValidationError,
-} from './errors/publish.errors.js';
-export { TransactionRequiredError } from './errors/outbox.errors.js';
+export { PublishBufferFullError, PublisherClosedError, WebhookValidationError } from './errors/publish.errors.js';
+export { StorageUnavailableError, TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
 export { ManagementUnavailableError } from './errors/endpoint.errors.js';

@@ -30,18 +30,3 @@ export class PublishBufferFullError extends ConvoyError {
     );
   }
 }
-
-/**
- * publish() could not store the event: the write it shared with concurrent publishes (one commit for them all)
- * failed, e.g. the database is unreachable. Nothing of that write was stored, so publishing again sends the event
- * once. `cause` is the database's error.
- */
-export class PublishStorageError extends ConvoyError {
-  override readonly retryable = true;
-
-  constructor(cause: unknown) {
-    super(`Cannot publish webhook: the event could not be stored: ${(cause as Error)?.message ?? String(cause)}`, {
-      cause,
-    });
-  }
-}

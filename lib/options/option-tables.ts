@@ -1,6 +1,7 @@
 import type { WebhookStore } from '../storage/webhook-store.js';
 import type { LookupAll } from '../transports/embedded/network/destination.js';
 import { describeValue } from '../utils/describe-value.js';
+import { redactUrl, redactUrls, USERINFO } from '../utils/redact.js';
 import { PACKAGE_VERSION } from '../version.js';
 import {
   boolean,
@@ -41,7 +42,7 @@ function text(fix: string, o: { pattern?: RegExp; hint?: string; secret?: boolea
       if (o.pattern && !o.pattern.test(v))
         throw new ConvoyConfigurationError(
           path,
-          `has the wrong format${o.secret ? '' : ` ("${v}")`}; expected ${o.hint}`,
+          `has the wrong format${o.secret ? '' : ` ("${redactUrls(v)}")`}; expected ${o.hint}`,
           fix,
         );
       return v;
@@ -94,6 +95,12 @@ export const DELIVERY_OPTIONS = {
   concurrency: count(1024, 'how many attempts may be in flight at once')((s) => (s.transport === 'embedded' ? 16 : 8)),
   /** Attempts in flight at once to one endpoint (the embedded engine). */
   endpointConcurrency: count(1024, 'how many attempts may be in flight to one endpoint')(4, notEmbedded),
+  /**
+   * Attempts to endpoints that have not answered within a second, at most; they free their `concurrency` slot for
+   * other endpoints, and past this cap the endpoint's attempts are cut short (retried later), so endpoints that hang
+   * never take every slot (the embedded engine).
+   */
+  maxSlowAttempts: count(10_000, 'how many attempts may wait on slow endpoints at once')(64, notEmbedded),
   /** At shutdown, how long to wait for attempts in flight (without storage: to keep sending what memory holds). */
   drainTimeoutMs: ms(3_600_000, 'how long shutdown may wait')(10_000),
   /** Without storage: deliveries held in memory at most (waiting, in flight or between retries). */
@@ -122,6 +129,13 @@ export const DELIVERY_OPTIONS = {
   ),
 };
 
+export const CIRCUIT_BREAKER_OPTIONS = {
+  /** Consecutive failed attempts (timeouts, network errors, non-2xx answers) that open an endpoint's circuit. */
+  failureThreshold: count(1_000, 'how many failed attempts in a row open the circuit')(10),
+  /** While open, one probe attempt at a time, this often; the others wait and are not counted as attempts. */
+  probeIntervalMs: integer({ min: 100, max: 3_600_000 }, 'give the time between probes, in ms')(30_000),
+};
+
 export const EMBEDDED_OPTIONS = {
   /** Where endpoints, deliveries and attempts live: by default the module's `storage`, else memory (lost on restart). */
   store: custom<WebhookStore | undefined, WebhookStore>(
@@ -143,6 +157,11 @@ export const EMBEDDED_OPTIONS = {
   ),
   /** Disable an endpoint when a delivery to it runs out of retries. */
   disableEndpointOnFailure: boolean(false),
+  /**
+   * Per-endpoint circuit breaker, as Convoy's: after `failureThreshold` failed attempts in a row, the endpoint's
+   * deliveries wait and one probe goes every `probeIntervalMs`; a success closes it. `false` turns it off.
+   */
+  circuitBreaker: orFalse(group(CIRCUIT_BREAKER_OPTIONS)),
   /** Response bytes kept per attempt in the delivery log (a compressed body counts decoded). */
   maxResponseBytes: integer({ min: 0, max: 1_048_576 }, 'give the response bytes to keep per attempt')(4_096),
   /** User-Agent of deliveries. */
@@ -161,14 +180,14 @@ function checkBaseUrl(v: unknown, path: string): string {
   const bad = (problem: string, how = fix): never => {
     throw new ConvoyConfigurationError(path, problem, how);
   };
-  if (!url) return bad(`"${value}" is not an absolute URL`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    bad(`uses ${url.protocol}, only http: and https: are supported`);
-  if (url.username || url.password)
+  if (USERINFO.test(value) || url?.username || url?.password)
     bad(
       'contains credentials',
       'remove user:password from the URL and pass apiKey, or username and password, as options',
     );
+  if (!url) return bad(`"${redactUrl(value)}" is not an absolute URL`); // a query is not quoted: it may hold a token
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    bad(`uses ${url.protocol}, only http: and https: are supported`);
   if (url.search || url.hash) bad('has a query or fragment', fix); // not quoted: a query may hold a token
   const basePath = url.pathname.replace(/\/+$/, '');
   if (/\/v1(\/|$)/.test(basePath))

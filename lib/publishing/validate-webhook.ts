@@ -1,5 +1,8 @@
+import { parseDestinationUrl } from '../transports/embedded/network/destination.js';
+import type { InvalidDestinationError } from '../errors/destination.errors.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
 import { describeValue } from '../utils/describe-value.js';
+import { USERINFO } from '../utils/redact.js';
 import type { PublishOptions, WebhookTarget } from './webhook.types.js';
 
 const MAX_EVENT_TYPE_LENGTH = 255;
@@ -288,6 +291,10 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
   }
   if (key === 'endpointId') return { endpointId: value };
   if (key === 'ownerId') return { ownerId: value };
+  // First: in `user:pw@host/x` (no scheme) the "scheme" would be the user, which must not be quoted.
+  if (USERINFO.test(value)) {
+    throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -303,8 +310,10 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
       `uses ${url.protocol}; only http: and https: URLs can receive webhooks`,
     );
   }
-  if (url.username || url.password) {
-    throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
+  try {
+    parseDestinationUrl(value); // what else the SSRF guard refuses of a URL's form (a fragment, port 0), for every transport
+  } catch (error) {
+    throw new WebhookValidationError(`${where}.url`, (error as InvalidDestinationError).reason);
   }
   if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret === '')) {
     throw new WebhookValidationError(`${where}.secret`, 'must be a non-empty string');

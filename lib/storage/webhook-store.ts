@@ -1,3 +1,5 @@
+import { ConvoyError } from '../errors/convoy.error.js';
+import { StorageUnavailableError } from '../errors/outbox.errors.js';
 import type { SqlQueryable } from './sql/sql.js';
 import type {
   AttemptRecord,
@@ -107,4 +109,37 @@ export interface WebhookStore {
   allEndpoints(): Promise<EndpointRecord[]>;
 
   close(): Promise<void>;
+}
+
+/**
+ * The store, with every failure of a durable one that is not already ours (a cut connection, a database that is down,
+ * a closed PGlite) turned into StorageUnavailableError naming the operation, the driver's error as `cause`: callers of
+ * publish() and of the management API never get a raw driver error. A memory store cannot fail so: left as it is.
+ */
+export function reportingUnavailable(store: WebhookStore): WebhookStore {
+  if (store.volatile) return store;
+  const wrapped = new Map<PropertyKey, unknown>();
+  const unavailable = (operation: string, error: unknown): never => {
+    throw error instanceof ConvoyError ? error : new StorageUnavailableError(operation, error);
+  };
+  return new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function' || key === 'close' || typeof key !== 'string') return value;
+      let method = wrapped.get(key);
+      if (!method) {
+        const call = value as (...args: unknown[]) => unknown;
+        method = (...args: unknown[]): unknown => {
+          try {
+            const result = call.apply(target, args);
+            return result instanceof Promise ? result.catch((error: unknown) => unavailable(key, error)) : result;
+          } catch (error) {
+            return unavailable(key, error);
+          }
+        };
+        wrapped.set(key, method);
+      }
+      return method;
+    },
+  });
 }

@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
+import { CONVOY_OPTIONS } from '../../lib/convoy.constants.js';
 import { InvalidEndpointError, WebhookPublisher } from '../../lib/index.js';
+import type { ResolvedConvoyOptions } from '../../lib/options/convoy-module-options.js';
 import { signConvoyPayload } from '../../lib/receiver/index.js';
 import type { LookupAll } from '../../lib/transports/embedded/network/destination.js';
 import { RECEIVER_WAIT_MS } from '../../sample/receiver/receiver.controller.js';
@@ -466,6 +468,14 @@ describe('sample app on its default storage (PGlite on disk)', () => {
           status: expect.stringMatching(/^(Success|Retry|Failure)$/),
         });
         expect((await app.get(WebhookPublisher).stats()).durable).toBe(true);
+
+        // The database gone (its PGlite closed): the management routes answer 503 with our error, not a 500.
+        await (app.get(CONVOY_OPTIONS) as ResolvedConvoyOptions).storage!.close();
+        for (const path of ['/endpoints', '/deliveries'])
+          expect(await call(url, 'GET', path)).toEqual({
+            status: 503,
+            body: { statusCode: 503, message: expect.stringMatching(/^The webhook storage is unavailable \(/) },
+          });
       } finally {
         await app.close();
       }

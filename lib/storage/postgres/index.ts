@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ConvoyConfigurationError } from '../../errors/configuration.error.js';
 import { importOptional } from '../../utils/optional-import.js';
+import { redactUrls } from '../../utils/redact.js';
 import type { SqlDatabase, SqlQueryable } from '../sql/sql.js';
 import { SqlConvoyStorage, type SqlStorageOptions } from '../sql/sql-storage.js';
 
@@ -92,7 +93,7 @@ export class PostgresStorage {
     const created = new (pg.default ?? pg).Pool({ connectionString, max: options.max ?? 10 });
     // An idle connection that breaks emits 'error' on the pool; unhandled, it would crash the process.
     created.on('error', (error: Error) =>
-      PostgresStorage.logger.warn(`An idle PostgreSQL connection failed: ${error.message}`),
+      PostgresStorage.logger.warn(`An idle PostgreSQL connection failed: ${redactUrls(error.message)}`),
     );
     const db = fromPgPool(created, { end: true });
     try {

@@ -234,15 +234,24 @@ export class EndpointRegistry {
     return out;
   }
 
-  /** The URL's form (parseEndpointUrl), then the SSRF guard on every address it resolves to. */
+  /**
+   * The URL's form (parseEndpointUrl), then the SSRF guard on every address it resolves to. A host that does not
+   * resolve (ENOTFOUND, EAI_AGAIN…) is a bad URL for the caller too, like a blocked one: the guard's and the
+   * resolver's errors both become InvalidEndpointError, the original as `cause`.
+   */
   private async checkUrl(url: unknown): Promise<string> {
     const parsed = parseEndpointUrl(url);
     try {
       await checkDestination(parsed, this.policy, this.lookupAll);
     } catch (error) {
       if (error instanceof DestinationBlockedError || error instanceof InvalidDestinationError)
-        throw new InvalidEndpointError('url', error.message);
-      throw error;
+        throw new InvalidEndpointError('url', error.message, error);
+      const code = (error as { code?: unknown })?.code;
+      throw new InvalidEndpointError(
+        'url',
+        `host "${parsed.hostname}" could not be resolved (${typeof code === 'string' ? code : String((error as Error)?.message ?? error)}); check the name and this machine's DNS`,
+        error,
+      );
     }
     return parsed.toString();
   }

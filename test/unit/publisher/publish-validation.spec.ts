@@ -15,6 +15,7 @@ describe('WebhookPublisher.publish() validation', () => {
   const settings: PipelineSettings = {
     concurrency: 4,
     endpointConcurrency: 4,
+    maxSlowAttempts: 64,
     batchSize: 50,
     leaseMs: 30_000,
     pollIntervalMs: 1_000,
