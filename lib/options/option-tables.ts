@@ -211,7 +211,7 @@ export const EMBEDDED_OPTIONS = {
    * deliveries wait and one probe goes every `probeIntervalMs`; a success closes it. `false` turns it off.
    */
   circuitBreaker: orFalse(group(CIRCUIT_BREAKER_OPTIONS)),
-  /** Response bytes kept per attempt in the delivery log. */
+  /** Response bytes kept per attempt in the delivery log (a compressed body counts decoded). */
   maxResponseBytes: integer({ min: 0, max: 1_048_576 }, 'give the response bytes to keep per attempt')(4_096),
   /** User-Agent of deliveries. */
   userAgent: text('pass e.g. "my-app-webhooks/1.0"', { default: `Convoy/nestjs-convoy-${PACKAGE_VERSION}` }),

@@ -112,8 +112,8 @@ export interface WebhookStore {
   /** False when it did not exist. Its deliveries and attempts stay: the log outlives the endpoint. */
   deleteEndpoint(uid: string): Promise<boolean>;
   getEndpoint(uid: string): Promise<EndpointRecord | undefined>;
-  /** The oldest endpoint with exactly this URL. */
-  findEndpointByUrl(url: string): Promise<EndpointRecord | undefined>;
+  /** The oldest endpoint with exactly this URL and name (a `{ url, secret? }` target's endpoint). */
+  findEndpointByUrlAndName(url: string, name: string): Promise<EndpointRecord | undefined>;
   /** Newest first. */
   listEndpoints(filter: EndpointFilter, page: PageRequest): Promise<RecordPage<EndpointRecord>>;
   /** Every endpoint (fan-out reads them all; a registry holds thousands, not millions). */

@@ -485,11 +485,11 @@ export class SqlWebhookStore implements WebhookStore {
     return rows[0] && this.toEndpoint(rows[0]);
   }
 
-  /** The oldest endpoint with exactly this URL (dynamic events reuse it). */
-  async findEndpointByUrl(url: string): Promise<EndpointRecord | undefined> {
+  /** The oldest endpoint with exactly this URL and name (found through the URL's index). */
+  async findEndpointByUrlAndName(url: string, name: string): Promise<EndpointRecord | undefined> {
     const { rows } = await this.db.query<Row>(
-      `SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE url = $1 ORDER BY uid LIMIT 1`,
-      [url],
+      `SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE url = $1 AND name = $2 ORDER BY uid LIMIT 1`,
+      [url, name],
     );
     return rows[0] && this.toEndpoint(rows[0]);
   }

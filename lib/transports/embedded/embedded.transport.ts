@@ -14,6 +14,7 @@ import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
 import { openChannels } from '../../utils/channels.js';
 import { matchesEventPattern } from '../../utils/glob.js';
 import { uuidv7 } from '../../utils/uuid.js';
+import { dynamicEndpointName } from '../dynamic-target.js';
 import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import type { Limits } from '../../options/option-tables.js';
@@ -79,8 +80,8 @@ export class EmbeddedTransport implements DeliveryRoute {
   readonly deliveries: EmbeddedWebhookDeliveries;
   private readonly logger = new Logger('EmbeddedTransport');
   private readonly http: HttpDelivery;
-  /** Normalized URL → the find-or-create of its endpoint in progress (see endpointForUrl). */
-  private readonly creatingForUrl = new Map<string, Promise<EndpointRecord>>();
+  /** A `{ url, secret? }` target's endpoint name → the find-or-create of that endpoint in progress (endpointForUrl). */
+  private readonly creatingForTarget = new Map<string, Promise<EndpointRecord>>();
   /** Endpoint id → epoch ms until which a 429/503 Retry-After asked us to wait (this process only). */
   private readonly pausedUntil = new Map<string, number>();
   /** Endpoint id → attempts made in its current rate-limit window. */
@@ -226,25 +227,23 @@ export class EmbeddedTransport implements DeliveryRoute {
   }
 
   /**
-   * The endpoint of a `{ url }` target, created on first use (so publish() fails at once, with the SSRF guard's own
-   * error, when the URL is blocked: the guard runs at creation, with the lookup deliveries use). Lookup and creation are one step per URL in this process,
-   * so concurrent publishes to a new URL share one endpoint instead of each creating its own.
+   * The endpoint of a `{ url, secret? }` target, one per URL and secret (see dynamicEndpointName), created on first
+   * use (so publish() fails at once, with the SSRF guard's own error, when the URL is blocked: the guard runs at
+   * creation, with the lookup deliveries use). Lookup and creation are one step per target in this process, so
+   * concurrent publishes to a new target share one endpoint instead of each creating its own.
    */
   private endpointForUrl(target: { url: string; secret?: string }): Promise<EndpointRecord> {
     const url = new URL(target.url).toString();
-    const pending = this.creatingForUrl.get(url);
+    const name = dynamicEndpointName(url, target.secret);
+    const pending = this.creatingForTarget.get(name);
     if (pending) return pending;
     const work = (async () =>
-      (await this.parts.store.findEndpointByUrl(url)) ??
+      (await this.parts.store.findEndpointByUrlAndName(url, name)) ??
       this.registry
-        .create({
-          name: `endpoint-${uuidv7()}`,
-          url: target.url,
-          ...(target.secret ? { secret: target.secret } : {}),
-        })
+        .create({ name, url: target.url, ...(target.secret ? { secret: target.secret } : {}) })
         .catch(ssrfRefusal))();
-    this.creatingForUrl.set(url, work);
-    const forget = (): void => void this.creatingForUrl.delete(url);
+    this.creatingForTarget.set(name, work);
+    const forget = (): void => void this.creatingForTarget.delete(name);
     work.then(forget, forget);
     return work;
   }
