@@ -99,7 +99,7 @@ export class TypedController {
 }
 
 /** A plain JSON Schema types the event types; its payload is unknown. */
-const jsonEvents = defineWebhookEvents({ 'invoice.paid': { type: 'object', required: ['id'] } });
+export const jsonEvents = defineWebhookEvents({ 'invoice.paid': { type: 'object', required: ['id'] } });
 export async function jsonSchemaCatalog(publisher: WebhookPublisher<typeof jsonEvents>): Promise<void> {
   await publisher.publish('invoice.paid', { id: 'inv_1' });
   // @ts-expect-error -- not in the catalog
@@ -107,7 +107,7 @@ export async function jsonSchemaCatalog(publisher: WebhookPublisher<typeof jsonE
 }
 
 /** A schema alone, without { schema }, types its payload too. */
-const bare = defineWebhookEvents({ 'user.signed_up': z.object({ email: z.email() }) });
+export const bare = defineWebhookEvents({ 'user.signed_up': z.object({ email: z.email() }) });
 export const EmitsUserWebhook = emitsWebhookFor(bare);
 export async function bareSchema(publisher: WebhookPublisher<typeof bare>): Promise<void> {
   await publisher.publish('user.signed_up', { email: 'a@example.com' });
