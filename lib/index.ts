@@ -22,7 +22,6 @@ export {
   emitsWebhookFor,
   targetFromQuery,
   type EmitsWebhookOptions,
-  type TypedEmitsWebhook,
 } from './publishing/emits-webhook.decorator.js';
 export { WebhookInterceptor } from './publishing/webhook.interceptor.js';
 export { WebhookPublisher } from './publishing/webhook-publisher.js';
@@ -33,11 +32,9 @@ export { DIAGNOSTICS_CHANNELS } from './diagnostics-channels.js';
 // Typed events: the catalog, its validation and its OpenAPI document.
 export {
   defineWebhookEvents,
-  type JsonSchema,
   type WebhookEventCatalog,
   type WebhookEventDefinition,
 } from './catalog/webhook-events.js';
-export type { EventValidation } from './catalog/payload-validation.js';
 export { webhooksOpenApi, type WebhooksOpenApiOptions } from './catalog/webhooks-openapi.js';
 
 // Transports and storage: the interfaces to plug in your own (a store's records: `nestjs-convoy/storage`).
@@ -81,7 +78,6 @@ export {
   PublisherClosedError,
   PublishStorageError,
   WebhookValidationError,
-  type WebhookValidationIssue,
 } from './errors/publish.errors.js';
 export { TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';

@@ -49,7 +49,7 @@ export type EventPayloadOf<Catalog extends WebhookEventCatalog, Type extends str
 >[Type];
 
 /**
- * Declares the event types an application publishes and the schema of each payload:
+ * Declares the event types an application publishes and the schema of each payload.
  *
  *   export const todoEvents = defineWebhookEvents({
  *     'todo.created': { schema: todoSchema, description: 'A todo was created', category: 'todos', example },

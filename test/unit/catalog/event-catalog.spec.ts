@@ -7,9 +7,9 @@ import {
   emitsWebhookFor,
   WebhookPublisher,
   WebhookValidationError,
-  type EventValidation,
   type WebhookEventCatalog,
 } from '../../../lib/index.js';
+import type { EventValidation } from '../../../lib/catalog/payload-validation.js';
 import { resolveModuleOptions } from '../../../lib/options/convoy-module-options.js';
 import { ConvoyTestingModule, RecordingTransport } from '../../../lib/testing/index.js';
 import { todoEvents } from '../../../sample/todos/todo.events.js';
