@@ -22,6 +22,7 @@ import { InMemoryWebhookStore } from './storage/in-memory.store.js';
 import { DeliveryPipeline, type DeliveryRoute, type PipelineSettings } from './pipeline/pipeline.js';
 import { reportingUnavailable, type WebhookStore } from './storage/webhook-store.js';
 import { WebhookPublisher } from './publishing/webhook-publisher.js';
+import { payloadCheck } from './catalog/payload-validation.js';
 import { ConvoyTransport } from './transports/convoy/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
@@ -140,8 +141,13 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
     },
     {
       provide: WebhookPublisher,
-      useFactory: (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline) =>
-        new WebhookPublisher(pipeline, o.defaultTarget, o.limits),
+      useFactory: async (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline) =>
+        new WebhookPublisher(
+          pipeline,
+          o.defaultTarget,
+          o.limits,
+          await payloadCheck(o.events, o.eventValidation, (message) => logger.warn(message)),
+        ),
       inject: [CONVOY_OPTIONS, DeliveryPipeline],
     },
     {

@@ -2,6 +2,7 @@
 /**
  * nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]
  * nestjs-convoy doctor  [--env-file <path>]
+ * nestjs-convoy openapi --catalog <module> [--export <name>] [--title <t>] [--doc-version <v>] [--signature convoy|standard] [--out <file>]
  *   sql      prints the schema as SQL, for your own migration tool (no database needed)
  *   migrate  applies the missing migrations to DATABASE_URL (or --url), under the advisory lock
  *   status   exits 0 when the schema is current, 1 when migrations are missing (a CI or deploy gate)
@@ -9,6 +10,7 @@
  *            { id, key }, the storage option secretKeys), those stored in clear included
  *   doctor   checks, with CONVOY_URL, CONVOY_API_KEY (or CONVOY_USERNAME/CONVOY_PASSWORD) and CONVOY_PROJECT_ID,
  *            that publishing to Convoy will work; exits 0 when it will, 1 when not
+ *   openapi  writes the OpenAPI 3.1 document of the webhooks of the catalog that <module> exports
  */
 import { parseArgs } from 'node:util';
 import { SchemaOutdatedError } from '../errors/outbox.errors.js';
@@ -17,7 +19,10 @@ import type { SecretKey } from '../storage/sql/secret-cipher.js';
 import type { SqlConvoyStorage } from '../storage/sql/sql-storage.js';
 
 const USAGE =
-  'usage: nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]\n       nestjs-convoy doctor  [--env-file <path>]\n';
+  'usage: nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]\n' +
+  '       nestjs-convoy doctor  [--env-file <path>]\n' +
+  '       nestjs-convoy openapi --catalog <module> [--export <name>] [--title <title>] [--doc-version <version>]\n' +
+  '                             [--signature convoy|standard] [--out <file>]\n';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -29,6 +34,12 @@ async function main(argv: string[]): Promise<number> {
         schema: { type: 'string' },
         url: { type: 'string' },
         'env-file': { type: 'string' },
+        catalog: { type: 'string' },
+        export: { type: 'string' },
+        title: { type: 'string' },
+        'doc-version': { type: 'string' },
+        signature: { type: 'string' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -42,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (extra.length > 0 || !['sql', 'migrate', 'status', 'reencrypt', 'doctor'].includes(command ?? '')) {
+  if (extra.length > 0 || !['sql', 'migrate', 'status', 'reencrypt', 'doctor', 'openapi'].includes(command ?? '')) {
     process.stderr.write(USAGE);
     return 2;
   }
@@ -57,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const { doctor } = await import('./doctor.js');
     return doctor(process.env, (line) => process.stdout.write(`${line}\n`));
+  }
+  if (command === 'openapi') {
+    const { openapi } = await import('./openapi.js');
+    return openapi({ ...values, docVersion: values['doc-version'] }, (text) => process.stdout.write(text));
   }
   const schema = values.schema ?? DEFAULT_SCHEMA;
   if (command === 'sql') {

@@ -1,11 +1,21 @@
 import { ConvoyError } from './convoy.error.js';
 
+/** One problem a catalog's schema found in a payload. */
+export interface WebhookValidationIssue {
+  /** Where, e.g. `data.items[2].total`. */
+  path: string;
+  /** The schema library's message, e.g. "Invalid input: expected number, received string". */
+  message: string;
+}
+
 /** publish() was given an event type, data or options it cannot send. Nothing was queued. */
 export class WebhookValidationError extends ConvoyError {
   constructor(
     /** The argument at fault: `eventType`, `data` (or a path into it, like `data.items[2].total`), or an option name. */
     readonly field: string,
     readonly reason: string,
+    /** Every problem the event catalog's schema found (the first is `field`); empty for other checks. */
+    readonly issues: readonly WebhookValidationIssue[] = [],
   ) {
     super(`Cannot publish webhook: ${field} ${reason}`);
   }

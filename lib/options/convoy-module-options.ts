@@ -1,3 +1,5 @@
+import type { EventValidation } from '../catalog/payload-validation.js';
+import { isWebhookEventCatalog, type WebhookEventCatalog } from '../catalog/webhook-events.js';
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
 import { urlLengthProblem, validateTarget } from '../publishing/validate-webhook.js';
@@ -153,6 +155,28 @@ export const MODULE_OPTIONS = {
     },
     { default: () => [] },
   ),
+  /** The event catalog (defineWebhookEvents()): publish() then checks each event type and payload against it. */
+  events: custom<WebhookEventCatalog | undefined, WebhookEventCatalog>(
+    (v) =>
+      isWebhookEventCatalog(v) ? undefined : `expected a catalog from defineWebhookEvents(), got ${describeValue(v)}`,
+    "pass the result of defineWebhookEvents({ 'todo.created': schema, … })",
+  ),
+  /**
+   * With `events`, a payload that does not match its schema (or an unknown event type): `'reject'` throws
+   * WebhookValidationError, `'log'` logs a warning and sends it as it is, `'off'` checks nothing (the catalog then only
+   * types and documents). Default `'reject'`, and `'log'` under NODE_ENV=production.
+   */
+  eventValidation: option<EventValidation>(
+    (v, path) => {
+      if (v === 'reject' || v === 'log' || v === 'off') return v;
+      throw new ConvoyConfigurationError(
+        path,
+        `expected "reject", "log" or "off", got ${typeof v === 'string' ? `"${v}"` : describeValue(v)}`,
+        '"reject" throws on a wrong payload, "log" warns and sends it, "off" checks nothing',
+      );
+    },
+    { default: () => (process.env.NODE_ENV === 'production' ? 'log' : 'reject') },
+  ),
 };
 
 /** ConvoyModule.forRoot() options (forRootAsync's factory returns the same). */
@@ -216,6 +240,8 @@ export function resolveModuleOptions(
       '"convoy" needs Convoy credentials, and none are configured',
       'pass convoy: { apiKey (or username and password), projectId }',
     );
+  if (raw.eventValidation !== undefined && raw.events === undefined)
+    warn('eventValidation has no effect: no events catalog is registered');
   if (credentials) resolveClientOptions(convoy, 'convoy');
   else if (Object.values(convoy).some((v) => v !== undefined))
     warn('convoy has no effect: no credentials are given (apiKey, or username and password)');
