@@ -3,23 +3,14 @@ import { DeliveryPipeline, type DeliveryRoute, type PipelineSettings } from '../
 import { newDelivery } from '../../lib/pipeline/hand-over.route.js';
 import type { OutgoingWebhook } from '../../lib/publishing/webhook.types.js';
 import type { WebhookStore, Enqueued } from '../../lib/storage/webhook-store.js';
-import { DATABASE_URL, pgliteBackend, postgresBackend, type Backend } from './backends.js';
+import { sqlBackends, type Backend } from './backends.js';
 
 /**
  * Group commit through the real SQL stores: concurrent publishes share one write (one statement, one commit), each
  * resolving once its own rows are committed; a write that fails rejects each of its publishes with
  * StorageUnavailableError and stores none of them; idempotency keys dedupe within one write as across writes.
  */
-const backends: Array<{ name: string; open: () => Promise<Backend>; skip?: string }> = [
-  { name: 'PGlite', open: pgliteBackend },
-  {
-    name: 'PostgreSQL',
-    open: () => postgresBackend(DATABASE_URL!),
-    skip: DATABASE_URL
-      ? undefined
-      : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the PostgreSQL group commit run is skipped',
-  },
-];
+const backends = sqlBackends('group commit');
 
 const settings: PipelineSettings = {
   concurrency: 1,

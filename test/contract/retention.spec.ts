@@ -3,7 +3,7 @@ import { InMemoryWebhookStore } from '../../lib/storage/in-memory.store.js';
 import type { DeliveryRecord, RetentionPolicy } from '../../lib/storage/records.js';
 import { quoteSchema } from '../../lib/storage/sql/migrations.js';
 import type { SqlConvoyStorage } from '../../lib/storage/sql/sql-storage.js';
-import { DATABASE_URL, pgliteBackend, postgresBackend, type Backend } from './backends.js';
+import { sqlBackends, type Backend } from './backends.js';
 import { attempt, delivery, event } from './store.contract.js';
 
 /**
@@ -12,16 +12,7 @@ import { attempt, delivery, event } from './store.contract.js';
  * delivery refers to; never an unfinished delivery, claimed or not, nor its attempts or event. Under a steady stream
  * with pruning running beside it, the tables stay bounded and no unfinished work is lost.
  */
-const backends: Array<{ name: string; open: () => Promise<Backend>; skip?: string }> = [
-  { name: 'PGlite', open: pgliteBackend },
-  {
-    name: 'PostgreSQL',
-    open: () => postgresBackend(DATABASE_URL!),
-    skip: DATABASE_URL
-      ? undefined
-      : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the PostgreSQL retention run is skipped',
-  },
-];
+const backends = sqlBackends('retention');
 
 const DAY = 86_400_000;
 const LEASE = 60_000;

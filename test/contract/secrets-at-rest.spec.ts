@@ -3,7 +3,7 @@ import { ConvoyConfigurationError, SecretDecryptionError } from '../../lib/error
 import { quoteSchema } from '../../lib/storage/sql/migrations.js';
 import { SqlConvoyStorage } from '../../lib/storage/sql/sql-storage.js';
 import type { SecretKey } from '../../lib/storage/sql/secret-cipher.js';
-import { DATABASE_URL, pgliteBackend, postgresBackend, type Backend } from './backends.js';
+import { sqlBackends, type Backend } from './backends.js';
 import { delivery, endpoint } from './store.contract.js';
 
 /**
@@ -12,16 +12,7 @@ import { delivery, endpoint } from './store.contract.js';
  * rotation keeps old values readable, re-encryption moves them to the current key; a missing key or a changed
  * value is refused with SecretDecryptionError; bad key material stops startup without being quoted.
  */
-const backends: Array<{ name: string; open: () => Promise<Backend>; skip?: string }> = [
-  { name: 'PGlite', open: pgliteBackend },
-  {
-    name: 'PostgreSQL',
-    open: () => postgresBackend(DATABASE_URL!),
-    skip: DATABASE_URL
-      ? undefined
-      : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the PostgreSQL secrets run is skipped',
-  },
-];
+const backends = sqlBackends('secrets-at-rest');
 
 const key = (id: string): SecretKey => ({ id, key: randomBytes(32).toString('base64') });
 const K1 = key('k1');
