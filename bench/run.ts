@@ -1,5 +1,6 @@
-// npm run bench: the publish path, the interceptor, the embedded engine, the durable path and memory, each as a ratio
-// against a baseline measured in the same run (absolute figures vary by machine; the ratios are the targets).
+// npm run bench: the publish path, the interceptor, the embedded engine, the durable path, memory and the event
+// catalog's validation, each as a ratio against a baseline measured in the same run (absolute figures vary by machine;
+// the ratios are the targets).
 // Prints a table and writes bench/results.json and bench/results.md (the README's table). The Convoy sink and the webhook receiver run in a separate process.
 import { writeFileSync } from 'node:fs';
 import { BenchChild } from './support/child.js';
@@ -10,6 +11,8 @@ import { interceptorCost } from './scenarios/interceptor.js';
 import { embeddedEngine } from './scenarios/embedded.js';
 import { durable } from './scenarios/durable.js';
 import { memory } from './scenarios/memory.js';
+import { isolation } from './scenarios/isolation.js';
+import { eventCatalog } from './scenarios/event-catalog.js';
 
 const only = process.argv.slice(2); // e.g. `npm run bench -- embedded` runs one scenario
 const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<void>> = {
@@ -18,6 +21,8 @@ const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<voi
   embedded: embeddedEngine,
   durable,
   memory,
+  isolation,
+  catalog: eventCatalog,
 };
 
 const report = new BenchReport();

@@ -20,8 +20,9 @@ import { WebhookOutbox } from './management/webhook-outbox.js';
 import { handOverRoute } from './pipeline/hand-over.route.js';
 import { InMemoryWebhookStore } from './storage/in-memory.store.js';
 import { DeliveryPipeline, type DeliveryRoute, type PipelineSettings } from './pipeline/pipeline.js';
-import type { WebhookStore } from './storage/webhook-store.js';
+import { reportingUnavailable, type WebhookStore } from './storage/webhook-store.js';
 import { WebhookPublisher } from './publishing/webhook-publisher.js';
+import { payloadCheck } from './catalog/payload-validation.js';
 import { ConvoyTransport } from './transports/convoy/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
@@ -47,9 +48,9 @@ function createStore(o: ResolvedConvoyOptions): WebhookStore {
       logger.warn(
         'The embedded engine keeps endpoints and pending deliveries in memory: they are lost when the process exits. Configure a durable store for production.',
       );
-    return store;
+    return reportingUnavailable(store);
   }
-  if (o.storage) return o.storage.store;
+  if (o.storage) return reportingUnavailable(o.storage.store);
   if (process.env.NODE_ENV === 'production') {
     logger.warn(
       'Published events wait in memory until sent: a crash loses them. Pass `storage` (nestjs-convoy/postgres or /pglite) for a durable outbox.',
@@ -65,10 +66,11 @@ function createTransport(
 ): WebhookTransport | DeliveryRoute {
   switch (options.transport) {
     case 'convoy':
-      return new ConvoyTransport(client, {
-        verifyProject: options.convoy.verifyProject,
-        timeoutMs: Math.min(options.convoy.timeoutMs, 5_000),
-      });
+      return new ConvoyTransport(
+        client,
+        { verifyProject: options.convoy.verifyProject, timeoutMs: Math.min(options.convoy.timeoutMs, 5_000) },
+        options.limits,
+      );
     case 'embedded': {
       const embedded = options.embedded;
       const policy = new AddressPolicy({
@@ -89,7 +91,9 @@ function createTransport(
         lookupAll: embedded.lookup,
         http: { userAgent: embedded.userAgent, maxResponseBytes: embedded.maxResponseBytes },
         disableEndpointOnFailure: embedded.disableEndpointOnFailure,
+        circuitBreaker: embedded.circuitBreaker,
         retry: options.delivery.retry,
+        limits: options.limits,
       });
     }
     case 'log':
@@ -107,9 +111,10 @@ const routeOf = (transport: WebhookTransport | DeliveryRoute): DeliveryRoute =>
     : handOverRoute(transport as WebhookTransport);
 
 /** Hand-overs have no endpoints: their per-endpoint limit is the overall one. */
-const pipelineSettings = ({ delivery: d, transport }: ResolvedConvoyOptions): PipelineSettings => ({
+const pipelineSettings = ({ delivery: d, transport, retention }: ResolvedConvoyOptions): PipelineSettings => ({
   ...d,
   endpointConcurrency: transport === 'embedded' ? d.endpointConcurrency : d.concurrency,
+  retention,
 });
 
 /** The module's providers; plain classes built by factories, so each can also be used without Nest. */
@@ -136,8 +141,13 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
     },
     {
       provide: WebhookPublisher,
-      useFactory: (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline) =>
-        new WebhookPublisher(pipeline, o.defaultTarget),
+      useFactory: async (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline) =>
+        new WebhookPublisher(
+          pipeline,
+          o.defaultTarget,
+          o.limits,
+          await payloadCheck(o.events, o.eventValidation, (message) => logger.warn(message)),
+        ),
       inject: [CONVOY_OPTIONS, DeliveryPipeline],
     },
     {

@@ -1,5 +1,5 @@
 import { PIPELINE_CHANNELS } from './pipeline/pipeline.js';
-import { ENDPOINT_DISABLED_CHANNEL } from './transports/embedded/embedded.transport.js';
+import { EMBEDDED_CHANNELS } from './transports/embedded/embedded.transport.js';
 
 /**
  * The node:diagnostics_channel names the package publishes on, for metrics and alerts, e.g.
@@ -7,6 +7,5 @@ import { ENDPOINT_DISABLED_CHANNEL } from './transports/embedded/embedded.transp
  */
 export const DIAGNOSTICS_CHANNELS = {
   ...PIPELINE_CHANNELS,
-  /** `{ endpoint, reason: 'gone' | 'failing' }`: the embedded engine disabled an endpoint (410, or failing for good). */
-  endpointDisabled: ENDPOINT_DISABLED_CHANNEL,
+  ...EMBEDDED_CHANNELS,
 } as const;

@@ -11,18 +11,33 @@ export type {
   DeliveryOptions,
   EmbeddedOptions,
   ForwardRule,
+  LimitsOptions,
+  RetentionOptions,
   RetryOptions,
 } from './options/convoy-module-options.js';
 export type { ConvoyClientOptions, ConvoyRequestOptions } from './client/convoy-client.options.js';
 export { WEBHOOK_TRANSPORT } from './convoy.constants.js';
 
 // Publishing.
-export { EmitsWebhook, targetFromQuery, type EmitsWebhookOptions } from './publishing/emits-webhook.decorator.js';
+export {
+  EmitsWebhook,
+  emitsWebhookFor,
+  targetFromQuery,
+  type EmitsWebhookOptions,
+} from './publishing/emits-webhook.decorator.js';
 export { WebhookInterceptor } from './publishing/webhook.interceptor.js';
 export { WebhookPublisher } from './publishing/webhook-publisher.js';
 export type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './publishing/webhook.types.js';
 export type { PublisherStats } from './pipeline/pipeline.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics-channels.js';
+
+// Typed events: the catalog, its validation and its OpenAPI document.
+export {
+  defineWebhookEvents,
+  type WebhookEventCatalog,
+  type WebhookEventDefinition,
+} from './catalog/webhook-events.js';
+export { webhooksOpenApi, type WebhooksOpenApiOptions } from './catalog/webhooks-openapi.js';
 
 // Transports and storage: the interfaces to plug in your own (a store's records: `nestjs-convoy/storage`).
 export type { TransportSendContext, WebhookTransport } from './transports/webhook-transport.interface.js';
@@ -60,12 +75,7 @@ export {
   ConvoyNetworkError,
   ConvoyTimeoutError,
 } from './errors/client.errors.js';
-export {
-  PublishBufferFullError,
-  PublisherClosedError,
-  PublishStorageError,
-  WebhookValidationError,
-} from './errors/publish.errors.js';
-export { TransactionRequiredError } from './errors/outbox.errors.js';
+export { PublishBufferFullError, PublisherClosedError, WebhookValidationError } from './errors/publish.errors.js';
+export { SecretDecryptionError, StorageUnavailableError, TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
 export { ManagementUnavailableError } from './errors/endpoint.errors.js';

@@ -1,11 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
-import { EmitsWebhook, targetFromQuery } from '../lib/index.js';
+import { targetFromQuery } from '../lib/index.js';
+import { EmitsTodoWebhook } from './todos/todo.events.js';
 
 @Controller()
 export class AppController {
   /** As in Convoy's tutorials: GET / answers and publishes a `ping` webhook. */
   @Get()
-  @EmitsWebhook('ping', { target: targetFromQuery('endpoint') })
+  @EmitsTodoWebhook('ping', { target: targetFromQuery('endpoint') })
   ping(): { message: string } {
     return { message: 'pong' };
   }

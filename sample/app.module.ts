@@ -7,6 +7,7 @@ import { ConvoyErrorFilter } from './convoy-error.filter.js';
 import { convoyOptionsFromEnv } from './convoy.config.js';
 import { DeliveriesController } from './deliveries/deliveries.controller.js';
 import { EndpointsController } from './endpoints/endpoints.controller.js';
+import { OpenApiController } from './openapi/openapi.controller.js';
 import { ReceiverController } from './receiver/receiver.controller.js';
 import { TodosController } from './todos/todos.controller.js';
 import { TodosService } from './todos/todos.service.js';
@@ -16,7 +17,14 @@ import { TodosService } from './todos/todos.service.js';
     ConfigModule.forRoot({ isGlobal: true }),
     ConvoyModule.forRootAsync({ inject: [ConfigService], useFactory: convoyOptionsFromEnv }),
   ],
-  controllers: [AppController, TodosController, EndpointsController, DeliveriesController, ReceiverController],
+  controllers: [
+    AppController,
+    TodosController,
+    EndpointsController,
+    DeliveriesController,
+    ReceiverController,
+    OpenApiController,
+  ],
   providers: [TodosService, { provide: APP_FILTER, useClass: ConvoyErrorFilter }],
 })
 export class AppModule {}

@@ -5,14 +5,15 @@ import {
   ConvoyHttpError,
   InvalidEndpointError,
   ManagementUnavailableError,
+  StorageUnavailableError,
   WebhookNotFoundError,
   WebhookStateError,
 } from '../lib/index.js';
 import { ConvoyNotConfiguredError } from '../lib/client/index.js'; // in your app: from 'nestjs-convoy/client'
 
 /**
- * Maps the library's errors to HTTP answers: a refused endpoint is 400, an unknown id 404, a wrong state 409;
- * Convoy's other 4xx keep their status and message; an unreachable or failing Convoy is 502.
+ * Maps the library's errors to HTTP answers: a refused endpoint is 400, an unknown id 404, a wrong state 409, the
+ * database away 503; Convoy's other 4xx keep their status and message; an unreachable or failing Convoy is 502.
  */
 @Catch(ConvoyError)
 export class ConvoyErrorFilter implements ExceptionFilter {
@@ -28,7 +29,11 @@ function describe(error: ConvoyError): [number, string] {
   if (error instanceof InvalidEndpointError) return [HttpStatus.BAD_REQUEST, error.message];
   if (error instanceof WebhookNotFoundError) return [HttpStatus.NOT_FOUND, error.message];
   if (error instanceof WebhookStateError) return [HttpStatus.CONFLICT, error.message];
-  if (error instanceof ConvoyNotConfiguredError || error instanceof ManagementUnavailableError)
+  if (
+    error instanceof ConvoyNotConfiguredError ||
+    error instanceof ManagementUnavailableError ||
+    error instanceof StorageUnavailableError
+  )
     return [HttpStatus.SERVICE_UNAVAILABLE, error.message];
   if (
     error instanceof ConvoyHttpError &&

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ConfigService } from '@nestjs/config';
 import type { ConvoyModuleOptions, ConvoyStorage } from '../lib/index.js';
+import { todoEvents } from './todos/todo.events.js';
 
 /**
  * ConvoyModule options from the environment:
@@ -23,10 +24,12 @@ export async function convoyOptionsFromEnv(config: ConfigService): Promise<Convo
     baseUrl: read('CONVOY_URL'),
   };
   const storage = await storageFromEnv(read);
-  if (convoy.apiKey || convoy.username || convoy.password) return { convoy, storage };
+  // The catalog: each todo webhook's payload is checked against its schema before it is accepted.
+  if (convoy.apiKey || convoy.username || convoy.password) return { convoy, storage, events: todoEvents };
   return {
     convoy,
     storage,
+    events: todoEvents,
     embedded: { allowedAddresses: ['127.0.0.0/8', '::1/128'] },
     // Quicker than Convoy's 100 s, so a failing receiver shows its retries while you watch.
     delivery: { retry: { strategy: 'exponential', delayMs: 2_000, attempts: 8, maxDelayMs: 300_000 } },

@@ -68,10 +68,14 @@ function defaultOf(option) {
   const d = option.default;
   if (typeof d !== 'function') return show(d);
   const [embedded, other] = [SETUPS[2], SETUPS[0]].map((s) => d(s));
-  if (typeof other === 'object' && other !== null && !Array.isArray(other)) return 'per path: see retry';
-  return JSON.stringify(embedded) === JSON.stringify(other)
-    ? show(other)
-    : `${show(embedded)} embedded, ${show(other)} others`;
+  const same = JSON.stringify(embedded) === JSON.stringify(other);
+  if (typeof other === 'object' && other !== null && !Array.isArray(other))
+    return same
+      ? `\`{ ${Object.entries(other)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')} }\``
+      : 'per path: see retry';
+  return same ? show(other) : `${show(embedded)} embedded, ${show(other)} others`;
 }
 
 /** Where the option has an effect, in words, from the setups its idleWhen rules out. */
@@ -112,6 +116,8 @@ const rendered = {
   delivery: groupTable('delivery', tables.DELIVERY_OPTIONS, 'DELIVERY_OPTIONS'),
   retry: retryTable(),
   embedded: groupTable('embedded', tables.EMBEDDED_OPTIONS, 'EMBEDDED_OPTIONS'),
+  limits: groupTable('limits', tables.LIMITS_OPTIONS, 'LIMITS_OPTIONS'),
+  retention: groupTable('retention', tables.RETENTION_OPTIONS, 'RETENTION_OPTIONS'),
 };
 
 const readme = readFileSync(readmePath, 'utf8');

@@ -4,7 +4,7 @@
 // JavaScript SDK uses), (c) a Pool.dispatch() loop (the floor). The durable path is bench/scenarios/durable.ts.
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'undici';
-import { ConvoyModule, WebhookPublisher } from '../../lib/index.js';
+import { ConvoyModule, WebhookPublisher, type ConvoyModuleOptions } from '../../lib/index.js';
 import { DEFAULT_API_VERSION } from '../../lib/options/option-tables.js';
 import { PACKAGE_VERSION } from '../../lib/version.js';
 import { sinkCounts, type Sink } from '../support/sink-client.js';
@@ -79,13 +79,17 @@ async function rawFetch(sink: Sink, events: number): Promise<Rate> {
   return { rate: events / seconds, cpu: cpuUs / events };
 }
 
-/** Events/s through WebhookPublisher (16 callers) until the sink answered 201 to each, and CPU µs per event. */
-async function throughPublisher(sink: Sink, events: number): Promise<Rate> {
+/**
+ * Events/s through WebhookPublisher (16 callers) until the sink answered 201 to each, and CPU µs per event; `extra`
+ * adds module options (the event catalog scenario).
+ */
+export async function throughPublisher(sink: Sink, events: number, extra: ConvoyModuleOptions = {}): Promise<Rate> {
   const app = await NestFactory.createApplicationContext(
     ConvoyModule.forRoot({
       convoy: { baseUrl: `${sink.ready.url}/api`, apiKey: API_KEY, projectId: PROJECT },
       defaultTarget: { broadcast: true },
       delivery: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when it is full
+      ...extra,
     }),
     { logger: false },
   );

@@ -10,6 +10,7 @@ import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { ConvoyFeatureUnavailableError } from '../errors/client.errors.js';
 import { DEFAULT_BASE_URL } from '../options/option-tables.js';
 import { resolveClientOptions } from '../options/resolve-client-options.js';
+import { authorizationSecrets, scrubSecrets } from '../utils/redact.js';
 
 /** The environment variables doctor reads: those of the sample app and the README. */
 export interface DoctorEnv {
@@ -70,8 +71,8 @@ export async function doctor(env: DoctorEnv, print: (line: string) => void, time
     });
     status = response.statusCode;
     apiVersion = String(response.headers['x-convoy-version'] ?? '');
-    const text = await response.body.text();
-    body = parse(text);
+    // Scrubbed: a server that echoes the Authorization header back must not get the key printed.
+    body = parse(scrubSecrets(await response.body.text(), authorizationSecrets(resolved.authorization)));
   } catch (error) {
     const code = (error as { code?: string }).code;
     print(

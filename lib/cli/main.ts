@@ -1,19 +1,28 @@
 #!/usr/bin/env node
 /**
- * nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]
+ * nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]
  * nestjs-convoy doctor  [--env-file <path>]
+ * nestjs-convoy openapi --catalog <module> [--export <name>] [--title <t>] [--doc-version <v>] [--signature convoy|standard] [--out <file>]
  *   sql      prints the schema as SQL, for your own migration tool (no database needed)
  *   migrate  applies the missing migrations to DATABASE_URL (or --url), under the advisory lock
  *   status   exits 0 when the schema is current, 1 when migrations are missing (a CI or deploy gate)
+ *   reencrypt  moves every stored secret to the first of the keys in NESTJS_CONVOY_SECRET_KEYS (a JSON array of
+ *            { id, key }, the storage option secretKeys), those stored in clear included
  *   doctor   checks, with CONVOY_URL, CONVOY_API_KEY (or CONVOY_USERNAME/CONVOY_PASSWORD) and CONVOY_PROJECT_ID,
  *            that publishing to Convoy will work; exits 0 when it will, 1 when not
+ *   openapi  writes the OpenAPI 3.1 document of the webhooks of the catalog that <module> exports
  */
 import { parseArgs } from 'node:util';
 import { SchemaOutdatedError } from '../errors/outbox.errors.js';
 import { DEFAULT_SCHEMA, migrationSql } from '../storage/sql/migrations.js';
+import type { SecretKey } from '../storage/sql/secret-cipher.js';
+import type { SqlConvoyStorage } from '../storage/sql/sql-storage.js';
 
 const USAGE =
-  'usage: nestjs-convoy sql | migrate | status  [--schema <name>] [--url <postgres url>]\n       nestjs-convoy doctor  [--env-file <path>]\n';
+  'usage: nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]\n' +
+  '       nestjs-convoy doctor  [--env-file <path>]\n' +
+  '       nestjs-convoy openapi --catalog <module> [--export <name>] [--title <title>] [--doc-version <version>]\n' +
+  '                             [--signature convoy|standard] [--out <file>]\n';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -25,6 +34,12 @@ async function main(argv: string[]): Promise<number> {
         schema: { type: 'string' },
         url: { type: 'string' },
         'env-file': { type: 'string' },
+        catalog: { type: 'string' },
+        export: { type: 'string' },
+        title: { type: 'string' },
+        'doc-version': { type: 'string' },
+        signature: { type: 'string' },
+        out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -38,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (extra.length > 0 || !['sql', 'migrate', 'status', 'doctor'].includes(command ?? '')) {
+  if (extra.length > 0 || !['sql', 'migrate', 'status', 'reencrypt', 'doctor', 'openapi'].includes(command ?? '')) {
     process.stderr.write(USAGE);
     return 2;
   }
@@ -54,6 +69,10 @@ async function main(argv: string[]): Promise<number> {
     const { doctor } = await import('./doctor.js');
     return doctor(process.env, (line) => process.stdout.write(`${line}\n`));
   }
+  if (command === 'openapi') {
+    const { openapi } = await import('./openapi.js');
+    return openapi({ ...values, docVersion: values['doc-version'] }, (text) => process.stdout.write(text));
+  }
   const schema = values.schema ?? DEFAULT_SCHEMA;
   if (command === 'sql') {
     process.stdout.write(`${migrationSql(schema)}\n`);
@@ -65,6 +84,10 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { PostgresStorage } = await import('../storage/postgres/index.js');
+  if (command === 'reencrypt')
+    return reencrypt((secretKeys) =>
+      PostgresStorage.create({ connectionString: url, schema, migrate: false, secretKeys }),
+    );
   try {
     const storage = await PostgresStorage.create({ connectionString: url, schema, migrate: command === 'migrate' });
     await storage.close();
@@ -72,6 +95,34 @@ async function main(argv: string[]): Promise<number> {
       command === 'migrate' ? `The ${schema} schema is up to date.\n` : `The ${schema} schema is current.\n`,
     );
     return 0;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return error instanceof SchemaOutdatedError ? 1 : 2;
+  }
+}
+
+/** Re-encrypts under the keys of NESTJS_CONVOY_SECRET_KEYS; errors name the entry at fault, never a key. */
+async function reencrypt(open: (secretKeys: SecretKey[]) => Promise<SqlConvoyStorage>): Promise<number> {
+  let secretKeys: SecretKey[];
+  try {
+    secretKeys = JSON.parse(process.env.NESTJS_CONVOY_SECRET_KEYS ?? '') as SecretKey[];
+  } catch {
+    process.stderr.write(
+      'Set NESTJS_CONVOY_SECRET_KEYS to the storage option secretKeys as JSON, the new key first: [{"id":"k2","key":"…"},{"id":"k1","key":"…"}]\n',
+    );
+    return 2;
+  }
+  try {
+    const storage = await open(secretKeys);
+    try {
+      const { endpoints, deliveries } = await storage.reencryptSecrets();
+      process.stdout.write(
+        `Re-encrypted the secrets of ${endpoints} endpoints and ${deliveries} deliveries under key "${secretKeys[0]!.id}".\n`,
+      );
+      return 0;
+    } finally {
+      await storage.close();
+    }
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     return error instanceof SchemaOutdatedError ? 1 : 2;

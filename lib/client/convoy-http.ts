@@ -16,6 +16,7 @@ import { parseRetryAfter, sleep } from '../utils/backoff.js';
 import { httpExchange, HttpExchangeTimeout } from '../utils/http-exchange.js';
 import type { ConvoyRequestOptions } from './convoy-client.options.js';
 import { encodeJsonBody } from './raw-json.js';
+import { authorizationSecrets, scrubSecrets } from '../utils/redact.js';
 
 /** A query parameter's value: dates are sent as UTC `YYYY-MM-DDTHH:MM:SS`, arrays as repeated parameters. */
 export type QueryValue = string | number | boolean | Date | null | undefined | readonly string[];
@@ -59,6 +60,8 @@ export class ConvoyHttp implements ConvoyRequester {
   readonly #options: ResolvedClientOptions;
   /** `{basePath}/v1/projects/{projectId}`, built once. */
   readonly #projectPrefix: string;
+  /** The credential in the forms a server could echo back: scrubbed from everything it answers (errors, logs). */
+  readonly #secrets: string[];
   #closed = false;
 
   constructor(options: ResolvedClientOptions) {
@@ -70,6 +73,7 @@ export class ConvoyHttp implements ConvoyRequester {
       accept: 'application/json',
     };
     this.#jsonHeaders = { ...this.#headers, 'content-type': 'application/json' };
+    this.#secrets = authorizationSecrets(options.authorization);
     this.#projectPrefix = `${options.basePath}/v1/projects/${encodeURIComponent(options.projectId)}`;
     this.#pool = new Pool(options.origin, {
       connections: options.connections,
@@ -135,8 +139,9 @@ export class ConvoyHttp implements ConvoyRequester {
         info,
         response.status,
         response.body.toString('utf8'),
-        requestId,
+        requestId === undefined ? undefined : scrubSecrets(requestId, this.#secrets),
         response.headers['retry-after'],
+        this.#secrets,
       );
     } catch (error) {
       if (error instanceof HttpExchangeTimeout) throw new ConvoyTimeoutError(info, timeoutMs);
@@ -164,6 +169,7 @@ function parseEnvelope<T>(
   text: string,
   requestId: string | undefined,
   retryAfter: string | string[] | undefined,
+  secrets: readonly string[],
 ): ConvoyResult<T> {
   let envelope: { status?: unknown; message?: unknown; data?: unknown } | undefined;
   try {
@@ -174,7 +180,8 @@ function parseEnvelope<T>(
   const message = typeof envelope?.message === 'string' ? envelope.message : undefined;
   if (status < 200 || status > 299) {
     // Convoy's errors are `{status:false, message}`; proxies and a 415 send other bodies, so quote those briefly.
-    const said = message ?? text.trim().slice(0, 200);
+    // Scrubbed first: a server (or a proxy) that echoes the request's Authorization would put the key in our logs.
+    const said = scrubSecrets(message ?? text.trim(), secrets).slice(0, message === undefined ? 200 : undefined);
     // A licence refusal is not a failed call to retry or a wrong key: say which feature is missing.
     const feature = licensedFeatureOf(status, said, info.path);
     if (feature) throw new ConvoyFeatureUnavailableError(info, feature, status, said, requestId);

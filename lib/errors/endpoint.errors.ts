@@ -6,8 +6,10 @@ export class InvalidEndpointError extends ConvoyError {
     /** The field at fault, e.g. `url` or `http_timeout`. */
     readonly field: string,
     readonly reason: string,
+    /** What refused it, when not the field's own check: the SSRF guard's error, or the resolver's. */
+    cause?: unknown,
   ) {
-    super(`Invalid endpoint: ${field} ${reason}`);
+    super(`Invalid endpoint: ${field} ${reason}`, cause === undefined ? undefined : { cause });
   }
 }
 

@@ -1,11 +1,21 @@
 import { ConvoyError } from './convoy.error.js';
 
+/** One problem a catalog's schema found in a payload. */
+export interface WebhookValidationIssue {
+  /** Where, e.g. `data.items[2].total`. */
+  path: string;
+  /** The schema library's message, e.g. "Invalid input: expected number, received string". */
+  message: string;
+}
+
 /** publish() was given an event type, data or options it cannot send. Nothing was queued. */
 export class WebhookValidationError extends ConvoyError {
   constructor(
     /** The argument at fault: `eventType`, `data` (or a path into it, like `data.items[2].total`), or an option name. */
     readonly field: string,
     readonly reason: string,
+    /** Every problem the event catalog's schema found (the first is `field`); empty for other checks. */
+    readonly issues: readonly WebhookValidationIssue[] = [],
   ) {
     super(`Cannot publish webhook: ${field} ${reason}`);
   }
@@ -28,20 +38,5 @@ export class PublishBufferFullError extends ConvoyError {
         'The transport is slower than the publish rate or unavailable; retry later, raise bufferSize, or set ' +
         "dispatcher.whenFull to 'wait'",
     );
-  }
-}
-
-/**
- * publish() could not store the event: the write it shared with concurrent publishes (one commit for them all)
- * failed, e.g. the database is unreachable. Nothing of that write was stored, so publishing again sends the event
- * once. `cause` is the database's error.
- */
-export class PublishStorageError extends ConvoyError {
-  override readonly retryable = true;
-
-  constructor(cause: unknown) {
-    super(`Cannot publish webhook: the event could not be stored: ${(cause as Error)?.message ?? String(cause)}`, {
-      cause,
-    });
   }
 }

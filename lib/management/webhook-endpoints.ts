@@ -2,6 +2,8 @@ import type { EndpointAuthentication, EndpointListQuery, Page } from '../client/
 import { iterateAll } from '../client/paging.js';
 import { InvalidDestinationError } from '../errors/destination.errors.js';
 import { InvalidEndpointError, unavailable } from '../errors/endpoint.errors.js';
+import { DEFAULT_LIMITS } from '../options/option-tables.js';
+import { urlLengthProblem } from '../publishing/validate-webhook.js';
 import { parseDestinationUrl } from '../transports/embedded/network/destination.js';
 import type { WebhookEndpoint, WebhookEndpointInput } from './webhook-management.types.js';
 
@@ -55,16 +57,25 @@ export const REPLACED_DEFAULTS = {
   event_types: ['*'],
 } satisfies WebhookEndpointInput;
 
-/** An endpoint's URL, normalized: required, absolute http(s), no credentials or fragment (else InvalidEndpointError on `url`). */
-export function parseEndpointUrl(url: unknown): URL {
+/**
+ * An endpoint's URL, normalized: required, absolute http(s), no credentials or fragment, at most `maxLength`
+ * characters (else InvalidEndpointError on `url`).
+ */
+export function parseEndpointUrl(url: unknown, maxLength: number = DEFAULT_LIMITS.maxUrlLength): URL {
   if (typeof url !== 'string' || url === '')
     throw new InvalidEndpointError('url', 'is required: the http(s) URL that receives the webhooks');
+  let parsed: URL;
   try {
-    return parseDestinationUrl(url);
+    const tooLong = urlLengthProblem(url, maxLength);
+    if (tooLong) throw new InvalidEndpointError('url', tooLong);
+    parsed = parseDestinationUrl(url);
   } catch (error) {
     if (error instanceof InvalidDestinationError) throw new InvalidEndpointError('url', error.message);
     throw error;
   }
+  const tooLong = urlLengthProblem(parsed, maxLength);
+  if (tooLong) throw new InvalidEndpointError('url', tooLong);
+  return parsed;
 }
 
 /** With a transport that keeps no endpoints (the log transport, or your own). */

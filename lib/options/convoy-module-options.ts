@@ -1,12 +1,30 @@
+import type { EventValidation } from '../catalog/payload-validation.js';
+import { isWebhookEventCatalog, type WebhookEventCatalog } from '../catalog/webhook-events.js';
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
-import { validateTarget } from '../publishing/validate-webhook.js';
+import { urlLengthProblem, validateTarget } from '../publishing/validate-webhook.js';
 import type { PublishOptions, WebhookTarget } from '../publishing/webhook.types.js';
 import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { describeValue } from '../utils/describe-value.js';
-import { custom, group, option, resolveTable, type OptionsOf, type ResolvedOf, type Setup } from './option-table.js';
-import { CONVOY_OPTIONS, DELIVERY_OPTIONS, EMBEDDED_OPTIONS, type RETRY_OPTIONS } from './option-tables.js';
+import {
+  custom,
+  group,
+  option,
+  orFalse,
+  resolveTable,
+  type OptionsOf,
+  type ResolvedOf,
+  type Setup,
+} from './option-table.js';
+import {
+  CONVOY_OPTIONS,
+  DELIVERY_OPTIONS,
+  EMBEDDED_OPTIONS,
+  LIMITS_OPTIONS,
+  RETENTION_OPTIONS,
+  type RETRY_OPTIONS,
+} from './option-tables.js';
 import { hasCredentials, resolveClientOptions } from './resolve-client-options.js';
 
 /** Forwards matching `@nestjs/event-emitter` events to WebhookPublisher. */
@@ -25,8 +43,12 @@ export interface ForwardRule {
 export type DeliveryOptions = OptionsOf<typeof DELIVERY_OPTIONS>;
 /** The embedded engine: its store, SSRF allowances and delivery log (`embedded: {…}`). */
 export type EmbeddedOptions = OptionsOf<typeof EMBEDDED_OPTIONS>;
+/** Bounds of payloads, URLs, headers and event types (`limits: {…}`). */
+export type LimitsOptions = OptionsOf<typeof LIMITS_OPTIONS>;
 /** Convoy's address, credentials and client settings (`convoy: {…}`). */
 export type ConvoyOptions = OptionsOf<typeof CONVOY_OPTIONS>;
+/** What the delivery log keeps with storage (`retention: {…}`, or `false` to keep everything). */
+export type RetentionOptions = OptionsOf<typeof RETENTION_OPTIONS>;
 /** A retry policy (`delivery.retry`, `convoy.retry`); keys left out keep the path's default. */
 export type RetryOptions = OptionsOf<typeof RETRY_OPTIONS>;
 
@@ -67,17 +89,29 @@ export const MODULE_OPTIONS = {
   }, 'pass `await PostgresStorage.create({ pool })` (nestjs-convoy/postgres) or `await PGliteStorage.create({ dataDir })` (nestjs-convoy/pglite), from forRootAsync'),
   /** How deliveries are sent, retried, buffered and claimed. */
   delivery: group(DELIVERY_OPTIONS),
+  /**
+   * With storage, what the delivery log keeps: finished deliveries, their attempts and events past an age or a count
+   * are deleted in small batches on a timer; `false` keeps everything.
+   */
+  retention: orFalse(
+    group(RETENTION_OPTIONS, undefined, {
+      idleWhen: (s) => !s.durable && 'there is no storage (the in-memory store keeps its latest 10,000 events)',
+    }),
+  ),
   /** The embedded engine's store, SSRF allowances and delivery log. */
   embedded: group(EMBEDDED_OPTIONS, undefined, {
     idleWhen: (s) => s.transport !== 'embedded' && `the transport is ${s.transport}`,
   }),
+  /** Bounds of payloads, endpoint URLs, custom headers and event types, with any transport. */
+  limits: group(LIMITS_OPTIONS),
   /** Target of publish() calls that name none. Default `{ broadcast: true }`. */
   defaultTarget: option<WebhookTarget>(
     (v, path) => {
       if (v === null || typeof v !== 'object')
         throw new ConvoyConfigurationError(path, `expected an object, got ${describeValue(v)}`, targetFix);
       try {
-        const target = validateTarget(v, path);
+        // Its length is checked against limits.maxUrlLength once both are resolved (resolveModuleOptions).
+        const target = validateTarget(v, path, Infinity);
         if (target) return target;
       } catch (error) {
         if (error instanceof WebhookValidationError)
@@ -120,6 +154,28 @@ export const MODULE_OPTIONS = {
       });
     },
     { default: () => [] },
+  ),
+  /** The event catalog (defineWebhookEvents()): publish() then checks each event type and payload against it. */
+  events: custom<WebhookEventCatalog | undefined, WebhookEventCatalog>(
+    (v) =>
+      isWebhookEventCatalog(v) ? undefined : `expected a catalog from defineWebhookEvents(), got ${describeValue(v)}`,
+    "pass the result of defineWebhookEvents({ 'todo.created': schema, … })",
+  ),
+  /**
+   * With `events`, a payload that does not match its schema (or an unknown event type): `'reject'` throws
+   * WebhookValidationError, `'log'` logs a warning and sends it as it is, `'off'` checks nothing (the catalog then only
+   * types and documents). Default `'reject'`, and `'log'` under NODE_ENV=production.
+   */
+  eventValidation: option<EventValidation>(
+    (v, path) => {
+      if (v === 'reject' || v === 'log' || v === 'off') return v;
+      throw new ConvoyConfigurationError(
+        path,
+        `expected "reject", "log" or "off", got ${typeof v === 'string' ? `"${v}"` : describeValue(v)}`,
+        '"reject" throws on a wrong payload, "log" warns and sends it, "off" checks nothing',
+      );
+    },
+    { default: () => (process.env.NODE_ENV === 'production' ? 'log' : 'reject') },
   ),
 };
 
@@ -169,6 +225,9 @@ export function resolveModuleOptions(
       throw new ConvoyConfigurationError(key, 'is not an option', "use delivery: {…} (see the README's Options)");
   }
   const resolved = resolveTable(MODULE_OPTIONS, raw, '', setup, warn);
+  const defaultUrl = 'url' in resolved.defaultTarget ? resolved.defaultTarget.url : undefined;
+  const tooLong = defaultUrl === undefined ? undefined : urlLengthProblem(defaultUrl, resolved.limits.maxUrlLength);
+  if (tooLong) throw new ConvoyConfigurationError('defaultTarget.url', tooLong, 'use a shorter URL');
   if (!credentials && convoy.projectId !== undefined)
     throw new ConvoyConfigurationError(
       'convoy.apiKey',
@@ -181,6 +240,8 @@ export function resolveModuleOptions(
       '"convoy" needs Convoy credentials, and none are configured',
       'pass convoy: { apiKey (or username and password), projectId }',
     );
+  if (raw.eventValidation !== undefined && raw.events === undefined)
+    warn('eventValidation has no effect: no events catalog is registered');
   if (credentials) resolveClientOptions(convoy, 'convoy');
   else if (Object.values(convoy).some((v) => v !== undefined))
     warn('convoy has no effect: no credentials are given (apiKey, or username and password)');

@@ -1,6 +1,7 @@
 import type { WebhookStore } from '../storage/webhook-store.js';
 import type { LookupAll } from '../transports/embedded/network/destination.js';
 import { describeValue } from '../utils/describe-value.js';
+import { redactUrl, redactUrls, USERINFO } from '../utils/redact.js';
 import { PACKAGE_VERSION } from '../version.js';
 import {
   boolean,
@@ -41,7 +42,7 @@ function text(fix: string, o: { pattern?: RegExp; hint?: string; secret?: boolea
       if (o.pattern && !o.pattern.test(v))
         throw new ConvoyConfigurationError(
           path,
-          `has the wrong format${o.secret ? '' : ` ("${v}")`}; expected ${o.hint}`,
+          `has the wrong format${o.secret ? '' : ` ("${redactUrls(v)}")`}; expected ${o.hint}`,
           fix,
         );
       return v;
@@ -94,6 +95,12 @@ export const DELIVERY_OPTIONS = {
   concurrency: count(1024, 'how many attempts may be in flight at once')((s) => (s.transport === 'embedded' ? 16 : 8)),
   /** Attempts in flight at once to one endpoint (the embedded engine). */
   endpointConcurrency: count(1024, 'how many attempts may be in flight to one endpoint')(4, notEmbedded),
+  /**
+   * Attempts to endpoints that have not answered within a second, at most; they free their `concurrency` slot for
+   * other endpoints, and past this cap the endpoint's attempts are cut short (retried later), so endpoints that hang
+   * never take every slot (the embedded engine).
+   */
+  maxSlowAttempts: count(10_000, 'how many attempts may wait on slow endpoints at once')(64, notEmbedded),
   /** At shutdown, how long to wait for attempts in flight (without storage: to keep sending what memory holds). */
   drainTimeoutMs: ms(3_600_000, 'how long shutdown may wait')(10_000),
   /** Without storage: deliveries held in memory at most (waiting, in flight or between retries). */
@@ -125,6 +132,62 @@ export const DELIVERY_OPTIONS = {
   ),
 };
 
+export const CIRCUIT_BREAKER_OPTIONS = {
+  /** Consecutive failed attempts (timeouts, network errors, non-2xx answers) that open an endpoint's circuit. */
+  failureThreshold: count(1_000, 'how many failed attempts in a row open the circuit')(10),
+  /** While open, one probe attempt at a time, this often; the others wait and are not counted as attempts. */
+  probeIntervalMs: integer({ min: 100, max: 3_600_000 }, 'give the time between probes, in ms')(30_000),
+};
+
+/**
+ * Bounds of what publish() and endpoint requests accept, checked where the input enters so that a request is refused
+ * at once with the limit's option name, instead of failing every attempt later (e.g. a receiver's HTTP 431).
+ */
+/** The highest maxEventTypeLength: @EmitsWebhook checks its types against it at load, before options exist. */
+export const EVENT_TYPE_LENGTH_BOUND = 1_024;
+
+export const LIMITS_OPTIONS = {
+  /** Bytes (UTF-8) of an event's JSON payload at most. */
+  maxPayloadBytes: integer({ min: 1, max: 104_857_600 }, 'give the largest payload in bytes')(1_048_576),
+  /** Characters of an endpoint URL (or a publish() `url` target) at most. */
+  maxUrlLength: integer({ min: 16, max: 65_536 }, 'give the longest endpoint URL in characters')(2_048),
+  /** Custom headers of one publish() at most. */
+  maxHeaders: integer({ min: 0, max: 1_000 }, 'give how many custom headers one event may carry')(32),
+  /** Bytes of one event's custom headers (names and values together) at most, and of an endpoint's API key header. */
+  maxHeaderBytes: integer({ min: 0, max: 65_536 }, 'give the custom header bytes one event may carry')(8_192),
+  /** Characters of an event type at most (also of each endpoint `event_types` entry). */
+  maxEventTypeLength: integer(
+    { min: 1, max: EVENT_TYPE_LENGTH_BOUND },
+    'give the longest event type in characters',
+  )(255),
+};
+export type Limits = ResolvedOf<typeof LIMITS_OPTIONS>;
+/** Every limit at its default: for the parts used without the module (and the decorator's checks at load time). */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze(
+  Object.fromEntries(Object.entries(LIMITS_OPTIONS).map(([k, o]) => [k, o.default])) as Limits,
+);
+
+const DAY_MS = 86_400_000;
+
+/**
+ * What the delivery log keeps with storage. The age follows Convoy's retention (720 h); the row cap bounds the disk
+ * whatever the traffic: with the default limits a million attempts hold at most about 5 GB of response bodies and
+ * headers, and at up to about 33,000 deliveries a day the age limit is the one that applies.
+ */
+export const RETENTION_OPTIONS = {
+  /** Finished deliveries (the log and the dead letters) and events are kept this long: Convoy's 30 days. */
+  maxAgeMs: integer(
+    { min: 1_000, max: 3_650 * DAY_MS },
+    'give how long finished deliveries are kept, in ms',
+  )(30 * DAY_MS),
+  /** Finished deliveries, attempts and events kept at most per table, the newest; unfinished deliveries are never deleted. */
+  maxRows: count(1_000_000_000, 'how many finished rows to keep per table')(1_000_000),
+  /** How often the log is pruned. */
+  intervalMs: integer({ min: 100, max: DAY_MS }, 'give how often to prune the log, in ms')(60_000),
+  /** Rows deleted per statement: small, so that the pipeline's writes never wait long behind a delete. */
+  batchSize: count(10_000, 'how many rows to delete per statement')(500),
+};
+
 export const EMBEDDED_OPTIONS = {
   /** Where endpoints, deliveries and attempts live: by default the module's `storage`, else memory (lost on restart). */
   store: custom<WebhookStore | undefined, WebhookStore>(
@@ -146,7 +209,12 @@ export const EMBEDDED_OPTIONS = {
   ),
   /** Disable an endpoint when a delivery to it runs out of retries. */
   disableEndpointOnFailure: boolean(false),
-  /** Response bytes kept per attempt in the delivery log. */
+  /**
+   * Per-endpoint circuit breaker, as Convoy's: after `failureThreshold` failed attempts in a row, the endpoint's
+   * deliveries wait and one probe goes every `probeIntervalMs`; a success closes it. `false` turns it off.
+   */
+  circuitBreaker: orFalse(group(CIRCUIT_BREAKER_OPTIONS)),
+  /** Response bytes kept per attempt in the delivery log (a compressed body counts decoded). */
   maxResponseBytes: integer({ min: 0, max: 1_048_576 }, 'give the response bytes to keep per attempt')(4_096),
   /** User-Agent of deliveries. */
   userAgent: text('pass e.g. "my-app-webhooks/1.0"', { default: `Convoy/nestjs-convoy-${PACKAGE_VERSION}` }),
@@ -164,14 +232,14 @@ function checkBaseUrl(v: unknown, path: string): string {
   const bad = (problem: string, how = fix): never => {
     throw new ConvoyConfigurationError(path, problem, how);
   };
-  if (!url) return bad(`"${value}" is not an absolute URL`);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    bad(`uses ${url.protocol}, only http: and https: are supported`);
-  if (url.username || url.password)
+  if (USERINFO.test(value) || url?.username || url?.password)
     bad(
       'contains credentials',
       'remove user:password from the URL and pass apiKey, or username and password, as options',
     );
+  if (!url) return bad(`"${redactUrl(value)}" is not an absolute URL`); // a query is not quoted: it may hold a token
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    bad(`uses ${url.protocol}, only http: and https: are supported`);
   if (url.search || url.hash) bad('has a query or fragment', fix); // not quoted: a query may hold a token
   const basePath = url.pathname.replace(/\/+$/, '');
   if (/\/v1(\/|$)/.test(basePath))

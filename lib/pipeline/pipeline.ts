@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { PublisherClosedError, PublishStorageError } from '../errors/publish.errors.js';
+import { StorageUnavailableError } from '../errors/outbox.errors.js';
+import { PublisherClosedError } from '../errors/publish.errors.js';
 import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
 import type { OutgoingWebhook } from '../publishing/webhook.types.js';
@@ -11,6 +12,7 @@ import { openChannels } from '../utils/channels.js';
 import { WorkLoop } from '../utils/work-loop.js';
 import type { AttemptRecord, DeliveryRecord, Settlement } from '../storage/records.js';
 import { retryDelay, type RetryPolicy } from './retry-policy.js';
+import { LogRetention, type RetentionSettings } from './log-retention.js';
 import type { Enqueued, WebhookStore } from '../storage/webhook-store.js';
 
 /** What one attempt came to. */
@@ -53,6 +55,11 @@ export interface PipelineSettings {
   concurrency: number;
   /** Attempts in flight at once to one endpoint (the embedded engine). */
   endpointConcurrency: number;
+  /**
+   * Attempts to endpoints that did not answer within SLOW_AFTER_MS, at most (the embedded engine). They leave their
+   * `concurrency` slots to others; an endpoint with one of them waits for room here before it starts another.
+   */
+  maxSlowAttempts: number;
   /** Deliveries claimed at most per look; claimed ones wait here until a slot is free. */
   batchSize: number;
   /** How long a claim holds; renewed while the delivery is here, so only a dead process's claims run out. */
@@ -62,6 +69,8 @@ export interface PipelineSettings {
   /** Shutdown: how long to wait for attempts in flight (and, without storage, for the work held in memory). */
   drainTimeoutMs: number;
   retry: RetryPolicy;
+  /** With a durable store: what its log keeps (false: everything). */
+  retention?: RetentionSettings | false;
 }
 
 /** What the publisher reports for health checks. */
@@ -110,6 +119,20 @@ const BUSY_RECHECK_MS = 100;
  * again (a lease is not held forever for an outcome that cannot be written).
  */
 const SETTLE_TRIES = 10;
+/**
+ * An endpoint attempt unanswered after this long counts as slow: receivers are expected to answer within a second or
+ * two, and an endpoint that hangs for its whole http_timeout must not hold a slot that healthy endpoints need.
+ */
+export const SLOW_AFTER_MS = 1_000;
+
+/** An endpoint's share of the pipeline: its attempts in flight, whether it is slow, and the signal that stops them. */
+interface EndpointSlots {
+  inFlight: number;
+  /** An attempt of it went unanswered for SLOW_AFTER_MS: its next ones start as slow, until one is answered in time. */
+  slowLane: boolean;
+  /** Aborted when its slow attempts are cut short (no room for them) or at shutdown; replaced after a cut. */
+  abort: AbortController;
+}
 
 interface Pending<T> {
   value: T;
@@ -138,8 +161,10 @@ export class DeliveryPipeline {
   );
   /** Claimed, not started yet. */
   private readonly held: DeliveryRecord[] = [];
-  /** Being attempted. */
-  private readonly running = new Set<DeliveryRecord>();
+  /** Being attempted, with when each started (epoch ms). */
+  private readonly running = new Map<DeliveryRecord, number>();
+  /** The running endpoint attempts that count as slow (not against `concurrency`, see maxSlowAttempts). */
+  private readonly slow = new Set<DeliveryRecord>();
   /** Attempted, outcome not written yet. */
   private readonly settling = new Set<DeliveryRecord>();
   /**
@@ -151,7 +176,7 @@ export class DeliveryPipeline {
   private readonly leaseEnds = new Map<string, number>();
   private renewing = false;
   private readonly settleBackoff: BackoffPolicy;
-  private readonly perEndpoint = new Map<string, number>();
+  private readonly perEndpoint = new Map<string, EndpointSlots>();
   /** publish() calls not yet stored. */
   private accepting = 0;
   private readonly toWrite: Array<Pending<Enqueued>> = [];
@@ -166,6 +191,8 @@ export class DeliveryPipeline {
   private settleScheduled = false;
   private readonly settleWrites = new Set<Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private slowSweep: NodeJS.Timeout | undefined;
+  private readonly retention: LogRetention | undefined;
   private sent = 0;
   private failed = 0;
   private closing: Promise<void> | undefined;
@@ -181,6 +208,8 @@ export class DeliveryPipeline {
     route.attach?.(() => this.loop.wake(0));
     // Every attempt may listen on this one signal: allow one listener per attempt in flight.
     setMaxListeners(settings.concurrency + 10, this.shutdown.signal);
+    if (settings.retention && !store.volatile)
+      this.retention = new LogRetention(store, settings.retention, this.logger);
   }
 
   get durable(): boolean {
@@ -226,6 +255,9 @@ export class DeliveryPipeline {
     this.loop.start();
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));
     this.heartbeat.unref();
+    this.slowSweep = setInterval(() => this.findSlowAttempts(), SLOW_AFTER_MS / 4);
+    this.slowSweep.unref();
+    this.retention?.start();
   }
 
   /**
@@ -283,15 +315,20 @@ export class DeliveryPipeline {
     this.closed = true;
     // A claim under way adds to what is held: wait for it (within the drain time), so that it is handed back too.
     await Promise.race([this.loop.stop(), timeLeft()]);
+    const pruning = this.retention?.close();
     const handedBack = this.held.length;
     for (const delivery of this.held.splice(0)) this.putBack(delivery, Date.now());
     const attempts = (): Promise<unknown> =>
-      Promise.all([...this.running].map((d) => new Promise<void>((resolve) => this.whenSettled(d, resolve))));
+      Promise.all([...this.running.keys()].map((d) => new Promise<void>((resolve) => this.whenSettled(d, resolve))));
     await Promise.race([attempts(), timeLeft()]);
-    this.shutdown.abort(new Error('the application shut down'));
+    const reason = new Error('the application shut down');
+    this.shutdown.abort(reason);
+    for (const slots of this.perEndpoint.values()) slots.abort.abort(reason);
     await attempts();
     await this.flushSettlements();
     clearInterval(this.heartbeat);
+    clearInterval(this.slowSweep);
+    await pruning;
     await this.report(handedBack);
     if (this.store.volatile) await this.store.close(); // refuses publishes still waiting for room
   }
@@ -325,7 +362,7 @@ export class DeliveryPipeline {
   /**
    * Group commit: one writer takes every publish waiting and stores them in one write (one statement, one commit),
    * then the next group, which gathered while it wrote. Each publish resolves once its write committed; a write that
-   * fails rejects each of its publishes with PublishStorageError (none of them was stored).
+   * fails rejects each of its publishes with StorageUnavailableError (none of them was stored).
    */
   private async writeBatches(): Promise<void> {
     this.writers++;
@@ -339,7 +376,8 @@ export class DeliveryPipeline {
           for (let i = 0; i < batch.length; i++) batch[i]!.resolve(stored[i]!);
           this.loop.wake(0);
         } catch (error) {
-          const failure = new PublishStorageError(error);
+          const failure =
+            error instanceof StorageUnavailableError ? error : new StorageUnavailableError('enqueue', error);
           for (const entry of batch) entry.reject(failure);
         }
       }
@@ -356,7 +394,7 @@ export class DeliveryPipeline {
     // A durable store claims a batch ahead (a round trip per delivery would cost a commit each); memory takes what
     // fits (a claimed delivery counts as in flight).
     const room = this.store.volatile
-      ? this.settings.concurrency - this.running.size - this.held.length
+      ? this.settings.concurrency - this.busySlots - this.held.length
       : this.settings.batchSize - this.held.length;
     if (room <= 0) return poll;
     const now = Date.now();
@@ -380,33 +418,60 @@ export class DeliveryPipeline {
     return Math.max(0, Math.min(poll, delay));
   }
 
-  /** Starts attempts from the held deliveries, up to `concurrency` (and endpointConcurrency per endpoint). */
+  /** The `concurrency` slots taken: attempts in flight that do not count as slow. */
+  private get busySlots(): number {
+    return this.running.size - this.slow.size;
+  }
+
+  /**
+   * Starts attempts from the held deliveries, up to `concurrency` (and endpointConcurrency per endpoint). A slow
+   * endpoint's next attempt starts as slow, when there is room for one, so that it never takes back the slots the
+   * others use.
+   */
   private pump(): void {
     // With durable storage, a lease that may end before the attempt does is not used: the heartbeat could not renew
     // it (the database is away), and once it ends another instance may take the delivery over and send it too.
     const leaseNeeded = this.store.volatile ? -Infinity : Date.now() + this.settings.leaseMs / 2;
-    while (!this.closed && this.running.size < this.settings.concurrency && this.held.length > 0) {
+    while (!this.closed && this.busySlots < this.settings.concurrency && this.held.length > 0) {
       const delivery = this.held.shift()!;
       if ((this.leaseEnds.get(this.leases.get(delivery.uid)!) ?? 0) < leaseNeeded) {
         this.leases.delete(delivery.uid); // not attempted: due again when its lease has ended
         continue;
       }
       const endpoint = delivery.endpoint_id;
-      const busy = endpoint === null ? 0 : (this.perEndpoint.get(endpoint) ?? 0);
-      if (busy >= this.settings.endpointConcurrency) {
-        this.putBack(delivery, Date.now() + BUSY_RECHECK_MS);
+      if (endpoint === null) {
+        this.running.set(delivery, Date.now());
+        void this.run(delivery, this.shutdown.signal, undefined);
         continue;
       }
-      if (endpoint !== null) this.perEndpoint.set(endpoint, busy + 1);
-      this.running.add(delivery);
-      void this.run(delivery);
+      const slots = this.slotsOf(endpoint);
+      if (
+        slots.inFlight >= this.settings.endpointConcurrency ||
+        (slots.slowLane && this.slow.size >= this.settings.maxSlowAttempts)
+      ) {
+        // A slow endpoint's waiting deliveries are looked at less often: its slots free up at its pace, not ours.
+        this.putBack(delivery, Date.now() + (slots.slowLane ? SLOW_AFTER_MS : BUSY_RECHECK_MS));
+        continue;
+      }
+      slots.inFlight++;
+      if (slots.slowLane) this.slow.add(delivery);
+      this.running.set(delivery, Date.now());
+      void this.run(delivery, slots.abort.signal, slots);
     }
   }
 
-  private async run(delivery: DeliveryRecord): Promise<void> {
+  private slotsOf(endpoint: string): EndpointSlots {
+    let slots = this.perEndpoint.get(endpoint);
+    if (!slots)
+      this.perEndpoint.set(endpoint, (slots = { inFlight: 0, slowLane: false, abort: new AbortController() }));
+    return slots;
+  }
+
+  private async run(delivery: DeliveryRecord, signal: AbortSignal, slots: EndpointSlots | undefined): Promise<void> {
+    const startedAt = this.running.get(delivery)!;
     let result: AttemptResult;
     try {
-      result = await this.route.attempt(delivery, this.shutdown.signal);
+      result = await this.route.attempt(delivery, signal);
     } catch (error) {
       result = {
         outcome: 'retry',
@@ -414,11 +479,47 @@ export class DeliveryPipeline {
       };
     }
     this.running.delete(delivery);
-    const endpoint = delivery.endpoint_id;
-    if (endpoint !== null) this.perEndpoint.set(endpoint, this.perEndpoint.get(endpoint)! - 1);
+    if (slots) {
+      slots.inFlight--;
+      this.slow.delete(delivery);
+      // Answered in time: the endpoint is not slow (a postponed delivery was not attempted, so it says nothing).
+      if (result.outcome !== 'postpone' && Date.now() - startedAt < SLOW_AFTER_MS) slots.slowLane = false;
+    }
     this.settle(delivery, result);
     this.pump();
     if (!this.satisfied()) this.loop.wake(0);
+  }
+
+  /**
+   * The global cap on attempts waiting on slow endpoints: endpoint attempts unanswered after SLOW_AFTER_MS leave the
+   * `concurrency` slots, up to maxSlowAttempts of them. Past that, the endpoint's attempts are cut short (a failed
+   * attempt, retried later), so slow endpoints never hold every slot and a healthy endpoint always gets one.
+   */
+  private findSlowAttempts(): void {
+    const since = Date.now() - SLOW_AFTER_MS;
+    let moved = false;
+    let cut: Set<EndpointSlots> | undefined;
+    for (const [delivery, startedAt] of this.running) {
+      if (startedAt > since || delivery.endpoint_id === null || this.slow.has(delivery)) continue;
+      const slots = this.perEndpoint.get(delivery.endpoint_id)!;
+      slots.slowLane = true;
+      if (this.slow.size < this.settings.maxSlowAttempts) {
+        this.slow.add(delivery);
+        moved = true;
+      } else if (!cut?.has(slots)) {
+        slots.abort.abort(
+          new Error(
+            `cut short: ${this.settings.maxSlowAttempts} attempts already wait on endpoints that did not answer within ${SLOW_AFTER_MS} ms (delivery.maxSlowAttempts)`,
+          ),
+        );
+        slots.abort = new AbortController();
+        (cut ??= new Set()).add(slots);
+      }
+    }
+    if (moved) {
+      this.pump();
+      this.loop.wake(0);
+    }
   }
 
   /**
@@ -428,7 +529,7 @@ export class DeliveryPipeline {
   private satisfied(): boolean {
     const { concurrency, batchSize } = this.settings;
     const lowWater = this.store.volatile ? 0 : Math.max(1, Math.min(concurrency >> 1, batchSize));
-    return this.held.length >= lowWater && this.running.size + this.held.length >= concurrency;
+    return this.held.length >= lowWater && this.busySlots + this.held.length >= concurrency;
   }
 
   /** Back to the queue without an attempt. */

@@ -1,6 +1,10 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import type { EventTypeOf, WebhookEventCatalog } from '../catalog/webhook-events.js';
 import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
+import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { validateEventType } from './validate-webhook.js';
+import { EVENT_TYPE_LENGTH_BOUND } from '../options/option-tables.js';
 import type { PublishOptions } from './webhook.types.js';
 
 /** Options of `@EmitsWebhook()`: the webhook's data and target, and an event for a handler that throws. */
@@ -40,9 +44,13 @@ export function EmitsWebhook<TResult = any>(
   eventType: string,
   options: EmitsWebhookOptions<TResult> = {},
 ): MethodDecorator {
-  validateEventType(eventType);
+  // The module's limits.maxEventTypeLength applies when publishing; at load, only its highest value is known.
+  validateEventType(eventType, EVENT_TYPE_LENGTH_BOUND);
   if (options.onError !== undefined)
-    validateEventType(typeof options.onError === 'string' ? options.onError : options.onError.eventType);
+    validateEventType(
+      typeof options.onError === 'string' ? options.onError : options.onError.eventType,
+      EVENT_TYPE_LENGTH_BOUND,
+    );
   return (_target, _key, descriptor) => {
     const handler = descriptor.value as object;
     const existing = (Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) as EmitsWebhookSpec[] | undefined) ?? [];
@@ -64,4 +72,71 @@ export function targetFromQuery(parameter = 'endpoint'): (context: ExecutionCont
     const value = request?.query?.[parameter];
     return typeof value === 'string' && value !== '' ? { endpointId: value } : undefined;
   };
+}
+
+/** A method decorator that only fits handlers whose result (value, Promise or Observable) is a `Result`. */
+export type TypedMethodDecorator<Result> = <
+  Handler extends (...args: never[]) => Result | Promise<Result> | Observable<Result>,
+>(
+  target: object,
+  key: string | symbol,
+  descriptor: TypedPropertyDescriptor<Handler>,
+) => TypedPropertyDescriptor<Handler>;
+
+/** `@EmitsWebhook()` typed by a catalog: see emitsWebhookFor(). */
+export interface TypedEmitsWebhook<Payloads extends Record<string, unknown>> {
+  /** The handler's result is the payload. */
+  <Type extends keyof Payloads & string>(
+    eventType: Type,
+    options?: TypedEmitsWebhookOptions<Payloads, Payloads[Type]> & { data?: undefined },
+  ): TypedMethodDecorator<Payloads[Type]>;
+  /** `data` makes the payload from the handler's result. */
+  <Type extends keyof Payloads & string, Result>(
+    eventType: Type,
+    options: TypedEmitsWebhookOptions<Payloads, Result> & {
+      data: (result: Result, context: ExecutionContext) => Payloads[Type];
+    },
+  ): TypedMethodDecorator<Result>;
+}
+
+/** EmitsWebhookOptions with `onError` limited to the catalog's event types. */
+export type TypedEmitsWebhookOptions<Payloads extends Record<string, unknown>, Result> = Omit<
+  EmitsWebhookOptions<Result>,
+  'onError'
+> & {
+  onError?:
+    | (keyof Payloads & string)
+    | {
+        [Type in keyof Payloads & string]: {
+          eventType: Type;
+          data?: (error: unknown, context: ExecutionContext) => Payloads[Type];
+        };
+      }[keyof Payloads & string];
+};
+
+/**
+ * `@EmitsWebhook()` typed by an event catalog: an event type outside the catalog, or a handler whose result is not
+ * the event's payload (without `data`; with `data`, its return value), is a compile error, and an unknown type throws
+ * when the class is loaded.
+ *
+ *   export const EmitsTodoWebhook = emitsWebhookFor(todoEvents);
+ *   `@Post()` `@EmitsTodoWebhook('todo.created')` `create(@Body() dto: NewTodo): Todo { … }`
+ */
+export function emitsWebhookFor<Catalog extends WebhookEventCatalog>(
+  catalog: Catalog,
+): TypedEmitsWebhook<{ [Type in EventTypeOf<Catalog>]: NonNullable<Catalog['types']>[Type] }> {
+  const known = (type: string) => {
+    if (Object.hasOwn(catalog.events, type)) return;
+    throw new ConvoyConfigurationError(
+      'eventType',
+      `"${type}" is not in the event catalog`,
+      `add it to defineWebhookEvents() (known: ${Object.keys(catalog.events).join(', ')})`,
+    );
+  };
+  return ((eventType: string, options: EmitsWebhookOptions = {}) => {
+    known(eventType);
+    if (options.onError !== undefined)
+      known(typeof options.onError === 'string' ? options.onError : options.onError.eventType);
+    return EmitsWebhook(eventType, options);
+  }) as never;
 }

@@ -1,8 +1,11 @@
+import { parseDestinationUrl } from '../transports/embedded/network/destination.js';
+import type { InvalidDestinationError } from '../errors/destination.errors.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../options/option-tables.js';
 import { describeValue } from '../utils/describe-value.js';
+import { USERINFO } from '../utils/redact.js';
 import type { PublishOptions, WebhookTarget } from './webhook.types.js';
 
-const MAX_EVENT_TYPE_LENGTH = 255;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255; // also for ordering keys
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -32,30 +35,45 @@ const PUBLISH_OPTION_KEYS = [
   'orderingKey',
 ];
 
-export function validateEventType(eventType: unknown): string {
-  if (typeof eventType !== 'string' || eventType.trim() === '') {
+/** What a limit refuses, in words: the size, the limit, and the option that changes it. */
+export const overLimit = (size: number, max: number, unit: string, option: keyof Limits): string =>
+  `is ${size} ${unit}; at most ${max} are allowed (raise limits.${option} to allow more)`;
+
+/**
+ * Letters, marks, digits, punctuation and symbols of any script: no white space, and no control, format (bidi
+ * overrides, zero-width characters), private-use, unassigned or lone surrogate code points, which make two
+ * different types look the same in a dashboard or a log.
+ */
+const EVENT_TYPE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]+$/u;
+
+export function validateEventType(eventType: unknown, maxLength: number = DEFAULT_LIMITS.maxEventTypeLength): string {
+  if (typeof eventType !== 'string' || eventType === '') {
     throw new WebhookValidationError(
       'eventType',
       `must be a non-empty string such as "todo.created", got ${describeValue(eventType)}`,
     );
   }
-  if (eventType.length > MAX_EVENT_TYPE_LENGTH) {
+  if (eventType.length > maxLength) {
     throw new WebhookValidationError(
       'eventType',
-      `is ${eventType.length} characters long; at most ${MAX_EVENT_TYPE_LENGTH} are allowed`,
+      overLimit(eventType.length, maxLength, 'characters long', 'maxEventTypeLength'),
     );
   }
-  if (CONTROL_CHARS.test(eventType) || eventType !== eventType.trim()) {
-    throw new WebhookValidationError('eventType', 'must not contain control characters or surrounding white space');
+  if (!EVENT_TYPE.test(eventType)) {
+    throw new WebhookValidationError(
+      'eventType',
+      'must be printable characters without spaces, control, bidi or zero-width characters, such as "todo.created"',
+    );
   }
   return eventType;
 }
 
 /**
- * Serializes data to compact JSON, refusing what JSON would silently change or cannot hold:
- * circular structures, BigInt, functions, symbols, NaN/Infinity, Map/Set, undefined array elements, and a top-level undefined.
+ * Serializes data to compact JSON, refusing what JSON would silently change or cannot hold: circular structures,
+ * BigInt, functions, symbols and symbol keys, NaN/Infinity, Map/Set, typed arrays and Buffers, undefined array
+ * elements and holes, a top-level undefined, and a payload over `maxBytes` (UTF-8).
  */
-export function serializeData(data: unknown): string {
+export function serializeData(data: unknown, maxBytes: number = DEFAULT_LIMITS.maxPayloadBytes): string {
   if (data === undefined) {
     throw new WebhookValidationError(
       'data',
@@ -74,6 +92,15 @@ export function serializeData(data: unknown): string {
   }
   if (text === undefined)
     throw new WebhookValidationError('data', `is ${describeValue(data)}, which is not JSON-serializable`);
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes: only a long text needs counting.
+  if (text.length * 3 > maxBytes) {
+    const bytes = text.length > maxBytes ? text.length : Buffer.byteLength(text);
+    if (bytes > maxBytes)
+      throw new WebhookValidationError(
+        'data',
+        `${overLimit(bytes, maxBytes, 'bytes as JSON', 'maxPayloadBytes')}; send a reference (an id or a URL) to large content instead`,
+      );
+  }
   return text;
 }
 
@@ -95,7 +122,10 @@ function isPlainJson(value: unknown, depth: number): boolean {
       }
       if (value instanceof Date) return true; // toJSON gives a string, or null for an invalid date, as JSON does
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
-      if (Object.getPrototypeOf(value) !== Object.prototype && isCollection(value)) return false;
+      // A boxed number may hold NaN: the exact path checks it.
+      if (Object.getPrototypeOf(value) !== Object.prototype && (isLossyObject(value) || value instanceof Number))
+        return false;
+      if (hasSymbolKeys(value)) return false;
       const record = value as Record<string, unknown>;
       for (const key in record) {
         if (!Object.hasOwn(record, key)) continue; // JSON takes own properties only (for-in allocates no key list)
@@ -113,7 +143,19 @@ function isPlainJson(value: unknown, depth: number): boolean {
 const isCollection = (value: object): boolean =>
   value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet;
 
-function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown {
+/** Typed arrays, DataView, Buffer and ArrayBuffer: JSON sends them as numbered keys, `{}` or `{type,data}`. */
+const isBinary = (value: object): boolean => ArrayBuffer.isView(value) || value instanceof ArrayBuffer;
+
+const isLossyObject = (value: object): boolean => isCollection(value) || isBinary(value);
+
+/** JSON leaves symbol-keyed properties out. */
+function hasSymbolKeys(value: object): boolean {
+  for (const symbol of Object.getOwnPropertySymbols(value))
+    if (Object.prototype.propertyIsEnumerable.call(value, symbol)) return true;
+  return false;
+}
+
+function refuseLossyValues(this: unknown, key: string, value: unknown): unknown {
   switch (typeof value) {
     case 'bigint':
     case 'function':
@@ -126,9 +168,19 @@ function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown
     case 'number':
       if (!Number.isFinite(value)) throw new TypeError('lossy');
       return value;
-    case 'object':
-      if (value !== null && isCollection(value)) throw new TypeError('lossy');
+    case 'object': {
+      if (value === null) return value;
+      // The holder's own value, before a toJSON (Buffer has one) replaced it; read without calling a getter again.
+      const raw: unknown = Object.getOwnPropertyDescriptor(this, key)?.value;
+      if (
+        isLossyObject(value) ||
+        hasSymbolKeys(value) ||
+        (value instanceof Number && !Number.isFinite(value.valueOf())) ||
+        (raw !== value && typeof raw === 'object' && isBinary(raw!))
+      )
+        throw new TypeError('lossy');
       return value;
+    }
     default:
       return value;
   }
@@ -137,6 +189,11 @@ function refuseLossyValues(this: unknown, _key: string, value: unknown): unknown
 function locateProblem(root: unknown): WebhookValidationError {
   const ancestors: unknown[] = [];
   const visit = (value: unknown, path: string, key: string, inArray: boolean): WebhookValidationError | undefined => {
+    if (value !== null && typeof value === 'object' && isBinary(value))
+      return new WebhookValidationError(
+        path,
+        `is a ${value.constructor?.name ?? 'binary buffer'}, which JSON would turn into an object of numbers; send it as a base64 string (Buffer.from(…).toString('base64'))`,
+      );
     if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
       try {
         value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
@@ -144,6 +201,7 @@ function locateProblem(root: unknown): WebhookValidationError {
         return new WebhookValidationError(path, `has a toJSON() that threw: ${(error as Error).message}`);
       }
     }
+    if (value instanceof Number || value instanceof String || value instanceof Boolean) value = value.valueOf(); // as JSON does
     switch (typeof value) {
       case 'bigint':
         return new WebhookValidationError(
@@ -186,8 +244,23 @@ function locateProblem(root: unknown): WebhookValidationError {
         const isArray = Array.isArray(value);
         let entries: Array<[string, string, unknown]>;
         try {
+          const array = value as unknown[];
+          const hole = isArray ? array.findIndex((_, i) => !(i in array)) : -1; // findIndex visits holes, map skips them
+          if (hole >= 0)
+            return new WebhookValidationError(
+              `${path}[${hole}]`,
+              'is a hole in a sparse array (like [1,,3]), which JSON would turn into null; fill it (e.g. with null)',
+            );
+          const symbol = Object.getOwnPropertySymbols(value).find((s) =>
+            Object.prototype.propertyIsEnumerable.call(value, s),
+          );
+          if (symbol)
+            return new WebhookValidationError(
+              `${path}[${String(symbol)}]`,
+              'is a property with a symbol key, which JSON leaves out; use a string key',
+            );
           entries = isArray
-            ? (value as unknown[]).map((v, i) => [`[${i}]`, String(i), v])
+            ? array.map((v, i) => [`[${i}]`, String(i), v])
             : Object.entries(value).map(([k, v]) => [`.${k}`, k, v]);
         } catch (error) {
           return new WebhookValidationError(
@@ -231,7 +304,10 @@ const NO_OPTIONS: ValidatedPublishOptions = Object.freeze({
   orderingKey: undefined,
 });
 
-export function validatePublishOptions(options: unknown): ValidatedPublishOptions {
+export function validatePublishOptions(
+  options: unknown,
+  limits: Readonly<Limits> = DEFAULT_LIMITS,
+): ValidatedPublishOptions {
   if (options === undefined) return NO_OPTIONS;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new WebhookValidationError('options', `must be an object, got ${describeValue(options)}`);
@@ -246,19 +322,23 @@ export function validatePublishOptions(options: unknown): ValidatedPublishOption
     }
   }
   return {
-    target: validateTarget(o, 'options'),
+    target: validateTarget(o, 'options', limits.maxUrlLength),
     idempotencyKey:
       o.idempotencyKey === undefined
         ? undefined
         : validateKey('idempotencyKey', o.idempotencyKey, 'it is sent as an HTTP header'),
-    headers: o.headers === undefined ? NO_HEADERS : validateHeaders(o.headers),
+    headers: o.headers === undefined ? NO_HEADERS : validateHeaders(o.headers, limits),
     orderingKey:
       o.orderingKey === undefined ? undefined : validateKey('orderingKey', o.orderingKey, 'e.g. an order id'),
   };
 }
 
 /** Reads the target fields of publish options (or of a defaultTarget); undefined when none is set. */
-export function validateTarget(o: PublishOptions, where: string): WebhookTarget | undefined {
+export function validateTarget(
+  o: PublishOptions,
+  where: string,
+  maxUrlLength: number = DEFAULT_LIMITS.maxUrlLength,
+): WebhookTarget | undefined {
   const chosen = (['endpointId', 'ownerId', 'url'] as const).filter((k) => o[k] !== undefined);
   if (o.broadcast !== undefined && typeof o.broadcast !== 'boolean') {
     throw new WebhookValidationError(`${where}.broadcast`, `must be true or false, got ${describeValue(o.broadcast)}`);
@@ -286,8 +366,19 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
       `must be a non-empty string without control characters, got ${describeValue(value)}`,
     );
   }
+  if (key !== 'url' && value.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    throw new WebhookValidationError(
+      `${where}.${key}`,
+      `is ${value.length} characters long; at most ${MAX_IDEMPOTENCY_KEY_LENGTH} are allowed (a fixed bound: ids are short)`,
+    );
   if (key === 'endpointId') return { endpointId: value };
   if (key === 'ownerId') return { ownerId: value };
+  const tooLong = urlLengthProblem(value, maxUrlLength);
+  if (tooLong) throw new WebhookValidationError(`${where}.url`, tooLong);
+  // First: in `user:pw@host/x` (no scheme) the "scheme" would be the user, which must not be quoted.
+  if (USERINFO.test(value)) {
+    throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -303,13 +394,21 @@ export function validateTarget(o: PublishOptions, where: string): WebhookTarget 
       `uses ${url.protocol}; only http: and https: URLs can receive webhooks`,
     );
   }
-  if (url.username || url.password) {
-    throw new WebhookValidationError(`${where}.url`, 'contains credentials; pass them as headers instead');
+  try {
+    parseDestinationUrl(value); // what else the SSRF guard refuses of a URL's form (a fragment, port 0), for every transport
+  } catch (error) {
+    throw new WebhookValidationError(`${where}.url`, (error as InvalidDestinationError).reason);
   }
   if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret === '')) {
     throw new WebhookValidationError(`${where}.secret`, 'must be a non-empty string');
   }
   return o.secret === undefined ? { url: value } : { url: value, secret: o.secret };
+}
+
+/** Why a URL is too long, before parsing (a 20 MB string is not worth parsing) and after (normalizing can lengthen it). */
+export function urlLengthProblem(url: string | URL, max: number): string | undefined {
+  const length = typeof url === 'string' ? url.length : url.href.length;
+  return length > max ? overLimit(length, max, 'characters long', 'maxUrlLength') : undefined;
 }
 
 /** Printable ASCII without surrounding spaces: idempotency keys travel as HTTP headers (X-Convoy-Idempotency-Key, webhook-id). */
@@ -328,17 +427,34 @@ function validateKey(option: 'idempotencyKey' | 'orderingKey', key: unknown, why
   return key;
 }
 
-function validateHeaders(headers: unknown): Record<string, string> {
+function validateHeaders(headers: unknown, limits: Readonly<Limits>): Record<string, string> {
   if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
     throw new WebhookValidationError(
       'options.headers',
       `must be an object of header names to string values, got ${describeValue(headers)}`,
     );
   }
+  const entries = Object.entries(headers);
+  if (entries.length > limits.maxHeaders)
+    throw new WebhookValidationError(
+      'options.headers',
+      `${overLimit(entries.length, limits.maxHeaders, 'headers', 'maxHeaders')}; receivers refuse requests with too many headers (HTTP 431)`,
+    );
   const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  let bytes = 0;
+  for (const [name, value] of entries) {
+    // Counted first, so that a huge name is never quoted in an error.
+    bytes += name.length + (typeof value === 'string' ? value.length : 0);
+    if (bytes > limits.maxHeaderBytes)
+      throw new WebhookValidationError(
+        'options.headers',
+        `${overLimit(bytes, limits.maxHeaderBytes, 'bytes or more (names and values)', 'maxHeaderBytes')}; receivers refuse large headers (HTTP 431)`,
+      );
     if (!HEADER_NAME.test(name))
       throw new WebhookValidationError(`options.headers["${name}"]`, 'is not a valid HTTP header name');
+    // An own "__proto__" key would set the result's prototype rather than a header: the header would vanish.
+    if (name === '__proto__')
+      throw new WebhookValidationError(`options.headers["${name}"]`, 'is not a header name that can be sent');
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
       throw new WebhookValidationError(
         `options.headers["${name}"]`,

@@ -2,6 +2,9 @@ import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import type { SqlQueryable } from '../storage/sql/sql.js';
 import { uuidv7 } from '../utils/uuid.js';
 import type { DeliveryPipeline, PublisherStats } from '../pipeline/pipeline.js';
+import { DEFAULT_LIMITS, type Limits } from '../options/option-tables.js';
+import type { PayloadCheck } from '../catalog/payload-validation.js';
+import type { EventPayloadOf, EventTypeOf, WebhookEventCatalog } from '../catalog/webhook-events.js';
 import { serializeData, validateEventType, validatePublishOptions } from './validate-webhook.js';
 import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './webhook.types.js';
 
@@ -13,15 +16,29 @@ import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } f
  * publish() validates and serializes at once (bad input throws WebhookValidationError and queues nothing),
  * then resolves as soon as the event is accepted: stored in the durable outbox when storage is configured,
  * buffered in memory otherwise. Sending happens in the background, with retries.
+ *
+ * Typed by an event catalog (`constructor(private readonly publisher: WebhookPublisher<typeof todoEvents>)`), an
+ * unknown event type or a wrong payload is a compile error; with the catalog registered (`events`), also a
+ * WebhookValidationError at run time.
  */
-export class WebhookPublisher {
+export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEventCatalog> {
   constructor(
     private readonly pipeline: DeliveryPipeline,
     private readonly defaultTarget: WebhookTarget,
+    private readonly limits: Readonly<Limits> = DEFAULT_LIMITS,
+    private readonly checkPayload?: PayloadCheck,
   ) {}
 
-  async publish(eventType: string, data: unknown, options?: PublishOptions): Promise<PublishReceipt> {
-    const message = this.message(eventType, data, options);
+  async publish<Type extends EventTypeOf<Catalog>>(
+    eventType: Type,
+    data: EventPayloadOf<Catalog, Type>,
+    options?: PublishOptions,
+  ): Promise<PublishReceipt> {
+    // With a registered catalog, the schema's output is sent; without one, nothing is awaited before the enqueue.
+    const payload = this.checkPayload
+      ? await this.checkPayload(validateEventType(eventType, this.limits.maxEventTypeLength), data)
+      : data;
+    const message = this.message(eventType, payload, options);
     await this.pipeline.enqueue(message);
     return receipt(message);
   }
@@ -32,10 +49,10 @@ export class WebhookPublisher {
    * connection. Resolves once the event is written in the transaction; it is sent after the commit.
    * Needs durable storage (PostgreSQL or PGlite); throws TransactionRequiredError when `tx` is not in a transaction.
    */
-  async publishInTransaction(
+  async publishInTransaction<Type extends EventTypeOf<Catalog>>(
     tx: SqlQueryable,
-    eventType: string,
-    data: unknown,
+    eventType: Type,
+    data: EventPayloadOf<Catalog, Type>,
     options?: PublishOptions,
   ): Promise<PublishReceipt> {
     if (!this.pipeline.durable) {
@@ -45,7 +62,10 @@ export class WebhookPublisher {
         'pass storage from nestjs-convoy/postgres or nestjs-convoy/pglite to ConvoyModule',
       );
     }
-    const message = this.message(eventType, data, options);
+    const payload = this.checkPayload
+      ? await this.checkPayload(validateEventType(eventType, this.limits.maxEventTypeLength), data)
+      : data;
+    const message = this.message(eventType, payload, options);
     await this.pipeline.enqueueInTransaction(message, tx);
     return receipt(message);
   }
@@ -64,9 +84,9 @@ export class WebhookPublisher {
   }
 
   private message(eventType: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {
-    const type = validateEventType(eventType);
-    const payload = serializeData(data);
-    const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options);
+    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
+    const payload = serializeData(data, this.limits.maxPayloadBytes);
+    const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options, this.limits);
     const id = uuidv7();
     return {
       id,

@@ -1,3 +1,5 @@
+import { redactUrl } from '../utils/redact.js';
+
 /** Where an event goes. Exactly one of the four forms. */
 export type WebhookTarget =
   /** One endpoint (Convoy "create event"). */
@@ -58,16 +60,6 @@ export interface OutgoingWebhook {
 export function describeTarget(target: WebhookTarget): string {
   if ('endpointId' in target) return `endpoint ${target.endpointId}`;
   if ('ownerId' in target) return `owner ${target.ownerId}`;
-  if ('url' in target) return `url ${safeUrl(target.url)}`;
+  if ('url' in target) return `url ${redactUrl(target.url)}`;
   return 'broadcast';
-}
-
-/** Origin and path only: a query string may carry tokens. */
-function safeUrl(url: string): string {
-  try {
-    const { origin, pathname } = new URL(url);
-    return origin + pathname;
-  } catch {
-    return '(invalid url)';
-  }
 }

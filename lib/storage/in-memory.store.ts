@@ -296,8 +296,8 @@ export class InMemoryWebhookStore implements WebhookStore {
     return found;
   }
 
-  async findEndpointByUrl(url: string): Promise<EndpointRecord | undefined> {
-    for (const endpoint of this.endpoints.values()) if (endpoint.url === url) return endpoint;
+  async findEndpointByUrlAndName(url: string, name: string): Promise<EndpointRecord | undefined> {
+    for (const endpoint of this.endpoints.values()) if (endpoint.url === url && endpoint.name === name) return endpoint;
     return undefined;
   }
 

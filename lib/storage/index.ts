@@ -13,7 +13,9 @@ export type {
   EventRecord,
   PageRequest,
   QueueStats,
+  PruneCounts,
   RecordPage,
+  RetentionPolicy,
   SecretRecord,
   Settlement,
   SignatureFormat,
@@ -22,5 +24,6 @@ export { InMemoryWebhookStore, type InMemoryWebhookStoreOptions } from './in-mem
 export { SqlConvoyStorage, type SqlStorageOptions } from './sql/sql-storage.js';
 export { SqlWebhookStore } from './sql/sql-webhook.store.js';
 export type { SqlDatabase, SqlQueryable } from './sql/sql.js';
+export type { SecretKey } from './sql/secret-cipher.js';
 export { DEFAULT_SCHEMA, migrations, migrationSql, type Migration } from './sql/migrations.js';
-export { SchemaOutdatedError } from '../errors/outbox.errors.js';
+export { SchemaOutdatedError, SecretDecryptionError } from '../errors/outbox.errors.js';

@@ -188,3 +188,20 @@ export interface DeliveryFilter {
 
 /** Statuses the pipeline still acts on; the others are the final log. */
 export const UNFINISHED: readonly DeliveryStatus[] = ['Scheduled', 'Retry', 'Processing'];
+
+/** What the log keeps (the module's `retention` option): finished deliveries, their attempts and events. */
+export interface RetentionPolicy {
+  /** Finished deliveries, and events, older than this (ms since they finished, or were created) are deleted. */
+  maxAgeMs: number;
+  /** Beyond this many finished rows per table, the oldest are deleted. */
+  maxRows: number;
+  /** Rows deleted per statement. */
+  batchSize: number;
+}
+
+/** Rows one prune() deleted, per table (attempts of deleted deliveries go with them, uncounted). */
+export interface PruneCounts {
+  deliveries: number;
+  attempts: number;
+  events: number;
+}

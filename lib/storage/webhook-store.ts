@@ -1,3 +1,5 @@
+import { ConvoyError } from '../errors/convoy.error.js';
+import { StorageUnavailableError } from '../errors/outbox.errors.js';
 import type { SqlQueryable } from './sql/sql.js';
 import type {
   AttemptRecord,
@@ -8,8 +10,10 @@ import type {
   EndpointRecord,
   EventRecord,
   PageRequest,
+  PruneCounts,
   QueueStats,
   RecordPage,
+  RetentionPolicy,
   Settlement,
 } from './records.js';
 
@@ -90,6 +94,15 @@ export interface WebhookStore {
   listAttempts(deliveryId: string): Promise<AttemptRecord[]>;
   getEvent(uid: string): Promise<EventRecord | undefined>;
 
+  /**
+   * Deletes what `policy` no longer keeps: finished deliveries (Success, Failure, Discarded: the log and the dead
+   * letters) older than maxAgeMs or beyond the newest maxRows, with their attempts; attempts beyond the newest maxRows
+   * of finished deliveries; events older or beyond the count that no delivery refers to. Never an unfinished delivery
+   * or its attempts. In statements of at most batchSize rows, each committing by itself (a delivery write waits for
+   * one batch at most); stops between batches when `signal` aborts. Optional: the in-memory store bounds itself.
+   */
+  prune?(policy: RetentionPolicy, now: number, signal?: AbortSignal): Promise<PruneCounts>;
+
   // ------------------------------------------------------------ endpoints (the embedded engine's)
 
   /** Throws when the uid exists. */
@@ -99,12 +112,45 @@ export interface WebhookStore {
   /** False when it did not exist. Its deliveries and attempts stay: the log outlives the endpoint. */
   deleteEndpoint(uid: string): Promise<boolean>;
   getEndpoint(uid: string): Promise<EndpointRecord | undefined>;
-  /** The oldest endpoint with exactly this URL. */
-  findEndpointByUrl(url: string): Promise<EndpointRecord | undefined>;
+  /** The oldest endpoint with exactly this URL and name (a `{ url, secret? }` target's endpoint). */
+  findEndpointByUrlAndName(url: string, name: string): Promise<EndpointRecord | undefined>;
   /** Newest first. */
   listEndpoints(filter: EndpointFilter, page: PageRequest): Promise<RecordPage<EndpointRecord>>;
   /** Every endpoint (fan-out reads them all; a registry holds thousands, not millions). */
   allEndpoints(): Promise<EndpointRecord[]>;
 
   close(): Promise<void>;
+}
+
+/**
+ * The store, with every failure of a durable one that is not already ours (a cut connection, a database that is down,
+ * a closed PGlite) turned into StorageUnavailableError naming the operation, the driver's error as `cause`: callers of
+ * publish() and of the management API never get a raw driver error. A memory store cannot fail so: left as it is.
+ */
+export function reportingUnavailable(store: WebhookStore): WebhookStore {
+  if (store.volatile) return store;
+  const wrapped = new Map<PropertyKey, unknown>();
+  const unavailable = (operation: string, error: unknown): never => {
+    throw error instanceof ConvoyError ? error : new StorageUnavailableError(operation, error);
+  };
+  return new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function' || key === 'close' || typeof key !== 'string') return value;
+      let method = wrapped.get(key);
+      if (!method) {
+        const call = value as (...args: unknown[]) => unknown;
+        method = (...args: unknown[]): unknown => {
+          try {
+            const result = call.apply(target, args);
+            return result instanceof Promise ? result.catch((error: unknown) => unavailable(key, error)) : result;
+          } catch (error) {
+            return unavailable(key, error);
+          }
+        };
+        wrapped.set(key, method);
+      }
+      return method;
+    },
+  });
 }

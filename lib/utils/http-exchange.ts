@@ -1,3 +1,5 @@
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 
 /** A whole HTTP response, read into memory. */
@@ -8,14 +10,18 @@ export interface HttpExchangeResult {
   body: Buffer;
   /** The body was longer than `maxBodyBytes`: `body` holds its start, and the connection was closed. */
   truncated: boolean;
+  /** With `decompress`: why the body could not be decoded (`body` then holds what was decoded before). */
+  undecodable?: string;
 }
 
 export interface HttpExchangeOptions {
   timeoutMs: number;
   /** Aborts the exchange (rejecting with its reason), e.g. at shutdown. */
   signal?: AbortSignal;
-  /** Read at most this much of the body (default: all of it). */
+  /** Read at most this much of the body (default: all of it); with `decompress`, counted after decoding. */
   maxBodyBytes?: number;
+  /** Decode a body sent with Content-Encoding gzip, x-gzip, deflate or br (stacked too) as it streams. */
+  decompress?: boolean;
 }
 
 /** Thrown (as the rejection) when the exchange took longer than its timeout. */
@@ -44,17 +50,37 @@ export function httpExchange(
   });
 }
 
-/** Ends the reading of a body that reached maxBodyBytes; the exchange resolves with what it has. */
+/** Ends the reading of a body that is complete enough (the cap reached, or nothing more worth reading). */
 class EnoughRead extends Error {}
+
+/**
+ * The content codings decoded, as undici's fetch does (Node 20's zlib has no zstd). Streaming, so that decoded bytes
+ * are counted as they come and decoding stops at the cap: a small compressed body can expand a thousandfold.
+ * (undici's decompress interceptor does this too, but it is experimental, prints a warning in the app, and reports
+ * a corrupt body as a failed exchange, while the endpoint did answer.)
+ */
+const DECODERS = new Map<string, () => Transform>([
+  ['gzip', createGunzip],
+  ['x-gzip', createGunzip],
+  ['deflate', createInflate],
+  ['br', createBrotliDecompress],
+]);
+/** More stacked codings than this are refused, as curl and urllib3 do (a chain of decoders per response). */
+const MAX_CODINGS = 5;
 
 class ExchangeHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private reason: Error | undefined;
+  private settled = false;
   private status = 0;
   private headers: Record<string, string | string[] | undefined> = {};
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private readonly maxBodyBytes: number;
+  private readonly decompress: boolean;
+  /** A compressed body's decoders: raw bytes go into the first, decoded ones come out of the last. */
+  private decoders: Transform[] | undefined;
+  private undecodable: string | undefined;
   private readonly signal: AbortSignal | undefined;
   /** Epoch ms after which the shared sweep aborts this exchange. */
   readonly deadline: number;
@@ -63,9 +89,10 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   constructor(
     private readonly resolve: (result: HttpExchangeResult) => void,
     private readonly reject: (error: unknown) => void,
-    { timeoutMs, signal, maxBodyBytes = Infinity }: HttpExchangeOptions,
+    { timeoutMs, signal, maxBodyBytes = Infinity, decompress = false }: HttpExchangeOptions,
   ) {
     this.maxBodyBytes = maxBodyBytes;
+    this.decompress = decompress;
     this.signal = signal;
     this.timeoutMs = timeoutMs;
     this.deadline = Date.now() + timeoutMs;
@@ -92,33 +119,85 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   ): void {
     this.status = status;
     this.headers = headers;
+    if (this.decompress && headers['content-encoding'] !== undefined) this.startDecoding(headers['content-encoding']);
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.reason) return;
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    if (this.size > this.maxBodyBytes) this.abort(new EnoughRead());
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.reason || this.settled) return;
+    if (!this.decoders) return this.take(chunk);
+    if (!this.decoders[0]!.write(chunk)) controller.pause(); // resumed on 'drain'
   }
 
   onResponseEnd(): void {
-    this.settle(false);
+    if (this.decoders)
+      this.decoders[0]!.end(); // settles when the last decoder ends
+    else this.settle(false);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    if (this.reason instanceof EnoughRead) return this.settle(true);
+    if (this.settled) return;
+    this.settled = true;
     this.stopWatching();
+    for (const decoder of this.decoders ?? []) decoder.destroy();
     this.reject(this.reason ?? error);
   }
 
+  private startDecoding(header: string | string[]): void {
+    const listed = (Array.isArray(header) ? header.join(',') : header)
+      .split(',')
+      .map((c) => c.trim().toLowerCase())
+      .filter((c) => c !== '' && c !== 'identity');
+    if (listed.length === 0) return;
+    const unknown = listed.find((c) => !DECODERS.has(c));
+    if (unknown !== undefined || listed.length > MAX_CODINGS) {
+      // Bytes we cannot decode are not worth keeping: answer with the status and say why.
+      this.undecodable =
+        unknown !== undefined
+          ? `the ${unknown} content coding is not decoded`
+          : `${listed.length} stacked content codings (at most ${MAX_CODINGS} are decoded)`;
+      return this.finish(false);
+    }
+    // Applied in the order listed, so decoded in reverse.
+    const decoders = [...listed].reverse().map((c) => DECODERS.get(c)!());
+    for (let i = 1; i < decoders.length; i++) decoders[i - 1]!.pipe(decoders[i]!);
+    for (const decoder of decoders)
+      decoder.on('error', (error: Error) => {
+        this.undecodable = `the ${listed.join(', ')} body could not be decoded: ${error.message}`;
+        this.finish(false);
+      });
+    decoders[0]!.on('drain', () => this.controller?.resume());
+    const last = decoders[decoders.length - 1]!;
+    last.on('data', (chunk: Buffer) => this.take(chunk));
+    last.on('end', () => this.settle(false));
+    this.decoders = decoders;
+  }
+
+  /** Keeps a chunk of the (decoded) body; past maxBodyBytes, the exchange ends with what it has. */
+  private take(chunk: Buffer): void {
+    if (this.settled) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size > this.maxBodyBytes) this.finish(true);
+  }
+
+  /** Resolves now with what was read, and stops reading and decoding. */
+  private finish(truncated: boolean): void {
+    this.settle(truncated);
+    this.abort(new EnoughRead());
+  }
+
   private settle(truncated: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
     this.stopWatching();
+    for (const decoder of this.decoders ?? []) decoder.destroy();
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     this.resolve({
       status: this.status,
       headers: this.headers,
       body: truncated ? body.subarray(0, this.maxBodyBytes) : body,
       truncated,
+      ...(this.undecodable === undefined ? {} : { undecodable: this.undecodable }),
     });
   }
 

@@ -1,10 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import {
-  InvalidEndpointError,
-  WebhookEndpoints,
-  type WebhookEndpoint,
-  type WebhookEndpointInput,
-} from '../../lib/index.js';
+import { WebhookEndpoints, type WebhookEndpoint, type WebhookEndpointInput } from '../../lib/index.js';
 
 /**
  * Manages the endpoints that receive the todo webhooks, through WebhookEndpoints: the same routes, fields and
@@ -17,7 +12,7 @@ export class EndpointsController {
 
   @Post()
   create(@Body() body: WebhookEndpointInput): Promise<WebhookEndpoint> {
-    return this.endpoints.create(body).catch((error: unknown) => Promise.reject(unresolvable(body, error) ?? error));
+    return this.endpoints.create(body);
   }
 
   @Get()
@@ -34,9 +29,7 @@ export class EndpointsController {
 
   @Put(':id')
   update(@Param('id') id: string, @Body() body: WebhookEndpointInput): Promise<WebhookEndpoint> {
-    return this.endpoints
-      .update(id, body)
-      .catch((error: unknown) => Promise.reject(unresolvable(body, error) ?? error));
+    return this.endpoints.update(id, body);
   }
 
   @Delete(':id')
@@ -67,21 +60,4 @@ export class EndpointsController {
   ): Promise<WebhookEndpoint> {
     return this.endpoints.expireSecret(id, body);
   }
-}
-
-/**
- * The embedded engine resolves an endpoint's host when the endpoint is created or changed (the SSRF guard checks
- * every address), and passes the resolver's own error on when that fails. For the caller this is a bad URL, like a
- * blocked one: InvalidEndpointError (400), rather than a 500. Only an error about the URL's own host is turned
- * into it, never one about something else (e.g. the database's host).
- */
-function unresolvable(body: WebhookEndpointInput | undefined, error: unknown): InvalidEndpointError | undefined {
-  const { code, hostname } = (error ?? {}) as { code?: unknown; hostname?: unknown };
-  if (typeof code !== 'string' || typeof hostname !== 'string') return undefined;
-  const url = typeof body?.url === 'string' && URL.canParse(body.url) ? new URL(body.url) : undefined;
-  if (url?.hostname.toLowerCase() !== hostname.toLowerCase()) return undefined;
-  return new InvalidEndpointError(
-    'url',
-    `host "${hostname}" could not be resolved (${code}); check the name and this machine's DNS`,
-  );
 }

@@ -10,17 +10,18 @@ import {
   Put,
   type ExecutionContext,
 } from '@nestjs/common';
-import { EmitsWebhook, targetFromQuery } from '../../lib/index.js';
+import { targetFromQuery } from '../../lib/index.js';
 import { parseNewTodo, parseTodoChanges, type Todo } from './todo.js';
+import { EmitsTodoWebhook } from './todo.events.js';
 import { TodosService } from './todos.service.js';
 
 /** `?endpoint=<id>` sends the webhook to that Convoy endpoint; without it, the event is broadcast. */
 const target = targetFromQuery('endpoint');
 
 /** What a `todo.failure` webhook carries: which operation failed on which todo, and why. */
-function failure(operation: string) {
+function failure(operation: 'retrieve' | 'create' | 'update' | 'delete') {
   return {
-    eventType: 'todo.failure',
+    eventType: 'todo.failure' as const,
     data: (error: unknown, context: ExecutionContext) => {
       const id = todoId(context.switchToHttp().getRequest<{ params: { id?: string } }>().params.id);
       const status = error instanceof HttpException ? error.getStatus() : 500;
@@ -42,31 +43,31 @@ export class TodosController {
   constructor(private readonly todos: TodosService) {}
 
   @Get()
-  @EmitsWebhook('todo.retrieved', { target, data: (todos: Todo[]) => ({ todos }) })
+  @EmitsTodoWebhook('todo.retrieved', { target, data: (todos: Todo[]) => ({ todos }) })
   list(): Todo[] {
     return this.todos.list();
   }
 
   @Get(':id')
-  @EmitsWebhook('todo.retrieved', { target, onError: failure('retrieve') })
+  @EmitsTodoWebhook('todo.retrieved', { target, onError: failure('retrieve') })
   get(@Param('id', ParseIntPipe) id: number): Todo {
     return this.todos.get(id);
   }
 
   @Post()
-  @EmitsWebhook('todo.created', { target, onError: failure('create') })
+  @EmitsTodoWebhook('todo.created', { target, onError: failure('create') })
   create(@Body() body: unknown): Todo {
     return this.todos.create(parseNewTodo(body));
   }
 
   @Put(':id')
-  @EmitsWebhook('todo.updated', { target, onError: failure('update') })
+  @EmitsTodoWebhook('todo.updated', { target, onError: failure('update') })
   update(@Param('id', ParseIntPipe) id: number, @Body() body: unknown): Todo {
     return this.todos.update(id, parseTodoChanges(body));
   }
 
   @Delete(':id')
-  @EmitsWebhook('todo.deleted', { target, onError: failure('delete') })
+  @EmitsTodoWebhook('todo.deleted', { target, onError: failure('delete') })
   delete(@Param('id', ParseIntPipe) id: number): Todo {
     return this.todos.delete(id);
   }

@@ -244,3 +244,17 @@ export async function runCase<S>(c: ContractCase<S>, ctx: StoreContext<S>, timeo
     clearTimeout(timer);
   }
 }
+
+/** PGlite and PostgreSQL, the latter skipped with a message naming `what` when DATABASE_URL is not set. */
+export function sqlBackends(what: string): Array<{ name: string; open: () => Promise<Backend>; skip?: string }> {
+  return [
+    { name: 'PGlite', open: pgliteBackend },
+    {
+      name: 'PostgreSQL',
+      open: () => postgresBackend(DATABASE_URL!),
+      skip: DATABASE_URL
+        ? undefined
+        : `DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the PostgreSQL ${what} run is skipped`,
+    },
+  ];
+}

@@ -1,29 +1,21 @@
-import { PublishStorageError } from '../../lib/errors/index.js';
+import { StorageUnavailableError } from '../../lib/errors/index.js';
 import { DeliveryPipeline, type DeliveryRoute, type PipelineSettings } from '../../lib/pipeline/pipeline.js';
 import { newDelivery } from '../../lib/pipeline/hand-over.route.js';
 import type { OutgoingWebhook } from '../../lib/publishing/webhook.types.js';
 import type { WebhookStore, Enqueued } from '../../lib/storage/webhook-store.js';
-import { DATABASE_URL, pgliteBackend, postgresBackend, type Backend } from './backends.js';
+import { sqlBackends, type Backend } from './backends.js';
 
 /**
  * Group commit through the real SQL stores: concurrent publishes share one write (one statement, one commit), each
  * resolving once its own rows are committed; a write that fails rejects each of its publishes with
- * PublishStorageError and stores none of them; idempotency keys dedupe within one write as across writes.
+ * StorageUnavailableError and stores none of them; idempotency keys dedupe within one write as across writes.
  */
-const backends: Array<{ name: string; open: () => Promise<Backend>; skip?: string }> = [
-  { name: 'PGlite', open: pgliteBackend },
-  {
-    name: 'PostgreSQL',
-    open: () => postgresBackend(DATABASE_URL!),
-    skip: DATABASE_URL
-      ? undefined
-      : 'DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test): the PostgreSQL group commit run is skipped',
-  },
-];
+const backends = sqlBackends('group commit');
 
 const settings: PipelineSettings = {
   concurrency: 1,
   endpointConcurrency: 1,
+  maxSlowAttempts: 64,
   batchSize: 10,
   leaseMs: 30_000,
   pollIntervalMs: 60_000,
@@ -158,7 +150,7 @@ for (const { name, open, skip } of backends) {
       expect((await store.getEvent(`late_${first.id}`))?.is_duplicate_event).toBe(true);
     });
 
-    it('a write that fails rejects each of its publishes with PublishStorageError, stores none of them, and the next write works', async () => {
+    it('a write that fails rejects each of its publishes with StorageUnavailableError, stores none of them, and the next write works', async () => {
       const seen = observed(store, 1);
       pipeline = new DeliveryPipeline(seen.store, fanOutRoute, settings);
       const held = message();
@@ -178,10 +170,10 @@ for (const { name, open, skip } of backends) {
       const errors = await Promise.all(outcomes);
       expect(seen.writes).toEqual([1, 4]);
       for (const error of errors) {
-        expect(error).toBeInstanceOf(PublishStorageError);
+        expect(error).toBeInstanceOf(StorageUnavailableError);
         expect(error).toMatchObject({ retryable: true });
         expect((error as Error).cause).toBeInstanceOf(Error);
-        expect((error as Error).message).toMatch(/could not be stored/);
+        expect((error as Error).message).toMatch(/storage is unavailable \(enqueue failed: /);
       }
       for (const m of group) {
         expect(await store.getDelivery(`d_${m.id}`)).toBeUndefined();

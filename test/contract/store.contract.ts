@@ -607,18 +607,24 @@ export const storeContract: StoreCase[] = [
     },
   },
   {
-    name: 'endpoints: update and delete report whether it existed; findEndpointByUrl is exact; allEndpoints has them all',
+    name: 'endpoints: update and delete report whether it existed; findEndpointByUrlAndName is exact; allEndpoints has them all',
     async run({ store }) {
       assert.equal(await store.updateEndpoint(endpoint('ep_x')), false);
       assert.equal(await store.deleteEndpoint('ep_x'), false);
       assert.equal(await store.getEndpoint('ep_x'), undefined);
-      await store.insertEndpoint(endpoint('ep_1', { url: 'https://a.example/hook' }));
-      await store.insertEndpoint(endpoint('ep_2', { url: 'https://a.example/hook/' }));
-      assert.equal((await store.findEndpointByUrl('https://a.example/hook'))?.uid, 'ep_1');
-      assert.equal(await store.findEndpointByUrl('https://a.example/HOOK'), undefined);
-      assert.deepEqual(uids(await store.allEndpoints()).sort(), ['ep_1', 'ep_2']);
+      await store.insertEndpoint(endpoint('ep_1', { url: 'https://a.example/hook', name: 'one' }));
+      await store.insertEndpoint(endpoint('ep_2', { url: 'https://a.example/hook/', name: 'one' }));
+      await store.insertEndpoint(endpoint('ep_3', { url: 'https://a.example/hook', name: 'three' }));
+      await store.insertEndpoint(endpoint('ep_4', { url: 'https://a.example/hook', name: 'one' }));
+      assert.equal((await store.findEndpointByUrlAndName('https://a.example/hook', 'one'))?.uid, 'ep_1');
+      assert.equal((await store.findEndpointByUrlAndName('https://a.example/hook', 'three'))?.uid, 'ep_3');
+      assert.equal((await store.findEndpointByUrlAndName('https://a.example/hook/', 'one'))?.uid, 'ep_2');
+      assert.equal(await store.findEndpointByUrlAndName('https://a.example/HOOK', 'one'), undefined);
+      assert.equal(await store.findEndpointByUrlAndName('https://a.example/hook', 'ONE'), undefined);
+      assert.deepEqual(uids(await store.allEndpoints()).sort(), ['ep_1', 'ep_2', 'ep_3', 'ep_4']);
       assert.equal(await store.deleteEndpoint('ep_1'), true);
-      assert.deepEqual(uids(await store.allEndpoints()), ['ep_2']);
+      assert.deepEqual(uids(await store.allEndpoints()).sort(), ['ep_2', 'ep_3', 'ep_4']);
+      assert.equal((await store.findEndpointByUrlAndName('https://a.example/hook', 'one'))?.uid, 'ep_4');
     },
   },
   {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import {
   InvalidEndpointError,
+  WebhookValidationError,
   WebhookNotFoundError,
   WebhookStateError,
   type ConvoyEventDelivery,
@@ -8,6 +9,7 @@ import {
   type WebhookEndpoints,
 } from '../../lib/index.js';
 import type { LookupAll } from '../../lib/transports/embedded/network/destination.js';
+import { DestinationBlockedError } from '../../lib/transports/embedded/index.js';
 import { Harness, onlyDeliveryOf, waitForStatus, type RunningApp } from '../support/embedded-app.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 
@@ -129,6 +131,73 @@ describe('embedded engine: SSRF guard', () => {
     });
     expect(receiver.connections).toBe(0);
     expect(receiver.received).toEqual([]);
+  });
+});
+
+describe('embedded engine: refusals at publish() and DNS failures', () => {
+  /** What publish() to `url` came to: 'published', or the error's class with the fields that say why. */
+  async function tryPublish(app: RunningApp, url: string): Promise<string> {
+    try {
+      await app.publisher.publish('todo.created', { n: 1 }, { url });
+      return 'published';
+    } catch (error) {
+      if (error instanceof DestinationBlockedError) return `DestinationBlockedError ${error.address} ${error.category}`;
+      if (error instanceof WebhookValidationError) return `WebhookValidationError ${error.field}: ${error.reason}`;
+      return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+    }
+  }
+
+  it("publish() to a blocked { url } rejects at once with the SSRF guard's error (using the delivery lookup), stores and sends nothing", async () => {
+    const receiver = await h.receiver();
+    const app = await h.start({ embedded: { lookup: fakeDns({ 'intranet.test': () => ['10.1.2.3'] }) } });
+    const results = {
+      metadata: await tryPublish(app, 'http://169.254.169.254/latest/meta-data/'),
+      private: await tryPublish(app, 'http://10.0.0.1/hook'),
+      resolvesPrivate: await tryPublish(app, 'http://intranet.test/hook'),
+      loopback: await tryPublish(app, `${receiver.url}/hook`),
+      fragment: await tryPublish(app, 'http://intranet.test/hook#x'),
+      scheme: await tryPublish(app, 'ftp://intranet.test/hook'),
+      userinfo: await tryPublish(app, 'admin:pw@intranet.test/hook'),
+    };
+    expect(results).toEqual({
+      metadata: 'DestinationBlockedError 169.254.169.254 metadata',
+      private: 'DestinationBlockedError 10.0.0.1 private',
+      resolvesPrivate: 'DestinationBlockedError 10.1.2.3 private',
+      loopback: 'DestinationBlockedError 127.0.0.1 loopback',
+      fragment: 'WebhookValidationError options.url: the URL must not contain a fragment (#…)',
+      scheme: 'WebhookValidationError options.url: uses ftp:; only http: and https: URLs can receive webhooks',
+      userinfo: 'WebhookValidationError options.url: contains credentials; pass them as headers instead',
+    });
+    expect((await app.endpoints.list()).content).toEqual([]);
+    expect((await app.deliveries.list()).content).toEqual([]);
+    expect(receiver.connections).toBe(0);
+  });
+
+  it("a host that does not resolve: InvalidEndpointError naming the host (the resolver's error as cause) at create, update and publish", async () => {
+    const dnsDown = Object.assign(new Error('getaddrinfo EAI_AGAIN down.test'), { code: 'EAI_AGAIN' });
+    const app = await h.start({
+      embedded: {
+        lookup: async (hostname) => {
+          if (hostname === 'public.test') return [{ address: PUBLIC_IP, family: 4 }];
+          throw dnsDown;
+        },
+      },
+    });
+    const reason = `host "down.test" could not be resolved (EAI_AGAIN); check the name and this machine's DNS`;
+    const created = await app.endpoints.create({ name: 'n', url: 'http://down.test/hook' }).catch((e: unknown) => e);
+    expect(created).toBeInstanceOf(InvalidEndpointError);
+    expect(created).toMatchObject({ field: 'url', reason, cause: dnsDown });
+
+    const endpoint = await app.endpoints.create({ name: 'n', url: 'http://public.test/hook' });
+    const updated = await app.endpoints
+      .update(endpoint.uid, { url: 'https://Down.Test:8443/x?t=1' })
+      .catch((e: unknown) => e);
+    expect(updated).toMatchObject({ field: 'url', reason, cause: dnsDown });
+    expect((await app.endpoints.get(endpoint.uid)).url).toBe('http://public.test/hook');
+
+    const published = await app.publisher.publish('a.b', {}, { url: 'http://down.test/hook' }).catch((e: unknown) => e);
+    expect(published).toBeInstanceOf(InvalidEndpointError);
+    expect((published as Error).message).toBe(`Invalid endpoint: url ${reason}`);
   });
 });
 

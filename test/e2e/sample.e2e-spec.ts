@@ -1,9 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { request } from 'undici';
-import { InvalidEndpointError, WebhookPublisher } from '../../lib/index.js';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { CONVOY_OPTIONS } from '../../lib/convoy.constants.js';
+import { InvalidEndpointError, WebhookPublisher, WebhookValidationError } from '../../lib/index.js';
+import type { ResolvedConvoyOptions } from '../../lib/options/convoy-module-options.js';
 import { signConvoyPayload } from '../../lib/receiver/index.js';
 import type { LookupAll } from '../../lib/transports/embedded/network/destination.js';
 import { RECEIVER_WAIT_MS } from '../../sample/receiver/receiver.controller.js';
+import { todoEvents } from '../../sample/todos/todo.events.js';
 import { FakeConvoy, type RecordedRequest } from '../support/fake-convoy.js';
 import type { LogLine } from '../support/recording-logger.js';
 import { clearSampleEnv, startSample } from '../support/sample-app.js';
@@ -103,6 +107,33 @@ describe('sample app with Convoy', () => {
     const keys = fake.eventRequests().map((r) => r.body.idempotency_key);
     expect(keys).toHaveLength(5);
     expect(new Set(keys).size).toBe(5);
+  });
+
+  it('serves the OpenAPI 3.1 document of its webhooks at GET /openapi/webhooks.json, valid', async () => {
+    const { status, body } = await call(url, 'GET', '/openapi/webhooks.json');
+    expect(status).toBe(200);
+    expect(await new Validator().validate(body)).toEqual({ valid: true });
+    expect(body.info).toMatchObject({ title: 'Todo webhooks', version: '1.0.0' });
+    expect(Object.keys(body.webhooks)).toEqual(Object.keys(todoEvents.events));
+    expect(body.webhooks['todo.created'].post.parameters[0]).toMatchObject({
+      name: 'X-Convoy-Signature',
+      in: 'header',
+    });
+    expect(fake.eventRequests()).toHaveLength(0); // the route publishes nothing
+  });
+
+  it('checks payloads against its catalog: a wrong one is refused with the path, and nothing reaches Convoy', async () => {
+    const publisher: WebhookPublisher = app.get(WebhookPublisher);
+    const todo = (await call(url, 'POST', '/todos', TUTORIAL_TODO)).body;
+    await publisher.flush();
+    const error = await publisher.publish('todo.updated', { ...todo, completed: 'yes' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WebhookValidationError);
+    expect(error).toMatchObject({ field: 'data.completed' });
+    await expect(publisher.publish('todo.archived', todo)).rejects.toThrow(
+      /"todo\.archived" is not in the event catalog/,
+    );
+    await publisher.flush();
+    expect(fake.eventRequests().map((r) => r.body.event_type)).toEqual(['todo.created']);
   });
 
   it('POST /todos without an id takes the next free one; an id already taken answers 409', async () => {
@@ -466,6 +497,14 @@ describe('sample app on its default storage (PGlite on disk)', () => {
           status: expect.stringMatching(/^(Success|Retry|Failure)$/),
         });
         expect((await app.get(WebhookPublisher).stats()).durable).toBe(true);
+
+        // The database gone (its PGlite closed): the management routes answer 503 with our error, not a 500.
+        await (app.get(CONVOY_OPTIONS) as ResolvedConvoyOptions).storage!.close();
+        for (const path of ['/endpoints', '/deliveries'])
+          expect(await call(url, 'GET', path)).toEqual({
+            status: 503,
+            body: { statusCode: 503, message: expect.stringMatching(/^The webhook storage is unavailable \(/) },
+          });
       } finally {
         await app.close();
       }

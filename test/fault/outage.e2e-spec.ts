@@ -56,6 +56,7 @@ describeWithPostgres('a long Convoy outage with the PostgreSQL outbox', () => {
     const healthy = fake.events.size;
     expect(healthy).toBeGreaterThan(0);
 
+    const publishedBeforeOutage = keys.length;
     await fake.refuseConnections();
     await phase(10_000);
     await fake.acceptConnections();
@@ -75,7 +76,8 @@ describeWithPostgres('a long Convoy outage with the PostgreSQL outbox', () => {
     fake.setRule(undefined);
     publishing = false;
     await producer;
-    expect(keys.length).toBeGreaterThan(500); // about 35 s of publishing
+    // publish() kept working through every phase of the outage (how many depends on the machine's load)
+    expect(keys.length).toBeGreaterThan(publishedBeforeOutage + 4 * 10);
 
     const accepted = () =>
       new Set([...fake.events.values()].filter((e) => !e.is_duplicate_event).map((e) => e.idempotency_key));

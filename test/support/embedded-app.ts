@@ -35,16 +35,22 @@ export class Harness {
 
   /**
    * A real Nest app whose ConvoyModule has no Convoy credentials, so the embedded engine delivers: `embedded` options
-   * and the `delivery` options the tests tune (retry, concurrency, endpointConcurrency) in one object.
+   * and the `delivery` options the tests tune (retry, concurrency, endpointConcurrency, maxSlowAttempts) in one object.
    */
   embedded(
-    options: EmbeddedOptions & Pick<DeliveryOptions, 'retry' | 'concurrency' | 'endpointConcurrency'> = {},
+    options: EmbeddedOptions &
+      Pick<DeliveryOptions, 'retry' | 'concurrency' | 'endpointConcurrency' | 'maxSlowAttempts'> = {},
     extra: Partial<ConvoyModuleOptions> = {},
   ): Promise<RunningApp> {
-    const { retry, concurrency, endpointConcurrency, ...embedded } = options;
+    const { retry, concurrency, endpointConcurrency, maxSlowAttempts, ...embedded } = options;
     return this.start({
       embedded: { allowedAddresses: LOOPBACK, ...embedded },
-      delivery: { retry: retry ?? { strategy: 'linear', delayMs: 0, attempts: 3 }, concurrency, endpointConcurrency },
+      delivery: {
+        retry: retry ?? { strategy: 'linear', delayMs: 0, attempts: 3 },
+        concurrency,
+        endpointConcurrency,
+        maxSlowAttempts,
+      },
       ...extra,
     });
   }

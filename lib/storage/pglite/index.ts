@@ -13,6 +13,7 @@ export { SqlConvoyStorage, type SqlStorageOptions } from '../sql/sql-storage.js'
 export { SqlWebhookStore } from '../sql/sql-webhook.store.js';
 export { DEFAULT_SCHEMA, migrations, migrationSql, type Migration } from '../sql/migrations.js';
 export type { SqlDatabase, SqlQueryable } from '../sql/sql.js';
+export type { SecretKey } from '../sql/secret-cipher.js';
 export type { ConvoyStorage } from '../convoy-storage.interface.js';
 export { DataDirInUseError, type DataDirHolder } from '../../errors/pglite.errors.js';
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ConvoyConfigurationError } from '../../errors/configuration.error.js';
 import { importOptional } from '../../utils/optional-import.js';
+import { redactUrls } from '../../utils/redact.js';
 import type { SqlDatabase, SqlQueryable } from '../sql/sql.js';
 import { SqlConvoyStorage, type SqlStorageOptions } from '../sql/sql-storage.js';
 
@@ -8,6 +9,7 @@ export { SqlConvoyStorage, type SqlStorageOptions } from '../sql/sql-storage.js'
 export { SqlWebhookStore } from '../sql/sql-webhook.store.js';
 export { DEFAULT_SCHEMA, migrations, migrationSql, type Migration } from '../sql/migrations.js';
 export type { SqlDatabase, SqlQueryable } from '../sql/sql.js';
+export type { SecretKey } from '../sql/secret-cipher.js';
 export type { ConvoyStorage } from '../convoy-storage.interface.js';
 
 /** A connection checked out of a pool (node-postgres `PoolClient`). */
@@ -92,7 +94,7 @@ export class PostgresStorage {
     const created = new (pg.default ?? pg).Pool({ connectionString, max: options.max ?? 10 });
     // An idle connection that breaks emits 'error' on the pool; unhandled, it would crash the process.
     created.on('error', (error: Error) =>
-      PostgresStorage.logger.warn(`An idle PostgreSQL connection failed: ${error.message}`),
+      PostgresStorage.logger.warn(`An idle PostgreSQL connection failed: ${redactUrls(error.message)}`),
     );
     const db = fromPgPool(created, { end: true });
     try {

@@ -223,9 +223,22 @@ function onePipeline(s: string): string[] {
   ];
 }
 
+/**
+ * Version 3: retention. prune() finds the oldest finished deliveries, attempts and events from these indexes, so a
+ * run reads what it deletes rather than the whole log. Indexes only: additive.
+ */
+function retention(s: string): string[] {
+  return [
+    `CREATE INDEX IF NOT EXISTS deliveries_finished_idx ON ${s}.deliveries (updated_at, uid) WHERE status IN ('Success', 'Failure', 'Discarded')`,
+    `CREATE INDEX IF NOT EXISTS delivery_attempts_seq_idx ON ${s}.delivery_attempts (seq)`,
+    `CREATE INDEX IF NOT EXISTS events_created_idx ON ${s}.events (created_at, uid)`,
+  ];
+}
+
 const DEFINITIONS: Array<{ version: number; name: string; statements: (quotedSchema: string) => string[] }> = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'one-pipeline', statements: onePipeline },
+  { version: 3, name: 'retention', statements: retention },
 ];
 
 /** The shipped migrations for `schema`, in the order they must be applied. */

@@ -11,6 +11,7 @@ import {
 } from './migrations.js';
 import type { SqlDatabase, SqlQueryable } from './sql.js';
 import { SqlWebhookStore } from './sql-webhook.store.js';
+import { SecretCipher, type SecretKey } from './secret-cipher.js';
 import { num } from './sql-values.js';
 
 /** Options of every SQL storage: its schema and whether it migrates at startup. */
@@ -22,6 +23,12 @@ export interface SqlStorageOptions {
    * behind fails startup with SchemaOutdatedError instead: schema changes in production go through your migrations).
    */
   migrate?: boolean;
+  /**
+   * Keys that encrypt secrets at rest (AES-256-GCM): endpoint signing secrets, endpoints' API-key header values and
+   * `{ url, secret }` targets. The first key encrypts what is written; every key decrypts, so add a new key first and
+   * keep the old ones until reencryptSecrets() has moved every secret to it. Without keys, secrets are stored as given.
+   */
+  secretKeys?: SecretKey[];
 }
 
 /**
@@ -36,10 +43,10 @@ export class SqlConvoyStorage implements ConvoyStorage {
   /** Builds the stores without touching the database; open() also checks or migrates the schema. */
   constructor(
     readonly db: SqlDatabase,
-    options: Pick<SqlStorageOptions, 'schema'> = {},
+    options: Pick<SqlStorageOptions, 'schema' | 'secretKeys'> = {},
   ) {
     this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
-    this.store = new SqlWebhookStore(db, this.schema);
+    this.store = new SqlWebhookStore(db, this.schema, SecretCipher.from(options.secretKeys));
   }
 
   /**
@@ -106,6 +113,15 @@ export class SqlConvoyStorage implements ConvoyStorage {
         missing.map(({ version, name }: Migration) => ({ version, name })),
         this.schema,
       );
+  }
+
+  /**
+   * Re-encrypts every stored secret that is not under the current key (the first of `secretKeys`), also those stored
+   * in clear before keys were configured; in batches, while the application runs. Run it after a new key became the
+   * first; then the old key can be removed. Needs every key still in use (SecretDecryptionError names a missing one).
+   */
+  reencryptSecrets(): Promise<{ endpoints: number; deliveries: number }> {
+    return this.store.reencryptSecrets();
   }
 
   /** Closes the database this storage was given to own (a pool or PGlite you passed in stays open); once. */

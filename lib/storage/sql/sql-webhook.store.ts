@@ -8,12 +8,16 @@ import type {
   EndpointRecord,
   EventRecord,
   PageRequest,
+  PruneCounts,
   QueueStats,
   RecordPage,
+  RetentionPolicy,
   Settlement,
 } from '../records.js';
+import type { WebhookTarget } from '../../publishing/webhook.types.js';
 import type { Enqueued, WebhookStore } from '../webhook-store.js';
 import { DEFAULT_SCHEMA, quoteSchema } from './migrations.js';
+import { SecretCipher } from './secret-cipher.js';
 import type { SqlDatabase, SqlQueryable } from './sql.js';
 import { fromJson, num, numOrNull, SqlParams, sqlState, storableText, textOrNull, toJson } from './sql-values.js';
 
@@ -21,6 +25,8 @@ type Row = Record<string, unknown>;
 
 /** Statuses the pipeline still acts on; the others are the final log. */
 const UNFINISHED = `('Scheduled', 'Retry', 'Processing')`;
+/** The final log (what retention prunes); the migration's deliveries_finished_idx has the same predicate. */
+const FINISHED = `('Success', 'Failure', 'Discarded')`;
 
 const ENDPOINT_COLUMNS =
   'uid, name, url, owner_id, description, secrets, advanced_signatures, signature_format, event_types, http_timeout, rate_limit, rate_limit_duration, support_email, api_key_header, status, created_at, updated_at';
@@ -56,9 +62,14 @@ export class SqlWebhookStore implements WebhookStore {
   private readonly deliveries: string;
   private readonly attempts: string;
 
+  /**
+   * `cipher`: encrypts the secrets it writes (endpoint secrets, API-key header values, `{ url, secret }` targets) and
+   * decrypts them on read; without it they are written as given (a sealed value read without its key throws).
+   */
   constructor(
     private readonly db: SqlDatabase,
     private readonly schema: string = DEFAULT_SCHEMA,
+    private readonly cipher?: SecretCipher,
   ) {
     this.concurrentWrites = Math.max(1, Math.min(4, Math.floor((db.connections ?? 1) / 2)));
     const s = quoteSchema(schema);
@@ -128,7 +139,7 @@ export class SqlWebhookStore implements WebhookStore {
     if (items.every((item) => item.event === undefined)) return this.insertHandOvers(q, items);
     const events = items.flatMap((item, ord) => (item.event ? [{ ...item.event, ord }] : []));
     const deliveries = items.flatMap((item, ord) =>
-      item.deliveries.map((d) => ({ ...d, ord, fan_out: item.event !== undefined })),
+      item.deliveries.map((d) => ({ ...d, target: this.sealTarget(d.target), ord, fan_out: item.event !== undefined })),
     );
     const { rows } = await q.query<{ uid: string }>(
       `WITH given AS (
@@ -162,7 +173,9 @@ export class SqlWebhookStore implements WebhookStore {
   private async insertHandOvers(q: SqlQueryable, items: Enqueued[]): Promise<boolean[]> {
     // The records as they are (no copies): their position in the array is the order they are stored in.
     const deliveries: DeliveryRecord[] = [];
-    for (const item of items) for (const d of item.deliveries) deliveries.push(d);
+    for (const item of items)
+      for (const d of item.deliveries)
+        deliveries.push(this.cipher && 'secret' in d.target ? { ...d, target: this.sealTarget(d.target) } : d);
     await q.query(
       `INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
        SELECT ${DELIVERY_COLUMNS} FROM json_array_elements($1::json) WITH ORDINALITY AS e(row, ord),
@@ -201,7 +214,7 @@ export class SqlWebhookStore implements WebhookStore {
     );
     // RETURNING has no order; attempt them earliest first.
     rows.sort((a, b) => num(a.due_at) - num(b.due_at) || num(a.seq) - num(b.seq));
-    return rows.map(toDelivery);
+    return rows.map(this.toDelivery);
   }
 
   async renew(uids: string[], leaseToken: string, leaseUntil: number): Promise<string[]> {
@@ -324,13 +337,13 @@ export class SqlWebhookStore implements WebhookStore {
     const { rows } = await this.db.query<Row>(`SELECT ${DELIVERY_COLUMNS} FROM ${this.deliveries} WHERE uid = $1`, [
       uid,
     ]);
-    return rows[0] && toDelivery(rows[0]);
+    return rows[0] && this.toDelivery(rows[0]);
   }
 
   /** Newest first by uid; every filter field narrows (empty lists do not). */
   async listDeliveries(filter: DeliveryFilter, page: PageRequest): Promise<RecordPage<DeliveryRecord>> {
     const p = new SqlParams();
-    return this.page(this.deliveries, DELIVERY_COLUMNS, deliveryWhere(filter, p), p, page, toDelivery);
+    return this.page(this.deliveries, DELIVERY_COLUMNS, deliveryWhere(filter, p), p, page, this.toDelivery);
   }
 
   /** In the order they were recorded (an identity column, not the uid or the clock). */
@@ -360,6 +373,77 @@ export class SqlWebhookStore implements WebhookStore {
     );
   }
 
+  // ------------------------------------------------------------ retention
+
+  /**
+   * Per table, one cut-off computed first (the later of the age limit and the oldest of the newest maxRows rows),
+   * then DELETEs of at most batchSize rows below it, oldest first, each its own statement; rows another connection has
+   * locked (a reschedule, another instance's prune) are skipped, and a row rescheduled meanwhile is re-checked when it
+   * is locked and kept. The uids go through an array so that the DELETE finds them by primary key. Deleting a delivery
+   * deletes its attempts (foreign key, ON DELETE CASCADE).
+   */
+  async prune(policy: RetentionPolicy, now: number, signal?: AbortSignal): Promise<PruneCounts> {
+    const { maxRows, batchSize } = policy;
+    const old = now - policy.maxAgeMs;
+    const counts: PruneCounts = { deliveries: 0, attempts: 0, events: 0 };
+    const later = (a: [number, string], b: [number, string] | undefined): [number, string] =>
+      b && (b[0] > a[0] || (b[0] === a[0] && b[1] > a[1])) ? b : a;
+
+    const lastKept = async (table: string, time: string, where: string): Promise<[number, string] | undefined> => {
+      const { rows } = await this.db.query<Row>(
+        `SELECT ${time} AS at, uid FROM ${table} ${where} ORDER BY ${time} DESC, uid DESC OFFSET $1 LIMIT 1`,
+        [maxRows - 1],
+      );
+      return rows[0] && [num(rows[0].at), String(rows[0].uid)];
+    };
+    /** Runs `statement` (its last parameter: the batch size) until it deletes fewer than a batch. */
+    const drain = async (statement: string, cut: unknown[]): Promise<number> => {
+      let deleted = 0;
+      while (!signal?.aborted) {
+        const { rows } = await this.db.query(statement, [...cut, batchSize]);
+        deleted += rows.length;
+        if (rows.length < batchSize) break;
+        await new Promise((resolve) => setImmediate(resolve)); // let the pipeline's statements in between
+      }
+      return deleted;
+    };
+
+    const deliveryCut = later([old, ''], await lastKept(this.deliveries, 'updated_at', `WHERE status IN ${FINISHED}`));
+    counts.deliveries = await drain(
+      `DELETE FROM ${this.deliveries} WHERE uid = ANY(ARRAY(
+         SELECT uid FROM ${this.deliveries} WHERE status IN ${FINISHED} AND (updated_at, uid) < ($1, $2)
+         ORDER BY updated_at, uid LIMIT $3 FOR UPDATE SKIP LOCKED))
+       RETURNING 1`,
+      deliveryCut,
+    );
+
+    const { rows: kept } = await this.db.query<Row>(
+      `SELECT seq FROM ${this.attempts} ORDER BY seq DESC OFFSET $1 LIMIT 1`,
+      [maxRows - 1],
+    );
+    if (kept[0] && !signal?.aborted)
+      counts.attempts = await drain(
+        `DELETE FROM ${this.attempts} WHERE uid = ANY(ARRAY(
+           SELECT a.uid FROM ${this.attempts} AS a WHERE a.seq < $1
+             AND NOT EXISTS (SELECT 1 FROM ${this.deliveries} AS d WHERE d.uid = a.delivery_id AND d.status IN ${UNFINISHED})
+           ORDER BY a.seq LIMIT $2 FOR UPDATE OF a SKIP LOCKED))
+         RETURNING 1`,
+        [num(kept[0].seq)],
+      );
+
+    const eventCut = later([old, ''], await lastKept(this.events, 'created_at', ''));
+    if (!signal?.aborted)
+      counts.events = await drain(
+        `DELETE FROM ${this.events} WHERE uid = ANY(ARRAY(
+           SELECT e.uid FROM ${this.events} AS e WHERE (e.created_at, e.uid) < ($1, $2)
+             AND NOT EXISTS (SELECT 1 FROM ${this.deliveries} AS d WHERE d.event_id = e.uid)
+           ORDER BY e.created_at, e.uid LIMIT $3 FOR UPDATE OF e SKIP LOCKED))
+         RETURNING 1`,
+        eventCut,
+      );
+    return counts;
+  }
+
   // ------------------------------------------------------------ endpoints
 
   /** Throws when the uid exists (the primary key decides, also between instances). */
@@ -367,7 +451,7 @@ export class SqlWebhookStore implements WebhookStore {
     try {
       await this.db.query(
         `INSERT INTO ${this.endpoints} (${ENDPOINT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9::jsonb, $10, $11, $12, $13, $14::jsonb, $15, $16, $17)`,
-        endpointParams(endpoint),
+        endpointParams(this.sealEndpoint(endpoint)),
       );
     } catch (error) {
       if (sqlState(error) === '23505') throw new Error(`endpoint ${endpoint.uid} already exists`);
@@ -383,7 +467,7 @@ export class SqlWebhookStore implements WebhookStore {
       .join(', ');
     const { rows } = await this.db.query(
       `UPDATE ${this.endpoints} SET ${sets} WHERE uid = $1 RETURNING uid`,
-      endpointParams(endpoint),
+      endpointParams(this.sealEndpoint(endpoint)),
     );
     return rows.length > 0;
   }
@@ -398,16 +482,16 @@ export class SqlWebhookStore implements WebhookStore {
     const { rows } = await this.db.query<Row>(`SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE uid = $1`, [
       uid,
     ]);
-    return rows[0] && toEndpoint(rows[0]);
+    return rows[0] && this.toEndpoint(rows[0]);
   }
 
-  /** The oldest endpoint with exactly this URL (dynamic events reuse it). */
-  async findEndpointByUrl(url: string): Promise<EndpointRecord | undefined> {
+  /** The oldest endpoint with exactly this URL and name (found through the URL's index). */
+  async findEndpointByUrlAndName(url: string, name: string): Promise<EndpointRecord | undefined> {
     const { rows } = await this.db.query<Row>(
-      `SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE url = $1 ORDER BY uid LIMIT 1`,
-      [url],
+      `SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} WHERE url = $1 AND name = $2 ORDER BY uid LIMIT 1`,
+      [url, name],
     );
-    return rows[0] && toEndpoint(rows[0]);
+    return rows[0] && this.toEndpoint(rows[0]);
   }
 
   /** Newest first by uid; `q` matches a substring of the name literally (strpos, not LIKE: `%` and `_` are plain characters). */
@@ -416,17 +500,112 @@ export class SqlWebhookStore implements WebhookStore {
     const where: string[] = [];
     if (filter.ownerId !== undefined) where.push(`owner_id = ${p.add(filter.ownerId)}`);
     if (filter.q !== undefined) where.push(`strpos(name, ${p.add(filter.q)}) > 0`);
-    return this.page(this.endpoints, ENDPOINT_COLUMNS, where, p, page, toEndpoint);
+    return this.page(this.endpoints, ENDPOINT_COLUMNS, where, p, page, this.toEndpoint);
   }
 
   /** Every endpoint, oldest uid first (fan-out filters them in memory; a registry holds thousands, not millions). */
   async allEndpoints(): Promise<EndpointRecord[]> {
     const { rows } = await this.db.query<Row>(`SELECT ${ENDPOINT_COLUMNS} FROM ${this.endpoints} ORDER BY uid`);
-    return rows.map(toEndpoint);
+    return rows.map(this.toEndpoint);
   }
 
   /** The database is SqlConvoyStorage's to close. */
   async close(): Promise<void> {}
+
+  // ------------------------------------------------------------ secrets at rest
+
+  /** As stored: each secret sealed under the current key (when a key is configured). */
+  private sealEndpoint(e: EndpointRecord): EndpointRecord {
+    const cipher = this.cipher;
+    if (!cipher) return e;
+    return {
+      ...e,
+      secrets: e.secrets.map((s) => ({ ...s, value: cipher.encrypt(s.value) })),
+      api_key_header: e.api_key_header && { ...e.api_key_header, value: cipher.encrypt(e.api_key_header.value) },
+    };
+  }
+
+  private sealTarget(target: WebhookTarget): WebhookTarget {
+    return this.cipher && 'secret' in target && typeof target.secret === 'string'
+      ? { ...target, secret: this.cipher.encrypt(target.secret) }
+      : target;
+  }
+
+  /** A stored value in clear: decrypted when sealed (SecretDecryptionError without its key), else as it is. */
+  private reveal(stored: string): string {
+    return this.cipher ? this.cipher.decrypt(stored) : SecretCipher.open(stored);
+  }
+
+  private readonly toEndpoint = (r: Row): EndpointRecord => {
+    const e = toEndpoint(r);
+    for (const s of e.secrets) s.value = this.reveal(s.value);
+    if (e.api_key_header) e.api_key_header.value = this.reveal(e.api_key_header.value);
+    return e;
+  };
+
+  private readonly toDelivery = (r: Row): DeliveryRecord => {
+    const d = toDelivery(r);
+    if ('secret' in d.target && typeof d.target.secret === 'string') d.target.secret = this.reveal(d.target.secret);
+    return d;
+  };
+
+  /**
+   * Moves every stored secret to the current key (or, when none is configured, nothing): endpoints, then deliveries
+   * with a `{ url, secret }` target, `batchSize` rows per statement. A row changed meanwhile is left for the next run
+   * (its writer sealed it under the current key). Returns how many rows were rewritten.
+   */
+  async reencryptSecrets(batchSize = 500): Promise<{ endpoints: number; deliveries: number }> {
+    const cipher = this.cipher;
+    const done = { endpoints: 0, deliveries: 0 };
+    if (!cipher) return done;
+    const stale = (v: string): boolean => !cipher.isCurrent(v);
+    for (let after = ''; ;) {
+      const { rows } = await this.db.query<Row>(
+        `SELECT uid, secrets, api_key_header FROM ${this.endpoints} WHERE uid > $1 ORDER BY uid LIMIT $2`,
+        [after, batchSize],
+      );
+      for (const r of rows) {
+        const secrets = fromJson<EndpointRecord['secrets']>(r.secrets);
+        const header = r.api_key_header == null ? null : fromJson<{ name: string; value: string }>(r.api_key_header);
+        if (!secrets.some((s) => stale(s.value)) && !(header && stale(header.value))) continue;
+        const sealed = (v: string): string => (stale(v) ? cipher.encrypt(cipher.decrypt(v)) : v);
+        const { rows: updated } = await this.db.query(
+          `UPDATE ${this.endpoints} SET secrets = $2::jsonb, api_key_header = $3::jsonb
+           WHERE uid = $1 AND secrets = $4::jsonb AND api_key_header IS NOT DISTINCT FROM $5::jsonb RETURNING uid`,
+          [
+            r.uid,
+            toJson(secrets.map((s) => ({ ...s, value: sealed(s.value) }))),
+            header && toJson({ ...header, value: sealed(header.value) }),
+            toJson(secrets),
+            header && toJson(header),
+          ],
+        );
+        done.endpoints += updated.length;
+      }
+      if (rows.length < batchSize) break;
+      after = String(rows[rows.length - 1]!.uid);
+    }
+    const prefix = `enc:v1:${cipher.currentId}:`;
+    for (let after = ''; ;) {
+      const { rows } = await this.db.query<Row>(
+        `SELECT uid, target FROM ${this.deliveries}
+         WHERE uid > $1 AND target ->> 'secret' IS NOT NULL AND NOT starts_with(target ->> 'secret', $2) ORDER BY uid LIMIT $3`,
+        [after, prefix, batchSize],
+      );
+      for (const r of rows) {
+        const target = fromJson<{ secret: string }>(r.target);
+        if (!stale(target.secret)) continue;
+        const { rows: updated } = await this.db.query(
+          `UPDATE ${this.deliveries} SET target = $2::jsonb WHERE uid = $1 AND target = $3::jsonb RETURNING uid`,
+          [r.uid, toJson({ ...target, secret: cipher.encrypt(cipher.decrypt(target.secret)) }), toJson(target)],
+        );
+        done.deliveries += updated.length;
+      }
+      if (rows.length < batchSize) break;
+      after = String(rows[rows.length - 1]!.uid);
+    }
+    return done;
+  }
 
   /** Newest first by uid, continuing after the cursor; one row more than asked tells whether a next page exists. */
   private async page<T extends { uid: string }>(

@@ -14,6 +14,7 @@ import type {
 import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
 import { WebhookDeliveries } from '../../management/webhook-deliveries.js';
+import { DEFAULT_LIMITS } from '../../options/option-tables.js';
 import { parseEndpointUrl, REPLACED_DEFAULTS, WebhookEndpoints } from '../../management/webhook-endpoints.js';
 import type {
   WebhookDeliveryAttempt,
@@ -57,14 +58,17 @@ const logger = new Logger('WebhookEndpoints');
  * then receives every event type, and a warning says so (the call succeeds: the endpoint works, with more events).
  */
 export class ConvoyWebhookEndpoints extends WebhookEndpoints {
-  constructor(private readonly client: ConvoyClient) {
+  constructor(
+    private readonly client: ConvoyClient,
+    private readonly maxUrlLength: number = DEFAULT_LIMITS.maxUrlLength,
+  ) {
     super();
   }
 
   async create(input: WebhookEndpointInput): Promise<WebhookEndpoint> {
     return mapConvoyError('endpoint', undefined, async () => {
       const { event_types, body } = this.split(input);
-      const url = parseEndpointUrl(body.url); // Convoy checks reachability itself; this catches what it would refuse vaguely
+      const url = parseEndpointUrl(body.url, this.maxUrlLength); // Convoy checks reachability itself; this catches what it would refuse vaguely
       const endpoint = await this.client.endpoints.create({
         ...body,
         url: url.toString(),
@@ -100,7 +104,7 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
       if (input?.secret !== undefined)
         throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
-      if (body.url !== undefined) body.url = parseEndpointUrl(body.url).toString();
+      if (body.url !== undefined) body.url = parseEndpointUrl(body.url, this.maxUrlLength).toString();
       // Convoy's PUT replaces: write back what the endpoint has, with the given fields over it.
       const current = await this.client.endpoints.get(id);
       const updated = await this.client.endpoints.update(id, {
@@ -116,7 +120,7 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
       if (input?.secret !== undefined)
         throw new InvalidEndpointError('secret', 'cannot be changed by replace(); rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
-      const url = parseEndpointUrl(body.url);
+      const url = parseEndpointUrl(body.url, this.maxUrlLength);
       // Convoy keeps an owner_id it is sent empty, and stores support_email only with a licence: leave both to it.
       const { event_types: _all, owner_id: _owner, support_email: _email, ...defaults } = REPLACED_DEFAULTS;
       const replaced = await this.client.endpoints.update(id, {

@@ -1,7 +1,11 @@
 import type { ConvoyClient } from '../../client/convoy.client.js';
+import type { ConvoyRequestOptions } from '../../client/convoy-client.options.js';
+import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { StartupProjectCheck } from '../../client/project-check.js';
 import { RawJson } from '../../client/raw-json.js';
 import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
+import { DEFAULT_LIMITS, type Limits } from '../../options/option-tables.js';
+import { dynamicEndpointName } from '../dynamic-target.js';
 import type { TransportSendContext, WebhookTransport } from '../webhook-transport.interface.js';
 import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-management.js';
 
@@ -10,12 +14,18 @@ import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-manage
  * event's idempotency key, so a retry after a lost answer is dropped by Convoy as a duplicate.
  * Retries belong to the pipeline (its schedule is longer than a request's), so the client does not retry here.
  * Convoy keeps the endpoints and the delivery log: they are managed through its API.
+ *
+ * `{ url, secret? }` targets do not use Convoy's dynamic events: Convoy reuses any endpoint with the URL and ignores
+ * the secret, so one tenant's payload would be signed with another's secret. Each URL and secret has its own endpoint
+ * instead (named by dynamicEndpointName), found or created here, and the event goes to it.
  */
 export class ConvoyTransport implements WebhookTransport {
   readonly name = 'convoy';
   readonly endpoints: ConvoyWebhookEndpoints;
   readonly deliveries: ConvoyWebhookDeliveries;
   private projectCheck: StartupProjectCheck | undefined;
+  /** Endpoint name of a `{ url, secret? }` target → its endpoint's id (being found or created, or known). */
+  private readonly dynamicEndpoints = new Map<string, Promise<string>>();
 
   /** `verifyProject`: confirm at start that the credentials reach the client's project (see StartupProjectCheck). */
   constructor(
@@ -24,8 +34,9 @@ export class ConvoyTransport implements WebhookTransport {
       verifyProject: false,
       timeoutMs: 5_000,
     },
+    limits: Readonly<Limits> = DEFAULT_LIMITS,
   ) {
-    this.endpoints = new ConvoyWebhookEndpoints(client);
+    this.endpoints = new ConvoyWebhookEndpoints(client, limits.maxUrlLength);
     this.deliveries = new ConvoyWebhookDeliveries(client);
   }
 
@@ -56,8 +67,51 @@ export class ConvoyTransport implements WebhookTransport {
     const events = this.client.events;
     if ('endpointId' in target) await events.create({ ...event, endpoint_id: target.endpointId }, options);
     else if ('ownerId' in target) await events.fanout({ ...event, owner_id: target.ownerId }, options);
-    else if ('url' in target) await events.dynamic({ ...event, url: target.url, secret: target.secret }, options);
-    else await events.broadcast(event, options);
+    else if ('url' in target) {
+      const name = dynamicEndpointName(target.url, target.secret);
+      const known = this.dynamicEndpoints.has(name);
+      const endpointId = await this.endpointFor(name, target, options);
+      try {
+        await events.create({ ...event, endpoint_id: endpointId }, options);
+      } catch (error) {
+        // Found by an earlier send, then deleted in Convoy (an unknown endpoint_id answers 400): find it again.
+        if (!(known && error instanceof ConvoyHttpError && error.status === 400)) throw error;
+        this.dynamicEndpoints.delete(name);
+        await events.create({ ...event, endpoint_id: await this.endpointFor(name, target, options) }, options);
+      }
+    } else await events.broadcast(event, options);
+  }
+
+  /** The id of the endpoint named `name` for this URL: found (by name, then URL), or created with the target's secret. */
+  private endpointFor(
+    name: string,
+    target: { url: string; secret?: string },
+    options: ConvoyRequestOptions,
+  ): Promise<string> {
+    let known = this.dynamicEndpoints.get(name);
+    if (known) return known;
+    const url = new URL(target.url).toString();
+    const find = async () =>
+      (await this.client.endpoints.list({ q: name, perPage: 100 }, options)).content.find(
+        (e) => e.name === name && e.url === url,
+      )?.uid;
+    known = (async () => {
+      const found = await find();
+      if (found) return found;
+      const body = { name, url, advanced_signatures: true, ...(target.secret ? { secret: target.secret } : {}) };
+      try {
+        return (await this.client.endpoints.create(body, options)).uid;
+      } catch (error) {
+        // Another instance may have created it meanwhile (Convoy refuses a second endpoint of the same name).
+        const created = await find().catch(() => undefined);
+        if (created) return created;
+        throw error;
+      }
+    })();
+    if (this.dynamicEndpoints.size >= 10_000) this.dynamicEndpoints.clear(); // a bound, not an LRU
+    this.dynamicEndpoints.set(name, known);
+    known.catch(() => this.dynamicEndpoints.get(name) === known && this.dynamicEndpoints.delete(name));
+    return known;
   }
 }
 

@@ -48,7 +48,7 @@ export class EmbeddedWebhookEndpoints extends WebhookEndpoints {
   }
 
   async replace(id: string, input: WebhookEndpointInput): Promise<WebhookEndpoint> {
-    const url = parseEndpointUrl(input?.url);
+    const url = parseEndpointUrl(input?.url, this.engine.registry.limits.maxUrlLength);
     return endpointShape(await this.engine.registry.update(id, { ...REPLACED_DEFAULTS, name: url.host, ...input }));
   }
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
-import diagnostics from 'node:diagnostics_channel';
 import type { Dispatcher } from 'undici';
-import { WebhookNotFoundError } from '../../errors/endpoint.errors.js';
+import { InvalidEndpointError, WebhookNotFoundError } from '../../errors/endpoint.errors.js';
+import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
 import { EmbeddedWebhookDeliveries, EmbeddedWebhookEndpoints } from './embedded-management.js';
 import type { AddressPolicy } from './network/address-policy.js';
 import type { LookupAll } from './network/destination.js';
@@ -11,14 +11,34 @@ import type { DeliveryRecord, EndpointRecord } from '../../storage/records.js';
 import type { RetryPolicy } from '../../pipeline/retry-policy.js';
 import type { Enqueued, WebhookStore } from '../../storage/webhook-store.js';
 import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
+import { openChannels } from '../../utils/channels.js';
 import { matchesEventPattern } from '../../utils/glob.js';
 import { uuidv7 } from '../../utils/uuid.js';
+import { dynamicEndpointName } from '../dynamic-target.js';
+import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.js';
 import { EndpointRegistry } from './endpoint-registry.js';
+import type { Limits } from '../../options/option-tables.js';
 import { HttpDelivery, type HttpDeliveryOptions } from './http-delivery.js';
 
-/** Diagnostics channel of the embedded engine: `{ endpoint, reason: 'gone' | 'failing' }` when it disables an endpoint. */
-export const ENDPOINT_DISABLED_CHANNEL = 'nestjs-convoy:endpoint-disabled';
-const endpointDisabled = diagnostics.channel(ENDPOINT_DISABLED_CHANNEL);
+/** Diagnostics channels of the embedded engine. */
+export const EMBEDDED_CHANNELS = {
+  /** `{ endpoint, reason: 'gone' | 'failing' }`: the embedded engine disabled an endpoint (410, or failing for good). */
+  endpointDisabled: 'nestjs-convoy:endpoint-disabled',
+  /** `{ endpoint, failures }`: an endpoint's circuit opened; its deliveries wait, probed one at a time. */
+  circuitOpened: 'nestjs-convoy:circuit-opened',
+  /** `{ endpoint }`: a probe succeeded and the endpoint's circuit closed; its deliveries go out again. */
+  circuitClosed: 'nestjs-convoy:circuit-closed',
+} as const;
+const channels = openChannels(EMBEDDED_CHANNELS);
+
+/** publish() to a refused `{ url }` rejects with the SSRF guard's error itself, not the endpoint API's wrapper. */
+function ssrfRefusal(error: unknown): never {
+  const { cause } = error as { cause?: unknown };
+  throw error instanceof InvalidEndpointError &&
+    (cause instanceof DestinationBlockedError || cause instanceof InvalidDestinationError)
+    ? cause
+    : error;
+}
 
 /** While an endpoint is paused, its deliveries are looked at again this often. */
 const PAUSED_RECHECK_MS = 5_000;
@@ -32,8 +52,12 @@ export interface EmbeddedTransportParts {
   http: HttpDeliveryOptions;
   /** Disable an endpoint when a delivery to it runs out of attempts (Convoy's disable_endpoint). */
   disableEndpointOnFailure: boolean;
+  /** The per-endpoint circuit breaker, or false for none. */
+  circuitBreaker: CircuitBreakerSettings | false;
   /** The pipeline's retry policy (the delivery log shows it). */
   retry: RetryPolicy;
+  /** Bounds of endpoint URLs, event type filters and API key headers; DEFAULT_LIMITS when left out. */
+  limits?: Readonly<Limits>;
 }
 
 /** `*` takes every type; otherwise exact names, or dotted patterns (`todo.*` one segment, `todo.**` any). */
@@ -56,17 +80,19 @@ export class EmbeddedTransport implements DeliveryRoute {
   readonly deliveries: EmbeddedWebhookDeliveries;
   private readonly logger = new Logger('EmbeddedTransport');
   private readonly http: HttpDelivery;
-  /** Normalized URL → the find-or-create of its endpoint in progress (see endpointForUrl). */
-  private readonly creatingForUrl = new Map<string, Promise<EndpointRecord>>();
+  /** A `{ url, secret? }` target's endpoint name → the find-or-create of that endpoint in progress (endpointForUrl). */
+  private readonly creatingForTarget = new Map<string, Promise<EndpointRecord>>();
   /** Endpoint id → epoch ms until which a 429/503 Retry-After asked us to wait (this process only). */
   private readonly pausedUntil = new Map<string, number>();
   /** Endpoint id → attempts made in its current rate-limit window. */
   private readonly windows = new Map<string, { start: number; count: number }>();
+  private readonly circuits: CircuitBreaker | undefined;
   private wake: () => void = () => undefined;
 
   constructor(private readonly parts: EmbeddedTransportParts) {
-    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll);
+    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits);
     this.http = new HttpDelivery(parts.agent, parts.http);
+    if (parts.circuitBreaker) this.circuits = new CircuitBreaker(parts.circuitBreaker);
     this.endpoints = new EmbeddedWebhookEndpoints(this);
     this.deliveries = new EmbeddedWebhookDeliveries(this, parts.retry);
   }
@@ -131,10 +157,13 @@ export class EmbeddedTransport implements DeliveryRoute {
     if (endpoint.status === 'paused') return { outcome: 'postpone', until: now + PAUSED_RECHECK_MS };
     const paused = this.pausedUntil.get(endpoint.uid) ?? 0;
     if (paused > now) return { outcome: 'postpone', until: paused };
+    const admitted = this.circuits?.admit(endpoint.uid, now);
+    if (typeof admitted === 'number') return { outcome: 'postpone', until: admitted };
     const windowEnd = this.takeRateLimitSlot(endpoint, now);
     if (windowEnd !== undefined) return { outcome: 'postpone', until: windowEnd };
 
     const outcome = await this.http.attempt(delivery, endpoint, signal);
+    if (this.circuits) this.recordCircuit(endpoint, outcome.kind === 'success', admitted === 'probe');
     const { attempt } = outcome;
     const latencyMs = attempt.latency_ms;
     switch (outcome.kind) {
@@ -198,22 +227,23 @@ export class EmbeddedTransport implements DeliveryRoute {
   }
 
   /**
-   * The endpoint of a `{ url }` target, created on first use. Lookup and creation are one step per URL in this process,
-   * so concurrent publishes to a new URL share one endpoint instead of each creating its own.
+   * The endpoint of a `{ url, secret? }` target, one per URL and secret (see dynamicEndpointName), created on first
+   * use (so publish() fails at once, with the SSRF guard's own error, when the URL is blocked: the guard runs at
+   * creation, with the lookup deliveries use). Lookup and creation are one step per target in this process, so
+   * concurrent publishes to a new target share one endpoint instead of each creating its own.
    */
   private endpointForUrl(target: { url: string; secret?: string }): Promise<EndpointRecord> {
     const url = new URL(target.url).toString();
-    const pending = this.creatingForUrl.get(url);
+    const name = dynamicEndpointName(url, target.secret);
+    const pending = this.creatingForTarget.get(name);
     if (pending) return pending;
     const work = (async () =>
-      (await this.parts.store.findEndpointByUrl(url)) ??
-      this.registry.create({
-        name: `endpoint-${uuidv7()}`,
-        url: target.url,
-        ...(target.secret ? { secret: target.secret } : {}),
-      }))();
-    this.creatingForUrl.set(url, work);
-    const forget = (): void => void this.creatingForUrl.delete(url);
+      (await this.parts.store.findEndpointByUrlAndName(url, name)) ??
+      this.registry
+        .create({ name, url: target.url, ...(target.secret ? { secret: target.secret } : {}) })
+        .catch(ssrfRefusal))();
+    this.creatingForTarget.set(name, work);
+    const forget = (): void => void this.creatingForTarget.delete(name);
     work.then(forget, forget);
     return work;
   }
@@ -232,11 +262,30 @@ export class EmbeddedTransport implements DeliveryRoute {
     return undefined;
   }
 
+  private recordCircuit(endpoint: EndpointRecord, succeeded: boolean, probe: boolean): void {
+    const change = this.circuits!.record(endpoint.uid, succeeded, probe, Date.now());
+    if (change === 'opened') {
+      const { failureThreshold: failures, probeIntervalMs } = this.parts.circuitBreaker as CircuitBreakerSettings;
+      this.logger.warn(
+        `Endpoint ${endpoint.uid} (${endpoint.name}): circuit open after ${failures} failed attempts in a row; its deliveries wait, one probe every ${probeIntervalMs} ms`,
+      );
+      if (channels.circuitOpened.hasSubscribers) channels.circuitOpened.publish({ endpoint, failures });
+    } else if (change === 'closed') {
+      this.logger.log(`Endpoint ${endpoint.uid} (${endpoint.name}): a probe succeeded, circuit closed`);
+      if (channels.circuitClosed.hasSubscribers) channels.circuitClosed.publish({ endpoint });
+      // The deliveries that waited for the next probe go out now, not at their next look.
+      void this.parts.store
+        .reschedule({ endpointIds: [endpoint.uid] }, ['Scheduled'], Date.now())
+        .then(() => this.wake())
+        .catch((error: unknown) => this.logger.warn(`After the circuit closed: ${(error as Error).message}`));
+    }
+  }
+
   private async disable(endpoint: EndpointRecord, why: 'gone' | 'failing'): Promise<void> {
     await this.registry.deactivate(endpoint.uid);
     this.logger.warn(
       `Endpoint ${endpoint.uid} (${endpoint.name}) disabled: ${why === 'gone' ? 'it answered 410 Gone' : 'a delivery ran out of retries'}; activate it to resume`,
     );
-    if (endpointDisabled.hasSubscribers) endpointDisabled.publish({ endpoint, reason: why });
+    if (channels.endpointDisabled.hasSubscribers) channels.endpointDisabled.publish({ endpoint, reason: why });
   }
 }

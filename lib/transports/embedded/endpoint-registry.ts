@@ -6,6 +6,8 @@ import { DestinationBlockedError, InvalidDestinationError } from '../../errors/d
 import { generateStandardWebhookSecret } from '../../signing/standard-webhooks.js';
 import { describeValue } from '../../utils/describe-value.js';
 import { uuidv7 } from '../../utils/uuid.js';
+import { DEFAULT_LIMITS, type Limits } from '../../options/option-tables.js';
+import { overLimit } from '../../publishing/validate-webhook.js';
 import type {
   EndpointFilter,
   EndpointRecord,
@@ -53,6 +55,7 @@ export class EndpointRegistry {
     private readonly store: WebhookStore,
     private readonly policy: AddressPolicy,
     private readonly lookupAll?: LookupAll,
+    readonly limits: Readonly<Limits> = DEFAULT_LIMITS,
   ) {}
 
   async create(input: WebhookEndpointInput): Promise<EndpointRecord> {
@@ -217,32 +220,43 @@ export class EndpointRegistry {
     }
     if (input.secret !== undefined) out.secret = checkSecret(input.secret, out.signature_format ?? 'convoy');
     if (input.event_types !== undefined) {
+      const max = this.limits.maxEventTypeLength;
       if (
         !Array.isArray(input.event_types) ||
         input.event_types.length === 0 ||
         input.event_types.length > 100 ||
-        !input.event_types.every((t) => typeof t === 'string' && t.trim() !== '' && t.length <= 255)
+        !input.event_types.every((t) => typeof t === 'string' && t.trim() !== '' && t.length <= max)
       ) {
         throw new InvalidEndpointError(
           'event_types',
-          'must be 1 to 100 event types (non-empty strings), e.g. ["*"] or ["todo.created", "todo.*"]',
+          `must be 1 to 100 event types (non-empty strings of at most ${max} characters: limits.maxEventTypeLength), e.g. ["*"] or ["todo.created", "todo.*"]`,
         );
       }
       out.event_types = [...new Set(input.event_types)];
     }
-    if (input.authentication !== undefined) out.api_key_header = apiKeyHeader(input.authentication);
+    if (input.authentication !== undefined)
+      out.api_key_header = apiKeyHeader(input.authentication, this.limits.maxHeaderBytes);
     return out;
   }
 
-  /** The URL's form (parseEndpointUrl), then the SSRF guard on every address it resolves to. */
+  /**
+   * The URL's form (parseEndpointUrl), then the SSRF guard on every address it resolves to. A host that does not
+   * resolve (ENOTFOUND, EAI_AGAIN…) is a bad URL for the caller too, like a blocked one: the guard's and the
+   * resolver's errors both become InvalidEndpointError, the original as `cause`.
+   */
   private async checkUrl(url: unknown): Promise<string> {
-    const parsed = parseEndpointUrl(url);
+    const parsed = parseEndpointUrl(url, this.limits.maxUrlLength);
     try {
       await checkDestination(parsed, this.policy, this.lookupAll);
     } catch (error) {
       if (error instanceof DestinationBlockedError || error instanceof InvalidDestinationError)
-        throw new InvalidEndpointError('url', error.message);
-      throw error;
+        throw new InvalidEndpointError('url', error.message, error);
+      const code = (error as { code?: unknown })?.code;
+      throw new InvalidEndpointError(
+        'url',
+        `host "${parsed.hostname}" could not be resolved (${typeof code === 'string' ? code : String((error as Error)?.message ?? error)}); check the name and this machine's DNS`,
+        error,
+      );
     }
     return parsed.toString();
   }
@@ -295,7 +309,7 @@ function int(field: string, value: unknown, min: number, max: number): number {
   return value;
 }
 
-function apiKeyHeader(auth: unknown): { name: string; value: string } | null {
+function apiKeyHeader(auth: unknown, maxBytes: number): { name: string; value: string } | null {
   if (auth === null) return null;
   const a = auth as { type?: unknown; api_key?: { header_name?: unknown; header_value?: unknown } };
   if (a?.type !== 'api_key')
@@ -313,5 +327,10 @@ function apiKeyHeader(auth: unknown): { name: string; value: string } | null {
       'needs a valid header_name and a single-line header_value',
     );
   }
+  if (name.length + value.length > maxBytes)
+    throw new InvalidEndpointError(
+      'authentication.api_key',
+      overLimit(name.length + value.length, maxBytes, 'bytes (name and value)', 'maxHeaderBytes'),
+    );
   return { name, value };
 }

@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { gunzipSync } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
 import { signConvoyPayloadSha256 } from '../../signing/convoy-signature.js';
@@ -22,7 +21,7 @@ export type AttemptOutcome =
 
 export interface HttpDeliveryOptions {
   userAgent: string;
-  /** Response bytes kept in the log; the rest is not read. */
+  /** Response bytes kept in the log (after decoding a compressed body); the rest is not read. */
   maxResponseBytes: number;
 }
 
@@ -51,11 +50,15 @@ export class HttpDelivery {
           timeoutMs: endpoint.http_timeout * 1000,
           signal,
           maxBodyBytes: this.options.maxResponseBytes, // enough for the log; the rest is not downloaded
+          decompress: true,
         },
       );
       const status = response.status;
       const responseHeaders = singleValued(response.headers);
-      const body = decode(response.body, responseHeaders['content-encoding']);
+      const body =
+        response.undecodable === undefined
+          ? decode(response.body)
+          : `(response body not kept: ${response.undecodable})`;
       const error = status >= 300 && status < 400 ? `redirect (${status}) not followed` : '';
       const record = attemptRecord(
         delivery,
@@ -164,15 +167,8 @@ function destinationOf(url: string): { origin: string; path: string } {
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-function decode(body: Buffer, encoding: string | undefined): string {
+function decode(body: Buffer): string {
   if (body.length === 0) return '';
-  if (encoding === 'gzip') {
-    try {
-      return gunzipSync(body).toString('utf8');
-    } catch {
-      return `(gzip, ${body.length} bytes)`;
-    }
-  }
   // Cut on a character boundary: a trailing partial UTF-8 sequence becomes nothing rather than U+FFFD noise.
   return utf8.decode(body).replace(/\uFFFD+$/, '');
 }

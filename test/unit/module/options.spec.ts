@@ -243,3 +243,34 @@ describe('options: the table engine', () => {
     }
   });
 });
+
+describe('options: retention', () => {
+  it("defaults: Convoy's 30 days, a million finished rows per table, every minute, 500 rows per statement", () => {
+    expect(resolve({}).resolved.retention).toEqual({
+      maxAgeMs: 30 * 86_400_000,
+      maxRows: 1_000_000,
+      intervalMs: 60_000,
+      batchSize: 500,
+    });
+    expect(resolve({ retention: false }).resolved.retention).toBe(false);
+    expect(resolve({ retention: { maxRows: 10 } }).resolved.retention).toMatchObject({ maxRows: 10, batchSize: 500 });
+  });
+
+  it.each([
+    [{ maxAgeMs: 10 }, 'retention.maxAgeMs'],
+    [{ maxRows: 0 }, 'retention.maxRows'],
+    [{ batchSize: 100_000 }, 'retention.batchSize'],
+    [{ intervalMs: '1m' }, 'retention.intervalMs'],
+    [{ keep: 3 }, 'retention.keep'],
+  ])('refuses %j naming %s', (retention, option) => {
+    expect(() => resolve({ retention } as ConvoyModuleOptions)).toThrow(
+      expect.objectContaining({ name: 'ConvoyConfigurationError', option }),
+    );
+  });
+
+  it('without storage it has no effect, and says so', () => {
+    expect(resolve({ transport: 'embedded', retention: { maxRows: 10 } }).warnings).toEqual([
+      'retention has no effect: there is no storage (the in-memory store keeps its latest 10,000 events)',
+    ]);
+  });
+});

@@ -130,6 +130,7 @@ async function isPending(promise: Promise<unknown>): Promise<boolean> {
 const defaults: PipelineSettings = {
   concurrency: 2,
   endpointConcurrency: 2,
+  maxSlowAttempts: 64,
   batchSize: 50,
   leaseMs: 30_000,
   pollIntervalMs: 1_000,

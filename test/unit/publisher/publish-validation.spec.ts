@@ -15,6 +15,7 @@ describe('WebhookPublisher.publish() validation', () => {
   const settings: PipelineSettings = {
     concurrency: 4,
     endpointConcurrency: 4,
+    maxSlowAttempts: 64,
     batchSize: 50,
     leaseMs: 30_000,
     pollIntervalMs: 1_000,
@@ -98,7 +99,7 @@ describe('WebhookPublisher.publish() validation', () => {
       ['null', null, /got null/],
       ['an object', { type: 'todo.created' }, /got an object/],
       ['an empty string', '', /got an empty string/],
-      ['white space only', '   ', /non-empty string/],
+      ['white space only', '   ', /printable characters without spaces/],
     ])('refuses %s', async (_label, eventType, reason) => {
       await expectRefused(() => publishAny(eventType, {}), 'eventType', reason);
     });
@@ -116,13 +117,13 @@ describe('WebhookPublisher.publish() validation', () => {
       ['a tab', 'todo\tcreated'],
       ['DEL', 'todo.created\u007f'],
     ])('refuses control characters (%s)', async (_label, eventType) => {
-      await expectRefused(() => publishAny(eventType, {}), 'eventType', /control characters/);
+      await expectRefused(() => publishAny(eventType, {}), 'eventType', /without spaces, control, bidi/);
     });
 
     it.each([' todo.created', 'todo.created ', '\ttodo.created'])(
       'refuses surrounding white space (%j)',
       async (eventType) => {
-        await expectRefused(() => publishAny(eventType, {}), 'eventType', /surrounding white space/);
+        await expectRefused(() => publishAny(eventType, {}), 'eventType', /printable characters without spaces/);
       },
     );
   });
