@@ -117,9 +117,12 @@ export const DELIVERY_OPTIONS = {
   ),
   /** With storage: deliveries claimed at most per look. */
   batchSize: count(10_000, 'how many deliveries to claim at a time')(50, (s) => !s.durable && 'there is no storage'),
-  /** With storage: how long a claim holds; renewed while the delivery is worked on, so only a dead process's claims run out. */
+  /**
+   * With storage: how long a claim holds; renewed every third of it while the delivery is worked on, so only a dead
+   * (or cut off) process's claims run out, and another process or the next start takes them over after at most this.
+   */
   leaseMs: integer({ min: 1_000, max: 3_600_000 }, 'give how long a claim holds, in ms')(
-    (s) => (s.transport === 'embedded' ? 30_000 : 60_000),
+    15_000,
     (s) => !s.durable && 'there is no storage',
   ),
   /** With storage: how often to look for due deliveries when nothing wakes the pipeline (other instances' work). */

@@ -7,6 +7,7 @@ import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
 import type { OutgoingWebhook } from '../publishing/webhook.types.js';
 import type { SqlQueryable } from '../storage/sql/sql.js';
+import { backoffDelay, type BackoffPolicy } from '../utils/backoff.js';
 import { openChannels } from '../utils/channels.js';
 import { WorkLoop } from '../utils/work-loop.js';
 import type { AttemptRecord, DeliveryRecord, Settlement } from '../storage/records.js';
@@ -112,8 +113,12 @@ const SETTLE_WINDOW_MS = 5;
 const AFTER_TRANSACTION_MS = 100;
 /** An endpoint at its concurrency limit: its delivery is put back, due again this soon. */
 const BUSY_RECHECK_MS = 100;
-/** A settle that failed (the database is away) is tried again this often, while the lease is renewed. */
-const SETTLE_RETRY_MS = 1_000;
+/**
+ * A settle that failed (the database is away) is tried again with backoff, at most a heartbeat apart, its lease
+ * renewed meanwhile; after this many tries it is given up, so that its lease runs out and the delivery is attempted
+ * again (a lease is not held forever for an outcome that cannot be written).
+ */
+const SETTLE_TRIES = 10;
 /**
  * An endpoint attempt unanswered after this long counts as slow: receivers are expected to answer within a second or
  * two, and an endpoint that hangs for its whole http_timeout must not hold a slot that healthy endpoints need.
@@ -162,6 +167,15 @@ export class DeliveryPipeline {
   private readonly slow = new Set<DeliveryRecord>();
   /** Attempted, outcome not written yet. */
   private readonly settling = new Set<DeliveryRecord>();
+  /**
+   * Everything claimed here and not yet settled (held, running, settling), by uid: the lease token it is held under.
+   * A claim that returns one of them again (its lease ran out while the database was away) only renews it here.
+   */
+  private readonly leases = new Map<string, string>();
+  /** Until when each lease token is known to hold: its claim or last renewal (when it was sent), plus leaseMs. */
+  private readonly leaseEnds = new Map<string, number>();
+  private renewing = false;
+  private readonly settleBackoff: BackoffPolicy;
   private readonly perEndpoint = new Map<string, EndpointSlots>();
   /** publish() calls not yet stored. */
   private accepting = 0;
@@ -190,6 +204,7 @@ export class DeliveryPipeline {
     private readonly settings: PipelineSettings,
   ) {
     this.logger = new Logger(`DeliveryPipeline:${route.name}`);
+    this.settleBackoff = { baseDelayMs: 100, maxDelayMs: settings.leaseMs / 3 };
     route.attach?.(() => this.loop.wake(0));
     // Every attempt may listen on this one signal: allow one listener per attempt in flight.
     setMaxListeners(settings.concurrency + 10, this.shutdown.signal);
@@ -298,7 +313,8 @@ export class DeliveryPipeline {
       new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
     if (this.store.volatile) await Promise.race([this.flush(), timeLeft()]);
     this.closed = true;
-    this.loop.stop();
+    // A claim under way adds to what is held: wait for it (within the drain time), so that it is handed back too.
+    await Promise.race([this.loop.stop(), timeLeft()]);
     const pruning = this.retention?.close();
     const handedBack = this.held.length;
     for (const delivery of this.held.splice(0)) this.putBack(delivery, Date.now());
@@ -382,8 +398,16 @@ export class DeliveryPipeline {
       : this.settings.batchSize - this.held.length;
     if (room <= 0) return poll;
     const now = Date.now();
-    const claimed = await this.store.claim(now, room, randomUUID(), now + this.settings.leaseMs);
-    for (const delivery of claimed) this.held.push(delivery);
+    const token = randomUUID();
+    const claimed = await this.store.claim(now, room, token, now + this.settings.leaseMs);
+    if (claimed.length > 0) this.leaseEnds.set(token, now + this.settings.leaseMs);
+    for (const delivery of claimed) {
+      // Here already: its lease ran out while its attempt or outcome was under way. Keep that one, under the new
+      // lease, instead of attempting the delivery a second time.
+      const reclaimed = this.leases.has(delivery.uid);
+      this.leases.set(delivery.uid, token);
+      if (!reclaimed) this.held.push(delivery);
+    }
     this.pump();
     // There may be more due right now, unless every slot is taken.
     if (claimed.length === room) return this.satisfied() ? poll : 0;
@@ -405,8 +429,15 @@ export class DeliveryPipeline {
    * others use.
    */
   private pump(): void {
+    // With durable storage, a lease that may end before the attempt does is not used: the heartbeat could not renew
+    // it (the database is away), and once it ends another instance may take the delivery over and send it too.
+    const leaseNeeded = this.store.volatile ? -Infinity : Date.now() + this.settings.leaseMs / 2;
     while (!this.closed && this.busySlots < this.settings.concurrency && this.held.length > 0) {
       const delivery = this.held.shift()!;
+      if ((this.leaseEnds.get(this.leases.get(delivery.uid)!) ?? 0) < leaseNeeded) {
+        this.leases.delete(delivery.uid); // not attempted: due again when its lease has ended
+        continue;
+      }
       const endpoint = delivery.endpoint_id;
       if (endpoint === null) {
         this.running.set(delivery, Date.now());
@@ -556,7 +587,7 @@ export class DeliveryPipeline {
     const attempted = r.outcome === 'success' || r.outcome === 'failure' || r.outcome === 'retry';
     return {
       uid: d.uid,
-      lease_token: d.lease_token!,
+      lease_token: this.leases.get(d.uid) ?? d.lease_token!,
       status,
       description,
       num_trials: trials,
@@ -567,23 +598,19 @@ export class DeliveryPipeline {
     };
   }
 
-  /** Writes the queued outcomes in groups; a write that fails (the database is away) is tried again, leases renewed meanwhile. */
+  /**
+   * Writes the queued outcomes in groups. A write that fails (the database is away) is tried again with backoff,
+   * leases renewed meanwhile, up to SETTLE_TRIES times (at shutdown, until the attempts were aborted).
+   */
   private flushSettlements(): Promise<void> {
     this.settleScheduled = false;
     const write = (async () => {
       while (this.toSettle.length > 0) {
         const batch = this.toSettle.splice(0, MAX_GROUP);
-        let written: string[] | undefined;
-        while (written === undefined) {
-          try {
-            written = await this.store.settle(batch.map((entry) => entry.settlement));
-          } catch (error) {
-            this.logger.error(
-              `Could not record the outcome of ${batch.length} deliveries (trying again): ${(error as Error).message}`,
-            );
-            if (this.shutdown.signal.aborted && this.closed) written = [];
-            else await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
-          }
+        const written = await this.writeSettlements(batch);
+        if (written === undefined) {
+          for (const { delivery } of batch) this.release(delivery);
+          continue;
         }
         // Usually all of them: look each up only when some lease was lost.
         const done = written.length === batch.length ? undefined : new Set(written);
@@ -596,11 +623,49 @@ export class DeliveryPipeline {
     return Promise.all([...this.settleWrites]).then(() => undefined);
   }
 
+  /** The uids written, or undefined when the write was given up. */
+  private async writeSettlements(batch: typeof this.toSettle): Promise<string[] | undefined> {
+    let pending = batch;
+    let written: string[] = [];
+    for (let tries = 1; ; tries++) {
+      // Under the lease each holds now: a delivery claimed again while its outcome waited has a new one.
+      for (const { delivery, settlement } of pending) settlement.lease_token = this.leases.get(delivery.uid)!;
+      try {
+        const done = await this.store.settle(pending.map((entry) => entry.settlement));
+        if (done.length === pending.length) return pending === batch ? done : written.concat(done);
+        // Not written: claimed here again while the write ran (write it again, under the new lease), or another
+        // worker's now.
+        const doneNow = new Set(done);
+        written = written.concat(done);
+        pending = pending.filter(
+          (e) => !doneNow.has(e.settlement.uid) && this.leases.get(e.delivery.uid) !== e.settlement.lease_token,
+        );
+        if (pending.length === 0) return written;
+      } catch (error) {
+        const message = (error as Error).message;
+        if (tries >= SETTLE_TRIES || (this.closed && this.shutdown.signal.aborted)) {
+          this.logger.error(
+            `Could not record the outcome of ${batch.length} deliveries after ${tries} tries, giving up: their leases run out and they are attempted again (same idempotency key): ${message}`,
+          );
+          return undefined;
+        }
+        this.logger.error(`Could not record the outcome of ${batch.length} deliveries (trying again): ${message}`);
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(tries, this.settleBackoff)));
+      }
+    }
+  }
+
+  /** No longer here: its lease is not renewed, and whoever waits for its outcome is told. */
+  private release(delivery: DeliveryRecord): void {
+    this.settling.delete(delivery);
+    this.leases.delete(delivery.uid);
+    this.notifySettled(delivery);
+  }
+
   /** After the outcome was written (or found its lease lost): counters, diagnostics, logs, the next wake-up. */
   /** `at`: when the outcome was decided, so the delay reported is the one chosen, not what is left of it after the write. */
   private settled(delivery: DeliveryRecord, s: Settlement, result: AttemptResult, at: number, done: boolean): void {
-    this.settling.delete(delivery);
-    this.notifySettled(delivery);
+    this.release(delivery);
     if (!done) {
       if (result.outcome === 'postpone') return;
       this.logger.warn(
@@ -610,6 +675,8 @@ export class DeliveryPipeline {
       return;
     }
     const attempt = 'attempt' in result ? result.attempt : undefined;
+    // Finished: the next delivery of its ordering key may be claimed now, not at the next poll.
+    if (delivery.ordering_key !== null && s.status !== 'Retry' && s.status !== 'Scheduled') this.loop.wake(0);
     switch (s.status) {
       case 'Success':
         this.sent++;
@@ -667,22 +734,44 @@ export class DeliveryPipeline {
     for (const resolve of list) resolve();
   }
 
-  /** The heartbeat: extends the leases of everything claimed here and not yet settled. */
+  /**
+   * The heartbeat: extends the leases of everything claimed here and not yet settled. A held delivery whose lease
+   * another worker took over (it ran out) is dropped, not attempted. One heartbeat at a time: one waiting for the
+   * database is not joined by more.
+   */
   private async renewLeases(): Promise<void> {
-    const byToken = new Map<string, string[]>();
-    for (const d of [...this.held, ...this.running.keys(), ...this.settling]) {
-      if (d.lease_token === null) continue;
-      const uids = byToken.get(d.lease_token);
-      if (uids) uids.push(d.uid);
-      else byToken.set(d.lease_token, [d.uid]);
-    }
-    const until = Date.now() + this.settings.leaseMs;
-    for (const [token, uids] of byToken) {
-      try {
-        await this.store.renew(uids, token, until);
-      } catch (error) {
-        this.logger.warn(`Could not renew the leases of ${uids.length} deliveries: ${(error as Error).message}`);
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      const byToken = new Map<string, string[]>();
+      for (const [uid, token] of this.leases) {
+        const uids = byToken.get(token);
+        if (uids) uids.push(uid);
+        else byToken.set(token, [uid]);
       }
+      for (const token of this.leaseEnds.keys()) if (!byToken.has(token)) this.leaseEnds.delete(token);
+      for (const [token, uids] of byToken) {
+        const until = Date.now() + this.settings.leaseMs;
+        try {
+          const kept = await this.store.renew(uids, token, until);
+          this.leaseEnds.set(token, until);
+          if (kept.length < uids.length) this.dropTakenOver(token, new Set(kept));
+        } catch (error) {
+          this.logger.warn(`Could not renew the leases of ${uids.length} deliveries: ${(error as Error).message}`);
+        }
+      }
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  /** Held deliveries under `token` that it no longer holds: another worker has them. */
+  private dropTakenOver(token: string, kept: Set<string>): void {
+    for (let i = this.held.length - 1; i >= 0; i--) {
+      const { uid } = this.held[i]!;
+      if (this.leases.get(uid) !== token || kept.has(uid)) continue;
+      this.held.splice(i, 1);
+      this.leases.delete(uid);
     }
   }
 }

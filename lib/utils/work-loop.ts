@@ -11,6 +11,8 @@ export class WorkLoop {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private immediate: NodeJS.Immediate | undefined;
+  /** Called when the round under way ends, for stop(). */
+  private roundEnded: (() => void) | undefined;
 
   constructor(
     /** Does one round; resolves with how long to wait before the next one, in ms. */
@@ -29,9 +31,11 @@ export class WorkLoop {
     this.wake(0);
   }
 
-  stop(): void {
+  /** No more rounds; resolves when the round under way (if any) has ended. */
+  stop(): Promise<void> {
     this.running = false;
     this.clear();
+    return this.busy ? new Promise((resolve) => (this.roundEnded = resolve)) : Promise.resolve();
   }
 
   /** Run again after `delayMs` (0: at once), unless a run is already due sooner. */
@@ -89,6 +93,8 @@ export class WorkLoop {
       delay = this.onError(error);
     }
     this.busy = false;
+    this.roundEnded?.();
+    this.roundEnded = undefined;
     const wanted = this.wantedAt;
     this.wantedAt = Infinity;
     this.schedule(Math.min(wanted, Date.now() + Math.max(0, delay)));

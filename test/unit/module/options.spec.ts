@@ -72,12 +72,12 @@ describe('options: one retry policy per path, named once', () => {
     });
   });
 
-  it("other delivery defaults follow today's: concurrency 8 for hand-overs and 16 for the engine, leases 60 s and 30 s", () => {
-    expect(resolve({ convoy, storage }).resolved.delivery).toMatchObject({ concurrency: 8, leaseMs: 60_000 });
+  it("other delivery defaults follow today's: concurrency 8 for hand-overs and 16 for the engine, a 15 s lease for both", () => {
+    expect(resolve({ convoy, storage }).resolved.delivery).toMatchObject({ concurrency: 8, leaseMs: 15_000 });
     expect(resolve({ storage }).resolved.delivery).toMatchObject({
       concurrency: 16,
       endpointConcurrency: 4,
-      leaseMs: 30_000,
+      leaseMs: 15_000,
     });
     expect(resolve({}).resolved.delivery).toMatchObject({
       drainTimeoutMs: 10_000,

@@ -624,6 +624,79 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       expect(transport.calls).toHaveLength(1);
       expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
     });
+
+    describe('while the store is away (a database cut)', () => {
+      const away = () => Promise.reject(new Error('Connection terminated unexpectedly'));
+
+      it('a delivery claimed again here after its lease ran out, its outcome still unwritten, is not sent twice', async () => {
+        const p = setup({ leaseMs: 150, pollIntervalMs: 20 });
+        const [settle, renew] = [store.settle.bind(store), store.renew.bind(store)];
+        let gone = true;
+        store.settle = (s) => (gone ? away() : settle(s));
+        store.renew = (...args) => (gone ? away() : renew(...args));
+        transport.onSend = (call) => call.resolve();
+        await p.enqueue(message('cut'));
+        await transport.started(1);
+        const first = (await store.getDelivery('cut'))!.lease_token;
+        // The lease runs out (no renewal), and the pipeline's own claim takes the delivery again.
+        await waitUntil('claimed again', async () => (await store.getDelivery('cut'))!.lease_token !== first);
+        gone = false;
+        await p.flush();
+        expect(transport.ids()).toEqual(['cut']);
+        expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
+      });
+
+      it('an outcome that cannot be written is tried a bounded number of times, then its lease is left to run out', async () => {
+        const p = setup({ leaseMs: 150, pollIntervalMs: 20 });
+        let triesOfFirst = 0;
+        const renewedAfterGivingUp: string[][] = [];
+        const [settle, renew] = [store.settle.bind(store), store.renew.bind(store)];
+        let broken = true;
+        const first = () => transport.calls.length === 1;
+        store.settle = (s) => (first() && triesOfFirst++, broken ? away() : settle(s));
+        store.renew = (uids, ...rest) => {
+          if (first() && triesOfFirst >= 10) renewedAfterGivingUp.push(uids);
+          return renew(uids, ...rest);
+        };
+        transport.onSend = (call) => call.resolve();
+        await p.enqueue(message('poison'));
+        await transport.started(2); // given up, its lease ran out: claimed and attempted again
+        expect(triesOfFirst).toBe(10);
+        expect(renewedAfterGivingUp.filter((uids) => uids.includes('poison'))).toEqual([]);
+        broken = false;
+        await p.flush();
+        expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
+      });
+
+      it('with durable storage, no attempt starts on a lease the heartbeat could not renew', async () => {
+        transport = new TestTransport();
+        // The in-memory store, taken for a durable one: the pipeline then checks its leases before each attempt.
+        store = Object.assign(new InMemoryWebhookStore({ capacity: 100 }), { volatile: false });
+        pipeline = new DeliveryPipeline(store, handOverRoute(transport), {
+          ...defaults,
+          concurrency: 1,
+          leaseMs: 150,
+          pollIntervalMs: 20,
+        });
+        pipeline.start();
+        await pipeline.enqueue(message('a'));
+        await pipeline.enqueue(message('b'));
+        await transport.started(1); // one slot: a is sent, b is held
+        const [claim, renew, settle] = [store.claim.bind(store), store.renew.bind(store), store.settle.bind(store)];
+        let gone = true;
+        store.claim = (...args) => (gone ? away() : claim(...args));
+        store.renew = (...args) => (gone ? away() : renew(...args));
+        store.settle = (s) => (gone ? away() : settle(s));
+        await new Promise((r) => setTimeout(r, 200)); // longer than the lease: nothing renewed it
+        transport.onSend = (call) => call.resolve();
+        transport.callOf(transport.ids()[0]!).resolve(); // the slot frees while the store is away
+        await new Promise((r) => setTimeout(r, 200));
+        expect(transport.calls).toHaveLength(1); // the held one was not attempted on its stale lease
+        gone = false;
+        await pipeline.flush();
+        expect(transport.ids().sort()).toEqual(['a', 'b']);
+      });
+    });
   });
 });
 
