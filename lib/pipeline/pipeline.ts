@@ -115,8 +115,9 @@ const AFTER_TRANSACTION_MS = 100;
 const BUSY_RECHECK_MS = 100;
 /**
  * A settle that failed (the database is away) is tried again with backoff, at most a heartbeat apart, its lease
- * renewed meanwhile; after this many tries it is given up, so that its lease runs out and the delivery is attempted
- * again (a lease is not held forever for an outcome that cannot be written).
+ * renewed meanwhile; after this many tries while its lease still held (the store answers the heartbeat, not this
+ * write) it is given up, so that its lease runs out and the delivery is attempted again (a lease is not held forever
+ * for an outcome that cannot be written).
  */
 const SETTLE_TRIES = 10;
 /**
@@ -175,6 +176,11 @@ export class DeliveryPipeline {
   /** Until when each lease token is known to hold: its claim or last renewal (when it was sent), plus leaseMs. */
   private readonly leaseEnds = new Map<string, number>();
   private renewing = false;
+  /**
+   * Tokens of claims that failed, kept for two leases: the database may have committed one and lost its answer, so
+   * that it holds deliveries whose outcome waits here (see underLostClaims). Later, those are claimed again.
+   */
+  private readonly lostClaims = new Map<string, number>();
   private readonly settleBackoff: BackoffPolicy;
   private readonly perEndpoint = new Map<string, EndpointSlots>();
   /** publish() calls not yet stored. */
@@ -399,7 +405,10 @@ export class DeliveryPipeline {
     if (room <= 0) return poll;
     const now = Date.now();
     const token = randomUUID();
-    const claimed = await this.store.claim(now, room, token, now + this.settings.leaseMs);
+    const claimed = await this.store.claim(now, room, token, now + this.settings.leaseMs).catch((error: unknown) => {
+      this.lostClaims.set(token, now + 2 * this.settings.leaseMs);
+      throw error;
+    });
     if (claimed.length > 0) this.leaseEnds.set(token, now + this.settings.leaseMs);
     for (const delivery of claimed) {
       // Here already: its lease ran out while its attempt or outcome was under way. Keep that one, under the new
@@ -627,6 +636,7 @@ export class DeliveryPipeline {
   private async writeSettlements(batch: typeof this.toSettle): Promise<string[] | undefined> {
     let pending = batch;
     let written: string[] = [];
+    let counted = 0;
     for (let tries = 1; ; tries++) {
       // Under the lease each holds now: a delivery claimed again while its outcome waited has a new one.
       for (const { delivery, settlement } of pending) settlement.lease_token = this.leases.get(delivery.uid)!;
@@ -637,13 +647,18 @@ export class DeliveryPipeline {
         // worker's now.
         const doneNow = new Set(done);
         written = written.concat(done);
-        pending = pending.filter(
-          (e) => !doneNow.has(e.settlement.uid) && this.leases.get(e.delivery.uid) !== e.settlement.lease_token,
-        );
+        const notWritten = pending.filter((e) => !doneNow.has(e.settlement.uid));
+        pending = notWritten.filter((e) => this.leases.get(e.delivery.uid) !== e.settlement.lease_token);
+        if (this.lostClaims.size > 0 && pending.length < notWritten.length)
+          written = written.concat(await this.underLostClaims(notWritten.filter((e) => !pending.includes(e))));
         if (pending.length === 0) return written;
       } catch (error) {
         const message = (error as Error).message;
-        if (tries >= SETTLE_TRIES || (this.closed && this.shutdown.signal.aborted)) {
+        // Only tries while the heartbeat still renews the lease count: then the store answers, but not to this write.
+        // While it is away, giving up would only get the delivery sent again once it is back.
+        const now = Date.now();
+        if (pending.some((e) => (this.leaseEnds.get(e.settlement.lease_token) ?? 0) > now)) counted++;
+        if (counted >= SETTLE_TRIES || (this.closed && this.shutdown.signal.aborted)) {
           this.logger.error(
             `Could not record the outcome of ${batch.length} deliveries after ${tries} tries, giving up: their leases run out and they are attempted again (same idempotency key): ${message}`,
           );
@@ -653,6 +668,26 @@ export class DeliveryPipeline {
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(tries, this.settleBackoff)));
       }
     }
+  }
+
+  /**
+   * Outcomes whose lease another claim took: if that claim was one of ours whose answer was lost, the delivery was
+   * not taken over by anyone, and its outcome is written under that claim's token (else it would be sent again once
+   * that lease ran out). Returns the uids written.
+   */
+  private async underLostClaims(entries: typeof this.toSettle): Promise<string[]> {
+    const found: string[] = [];
+    for (const [token, until] of this.lostClaims) {
+      if (until < Date.now()) {
+        this.lostClaims.delete(token);
+        continue;
+      }
+      const left = entries.filter((e) => !found.includes(e.settlement.uid));
+      if (left.length === 0) break;
+      for (const e of left) e.settlement.lease_token = token;
+      found.push(...(await this.store.settle(left.map((e) => e.settlement))));
+    }
+    return found;
   }
 
   /** No longer here: its lease is not renewed, and whoever waits for its outcome is told. */
