@@ -282,7 +282,9 @@ if (sqlSkip) console.info(`[contract] ${sqlSkip}`);
   sql(
     'settle() without the lease-token fence',
     mutated(unfencedSettle),
-    ['settle writes the state', 'a stale worker settling while'],
+    // Only the sequential case: in the race case on PostgreSQL the fresh worker's forget may commit first, and then
+    // the unfenced stale update finds no rows, so that case catches this flaw in some runs only.
+    ['settle writes the state'],
     unfencedSettle,
   );
   const rescheduleLeased = mutation(' AND lease_token IS NULL', '');
