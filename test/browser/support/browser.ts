@@ -1,0 +1,21 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+/**
+ * The system's Chromium (Debian's package; browsers cannot be downloaded here), driven by playwright-core.
+ * `.ci/run` installs it when missing; locally: `apt-get install -y chromium`, or set CHROMIUM_PATH.
+ */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const HAS_CHROMIUM = existsSync(CHROMIUM_PATH);
+
+/** `describe` when Chromium is there, else `describe.skip` (with the reason printed once). */
+export const describeInBrowser: jest.Describe = HAS_CHROMIUM
+  ? describe
+  : ((() => {
+      console.warn(`browser tests skipped: no Chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
+      return describe.skip;
+    })() as jest.Describe);
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
+}
