@@ -493,6 +493,9 @@ export class DeliveryPipeline {
       this.slow.delete(delivery);
       // Answered in time: the endpoint is not slow (a postponed delivery was not attempted, so it says nothing).
       if (result.outcome !== 'postpone' && Date.now() - startedAt < SLOW_AFTER_MS) slots.slowLane = false;
+      // Endpoints come and go (dynamic targets): an idle one that is not slow has nothing worth keeping.
+      if (slots.inFlight === 0 && !slots.slowLane && this.perEndpoint.get(delivery.endpoint_id!) === slots)
+        this.perEndpoint.delete(delivery.endpoint_id!);
     }
     this.settle(delivery, result);
     this.pump();
@@ -508,8 +511,10 @@ export class DeliveryPipeline {
     const since = Date.now() - SLOW_AFTER_MS;
     let moved = false;
     let cut: Set<EndpointSlots> | undefined;
+    // `running` is in the order attempts started: past the first young one, all are young.
     for (const [delivery, startedAt] of this.running) {
-      if (startedAt > since || delivery.endpoint_id === null || this.slow.has(delivery)) continue;
+      if (startedAt > since) break;
+      if (delivery.endpoint_id === null || this.slow.has(delivery)) continue;
       const slots = this.perEndpoint.get(delivery.endpoint_id)!;
       slots.slowLane = true;
       if (this.slow.size < this.settings.maxSlowAttempts) {

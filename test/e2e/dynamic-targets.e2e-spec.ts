@@ -5,7 +5,8 @@ import { signConvoyPayloadSha256 } from '../../lib/signing/convoy-signature.js';
 import { PGliteStorage } from '../../lib/storage/pglite/index.js';
 import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import { databaseUrl, dropSchema, uniqueSchema } from '../fault/support/postgres.js';
-import { Harness, deliveriesOf, waitForStatus } from '../support/embedded-app.js';
+import { Harness, deliveriesOf, eventually, waitForStatus } from '../support/embedded-app.js';
+import { DeliveryPipeline } from '../../lib/pipeline/pipeline.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 
 /**
@@ -84,6 +85,27 @@ describe.each(storages)('dynamic targets on the embedded engine (%s)', (_name, m
     const endpoints = (await app.endpoints.list()).content;
     expect(endpoints).toHaveLength(4);
     for (const endpoint of endpoints) for (const secret of ALL) expect(endpoint.name).not.toContain(secret);
+  });
+
+  it('many targets, once delivered, leave no per-endpoint state in the pipeline (it stays bounded)', async () => {
+    const { storage, drop: dropStorage } = await makeStorage();
+    drop = dropStorage;
+    const receiver = await h.receiver();
+    const app = await h.embedded({}, { storage });
+    const receipts = [];
+    for (let n = 0; n < 20; n++)
+      receipts.push(await app.publisher.publish('tenant.event', { n }, { url: `${receiver.url}/t${n}` }));
+    for (const receipt of receipts) {
+      const [delivery] = await deliveriesOf(app, receipt);
+      await waitForStatus(app.deliveries, delivery!.uid, 'Success');
+    }
+    expect(receiver.received).toHaveLength(20);
+    const pipeline = app.app.get(DeliveryPipeline) as unknown as { perEndpoint: Map<string, unknown> };
+    await eventually(
+      async () => pipeline.perEndpoint.size,
+      (size) => size === 0,
+      'the per-endpoint slots to be dropped',
+    );
   });
 });
 
