@@ -1,9 +1,10 @@
 import { StorageUnavailableError } from '../../lib/errors/index.js';
-import { DeliveryPipeline, type DeliveryRoute, type PipelineSettings } from '../../lib/pipeline/pipeline.js';
+import { DeliveryPipeline, type DeliveryRoute } from '../../lib/pipeline/pipeline.js';
 import { newDelivery } from '../../lib/pipeline/hand-over.route.js';
 import type { OutgoingWebhook } from '../../lib/publishing/webhook.types.js';
 import type { WebhookStore, Enqueued } from '../../lib/storage/webhook-store.js';
 import { sqlBackends, type Backend } from './backends.js';
+import { pipelineSettings } from '../support/pipeline-settings.js';
 
 /**
  * Group commit through the real SQL stores: concurrent publishes share one write (one statement, one commit), each
@@ -12,16 +13,13 @@ import { sqlBackends, type Backend } from './backends.js';
  */
 const backends = sqlBackends('group commit');
 
-const settings: PipelineSettings = {
+const settings = pipelineSettings({
   concurrency: 1,
   endpointConcurrency: 1,
-  maxSlowAttempts: 64,
   batchSize: 10,
-  leaseMs: 30_000,
   pollIntervalMs: 60_000,
   drainTimeoutMs: 100,
-  retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5_000 },
-};
+});
 
 /**
  * Fans each event out to one endpoint, as the embedded engine does (so the store keeps the event and dedupes its

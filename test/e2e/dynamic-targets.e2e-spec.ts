@@ -114,24 +114,30 @@ describe('dynamic targets on the Convoy transport (fake Convoy)', () => {
   beforeEach(async () => (fake = await FakeConvoy.start()));
   afterEach(() => fake.close());
 
-  it('two callers, one URL, two secrets: each event goes to an endpoint that signs with its caller secret only', async () => {
-    const url = 'https://hooks.example/shared';
-    // Convoy's own dynamic events would pick this endpoint (the URL's) for every event, whatever the secret.
-    const registered = fake.seedEndpoint({ name: 'registered', url, secret: REGISTERED });
+  /** Runs `use` with the publisher of a Nest app on the fake Convoy, then closes the app. */
+  async function withPublisher(use: (publisher: WebhookPublisher) => Promise<void>): Promise<void> {
     const moduleRef = await Test.createTestingModule({
       imports: [ConvoyModule.forRoot({ convoy: fake.clientOptions })],
     }).compile();
     const app = await moduleRef.createNestApplication({ logger: false }).init();
     try {
-      const publisher = app.get(WebhookPublisher);
+      await use(app.get(WebhookPublisher));
+    } finally {
+      await app.close();
+    }
+  }
+
+  it('two callers, one URL, two secrets: each event goes to an endpoint that signs with its caller secret only', async () => {
+    const url = 'https://hooks.example/shared';
+    // Convoy's own dynamic events would pick this endpoint (the URL's) for every event, whatever the secret.
+    const registered = fake.seedEndpoint({ name: 'registered', url, secret: REGISTERED });
+    await withPublisher(async (publisher) => {
       await publisher.publish('tenant.event', { tenant: 'a' }, { url, secret: SECRET_A });
       await publisher.publish('tenant.event', { tenant: 'b' }, { url, secret: SECRET_B });
       await publisher.publish('tenant.event', { tenant: 'none' }, { url });
       await publisher.publish('tenant.event', { tenant: 'a2' }, { url, secret: SECRET_A });
       await publisher.flush();
-    } finally {
-      await app.close();
-    }
+    });
 
     const events = fake.acceptedEvents();
     expect(events).toHaveLength(4);
@@ -163,12 +169,7 @@ describe('dynamic targets on the Convoy transport (fake Convoy)', () => {
 
   it('an endpoint deleted in Convoy since is created again, and concurrent publishes to a new target share one', async () => {
     const url = 'https://hooks.example/again';
-    const moduleRef = await Test.createTestingModule({
-      imports: [ConvoyModule.forRoot({ convoy: fake.clientOptions })],
-    }).compile();
-    const app = await moduleRef.createNestApplication({ logger: false }).init();
-    try {
-      const publisher = app.get(WebhookPublisher);
+    await withPublisher(async (publisher) => {
       await Promise.all([1, 2, 3].map((n) => publisher.publish('tenant.event', { n }, { url, secret: SECRET_A })));
       await publisher.flush();
       expect(fake.endpoints.size).toBe(1);
@@ -176,9 +177,7 @@ describe('dynamic targets on the Convoy transport (fake Convoy)', () => {
       fake.endpoints.delete(first!);
       await publisher.publish('tenant.event', { n: 4 }, { url, secret: SECRET_A });
       await publisher.flush();
-    } finally {
-      await app.close();
-    }
+    });
     const [again, ...more] = [...fake.endpoints.values()];
     expect(more).toEqual([]);
     expect(again!.secrets.map((s: { value: string }) => s.value)).toEqual([SECRET_A]);

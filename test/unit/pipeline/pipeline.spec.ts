@@ -9,6 +9,7 @@ import type { DeliveryRecord } from '../../../lib/storage/records.js';
 import type { OutgoingWebhook } from '../../../lib/publishing/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from '../../../lib/transports/webhook-transport.interface.js';
 import { waitUntil } from '../../support/wait.js';
+import { pipelineSettings } from '../../support/pipeline-settings.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -127,16 +128,7 @@ async function isPending(promise: Promise<unknown>): Promise<boolean> {
   return !settled;
 }
 
-const defaults: PipelineSettings = {
-  concurrency: 2,
-  endpointConcurrency: 2,
-  maxSlowAttempts: 64,
-  batchSize: 50,
-  leaseMs: 30_000,
-  pollIntervalMs: 1_000,
-  drainTimeoutMs: 10_000,
-  retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5_000 },
-};
+const defaults = pipelineSettings();
 
 describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
   let transport: TestTransport;

@@ -2,26 +2,23 @@ import { jest } from '@jest/globals';
 import { WebhookValidationError } from '../../../lib/errors/index.js';
 import { handOverRoute } from '../../../lib/pipeline/hand-over.route.js';
 import { InMemoryWebhookStore } from '../../../lib/storage/in-memory.store.js';
-import { DeliveryPipeline, type PipelineSettings } from '../../../lib/pipeline/pipeline.js';
+import { DeliveryPipeline } from '../../../lib/pipeline/pipeline.js';
 import { WebhookPublisher } from '../../../lib/publishing/webhook-publisher.js';
 import type { PublishOptions, PublishReceipt } from '../../../lib/publishing/webhook.types.js';
 import { RecordingTransport, type RecordedWebhook } from '../../../lib/testing/index.js';
+import { pipelineSettings } from '../../support/pipeline-settings.js';
 
 /**
  * publish() validates and serializes up front: bad input throws WebhookValidationError naming the field and
  * queues nothing; good input is sent as exactly the bytes JSON.stringify would produce.
  */
 describe('WebhookPublisher.publish() validation', () => {
-  const settings: PipelineSettings = {
+  const settings = pipelineSettings({
     concurrency: 4,
     endpointConcurrency: 4,
-    maxSlowAttempts: 64,
-    batchSize: 50,
-    leaseMs: 30_000,
-    pollIntervalMs: 1_000,
     drainTimeoutMs: 5_000,
     retry: { attempts: 3, strategy: 'exponential', delayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1_000 },
-  };
+  });
   const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
   let transport: RecordingTransport;

@@ -6,6 +6,7 @@ import { WebhookPublisher } from '../../../lib/publishing/webhook-publisher.js';
 import type { PublishOptions } from '../../../lib/publishing/webhook.types.js';
 import { InMemoryWebhookStore } from '../../../lib/storage/in-memory.store.js';
 import { RecordingTransport } from '../../../lib/testing/index.js';
+import { pipelineSettings } from '../../support/pipeline-settings.js';
 
 /**
  * Property-based: over arbitrary publish() input, nasty values included, publish() never fails with anything but
@@ -25,16 +26,12 @@ describe('publish() over arbitrary input (fast-check)', () => {
     pipeline = new DeliveryPipeline(
       new InMemoryWebhookStore({ capacity: 100_000, whenFull: 'reject' }),
       handOverRoute(transport),
-      {
+      pipelineSettings({
         concurrency: 8,
         endpointConcurrency: 8,
-        maxSlowAttempts: 64,
-        batchSize: 50,
-        leaseMs: 30_000,
-        pollIntervalMs: 1_000,
         drainTimeoutMs: 5_000,
         retry: { attempts: 1, strategy: 'linear', delayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
-      },
+      }),
     );
     pipeline.start();
     publisher = new WebhookPublisher(pipeline, { broadcast: true }, LIMITS);
