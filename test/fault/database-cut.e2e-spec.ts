@@ -1,7 +1,7 @@
 import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import { Harness } from '../support/embedded-app.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 const ROUNDS = 20;
 /** A short lease, so that some cuts outlast it: the hard case, where the lease runs out while an attempt is in flight. */

@@ -3,7 +3,7 @@ import { ConvoyError, StorageUnavailableError } from '../../lib/index.js';
 import { PGliteStorage } from '../../lib/storage/pglite/index.js';
 import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import type { SqlConvoyStorage } from '../../lib/storage/sql/sql-storage.js';
-import { DbCutProxy } from '../support/db-cut-proxy.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 import { Harness, LOOPBACK, type RunningApp } from '../support/embedded-app.js';
 import { databaseUrl, describeWithPostgres, dropSchema, uniqueSchema, waitUntil } from './support/postgres.js';
 
@@ -57,13 +57,16 @@ const ALL_TYPED = (outcomes: Record<string, unknown>) =>
 
 describeWithPostgres('PostgreSQL cut off mid-run', () => {
   let schema: string;
-  let proxy: DbCutProxy;
+  let proxy: TcpProxy;
+  let proxyUrl: string;
   let storage: SqlConvoyStorage;
 
   beforeEach(async () => {
     schema = uniqueSchema('nc_cut');
-    proxy = await DbCutProxy.start(databaseUrl!);
-    storage = await PostgresStorage.create({ connectionString: proxy.url, schema, max: 4 });
+    const target = new URL(databaseUrl!);
+    proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
+    proxyUrl = TcpProxy.route(databaseUrl!, proxy);
+    storage = await PostgresStorage.create({ connectionString: proxyUrl, schema, max: 4 });
   });
   afterEach(async () => {
     await h.cleanup();
@@ -75,7 +78,7 @@ describeWithPostgres('PostgreSQL cut off mid-run', () => {
     const app = await h.start({ storage, embedded: { allowedAddresses: LOOPBACK } });
     const endpoint = await app.endpoints.create({ name: 'e', url: 'http://127.0.0.1:9/hook' });
     // The caller's own transaction, on a connection through the proxy too.
-    const tx = new pg.Client({ connectionString: proxy.url });
+    const tx = new pg.Client({ connectionString: proxyUrl });
     tx.on('error', () => undefined); // the cut ends it
     await tx.connect();
     await tx.query('BEGIN');
@@ -87,7 +90,7 @@ describeWithPostgres('PostgreSQL cut off mid-run', () => {
         (e: unknown) => e,
       ),
     );
-    proxy.cut();
+    proxy.down();
     const raced = await Promise.all(inFlight);
     const failed = raced.filter((r) => r !== 'stored');
     expect(failed.filter((e) => !(e instanceof StorageUnavailableError))).toEqual([]);
@@ -104,13 +107,62 @@ describeWithPostgres('PostgreSQL cut off mid-run', () => {
     expect(causes.some((c) => /Connection terminated|ECONNRESET|ECONNREFUSED|closed/i.test(c))).toBe(true);
 
     await tx.end().catch(() => undefined);
-    proxy.restore();
+    proxy.up();
     await waitUntil('publish works again', () =>
       app.publisher.publish('todo.created', { back: true }).then(
         () => true,
         () => false,
       ),
     );
+  });
+
+  it('a database that stops answering (no reset): calls fail with StorageUnavailableError after queryTimeoutMs', async () => {
+    const silentSchema = uniqueSchema('nc_silent');
+    const quick = await PostgresStorage.create({
+      connectionString: proxyUrl,
+      schema: silentSchema,
+      queryTimeoutMs: 500,
+      connectTimeoutMs: 500,
+    });
+    try {
+      const app = await h.start({ storage: quick, embedded: { allowedAddresses: LOOPBACK } });
+      const endpoint = await app.endpoints.create({ name: 'e', url: 'http://127.0.0.1:9/hook' });
+      proxy.silence();
+      const outcomes = await everyCall(app, endpoint.uid);
+      expect(classes(outcomes)).toEqual(ALL_TYPED(outcomes));
+      expect(String((outcomes['endpoints.list()'] as Error).cause)).toMatch(/timeout/i);
+      proxy.up();
+      await waitUntil('publish works again', () =>
+        app.publisher.publish('todo.created', { back: true }).then(
+          () => true,
+          () => false,
+        ),
+      );
+    } finally {
+      await h.cleanup();
+      await dropSchema(silentSchema);
+    }
+  });
+
+  it('startup against a database that is down or silent fails with StorageUnavailableError, without the password', async () => {
+    const withPassword = new URL(proxyUrl);
+    withPassword.password = 'hunter2-not-shown';
+    proxy.down();
+    const refused = await PostgresStorage.create({ connectionString: withPassword.href, schema }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(StorageUnavailableError);
+    expect((refused as StorageUnavailableError).operation).toBe('open');
+    proxy.up();
+    proxy.silence();
+    const silent = await PostgresStorage.create({
+      connectionString: withPassword.href,
+      schema,
+      connectTimeoutMs: 300,
+    }).catch((e: unknown) => e);
+    expect(silent).toBeInstanceOf(StorageUnavailableError);
+    expect(String((silent as Error).cause)).toMatch(/timeout/i);
+    for (const error of [refused, silent]) expect(String((error as Error).message)).not.toContain('hunter2');
   });
 });
 

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ConvoyConfigurationError } from '../../errors/configuration.error.js';
+import { ConvoyError } from '../../errors/convoy.error.js';
+import { StorageUnavailableError } from '../../errors/outbox.errors.js';
 import { importOptional } from '../../utils/optional-import.js';
 import { redactUrls } from '../../utils/redact.js';
 import type { SqlDatabase, SqlQueryable } from '../sql/sql.js';
@@ -32,6 +34,14 @@ export interface PostgresStorageOptions extends SqlStorageOptions {
   connectionString?: string;
   /** Size of the pool created from `connectionString` (default 10). */
   max?: number;
+  /**
+   * With `connectionString`: a query unanswered this long fails (default 30 000; 0 waits forever), so a database
+   * that stops answering without closing the connection cannot hold publish() and the pipeline for ever. It bounds
+   * migrations too: raise it for a first migration on a very large table.
+   */
+  queryTimeoutMs?: number;
+  /** With `connectionString`: opening a connection fails after this long (default 10 000; 0 waits forever). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -90,8 +100,15 @@ export class PostgresStorage {
         'pass a PostgreSQL connection string, e.g. postgres://user@host:5432/db',
       );
     }
+    const queryTimeoutMs = timeoutOption(options, 'queryTimeoutMs', 30_000);
+    const connectTimeoutMs = timeoutOption(options, 'connectTimeoutMs', 10_000);
     const pg = await importOptional(() => import('pg'), 'pg', 'storage');
-    const created = new (pg.default ?? pg).Pool({ connectionString, max: options.max ?? 10 });
+    const created = new (pg.default ?? pg).Pool({
+      connectionString,
+      max: options.max ?? 10,
+      query_timeout: queryTimeoutMs || undefined,
+      connectionTimeoutMillis: connectTimeoutMs,
+    });
     // An idle connection that breaks emits 'error' on the pool; unhandled, it would crash the process.
     created.on('error', (error: Error) =>
       PostgresStorage.logger.warn(`An idle PostgreSQL connection failed: ${redactUrls(error.message)}`),
@@ -101,7 +118,19 @@ export class PostgresStorage {
       return await SqlConvoyStorage.open(db, options);
     } catch (error) {
       await db.close().catch(() => undefined);
-      throw error;
+      // The driver's own error (refused, timed out, authentication) says little at startup: name the step.
+      throw error instanceof ConvoyError ? error : new StorageUnavailableError('open', error);
     }
   }
+}
+
+function timeoutOption(options: PostgresStorageOptions, key: 'queryTimeoutMs' | 'connectTimeoutMs', fallback: number) {
+  const value = options[key] ?? fallback;
+  if (!Number.isInteger(value) || value < 0)
+    throw new ConvoyConfigurationError(
+      `storage.${key}`,
+      `must be a whole number of milliseconds ≥ 0, got ${String(value)}`,
+      `pass e.g. ${fallback}, or 0 to wait forever`,
+    );
+  return value;
 }

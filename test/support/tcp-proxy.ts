@@ -4,11 +4,13 @@ import type { AddressInfo } from 'node:net';
 /**
  * A TCP proxy on 127.0.0.1 in front of PostgreSQL, for cutting the database connection: cut() destroys every
  * connection through it at once (the application sees its queries fail mid-way, as when the network or the server
- * drops), and while it is down() new connections are dropped as soon as they open.
+ * drops), while it is down() new connections are dropped as soon as they open, and silence() keeps every connection
+ * open but passes nothing on (a server that hangs, or a network that drops packets without a reset).
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private refusing = false;
+  private silent = false;
   /** Connections cut so far (each one the application had open). */
   cutConnections = 0;
 
@@ -29,7 +31,9 @@ export class TcpProxy {
         [client, upstream],
         [upstream, client],
       ] as const) {
-        from.pipe(to);
+        from.on('data', (chunk: Buffer) => {
+          if (!proxy!.silent) to.write(chunk);
+        });
         from.on('error', () => to.destroy());
         from.on('close', () => to.destroy());
       }
@@ -61,6 +65,12 @@ export class TcpProxy {
 
   up(): void {
     this.refusing = false;
+    this.silent = false;
+  }
+
+  /** Keeps the connections open and passes nothing on, either way, until up(). */
+  silence(): void {
+    this.silent = true;
   }
 
   async close(): Promise<void> {
