@@ -116,6 +116,7 @@ function isPlainJson(value: unknown, depth: number): boolean {
       if (value === null) return true;
       if (depth > 64) return false;
       if (Array.isArray(value)) {
+        if (hasNamedProperties(value)) return false;
         for (let i = 0; i < value.length; i++)
           if (value[i] === undefined || !isPlainJson(value[i], depth + 1)) return false;
         return true;
@@ -146,7 +147,16 @@ const isCollection = (value: object): boolean =>
 /** Typed arrays, DataView, Buffer and ArrayBuffer: JSON sends them as numbered keys, `{}` or `{type,data}`. */
 const isBinary = (value: object): boolean => ArrayBuffer.isView(value) || value instanceof ArrayBuffer;
 
-const isLossyObject = (value: object): boolean => isCollection(value) || isBinary(value);
+/** Object(Symbol()) and Object(1n): JSON sends the first as `{}` and cannot send the second. */
+const isBoxedSymbolOrBigInt = (value: object): boolean => value instanceof Symbol || value instanceof BigInt;
+
+const isLossyObject = (value: object): boolean =>
+  isCollection(value) || isBinary(value) || isBoxedSymbolOrBigInt(value);
+
+/** An array with properties besides its elements (`Object.assign([1], { total: 1 })`): JSON leaves them out. */
+function hasNamedProperties(array: unknown[]): boolean {
+  return Object.keys(array).length !== array.length;
+}
 
 /** JSON leaves symbol-keyed properties out. */
 function hasSymbolKeys(value: object): boolean {
@@ -175,6 +185,7 @@ function refuseLossyValues(this: unknown, key: string, value: unknown): unknown 
       if (
         isLossyObject(value) ||
         hasSymbolKeys(value) ||
+        (Array.isArray(value) && hasNamedProperties(value)) ||
         (value instanceof Number && !Number.isFinite(value.valueOf())) ||
         (raw !== value && typeof raw === 'object' && isBinary(raw!))
       )
@@ -235,6 +246,13 @@ function locateProblem(root: unknown): WebhookValidationError {
             path,
             'is a Set, which JSON would send as {}; convert it with Array.from()',
           );
+        if (value instanceof Symbol)
+          return new WebhookValidationError(path, 'is a boxed symbol (Object(Symbol())), which JSON would send as {}');
+        if (value instanceof BigInt)
+          return new WebhookValidationError(
+            path,
+            'is a boxed BigInt, which JSON cannot represent; convert it to a string or number first',
+          );
         if (ancestors.includes(value))
           return new WebhookValidationError(
             path,
@@ -250,6 +268,12 @@ function locateProblem(root: unknown): WebhookValidationError {
             return new WebhookValidationError(
               `${path}[${hole}]`,
               'is a hole in a sparse array (like [1,,3]), which JSON would turn into null; fill it (e.g. with null)',
+            );
+          const named = isArray ? Object.keys(array).find((k) => !/^(?:0|[1-9]\d*)$/.test(k)) : undefined;
+          if (named !== undefined)
+            return new WebhookValidationError(
+              `${path}.${named}`,
+              'is a named property of an array, which JSON leaves out; put the array and the property in an object',
             );
           const symbol = Object.getOwnPropertySymbols(value).find((s) =>
             Object.prototype.propertyIsEnumerable.call(value, s),
@@ -399,10 +423,17 @@ export function validateTarget(
   } catch (error) {
     throw new WebhookValidationError(`${where}.url`, (error as InvalidDestinationError).reason);
   }
-  if (o.secret !== undefined && (typeof o.secret !== 'string' || o.secret === '')) {
-    throw new WebhookValidationError(`${where}.secret`, 'must be a non-empty string');
+  if (o.secret !== undefined && !isEndpointSecret(o.secret)) {
+    throw new WebhookValidationError(`${where}.secret`, `${ENDPOINT_SECRET_RULE}, as an endpoint's secret`);
   }
   return o.secret === undefined ? { url: value } : { url: value, secret: o.secret };
+}
+
+export const ENDPOINT_SECRET_RULE = 'must be 8 to 256 characters without white space';
+
+/** An endpoint's signing secret, whether given at creation or with a `{ url, secret }` target. */
+export function isEndpointSecret(secret: unknown): secret is string {
+  return typeof secret === 'string' && secret.length >= 8 && secret.length <= 256 && !/\s/.test(secret);
 }
 
 /** Why a URL is too long, before parsing (a 20 MB string is not worth parsing) and after (normalizing can lengthen it). */

@@ -1,3 +1,4 @@
+import { ENDPOINT_SECRET_RULE, isEndpointSecret } from '../../publishing/validate-webhook.js';
 import { randomBytes } from 'node:crypto';
 import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
 import type { AddressPolicy } from './network/address-policy.js';
@@ -277,9 +278,7 @@ function secretRecord(value: string, now: number): SecretRecord {
 }
 
 function checkSecret(secret: unknown, format: SignatureFormat): string {
-  if (typeof secret !== 'string' || secret.length < 8 || secret.length > 256 || /[\s]/.test(secret)) {
-    throw new InvalidEndpointError('secret', 'must be 8 to 256 characters without white space');
-  }
+  if (!isEndpointSecret(secret)) throw new InvalidEndpointError('secret', ENDPOINT_SECRET_RULE);
   if (format === 'standard' && !/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)) {
     throw new InvalidEndpointError(
       'secret',

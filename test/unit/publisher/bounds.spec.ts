@@ -173,6 +173,18 @@ describe('bounds on what publish() and endpoint requests accept', () => {
       await refusedPublish('data.order[Symbol(internal)]', /symbol key.*leaves out/, 'order.created', data);
     });
 
+    it('refuses an array with a named property, naming it (JSON leaves it out)', async () => {
+      const data = { items: Object.assign(['a', 'b'], { total: 2 }) };
+      await refusedPublish('data.items.total', /named property of an array/, 'order.created', data);
+    });
+
+    it.each([
+      ['a boxed symbol', Object(Symbol('s')) as object, /boxed symbol/],
+      ['a boxed BigInt', Object(10n) as object, /boxed BigInt/],
+    ])('refuses %s, naming its path', async (_what, value, reason) => {
+      await refusedPublish('data.v', reason, 'order.created', { v: value });
+    });
+
     it('refuses a sparse array [1,,3] with the path of its hole (it failed with ".for is not iterable")', async () => {
       // eslint-disable-next-line no-sparse-arrays -- the hole is the point
       const data = { items: [1, , 3] };

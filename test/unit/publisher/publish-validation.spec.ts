@@ -425,7 +425,14 @@ describe('WebhookPublisher.publish() validation', () => {
       ['a relative url', { url: '/webhooks' }, 'options.url', /is not an absolute URL/],
       ['a url that is no URL', { url: 'example dot com' }, 'options.url', /is not an absolute URL/],
       ['an ftp: url', { url: 'ftp://example.com/hooks' }, 'options.url', /uses ftp:; only http: and https:/],
-      ['an empty secret', { url: 'https://example.com', secret: '' }, 'options.secret', /non-empty string/],
+      ['an empty secret', { url: 'https://example.com', secret: '' }, 'options.secret', /8 to 256 characters/],
+      [
+        'a secret of 257 characters',
+        { url: 'https://example.com', secret: 's'.repeat(257) },
+        'options.secret',
+        /8 to 256/,
+      ],
+      ['a secret with a space', { url: 'https://example.com', secret: 'two words' }, 'options.secret', /white space/],
       [
         'an empty idempotencyKey',
         { idempotencyKey: '' },

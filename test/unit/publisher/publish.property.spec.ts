@@ -124,6 +124,9 @@ function nastyData(): fc.Arbitrary<unknown> {
         },
       }),
       { [Symbol('key')]: 1, a: 1 },
+      Object(Symbol('boxed')) as object,
+      Object(1n) as object,
+      Object.assign([1, 2], { total: 2 }),
       // eslint-disable-next-line no-sparse-arrays -- a hole, on purpose
       [1, , 3],
       JSON.parse('{"__proto__": {"polluted": true}}') as unknown,
