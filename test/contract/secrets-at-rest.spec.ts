@@ -119,6 +119,26 @@ for (const { name, open, skip } of backends) {
       expect(await readBack(keyed, 1)).toEqual(plainRecords);
     });
 
+    it('opening the storage without a key that stored secrets need fails at startup, naming the key id', async () => {
+      await stored(withKeys([K1]), 1);
+      const open = (secretKeys?: SecretKey[]) =>
+        SqlConvoyStorage.open(primary.db, { schema: primary.schema, secretKeys }).then(
+          () => 'opened',
+          (e: unknown) => e,
+        );
+      for (const keys of [[K2], undefined]) {
+        const error = await open(keys);
+        expect(error).toBeInstanceOf(ConvoyConfigurationError);
+        expect(error).toMatchObject({ option: 'storage.secretKeys' });
+        expect((error as Error).message).toContain('"k1"');
+        for (const k of [K1.key, K2.key]) expect((error as Error).message).not.toContain(k);
+      }
+      expect(await open([K2, K1])).toBe('opened');
+      // Once every secret is off k1, k1 can go.
+      await withKeys([K2, K1]).reencryptSecrets();
+      expect(await open([K2])).toBe('opened');
+    });
+
     it('a missing key is a SecretDecryptionError naming its id (never a key); a changed value is refused', async () => {
       await stored(withKeys([K1]), 1);
       for (const storage of [withKeys([K2]), withKeys(undefined)]) {

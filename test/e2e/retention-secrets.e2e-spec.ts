@@ -7,6 +7,7 @@ import type { SqlConvoyStorage } from '../../lib/storage/sql/sql-storage.js';
 import { DATABASE_URL, testSchemaName } from '../contract/backends.js';
 import { Harness, LOOPBACK } from '../support/embedded-app.js';
 import { waitUntil } from '../support/wait.js';
+import { dropSchema } from '../fault/support/postgres.js';
 
 /**
  * Retention and secrets at rest in a real application (embedded engine, real receiver on 127.0.0.1), on PGlite and
@@ -35,10 +36,8 @@ for (const { name, open, skip } of backends) {
     let storage: SqlConvoyStorage | undefined;
     afterEach(async () => {
       if (storage && name === 'PostgreSQL') {
-        const cleanup = await PostgresStorage.create({ connectionString: DATABASE_URL!, schema: storage.schema });
         await h.cleanup();
-        await cleanup.db.query(`DROP SCHEMA IF EXISTS ${quoteSchema(storage.schema)} CASCADE`);
-        await cleanup.close();
+        await dropSchema(storage.schema);
       }
       storage = undefined;
     });

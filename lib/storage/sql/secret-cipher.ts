@@ -101,6 +101,11 @@ export class SecretCipher {
     return plain;
   }
 
+  /** Whether values sealed under this key id can be read. */
+  hasKey(id: string): boolean {
+    return this.keys.has(id);
+  }
+
   /** Whether the value is sealed under the current key (reencryptSecrets() leaves it alone). */
   isCurrent(stored: string): boolean {
     return stored.startsWith(`enc:v1:${this.currentId}:`) && SEALED.test(stored);

@@ -39,6 +39,7 @@ export class SqlConvoyStorage implements ConvoyStorage {
   readonly schema: string;
   readonly store: SqlWebhookStore;
   private closing: Promise<void> | undefined;
+  private readonly hasSecretKeys: boolean;
 
   /** Builds the stores without touching the database; open() also checks or migrates the schema. */
   constructor(
@@ -47,6 +48,7 @@ export class SqlConvoyStorage implements ConvoyStorage {
   ) {
     this.schema = validateSchemaName(options.schema ?? DEFAULT_SCHEMA);
     this.store = new SqlWebhookStore(db, this.schema, SecretCipher.from(options.secretKeys));
+    this.hasSecretKeys = options.secretKeys !== undefined;
   }
 
   /**
@@ -63,6 +65,7 @@ export class SqlConvoyStorage implements ConvoyStorage {
     await storage.checkIsolation();
     if (options.migrate ?? process.env.NODE_ENV !== 'production') await storage.migrate();
     else await storage.checkSchema();
+    await storage.checkSecretKeys();
     return storage;
   }
 
@@ -128,6 +131,18 @@ export class SqlConvoyStorage implements ConvoyStorage {
   close(): Promise<void> {
     this.closing ??= this.db.close();
     return this.closing;
+  }
+
+  /** Fails at startup, not on every poll after it, when stored secrets need a key that `secretKeys` lacks. */
+  private async checkSecretKeys(): Promise<void> {
+    const missing = await this.store.missingSecretKeys();
+    if (missing.length === 0) return;
+    const ids = missing.map((id) => `"${id}"`).join(', ');
+    throw new ConvoyConfigurationError(
+      'storage.secretKeys',
+      `stored secrets are encrypted under key ${ids}, which ${this.hasSecretKeys ? 'is not among secretKeys' : 'is not given (secretKeys is not set)'}`,
+      `add { id: ${ids}, key } to secretKeys (after the key that encrypts); remove an old key only after reencryptSecrets() has moved every secret off it`,
+    );
   }
 
   private async checkIsolation(): Promise<void> {

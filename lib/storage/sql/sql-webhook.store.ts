@@ -550,6 +550,22 @@ export class SqlWebhookStore implements WebhookStore {
   };
 
   /**
+   * Key ids that sealed secrets still needed name and `secretKeys` lacks: in endpoints, and in unfinished deliveries
+   * with a `{ url, secret }` target (finished ones are only read in the log).
+   */
+  async missingSecretKeys(): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT DISTINCT substring(v FROM '^enc:v1:([A-Za-z0-9_-]{1,32}):') AS id FROM (
+         SELECT x ->> 'value' AS v FROM ${this.endpoints}, jsonb_array_elements(secrets) AS x
+         UNION ALL SELECT api_key_header ->> 'value' FROM ${this.endpoints} WHERE api_key_header IS NOT NULL
+         UNION ALL SELECT target ->> 'secret' FROM ${this.deliveries}
+           WHERE status IN ('Scheduled', 'Retry', 'Processing') AND target ->> 'secret' IS NOT NULL
+       ) AS stored WHERE v LIKE 'enc:v1:%'`,
+    );
+    return rows.map((r) => r.id).filter((id) => id && !this.cipher?.hasKey(id));
+  }
+
+  /**
    * Moves every stored secret to the current key (or, when none is configured, nothing): endpoints, then deliveries
    * with a `{ url, secret }` target, `batchSize` rows per statement. A row changed meanwhile is left for the next run
    * (its writer sealed it under the current key). Returns how many rows were rewritten.
