@@ -45,6 +45,8 @@ export interface DeliveryRoute {
   /** The endpoints and delivery log it keeps, if any. */
   readonly endpoints?: WebhookEndpoints;
   readonly deliveries?: WebhookDeliveries;
+  /** As WebhookTransport.checkTargetUrl: refuses at publish time a `{ url }` target it would never deliver to. */
+  checkTargetUrl?(url: string): void;
   /** Shutdown, after the pipeline drained. */
   close?(): Promise<void>;
 }
