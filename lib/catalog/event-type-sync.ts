@@ -163,7 +163,9 @@ export async function syncEventTypes(
   }
 
   const wanted = new Set(names);
-  for (const have of existing) {
+  // By name, so that reports and logs read the same on every run.
+  const byNameOrder = [...existing].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const have of byNameOrder) {
     if (have.name === CATCH_ALL || wanted.has(have.name) || have.deprecated_at) continue;
     if (!options.dryRun) {
       try {
