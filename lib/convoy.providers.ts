@@ -68,7 +68,11 @@ function createTransport(
     case 'convoy':
       return new ConvoyTransport(
         client,
-        { verifyProject: options.convoy.verifyProject, timeoutMs: Math.min(options.convoy.timeoutMs, 5_000) },
+        {
+          verifyProject: options.convoy.verifyProject,
+          timeoutMs: Math.min(options.convoy.timeoutMs, 5_000),
+          syncEventTypes: options.syncEventTypes ? options.events : undefined,
+        },
         options.limits,
       );
     case 'embedded': {

@@ -79,4 +79,5 @@ export { PublishBufferFullError, PublisherClosedError, WebhookValidationError } 
 export { SecretDecryptionError, StorageUnavailableError, TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
 export { DestinationBlockedError } from './errors/destination.errors.js';
+export { EventTypeSyncError } from './errors/event-type-sync.error.js';
 export { ManagementUnavailableError } from './errors/endpoint.errors.js';
