@@ -3,7 +3,11 @@ import type { ConvoyEventDelivery, EventDeliveryStatus, Page } from '../client/c
 import { WebhookNotFoundError } from '../errors/endpoint.errors.js';
 import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
-import type { WebhookDeliveryAttempt, WebhookEndpoint, WebhookEndpointInput } from '../management/webhook-management.types.js';
+import type {
+  WebhookDeliveryAttempt,
+  WebhookEndpoint,
+  WebhookEndpointInput,
+} from '../management/webhook-management.types.js';
 import type { WebhookPublisher } from '../publishing/webhook-publisher.js';
 
 /** The most endpoints one owner's portal lists (and filters deliveries by). */
@@ -111,7 +115,9 @@ export class OwnerScope {
     cursor?: string;
     perPage?: number;
   }): Promise<Page<ConvoyEventDelivery>> {
-    const ids = query.endpointId ? [(await this.endpoint(query.endpointId)).uid] : (await this.endpoints()).map((e) => e.uid);
+    const ids = query.endpointId
+      ? [(await this.endpoint(query.endpointId)).uid]
+      : (await this.endpoints()).map((e) => e.uid);
     // No endpoint: nothing to list. (An empty endpointId filter would mean "every endpoint" to the API.)
     if (ids.length === 0) return { content: [], pagination: emptyPagination(query.perPage ?? 25) };
     const page = await this.deliveriesApi.list({

@@ -246,7 +246,9 @@ export class PortalController {
   async logout(@Req() req: PortalRequest, @Res() res: PortalResponse): Promise<void> {
     await this.run(req, res, (ctx) => {
       res.header('set-cookie', clearCookie(ctx.base));
-      return Promise.resolve(refusalPage(ctx.base, ctx.title, 'Signed out', 'Open your portal link again to come back.'));
+      return Promise.resolve(
+        refusalPage(ctx.base, ctx.title, 'Signed out', 'Open your portal link again to come back.'),
+      );
     });
   }
 
@@ -404,8 +406,7 @@ function endpointForm(body: unknown): EndpointForm {
 
 /** The portal's own bounds, before the management API applies its rules (URL, SSRF guard, event types). */
 function checked(form: EndpointForm): EndpointForm {
-  if (form.name === '' || form.name.length > 100)
-    throw new InvalidEndpointError('name', 'must be 1 to 100 characters');
+  if (form.name === '' || form.name.length > 100) throw new InvalidEndpointError('name', 'must be 1 to 100 characters');
   if (form.description.length > 500) throw new InvalidEndpointError('description', 'must be at most 500 characters');
   if (form.url.length > 2_048) throw new InvalidEndpointError('url', 'must be at most 2048 characters');
   return form;

@@ -36,7 +36,8 @@ export class ConvoyPortalModule {
     const module = ConvoyPortalModule.build(options.path, [
       {
         provide: PORTAL_OPTIONS,
-        useFactory: async (...args: unknown[]) => resolvePortalOptions(options.path, await options.useFactory(...args)),
+        useFactory: async (...args: unknown[]) =>
+          resolvePortalOptions(options.path, await options.useFactory(...(args as never[]))),
         inject: (options.inject ?? []) as never[],
       },
     ]);

@@ -32,7 +32,7 @@ export interface PortalModuleAsyncOptions {
   path: string;
   imports?: unknown[];
   inject?: unknown[];
-  useFactory: (...args: any[]) => Omit<PortalModuleOptions, 'path'> | Promise<Omit<PortalModuleOptions, 'path'>>;
+  useFactory: (...args: never[]) => Omit<PortalModuleOptions, 'path'> | Promise<Omit<PortalModuleOptions, 'path'>>;
 }
 
 export interface ResolvedPortalOptions {
@@ -61,7 +61,11 @@ export function resolvePortalOptions(path: unknown, raw: Omit<PortalModuleOption
   try {
     mount = normalizeMountPath(typeof path === 'string' ? path : '', 'path');
   } catch {
-    fail('path', `must be a path such as "/webhooks/portal", got ${describeValue(path)}`, 'pass path: "/webhooks/portal"');
+    fail(
+      'path',
+      `must be a path such as "/webhooks/portal", got ${describeValue(path)}`,
+      'pass path: "/webhooks/portal"',
+    );
   }
   const key = options.signingKey;
   if (typeof key !== 'string' && !Buffer.isBuffer(key))
@@ -86,7 +90,11 @@ export function resolvePortalOptions(path: unknown, raw: Omit<PortalModuleOption
   }
   const title = options.title ?? 'Webhooks';
   if (typeof title !== 'string' || title.trim() === '' || title.length > 100)
-    fail('title', `must be a non-empty string of at most 100 characters, got ${describeValue(title)}`, 'pass a short name');
+    fail(
+      'title',
+      `must be a non-empty string of at most 100 characters, got ${describeValue(title)}`,
+      'pass a short name',
+    );
   const testEvent = options.testEvent === undefined ? DEFAULT_TEST_EVENT : options.testEvent;
   if (testEvent !== false && (typeof testEvent?.eventType !== 'string' || testEvent.eventType === ''))
     fail('testEvent', 'must be { eventType, data } or false', "pass { eventType: 'webhook.test', data: {} }");

@@ -30,7 +30,9 @@ function page(
       ['events', '/events', 'Event types'],
     ] as const
   ).map(([key, href, label]) => ({ href: `${ctx.base}${href}`, label, current: key === section }));
-  return renderPage({ title, brand: ctx.title, assetsPath: ctx.base, nav, body, notice });
+  const footer = html`<footer class="panel actions"><span class="muted">Webhooks of <strong>${ctx.owner}</strong></span>
+${form(ctx, '/logout', html`<button type="submit">Sign out</button>`)}</footer>`;
+  return renderPage({ title, brand: ctx.title, assetsPath: ctx.base, nav, body: html`${body}${footer}`, notice });
 }
 
 /** A POST form with the session's CSRF token. */
@@ -53,7 +55,12 @@ function statusPill(status: string): Html {
 }
 
 const when = (iso: string | null | undefined): Html =>
-  iso ? html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+/, '').replace(/Z$|[+-]\d\d:\d\d$/, ' UTC')}</time>` : html`<span class="muted">never</span>`;
+  iso
+    ? html`<time datetime="${iso}">${iso
+        .replace('T', ' ')
+        .replace(/\.\d+/, '')
+        .replace(/Z$|[+-]\d\d:\d\d$/, ' UTC')}</time>`
+    : html`<span class="muted">never</span>`;
 
 const eventTypesText = (types: string[]): string =>
   types.length === 0 ? 'none' : types.includes('*') ? 'all events' : types.join(', ');

@@ -47,7 +47,6 @@ export function ownerIdProblem(ownerId: unknown): string | undefined {
   if (typeof ownerId !== 'string') return `must be a string, got ${typeof ownerId}`;
   if (ownerId.trim() === '') return 'must not be empty';
   if (ownerId.length > 255) return 'must be at most 255 characters';
-  // eslint-disable-next-line no-control-regex -- control characters are what is refused
   if (/[\u0000-\u001f\u007f-\u009f]/.test(ownerId)) return 'must not contain control characters';
   if (ownerId !== ownerId.trim()) return 'must not start or end with white space';
   return undefined;
@@ -78,7 +77,10 @@ export class WebhookPortal {
     if (problem) throw new InvalidPortalLinkError('ownerId', problem);
     const expiresIn = options.expiresIn ?? 3600;
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN_SECONDS)
-      throw new InvalidPortalLinkError('expiresIn', `must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_SECONDS}`);
+      throw new InvalidPortalLinkError(
+        'expiresIn',
+        `must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_SECONDS}`,
+      );
     if (this.convoy.active && this.options.convoyPortalLinks && Date.now() >= this.convoyRefusedUntil) {
       const convoyLink = await this.convoyLink(ownerId);
       if (convoyLink) return convoyLink;
