@@ -7,7 +7,7 @@ import { databaseUrl, dropSchema, uniqueSchema } from '../fault/support/postgres
 import { eventually, LOOPBACK } from '../support/embedded-app.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
-import { PortalVisitor, SIGNING_KEY, startPortalApp, type PortalApp } from './portal-app.js';
+import { PortalVisitor, startPortalApp, type PortalApp } from './portal-app.js';
 
 /**
  * The customer portal (issue 13, item 2 and 3) through HTTP, on a real Nest app on listen(0): a customer opens a
@@ -370,7 +370,15 @@ describe('the customer portal: links, tokens, CSRF and headers (embedded engine,
     expect(evil.status).toBe(403);
     const site = await acme.post(`${BASE}/endpoints`, form, { csrf, headers: { 'sec-fetch-site': 'cross-site' } });
     expect(site.status).toBe(403);
+    const opaque = await acme.post(`${BASE}/endpoints`, form, { csrf, headers: { origin: 'null' } });
+    expect(opaque.status).toBe(403);
     expect((await app.endpoints.list({ ownerId: 'acme-origin' })).content).toEqual([]);
+    // Chromium's same-origin form post under Referrer-Policy: no-referrer: Origin null, Sec-Fetch-Site same-origin.
+    const chromium = await acme.post(`${BASE}/endpoints`, form, {
+      csrf,
+      headers: { origin: 'null', 'sec-fetch-site': 'same-origin' },
+    });
+    expect(chromium.status).toBe(200);
     const same = await acme.post(`${BASE}/endpoints`, form, { csrf, headers: { origin: app.origin } });
     expect(same.status).toBe(200);
   });
@@ -489,5 +497,3 @@ describe('the customer portal on the Convoy transport: link()', () => {
     expect(fake.portalLinks.size).toBe(0);
   });
 });
-
-void SIGNING_KEY;
