@@ -8,6 +8,9 @@ import { convoyOptionsFromEnv } from './convoy.config.js';
 import { DeliveriesController } from './deliveries/deliveries.controller.js';
 import { EndpointsController } from './endpoints/endpoints.controller.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
+import { ConvoyPortalModule } from '../lib/portal/index.js'; // in your app: 'nestjs-convoy/portal'
+import { PortalLinkController } from './portal/portal-link.controller.js';
+import { portalOptionsFromEnv } from './portal/portal.config.js';
 import { ReceiverController } from './receiver/receiver.controller.js';
 import { TodosController } from './todos/todos.controller.js';
 import { TodosService } from './todos/todos.service.js';
@@ -16,6 +19,12 @@ import { TodosService } from './todos/todos.service.js';
   imports: [
     ConfigModule.forRoot({ isGlobal: true }),
     ConvoyModule.forRootAsync({ inject: [ConfigService], useFactory: convoyOptionsFromEnv }),
+    // The customer portal at /webhooks/portal; GET /portal-link?owner=<id> hands out links to it.
+    ConvoyPortalModule.registerAsync({
+      path: '/webhooks/portal',
+      inject: [ConfigService],
+      useFactory: portalOptionsFromEnv,
+    }),
   ],
   controllers: [
     AppController,
@@ -24,6 +33,7 @@ import { TodosService } from './todos/todos.service.js';
     DeliveriesController,
     ReceiverController,
     OpenApiController,
+    PortalLinkController,
   ],
   providers: [TodosService, { provide: APP_FILTER, useClass: ConvoyErrorFilter }],
 })

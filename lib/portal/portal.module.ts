@@ -3,6 +3,7 @@ import { ConvoyClient } from '../client/convoy.client.js';
 import { CONVOY_OPTIONS } from '../convoy.constants.js';
 import type { ResolvedConvoyOptions } from '../options/convoy-module-options.js';
 import { controllerAt, normalizeMountPath } from '../ui/mount.js';
+import { otherBuildAliases, shareInjectables } from '../utils/both-builds.js';
 import { PortalController } from './portal.controller.js';
 import {
   resolvePortalOptions,
@@ -11,6 +12,8 @@ import {
   type ResolvedPortalOptions,
 } from './portal.options.js';
 import { WebhookPortal } from './webhook-portal.js';
+
+shareInjectables([WebhookPortal]);
 
 /** Injection token of the portal's validated options. */
 export const PORTAL_OPTIONS = Symbol.for('nestjs-convoy:portal-options');
@@ -64,8 +67,9 @@ export class ConvoyPortalModule {
             new WebhookPortal(o, { client, active: convoy.transport === 'convoy' }),
           inject: [PORTAL_OPTIONS, ConvoyClient, CONVOY_OPTIONS],
         },
+        ...otherBuildAliases([WebhookPortal]),
       ],
-      exports: [WebhookPortal],
+      exports: [WebhookPortal, ...otherBuildAliases([WebhookPortal]).map((alias) => alias.provide)],
     };
   }
 }

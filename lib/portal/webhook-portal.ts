@@ -15,6 +15,7 @@ export interface PortalLink {
   provider: 'app' | 'convoy';
 }
 
+/** Options of link(). */
 export interface PortalLinkOptions {
   /** Seconds the link (and the portal session it opens) lasts: 1 to 604 800 (7 days). Default 3600. */
   expiresIn?: number;

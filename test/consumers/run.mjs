@@ -412,6 +412,7 @@ const SUBPATHS = [
   'nestjs-convoy/postgres',
   'nestjs-convoy/pglite',
   'nestjs-convoy/terminus',
+  'nestjs-convoy/portal',
 ];
 
 /**

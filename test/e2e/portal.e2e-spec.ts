@@ -1,6 +1,14 @@
+import type { INestApplication } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
 import { PAGE_SECURITY_HEADERS } from '../../lib/ui/security.js';
-import { ConvoyConfigurationError, defineWebhookEvents, type ConvoyModuleOptions } from '../../lib/index.js';
-import { InvalidPortalLinkError } from '../../lib/portal/index.js';
+import {
+  ConvoyConfigurationError,
+  ConvoyModule,
+  defineWebhookEvents,
+  type ConvoyModuleOptions,
+} from '../../lib/index.js';
+import { ConvoyPortalModule, InvalidPortalLinkError, WebhookPortal } from '../../lib/portal/index.js';
 import { PGliteStorage } from '../../lib/storage/pglite/index.js';
 import { PostgresStorage } from '../../lib/storage/postgres/index.js';
 import { databaseUrl, dropSchema, uniqueSchema } from '../fault/support/postgres.js';
@@ -495,5 +503,56 @@ describe('the customer portal on the Convoy transport: link()', () => {
     app = await startPortalApp({ convoy: fake.clientOptions }, { convoyPortalLinks: false });
     expect((await app.portal.link('acme')).provider).toBe('app');
     expect(fake.portalLinks.size).toBe(0);
+  });
+});
+
+describe('ConvoyPortalModule.registerAsync, under a global prefix', () => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  async function start(key: string): Promise<INestApplication> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot({ ignoreEnvFile: true, load: [() => ({ PORTAL_KEY: key })] }),
+        ConvoyModule.forRoot({}),
+        ConvoyPortalModule.registerAsync({
+          path: '/webhooks/portal',
+          imports: [ConfigModule],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            signingKey: config.getOrThrow<string>('PORTAL_KEY'),
+            title: 'From config',
+          }),
+        }),
+      ],
+    }).compile();
+    const nest = moduleRef.createNestApplication({ logger: false });
+    nest.setGlobalPrefix('api');
+    await nest.listen(0, '127.0.0.1');
+    return nest;
+  }
+
+  it('takes the key from ConfigService; pages, links and the cookie path follow the prefix', async () => {
+    app = await start('config-signing-key-0123456789abcdef-xyz');
+    const origin = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    const link = await app.get(WebhookPortal).link('acme');
+    const visitor = new PortalVisitor(origin);
+    const landing = await visitor.open(`/api${link.url}`);
+    expect(landing.status).toBe(200);
+    expect(landing.headers.get('set-cookie')).toContain('; Path=/api/webhooks/portal;');
+    expect(landing.text).toContain('content="0;url=/api/webhooks/portal"');
+    const home = await visitor.get('/api/webhooks/portal');
+    expect(home.status).toBe(200);
+    expect(home.text).toContain('From config');
+    expect(home.text).toContain('href="/api/webhooks/portal/endpoints/new"');
+    expect(home.text).toContain('href="/api/webhooks/portal/assets/ui.css"');
+    expect((await visitor.get('/api/webhooks/portal/assets/ui.css')).status).toBe(200);
+  });
+
+  it('a short key from the factory stops startup', async () => {
+    await expect(start('too-short')).rejects.toThrow(/portal\.signingKey/);
   });
 });

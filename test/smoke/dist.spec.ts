@@ -87,6 +87,18 @@ describe('dist smoke test', () => {
     expect(out.trim()).toBe('function');
   });
 
+  it('nestjs-convoy/portal exports the portal module and WebhookPortal', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      `
+      import * as portal from 'nestjs-convoy/portal';
+      console.log(JSON.stringify([typeof portal.ConvoyPortalModule, typeof portal.WebhookPortal, typeof portal.InvalidPortalLinkError]));
+    `,
+    ]);
+    expect(JSON.parse(out)).toEqual(['function', 'function', 'function']);
+  });
+
   it('require() from CommonJS loads the CommonJS build (no require(esm) of this package)', () => {
     const out = node([
       '-e',
@@ -95,7 +107,7 @@ describe('dist smoke test', () => {
       const testing = require('nestjs-convoy/testing');
       const receiver = require('nestjs-convoy/receiver');
       const paths = ['nestjs-convoy', 'nestjs-convoy/client', 'nestjs-convoy/embedded', 'nestjs-convoy/storage', 'nestjs-convoy/testing', 'nestjs-convoy/receiver',
-        'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus']
+        'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus', 'nestjs-convoy/portal']
         .map((id) => require('node:path').relative(process.cwd(), require.resolve(id)));
       const ownModules = Object.keys(require.cache).filter((file) => file.startsWith(process.cwd() + '/dist/'));
       console.log(JSON.stringify([typeof lib.ConvoyModule, typeof lib.ConvoyClient, typeof testing.RecordingTransport, typeof receiver.VerifyConvoyWebhook,
@@ -117,6 +129,7 @@ describe('dist smoke test', () => {
         'dist/cjs/storage/postgres/index.js',
         'dist/cjs/storage/pglite/index.js',
         'dist/cjs/terminus/index.js',
+        'dist/cjs/portal/index.js',
       ],
       true,
     ]);

@@ -16,6 +16,8 @@ const VARIABLES = [
   'RECEIVER_SECRET',
   'CONVOY_STORAGE',
   'CONVOY_DATA_DIR',
+  'PORTAL_SIGNING_KEY',
+  'PUBLIC_URL',
 ];
 
 export interface StartedSample {
