@@ -76,7 +76,11 @@ function createTransport(
     case 'convoy':
       return new ConvoyTransport(
         client,
-        { verifyProject: options.convoy.verifyProject, timeoutMs: Math.min(options.convoy.timeoutMs, 5_000) },
+        {
+          verifyProject: options.convoy.verifyProject,
+          timeoutMs: Math.min(options.convoy.timeoutMs, 5_000),
+          syncEventTypes: options.syncEventTypes ? options.events : undefined,
+        },
         options.limits,
         {
           telemetry,
@@ -163,15 +167,21 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
     },
     {
       provide: WebhookPublisher,
-      useFactory: async (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline, telemetry: WebhookTelemetry) =>
+      useFactory: async (
+        o: ResolvedConvoyOptions,
+        pipeline: DeliveryPipeline,
+        telemetry: WebhookTelemetry,
+        transport: WebhookTransport | DeliveryRoute,
+      ) =>
         new WebhookPublisher(
           pipeline,
           o.defaultTarget,
           o.limits,
           await payloadCheck(o.events, o.eventValidation, (message) => logger.warn(message)),
           telemetry,
+          transport.checkTargetUrl?.bind(transport),
         ),
-      inject: [CONVOY_OPTIONS, DeliveryPipeline, WebhookTelemetry],
+      inject: [CONVOY_OPTIONS, DeliveryPipeline, WebhookTelemetry, WEBHOOK_TRANSPORT],
     },
     {
       provide: WebhookEndpoints,

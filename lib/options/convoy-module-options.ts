@@ -8,6 +8,7 @@ import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { describeValue } from '../utils/describe-value.js';
 import {
+  boolean,
   custom,
   group,
   option,
@@ -185,6 +186,16 @@ export const MODULE_OPTIONS = {
     },
     { default: () => (process.env.NODE_ENV === 'production' ? 'log' : 'reject') },
   ),
+  /**
+   * With `events` and the Convoy transport: at startup, make Convoy's event types match the catalog (create, update,
+   * deprecate those removed; never delete), as `npx nestjs-convoy event-types sync` does. Convoy refusing a change
+   * stops startup with EventTypeSyncError; an unreachable Convoy logs a warning and is tried again in the background.
+   */
+  syncEventTypes: boolean(
+    false,
+    'pass true to sync the catalog to Convoy at startup, or leave it out',
+    (s) => s.transport !== 'convoy' && `the transport is ${s.transport}`,
+  ),
 };
 
 /** ConvoyModule.forRoot() options (forRootAsync's factory returns the same). */
@@ -247,6 +258,12 @@ export function resolveModuleOptions(
       'transport',
       '"convoy" needs Convoy credentials, and none are configured',
       'pass convoy: { apiKey (or username and password), projectId }',
+    );
+  if (raw.syncEventTypes === true && raw.events === undefined)
+    throw new ConvoyConfigurationError(
+      'syncEventTypes',
+      'is true, but no events catalog is registered (an empty catalog would deprecate every event type in Convoy)',
+      'pass events: defineWebhookEvents({…}) too, or remove syncEventTypes',
     );
   if (raw.eventValidation !== undefined && raw.events === undefined)
     warn('eventValidation has no effect: no events catalog is registered');

@@ -30,6 +30,8 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     private readonly limits: Readonly<Limits> = DEFAULT_LIMITS,
     private readonly checkPayload?: PayloadCheck,
     private readonly telemetry: WebhookTelemetry = WebhookTelemetry.off,
+    /** The transport's refusal of `{ url }` targets it would never deliver to (e.g. the SSRF guard's). */
+    private readonly checkTargetUrl?: (url: string) => void,
   ) {}
 
   async publish<Type extends EventTypeOf<Catalog>>(
@@ -111,6 +113,7 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     const type = validateEventType(eventType, this.limits.maxEventTypeLength);
     const payload = serializeData(data, this.limits.maxPayloadBytes);
     const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options, this.limits);
+    if (target !== undefined && 'url' in target) this.checkTargetUrl?.(target.url);
     const id = uuidv7();
     return {
       id,

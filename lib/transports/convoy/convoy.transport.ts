@@ -2,10 +2,14 @@ import type { ConvoyClient } from '../../client/convoy.client.js';
 import type { ConvoyRequestOptions } from '../../client/convoy-client.options.js';
 import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { StartupProjectCheck } from '../../client/project-check.js';
+import { StartupEventTypeSync } from '../../catalog/event-type-sync.js';
+import type { WebhookEventCatalog } from '../../catalog/webhook-events.js';
 import { RawJson } from '../../client/raw-json.js';
 import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
 import { DEFAULT_LIMITS, type Limits } from '../../options/option-tables.js';
 import { dynamicEndpointName } from '../dynamic-target.js';
+import { NEVER_ROUTABLE } from '../embedded/network/address-policy.js';
+import { checkDestinationWithoutDns } from '../embedded/network/destination.js';
 import type { TransportSendContext, WebhookTransport } from '../webhook-transport.interface.js';
 import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-management.js';
 import { hasHeader, WebhookTelemetry } from '../../telemetry/webhook-telemetry.js';
@@ -25,13 +29,17 @@ export class ConvoyTransport implements WebhookTransport {
   readonly endpoints: ConvoyWebhookEndpoints;
   readonly deliveries: ConvoyWebhookDeliveries;
   private projectCheck: StartupProjectCheck | undefined;
+  private eventTypeSync: StartupEventTypeSync | undefined;
   /** Endpoint name of a `{ url, secret? }` target → its endpoint's id (being found or created, or known). */
   private readonly dynamicEndpoints = new Map<string, Promise<string>>();
 
-  /** `verifyProject`: confirm at start that the credentials reach the client's project (see StartupProjectCheck). */
+  /**
+   * `verifyProject`: confirm at start that the credentials reach the client's project (see StartupProjectCheck);
+   * `syncEventTypes`: then make Convoy's event types match this catalog (see StartupEventTypeSync).
+   */
   constructor(
     private readonly client: ConvoyClient,
-    private readonly startup: { verifyProject: boolean; timeoutMs: number } = {
+    private readonly startup: { verifyProject: boolean; timeoutMs: number; syncEventTypes?: WebhookEventCatalog } = {
       verifyProject: false,
       timeoutMs: 5_000,
     },
@@ -51,13 +59,26 @@ export class ConvoyTransport implements WebhookTransport {
    * unreachable Convoy does not (the check goes on in the background).
    */
   async start(): Promise<void> {
-    if (!this.startup.verifyProject || !this.client.configured) return;
-    this.projectCheck = new StartupProjectCheck(this.client, this.startup.timeoutMs);
-    await this.projectCheck.run();
+    if (!this.client.configured) return;
+    const { verifyProject, timeoutMs, syncEventTypes } = this.startup;
+    if (verifyProject) {
+      this.projectCheck = new StartupProjectCheck(this.client, timeoutMs);
+      await this.projectCheck.run();
+    }
+    if (syncEventTypes) {
+      this.eventTypeSync = new StartupEventTypeSync(this.client, syncEventTypes, { verifyProject, timeoutMs });
+      await this.eventTypeSync.run();
+    }
   }
 
   async close(): Promise<void> {
     this.projectCheck?.stop();
+    this.eventTypeSync?.stop();
+  }
+
+  /** Convoy would create an endpoint for the URL and send to it: refuse metadata and link-local hosts here. */
+  checkTargetUrl(url: string): void {
+    checkDestinationWithoutDns(url, NEVER_ROUTABLE);
   }
 
   async send(message: OutgoingWebhook, context: TransportSendContext): Promise<void> {
