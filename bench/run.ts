@@ -1,5 +1,5 @@
-// npm run bench: the publish path, the interceptor, the embedded engine, the durable path, memory and the event
-// catalog's validation, each as a ratio against a baseline measured in the same run (absolute figures vary by machine;
+// npm run bench: the publish path, the interceptor, the embedded engine, the durable path, memory, the event
+// catalog's validation and OpenTelemetry, each as a ratio against a baseline measured in the same run (absolute figures vary by machine;
 // the ratios are the targets).
 // Prints a table and writes bench/results.json and bench/results.md (the README's table). The Convoy sink and the webhook receiver run in a separate process.
 import { writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { durable } from './scenarios/durable.js';
 import { memory } from './scenarios/memory.js';
 import { isolation } from './scenarios/isolation.js';
 import { eventCatalog } from './scenarios/event-catalog.js';
+import { telemetryCost } from './scenarios/telemetry.js';
 
 const only = process.argv.slice(2); // e.g. `npm run bench -- embedded` runs one scenario
 const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<void>> = {
@@ -23,6 +24,7 @@ const scenarios: Record<string, (report: BenchReport, sink: Sink) => Promise<voi
   memory,
   isolation,
   catalog: eventCatalog,
+  telemetry: telemetryCost,
 };
 
 const report = new BenchReport();

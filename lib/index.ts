@@ -14,6 +14,7 @@ export type {
   LimitsOptions,
   RetentionOptions,
   RetryOptions,
+  TelemetryOptions,
 } from './options/convoy-module-options.js';
 export type { ConvoyClientOptions, ConvoyRequestOptions } from './client/convoy-client.options.js';
 export { WEBHOOK_TRANSPORT } from './convoy.constants.js';

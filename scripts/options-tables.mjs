@@ -118,6 +118,7 @@ const rendered = {
   embedded: groupTable('embedded', tables.EMBEDDED_OPTIONS, 'EMBEDDED_OPTIONS'),
   limits: groupTable('limits', tables.LIMITS_OPTIONS, 'LIMITS_OPTIONS'),
   retention: groupTable('retention', tables.RETENTION_OPTIONS, 'RETENTION_OPTIONS'),
+  telemetry: groupTable('telemetry', tables.TELEMETRY_OPTIONS, 'TELEMETRY_OPTIONS'),
 };
 
 const readme = readFileSync(readmePath, 'utf8');

@@ -35,5 +35,5 @@ export function parseTraceparent(
 
 /** A traceparent fit to store: the W3C form, or nothing (what a caller put in a header is not trusted blindly). */
 export function isTraceparent(value: unknown): value is string {
-  return typeof value === 'string' && TRACEPARENT.test(value);
+  return typeof value === 'string' && parseTraceparent(value, undefined) !== undefined;
 }

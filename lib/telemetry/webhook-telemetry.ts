@@ -422,7 +422,7 @@ export class WebhookTelemetry {
   responded(span: Span, status: number | null, error?: string): void {
     if (status !== null) span.setAttribute('http.response.status_code', status);
     if (status !== null && status >= 200 && status < 300) return;
-    span.setAttribute('error.type', status === null ? (error ?? 'network error').split(':')[0]! : String(status));
+    span.setAttribute('error.type', status === null ? errorType(error) : String(status));
     span.setStatus({ code: ERROR, message: error || `HTTP ${status}` });
   }
 
@@ -444,6 +444,13 @@ export class WebhookTelemetry {
     if (!isTraceparent(traceparent)) return undefined;
     return { traceparent, tracestate: tracestate || undefined };
   }
+}
+
+/** `error.type` of an attempt without an answer: the error's code (ECONNREFUSED…), `timeout`, or `_OTHER`. */
+function errorType(error: string | undefined): string {
+  const code = /^([A-Z][A-Z0-9_]{2,}):/.exec(error ?? '');
+  if (code) return code[1]!;
+  return error?.startsWith('timed out') ? 'timeout' : '_OTHER';
 }
 
 function fail(span: Span, error: unknown): void {

@@ -10,6 +10,8 @@ export const RECEIVER_WAIT_MS = 2_000;
 interface ReceivedWebhook {
   received_at: string;
   idempotency_key: string | undefined;
+  /** The W3C trace context the delivery carried (OpenTelemetry): the publishing request's trace. */
+  traceparent: string | null;
   payload: unknown;
 }
 
@@ -37,10 +39,17 @@ export class ReceiverController implements OnModuleDestroy {
   receive(
     @WebhookPayload() payload: unknown,
     @Headers('x-convoy-idempotency-key') idempotencyKey?: string,
+    @Headers('traceparent') traceparent?: string,
   ): { ok: true } {
-    this.received.unshift({ received_at: new Date().toISOString(), idempotency_key: idempotencyKey, payload });
+    this.received.unshift({
+      received_at: new Date().toISOString(),
+      idempotency_key: idempotencyKey,
+      traceparent: traceparent ?? null,
+      payload,
+    });
     this.received.length = Math.min(this.received.length, 100);
-    this.logger.log(`Verified webhook ${idempotencyKey ?? ''}: ${JSON.stringify(payload)}`);
+    const trace = traceparent ? ` (traceparent ${traceparent})` : '';
+    this.logger.log(`Verified webhook ${idempotencyKey ?? ''}${trace}: ${JSON.stringify(payload)}`);
     for (const wake of this.waiting) wake();
     return { ok: true };
   }

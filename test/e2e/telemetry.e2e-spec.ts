@@ -8,6 +8,8 @@ import {
   WebhookPublisher,
   type ConvoyModuleOptions,
 } from '../../lib/index.js';
+import { PGlite } from '@electric-sql/pglite';
+import { PGliteStorage } from '../../lib/storage/pglite/index.js';
 import { FakeConvoy } from '../support/fake-convoy.js';
 import { LOOPBACK } from '../support/embedded-app.js';
 import { InMemoryOtel, linkedTo, parentOf, serverSpans, spanId, traceId } from '../support/otel.js';
@@ -286,6 +288,31 @@ describe('OpenTelemetry', () => {
       const send = otel.one('send todo.created');
       expect(send.status.code).toBe(2);
       expect(send.attributes).toMatchObject({ 'http.response.status_code': 400, 'error.type': '400' });
+    });
+
+    it('publishInTransaction on PGlite: the store span says so, and the claim after the commit links to the publish span', async () => {
+      const db = await PGlite.create();
+      try {
+        await convoyApp({ storage: await PGliteStorage.create({ pglite: db }) });
+        const publisher = app!.get(WebhookPublisher);
+        await db.transaction((tx) => publisher.publishInTransaction(tx, 'todo.created', { id: 3 }));
+        await publisher.flush();
+        await waitUntil('the claim span ended', () => otel.finished().some((s) => s.name === 'claim todo.created'));
+        const publish = otel.one('publish todo.created');
+        expect(otel.one('store todo.created').attributes).toMatchObject({
+          'webhook.durable': true,
+          'webhook.in_transaction': true,
+        });
+        const claim = otel.one('claim todo.created');
+        expect(parentOf(claim)).toBe(spanId(publish));
+        expect(linkedTo(claim)).toEqual([spanId(publish)]);
+        const body = JSON.parse(broadcasts()[0]!.rawBody) as { custom_headers?: Record<string, string> };
+        expect(body.custom_headers?.traceparent).toMatch(new RegExp(`^00-${traceId(publish)}-`));
+      } finally {
+        await app?.close();
+        app = undefined;
+        await db.close();
+      }
     });
 
     it('propagate: false leaves the custom headers alone', async () => {
