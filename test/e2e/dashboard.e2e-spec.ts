@@ -65,7 +65,11 @@ describe.each(BACKENDS)('dashboard pages: $name', ({ transport, skip, open }) =>
     expect(page.text).toContain(`${receiver.url}/hooks`);
     expect(page.text).not.toContain(secret);
 
-    const saved = await client.post(`/endpoints/${id}`, { url: `${receiver.url}/hooks`, name: 'orders-v2', owner_id: 'acme' });
+    const saved = await client.post(`/endpoints/${id}`, {
+      url: `${receiver.url}/hooks`,
+      name: 'orders-v2',
+      owner_id: 'acme',
+    });
     expect(saved.status).toBe(303);
     expect(saved.headers.location).toBe(`/webhooks/admin/endpoints/${id}?done=saved`);
     expect((await app.endpoints.get(id)).name).toBe('orders-v2');
@@ -133,93 +137,105 @@ describe.each(BACKENDS)('dashboard pages: $name', ({ transport, skip, open }) =>
     expect((await app.endpoints.list()).content).toHaveLength(0);
   });
 
-  run('deliveries: a failing delivery is found by filters, its attempts read, resent and delivered; batch retry', async () => {
-    const hostile = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
-    receiver.respond = () => ({ status: 500, body: hostile });
-    const { id: endpointId } = await createThroughForm({ url: `${receiver.url}/in`, name: 'billing', owner_id: 'acme' });
-    await app.publisher.publish('invoice.paid', { invoice: 7, note: '<b>bold</b>' }, { endpointId });
-    let deliveryId: string;
-    if (transport === 'embedded') {
-      const [d] = await eventually(
-        async () => (await app.deliveries.list({ eventType: 'invoice.paid' })).content,
+  run(
+    'deliveries: a failing delivery is found by filters, its attempts read, resent and delivered; batch retry',
+    async () => {
+      const hostile = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
+      receiver.respond = () => ({ status: 500, body: hostile });
+      const { id: endpointId } = await createThroughForm({
+        url: `${receiver.url}/in`,
+        name: 'billing',
+        owner_id: 'acme',
+      });
+      await app.publisher.publish('invoice.paid', { invoice: 7, note: '<b>bold</b>' }, { endpointId });
+      let deliveryId: string;
+      if (transport === 'embedded') {
+        const [d] = await eventually(
+          async () => (await app.deliveries.list({ eventType: 'invoice.paid' })).content,
+          (l) => l.length === 1,
+          'the delivery',
+        );
+        deliveryId = d!.uid;
+        await waitForStatus(app.deliveries, deliveryId, 'Failure');
+      } else {
+        await app.publisher.flush();
+        const [d] = await eventually(
+          async () => (await app.deliveries.list({ eventType: 'invoice.paid' })).content,
+          (l) => l.length === 1,
+          'the delivery',
+        );
+        deliveryId = d!.uid;
+        fake!.failDelivery(deliveryId);
+      }
+      const link = `href="/webhooks/admin/deliveries/${deliveryId}"`;
+      expect((await client.get('/deliveries?status=Failure')).text).toContain(link);
+      expect((await client.get('/deliveries?status=Success')).text).not.toContain(link);
+      expect((await client.get('/deliveries?owner=acme')).text).toContain(link);
+      expect((await client.get('/deliveries?owner=nobody')).text).not.toContain(link);
+      expect((await client.get('/deliveries?eventType=invoice.paid')).text).toContain(link);
+      expect((await client.get('/deliveries?eventType=other.type')).text).not.toContain(link);
+      expect((await client.get(`/deliveries?endpointId=${endpointId}&status=Failure`)).text).toContain(link);
+      // (The fake Convoy ignores dates; a real one and the embedded engine apply them.)
+      if (transport === 'embedded')
+        expect((await client.get('/deliveries?from=2000-01-01T00:00&to=2000-01-02T00:00')).text).not.toContain(link);
+
+      const detail = await client.get(`/deliveries/${deliveryId}`);
+      expect(detail.status).toBe(200);
+      expect(detail.text).toContain('Attempt 1');
+      expect(detail.text).toContain('500 Internal Server Error');
+      expect(detail.text).toContain('&lt;b&gt;bold&lt;/b&gt;'); // the payload, as text
+      if (transport === 'embedded') {
+        expect(detail.text).toContain('Attempt 2');
+        expect(detail.text).toContain(
+          hostile.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'),
+        );
+        expect(detail.text).not.toContain('<script>window.pwned');
+        expect(detail.text).not.toContain('<img src=x');
+      }
+      expect(detail.text).toContain('>Resend</button>');
+
+      receiver.respond = undefined;
+      const before = receiver.received.length;
+      const resent = await client.post(`/deliveries/${deliveryId}/resend`, {});
+      expect(resent.status).toBe(303);
+      expect(resent.headers.location).toBe(`/webhooks/admin/deliveries/${deliveryId}?done=resent`);
+      // The fake Convoy schedules a resent delivery and sends nothing; the embedded engine delivers it.
+      await waitForStatus(app.deliveries, deliveryId, transport === 'embedded' ? 'Success' : 'Scheduled');
+      if (transport === 'embedded') expect(receiver.received.length).toBeGreaterThan(before);
+      expect(decode((await client.get(`/deliveries/${deliveryId}?done=resent`)).text)).toContain('Delivery resent.');
+
+      // Resending a delivery that succeeded: the API's WebhookStateError, shown on the page (409), not a 500.
+      if (transport === 'embedded') {
+        const again = await client.post(`/deliveries/${deliveryId}/resend`, {});
+        expect(again.status).toBe(409);
+        expect(decode(again.text)).toMatch(/only Failure or Discarded deliveries can be resent/);
+      }
+
+      // Batch retry of the filtered failures.
+      receiver.respond = () => ({ status: 500 });
+      await app.publisher.publish('invoice.voided', { invoice: 8 }, { endpointId });
+      const [second] = await eventually(
+        async () => (await app.deliveries.list({ eventType: 'invoice.voided' })).content,
         (l) => l.length === 1,
-        'the delivery',
+        'the second delivery',
       );
-      deliveryId = d!.uid;
-      await waitForStatus(app.deliveries, deliveryId, 'Failure');
-    } else {
-      await app.publisher.flush();
-      const [d] = await eventually(
-        async () => (await app.deliveries.list({ eventType: 'invoice.paid' })).content,
-        (l) => l.length === 1,
-        'the delivery',
+      if (transport === 'embedded') await waitForStatus(app.deliveries, second!.uid, 'Failure');
+      else fake!.failDelivery(second!.uid);
+      receiver.respond = undefined;
+      await client.get('/deliveries');
+      const retried = await client.post('/deliveries/batch-retry', { eventType: 'invoice.voided', status: 'Failure' });
+      expect(retried.status).toBe(303);
+      expect(retried.headers.location).toBe(
+        '/webhooks/admin/deliveries?eventType=invoice.voided&status=Failure&done=retried',
       );
-      deliveryId = d!.uid;
-      fake!.failDelivery(deliveryId);
-    }
-    const link = `href="/webhooks/admin/deliveries/${deliveryId}"`;
-    expect((await client.get('/deliveries?status=Failure')).text).toContain(link);
-    expect((await client.get('/deliveries?status=Success')).text).not.toContain(link);
-    expect((await client.get('/deliveries?owner=acme')).text).toContain(link);
-    expect((await client.get('/deliveries?owner=nobody')).text).not.toContain(link);
-    expect((await client.get('/deliveries?eventType=invoice.paid')).text).toContain(link);
-    expect((await client.get('/deliveries?eventType=other.type')).text).not.toContain(link);
-    expect((await client.get(`/deliveries?endpointId=${endpointId}&status=Failure`)).text).toContain(link);
-    // (The fake Convoy ignores dates; a real one and the embedded engine apply them.)
-    if (transport === 'embedded')
-      expect((await client.get('/deliveries?from=2000-01-01T00:00&to=2000-01-02T00:00')).text).not.toContain(link);
-
-    const detail = await client.get(`/deliveries/${deliveryId}`);
-    expect(detail.status).toBe(200);
-    expect(detail.text).toContain('Attempt 1');
-    expect(detail.text).toContain('500 Internal Server Error');
-    expect(detail.text).toContain('&lt;b&gt;bold&lt;/b&gt;'); // the payload, as text
-    if (transport === 'embedded') {
-      expect(detail.text).toContain('Attempt 2');
-      expect(detail.text).toContain(hostile.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'));
-      expect(detail.text).not.toContain('<script>window.pwned');
-      expect(detail.text).not.toContain('<img src=x');
-    }
-    expect(detail.text).toContain('>Resend</button>');
-
-    receiver.respond = undefined;
-    const before = receiver.received.length;
-    const resent = await client.post(`/deliveries/${deliveryId}/resend`, {});
-    expect(resent.status).toBe(303);
-    expect(resent.headers.location).toBe(`/webhooks/admin/deliveries/${deliveryId}?done=resent`);
-    await waitForStatus(app.deliveries, deliveryId, 'Success');
-    if (transport === 'embedded') expect(receiver.received.length).toBeGreaterThan(before);
-    expect(decode((await client.get(`/deliveries/${deliveryId}?done=resent`)).text)).toContain('Delivery resent.');
-
-    // Resending a delivery that succeeded: the API's WebhookStateError, shown on the page (409), not a 500.
-    if (transport === 'embedded') {
-      const again = await client.post(`/deliveries/${deliveryId}/resend`, {});
-      expect(again.status).toBe(409);
-      expect(decode(again.text)).toMatch(/only Failure or Discarded deliveries can be resent/);
-    }
-
-    // Batch retry of the filtered failures.
-    receiver.respond = () => ({ status: 500 });
-    await app.publisher.publish('invoice.voided', { invoice: 8 }, { endpointId });
-    const [second] = await eventually(
-      async () => (await app.deliveries.list({ eventType: 'invoice.voided' })).content,
-      (l) => l.length === 1,
-      'the second delivery',
-    );
-    if (transport === 'embedded') await waitForStatus(app.deliveries, second!.uid, 'Failure');
-    else fake!.failDelivery(second!.uid);
-    receiver.respond = undefined;
-    await client.get('/deliveries');
-    const retried = await client.post('/deliveries/batch-retry', { eventType: 'invoice.voided', status: 'Failure' });
-    expect(retried.status).toBe(303);
-    expect(retried.headers.location).toBe('/webhooks/admin/deliveries?eventType=invoice.voided&status=Failure&done=retried');
-    if (transport === 'embedded') await waitForStatus(app.deliveries, second!.uid, 'Success');
-    else {
-      const [batch] = fake!.requests.filter((r) => r.route === '/eventdeliveries/batchretry');
-      expect(batch?.query.get('eventType')).toBe('invoice.voided');
-      expect(batch?.query.getAll('status')).toEqual(['Failure']);
-    }
-  });
+      if (transport === 'embedded') await waitForStatus(app.deliveries, second!.uid, 'Success');
+      else {
+        const [batch] = fake!.requests.filter((r) => r.route === '/eventdeliveries/batchretry');
+        expect(batch?.query.get('eventType')).toBe('invoice.voided');
+        expect(batch?.query.getAll('status')).toEqual(['Failure']);
+      }
+    },
+  );
 
   run('health: outbox figures, the last hour per endpoint and per minute', async () => {
     receiver.respond = () => ({ status: 500 });

@@ -36,7 +36,7 @@ export async function startDashboard(
 ): Promise<DashboardApp> {
   @Module({ imports: [ConvoyModule.forRoot(convoy), ConvoyDashboardModule.register({ path: BASE, ...dashboard })] })
   class AppModule {}
-  const app = await NestFactory.create(AppModule, { logger: false });
+  const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   let closing: Promise<void> | undefined;
