@@ -56,7 +56,7 @@ export interface Backend {
   name: string;
   transport: 'embedded' | 'convoy';
   skip?: string;
-  open(): Promise<{ options: ConvoyModuleOptions; fake?: FakeConvoy; close(): Promise<void> }>;
+  open: () => Promise<{ options: ConvoyModuleOptions; fake?: FakeConvoy; close: () => Promise<void> }>;
 }
 
 const fastRetry = { strategy: 'linear' as const, delayMs: 0, attempts: 2 };
