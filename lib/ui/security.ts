@@ -62,6 +62,8 @@ export function isCrossSite(headers: Record<string, string | string[] | undefine
   if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true;
   const origin = headers.origin;
   if (typeof origin !== 'string' || origin === '') return false;
+  // Under `Referrer-Policy: no-referrer` Chromium sends `Origin: null` with a same-origin form; its fetch metadata says where it came from.
+  if (origin === 'null') return site !== 'same-origin';
   try {
     return new URL(origin).host !== host;
   } catch {
