@@ -3,6 +3,7 @@
  * nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]
  * nestjs-convoy doctor  [--env-file <path>]
  * nestjs-convoy openapi --catalog <module> [--export <name>] [--title <t>] [--doc-version <v>] [--signature convoy|standard] [--out <file>]
+ * nestjs-convoy event-types sync --catalog <module> [--export <name>] [--dry-run] [--env-file <path>]
  *   sql      prints the schema as SQL, for your own migration tool (no database needed)
  *   migrate  applies the missing migrations to DATABASE_URL (or --url), under the advisory lock
  *   status   exits 0 when the schema is current, 1 when migrations are missing (a CI or deploy gate)
@@ -11,6 +12,8 @@
  *   doctor   checks, with CONVOY_URL, CONVOY_API_KEY (or CONVOY_USERNAME/CONVOY_PASSWORD) and CONVOY_PROJECT_ID,
  *            that publishing to Convoy will work; exits 0 when it will, 1 when not
  *   openapi  writes the OpenAPI 3.1 document of the webhooks of the catalog that <module> exports
+ *   event-types sync  makes the Convoy project's event types (CONVOY_* as for doctor) match that catalog: creates,
+ *            updates, deprecates (never deletes); --dry-run prints what would change
  */
 import { parseArgs } from 'node:util';
 import { SchemaOutdatedError } from '../errors/outbox.errors.js';
@@ -22,7 +25,8 @@ const USAGE =
   'usage: nestjs-convoy sql | migrate | status | reencrypt  [--schema <name>] [--url <postgres url>]\n' +
   '       nestjs-convoy doctor  [--env-file <path>]\n' +
   '       nestjs-convoy openapi --catalog <module> [--export <name>] [--title <title>] [--doc-version <version>]\n' +
-  '                             [--signature convoy|standard] [--out <file>]\n';
+  '                             [--signature convoy|standard] [--out <file>]\n' +
+  '       nestjs-convoy event-types sync --catalog <module> [--export <name>] [--dry-run] [--env-file <path>]\n';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -40,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
         'doc-version': { type: 'string' },
         signature: { type: 'string' },
         out: { type: 'string' },
+        'dry-run': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -53,19 +58,30 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (extra.length > 0 || !['sql', 'migrate', 'status', 'reencrypt', 'doctor', 'openapi'].includes(command ?? '')) {
+  const eventTypes = command === 'event-types' && extra.length === 1 && extra[0] === 'sync';
+  const commands = ['sql', 'migrate', 'status', 'reencrypt', 'doctor', 'openapi'];
+  if (!eventTypes && (extra.length > 0 || !commands.includes(command ?? ''))) {
     process.stderr.write(USAGE);
     return 2;
   }
-  if (command === 'doctor') {
-    if (values['env-file']) {
-      try {
-        process.loadEnvFile(values['env-file']);
-      } catch (error) {
-        process.stderr.write(`Cannot read ${values['env-file']}: ${(error as Error).message}\n`);
-        return 2;
-      }
+  if ((command === 'doctor' || eventTypes) && values['env-file']) {
+    try {
+      process.loadEnvFile(values['env-file']);
+    } catch (error) {
+      process.stderr.write(`Cannot read ${values['env-file']}: ${(error as Error).message}\n`);
+      return 2;
     }
+  }
+  if (eventTypes) {
+    const { eventTypesSync } = await import('./event-types.js');
+    return eventTypesSync(
+      { catalog: values.catalog, export: values.export, dryRun: values['dry-run'] },
+      process.env,
+      (line) => process.stdout.write(`${line}\n`),
+      (line) => process.stderr.write(`${line}\n`),
+    );
+  }
+  if (command === 'doctor') {
     const { doctor } = await import('./doctor.js');
     return doctor(process.env, (line) => process.stdout.write(`${line}\n`));
   }

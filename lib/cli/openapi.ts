@@ -25,24 +25,9 @@ export async function openapi(command: OpenApiCommand, write: (text: string) => 
   };
   if (!command.catalog)
     return fail('Pass --catalog <module>: the compiled file that exports your defineWebhookEvents() catalog.');
-  let exports: Record<string, unknown>;
-  try {
-    exports = (await import(pathToFileURL(resolve(command.catalog)).href)) as Record<string, unknown>;
-  } catch (error) {
-    return fail(`Cannot import ${command.catalog}: ${(error as Error).message}`);
-  }
-  const found = Object.entries(exports).filter(([, value]) => isWebhookEventCatalog(value));
-  const names = found.map(([name]) => name);
-  const chosen = command.export ?? (names.includes('default') ? 'default' : names.length === 1 ? names[0] : undefined);
-  const catalog = found.find(([name]) => name === chosen)?.[1] as WebhookEventCatalog | undefined;
-  if (!catalog)
-    return fail(
-      command.export
-        ? `${command.catalog} exports no catalog named ${command.export} (catalogs: ${names.join(', ') || 'none'})`
-        : names.length > 1
-          ? `${command.catalog} exports several catalogs (${names.join(', ')}); pick one with --export <name>`
-          : `${command.catalog} exports no catalog made by defineWebhookEvents()`,
-    );
+  const loaded = await loadCatalog(command.catalog, command.export);
+  if (typeof loaded === 'string') return fail(loaded);
+  const catalog = loaded;
   const project = readProject();
   try {
     const document = webhooksOpenApi(catalog, {
@@ -65,4 +50,27 @@ function readProject(): { name?: string; version?: string } {
   } catch {
     return {};
   }
+}
+
+/**
+ * The catalog a module exports: `exportName`, else its default export, else its only catalog. A string says what is
+ * wrong (for stderr).
+ */
+export async function loadCatalog(path: string, exportName?: string): Promise<WebhookEventCatalog | string> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (error) {
+    return `Cannot import ${path}: ${(error as Error).message}`;
+  }
+  const found = Object.entries(exports).filter(([, value]) => isWebhookEventCatalog(value));
+  const names = found.map(([name]) => name);
+  const chosen = exportName ?? (names.includes('default') ? 'default' : names.length === 1 ? names[0] : undefined);
+  const catalog = found.find(([name]) => name === chosen)?.[1] as WebhookEventCatalog | undefined;
+  if (catalog) return catalog;
+  return exportName
+    ? `${path} exports no catalog named ${exportName} (catalogs: ${names.join(', ') || 'none'})`
+    : names.length > 1
+      ? `${path} exports several catalogs (${names.join(', ')}); pick one with --export <name>`
+      : `${path} exports no catalog made by defineWebhookEvents()`;
 }

@@ -23,3 +23,10 @@ export {
   type ConvoyRequestInfo,
 } from '../errors/client.errors.js';
 export { verifyProject } from './project-check.js';
+export {
+  syncEventTypes,
+  type EventTypeField,
+  type EventTypeSyncOptions,
+  type EventTypeSyncReport,
+} from '../catalog/event-type-sync.js';
+export { EventTypeSyncError, type EventTypeSyncOperation } from '../errors/event-type-sync.error.js';

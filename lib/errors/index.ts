@@ -5,3 +5,4 @@ export * from './publish.errors.js';
 export * from './endpoint.errors.js';
 export * from './outbox.errors.js';
 export * from './pglite.errors.js';
+export * from './event-type-sync.error.js';

@@ -8,6 +8,7 @@ import type { ConvoyStorage } from '../storage/convoy-storage.interface.js';
 import type { WebhookTransport } from '../transports/webhook-transport.interface.js';
 import { describeValue } from '../utils/describe-value.js';
 import {
+  boolean,
   custom,
   group,
   option,
@@ -23,6 +24,7 @@ import {
   EMBEDDED_OPTIONS,
   LIMITS_OPTIONS,
   RETENTION_OPTIONS,
+  TELEMETRY_OPTIONS,
   type RETRY_OPTIONS,
 } from './option-tables.js';
 import { hasCredentials, resolveClientOptions } from './resolve-client-options.js';
@@ -49,6 +51,8 @@ export type LimitsOptions = OptionsOf<typeof LIMITS_OPTIONS>;
 export type ConvoyOptions = OptionsOf<typeof CONVOY_OPTIONS>;
 /** What the delivery log keeps with storage (`retention: {…}`, or `false` to keep everything). */
 export type RetentionOptions = OptionsOf<typeof RETENTION_OPTIONS>;
+/** OpenTelemetry traces, metrics and `traceparent` propagation (`telemetry: {…}`, or `false` for none). */
+export type TelemetryOptions = OptionsOf<typeof TELEMETRY_OPTIONS>;
 /** A retry policy (`delivery.retry`, `convoy.retry`); keys left out keep the path's default. */
 export type RetryOptions = OptionsOf<typeof RETRY_OPTIONS>;
 
@@ -98,6 +102,11 @@ export const MODULE_OPTIONS = {
       idleWhen: (s) => !s.durable && 'there is no storage (the in-memory store keeps its latest 10,000 events)',
     }),
   ),
+  /**
+   * OpenTelemetry (with `@opentelemetry/api` installed and an SDK registered): spans from publish() to each attempt,
+   * metrics, and `traceparent` sent to receivers; `false` turns all of it off.
+   */
+  telemetry: orFalse(group(TELEMETRY_OPTIONS)),
   /** The embedded engine's store, SSRF allowances and delivery log. */
   embedded: group(EMBEDDED_OPTIONS, undefined, {
     idleWhen: (s) => s.transport !== 'embedded' && `the transport is ${s.transport}`,
@@ -177,6 +186,16 @@ export const MODULE_OPTIONS = {
     },
     { default: () => (process.env.NODE_ENV === 'production' ? 'log' : 'reject') },
   ),
+  /**
+   * With `events` and the Convoy transport: at startup, make Convoy's event types match the catalog (create, update,
+   * deprecate those removed; never delete), as `npx nestjs-convoy event-types sync` does. Convoy refusing a change
+   * stops startup with EventTypeSyncError; an unreachable Convoy logs a warning and is tried again in the background.
+   */
+  syncEventTypes: boolean(
+    false,
+    'pass true to sync the catalog to Convoy at startup, or leave it out',
+    (s) => s.transport !== 'convoy' && `the transport is ${s.transport}`,
+  ),
 };
 
 /** ConvoyModule.forRoot() options (forRootAsync's factory returns the same). */
@@ -239,6 +258,12 @@ export function resolveModuleOptions(
       'transport',
       '"convoy" needs Convoy credentials, and none are configured',
       'pass convoy: { apiKey (or username and password), projectId }',
+    );
+  if (raw.syncEventTypes === true && raw.events === undefined)
+    throw new ConvoyConfigurationError(
+      'syncEventTypes',
+      'is true, but no events catalog is registered (an empty catalog would deprecate every event type in Convoy)',
+      'pass events: defineWebhookEvents({…}) too, or remove syncEventTypes',
     );
   if (raw.eventValidation !== undefined && raw.events === undefined)
     warn('eventValidation has no effect: no events catalog is registered');

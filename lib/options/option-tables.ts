@@ -6,6 +6,7 @@ import { PACKAGE_VERSION } from '../version.js';
 import {
   boolean,
   custom,
+  fail,
   group,
   integer,
   oneOf,
@@ -125,6 +126,24 @@ export const DELIVERY_OPTIONS = {
     15_000,
     (s) => !s.durable && 'there is no storage',
   ),
+  /**
+   * With storage: `false` makes this instance publish (store) only, and deliver nothing: run it where requests are
+   * served, and instances with the default `true` (workers) deliver from the shared storage.
+   */
+  worker: option<boolean>(
+    (v, path, s) => {
+      if (typeof v !== 'boolean')
+        return fail(path, `expected true or false, got ${describeValue(v)}`, 'pass true or false');
+      if (!v && !s.durable)
+        return fail(
+          path,
+          'is false without storage: events published here would never be sent',
+          'configure storage (PostgreSQL or PGlite) shared with an instance that delivers, or leave worker out',
+        );
+      return v;
+    },
+    { default: true },
+  ),
   /** With storage: how often to look for due deliveries when nothing wakes the pipeline (other instances' work). */
   pollIntervalMs: integer({ min: 10, max: 600_000 }, 'give the poll interval in ms')(
     1_000,
@@ -186,6 +205,19 @@ export const RETENTION_OPTIONS = {
   intervalMs: integer({ min: 100, max: DAY_MS }, 'give how often to prune the log, in ms')(60_000),
   /** Rows deleted per statement: small, so that the pipeline's writes never wait long behind a delete. */
   batchSize: count(10_000, 'how many rows to delete per statement')(500),
+};
+
+/**
+ * OpenTelemetry, through `@opentelemetry/api` (an optional peer): nothing happens without it, or while no SDK is
+ * registered.
+ */
+export const TELEMETRY_OPTIONS = {
+  /** Spans of publish(), the store, each claim and each attempt (the POST to an endpoint, the send to Convoy). */
+  traces: boolean(true),
+  /** Counters of events published, delivered, failed and retried, and histograms of queue lag and attempt duration. */
+  metrics: boolean(true),
+  /** Send the W3C `traceparent` (and `tracestate`) to receivers: a header of the embedded engine's POST, a custom header of the event given to Convoy. */
+  propagate: boolean(true),
 };
 
 export const EMBEDDED_OPTIONS = {

@@ -5,6 +5,8 @@ import type { DeliveryPipeline, PublisherStats } from '../pipeline/pipeline.js';
 import { DEFAULT_LIMITS, type Limits } from '../options/option-tables.js';
 import type { PayloadCheck } from '../catalog/payload-validation.js';
 import type { EventPayloadOf, EventTypeOf, WebhookEventCatalog } from '../catalog/webhook-events.js';
+import type { Span } from '../telemetry/otel-api.js';
+import { WebhookTelemetry } from '../telemetry/webhook-telemetry.js';
 import { serializeData, validateEventType, validatePublishOptions } from './validate-webhook.js';
 import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './webhook.types.js';
 
@@ -27,6 +29,9 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     private readonly defaultTarget: WebhookTarget,
     private readonly limits: Readonly<Limits> = DEFAULT_LIMITS,
     private readonly checkPayload?: PayloadCheck,
+    private readonly telemetry: WebhookTelemetry = WebhookTelemetry.off,
+    /** The transport's refusal of `{ url }` targets it would never deliver to (e.g. the SSRF guard's). */
+    private readonly checkTargetUrl?: (url: string) => void,
   ) {}
 
   async publish<Type extends EventTypeOf<Catalog>>(
@@ -39,7 +44,10 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
       ? await this.checkPayload(validateEventType(eventType, this.limits.maxEventTypeLength), data)
       : data;
     const message = this.message(eventType, payload, options);
-    await this.pipeline.enqueue(message);
+    const span = this.telemetry.startPublish(message);
+    if (span === undefined) await this.pipeline.enqueue(message);
+    else await this.traced(span, message, undefined);
+    this.telemetry.published(message);
     return receipt(message);
   }
 
@@ -66,7 +74,10 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
       ? await this.checkPayload(validateEventType(eventType, this.limits.maxEventTypeLength), data)
       : data;
     const message = this.message(eventType, payload, options);
-    await this.pipeline.enqueueInTransaction(message, tx);
+    const span = this.telemetry.startPublish(message);
+    if (span === undefined) await this.pipeline.enqueueInTransaction(message, tx);
+    else await this.traced(span, message, tx);
+    this.telemetry.published(message);
     return receipt(message);
   }
 
@@ -83,10 +94,26 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     return this.pipeline.stats();
   }
 
+  /** The enqueue under its publish and store spans; each ends with the error, if any. */
+  private async traced(publish: Span, message: OutgoingWebhook, tx: SqlQueryable | undefined): Promise<void> {
+    const store = this.telemetry.startStore(publish, message, this.pipeline.durable, tx !== undefined);
+    try {
+      if (tx === undefined) await this.pipeline.enqueue(message);
+      else await this.pipeline.enqueueInTransaction(message, tx);
+    } catch (error) {
+      this.telemetry.end(store, error);
+      this.telemetry.end(publish, error);
+      throw error;
+    }
+    this.telemetry.end(store);
+    this.telemetry.end(publish);
+  }
+
   private message(eventType: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {
     const type = validateEventType(eventType, this.limits.maxEventTypeLength);
     const payload = serializeData(data, this.limits.maxPayloadBytes);
     const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options, this.limits);
+    if (target !== undefined && 'url' in target) this.checkTargetUrl?.(target.url);
     const id = uuidv7();
     return {
       id,
@@ -97,6 +124,8 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
       headers,
       orderingKey, // always present (maybe undefined): one object shape for every message keeps the hot path fast
       createdAt: Date.now(),
+      traceparent: undefined, // set by a traced publish
+      tracestate: undefined,
     };
   }
 }

@@ -84,6 +84,9 @@ export class FakeConvoy {
     this.projectId = options.projectId ?? '01TESTPROJECT000000000000P';
     this.licensed = options.licensed ?? false;
     this.basePath = options.basePath ?? '/api';
+    // Every project has a "*" event type, made with the project (CreateDefaultEventType).
+    const any = { uid: '01TESTDEFAULTEVENTTYPE0000', name: '*', category: '', description: '', json_schema: {} };
+    this.eventTypes.set(any.uid, { ...any, deprecated_at: null });
   }
 
   static async start(options: FakeConvoyOptions = {}): Promise<FakeConvoy> {
@@ -786,19 +789,31 @@ export class FakeConvoy {
     [
       'GET',
       /^\/event-types$/,
-      () => ({ status: 200, message: 'Event types fetched successfully', data: [...this.eventTypes.values()] }),
+      // Newest first (ORDER BY created_at DESC), the project's "*" type included.
+      () => ({
+        status: 200,
+        message: 'Event types fetched successfully',
+        data: [...this.eventTypes.values()].reverse(),
+      }),
     ],
     [
       'POST',
       /^\/event-types$/,
       (r) => {
         if (!r.body?.name) throw new Error('name:please provide a name for this event type');
+        // Names are unique per project (a unique index: Convoy relays the database's refusal).
+        if ([...this.eventTypes.values()].some((t) => t.name === r.body.name))
+          throw new Error(
+            'ERROR: duplicate key value violates unique constraint "idx_event_types_name_project_id" (SQLSTATE 23505)',
+          );
+        if (r.body.json_schema != null && typeof r.body.json_schema.type === 'number')
+          throw new Error('invalid JSON schema: failed to unmarshal schema: unsupported type');
         const row: Row = {
           uid: this.id(),
           name: r.body.name,
           category: r.body.category ?? '',
           description: r.body.description ?? '',
-          json_schema: r.body.json_schema ?? {},
+          json_schema: r.body.json_schema ?? null, // Go marshals a missing map as null
           deprecated_at: null,
         };
         this.eventTypes.set(row.uid, row);
@@ -833,7 +848,11 @@ export class FakeConvoy {
       (r, [id]) => {
         const row = this.eventTypes.get(id!);
         if (!row) throw new Error('event type not found');
-        Object.assign(row, r.body ?? {});
+        // As Convoy's handler: an empty description or category, and a missing json_schema, keep the stored value.
+        const body = r.body ?? {};
+        if (typeof body.description === 'string' && body.description !== '') row.description = body.description;
+        if (typeof body.category === 'string' && body.category !== '') row.category = body.category;
+        if (body.json_schema != null) row.json_schema = body.json_schema;
         return { status: 202, message: 'Event type created successfully', data: row }; // sic: Convoy's words
       },
     ],

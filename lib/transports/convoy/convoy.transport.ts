@@ -2,12 +2,17 @@ import type { ConvoyClient } from '../../client/convoy.client.js';
 import type { ConvoyRequestOptions } from '../../client/convoy-client.options.js';
 import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { StartupProjectCheck } from '../../client/project-check.js';
+import { StartupEventTypeSync } from '../../catalog/event-type-sync.js';
+import type { WebhookEventCatalog } from '../../catalog/webhook-events.js';
 import { RawJson } from '../../client/raw-json.js';
 import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
 import { DEFAULT_LIMITS, type Limits } from '../../options/option-tables.js';
 import { dynamicEndpointName } from '../dynamic-target.js';
+import { NEVER_ROUTABLE } from '../embedded/network/address-policy.js';
+import { checkDestinationWithoutDns } from '../embedded/network/destination.js';
 import type { TransportSendContext, WebhookTransport } from '../webhook-transport.interface.js';
 import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-management.js';
+import { hasHeader, WebhookTelemetry } from '../../telemetry/webhook-telemetry.js';
 
 /**
  * Sends each event to Convoy through the matching event-creation route. The request carries the
@@ -24,17 +29,26 @@ export class ConvoyTransport implements WebhookTransport {
   readonly endpoints: ConvoyWebhookEndpoints;
   readonly deliveries: ConvoyWebhookDeliveries;
   private projectCheck: StartupProjectCheck | undefined;
+  private eventTypeSync: StartupEventTypeSync | undefined;
   /** Endpoint name of a `{ url, secret? }` target → its endpoint's id (being found or created, or known). */
   private readonly dynamicEndpoints = new Map<string, Promise<string>>();
 
-  /** `verifyProject`: confirm at start that the credentials reach the client's project (see StartupProjectCheck). */
+  /**
+   * `verifyProject`: confirm at start that the credentials reach the client's project (see StartupProjectCheck);
+   * `syncEventTypes`: then make Convoy's event types match this catalog (see StartupEventTypeSync).
+   */
   constructor(
     private readonly client: ConvoyClient,
-    private readonly startup: { verifyProject: boolean; timeoutMs: number } = {
+    private readonly startup: { verifyProject: boolean; timeoutMs: number; syncEventTypes?: WebhookEventCatalog } = {
       verifyProject: false,
       timeoutMs: 5_000,
     },
     limits: Readonly<Limits> = DEFAULT_LIMITS,
+    /** Spans of each send, and `traceparent` in the event's custom headers; `projectUrl` names Convoy's routes in them. */
+    private readonly traced: { telemetry: WebhookTelemetry; projectUrl: string } = {
+      telemetry: WebhookTelemetry.off,
+      projectUrl: '',
+    },
   ) {
     this.endpoints = new ConvoyWebhookEndpoints(client, limits.maxUrlLength);
     this.deliveries = new ConvoyWebhookDeliveries(client);
@@ -45,17 +59,60 @@ export class ConvoyTransport implements WebhookTransport {
    * unreachable Convoy does not (the check goes on in the background).
    */
   async start(): Promise<void> {
-    if (!this.startup.verifyProject || !this.client.configured) return;
-    this.projectCheck = new StartupProjectCheck(this.client, this.startup.timeoutMs);
-    await this.projectCheck.run();
+    if (!this.client.configured) return;
+    const { verifyProject, timeoutMs, syncEventTypes } = this.startup;
+    if (verifyProject) {
+      this.projectCheck = new StartupProjectCheck(this.client, timeoutMs);
+      await this.projectCheck.run();
+    }
+    if (syncEventTypes) {
+      this.eventTypeSync = new StartupEventTypeSync(this.client, syncEventTypes, { verifyProject, timeoutMs });
+      await this.eventTypeSync.run();
+    }
   }
 
   async close(): Promise<void> {
     this.projectCheck?.stop();
+    this.eventTypeSync?.stop();
   }
 
-  async send(message: OutgoingWebhook, { signal }: TransportSendContext): Promise<void> {
-    const { target, headers } = message;
+  /** Convoy would create an endpoint for the URL and send to it: refuse metadata and link-local hosts here. */
+  checkTargetUrl(url: string): void {
+    checkDestinationWithoutDns(url, NEVER_ROUTABLE);
+  }
+
+  async send(message: OutgoingWebhook, context: TransportSendContext): Promise<void> {
+    const { telemetry, projectUrl } = this.traced;
+    const { target } = message;
+    const span = telemetry.startConvoySend(message, `${projectUrl}${routeOf(target)}`);
+    // Convoy passes custom headers on to the endpoints: the receiver gets the trace context there.
+    const trace = telemetry.traceHeaders(span, message.traceparent, message.tracestate);
+    let headers = message.headers;
+    if (trace !== undefined && !hasHeader(headers, 'traceparent')) {
+      headers = { ...headers, traceparent: trace.traceparent };
+      if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
+    }
+    if (span === undefined) return this.sendEvent(message, headers, context);
+    try {
+      await this.sendEvent(message, headers, context);
+    } catch (error) {
+      telemetry.responded(
+        span,
+        error instanceof ConvoyHttpError ? error.status : null,
+        error instanceof Error ? error.message : String(error),
+      );
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async sendEvent(
+    message: OutgoingWebhook,
+    headers: Record<string, string>,
+    { signal }: TransportSendContext,
+  ): Promise<void> {
+    const { target } = message;
     // The payload goes in as the exact bytes published (RawJson), not parsed and serialized again.
     const event = {
       event_type: message.eventType,
@@ -113,6 +170,13 @@ export class ConvoyTransport implements WebhookTransport {
     known.catch(() => this.dynamicEndpoints.get(name) === known && this.dynamicEndpoints.delete(name));
     return known;
   }
+}
+
+/** The Convoy route an event to `target` is created with (below the project's URL). */
+function routeOf(target: OutgoingWebhook['target']): string {
+  if ('ownerId' in target) return '/events/fanout';
+  if ('broadcast' in target) return '/events/broadcast';
+  return '/events';
 }
 
 function hasAny(record: object): boolean {

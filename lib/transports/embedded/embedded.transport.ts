@@ -4,7 +4,7 @@ import { InvalidEndpointError, WebhookNotFoundError } from '../../errors/endpoin
 import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
 import { EmbeddedWebhookDeliveries, EmbeddedWebhookEndpoints } from './embedded-management.js';
 import type { AddressPolicy } from './network/address-policy.js';
-import type { LookupAll } from './network/destination.js';
+import { checkDestinationWithoutDns, type LookupAll } from './network/destination.js';
 import { newDelivery } from '../../pipeline/hand-over.route.js';
 import type { AttemptResult, DeliveryRoute, FailureReason } from '../../pipeline/pipeline.js';
 import type { DeliveryRecord, EndpointRecord } from '../../storage/records.js';
@@ -19,6 +19,7 @@ import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.j
 import { EndpointRegistry } from './endpoint-registry.js';
 import type { Limits } from '../../options/option-tables.js';
 import { HttpDelivery, type HttpDeliveryOptions } from './http-delivery.js';
+import type { WebhookTelemetry } from '../../telemetry/webhook-telemetry.js';
 
 /** Diagnostics channels of the embedded engine. */
 export const EMBEDDED_CHANNELS = {
@@ -58,6 +59,8 @@ export interface EmbeddedTransportParts {
   retry: RetryPolicy;
   /** Bounds of endpoint URLs, event type filters and API key headers; DEFAULT_LIMITS when left out. */
   limits?: Readonly<Limits>;
+  /** Spans of each attempt and the `traceparent` sent to receivers; off when left out. */
+  telemetry?: WebhookTelemetry;
 }
 
 /** `*` takes every type; otherwise exact names, or dotted patterns (`todo.*` one segment, `todo.**` any). */
@@ -91,10 +94,15 @@ export class EmbeddedTransport implements DeliveryRoute {
 
   constructor(private readonly parts: EmbeddedTransportParts) {
     this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits);
-    this.http = new HttpDelivery(parts.agent, parts.http);
+    this.http = new HttpDelivery(parts.agent, parts.http, parts.telemetry);
     if (parts.circuitBreaker) this.circuits = new CircuitBreaker(parts.circuitBreaker);
     this.endpoints = new EmbeddedWebhookEndpoints(this);
     this.deliveries = new EmbeddedWebhookDeliveries(this, parts.retry);
+  }
+
+  /** The SSRF guard on what needs no DNS (an IP literal, localhost); names are checked before each send. */
+  checkTargetUrl(url: string): void {
+    checkDestinationWithoutDns(url, this.parts.policy);
   }
 
   get store(): WebhookStore {

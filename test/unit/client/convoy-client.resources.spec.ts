@@ -306,7 +306,8 @@ describe('ConvoyClient resources', () => {
       body: { name: 'todo.created', category: 'todos', json_schema: { type: 'object' } },
     });
     expect(created).toMatchObject({ name: 'todo.created', category: 'todos' });
-    expect((await client.eventTypes.list()).map((t) => t.name)).toEqual(['todo.created']);
+    // Newest first, as Convoy orders them; every project has its "*" type.
+    expect((await client.eventTypes.list()).map((t) => t.name)).toEqual(['todo.created', '*']);
     expectRequest('GET', '/event-types');
     expect((await client.eventTypes.update(created.uid, { description: 'A todo was created' })).description).toBe(
       'A todo was created',
