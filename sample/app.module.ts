@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { ConvoyModule } from '../lib/index.js'; // in your app: from 'nestjs-convoy'
+import { ConvoyDashboardModule } from '../lib/dashboard/index.js'; // in your app: from 'nestjs-convoy/dashboard'
 import { AppController } from './app.controller.js';
 import { ConvoyErrorFilter } from './convoy-error.filter.js';
 import { convoyOptionsFromEnv } from './convoy.config.js';
@@ -25,6 +26,9 @@ import { TodosService } from './todos/todos.service.js';
       inject: [ConfigService],
       useFactory: portalOptionsFromEnv,
     }),
+    // The operator dashboard at /admin, open to anyone: allowed only with NODE_ENV=development (main.ts's default) or
+    // test. Production needs a guard: ConvoyDashboardModule.register({ path: '/admin', guard: YourAdminGuard }).
+    ConvoyDashboardModule.register({ path: '/admin' }),
   ],
   controllers: [
     AppController,

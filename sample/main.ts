@@ -8,6 +8,8 @@ const { Logger } = await import('@nestjs/common');
 const { NestFactory } = await import('@nestjs/core');
 const { AppModule } = await import('./app.module.js');
 
+// The sample is for development; /admin (the dashboard) has no guard, which only development and test allow.
+process.env.NODE_ENV ??= 'development';
 // rawBody: the demo receiver verifies signatures over the exact bytes it received.
 const app = await NestFactory.create(AppModule, { rawBody: true });
 // Lets ConvoyModule send what is still buffered when the process gets SIGTERM/SIGINT.

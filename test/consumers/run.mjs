@@ -413,6 +413,7 @@ const SUBPATHS = [
   'nestjs-convoy/pglite',
   'nestjs-convoy/terminus',
   'nestjs-convoy/portal',
+  'nestjs-convoy/dashboard',
 ];
 
 /**

@@ -107,7 +107,7 @@ describe('dist smoke test', () => {
       const testing = require('nestjs-convoy/testing');
       const receiver = require('nestjs-convoy/receiver');
       const paths = ['nestjs-convoy', 'nestjs-convoy/client', 'nestjs-convoy/embedded', 'nestjs-convoy/storage', 'nestjs-convoy/testing', 'nestjs-convoy/receiver',
-        'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus', 'nestjs-convoy/portal']
+        'nestjs-convoy/postgres', 'nestjs-convoy/pglite', 'nestjs-convoy/terminus', 'nestjs-convoy/portal', 'nestjs-convoy/dashboard']
         .map((id) => require('node:path').relative(process.cwd(), require.resolve(id)));
       const ownModules = Object.keys(require.cache).filter((file) => file.startsWith(process.cwd() + '/dist/'));
       console.log(JSON.stringify([typeof lib.ConvoyModule, typeof lib.ConvoyClient, typeof testing.RecordingTransport, typeof receiver.VerifyConvoyWebhook,
@@ -130,6 +130,7 @@ describe('dist smoke test', () => {
         'dist/cjs/storage/pglite/index.js',
         'dist/cjs/terminus/index.js',
         'dist/cjs/portal/index.js',
+        'dist/cjs/dashboard/index.js',
       ],
       true,
     ]);

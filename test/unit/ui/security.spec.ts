@@ -54,6 +54,9 @@ describe('isCrossSite', () => {
     expect(isCrossSite({ origin: 'not a url' }, 'app.test')).toBe(true);
     expect(isCrossSite({ 'sec-fetch-site': 'same-origin', origin: 'http://app.test' }, 'app.test')).toBe(false);
     expect(isCrossSite({}, 'app.test')).toBe(false);
+    // What Chromium sends with a form under Referrer-Policy: no-referrer.
+    expect(isCrossSite({ 'sec-fetch-site': 'same-origin', origin: 'null' }, 'app.test')).toBe(false);
+    expect(isCrossSite({ origin: 'null' }, 'app.test')).toBe(true);
   });
 });
 

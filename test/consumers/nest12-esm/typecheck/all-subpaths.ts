@@ -8,6 +8,8 @@ import { PostgresStorage, type PostgresStorageOptions } from 'nestjs-convoy/post
 import { InMemoryWebhookStore, migrationSql, type DeliveryRecord } from 'nestjs-convoy/storage';
 import { verifyConvoySignature, VerifyConvoyWebhook, type VerifyConvoyWebhookOptions } from 'nestjs-convoy/receiver';
 import { WebhooksHealthIndicator } from 'nestjs-convoy/terminus';
+import { ConvoyPortalModule, WebhookPortal } from 'nestjs-convoy/portal';
+import { ConvoyDashboardModule } from 'nestjs-convoy/dashboard';
 import { ConvoyTestingModule, RecordingTransport, type RecordedWebhook } from 'nestjs-convoy/testing';
 
 type NotAny<T> = 0 extends 1 & T ? never : T;
@@ -50,3 +52,6 @@ export async function health(indicator: WebhooksHealthIndicator): Promise<string
 
 // @ts-expect-error a misspelt option is refused: proof that the options type is the real one
 export const misspelt: ConvoyModuleOptions = { apikey: 'CO.x' };
+export const portal = notAny(ConvoyPortalModule.register({ path: '/portal', signingKey: 'k'.repeat(32) }));
+export const portalLink = notAny(WebhookPortal.prototype.link);
+export const dashboard = notAny(ConvoyDashboardModule.register({ path: '/admin' }));
