@@ -146,14 +146,19 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
     },
     {
       provide: WebhookPublisher,
-      useFactory: async (o: ResolvedConvoyOptions, pipeline: DeliveryPipeline) =>
+      useFactory: async (
+        o: ResolvedConvoyOptions,
+        pipeline: DeliveryPipeline,
+        transport: WebhookTransport | DeliveryRoute,
+      ) =>
         new WebhookPublisher(
           pipeline,
           o.defaultTarget,
           o.limits,
           await payloadCheck(o.events, o.eventValidation, (message) => logger.warn(message)),
+          transport.checkTargetUrl?.bind(transport),
         ),
-      inject: [CONVOY_OPTIONS, DeliveryPipeline],
+      inject: [CONVOY_OPTIONS, DeliveryPipeline, WEBHOOK_TRANSPORT],
     },
     {
       provide: WebhookEndpoints,

@@ -78,5 +78,6 @@ export {
 export { PublishBufferFullError, PublisherClosedError, WebhookValidationError } from './errors/publish.errors.js';
 export { SecretDecryptionError, StorageUnavailableError, TransactionRequiredError } from './errors/outbox.errors.js';
 export { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from './errors/endpoint.errors.js';
+export { DestinationBlockedError } from './errors/destination.errors.js';
 export { EventTypeSyncError } from './errors/event-type-sync.error.js';
 export { ManagementUnavailableError } from './errors/endpoint.errors.js';

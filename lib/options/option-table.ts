@@ -30,7 +30,7 @@ export type OptionsOf<T extends Table> = { -readonly [K in keyof T]?: NonNullabl
 /** What the code reads: every option checked and defaulted. */
 export type ResolvedOf<T extends Table> = { -readonly [K in keyof T]: ReturnType<T[K]['check']> };
 
-const fail = (path: string, problem: string, fix: string): never => {
+export const fail = (path: string, problem: string, fix: string): never => {
   throw new ConvoyConfigurationError(path, problem, fix);
 };
 

@@ -6,6 +6,7 @@ import { PACKAGE_VERSION } from '../version.js';
 import {
   boolean,
   custom,
+  fail,
   group,
   integer,
   oneOf,
@@ -124,6 +125,24 @@ export const DELIVERY_OPTIONS = {
   leaseMs: integer({ min: 1_000, max: 3_600_000 }, 'give how long a claim holds, in ms')(
     15_000,
     (s) => !s.durable && 'there is no storage',
+  ),
+  /**
+   * With storage: `false` makes this instance publish (store) only, and deliver nothing: run it where requests are
+   * served, and instances with the default `true` (workers) deliver from the shared storage.
+   */
+  worker: option<boolean>(
+    (v, path, s) => {
+      if (typeof v !== 'boolean')
+        return fail(path, `expected true or false, got ${describeValue(v)}`, 'pass true or false');
+      if (!v && !s.durable)
+        return fail(
+          path,
+          'is false without storage: events published here would never be sent',
+          'configure storage (PostgreSQL or PGlite) shared with an instance that delivers, or leave worker out',
+        );
+      return v;
+    },
+    { default: true },
   ),
   /** With storage: how often to look for due deliveries when nothing wakes the pipeline (other instances' work). */
   pollIntervalMs: integer({ min: 10, max: 600_000 }, 'give the poll interval in ms')(

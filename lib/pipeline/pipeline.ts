@@ -45,6 +45,8 @@ export interface DeliveryRoute {
   /** The endpoints and delivery log it keeps, if any. */
   readonly endpoints?: WebhookEndpoints;
   readonly deliveries?: WebhookDeliveries;
+  /** As WebhookTransport.checkTargetUrl: refuses at publish time a `{ url }` target it would never deliver to. */
+  checkTargetUrl?(url: string): void;
   /** Shutdown, after the pipeline drained. */
   close?(): Promise<void>;
 }
@@ -71,6 +73,8 @@ export interface PipelineSettings {
   retry: RetryPolicy;
   /** With a durable store: what its log keeps (false: everything). */
   retention?: RetentionSettings | false;
+  /** False: store what is published and deliver nothing (other instances sharing the store deliver). */
+  worker?: boolean;
 }
 
 /** What the publisher reports for health checks. */
@@ -257,7 +261,7 @@ export class DeliveryPipeline {
   }
 
   start(): void {
-    if (this.loop.active || this.closed) return;
+    if (this.loop.active || this.closed || this.settings.worker === false) return;
     this.loop.start();
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));
     this.heartbeat.unref();
@@ -268,11 +272,14 @@ export class DeliveryPipeline {
 
   /**
    * Resolves when nothing is left to do now: every hand-over finished (sent, or failed after its retries), and no
-   * attempt in flight or due. An endpoint delivery of the embedded engine waiting for a later retry, a paused endpoint
+   * attempt in flight or due (with `worker: false`, when every event published here is stored). An endpoint delivery of the embedded engine waiting for a later retry, a paused endpoint
    * or a free slot does not hold it up (publish() stored it: the delivery log shows it).
    */
   async flush(): Promise<void> {
-    while (!this.closed) {
+    // An instance that does not deliver is done once what it accepted is stored (enqueue resolved).
+    while (!this.closed && this.settings.worker === false && this.accepting > 0)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!this.closed && this.settings.worker !== false) {
       if (this.running.size === 0 && this.settling.size === 0 && this.held.length === 0 && this.accepting === 0) {
         const now = Date.now();
         const [stats, next] = await Promise.all([this.store.stats(now), this.store.nextDueAt()]);

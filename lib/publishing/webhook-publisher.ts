@@ -27,6 +27,8 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     private readonly defaultTarget: WebhookTarget,
     private readonly limits: Readonly<Limits> = DEFAULT_LIMITS,
     private readonly checkPayload?: PayloadCheck,
+    /** The transport's refusal of `{ url }` targets it would never deliver to (e.g. the SSRF guard's). */
+    private readonly checkTargetUrl?: (url: string) => void,
   ) {}
 
   async publish<Type extends EventTypeOf<Catalog>>(
@@ -94,6 +96,7 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
   private message(type: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {
     const payload = serializeData(data, this.limits.maxPayloadBytes);
     const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options, this.limits);
+    if (target !== undefined && 'url' in target) this.checkTargetUrl?.(target.url);
     const id = uuidv7();
     return {
       id,

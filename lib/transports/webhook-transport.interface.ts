@@ -24,6 +24,11 @@ export interface WebhookTransport {
   send(message: OutgoingWebhook, context: TransportSendContext): Promise<void>;
   readonly endpoints?: WebhookEndpoints;
   readonly deliveries?: WebhookDeliveries;
+  /**
+   * Refuses, when publish() is called, a `{ url }` target this transport would never deliver to, by throwing the
+   * error publish() should reject with (e.g. DestinationBlockedError). Synchronous and without DNS.
+   */
+  checkTargetUrl?(url: string): void;
   /** Called once before the application starts (checks that must pass first, e.g. Convoy's credentials). */
   start?(): Promise<void>;
   /** Called once at shutdown, after the pipeline drained. */

@@ -1,5 +1,12 @@
 import { Test } from '@nestjs/testing';
-import { ConvoyModule, WebhookPublisher, type ConvoyStorage } from '../../lib/index.js';
+import {
+  ConvoyModule,
+  DestinationBlockedError,
+  InvalidEndpointError,
+  WebhookEndpoints,
+  WebhookPublisher,
+  type ConvoyStorage,
+} from '../../lib/index.js';
 import { verifyConvoySignature } from '../../lib/receiver/index.js';
 import { signConvoyPayloadSha256 } from '../../lib/signing/convoy-signature.js';
 import { PGliteStorage } from '../../lib/storage/pglite/index.js';
@@ -87,6 +94,24 @@ describe.each(storages)('dynamic targets on the embedded engine (%s)', (_name, m
     for (const endpoint of endpoints) for (const secret of ALL) expect(endpoint.name).not.toContain(secret);
   });
 
+  it('a { url } target the SSRF guard refuses without DNS fails publish() at once, and nothing is queued', async () => {
+    const { storage, drop: dropStorage } = await makeStorage();
+    drop = dropStorage;
+    const app = await h.embedded({ allowedAddresses: [] }, { storage });
+    for (const url of [
+      'http://169.254.169.254/',
+      'http://10.0.0.1/hook',
+      'http://[::1]:9/hook',
+      'http://localhost:9/',
+    ]) {
+      const error = await app.publisher.publish('tenant.event', { n: 1 }, { url }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DestinationBlockedError);
+      expect((error as Error).message).not.toContain('/hook');
+    }
+    expect((await app.publisher.stats()).pending).toBe(0);
+    expect((await app.deliveries.list()).content).toEqual([]);
+  });
+
   it('many targets, once delivered, leave no per-endpoint state in the pipeline (it stays bounded)', async () => {
     const { storage, drop: dropStorage } = await makeStorage();
     drop = dropStorage;
@@ -165,6 +190,40 @@ describe('dynamic targets on the Convoy transport (fake Convoy)', () => {
       for (const secret of ALL) expect(endpoint.name).not.toContain(secret);
     // Nothing went through Convoy's dynamic route, which ignores the secret of a URL it knows.
     expect(fake.requests.filter((r) => r.route === '/events/dynamic')).toEqual([]);
+  });
+
+  it('a metadata or link-local { url } target, or endpoint, is refused before anything reaches Convoy', async () => {
+    await withPublisher(async (publisher) => {
+      for (const url of [
+        'http://169.254.169.254/latest/meta-data',
+        'http://[::ffff:169.254.169.254]/',
+        'http://0xa9fea9fe/',
+        'http://[fe80::1]/hook',
+        'http://0.0.0.0:8080/hook',
+      ]) {
+        await expect(publisher.publish('tenant.event', { n: 1 }, { url })).rejects.toBeInstanceOf(
+          DestinationBlockedError,
+        );
+      }
+      await publisher.flush();
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConvoyModule.forRoot({ convoy: fake.clientOptions })],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    try {
+      const error = await app
+        .get(WebhookEndpoints)
+        .create({ url: 'http://169.254.170.2/v2/credentials' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidEndpointError);
+      expect((error as InvalidEndpointError).field).toBe('url');
+      expect((error as Error).message).toContain('metadata');
+    } finally {
+      await app.close();
+    }
+    // A private address is Convoy's own decision (its network may allow it): not refused here.
+    expect(fake.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
   it('an endpoint deleted in Convoy since is created again, and concurrent publishes to a new target share one', async () => {

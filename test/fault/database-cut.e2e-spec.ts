@@ -115,9 +115,7 @@ describeWithPostgres('database connection cut at random points (PostgreSQL throu
     duplicatedAfterCuts = duplicates;
   });
 
-  // Target 0; 0–2 duplicates are still seen in about one run of four (issue 12, item 3), so the assertion runs only
-  // with DATABASE_CUT_STRICT=1 until the last path is found, instead of failing CI at random.
-  (process.env.DATABASE_CUT_STRICT ? it : it.skip)('no event was delivered twice across the cuts', () => {
+  it('no event was delivered twice across the cuts', () => {
     expect(duplicatedAfterCuts).toEqual([]);
   });
 });

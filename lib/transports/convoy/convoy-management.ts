@@ -15,6 +15,8 @@ import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
 import { WebhookDeliveries } from '../../management/webhook-deliveries.js';
 import { DEFAULT_LIMITS } from '../../options/option-tables.js';
+import { NEVER_ROUTABLE } from '../embedded/network/address-policy.js';
+import { checkDestinationWithoutDns } from '../embedded/network/destination.js';
 import { parseEndpointUrl, REPLACED_DEFAULTS, WebhookEndpoints } from '../../management/webhook-endpoints.js';
 import type {
   WebhookDeliveryAttempt,
@@ -65,10 +67,21 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
     super();
   }
 
+  /** The URL's form, and never a metadata or link-local host (Convoy would send to it). */
+  private checkUrl(url: unknown): URL {
+    const parsed = parseEndpointUrl(url, this.maxUrlLength);
+    try {
+      checkDestinationWithoutDns(parsed.href, NEVER_ROUTABLE);
+    } catch (error) {
+      throw new InvalidEndpointError('url', (error as Error).message, error);
+    }
+    return parsed;
+  }
+
   async create(input: WebhookEndpointInput): Promise<WebhookEndpoint> {
     return mapConvoyError('endpoint', undefined, async () => {
       const { event_types, body } = this.split(input);
-      const url = parseEndpointUrl(body.url, this.maxUrlLength); // Convoy checks reachability itself; this catches what it would refuse vaguely
+      const url = this.checkUrl(body.url); // Convoy checks reachability itself; this catches what it would refuse vaguely
       const endpoint = await this.client.endpoints.create({
         ...body,
         url: url.toString(),
@@ -104,7 +117,7 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
       if (input?.secret !== undefined)
         throw new InvalidEndpointError('secret', 'cannot be changed by an update; rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
-      if (body.url !== undefined) body.url = parseEndpointUrl(body.url, this.maxUrlLength).toString();
+      if (body.url !== undefined) body.url = this.checkUrl(body.url).toString();
       // Convoy's PUT replaces: write back what the endpoint has, with the given fields over it.
       const current = await this.client.endpoints.get(id);
       const updated = await this.client.endpoints.update(id, {
@@ -120,7 +133,7 @@ export class ConvoyWebhookEndpoints extends WebhookEndpoints {
       if (input?.secret !== undefined)
         throw new InvalidEndpointError('secret', 'cannot be changed by replace(); rotate it with expireSecret()');
       const { event_types, body } = this.split(input);
-      const url = parseEndpointUrl(body.url, this.maxUrlLength);
+      const url = this.checkUrl(body.url);
       // Convoy keeps an owner_id it is sent empty, and stores support_email only with a licence: leave both to it.
       const { event_types: _all, owner_id: _owner, support_email: _email, ...defaults } = REPLACED_DEFAULTS;
       const replaced = await this.client.endpoints.update(id, {

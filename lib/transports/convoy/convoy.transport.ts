@@ -8,6 +8,8 @@ import { RawJson } from '../../client/raw-json.js';
 import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
 import { DEFAULT_LIMITS, type Limits } from '../../options/option-tables.js';
 import { dynamicEndpointName } from '../dynamic-target.js';
+import { NEVER_ROUTABLE } from '../embedded/network/address-policy.js';
+import { checkDestinationWithoutDns } from '../embedded/network/destination.js';
 import type { TransportSendContext, WebhookTransport } from '../webhook-transport.interface.js';
 import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-management.js';
 
@@ -66,6 +68,11 @@ export class ConvoyTransport implements WebhookTransport {
   async close(): Promise<void> {
     this.projectCheck?.stop();
     this.eventTypeSync?.stop();
+  }
+
+  /** Convoy would create an endpoint for the URL and send to it: refuse metadata and link-local hosts here. */
+  checkTargetUrl(url: string): void {
+    checkDestinationWithoutDns(url, NEVER_ROUTABLE);
   }
 
   async send(message: OutgoingWebhook, { signal }: TransportSendContext): Promise<void> {

@@ -4,7 +4,7 @@ import { InvalidEndpointError, WebhookNotFoundError } from '../../errors/endpoin
 import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
 import { EmbeddedWebhookDeliveries, EmbeddedWebhookEndpoints } from './embedded-management.js';
 import type { AddressPolicy } from './network/address-policy.js';
-import type { LookupAll } from './network/destination.js';
+import { checkDestinationWithoutDns, type LookupAll } from './network/destination.js';
 import { newDelivery } from '../../pipeline/hand-over.route.js';
 import type { AttemptResult, DeliveryRoute, FailureReason } from '../../pipeline/pipeline.js';
 import type { DeliveryRecord, EndpointRecord } from '../../storage/records.js';
@@ -97,6 +97,11 @@ export class EmbeddedTransport implements DeliveryRoute {
     if (parts.circuitBreaker) this.circuits = new CircuitBreaker(parts.circuitBreaker);
     this.endpoints = new EmbeddedWebhookEndpoints(this);
     this.deliveries = new EmbeddedWebhookDeliveries(this, parts.retry);
+  }
+
+  /** The SSRF guard on what needs no DNS (an IP literal, localhost); names are checked before each send. */
+  checkTargetUrl(url: string): void {
+    checkDestinationWithoutDns(url, this.parts.policy);
   }
 
   get store(): WebhookStore {

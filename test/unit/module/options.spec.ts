@@ -168,6 +168,17 @@ describe('options: a warning for each option or group that has no effect in the 
     ]);
   });
 
+  it('delivery.worker: false needs storage (what is published would never be sent), and is kept with it', () => {
+    expect(() => resolve({ delivery: { worker: false } })).toThrow(
+      '"delivery.worker": is false without storage: events published here would never be sent',
+    );
+    expect(() => resolve({ delivery: { worker: 'no' as unknown as boolean }, storage })).toThrow(
+      '"delivery.worker": expected true or false',
+    );
+    expect(resolve({ delivery: { worker: false }, storage }).resolved.delivery.worker).toBe(false);
+    expect(resolve({}).resolved.delivery.worker).toBe(true);
+  });
+
   it('Convoy settings without credentials: no client, and a warning says so', () => {
     const { resolved, warnings } = resolve({ convoy: { baseUrl: 'http://127.0.0.1:9/api', timeoutMs: 500 } });
     expect(resolved.clientOptions).toBeNull();

@@ -253,3 +253,21 @@ export class AddressPolicy {
     return this.allowed.some((range) => inCidr(ip, range) || (other !== undefined && inCidr(other, range)));
   }
 }
+
+const NEVER_ROUTABLE_CATEGORIES: ReadonlySet<AddressCategory> = new Set([
+  'metadata',
+  'link-local',
+  'unspecified',
+  'multicast',
+]);
+
+/**
+ * For transports that do not connect themselves (Convoy): addresses no webhook can be meant for (cloud metadata,
+ * link-local, 0.0.0.0, multicast), refused before the URL reaches the gateway; the gateway's own rules do the rest.
+ */
+export const NEVER_ROUTABLE: Pick<AddressPolicy, 'check'> = {
+  check(ip: string): AddressRefusal | undefined {
+    const category = classifyAddress(ip);
+    return NEVER_ROUTABLE_CATEGORIES.has(category) ? { address: ip, category } : undefined;
+  },
+};

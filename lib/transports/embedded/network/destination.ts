@@ -104,6 +104,22 @@ async function resolveChecked(
 }
 
 /**
+ * What can be decided without DNS: an IP-literal host, or `localhost`, checked against the policy (a name is left
+ * to the checks at send time). publish() runs it, so a `{ url }` target the guard would refuse fails at once.
+ * @throws InvalidDestinationError, DestinationBlockedError.
+ */
+export function checkDestinationWithoutDns(url: string, policy: Pick<AddressPolicy, 'check'>): void {
+  const parsed = parseDestinationUrl(url);
+  const host = unbracket(parsed.hostname);
+  const candidates = isIP(host) ? [host] : isLocalhost(host) ? LOCALHOST_ANSWERS.map((a) => a.address) : [];
+  const refusals = candidates.map((address) => policy.check(address));
+  // localhost passes when either of its answers is allowed (as resolveChecked keeps the allowed ones).
+  if (refusals.length > 0 && refusals.every((r) => r !== undefined)) {
+    throw new DestinationBlockedError(parsed.origin, refusals[0]!.address, refusals[0]!.category);
+  }
+}
+
+/**
  * Validates the URL and checks that its host (an IP literal, or EVERY address its name resolves to) is allowed.
  * Run it when an endpoint is created or updated (for a clear validation error) and before each send (Node never calls
  * a custom `lookup` for IP-literal hosts; the guarded agent re-checks at connect time anyway).
