@@ -27,6 +27,8 @@ import { ConvoyTransport } from './transports/convoy/convoy.transport.js';
 import { LoggingTransport } from './transports/logging.transport.js';
 import type { WebhookTransport } from './transports/webhook-transport.interface.js';
 import { otherBuildAliases, shareInjectables, type Class } from './utils/both-builds.js';
+import { otelApi } from './telemetry/otel-api.js';
+import { WebhookTelemetry } from './telemetry/webhook-telemetry.js';
 
 const logger = new Logger('ConvoyModule');
 
@@ -59,10 +61,16 @@ function createStore(o: ResolvedConvoyOptions): WebhookStore {
   return memory();
 }
 
+/** The module's telemetry, once `@opentelemetry/api` has been looked for (it loads with the package, if installed). */
+async function createTelemetry(options: ResolvedConvoyOptions): Promise<WebhookTelemetry> {
+  return options.telemetry === false ? WebhookTelemetry.off : new WebhookTelemetry(options.telemetry, await otelApi());
+}
+
 function createTransport(
   options: ResolvedConvoyOptions,
   client: ConvoyClient,
   store: WebhookStore,
+  telemetry: WebhookTelemetry,
 ): WebhookTransport | DeliveryRoute {
   switch (options.transport) {
     case 'convoy':
@@ -74,6 +82,10 @@ function createTransport(
           syncEventTypes: options.syncEventTypes ? options.events : undefined,
         },
         options.limits,
+        {
+          telemetry,
+          projectUrl: `${options.convoy.baseUrl.replace(/\/+$/, '')}/v1/projects/${encodeURIComponent(client.projectId ?? '')}`,
+        },
       );
     case 'embedded': {
       const embedded = options.embedded;
@@ -99,6 +111,7 @@ function createTransport(
         retry: options.delivery.retry,
         limits: options.limits,
         catalogTypes: options.events ? Object.keys(options.events.events) : undefined,
+        telemetry,
       });
     }
     case 'log':
@@ -137,18 +150,28 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
       inject: [CONVOY_OPTIONS],
     },
     { provide: WEBHOOK_STORE, useFactory: createStore, inject: [CONVOY_OPTIONS] },
-    { provide: WEBHOOK_TRANSPORT, useFactory: createTransport, inject: [CONVOY_OPTIONS, ConvoyClient, WEBHOOK_STORE] },
+    { provide: WebhookTelemetry, useFactory: createTelemetry, inject: [CONVOY_OPTIONS] },
+    {
+      provide: WEBHOOK_TRANSPORT,
+      useFactory: createTransport,
+      inject: [CONVOY_OPTIONS, ConvoyClient, WEBHOOK_STORE, WebhookTelemetry],
+    },
     {
       provide: DeliveryPipeline,
-      useFactory: (o: ResolvedConvoyOptions, store: WebhookStore, transport: WebhookTransport | DeliveryRoute) =>
-        new DeliveryPipeline(store, routeOf(transport), pipelineSettings(o)),
-      inject: [CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT],
+      useFactory: (
+        o: ResolvedConvoyOptions,
+        store: WebhookStore,
+        transport: WebhookTransport | DeliveryRoute,
+        telemetry: WebhookTelemetry,
+      ) => new DeliveryPipeline(store, routeOf(transport), pipelineSettings(o), telemetry),
+      inject: [CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT, WebhookTelemetry],
     },
     {
       provide: WebhookPublisher,
       useFactory: async (
         o: ResolvedConvoyOptions,
         pipeline: DeliveryPipeline,
+        telemetry: WebhookTelemetry,
         transport: WebhookTransport | DeliveryRoute,
       ) =>
         new WebhookPublisher(
@@ -156,9 +179,10 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
           o.defaultTarget,
           o.limits,
           await payloadCheck(o.events, o.eventValidation, (message) => logger.warn(message)),
+          telemetry,
           transport.checkTargetUrl?.bind(transport),
         ),
-      inject: [CONVOY_OPTIONS, DeliveryPipeline, WEBHOOK_TRANSPORT],
+      inject: [CONVOY_OPTIONS, DeliveryPipeline, WebhookTelemetry, WEBHOOK_TRANSPORT],
     },
     {
       provide: WebhookEndpoints,

@@ -24,6 +24,7 @@ import {
   EMBEDDED_OPTIONS,
   LIMITS_OPTIONS,
   RETENTION_OPTIONS,
+  TELEMETRY_OPTIONS,
   type RETRY_OPTIONS,
 } from './option-tables.js';
 import { hasCredentials, resolveClientOptions } from './resolve-client-options.js';
@@ -50,6 +51,8 @@ export type LimitsOptions = OptionsOf<typeof LIMITS_OPTIONS>;
 export type ConvoyOptions = OptionsOf<typeof CONVOY_OPTIONS>;
 /** What the delivery log keeps with storage (`retention: {…}`, or `false` to keep everything). */
 export type RetentionOptions = OptionsOf<typeof RETENTION_OPTIONS>;
+/** OpenTelemetry traces, metrics and `traceparent` propagation (`telemetry: {…}`, or `false` for none). */
+export type TelemetryOptions = OptionsOf<typeof TELEMETRY_OPTIONS>;
 /** A retry policy (`delivery.retry`, `convoy.retry`); keys left out keep the path's default. */
 export type RetryOptions = OptionsOf<typeof RETRY_OPTIONS>;
 
@@ -99,6 +102,11 @@ export const MODULE_OPTIONS = {
       idleWhen: (s) => !s.durable && 'there is no storage (the in-memory store keeps its latest 10,000 events)',
     }),
   ),
+  /**
+   * OpenTelemetry (with `@opentelemetry/api` installed and an SDK registered): spans from publish() to each attempt,
+   * metrics, and `traceparent` sent to receivers; `false` turns all of it off.
+   */
+  telemetry: orFalse(group(TELEMETRY_OPTIONS)),
   /** The embedded engine's store, SSRF allowances and delivery log. */
   embedded: group(EMBEDDED_OPTIONS, undefined, {
     idleWhen: (s) => s.transport !== 'embedded' && `the transport is ${s.transport}`,

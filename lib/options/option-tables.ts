@@ -207,6 +207,19 @@ export const RETENTION_OPTIONS = {
   batchSize: count(10_000, 'how many rows to delete per statement')(500),
 };
 
+/**
+ * OpenTelemetry, through `@opentelemetry/api` (an optional peer): nothing happens without it, or while no SDK is
+ * registered.
+ */
+export const TELEMETRY_OPTIONS = {
+  /** Spans of publish(), the store, each claim and each attempt (the POST to an endpoint, the send to Convoy). */
+  traces: boolean(true),
+  /** Counters of events published, delivered, failed and retried, and histograms of queue lag and attempt duration. */
+  metrics: boolean(true),
+  /** Send the W3C `traceparent` (and `tracestate`) to receivers: a header of the embedded engine's POST, a custom header of the event given to Convoy. */
+  propagate: boolean(true),
+};
+
 export const EMBEDDED_OPTIONS = {
   /** Where endpoints, deliveries and attempts live: by default the module's `storage`, else memory (lost on restart). */
   store: custom<WebhookStore | undefined, WebhookStore>(

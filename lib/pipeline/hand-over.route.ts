@@ -29,6 +29,8 @@ export function newDelivery(
     latency_ms: null,
     created_at: message.createdAt,
     updated_at: message.createdAt,
+    traceparent: message.traceparent ?? null,
+    tracestate: message.tracestate ?? null,
   };
 }
 
@@ -43,6 +45,8 @@ export function messageOf(d: DeliveryRecord): OutgoingWebhook {
     headers: d.custom_headers,
     orderingKey: d.ordering_key ?? undefined, // always present (maybe undefined): one message shape
     createdAt: d.created_at,
+    traceparent: d.traceparent ?? undefined,
+    tracestate: d.tracestate ?? undefined,
   };
 }
 

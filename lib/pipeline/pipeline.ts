@@ -10,6 +10,7 @@ import type { SqlQueryable } from '../storage/sql/sql.js';
 import { backoffDelay, type BackoffPolicy } from '../utils/backoff.js';
 import { openChannels } from '../utils/channels.js';
 import { WorkLoop } from '../utils/work-loop.js';
+import { WebhookTelemetry } from '../telemetry/webhook-telemetry.js';
 import type { AttemptRecord, DeliveryRecord, Settlement } from '../storage/records.js';
 import { retryDelay, type RetryPolicy } from './retry-policy.js';
 import { LogRetention, type RetentionSettings } from './log-retention.js';
@@ -212,6 +213,7 @@ export class DeliveryPipeline {
     private readonly store: WebhookStore,
     private readonly route: DeliveryRoute,
     private readonly settings: PipelineSettings,
+    private readonly telemetry: WebhookTelemetry = WebhookTelemetry.off,
   ) {
     this.logger = new Logger(`DeliveryPipeline:${route.name}`);
     this.settleBackoff = { baseDelayMs: 100, maxDelayMs: settings.leaseMs / 3 };
@@ -417,12 +419,15 @@ export class DeliveryPipeline {
       throw error;
     });
     if (claimed.length > 0) this.leaseEnds.set(token, now + this.settings.leaseMs);
+    const traced = claimed.length > 0 && this.telemetry.tracing;
     for (const delivery of claimed) {
       // Here already: its lease ran out while its attempt or outcome was under way. Keep that one, under the new
       // lease, instead of attempting the delivery a second time.
       const reclaimed = this.leases.has(delivery.uid);
       this.leases.set(delivery.uid, token);
-      if (!reclaimed) this.held.push(delivery);
+      if (reclaimed) continue;
+      this.held.push(delivery);
+      if (traced) this.telemetry.claimed(delivery, now, this.route.name);
     }
     this.pump();
     // There may be more due right now, unless every slot is taken.
@@ -452,6 +457,7 @@ export class DeliveryPipeline {
       const delivery = this.held.shift()!;
       if ((this.leaseEnds.get(this.leases.get(delivery.uid)!) ?? 0) < leaseNeeded) {
         this.leases.delete(delivery.uid); // not attempted: due again when its lease has ended
+        this.telemetry.claimEnded(delivery, undefined);
         continue;
       }
       const endpoint = delivery.endpoint_id;
@@ -485,15 +491,17 @@ export class DeliveryPipeline {
 
   private async run(delivery: DeliveryRecord, signal: AbortSignal, slots: EndpointSlots | undefined): Promise<void> {
     const startedAt = this.running.get(delivery)!;
+    this.telemetry.attemptStarted(delivery, startedAt);
     let result: AttemptResult;
     try {
-      result = await this.route.attempt(delivery, signal);
+      result = await this.telemetry.withinClaim(delivery, this.route, signal);
     } catch (error) {
       result = {
         outcome: 'retry',
         error: `attempt failed unexpectedly: ${(error as Error)?.message ?? String(error)}`,
       };
     }
+    this.telemetry.attempted(delivery, result, startedAt);
     this.running.delete(delivery);
     if (slots) {
       slots.inFlight--;
@@ -560,6 +568,7 @@ export class DeliveryPipeline {
 
   /** Turns a result into the delivery's next state, and queues it for the next group write of outcomes. */
   private settle(delivery: DeliveryRecord, result: AttemptResult): void {
+    this.telemetry.claimEnded(delivery, result);
     this.settling.add(delivery);
     const at = Date.now();
     this.toSettle.push({ delivery, settlement: this.settlementOf(delivery, result, at), result, at });
@@ -722,6 +731,7 @@ export class DeliveryPipeline {
       return;
     }
     const attempt = 'attempt' in result ? result.attempt : undefined;
+    this.telemetry.settled(delivery, s.status, result);
     // Finished: the next delivery of its ordering key may be claimed now, not at the next poll.
     if (delivery.ordering_key !== null && s.status !== 'Retry' && s.status !== 'Scheduled') this.loop.wake(0);
     switch (s.status) {
@@ -817,8 +827,9 @@ export class DeliveryPipeline {
     for (let i = this.held.length - 1; i >= 0; i--) {
       const { uid } = this.held[i]!;
       if (this.leases.get(uid) !== token || kept.has(uid)) continue;
-      this.held.splice(i, 1);
+      const [dropped] = this.held.splice(i, 1);
       this.leases.delete(uid);
+      this.telemetry.claimEnded(dropped!, undefined);
     }
   }
 }

@@ -5,6 +5,8 @@ import type { DeliveryPipeline, PublisherStats } from '../pipeline/pipeline.js';
 import { DEFAULT_LIMITS, type Limits } from '../options/option-tables.js';
 import type { PayloadCheck } from '../catalog/payload-validation.js';
 import type { EventPayloadOf, EventTypeOf, WebhookEventCatalog } from '../catalog/webhook-events.js';
+import type { Span } from '../telemetry/otel-api.js';
+import { WebhookTelemetry } from '../telemetry/webhook-telemetry.js';
 import { serializeData, validateEventType, validatePublishOptions } from './validate-webhook.js';
 import type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './webhook.types.js';
 
@@ -27,6 +29,7 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     private readonly defaultTarget: WebhookTarget,
     private readonly limits: Readonly<Limits> = DEFAULT_LIMITS,
     private readonly checkPayload?: PayloadCheck,
+    private readonly telemetry: WebhookTelemetry = WebhookTelemetry.off,
     /** The transport's refusal of `{ url }` targets it would never deliver to (e.g. the SSRF guard's). */
     private readonly checkTargetUrl?: (url: string) => void,
   ) {}
@@ -45,7 +48,10 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
       if (isThenable(payload)) payload = await payload;
     }
     const message = this.message(type, payload, options);
-    await this.pipeline.enqueue(message);
+    const span = this.telemetry.startPublish(message);
+    if (span === undefined) await this.pipeline.enqueue(message);
+    else await this.traced(span, message, undefined);
+    this.telemetry.published(message);
     return receipt(message);
   }
 
@@ -75,7 +81,10 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
       if (isThenable(payload)) payload = await payload;
     }
     const message = this.message(type, payload, options);
-    await this.pipeline.enqueueInTransaction(message, tx);
+    const span = this.telemetry.startPublish(message);
+    if (span === undefined) await this.pipeline.enqueueInTransaction(message, tx);
+    else await this.traced(span, message, tx);
+    this.telemetry.published(message);
     return receipt(message);
   }
 
@@ -90,6 +99,21 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
   /** Pending, in flight, lag, sent, failed and dead letters, e.g. for a health check. */
   stats(): Promise<PublisherStats> {
     return this.pipeline.stats();
+  }
+
+  /** The enqueue under its publish and store spans; each ends with the error, if any. */
+  private async traced(publish: Span, message: OutgoingWebhook, tx: SqlQueryable | undefined): Promise<void> {
+    const store = this.telemetry.startStore(publish, message, this.pipeline.durable, tx !== undefined);
+    try {
+      if (tx === undefined) await this.pipeline.enqueue(message);
+      else await this.pipeline.enqueueInTransaction(message, tx);
+    } catch (error) {
+      this.telemetry.end(store, error);
+      this.telemetry.end(publish, error);
+      throw error;
+    }
+    this.telemetry.end(store);
+    this.telemetry.end(publish);
   }
 
   /** `type` is validated by the caller. */
@@ -107,6 +131,8 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
       headers,
       orderingKey, // always present (maybe undefined): one object shape for every message keeps the hot path fast
       createdAt: Date.now(),
+      traceparent: undefined, // set by a traced publish
+      tracestate: undefined,
     };
   }
 }

@@ -54,6 +54,10 @@ export interface OutgoingWebhook {
   orderingKey?: string;
   /** When publish() accepted it, in ms since the epoch. */
   createdAt: number;
+  /** The W3C `traceparent` of the publish span when publish() was traced (OpenTelemetry): a transport may forward it. */
+  traceparent?: string;
+  /** The W3C `tracestate` that goes with it. */
+  tracestate?: string;
 }
 
 /** A short, secret-free description of a target, for logs. */

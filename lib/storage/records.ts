@@ -98,6 +98,13 @@ export interface DeliveryRecord {
   latency_ms: number | null;
   created_at: number;
   updated_at: number;
+  /**
+   * The W3C `traceparent` of the publish span (OpenTelemetry), stored with the event so that attempts link back to
+   * it from any process; null when publish() was not traced. Left out by stores written before it: read as null.
+   */
+  traceparent?: string | null;
+  /** The W3C `tracestate` that goes with `traceparent`. */
+  tracestate?: string | null;
 }
 
 /** One HTTP attempt of the embedded engine, as its log shows it. */

@@ -55,13 +55,17 @@ export class CsrfTokens {
 
 /**
  * A second check for state-changing requests: browsers send `Sec-Fetch-Site` and `Origin`; a cross-site value of
- * either is refused (a missing one is allowed: non-browser clients still need the CSRF token).
+ * either is refused (a missing one is allowed: non-browser clients still need the CSRF token), and so is an opaque
+ * `Origin: null` unless Sec-Fetch-Site says same-origin.
  */
 export function isCrossSite(headers: Record<string, string | string[] | undefined>, host: string | undefined): boolean {
   const site = headers['sec-fetch-site'];
   if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true;
   const origin = headers.origin;
   if (typeof origin !== 'string' || origin === '') return false;
+  // Under `Referrer-Policy: no-referrer` (ours) Chromium sends `Origin: null` on same-origin form posts; the
+  // browser's own Sec-Fetch-Site then says where the form came from.
+  if (origin === 'null' && site === 'same-origin') return false;
   try {
     return new URL(origin).host !== host;
   } catch {

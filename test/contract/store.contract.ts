@@ -86,6 +86,9 @@ export function delivery(
     latency_ms: null,
     created_at: T0,
     updated_at: T0,
+    // The publish span's W3C context (OpenTelemetry) travels with the event; a hand-over here was published untraced.
+    traceparent: endpointId === null ? null : '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    tracestate: endpointId === null ? null : 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE',
     ...over,
   };
 }

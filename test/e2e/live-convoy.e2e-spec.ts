@@ -697,7 +697,8 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
       const keys = await Promise.all(
         [1, 2, 3, 4, 5].map(
           async (i) =>
-            (await publisher.publish('e2e.shutdown', { run, i }, { endpointId: endpoint.uid })).idempotencyKey,
+            // `ping`: the sample registers its catalog, so the event type and payload must be one of it.
+            (await publisher.publish('ping', { message: `${run}-${i}` }, { endpointId: endpoint.uid })).idempotencyKey,
         ),
       );
       await app.close();

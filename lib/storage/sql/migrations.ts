@@ -235,10 +235,22 @@ function retention(s: string): string[] {
   ];
 }
 
+/**
+ * Version 4: the trace context travels with the event. The W3C `traceparent` and `tracestate` of the publish span
+ * (OpenTelemetry), so that an attempt made by another process, or after a restart, links back to it. Nullable
+ * columns only: additive, and instant (no rewrite of the table).
+ */
+function traceContext(s: string): string[] {
+  return [
+    `ALTER TABLE ${s}.deliveries ADD COLUMN IF NOT EXISTS traceparent text, ADD COLUMN IF NOT EXISTS tracestate text`,
+  ];
+}
+
 const DEFINITIONS: Array<{ version: number; name: string; statements: (quotedSchema: string) => string[] }> = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'one-pipeline', statements: onePipeline },
   { version: 3, name: 'retention', statements: retention },
+  { version: 4, name: 'trace-context', statements: traceContext },
 ];
 
 /** The shipped migrations for `schema`, in the order they must be applied. */

@@ -31,11 +31,11 @@ const FINISHED = `('Success', 'Failure', 'Discarded')`;
 const ENDPOINT_COLUMNS =
   'uid, name, url, owner_id, description, secrets, advanced_signatures, signature_format, event_types, http_timeout, rate_limit, rate_limit_duration, support_email, api_key_header, status, created_at, updated_at';
 const DELIVERY_COLUMNS =
-  'uid, event_id, endpoint_id, event_type, idempotency_key, payload, custom_headers, target, ordering_key, status, description, num_trials, retry_limit, next_send_at, lease_token, latency_ms, created_at, updated_at';
+  'uid, event_id, endpoint_id, event_type, idempotency_key, payload, custom_headers, target, ordering_key, status, description, num_trials, retry_limit, next_send_at, lease_token, latency_ms, created_at, updated_at, traceparent, tracestate';
 /** The deliveries' columns as json_to_recordset reads them. */
 const DELIVERY_RECORDSET = `uid text, event_id text, endpoint_id text, event_type text, idempotency_key text, payload text, custom_headers jsonb, target jsonb,
   ordering_key text, status text, description text, num_trials integer, retry_limit integer, next_send_at bigint, lease_token text, latency_ms integer,
-  created_at bigint, updated_at bigint`;
+  created_at bigint, updated_at bigint, traceparent text, tracestate text`;
 const ATTEMPT_COLUMNS =
   'uid, delivery_id, endpoint_id, url, method, request_headers, http_status, response_headers, response_body, error, success, latency_ms, requested_at, responded_at';
 const EVENT_COLUMNS =
@@ -724,6 +724,8 @@ function toDelivery(r: Row): DeliveryRecord {
     latency_ms: numOrNull(r.latency_ms),
     created_at: num(r.created_at),
     updated_at: num(r.updated_at),
+    traceparent: textOrNull(r.traceparent),
+    tracestate: textOrNull(r.tracestate),
   };
 }
 

@@ -12,6 +12,7 @@ import { NEVER_ROUTABLE } from '../embedded/network/address-policy.js';
 import { checkDestinationWithoutDns } from '../embedded/network/destination.js';
 import type { TransportSendContext, WebhookTransport } from '../webhook-transport.interface.js';
 import { ConvoyWebhookDeliveries, ConvoyWebhookEndpoints } from './convoy-management.js';
+import { hasHeader, WebhookTelemetry } from '../../telemetry/webhook-telemetry.js';
 
 /**
  * Sends each event to Convoy through the matching event-creation route. The request carries the
@@ -43,6 +44,11 @@ export class ConvoyTransport implements WebhookTransport {
       timeoutMs: 5_000,
     },
     limits: Readonly<Limits> = DEFAULT_LIMITS,
+    /** Spans of each send, and `traceparent` in the event's custom headers; `projectUrl` names Convoy's routes in them. */
+    private readonly traced: { telemetry: WebhookTelemetry; projectUrl: string } = {
+      telemetry: WebhookTelemetry.off,
+      projectUrl: '',
+    },
   ) {
     this.endpoints = new ConvoyWebhookEndpoints(client, limits.maxUrlLength);
     this.deliveries = new ConvoyWebhookDeliveries(client);
@@ -75,8 +81,38 @@ export class ConvoyTransport implements WebhookTransport {
     checkDestinationWithoutDns(url, NEVER_ROUTABLE);
   }
 
-  async send(message: OutgoingWebhook, { signal }: TransportSendContext): Promise<void> {
-    const { target, headers } = message;
+  async send(message: OutgoingWebhook, context: TransportSendContext): Promise<void> {
+    const { telemetry, projectUrl } = this.traced;
+    const { target } = message;
+    const span = telemetry.startConvoySend(message, `${projectUrl}${routeOf(target)}`);
+    // Convoy passes custom headers on to the endpoints: the receiver gets the trace context there.
+    const trace = telemetry.traceHeaders(span, message.traceparent, message.tracestate);
+    let headers = message.headers;
+    if (trace !== undefined && !hasHeader(headers, 'traceparent')) {
+      headers = { ...headers, traceparent: trace.traceparent };
+      if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
+    }
+    if (span === undefined) return this.sendEvent(message, headers, context);
+    try {
+      await this.sendEvent(message, headers, context);
+    } catch (error) {
+      telemetry.responded(
+        span,
+        error instanceof ConvoyHttpError ? error.status : null,
+        error instanceof Error ? error.message : String(error),
+      );
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  private async sendEvent(
+    message: OutgoingWebhook,
+    headers: Record<string, string>,
+    { signal }: TransportSendContext,
+  ): Promise<void> {
+    const { target } = message;
     // The payload goes in as the exact bytes published (RawJson), not parsed and serialized again.
     const event = {
       event_type: message.eventType,
@@ -134,6 +170,13 @@ export class ConvoyTransport implements WebhookTransport {
     known.catch(() => this.dynamicEndpoints.get(name) === known && this.dynamicEndpoints.delete(name));
     return known;
   }
+}
+
+/** The Convoy route an event to `target` is created with (below the project's URL). */
+function routeOf(target: OutgoingWebhook['target']): string {
+  if ('ownerId' in target) return '/events/fanout';
+  if ('broadcast' in target) return '/events/broadcast';
+  return '/events';
 }
 
 function hasAny(record: object): boolean {

@@ -19,6 +19,7 @@ import { CircuitBreaker, type CircuitBreakerSettings } from './circuit-breaker.j
 import { EndpointRegistry } from './endpoint-registry.js';
 import type { Limits } from '../../options/option-tables.js';
 import { HttpDelivery, type HttpDeliveryOptions } from './http-delivery.js';
+import type { WebhookTelemetry } from '../../telemetry/webhook-telemetry.js';
 
 /** Diagnostics channels of the embedded engine. */
 export const EMBEDDED_CHANNELS = {
@@ -60,6 +61,8 @@ export interface EmbeddedTransportParts {
   limits?: Readonly<Limits>;
   /** The registered event catalog's types: endpoints' `event_types` must name them (see EndpointRegistry). */
   catalogTypes?: readonly string[];
+  /** Spans of each attempt and the `traceparent` sent to receivers; off when left out. */
+  telemetry?: WebhookTelemetry;
 }
 
 /** `*` takes every type; otherwise exact names, or dotted patterns (`todo.*` one segment, `todo.**` any). */
@@ -93,7 +96,7 @@ export class EmbeddedTransport implements DeliveryRoute {
 
   constructor(private readonly parts: EmbeddedTransportParts) {
     this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits, parts.catalogTypes);
-    this.http = new HttpDelivery(parts.agent, parts.http);
+    this.http = new HttpDelivery(parts.agent, parts.http, parts.telemetry);
     if (parts.circuitBreaker) this.circuits = new CircuitBreaker(parts.circuitBreaker);
     this.endpoints = new EmbeddedWebhookEndpoints(this);
     this.deliveries = new EmbeddedWebhookDeliveries(this, parts.retry);

@@ -8,6 +8,8 @@ import { httpExchange, HttpExchangeTimeout } from '../../utils/http-exchange.js'
 import { uuidv7 } from '../../utils/uuid.js';
 import type { AttemptRecord, DeliveryRecord, EndpointRecord } from '../../storage/records.js';
 import { activeSecrets } from './endpoint-registry.js';
+import type { Span } from '../../telemetry/otel-api.js';
+import { hasHeader, WebhookTelemetry } from '../../telemetry/webhook-telemetry.js';
 
 /** What one attempt came to, for the worker to decide what happens next. */
 export type AttemptOutcome =
@@ -35,10 +37,27 @@ export class HttpDelivery {
     /** The guarded agent: it refuses blocked addresses, IP literals included, before any socket opens. */
     private readonly agent: Dispatcher,
     private readonly options: HttpDeliveryOptions,
+    private readonly telemetry: WebhookTelemetry = WebhookTelemetry.off,
   ) {}
 
   async attempt(delivery: DeliveryRecord, endpoint: EndpointRecord, signal?: AbortSignal): Promise<AttemptOutcome> {
-    const headers = this.headers(delivery, endpoint);
+    const span = this.telemetry.startDeliver(delivery, endpoint.url);
+    const outcome = await this.send(delivery, endpoint, span, signal);
+    if (span !== undefined) {
+      const { http_status: status, error } = outcome.attempt;
+      this.telemetry.responded(span, status, error);
+      span.end();
+    }
+    return outcome;
+  }
+
+  private async send(
+    delivery: DeliveryRecord,
+    endpoint: EndpointRecord,
+    span: Span | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<AttemptOutcome> {
+    const headers = this.headers(delivery, endpoint, span);
     const requestedAt = Date.now();
     const started = performance.now();
     try {
@@ -96,7 +115,7 @@ export class HttpDelivery {
   }
 
   /** Convoy's headers (in Convoy's canonical casing), the event's custom headers, then the signature. */
-  private headers(delivery: DeliveryRecord, endpoint: EndpointRecord): Record<string, string> {
+  private headers(delivery: DeliveryRecord, endpoint: EndpointRecord, span: Span | undefined): Record<string, string> {
     const secrets = secretValues(endpoint);
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
@@ -106,6 +125,12 @@ export class HttpDelivery {
     };
     const custom = delivery.custom_headers;
     for (const name in custom) headers[name] = custom[name]!;
+    // W3C Trace Context, as Svix sends it: the receiver's spans join the trace of the request that published.
+    const trace = this.telemetry.traceHeaders(span, delivery.traceparent, delivery.tracestate);
+    if (trace !== undefined && !hasHeader(custom, 'traceparent')) {
+      headers.traceparent = trace.traceparent;
+      if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
+    }
     if (endpoint.api_key_header) headers[endpoint.api_key_header.name] = endpoint.api_key_header.value;
     if (endpoint.signature_format === 'standard') {
       Object.assign(headers, signStandardWebhook(delivery.payload, { id: delivery.idempotency_key, secrets }));

@@ -28,7 +28,8 @@ describe('ConvoyClient over HTTP', () => {
   const posts = () => fake.requests.filter((r) => r.method === 'POST');
 
   it('unwraps the envelope and reports a 2xx with a non-JSON body as ConvoyResponseError', async () => {
-    expect((await client.eventTypes.list()).map((t) => t.name)).toEqual(['*']); // every project has its "*" type
+    // A new project has Convoy's default event type "*".
+    expect((await client.eventTypes.list()).map((t) => t.name)).toEqual(['*']);
     fake.failNext({ status: 200, body: '<html>proxy</html>' });
     const error = await client.eventTypes.list().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConvoyResponseError);

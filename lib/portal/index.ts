@@ -1,0 +1,3 @@
+export { ConvoyPortalModule, PORTAL_OPTIONS } from './portal.module.js';
+export type { PortalModuleAsyncOptions, PortalModuleOptions } from './portal.options.js';
+export { InvalidPortalLinkError, WebhookPortal, type PortalLink, type PortalLinkOptions } from './webhook-portal.js';
