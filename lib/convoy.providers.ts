@@ -110,6 +110,7 @@ function createTransport(
         circuitBreaker: embedded.circuitBreaker,
         retry: options.delivery.retry,
         limits: options.limits,
+        catalogTypes: options.events ? Object.keys(options.events.events) : undefined,
         telemetry,
       });
     }

@@ -25,7 +25,9 @@ export async function payloadCheck(
   let compile: ((schema: JsonSchema) => Validate) | undefined;
   for (const [type, { schema }] of Object.entries(catalog.events)) {
     if (isStandardSchema(schema)) {
-      validators.set(type, (data) => schema['~standard'].validate(data));
+      // Read once: a vendor may compute its Standard Schema surface in a getter.
+      const standard = schema['~standard'];
+      validators.set(type, (data) => standard.validate(data));
     } else {
       compile ??= await jsonSchemaCompiler();
       validators.set(type, compile(schema));

@@ -39,11 +39,15 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     data: EventPayloadOf<Catalog, Type>,
     options?: PublishOptions,
   ): Promise<PublishReceipt> {
-    // With a registered catalog, the schema's output is sent; without one, nothing is awaited before the enqueue.
-    const payload = this.checkPayload
-      ? await this.checkPayload(validateEventType(eventType, this.limits.maxEventTypeLength), data)
-      : data;
-    const message = this.message(eventType, payload, options);
+    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
+    // With a registered catalog, the schema's output is sent. A synchronous schema's result is used at once: no
+    // await before the enqueue, as without a catalog (an asynchronous schema is awaited).
+    let payload: unknown = data;
+    if (this.checkPayload) {
+      payload = this.checkPayload(type, data);
+      if (isThenable(payload)) payload = await payload;
+    }
+    const message = this.message(type, payload, options);
     const span = this.telemetry.startPublish(message);
     if (span === undefined) await this.pipeline.enqueue(message);
     else await this.traced(span, message, undefined);
@@ -70,10 +74,13 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
         'pass storage from nestjs-convoy/postgres or nestjs-convoy/pglite to ConvoyModule',
       );
     }
-    const payload = this.checkPayload
-      ? await this.checkPayload(validateEventType(eventType, this.limits.maxEventTypeLength), data)
-      : data;
-    const message = this.message(eventType, payload, options);
+    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
+    let payload: unknown = data;
+    if (this.checkPayload) {
+      payload = this.checkPayload(type, data);
+      if (isThenable(payload)) payload = await payload;
+    }
+    const message = this.message(type, payload, options);
     const span = this.telemetry.startPublish(message);
     if (span === undefined) await this.pipeline.enqueueInTransaction(message, tx);
     else await this.traced(span, message, tx);
@@ -109,8 +116,8 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     this.telemetry.end(publish);
   }
 
-  private message(eventType: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {
-    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
+  /** `type` is validated by the caller. */
+  private message(type: string, data: unknown, options: PublishOptions | undefined): OutgoingWebhook {
     const payload = serializeData(data, this.limits.maxPayloadBytes);
     const { target, idempotencyKey, headers, orderingKey } = validatePublishOptions(options, this.limits);
     if (target !== undefined && 'url' in target) this.checkTargetUrl?.(target.url);
@@ -137,4 +144,9 @@ function receipt(message: OutgoingWebhook): PublishReceipt {
     eventType: message.eventType,
     target: message.target,
   };
+}
+
+/** As `await` sees it: a schema may answer with a Promise of another realm. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }

@@ -21,12 +21,19 @@ import {
   ConvoyFeatureUnavailableError,
   ConvoyHttpError,
   ConvoyModule,
+  defineWebhookEvents,
   WebhookDeliveries,
   WebhookEndpoints,
   WebhookPublisher,
   type EventDeliveryListQuery,
 } from '../../lib/index.js';
-import { InvalidRequestError, type ConvoyEndpoint, type EventCountFilter } from '../../lib/client/index.js';
+import {
+  InvalidRequestError,
+  syncEventTypes,
+  type ConvoyEndpoint,
+  type EventCountFilter,
+} from '../../lib/client/index.js';
+import { todoEvents } from '../../sample/todos/todo.events.js';
 import { verifyConvoySignature } from '../../lib/receiver/index.js';
 import { describeErrors, validatorFor } from '../conformance/schemas.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
@@ -593,6 +600,54 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
       expect(await doctor({ ...env, CONVOY_API_KEY: 'CO.wrongwrongwrong0.wrongkey' }, () => undefined)).toBe(1);
       expect(await doctor({ ...env, CONVOY_PROJECT_ID: '01BOGUSPROJECTID000000000X' }, () => undefined)).toBe(1);
     });
+  });
+
+  it("syncEventTypes: the sample's zod schemas are accepted, changes are applied, a dropped type is deprecated, a second run changes nothing", async () => {
+    // The project's other event types are kept in the catalog as Convoy has them, so that only this run's change.
+    const existing = (await client.eventTypes.list()).filter((t) => t.name !== '*' && !t.deprecated_at);
+    const theirs = Object.fromEntries(
+      existing.map((t) => [
+        t.name,
+        {
+          schema: t.json_schema ?? {},
+          ...(t.description ? { description: t.description } : {}),
+          ...(t.category ? { category: t.category } : {}),
+        },
+      ]),
+    );
+    const ours = Object.fromEntries(
+      Object.entries(todoEvents.events).map(([name, definition]) => [`live.${run}.${name}`, definition]),
+    );
+    const first = await syncEventTypes(client, defineWebhookEvents({ ...theirs, ...ours }));
+    // A type created without a schema has null in Convoy; the catalog above gives it {}: the one update allowed.
+    const schemaless = existing.filter((t) => t.json_schema === null).map((t) => t.name);
+    expect(first).toMatchObject({ created: Object.keys(ours), deprecated: [] });
+    expect(first.updated.sort()).toEqual(schemaless.sort());
+    expect(first.unchanged.sort()).toEqual(
+      Object.keys(theirs)
+        .filter((n) => !schemaless.includes(n))
+        .sort(),
+    );
+    const again = await syncEventTypes(client, defineWebhookEvents({ ...theirs, ...ours }));
+    expect(again).toMatchObject({ created: [], updated: [], deprecated: [] });
+
+    const [dropped, changed, ...kept] = Object.keys(ours);
+    const second = defineWebhookEvents({
+      ...theirs,
+      [changed!]: { ...ours[changed!]!, description: 'Changed by the live suite.' },
+      ...Object.fromEntries(kept.map((name) => [name, ours[name]!])),
+    });
+    expect(await syncEventTypes(client, second)).toMatchObject({
+      created: [],
+      updated: [changed],
+      deprecated: [dropped],
+      changes: { [changed!]: ['description'] },
+    });
+    expect((await client.eventTypes.list()).find((t) => t.name === dropped)?.deprecated_at).toEqual(expect.any(String));
+    expect(await syncEventTypes(client, second)).toMatchObject({ created: [], updated: [], deprecated: [] });
+    // Clean up: this run's types are deprecated (Convoy cannot delete them).
+    for (const t of await client.eventTypes.list())
+      if (t.name.startsWith(`live.${run}.`) && !t.deprecated_at) await client.eventTypes.deprecate(t.uid);
   });
 
   describe('the sample app', () => {

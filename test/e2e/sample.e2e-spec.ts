@@ -329,6 +329,16 @@ describe('sample app without Convoy credentials (the embedded engine)', () => {
       event_types: ['*'],
       advanced_signatures: true,
     });
+    // The sample registers its catalog: an endpoint subscribing to a type it never publishes is refused.
+    const typo = await call(url, 'POST', '/endpoints', {
+      name: 'typo',
+      url: `${url}/receiver`,
+      event_types: ['todo.cretaed'],
+    });
+    expect(typo.status).toBe(400);
+    expect(typo.body.message).toContain(
+      'event_types names event types that are not in the event catalog: "todo.cretaed"',
+    );
     const todo = await call(url, 'POST', '/todos', TUTORIAL_TODO);
     expect(todo.status).toBe(201);
     expect(todo.body).toMatchObject(TUTORIAL_TODO);

@@ -59,6 +59,8 @@ export interface EmbeddedTransportParts {
   retry: RetryPolicy;
   /** Bounds of endpoint URLs, event type filters and API key headers; DEFAULT_LIMITS when left out. */
   limits?: Readonly<Limits>;
+  /** The registered event catalog's types: endpoints' `event_types` must name them (see EndpointRegistry). */
+  catalogTypes?: readonly string[];
   /** Spans of each attempt and the `traceparent` sent to receivers; off when left out. */
   telemetry?: WebhookTelemetry;
 }
@@ -93,7 +95,7 @@ export class EmbeddedTransport implements DeliveryRoute {
   private wake: () => void = () => undefined;
 
   constructor(private readonly parts: EmbeddedTransportParts) {
-    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits);
+    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits, parts.catalogTypes);
     this.http = new HttpDelivery(parts.agent, parts.http, parts.telemetry);
     if (parts.circuitBreaker) this.circuits = new CircuitBreaker(parts.circuitBreaker);
     this.endpoints = new EmbeddedWebhookEndpoints(this);

@@ -9,6 +9,7 @@ import { describeValue } from '../../utils/describe-value.js';
 import { uuidv7 } from '../../utils/uuid.js';
 import { DEFAULT_LIMITS, type Limits } from '../../options/option-tables.js';
 import { overLimit } from '../../publishing/validate-webhook.js';
+import { matchesEventPattern } from '../../utils/glob.js';
 import type {
   EndpointFilter,
   EndpointRecord,
@@ -57,6 +58,8 @@ export class EndpointRegistry {
     private readonly policy: AddressPolicy,
     private readonly lookupAll?: LookupAll,
     readonly limits: Readonly<Limits> = DEFAULT_LIMITS,
+    /** The registered catalog's event types: an endpoint may subscribe only to them (and "*", and patterns matching them). */
+    private readonly catalogTypes?: readonly string[],
   ) {}
 
   async create(input: WebhookEndpointInput): Promise<EndpointRecord> {
@@ -234,6 +237,7 @@ export class EndpointRegistry {
         );
       }
       out.event_types = [...new Set(input.event_types)];
+      if (this.catalogTypes) checkAgainstCatalog(out.event_types, this.catalogTypes);
     }
     if (input.authentication !== undefined)
       out.api_key_header = apiKeyHeader(input.authentication, this.limits.maxHeaderBytes);
@@ -332,4 +336,25 @@ function apiKeyHeader(auth: unknown, maxBytes: number): { name: string; value: s
       overLimit(name.length + value.length, maxBytes, 'bytes (name and value)', 'maxHeaderBytes'),
     );
   return { name, value };
+}
+
+/**
+ * With a registered catalog, an endpoint subscribing to a type the application never publishes is a typo that would
+ * silently receive nothing: each entry must be "*", a catalog type, or a pattern (`todo.*`, `todo.**`) matching one.
+ */
+function checkAgainstCatalog(eventTypes: readonly string[], catalogTypes: readonly string[]): void {
+  const unknown = eventTypes.filter(
+    (t) => t !== '*' && !catalogTypes.some((known) => known === t || matchesEventPattern(t, known)),
+  );
+  if (unknown.length === 0) return;
+  const quoted = (xs: readonly string[], max: number) =>
+    xs
+      .slice(0, max)
+      .map((x) => JSON.stringify(x))
+      .join(', ') + (xs.length > max ? ` and ${xs.length - max} more` : '');
+  throw new InvalidEndpointError(
+    'event_types',
+    `names event types that are not in the event catalog: ${quoted(unknown, 10)}` +
+      ` (known: "*", ${quoted(catalogTypes, 20)}; a pattern such as "todo.*" must match one of them)`,
+  );
 }
