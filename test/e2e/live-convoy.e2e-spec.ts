@@ -39,6 +39,8 @@ import { describeErrors, validatorFor } from '../conformance/schemas.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 import { clearSampleEnv, startSample } from '../support/sample-app.js';
 import { WebhookReceiver, type ReceivedWebhook } from '../support/webhook-receiver.js';
+import { PortalVisitor, startPortalApp } from './portal-app.js';
+import { DashboardClient, startDashboard } from './dashboard.support.js';
 
 const { CONVOY_E2E_URL: baseUrl, CONVOY_E2E_API_KEY: apiKey, CONVOY_E2E_PROJECT_ID: projectId } = process.env;
 const live = baseUrl && apiKey && projectId;
@@ -600,6 +602,48 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
       expect(await doctor({ ...env, CONVOY_API_KEY: 'CO.wrongwrongwrong0.wrongkey' }, () => undefined)).toBe(1);
       expect(await doctor({ ...env, CONVOY_PROJECT_ID: '01BOGUSPROJECTID000000000X' }, () => undefined)).toBe(1);
     });
+  });
+
+  it("portal.link() on a community Convoy (portal links refused) gives this module's portal, scoped to the owner", async () => {
+    const portalApp = await startPortalApp({ convoy: { baseUrl, apiKey, projectId } });
+    try {
+      const link = await portalApp.portal.link(owner, { expiresIn: 300 });
+      expect(link.provider).toBe('app');
+      const visitor = new PortalVisitor(portalApp.origin);
+      expect((await visitor.open(link.url)).status).toBe(200);
+      const mine = await visitor.get('/webhooks/portal');
+      expect(mine.status).toBe(200);
+      expect(mine.text).toContain(endpoint.uid);
+      // Another owner's portal lists nothing of this owner, and answers 404 for its endpoint.
+      const other = new PortalVisitor(portalApp.origin);
+      await other.open((await portalApp.portal.link(`${owner}-other`, { expiresIn: 300 })).url);
+      expect((await other.get('/webhooks/portal')).text).not.toContain(endpoint.uid);
+      expect((await other.get(`/webhooks/portal/endpoints/${endpoint.uid}`)).status).toBe(404);
+    } finally {
+      await portalApp.close();
+    }
+  });
+
+  it("the operator dashboard's pages read the real Convoy: the endpoint, its deliveries and attempts, health", async () => {
+    const dashboard = await startDashboard({ convoy: { baseUrl, apiKey, projectId } });
+    try {
+      const browser = new DashboardClient(dashboard.base);
+      const list = await browser.get(`/endpoints?owner=${owner}`);
+      expect(list.status).toBe(200);
+      expect(list.text).toContain(endpoint.uid);
+      const page = await browser.get(`/endpoints/${endpoint.uid}`);
+      expect(page.status).toBe(200);
+      for (const { value } of endpoint.secrets) expect(page.text).not.toContain(value);
+      const deliveries = await browser.get(`/deliveries?endpoint=${endpoint.uid}`);
+      expect(deliveries.status).toBe(200);
+      const [delivery] = (await client.eventDeliveries.list({ endpointId: [endpoint.uid], perPage: 1 })).content;
+      expect(delivery).toBeDefined();
+      expect(deliveries.text).toContain(delivery!.uid);
+      expect((await browser.get(`/deliveries/${delivery!.uid}`)).status).toBe(200);
+      expect((await browser.get('/health')).status).toBe(200);
+    } finally {
+      await dashboard.close();
+    }
   });
 
   it("syncEventTypes: the sample's zod schemas are accepted, changes are applied, a dropped type is deprecated, a second run changes nothing", async () => {
