@@ -19,3 +19,17 @@ export const describeInBrowser: jest.Describe = HAS_CHROMIUM
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
 }
+
+/**
+ * The system's Firefox ESR (Debian's package), driven by puppeteer-core over WebDriver BiDi (playwright-core needs
+ * its own patched Firefox, which cannot be downloaded here). `.ci/run` installs it when missing.
+ */
+export const FIREFOX_PATH = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+export const HAS_FIREFOX = existsSync(FIREFOX_PATH);
+
+export const describeInFirefox: jest.Describe = HAS_FIREFOX
+  ? describe
+  : ((() => {
+      console.warn(`Firefox tests skipped: no Firefox at ${FIREFOX_PATH} (apt-get install -y firefox-esr)`);
+      return describe.skip;
+    })() as jest.Describe);
