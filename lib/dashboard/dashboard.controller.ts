@@ -120,15 +120,8 @@ export class DashboardController {
       });
       this.page(res, 200, 'Endpoints', 'endpoints', endpointsPage(this.link, page, query), this.done(req), true);
     } catch (error) {
-      if (!isShown(error)) throw error;
-      this.page(
-        res,
-        statusOf(error),
-        'Endpoints',
-        'endpoints',
-        endpointsPage(this.link, emptyPage(), query),
-        noticeOf(error),
-      );
+      const { code, notice } = refusal(error);
+      this.page(res, code, 'Endpoints', 'endpoints', endpointsPage(this.link, emptyPage(), query), notice);
     }
   }
 
@@ -161,14 +154,14 @@ export class DashboardController {
         secretOncePage(this.link, created, secret, `The endpoint ${created.name || created.uid} was created.`),
       );
     } catch (error) {
-      if (!isShown(error)) throw error;
+      const { code, notice } = refusal(error);
       this.page(
         res,
-        statusOf(error),
+        code,
         'New endpoint',
         'endpoints',
         endpointForm(this.link, csrf, 'endpoints', formValues(body), 'Create endpoint', true),
-        noticeOf(error),
+        notice,
       );
     }
   }
@@ -197,9 +190,9 @@ export class DashboardController {
       await this.endpoints.update(id, endpointInput(body, false));
       redirect(res, this.link(`endpoints/${encodeURIComponent(id)}`, { done: 'saved' }));
     } catch (error) {
-      if (!isShown(error) || error instanceof WebhookNotFoundError) throw error;
+      const { code, notice } = refusal(error, 'not-found');
       const endpoint = await this.findEndpoint(id);
-      this.endpointView(res, csrf, endpoint, formValues(body), statusOf(error), noticeOf(error));
+      this.endpointView(res, csrf, endpoint, formValues(body), code, notice);
     }
   }
 
@@ -230,8 +223,8 @@ export class DashboardController {
       );
       redirect(res, this.link('deliveries', { endpointId: endpoint.uid, done: 'test' }));
     } catch (error) {
-      if (!isShown(error)) throw error;
-      this.endpointView(res, csrf, endpoint, endpointValues(endpoint), statusOf(error), noticeOf(error));
+      const { code, notice } = refusal(error);
+      this.endpointView(res, csrf, endpoint, endpointValues(endpoint), code, notice);
     }
   }
 
@@ -285,9 +278,9 @@ export class DashboardController {
         ),
       );
     } catch (error) {
-      if (!isShown(error) || error instanceof WebhookNotFoundError) throw error;
+      const { code, notice } = refusal(error, 'not-found');
       const endpoint = await this.findEndpoint(id);
-      this.endpointView(res, csrf, endpoint, endpointValues(endpoint), statusOf(error), noticeOf(error));
+      this.endpointView(res, csrf, endpoint, endpointValues(endpoint), code, notice);
     }
   }
 
@@ -321,14 +314,14 @@ export class DashboardController {
         true,
       );
     } catch (error) {
-      if (!isShown(error)) throw error;
+      const { code, notice } = refusal(error);
       this.page(
         res,
-        statusOf(error),
+        code,
         'Deliveries',
         'deliveries',
         deliveriesPage(this.link, csrf, filters, emptyPage(), choices),
-        noticeOf(error),
+        notice,
       );
     }
   }
@@ -346,15 +339,15 @@ export class DashboardController {
       const { perPage: _p, cursor: _c, ...kept } = filters;
       redirect(res, this.link('deliveries', { ...nonEmpty(kept), done: 'retried' }));
     } catch (error) {
-      if (!isShown(error)) throw error;
+      const { code, notice } = refusal(error);
       const choices = (await this.endpoints.list({ perPage: ENDPOINT_CHOICES })).content;
       this.page(
         res,
-        statusOf(error),
+        code,
         'Deliveries',
         'deliveries',
         deliveriesPage(this.link, csrf, filters, emptyPage(), choices),
-        noticeOf(error),
+        notice,
       );
     }
   }
@@ -377,8 +370,8 @@ export class DashboardController {
       await this.deliveries.resend(id);
       redirect(res, this.link(`deliveries/${encodeURIComponent(id)}`, { done: 'resent' }));
     } catch (error) {
-      if (!isShown(error) || error instanceof WebhookNotFoundError) throw error;
-      await this.deliveryView(res, csrf, id, statusOf(error), noticeOf(error));
+      const { code, notice } = refusal(error, 'not-found');
+      await this.deliveryView(res, csrf, id, code, notice);
     }
   }
 
@@ -404,8 +397,8 @@ export class DashboardController {
       const count = await this.outbox.requeue(ids);
       redirect(res, this.link('health', { requeued: String(count) }));
     } catch (error) {
-      if (!isShown(error)) throw error;
-      await this.healthView(res, csrf, statusOf(error), noticeOf(error));
+      const { code, notice } = refusal(error);
+      await this.healthView(res, csrf, code, notice);
     }
   }
 
@@ -457,8 +450,7 @@ export class DashboardController {
     try {
       return await this.endpoints.get(id);
     } catch (error) {
-      if (error instanceof WebhookNotFoundError) throw new NotFoundException(error.message);
-      throw error;
+      throw notFound(error);
     }
   }
 
@@ -496,9 +488,9 @@ export class DashboardController {
       await action();
       redirect(res, this.link(toList ? 'endpoints' : `endpoints/${encodeURIComponent(id)}`, { done }));
     } catch (error) {
-      if (!isShown(error) || error instanceof WebhookNotFoundError) throw notFound(error);
+      const { code, notice } = refusal(error, 'not-found');
       const endpoint = await this.findEndpoint(id);
-      this.endpointView(res, csrf, endpoint, endpointValues(endpoint), statusOf(error), noticeOf(error));
+      this.endpointView(res, csrf, endpoint, endpointValues(endpoint), code, notice);
     }
   }
 
@@ -585,8 +577,7 @@ export class DashboardController {
         recent.push(d);
       }
     } catch (error) {
-      if (!isShown(error)) throw error;
-      notice ??= noticeOf(error);
+      notice ??= refusal(error).notice;
     }
     const names = new Map(choices.content.map((e) => [e.uid, e.name || e.url]));
     const summary = summarize(recent, now, capped, names);
@@ -663,25 +654,28 @@ function currentSecret(endpoint: WebhookEndpoint): string | undefined {
   return current[current.length - 1]?.value;
 }
 
-/** Errors shown as a notice on the page: the management API's (ConvoyError) and the form's own. */
-function isShown(error: unknown): error is Error {
-  return error instanceof ConvoyError || error instanceof DashboardInputError;
+/**
+ * How a refused action is shown: the page again, with this status and notice. Errors that are not the management
+ * API's or the form's go on to the exception filter (a 500, logged); with 'not-found', a record that does not exist
+ * (any more) gives the 404 page instead of a notice.
+ */
+function refusal(error: unknown, missing: 'notice' | 'not-found' = 'notice'): { code: number; notice: Notice } {
+  if (missing === 'not-found' && error instanceof WebhookNotFoundError) throw notFound(error);
+  if (!(error instanceof ConvoyError || error instanceof DashboardInputError)) throw error;
+  return { code: statusOf(error), notice: { kind: 'bad', text: error.message } };
 }
 
-function noticeOf(error: unknown): Notice {
-  return { kind: 'bad', text: error instanceof Error ? error.message : 'Something went wrong' };
+/** A record that does not exist as the 404 page; any other error as it is. */
+function notFound(error: unknown): unknown {
+  return error instanceof WebhookNotFoundError ? new NotFoundException(error.message) : error;
 }
 
-function statusOf(error: unknown): number {
+function statusOf(error: Error): number {
   if (error instanceof DashboardInputError) return 400;
   if (error instanceof WebhookNotFoundError) return 404;
   if (error instanceof WebhookStateError) return 409;
   if (error instanceof InvalidEndpointError || error instanceof WebhookValidationError) return 400;
   return 502;
-}
-
-function notFound(error: unknown): unknown {
-  return error instanceof WebhookNotFoundError ? new NotFoundException(error.message) : error;
 }
 
 function emptyPage<T = ConvoyEventDelivery>(): Page<T> {

@@ -122,6 +122,25 @@ describe.each(BACKENDS)('dashboard pages: $name', ({ transport, skip, open }) =>
     expect((await client.get(`/endpoints/${id}`)).status).toBe(404);
   });
 
+  run(
+    'an action on an endpoint or delivery that does not exist (any more) answers the 404 page, not a 500',
+    async () => {
+      await client.get('/endpoints/new');
+      const fields = { url: `${receiver.url}/hooks`, name: 'gone' };
+      for (const [path, form] of [
+        ['/endpoints/no-such-endpoint', fields],
+        ['/endpoints/no-such-endpoint/rotate', { expiration: '3600' }],
+        ['/endpoints/no-such-endpoint/pause', {}],
+        ['/endpoints/no-such-endpoint/test', {}],
+        ['/deliveries/no-such-delivery/resend', {}],
+      ] as const) {
+        const reply = await client.post(path, form);
+        expect([path, reply.status]).toEqual([path, 404]);
+        expect(decode(reply.text)).toMatch(/No (endpoint|delivery|such)/);
+      }
+    },
+  );
+
   run('a refused form shows the management API error as a notice, not a 500', async () => {
     await client.get('/endpoints/new');
     const refused = await client.post('/endpoints', { url: 'ftp://127.0.0.1/hooks', name: 'bad' });
