@@ -34,25 +34,12 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
     private readonly checkTargetUrl?: (url: string) => void,
   ) {}
 
-  async publish<Type extends EventTypeOf<Catalog>>(
+  publish<Type extends EventTypeOf<Catalog>>(
     eventType: Type,
     data: EventPayloadOf<Catalog, Type>,
     options?: PublishOptions,
   ): Promise<PublishReceipt> {
-    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
-    // With a registered catalog, the schema's output is sent. A synchronous schema's result is used at once: no
-    // await before the enqueue, as without a catalog (an asynchronous schema is awaited).
-    let payload: unknown = data;
-    if (this.checkPayload) {
-      payload = this.checkPayload(type, data);
-      if (isThenable(payload)) payload = await payload;
-    }
-    const message = this.message(type, payload, options);
-    const span = this.telemetry.startPublish(message);
-    if (span === undefined) await this.pipeline.enqueue(message);
-    else await this.traced(span, message, undefined);
-    this.telemetry.published(message);
-    return receipt(message);
+    return this.accept(eventType, data, options, undefined);
   }
 
   /**
@@ -74,18 +61,7 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
         'pass storage from nestjs-convoy/postgres or nestjs-convoy/pglite to ConvoyModule',
       );
     }
-    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
-    let payload: unknown = data;
-    if (this.checkPayload) {
-      payload = this.checkPayload(type, data);
-      if (isThenable(payload)) payload = await payload;
-    }
-    const message = this.message(type, payload, options);
-    const span = this.telemetry.startPublish(message);
-    if (span === undefined) await this.pipeline.enqueueInTransaction(message, tx);
-    else await this.traced(span, message, tx);
-    this.telemetry.published(message);
-    return receipt(message);
+    return this.accept(eventType, data, options, tx);
   }
 
   /**
@@ -99,6 +75,32 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
   /** Pending, in flight, lag, sent, failed and dead letters, e.g. for a health check. */
   stats(): Promise<PublisherStats> {
     return this.pipeline.stats();
+  }
+
+  /**
+   * Validates, serializes and stores one event (in `tx` when given). A synchronous schema's result is used at once:
+   * no await before the enqueue, as without a catalog (an asynchronous schema is awaited).
+   */
+  private async accept(
+    eventType: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+    tx: SqlQueryable | undefined,
+  ): Promise<PublishReceipt> {
+    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
+    // With a registered catalog, the schema's output is sent.
+    let payload: unknown = data;
+    if (this.checkPayload) {
+      payload = this.checkPayload(type, data);
+      if (isThenable(payload)) payload = await payload;
+    }
+    const message = this.message(type, payload, options);
+    const span = this.telemetry.startPublish(message);
+    if (span !== undefined) await this.traced(span, message, tx);
+    else if (tx === undefined) await this.pipeline.enqueue(message);
+    else await this.pipeline.enqueueInTransaction(message, tx);
+    this.telemetry.published(message);
+    return receipt(message);
   }
 
   /** The enqueue under its publish and store spans; each ends with the error, if any. */
