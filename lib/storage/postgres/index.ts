@@ -26,6 +26,11 @@ export interface PgPoolLike extends SqlQueryable {
   end(): Promise<void>;
 }
 
+/** node-postgres' query config: a named statement is prepared once per connection. */
+interface NamedQueries {
+  query<R>(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: R[] }>;
+}
+
 /** Options of PostgresStorage.create(): your pool or a connection string, the schema. */
 export interface PostgresStorageOptions extends SqlStorageOptions {
   /** Your pool: used as it is, and left open by close() (you end it, after the application has shut down). */
@@ -49,10 +54,16 @@ export interface PostgresStorageOptions extends SqlStorageOptions {
  * connection (BEGIN … COMMIT, ROLLBACK when the work throws). `end: true` makes close() end the pool.
  */
 export function fromPgPool(pool: PgPoolLike, options: { end?: boolean } = {}): SqlDatabase {
+  // node-postgres' Pool (it names its Client class) takes a query as { name, text, values }; a look-alike may not.
+  const named = typeof (pool as { Client?: unknown }).Client === 'function';
   return {
     // node-postgres keeps its size in options.max (default 10).
     connections: (pool as { options?: { max?: number } }).options?.max ?? 10,
     query: (text, params) => pool.query(text, params),
+    ...(named && {
+      queryPrepared: (name: string, text: string, values: unknown[]) =>
+        (pool as unknown as NamedQueries).query({ name, text, values }),
+    }),
     async transaction(work) {
       const client = await pool.connect();
       let broken: Error | undefined;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { TransactionRequiredError } from '../../errors/outbox.errors.js';
 import type {
   AttemptRecord,
@@ -61,6 +62,8 @@ export class SqlWebhookStore implements WebhookStore {
   private readonly events: string;
   private readonly deliveries: string;
   private readonly attempts: string;
+  /** The statements run for every few events, prepared once per connection where the database can. */
+  private readonly hot: Record<'insert' | 'insertHandOvers' | 'claim' | 'renew' | 'settle' | 'nextDueAt', Statement>;
 
   /**
    * `cipher`: encrypts the secrets it writes (endpoint secrets, API-key header values, `{ url, secret }` targets) and
@@ -77,6 +80,82 @@ export class SqlWebhookStore implements WebhookStore {
     this.events = `${s}.events`;
     this.deliveries = `${s}.deliveries`;
     this.attempts = `${s}.delivery_attempts`;
+    this.hot = {
+      insert: statement(`WITH given AS (
+           SELECT * FROM json_to_recordset($1::json) AS e(uid text, event_type text, idempotency_key text, payload text, custom_headers jsonb,
+             endpoints jsonb, created_at bigint, ord integer)
+         ), original AS (
+           INSERT INTO ${this.events} (${EVENT_COLUMNS})
+           SELECT uid, event_type, idempotency_key, payload, custom_headers, endpoints, false, created_at FROM given ORDER BY ord
+           ON CONFLICT (idempotency_key) WHERE NOT is_duplicate_event DO NOTHING
+           RETURNING uid
+         ), duplicate AS (
+           INSERT INTO ${this.events} (${EVENT_COLUMNS})
+           SELECT uid, event_type, idempotency_key, payload, custom_headers, '[]'::jsonb, true, created_at FROM given
+           WHERE uid NOT IN (SELECT uid FROM original)
+           ON CONFLICT DO NOTHING
+         ), delivered AS (
+           INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
+           SELECT ${DELIVERY_COLUMNS} FROM json_to_recordset($2::json) AS d(${DELIVERY_RECORDSET}, ord integer, fan_out boolean)
+           WHERE NOT d.fan_out OR d.event_id IN (SELECT uid FROM original)
+           ORDER BY d.ord
+           ON CONFLICT (uid) DO NOTHING
+         )
+         SELECT uid FROM original`),
+      insertHandOvers: statement(`INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
+         SELECT ${DELIVERY_COLUMNS} FROM json_array_elements($1::json) WITH ORDINALITY AS e(row, ord),
+           json_to_record(e.row) AS d(${DELIVERY_RECORDSET})
+         ORDER BY e.ord
+         ON CONFLICT (uid) DO NOTHING`),
+      claim: statement(`UPDATE ${this.deliveries} AS d
+         SET status = 'Processing', lease_token = $3, next_send_at = $4, updated_at = $1
+         FROM (
+           SELECT c.uid, c.next_send_at AS due_at, c.seq FROM ${this.deliveries} AS c
+           WHERE c.status IN ${UNFINISHED} AND c.next_send_at <= $1
+             AND (c.ordering_key IS NULL OR NOT EXISTS (
+               SELECT 1 FROM ${this.deliveries} AS e WHERE e.ordering_key = c.ordering_key AND e.seq < c.seq AND e.status IN ${UNFINISHED}
+                 AND e.endpoint_id IS NOT DISTINCT FROM c.endpoint_id))
+           ORDER BY c.next_send_at, c.seq
+           LIMIT $2
+           FOR UPDATE OF c SKIP LOCKED
+         ) AS due
+         WHERE d.uid = due.uid
+         RETURNING due.due_at, due.seq, ${qualified('d', DELIVERY_COLUMNS)}`),
+      renew: statement(
+        `UPDATE ${this.deliveries} SET next_send_at = $3 WHERE uid = ANY($1::text[]) AND lease_token = $2 AND status = 'Processing' RETURNING uid`,
+      ),
+      settle: statement(`WITH s AS (
+           -- A delivery settled twice in one batch: the first outcome counts, as if they came one after the other.
+           SELECT DISTINCT ON (uid) * FROM json_to_recordset($1::json) AS s(uid text, lease_token text, status text, description text, num_trials integer,
+             next_send_at bigint, latency_ms integer, forget boolean, ord integer, attempt_uid text)
+           ORDER BY uid, ord
+         ), updated AS (
+           UPDATE ${this.deliveries} AS d
+           SET status = s.status, description = s.description, num_trials = s.num_trials, next_send_at = s.next_send_at,
+               latency_ms = s.latency_ms, lease_token = NULL, updated_at = $3
+           FROM s WHERE d.uid = s.uid AND d.lease_token = s.lease_token AND d.status = 'Processing' AND NOT s.forget
+           RETURNING d.uid
+         ), forgotten AS (
+           DELETE FROM ${this.deliveries} AS d USING s
+           WHERE d.uid = s.uid AND d.lease_token = s.lease_token AND d.status = 'Processing' AND s.forget
+           RETURNING d.uid
+         ), logged AS (
+           INSERT INTO ${this.attempts} (${ATTEMPT_COLUMNS})
+           SELECT ${ATTEMPT_COLUMNS} FROM json_to_recordset($2::json) AS a(uid text, delivery_id text, endpoint_id text, url text, method text,
+             request_headers jsonb, http_status integer, response_headers jsonb, response_body text, error text, success boolean, latency_ms integer,
+             requested_at bigint, responded_at bigint)
+           WHERE a.uid IN (SELECT s.attempt_uid FROM s JOIN updated ON updated.uid = s.uid)
+         )
+         SELECT uid FROM updated UNION ALL SELECT uid FROM forgotten`),
+      nextDueAt: statement(`SELECT min(next_send_at) AS next FROM ${this.deliveries} WHERE status IN ${UNFINISHED}`),
+    };
+  }
+
+  /** A hot statement: named and prepared when it runs on the store's own database and the database can. */
+  private run<R>(q: SqlQueryable, { name, text }: Statement, params: unknown[]): Promise<{ rows: R[] }> {
+    return q === this.db && this.db.queryPrepared
+      ? this.db.queryPrepared<R>(name, text, params)
+      : q.query<R>(text, params);
   }
 
   // ------------------------------------------------------------ the queue
@@ -141,30 +220,10 @@ export class SqlWebhookStore implements WebhookStore {
     const deliveries = items.flatMap((item, ord) =>
       item.deliveries.map((d) => ({ ...d, target: this.sealTarget(d.target), ord, fan_out: item.event !== undefined })),
     );
-    const { rows } = await q.query<{ uid: string }>(
-      `WITH given AS (
-         SELECT * FROM json_to_recordset($1::json) AS e(uid text, event_type text, idempotency_key text, payload text, custom_headers jsonb,
-           endpoints jsonb, created_at bigint, ord integer)
-       ), original AS (
-         INSERT INTO ${this.events} (${EVENT_COLUMNS})
-         SELECT uid, event_type, idempotency_key, payload, custom_headers, endpoints, false, created_at FROM given ORDER BY ord
-         ON CONFLICT (idempotency_key) WHERE NOT is_duplicate_event DO NOTHING
-         RETURNING uid
-       ), duplicate AS (
-         INSERT INTO ${this.events} (${EVENT_COLUMNS})
-         SELECT uid, event_type, idempotency_key, payload, custom_headers, '[]'::jsonb, true, created_at FROM given
-         WHERE uid NOT IN (SELECT uid FROM original)
-         ON CONFLICT DO NOTHING
-       ), delivered AS (
-         INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
-         SELECT ${DELIVERY_COLUMNS} FROM json_to_recordset($2::json) AS d(${DELIVERY_RECORDSET}, ord integer, fan_out boolean)
-         WHERE NOT d.fan_out OR d.event_id IN (SELECT uid FROM original)
-         ORDER BY d.ord
-         ON CONFLICT (uid) DO NOTHING
-       )
-       SELECT uid FROM original`,
-      [JSON.stringify(events), JSON.stringify(deliveries)],
-    );
+    const { rows } = await this.run<{ uid: string }>(q, this.hot.insert, [
+      JSON.stringify(events),
+      JSON.stringify(deliveries),
+    ]);
     const originals = new Set(rows.map((r) => r.uid));
     return items.map((item) => item.event === undefined || originals.has(item.event.uid));
   }
@@ -176,14 +235,7 @@ export class SqlWebhookStore implements WebhookStore {
     for (const item of items)
       for (const d of item.deliveries)
         deliveries.push(this.cipher && 'secret' in d.target ? { ...d, target: this.sealTarget(d.target) } : d);
-    await q.query(
-      `INSERT INTO ${this.deliveries} (${DELIVERY_COLUMNS})
-       SELECT ${DELIVERY_COLUMNS} FROM json_array_elements($1::json) WITH ORDINALITY AS e(row, ord),
-         json_to_record(e.row) AS d(${DELIVERY_RECORDSET})
-       ORDER BY e.ord
-       ON CONFLICT (uid) DO NOTHING`,
-      [JSON.stringify(deliveries)],
-    );
+    await this.run(q, this.hot.insertHandOvers, [JSON.stringify(deliveries)]);
     return items.map(() => true);
   }
 
@@ -195,23 +247,7 @@ export class SqlWebhookStore implements WebhookStore {
    */
   async claim(now: number, limit: number, leaseToken: string, leaseUntil: number): Promise<DeliveryRecord[]> {
     if (limit <= 0) return [];
-    const { rows } = await this.db.query<Row>(
-      `UPDATE ${this.deliveries} AS d
-       SET status = 'Processing', lease_token = $3, next_send_at = $4, updated_at = $1
-       FROM (
-         SELECT c.uid, c.next_send_at AS due_at, c.seq FROM ${this.deliveries} AS c
-         WHERE c.status IN ${UNFINISHED} AND c.next_send_at <= $1
-           AND (c.ordering_key IS NULL OR NOT EXISTS (
-             SELECT 1 FROM ${this.deliveries} AS e WHERE e.ordering_key = c.ordering_key AND e.seq < c.seq AND e.status IN ${UNFINISHED}
-               AND e.endpoint_id IS NOT DISTINCT FROM c.endpoint_id))
-         ORDER BY c.next_send_at, c.seq
-         LIMIT $2
-         FOR UPDATE OF c SKIP LOCKED
-       ) AS due
-       WHERE d.uid = due.uid
-       RETURNING due.due_at, due.seq, ${qualified('d', DELIVERY_COLUMNS)}`,
-      [now, limit, leaseToken, leaseUntil],
-    );
+    const { rows } = await this.run<Row>(this.db, this.hot.claim, [now, limit, leaseToken, leaseUntil]);
     // RETURNING has no order; attempt them earliest first.
     rows.sort((a, b) => num(a.due_at) - num(b.due_at) || num(a.seq) - num(b.seq));
     return rows.map(this.toDelivery);
@@ -219,10 +255,7 @@ export class SqlWebhookStore implements WebhookStore {
 
   async renew(uids: string[], leaseToken: string, leaseUntil: number): Promise<string[]> {
     if (uids.length === 0) return [];
-    const { rows } = await this.db.query<{ uid: string }>(
-      `UPDATE ${this.deliveries} SET next_send_at = $3 WHERE uid = ANY($1::text[]) AND lease_token = $2 AND status = 'Processing' RETURNING uid`,
-      [uids, leaseToken, leaseUntil],
-    );
+    const { rows } = await this.run<{ uid: string }>(this.db, this.hot.renew, [uids, leaseToken, leaseUntil]);
     return rows.map((r) => r.uid);
   }
 
@@ -245,40 +278,17 @@ export class SqlWebhookStore implements WebhookStore {
         ? [{ ...s.attempt, response_body: storableText(s.attempt.response_body), error: storableText(s.attempt.error) }]
         : [],
     );
-    const { rows } = await this.db.query<{ uid: string }>(
-      `WITH s AS (
-         -- A delivery settled twice in one batch: the first outcome counts, as if they came one after the other.
-         SELECT DISTINCT ON (uid) * FROM json_to_recordset($1::json) AS s(uid text, lease_token text, status text, description text, num_trials integer,
-           next_send_at bigint, latency_ms integer, forget boolean, ord integer, attempt_uid text)
-         ORDER BY uid, ord
-       ), updated AS (
-         UPDATE ${this.deliveries} AS d
-         SET status = s.status, description = s.description, num_trials = s.num_trials, next_send_at = s.next_send_at,
-             latency_ms = s.latency_ms, lease_token = NULL, updated_at = $3
-         FROM s WHERE d.uid = s.uid AND d.lease_token = s.lease_token AND d.status = 'Processing' AND NOT s.forget
-         RETURNING d.uid
-       ), forgotten AS (
-         DELETE FROM ${this.deliveries} AS d USING s
-         WHERE d.uid = s.uid AND d.lease_token = s.lease_token AND d.status = 'Processing' AND s.forget
-         RETURNING d.uid
-       ), logged AS (
-         INSERT INTO ${this.attempts} (${ATTEMPT_COLUMNS})
-         SELECT ${ATTEMPT_COLUMNS} FROM json_to_recordset($2::json) AS a(uid text, delivery_id text, endpoint_id text, url text, method text,
-           request_headers jsonb, http_status integer, response_headers jsonb, response_body text, error text, success boolean, latency_ms integer,
-           requested_at bigint, responded_at bigint)
-         WHERE a.uid IN (SELECT s.attempt_uid FROM s JOIN updated ON updated.uid = s.uid)
-       )
-       SELECT uid FROM updated UNION ALL SELECT uid FROM forgotten`,
-      [JSON.stringify(outcomes), JSON.stringify(attempts), Date.now()],
-    );
+    const { rows } = await this.run<{ uid: string }>(this.db, this.hot.settle, [
+      JSON.stringify(outcomes),
+      JSON.stringify(attempts),
+      Date.now(),
+    ]);
     return rows.map((r) => r.uid);
   }
 
   /** The earliest next_send_at of the unfinished deliveries (a Processing one's is its lease's end), from the due index. */
   async nextDueAt(): Promise<number | undefined> {
-    const { rows } = await this.db.query<Row>(
-      `SELECT min(next_send_at) AS next FROM ${this.deliveries} WHERE status IN ${UNFINISHED}`,
-    );
+    const { rows } = await this.run<Row>(this.db, this.hot.nextDueAt, []);
     return numOrNull(rows[0]?.next) ?? undefined;
   }
 
@@ -638,6 +648,16 @@ export class SqlWebhookStore implements WebhookStore {
     const items = rows.slice(0, page.limit).map(map);
     return { items, next_cursor: rows.length > page.limit ? items[items.length - 1]!.uid : undefined };
   }
+}
+
+/** A statement's text and the name it is prepared under (unique to the text: stores of two schemas can share a pool). */
+interface Statement {
+  name: string;
+  text: string;
+}
+
+function statement(text: string): Statement {
+  return { name: `nestjs_convoy_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`, text };
 }
 
 function qualified(alias: string, columns: string): string {

@@ -11,6 +11,11 @@ export interface SqlQueryable {
 export interface SqlDatabase extends SqlQueryable {
   /** Runs `work` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
   transaction<T>(work: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs a statement the stores run for every few events as a named prepared statement: parsed and planned once per
+   * connection, then only bound and executed. `name` is unique to `text`. Optional: without it, query() runs it.
+   */
+  queryPrepared?<R = Record<string, unknown>>(name: string, text: string, params: unknown[]): Promise<{ rows: R[] }>;
   /** Statements it can run at the same time (a pool's size); default 1 (one connection, as PGlite). */
   readonly connections?: number;
   /** Closes what this object opened (a pool it created, a PGlite instance it opened); leaves yours open. */
