@@ -163,6 +163,52 @@ if (pgSkip) console.info(`[adapters] ${pgSkip}`);
     }
   });
 
+  it('fromPgPool over a node-postgres pool: the queue statements run prepared, under names unique to their schema', async () => {
+    // One connection, so that what it has prepared can be read on it; two schemas share it.
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    try {
+      const [a, b] = [fresh(), fresh()];
+      for (const schema of [a, b]) {
+        const storage = await SqlConvoyStorage.open(fromPgPool(pool), { schema, migrate: true });
+        await storage.store.enqueue([stored(`m-${schema}`)]);
+        const [claimed] = await storage.store.claim(2, 10, 'lease', 1_000);
+        expect(claimed?.uid).toBe(`m-${schema}`);
+        const outcome = { uid: claimed!.uid, lease_token: 'lease', status: 'Success', description: '' } as const;
+        await expect(
+          storage.store.settle([{ ...outcome, num_trials: 1, next_send_at: 2, latency_ms: 1, forget: true }]),
+        ).resolves.toEqual([claimed!.uid]);
+      }
+      const { rows } = await pool.query<{ statement: string }>(
+        `SELECT statement FROM pg_prepared_statements WHERE name LIKE 'nestjs\\_convoy\\_%'`,
+      );
+      for (const schema of [a, b])
+        for (const table of ['INSERT INTO', "SET status = 'Processing'", 'DELETE FROM'])
+          expect(rows.some((r) => r.statement.includes(quoteSchema(schema)) && r.statement.includes(table))).toBe(true);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('fromPgPool over a pool look-alike (no node-postgres Client class): every statement goes through query()', async () => {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 1 });
+    try {
+      const texts: unknown[] = [];
+      const lookAlike = {
+        query: (text: string, params?: unknown[]) => (texts.push(text), pool.query(text, params)),
+        connect: () => pool.connect(),
+        end: () => pool.end(),
+      };
+      const storage = await SqlConvoyStorage.open(fromPgPool(lookAlike), { schema: fresh(), migrate: true });
+      await storage.store.enqueue([stored('m1')]);
+      await expect(storage.store.claim(2, 10, 'lease', 1_000)).resolves.toHaveLength(1);
+      expect(texts.every((t) => typeof t === 'string')).toBe(true);
+      const { rows } = await pool.query(`SELECT name FROM pg_prepared_statements`);
+      expect(rows).toEqual([]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('create({ connectionString }) opens its own pool, migrates, and ends the pool on close()', async () => {
     const storage = await PostgresStorage.create({ connectionString: DATABASE_URL, schema: fresh() });
     await storage.store.enqueue([stored('m1')]);
