@@ -193,6 +193,8 @@ export class DeliveryPipeline {
   private readonly toWrite: Array<Pending<Enqueued>> = [];
   /** Group writes in flight (at most the store's concurrentWrites). */
   private writers = 0;
+  /** A group write is to start once this turn of the event loop has queued its publishes. */
+  private writeScheduled = false;
   private readonly toSettle: Array<{
     delivery: DeliveryRecord;
     settlement: Settlement;
@@ -248,7 +250,7 @@ export class DeliveryPipeline {
       }
       await new Promise<boolean>((resolve, reject) => {
         this.toWrite.push({ value: item, resolve, reject });
-        if (this.writers < (this.store.concurrentWrites ?? 1)) void this.writeBatches();
+        this.startWrite();
       });
     } finally {
       this.accepting--;
@@ -372,6 +374,22 @@ export class DeliveryPipeline {
       if (channels.failed.hasSubscribers)
         channels.failed.publish({ delivery, error: 'the application shut down', reason: 'abandoned' });
     }
+  }
+
+  /**
+   * A write starts at once when none is in flight. Beside writes in flight, another starts only after this turn of
+   * the event loop: the callers whose write just committed publish again within it, and one write takes them all
+   * instead of one write each (fewer commits per event, larger groups).
+   */
+  private startWrite(): void {
+    if (this.writers === 0) return void this.writeBatches();
+    if (this.writeScheduled || this.writers >= (this.store.concurrentWrites ?? 1)) return;
+    this.writeScheduled = true;
+    setImmediate(() => {
+      this.writeScheduled = false;
+      // A write that was in flight may have taken them meanwhile; one at its limit takes them when it is done.
+      if (this.toWrite.length > 0 && this.writers < (this.store.concurrentWrites ?? 1)) void this.writeBatches();
+    });
   }
 
   /**

@@ -125,6 +125,17 @@ for (const { name, open, skip } of backends) {
       for (const m of messages) expect((await store.getEvent(m.id))?.is_duplicate_event).toBe(false);
     });
 
+    it('publishes queued in one turn of the event loop beside a write in flight share one write, though write slots are free', async () => {
+      const seen = observed(store, 4);
+      pipeline = new DeliveryPipeline(seen.store, fanOutRoute, settings);
+      const first = pipeline.enqueue(message());
+      const group = Array.from({ length: 6 }, () => pipeline!.enqueue(message()));
+      await Promise.all(group); // the held first write does not hold them up: a free writer took them
+      expect(seen.writes).toEqual([1, 6]);
+      seen.release();
+      await first;
+    });
+
     it('idempotency keys dedupe within one write: one original, the others kept as duplicates without deliveries', async () => {
       const seen = observed(store, 1);
       pipeline = new DeliveryPipeline(seen.store, fanOutRoute, settings);
