@@ -112,8 +112,10 @@ const channels = openChannels(PIPELINE_CHANNELS);
 
 /** Most events written, or outcomes settled, in one write. */
 const MAX_GROUP = 500;
-/** How long outcomes gather before they are written together (durable stores: a commit saved per outcome). */
-const SETTLE_WINDOW_MS = 5;
+/** How long outcomes gather before they are written together (durable stores: one commit for all of them). */
+const SETTLE_WINDOW_MS = 25;
+/** The same when an outcome is of an ordering key: the key's next delivery can only be claimed once it is written. */
+const KEYED_SETTLE_WINDOW_MS = 5;
 /** After a publish inside a caller's transaction, look again this soon: the commit usually follows within ms. */
 const AFTER_TRANSACTION_MS = 100;
 /** An endpoint at its concurrency limit: its delivery is put back, due again this soon. */
@@ -201,7 +203,11 @@ export class DeliveryPipeline {
     result: AttemptResult;
     at: number;
   }> = [];
+  /** In memory: the queued outcomes are to be written at the next turn of the event loop. */
   private settleScheduled = false;
+  /** Durable: the timer that writes the queued outcomes, and when it is due (epoch ms). */
+  private settleTimer: NodeJS.Timeout | undefined;
+  private settleDue = 0;
   private readonly settleWrites = new Set<Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
   private slowSweep: NodeJS.Timeout | undefined;
@@ -590,10 +596,17 @@ export class DeliveryPipeline {
     this.settling.add(delivery);
     const at = Date.now();
     this.toSettle.push({ delivery, settlement: this.settlementOf(delivery, result, at), result, at });
-    if (this.settleScheduled) return;
-    this.settleScheduled = true;
-    if (this.store.volatile) setImmediate(() => void this.flushSettlements());
-    else setTimeout(() => void this.flushSettlements(), SETTLE_WINDOW_MS);
+    if (this.store.volatile) {
+      if (this.settleScheduled) return;
+      this.settleScheduled = true;
+      setImmediate(() => void this.flushSettlements());
+      return;
+    }
+    const wait = delivery.ordering_key === null ? SETTLE_WINDOW_MS : KEYED_SETTLE_WINDOW_MS;
+    if (this.settleTimer && this.settleDue <= at + wait) return;
+    clearTimeout(this.settleTimer);
+    this.settleDue = at + wait;
+    this.settleTimer = setTimeout(() => void this.flushSettlements(), wait);
   }
 
   /** One object of one shape whatever the outcome (it is made for every attempt). */
@@ -652,6 +665,8 @@ export class DeliveryPipeline {
    */
   private flushSettlements(): Promise<void> {
     this.settleScheduled = false;
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     const write = (async () => {
       while (this.toSettle.length > 0) {
         const batch = this.toSettle.splice(0, MAX_GROUP);

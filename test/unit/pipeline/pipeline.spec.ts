@@ -1,4 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
+import { jest } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
 import { ConvoyHttpError, PublishBufferFullError, PublisherClosedError } from '../../../lib/errors/index.js';
 import { WebhookOutbox } from '../../../lib/management/webhook-outbox.js';
@@ -615,6 +616,54 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       expect(failures).toBeLessThan(0);
       expect(transport.calls).toHaveLength(1);
       expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
+    });
+
+    it('with durable storage, outcomes that end within 25 ms of the first share one write; one of an ordering key is written within 5 ms', async () => {
+      // Only the timers of the settle window are faked: wake-ups (setImmediate) and the clock stay real.
+      jest.useFakeTimers({
+        doNotFake: [
+          'Date',
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'setImmediate',
+          'setInterval',
+          'clearInterval',
+        ],
+      });
+      try {
+        transport = new TestTransport();
+        store = Object.assign(new InMemoryWebhookStore({ capacity: 100 }), { volatile: false });
+        const writes: string[][] = [];
+        const settle = store.settle.bind(store);
+        store.settle = (s) => (writes.push(s.map((x) => x.uid)), settle(s));
+        pipeline = new DeliveryPipeline(store, handOverRoute(transport), { ...defaults, concurrency: 4 });
+        pipeline.start();
+        for (const m of [message('a'), message('b'), message('k', { orderingKey: 'key' })]) await pipeline.enqueue(m);
+        const turns = async (n = 5) => {
+          for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+        };
+        while (transport.calls.length < 3) await turns(1);
+
+        transport.callOf('a').resolve();
+        await turns();
+        jest.advanceTimersByTime(10);
+        transport.callOf('b').resolve();
+        await turns();
+        jest.advanceTimersByTime(14);
+        expect(writes).toEqual([]);
+        jest.advanceTimersByTime(1);
+        expect(writes).toEqual([['a', 'b']]);
+
+        await turns();
+        transport.callOf('k').resolve();
+        await turns();
+        jest.advanceTimersByTime(5);
+        expect(writes).toEqual([['a', 'b'], ['k']]);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     describe('while the store is away (a database cut)', () => {
