@@ -64,7 +64,8 @@ export class InMemoryWebhookStore implements WebhookStore {
   /** getEndpoint()'s answers, until the endpoint changes. */
   private readonly endpointReads = new Map<string, Promise<EndpointRecord | undefined>>();
   private readonly deliveries = new Map<string, DeliveryRecord>();
-  private readonly attempts = new Map<string, AttemptRecord[]>();
+  /** A delivery's attempts: the one record itself until there is a second (most deliveries make one attempt). */
+  private readonly attempts = new Map<string, AttemptRecord | AttemptRecord[]>();
   /** The log in insertion order, by event id. */
   private readonly entries = new Map<string, Entry>();
   /**
@@ -187,9 +188,10 @@ export class InMemoryWebhookStore implements WebhookStore {
       d.lease_token = null;
       d.updated_at = now;
       if (s.attempt) {
-        const list = this.attempts.get(d.uid);
-        if (list) list.push(s.attempt);
-        else this.attempts.set(d.uid, [s.attempt]);
+        const logged = this.attempts.get(d.uid);
+        if (logged === undefined) this.attempts.set(d.uid, s.attempt);
+        else if (Array.isArray(logged)) logged.push(s.attempt);
+        else this.attempts.set(d.uid, [logged, s.attempt]);
       }
       if (isUnfinished(d.status)) this.schedule(d);
       else this.finished(d, s.forget === true);
@@ -264,7 +266,8 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
-    return [...(this.attempts.get(deliveryId) ?? [])];
+    const logged = this.attempts.get(deliveryId);
+    return logged === undefined ? [] : Array.isArray(logged) ? [...logged] : [logged];
   }
 
   async getEvent(uid: string): Promise<EventRecord | undefined> {
