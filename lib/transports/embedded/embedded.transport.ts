@@ -135,17 +135,16 @@ export class EmbeddedTransport implements DeliveryRoute {
             message.eventType,
             'ownerId' in target ? target.ownerId : undefined,
           );
-    const deliveries: DeliveryRecord[] = [];
-    const ids: string[] = [];
-    for (const endpoint of endpoints) {
+    // Arrays of the exact length (map, not push onto []): the log keeps both as long as the event.
+    const deliveries = endpoints.map((endpoint) => {
       const delivery = newDelivery(message, uuidv7(), endpoint.uid, retryLimit);
       if (endpoint.status === 'inactive') {
         delivery.status = 'Discarded';
         delivery.description = 'the endpoint is inactive';
       }
-      deliveries.push(delivery);
-      ids.push(endpoint.uid);
-    }
+      return delivery;
+    });
+    const ids = endpoints.map((endpoint) => endpoint.uid);
     const event = {
       uid: message.id,
       event_type: message.eventType,
