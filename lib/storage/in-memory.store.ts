@@ -102,8 +102,9 @@ export class InMemoryWebhookStore implements WebhookStore {
       throw new TypeError(
         'The in-memory store cannot join a database transaction; use the PostgreSQL or PGlite storage',
       );
-    const stored: boolean[] = [];
-    for (const item of items) {
+    const stored = new Array<boolean>(items.length); // exact length: most calls store one item
+    for (let at = 0; at < items.length; at++) {
+      const item = items[at]!;
       const { event } = item;
       if (this.unfinished > 0 && this.unfinished + item.deliveries.length > this.capacity)
         await this.room(item.deliveries.length);
@@ -112,7 +113,7 @@ export class InMemoryWebhookStore implements WebhookStore {
         event.is_duplicate_event = true;
         event.endpoints = [];
         this.remember(event.uid, { event, deliveries: [], open: 0 });
-        stored.push(false);
+        stored[at] = false;
         continue;
       }
       if (event) this.idempotencyKeys.add(event.idempotency_key);
@@ -136,7 +137,7 @@ export class InMemoryWebhookStore implements WebhookStore {
       }
       const eventId = event?.uid ?? deliveries[0]?.event_id;
       if (eventId !== undefined) this.remember(eventId, { event, deliveries, open });
-      stored.push(true);
+      stored[at] = true;
     }
     return stored;
   }
