@@ -68,12 +68,15 @@ const DECODERS = new Map<string, () => Transform>([
 /** More stacked codings than this are refused, as curl and urllib3 do (a chain of decoders per response). */
 const MAX_CODINGS = 5;
 
+/** The headers of an exchange that ended before its response started (not an object per exchange). */
+const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
+
 class ExchangeHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private reason: Error | undefined;
   private settled = false;
   private status = 0;
-  private headers: Record<string, string | string[] | undefined> = {};
+  private headers: Record<string, string | string[] | undefined> = NO_HEADERS;
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private readonly maxBodyBytes: number;
@@ -192,13 +195,15 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     this.stopWatching();
     for (const decoder of this.decoders ?? []) decoder.destroy();
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-    this.resolve({
+    const result: HttpExchangeResult = {
       status: this.status,
       headers: this.headers,
       body: truncated ? body.subarray(0, this.maxBodyBytes) : body,
       truncated,
-      ...(this.undecodable === undefined ? {} : { undecodable: this.undecodable }),
-    });
+    };
+    // Set only when there is one (a spread of a conditional object was a copy per exchange).
+    if (this.undecodable !== undefined) result.undecodable = this.undecodable;
+    this.resolve(result);
   }
 
   private stopWatching(): void {
