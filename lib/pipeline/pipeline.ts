@@ -508,9 +508,6 @@ export class DeliveryPipeline {
       this.slow.delete(delivery);
       // Answered in time: the endpoint is not slow (a postponed delivery was not attempted, so it says nothing).
       if (result.outcome !== 'postpone' && Date.now() - startedAt < SLOW_AFTER_MS) slots.slowLane = false;
-      // Endpoints come and go (dynamic targets): an idle one that is not slow has nothing worth keeping.
-      if (slots.inFlight === 0 && !slots.slowLane && this.perEndpoint.get(delivery.endpoint_id!) === slots)
-        this.perEndpoint.delete(delivery.endpoint_id!);
     }
     this.settle(delivery, result);
     this.pump();
@@ -523,6 +520,10 @@ export class DeliveryPipeline {
    * attempt, retried later), so slow endpoints never hold every slot and a healthy endpoint always gets one.
    */
   private findSlowAttempts(): void {
+    // Endpoints come and go (dynamic targets): an idle one that is not slow has nothing worth keeping. Dropped here
+    // rather than when its last attempt ends, so that a busy endpoint keeps its slots (and abort controller).
+    for (const [endpoint, slots] of this.perEndpoint)
+      if (slots.inFlight === 0 && !slots.slowLane) this.perEndpoint.delete(endpoint);
     const since = Date.now() - SLOW_AFTER_MS;
     let moved = false;
     let cut: Set<EndpointSlots> | undefined;

@@ -25,9 +25,9 @@ export interface InMemoryWebhookStoreOptions {
   capacity?: number;
   whenFull?: 'wait' | 'reject';
   /**
-   * Events kept in the log, each with its deliveries and attempts (default 10 000). Beyond that the oldest whose
-   * deliveries are all finished are forgotten, idempotency key included, so that memory stays bounded however long
-   * the process runs; unfinished work is always kept.
+   * Events kept in the log, each with its deliveries and attempts (default 10 000). Beyond that the events whose
+   * deliveries finished longest ago are forgotten, idempotency key included, so that memory stays bounded however
+   * long the process runs; unfinished work is always kept.
    */
   maxEvents?: number;
 }
@@ -36,17 +36,12 @@ export interface InMemoryWebhookStoreOptions {
 interface Entry {
   event?: EventRecord;
   deliveries: DeliveryRecord[];
+  /** How many of `deliveries` are unfinished: at 0 the entry may be forgotten. */
+  open: number;
 }
-
-/** Retention is looked at once per this many new events, so that a long run of unfinished ones is not rescanned each time. */
-const EVICTION_BATCH = 256;
 
 const isUnfinished = (status: DeliveryStatus): boolean =>
   status === 'Scheduled' || status === 'Retry' || status === 'Processing';
-const hasUnfinished = (entry: Entry): boolean => {
-  for (const d of entry.deliveries) if (isUnfinished(d.status)) return true;
-  return false;
-};
 /** Deliveries that must go one at a time: the same ordering key to the same endpoint (or transport). */
 const chainOf = (d: DeliveryRecord): string | undefined =>
   d.ordering_key === null ? undefined : `${d.endpoint_id ?? ''}\u0000${d.ordering_key}`;
@@ -69,9 +64,15 @@ export class InMemoryWebhookStore implements WebhookStore {
   /** getEndpoint()'s answers, until the endpoint changes. */
   private readonly endpointReads = new Map<string, Promise<EndpointRecord | undefined>>();
   private readonly deliveries = new Map<string, DeliveryRecord>();
-  private readonly attempts = new Map<string, AttemptRecord[]>();
+  /** A delivery's attempts: the one record itself until there is a second (most deliveries make one attempt). */
+  private readonly attempts = new Map<string, AttemptRecord | AttemptRecord[]>();
   /** The log in insertion order, by event id. */
   private readonly entries = new Map<string, Entry>();
+  /**
+   * The events of `entries` whose deliveries are all finished, in the order they finished: retention forgets from
+   * the front, without walking past the unfinished ones (a backlog of those can be the whole log).
+   */
+  private readonly finishedEntries = new Set<string>();
   private readonly idempotencyKeys = new Set<string>();
   /** Unfinished deliveries by due time. An entry goes stale when its delivery changes (a new one is pushed); stale ones are skipped. */
   private readonly due = new MinHeap<DeliveryRecord>();
@@ -87,7 +88,6 @@ export class InMemoryWebhookStore implements WebhookStore {
   private leaseCheckAt = Infinity;
   private pendingHandOvers = 0;
   private failedHandOvers = 0;
-  private insertsSinceEviction = 0;
   private roomWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
   private closed = false;
 
@@ -102,8 +102,9 @@ export class InMemoryWebhookStore implements WebhookStore {
       throw new TypeError(
         'The in-memory store cannot join a database transaction; use the PostgreSQL or PGlite storage',
       );
-    const stored: boolean[] = [];
-    for (const item of items) {
+    const stored = new Array<boolean>(items.length); // exact length: most calls store one item
+    for (let at = 0; at < items.length; at++) {
+      const item = items[at]!;
       const { event } = item;
       if (this.unfinished > 0 && this.unfinished + item.deliveries.length > this.capacity)
         await this.room(item.deliveries.length);
@@ -111,13 +112,14 @@ export class InMemoryWebhookStore implements WebhookStore {
       if (event && this.idempotencyKeys.has(event.idempotency_key)) {
         event.is_duplicate_event = true;
         event.endpoints = [];
-        this.remember(event.uid, { event, deliveries: [] });
-        stored.push(false);
+        this.remember(event.uid, { event, deliveries: [], open: 0 });
+        stored[at] = false;
         continue;
       }
       if (event) this.idempotencyKeys.add(event.idempotency_key);
       // A uid that exists is skipped (a retried publish); the list is copied only then, as it is rare.
       let deliveries = item.deliveries;
+      let open = 0;
       for (let i = 0; i < item.deliveries.length; i++) {
         const delivery = item.deliveries[i]!;
         if (this.deliveries.has(delivery.uid)) {
@@ -126,13 +128,16 @@ export class InMemoryWebhookStore implements WebhookStore {
         }
         if (deliveries !== item.deliveries) deliveries.push(delivery);
         this.deliveries.set(delivery.uid, delivery);
+        // Planned as finished (Discarded: an inactive endpoint's) is logged, never queued.
+        if (!isUnfinished(delivery.status)) continue;
+        open++;
         this.unfinished++;
         if (delivery.endpoint_id === null) this.pendingHandOvers++;
         this.schedule(delivery);
       }
       const eventId = event?.uid ?? deliveries[0]?.event_id;
-      if (eventId !== undefined) this.remember(eventId, deliveries === item.deliveries ? item : { event, deliveries });
-      stored.push(true);
+      if (eventId !== undefined) this.remember(eventId, { event, deliveries, open });
+      stored[at] = true;
     }
     return stored;
   }
@@ -183,9 +188,10 @@ export class InMemoryWebhookStore implements WebhookStore {
       d.lease_token = null;
       d.updated_at = now;
       if (s.attempt) {
-        const list = this.attempts.get(d.uid);
-        if (list) list.push(s.attempt);
-        else this.attempts.set(d.uid, [s.attempt]);
+        const logged = this.attempts.get(d.uid);
+        if (logged === undefined) this.attempts.set(d.uid, s.attempt);
+        else if (Array.isArray(logged)) logged.push(s.attempt);
+        else this.attempts.set(d.uid, [logged, s.attempt]);
       }
       if (isUnfinished(d.status)) this.schedule(d);
       else this.finished(d, s.forget === true);
@@ -204,6 +210,7 @@ export class InMemoryWebhookStore implements WebhookStore {
     let oldest = now;
     // The log is in insertion (publish) order: the first unfinished delivery found is taken as the oldest.
     search: for (const entry of this.entries.values()) {
+      if (entry.open === 0) continue;
       for (const d of entry.deliveries) {
         if (isUnfinished(d.status)) {
           oldest = d.created_at;
@@ -237,6 +244,8 @@ export class InMemoryWebhookStore implements WebhookStore {
         if (d.endpoint_id === null && d.status === 'Failure') this.failedHandOvers--;
         if (d.endpoint_id === null) this.pendingHandOvers++;
         this.unfinished++;
+        const entry = this.entries.get(d.event_id);
+        if (entry && entry.open++ === 0) this.finishedEntries.delete(d.event_id);
       }
       Object.assign(d, { status: 'Scheduled', num_trials: 0, next_send_at: now, description: '', updated_at: now });
       this.schedule(d);
@@ -257,7 +266,8 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
-    return [...(this.attempts.get(deliveryId) ?? [])];
+    const logged = this.attempts.get(deliveryId);
+    return logged === undefined ? [] : Array.isArray(logged) ? [...logged] : [logged];
   }
 
   async getEvent(uid: string): Promise<EventRecord | undefined> {
@@ -354,13 +364,17 @@ export class InMemoryWebhookStore implements WebhookStore {
       if (queue.length === 0) this.chains.delete(chain);
       else this.due.push(queue[0]!.next_send_at, queue[0]!);
     }
+    const entry = this.entries.get(d.event_id);
+    if (entry && --entry.open === 0) this.finishedEntries.add(d.event_id);
     if (forget) {
       this.deliveries.delete(d.uid);
       this.attempts.delete(d.uid);
-      const entry = this.entries.get(d.event_id);
       if (entry) {
         entry.deliveries.splice(entry.deliveries.indexOf(d), 1);
-        if (!entry.event && entry.deliveries.length === 0) this.entries.delete(d.event_id);
+        if (!entry.event && entry.deliveries.length === 0) {
+          this.entries.delete(d.event_id);
+          this.finishedEntries.delete(d.event_id);
+        }
       }
     }
     const waiter = this.roomWaiters.shift();
@@ -396,17 +410,17 @@ export class InMemoryWebhookStore implements WebhookStore {
 
   private remember(eventId: string, entry: Entry): void {
     this.entries.set(eventId, entry);
-    if (++this.insertsSinceEviction >= EVICTION_BATCH) this.evictOldEntries();
+    if (entry.open === 0) this.finishedEntries.add(eventId);
+    if (this.entries.size > this.maxEvents) this.evictOldEntries();
   }
 
-  /** Forgets the oldest events beyond maxEvents whose deliveries are all finished (the map is in insertion order). */
+  /** Forgets the events beyond maxEvents that finished longest ago; unfinished ones are kept, however old. */
   private evictOldEntries(): void {
-    this.insertsSinceEviction = 0;
     let excess = this.entries.size - this.maxEvents;
-    for (const eventId of this.entries.keys()) {
-      if (excess <= 0) break;
+    for (const eventId of this.finishedEntries) {
+      if (excess-- <= 0) break;
+      this.finishedEntries.delete(eventId);
       const entry = this.entries.get(eventId)!;
-      if (hasUnfinished(entry)) continue;
       this.entries.delete(eventId);
       if (entry.event && !entry.event.is_duplicate_event) this.idempotencyKeys.delete(entry.event.idempotency_key);
       for (const d of entry.deliveries) {
@@ -414,7 +428,6 @@ export class InMemoryWebhookStore implements WebhookStore {
         this.deliveries.delete(d.uid);
         this.attempts.delete(d.uid);
       }
-      excess--;
     }
   }
 }

@@ -198,6 +198,23 @@ describe('embedded engine: fan-out', () => {
     expect(paths(receiver.received)).toEqual(['/all', '/exact', '/glob']);
   });
 
+  it('each broadcast sees the endpoints as they are now: one created, changed or deleted since the last publish', async () => {
+    const receiver = await h.receiver();
+    const app = await h.embedded();
+    const endpointsOf = async (n: number): Promise<string[]> => {
+      const list = await deliveriesOf(app, await app.publisher.publish('todo.created', { n }, { broadcast: true }));
+      return list.map((d) => d.endpoint_id!).sort();
+    };
+    const a = await app.endpoints.create({ name: 'a', url: `${receiver.url}/a` });
+    expect(await endpointsOf(1)).toEqual([a.uid]);
+    const b = await app.endpoints.create({ name: 'b', url: `${receiver.url}/b` });
+    expect(await endpointsOf(2)).toEqual([a.uid, b.uid].sort());
+    await app.endpoints.update(a.uid, { event_types: ['invoice.paid'] });
+    expect(await endpointsOf(3)).toEqual([b.uid]);
+    await app.endpoints.delete(b.uid);
+    expect(await endpointsOf(4)).toEqual([]);
+  });
+
   it('{ url } creates one endpoint for the URL (signed with the given secret) and reuses it, even for concurrent publishes', async () => {
     const receiver = await h.receiver();
     const app = await h.embedded();

@@ -123,13 +123,24 @@ describe.each(backends)('crash (SIGKILL) with durable storage: %s', (name, backe
 
   it(`every event whose publish() resolved arrives within ${RECOVERY_BOUND_MS / 1000} s of a restart, each key once`, async () => {
     // A slow Convoy keeps sends in flight, so the kill lands between Convoy's 201 and the outbox's bookkeeping too.
-    fake.setRule(() => ({ delayMs: 15 }));
+    // Once enough went through, Convoy stops answering, and the kill waits for a send it holds: so the dead process
+    // certainly leaves claimed work behind (under load, its few ordered sends could all be between claims).
+    let holding = false;
+    let held = 0;
+    fake.setRule((r) => {
+      if (!holding || r.method !== 'POST' || !r.path.includes('/events')) return { delayMs: 15 };
+      held++;
+      return { hang: true };
+    });
     const {
       keys: resolvedKeys,
       ready,
       stderr,
       exit,
-    } = await publishInChild('SIGKILL', (keys) => keys.length >= 400 && fake.events.size >= 50);
+    } = await publishInChild('SIGKILL', (keys) => {
+      holding ||= keys.length >= 400 && fake.events.size >= 50;
+      return held > 0;
+    });
     expect(exit.signal).toBe('SIGKILL');
     expect({ ready, stderr }).toEqual({ ready: true, stderr: '' });
     const beforeRestart = fake.events.size;

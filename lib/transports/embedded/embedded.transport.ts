@@ -93,6 +93,8 @@ export class EmbeddedTransport implements DeliveryRoute {
   private readonly windows = new Map<string, { start: number; count: number }>();
   private readonly circuits: CircuitBreaker | undefined;
   private wake: () => void = () => undefined;
+  /** The store's last answer to allEndpoints() (a promise it hands out again until an endpoint changes), resolved. */
+  private endpointList: { from: Promise<EndpointRecord[]>; list: EndpointRecord[] } | undefined;
 
   constructor(private readonly parts: EmbeddedTransportParts) {
     this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits, parts.catalogTypes);
@@ -124,35 +126,39 @@ export class EmbeddedTransport implements DeliveryRoute {
    * Convoy's intake: the event's endpoints (one, an owner's, every subscribed one, or the endpoint of a URL) and one
    * delivery each; the store keeps the event as a duplicate, delivered nowhere, if its idempotency key was seen.
    */
-  async plan(message: OutgoingWebhook, retryLimit: number): Promise<Enqueued> {
+  plan(message: OutgoingWebhook, retryLimit: number): Enqueued | Promise<Enqueued> {
     const { target } = message;
-    // Fan-out to every (or an owner's) endpoint reads the store's list here: no async step of its own per publish.
-    const endpoints =
-      'endpointId' in target || 'url' in target
-        ? await this.targets(message)
-        : this.subscribed(
-            await this.parts.store.allEndpoints(),
-            message.eventType,
-            'ownerId' in target ? target.ownerId : undefined,
-          );
-    const deliveries: DeliveryRecord[] = [];
-    const ids: string[] = [];
-    for (const endpoint of endpoints) {
+    if ('endpointId' in target || 'url' in target)
+      return this.targets(message).then((endpoints) => this.fanOut(message, retryLimit, endpoints));
+    // Fan-out to every (or an owner's) endpoint: a store that answers with the list it answered before (the
+    // in-memory one, until an endpoint changes) is read without an async step per publish.
+    const owner = 'ownerId' in target ? target.ownerId : undefined;
+    const all = this.parts.store.allEndpoints();
+    if (this.endpointList?.from === all)
+      return this.fanOut(message, retryLimit, this.subscribed(this.endpointList.list, message.eventType, owner));
+    return all.then((list) => {
+      this.endpointList = { from: all, list };
+      return this.fanOut(message, retryLimit, this.subscribed(list, message.eventType, owner));
+    });
+  }
+
+  private fanOut(message: OutgoingWebhook, retryLimit: number, endpoints: EndpointRecord[]): Enqueued {
+    // Arrays of the exact length (map, not push onto []): the log keeps both as long as the event.
+    const deliveries = endpoints.map((endpoint) => {
       const delivery = newDelivery(message, uuidv7(), endpoint.uid, retryLimit);
       if (endpoint.status === 'inactive') {
         delivery.status = 'Discarded';
         delivery.description = 'the endpoint is inactive';
       }
-      deliveries.push(delivery);
-      ids.push(endpoint.uid);
-    }
+      return delivery;
+    });
     const event = {
       uid: message.id,
       event_type: message.eventType,
       idempotency_key: message.idempotencyKey,
       payload: message.payload,
       custom_headers: message.headers,
-      endpoints: ids,
+      endpoints: endpoints.map((endpoint) => endpoint.uid),
       is_duplicate_event: false,
       created_at: message.createdAt,
     };
@@ -212,6 +218,7 @@ export class EmbeddedTransport implements DeliveryRoute {
     await this.parts.agent.close();
   }
 
+  /** The endpoints of a `{ endpointId }` or `{ url, secret? }` target. */
   private async targets(message: OutgoingWebhook): Promise<EndpointRecord[]> {
     const { target, eventType } = message;
     if ('endpointId' in target) {
@@ -219,12 +226,7 @@ export class EmbeddedTransport implements DeliveryRoute {
       if (!endpoint) throw new WebhookNotFoundError('endpoint', target.endpointId);
       return acceptsEventType(endpoint, eventType) ? [endpoint] : [];
     }
-    if ('url' in target) return [await this.endpointForUrl(target)];
-    return this.subscribed(
-      await this.parts.store.allEndpoints(),
-      eventType,
-      'ownerId' in target ? target.ownerId : undefined,
-    );
+    return [await this.endpointForUrl(target as { url: string; secret?: string })];
   }
 
   /** The endpoints (of `owner`, when given) that take `eventType`. */

@@ -40,14 +40,24 @@ export class HttpDelivery {
     private readonly telemetry: WebhookTelemetry = WebhookTelemetry.off,
   ) {}
 
-  async attempt(delivery: DeliveryRecord, endpoint: EndpointRecord, signal?: AbortSignal): Promise<AttemptOutcome> {
+  attempt(delivery: DeliveryRecord, endpoint: EndpointRecord, signal?: AbortSignal): Promise<AttemptOutcome> {
     const span = this.telemetry.startDeliver(delivery, endpoint.url);
+    // Untraced (the usual case), the send's own promise: no async step of its own per attempt.
+    return span === undefined
+      ? this.send(delivery, endpoint, undefined, signal)
+      : this.traced(delivery, endpoint, span, signal);
+  }
+
+  private async traced(
+    delivery: DeliveryRecord,
+    endpoint: EndpointRecord,
+    span: Span,
+    signal: AbortSignal | undefined,
+  ): Promise<AttemptOutcome> {
     const outcome = await this.send(delivery, endpoint, span, signal);
-    if (span !== undefined) {
-      const { http_status: status, error } = outcome.attempt;
-      this.telemetry.responded(span, status, error);
-      span.end();
-    }
+    const { http_status: status, error } = outcome.attempt;
+    this.telemetry.responded(span, status, error);
+    span.end();
     return outcome;
   }
 
@@ -194,8 +204,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 function decode(body: Buffer): string {
   if (body.length === 0) return '';
+  const text = utf8.decode(body);
   // Cut on a character boundary: a trailing partial UTF-8 sequence becomes nothing rather than U+FFFD noise.
-  return utf8.decode(body).replace(/\uFFFD+$/, '');
+  return text.charCodeAt(text.length - 1) === 0xfffd ? text.replace(/\uFFFD+$/, '') : text;
 }
 
 /** The response headers with one string per name: undici's object itself when it has no repeated header (the usual case). */

@@ -748,6 +748,29 @@ describe('InMemoryWebhookStore retention (maxEvents)', () => {
     );
   });
 
+  it('keeps an event that was resent while it is unfinished again, and forgets it once it finished', async () => {
+    const store = new InMemoryWebhookStore({ maxEvents: 10, capacity: 1_000 });
+    await fill(store, 1, 1); // id(0) failed: finished, first in line to be forgotten
+    expect(await store.reschedule({ uids: [id(0)] }, ['Failure'], T0)).toEqual([id(0)]);
+    await fill(store, 50, 0); // 50 more, all unfinished: the log is over its bound, nothing finished to forget
+    expect(await store.getDelivery(id(0))).toMatchObject({ status: 'Scheduled' });
+    const [claimed] = await store.claim(T0, 1, 'w2', T0 + 60_000);
+    expect(claimed!.uid).toBe(id(0));
+    const settled = { lease_token: 'w2', description: '', num_trials: 1, next_send_at: T0, latency_ms: 1 };
+    await store.settle([{ uid: id(0), status: 'Success', ...settled }]);
+    await store.enqueue([{ deliveries: [handOver(1_000)] }]);
+    expect(await store.getDelivery(id(0))).toBeUndefined();
+  });
+
+  it('does not count a delivery planned as Discarded against its capacity (it is logged, never queued)', async () => {
+    const store = new InMemoryWebhookStore({ capacity: 1, whenFull: 'reject' });
+    for (let n = 0; n < 3; n++) await store.enqueue([{ deliveries: [{ ...handOver(n), status: 'Discarded' }] }]);
+    expect((await store.stats(T0)).pending).toBe(0);
+    expect(await store.claim(T0 + 10, 10, 'w', T0 + 60_000)).toEqual([]);
+    await expect(store.enqueue([{ deliveries: [handOver(10)] }])).resolves.toEqual([true]);
+    expect(await store.getDelivery(id(0))).toMatchObject({ status: 'Discarded' });
+  });
+
   it.each([0, -1, 1.5, Number.NaN])('refuses maxEvents %p', (maxEvents) => {
     expect(() => new InMemoryWebhookStore({ maxEvents })).toThrow(/maxEvents must be a whole number >= 1/);
   });
