@@ -151,7 +151,18 @@ export class ConvoyHttp implements ConvoyRequester {
   ): Promise<ConvoyResult<T>> {
     const headers = body === undefined ? this.#headers : this.#jsonHeaders;
     try {
-      const response = await httpExchange(this.#pool, { method, path, headers, body }, { timeoutMs, signal });
+      const maxBodyBytes = this.#options.maxResponseBytes;
+      const response = await httpExchange(
+        this.#pool,
+        { method, path, headers, body },
+        { timeoutMs, signal, maxBodyBytes },
+      );
+      if (response.truncated)
+        throw new ConvoyResponseError(
+          { method, path: fullPath },
+          response.status,
+          `the body is longer than maxResponseBytes (${maxBodyBytes} bytes); raise convoy.maxResponseBytes, or ask for smaller pages (perPage)`,
+        );
       const requestId = header(response.headers['x-request-id']);
       return parseEnvelope<T>(
         method,
