@@ -91,26 +91,43 @@ export class ConvoyHttp implements ConvoyRequester {
     return this.#projectPrefix + path;
   }
 
-  async request<T>(req: ConvoyRequest): Promise<ConvoyResult<T>> {
-    const fullPath = this.projectPath(req.path);
-    const path = req.query === undefined ? fullPath : fullPath + queryString(req.query);
-    const info: ConvoyRequestInfo = { method: req.method, path: fullPath };
-    const retry = req.retry === undefined ? this.#options.retry : req.retry && this.retryOf(req.retry);
-    const safeToRepeat = req.method === 'GET' || req.idempotent === true;
-    const attempts = retry && safeToRepeat ? retry.attempts : 1;
-    const body = req.body === undefined ? undefined : encodeJsonBody(req.body);
-    const timeout = req.timeoutMs ?? this.#options.timeoutMs;
-    // One attempt (every send of the dispatcher): no retry loop to wait in.
-    if (attempts === 1) return this.attempt<T>(req.method, path, info, body, timeout, req.signal);
+  /**
+   * Not an async function: a single attempt (every send of the dispatcher) is returned as it is, without a promise
+   * and a context of its own around it. What throws while the request is built is a rejection all the same.
+   */
+  request<T>(req: ConvoyRequest): Promise<ConvoyResult<T>> {
+    try {
+      const fullPath = this.projectPath(req.path);
+      const path = req.query === undefined ? fullPath : fullPath + queryString(req.query);
+      const retry = req.retry === undefined ? this.#options.retry : req.retry && this.retryOf(req.retry);
+      const safeToRepeat = req.method === 'GET' || req.idempotent === true;
+      const attempts = retry && safeToRepeat ? retry.attempts : 1;
+      const body = req.body === undefined ? undefined : encodeJsonBody(req.body);
+      const timeout = req.timeoutMs ?? this.#options.timeoutMs;
+      if (attempts === 1) return this.attempt<T>(req.method, path, fullPath, body, timeout, req.signal);
+      return this.retrying<T>(req, path, fullPath, body, timeout, attempts, retry as RetryPolicy);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
 
+  private async retrying<T>(
+    req: ConvoyRequest,
+    path: string,
+    fullPath: string,
+    body: string | undefined,
+    timeout: number,
+    attempts: number,
+    retry: RetryPolicy,
+  ): Promise<ConvoyResult<T>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.attempt<T>(req.method, path, info, body, timeout, req.signal);
+        return await this.attempt<T>(req.method, path, fullPath, body, timeout, req.signal);
       } catch (error) {
         if (attempt >= attempts || !isRetryable(error) || req.signal?.aborted) throw error;
-        const wait = retryDelay(error, attempt, retry as RetryPolicy);
+        const wait = retryDelay(error, attempt, retry);
         logger.debug(
-          `Retrying ${info.method} ${info.path} in ${wait} ms (attempt ${attempt + 1} of ${attempts}): ${(error as Error).message}`,
+          `Retrying ${req.method} ${fullPath} in ${wait} ms (attempt ${attempt + 1} of ${attempts}): ${(error as Error).message}`,
         );
         await sleep(wait, req.signal);
       }
@@ -123,20 +140,33 @@ export class ConvoyHttp implements ConvoyRequester {
     return retryGroup(() => base).check(given, 'retry', { transport: 'convoy', durable: false }, () => {});
   }
 
+  /** `fullPath`: the path without its query, as errors name the request. */
   private async attempt<T>(
     method: string,
     path: string,
-    info: ConvoyRequestInfo,
+    fullPath: string,
     body: string | undefined,
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<ConvoyResult<T>> {
     const headers = body === undefined ? this.#headers : this.#jsonHeaders;
     try {
-      const response = await httpExchange(this.#pool, { method, path, headers, body }, { timeoutMs, signal });
+      const maxBodyBytes = this.#options.maxResponseBytes;
+      const response = await httpExchange(
+        this.#pool,
+        { method, path, headers, body },
+        { timeoutMs, signal, maxBodyBytes },
+      );
+      if (response.truncated)
+        throw new ConvoyResponseError(
+          { method, path: fullPath },
+          response.status,
+          `the body is longer than maxResponseBytes (${maxBodyBytes} bytes); raise convoy.maxResponseBytes, or ask for smaller pages (perPage)`,
+        );
       const requestId = header(response.headers['x-request-id']);
       return parseEnvelope<T>(
-        info,
+        method,
+        fullPath,
         response.status,
         response.body.toString('utf8'),
         requestId === undefined ? undefined : scrubSecrets(requestId, this.#secrets),
@@ -144,6 +174,8 @@ export class ConvoyHttp implements ConvoyRequester {
         this.#secrets,
       );
     } catch (error) {
+      // The request's description is built here, on failure only.
+      const info: ConvoyRequestInfo = { method, path: fullPath };
       if (error instanceof HttpExchangeTimeout) throw new ConvoyTimeoutError(info, timeoutMs);
       if (signal?.aborted) throw signal.reason;
       if (
@@ -164,7 +196,8 @@ export class ConvoyHttp implements ConvoyRequester {
 }
 
 function parseEnvelope<T>(
-  info: ConvoyRequestInfo,
+  method: string,
+  path: string,
   status: number,
   text: string,
   requestId: string | undefined,
@@ -179,6 +212,7 @@ function parseEnvelope<T>(
   }
   const message = typeof envelope?.message === 'string' ? envelope.message : undefined;
   if (status < 200 || status > 299) {
+    const info: ConvoyRequestInfo = { method, path };
     // Convoy's errors are `{status:false, message}`; proxies and a 415 send other bodies, so quote those briefly.
     // Scrubbed first: a server (or a proxy) that echoes the request's Authorization would put the key in our logs.
     const said = scrubSecrets(message ?? text.trim(), secrets).slice(0, message === undefined ? 200 : undefined);
@@ -189,10 +223,10 @@ function parseEnvelope<T>(
   }
   if (text.trim() === '') return { data: undefined as T, message: '', status, requestId };
   if (envelope === undefined || typeof envelope !== 'object' || envelope === null) {
-    throw new ConvoyResponseError(info, status, 'the body is not JSON');
+    throw new ConvoyResponseError({ method, path }, status, 'the body is not JSON');
   }
   if (!('data' in envelope) && !('message' in envelope)) {
-    throw new ConvoyResponseError(info, status, 'the body is not a {status, message, data} envelope');
+    throw new ConvoyResponseError({ method, path }, status, 'the body is not a {status, message, data} envelope');
   }
   return { data: (envelope.data ?? undefined) as T, message: message ?? '', status, requestId };
 }

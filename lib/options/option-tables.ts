@@ -320,6 +320,11 @@ export const CLIENT_OPTIONS = {
   }),
   /** Upper bound of open keep-alive connections to Convoy. */
   connections: count(1024, 'the maximum number of sockets to Convoy, e.g. 16')(16),
+  /** A response body longer than this is not read: the call fails with ConvoyResponseError (a bound on what a server sends). */
+  maxResponseBytes: integer(
+    { min: 1_024, max: 1_073_741_824 },
+    'give the largest response body to read from Convoy, in bytes, e.g. 67108864 (64 MiB)',
+  )(64 * 1024 * 1024),
 };
 
 export const CONVOY_OPTIONS = {

@@ -146,10 +146,9 @@ export class InMemoryWebhookStore implements WebhookStore {
     const claimed: DeliveryRecord[] = [];
     if (now >= this.leaseCheckAt) this.releaseExpiredLeases(now);
     while (claimed.length < limit) {
-      const top = this.freshTop();
-      if (!top || top.key > now) break;
-      this.due.pop();
-      const d = top.value;
+      const d = this.freshTop();
+      if (!d || d.next_send_at > now) break;
+      this.due.removeTop();
       this.processing.add(d);
       d.status = 'Processing';
       d.lease_token = leaseToken;
@@ -202,7 +201,7 @@ export class InMemoryWebhookStore implements WebhookStore {
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    let next = this.freshTop()?.key;
+    let next = this.freshTop()?.next_send_at;
     for (const d of this.processing) if (next === undefined || d.next_send_at < next) next = d.next_send_at;
     return next;
   }
@@ -394,13 +393,13 @@ export class InMemoryWebhookStore implements WebhookStore {
     this.leaseCheckAt = earliest;
   }
 
-  /** The earliest entry that still describes its delivery; stale ones are dropped on the way. */
-  private freshTop(): { key: number; value: DeliveryRecord } | undefined {
+  /** The earliest delivery whose entry still describes it (due at its next_send_at); stale ones are dropped on the way. */
+  private freshTop(): DeliveryRecord | undefined {
     for (;;) {
-      const top = this.due.peek();
-      if (!top || (isUnfinished(top.value.status) && top.value.next_send_at === top.key && this.isChainHead(top.value)))
+      const top = this.due.topValue();
+      if (!top || (isUnfinished(top.status) && top.next_send_at === this.due.topKey() && this.isChainHead(top)))
         return top;
-      this.due.pop();
+      this.due.removeTop();
     }
   }
 

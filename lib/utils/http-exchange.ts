@@ -68,12 +68,15 @@ const DECODERS = new Map<string, () => Transform>([
 /** More stacked codings than this are refused, as curl and urllib3 do (a chain of decoders per response). */
 const MAX_CODINGS = 5;
 
+/** The headers of an exchange that ended before its response started (not an object per exchange). */
+const NO_HEADERS: Record<string, string | string[] | undefined> = Object.freeze({});
+
 class ExchangeHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private reason: Error | undefined;
   private settled = false;
   private status = 0;
-  private headers: Record<string, string | string[] | undefined> = {};
+  private headers: Record<string, string | string[] | undefined> = NO_HEADERS;
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private readonly maxBodyBytes: number;
@@ -81,10 +84,17 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   /** A compressed body's decoders: raw bytes go into the first, decoded ones come out of the last. */
   private decoders: Transform[] | undefined;
   private undecodable: string | undefined;
-  private readonly signal: AbortSignal | undefined;
   /** Epoch ms after which the shared sweep aborts this exchange. */
   readonly deadline: number;
   readonly timeoutMs: number;
+  /** Its neighbours among the exchanges in flight (see watchDeadline), and whether it is among them. */
+  prevInFlight: ExchangeHandler | undefined = undefined;
+  nextInFlight: ExchangeHandler | undefined = undefined;
+  inFlight = false;
+  /** The exchanges waiting on its signal (see watchAbort), and its neighbours there. */
+  signalWatch: SignalWatch | undefined = undefined;
+  prevOnSignal: ExchangeHandler | undefined = undefined;
+  nextOnSignal: ExchangeHandler | undefined = undefined;
 
   constructor(
     private readonly resolve: (result: HttpExchangeResult) => void,
@@ -93,7 +103,6 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   ) {
     this.maxBodyBytes = maxBodyBytes;
     this.decompress = decompress;
-    this.signal = signal;
     this.timeoutMs = timeoutMs;
     this.deadline = Date.now() + timeoutMs;
     watchDeadline(this);
@@ -192,37 +201,52 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     this.stopWatching();
     for (const decoder of this.decoders ?? []) decoder.destroy();
     const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-    this.resolve({
+    const result: HttpExchangeResult = {
       status: this.status,
       headers: this.headers,
       body: truncated ? body.subarray(0, this.maxBodyBytes) : body,
       truncated,
-      ...(this.undecodable === undefined ? {} : { undecodable: this.undecodable }),
-    });
+    };
+    // Set only when there is one (a spread of a conditional object was a copy per exchange).
+    if (this.undecodable !== undefined) result.undecodable = this.undecodable;
+    this.resolve(result);
   }
 
   private stopWatching(): void {
     unwatchDeadline(this);
-    if (this.signal) unwatchAbort(this.signal, this);
+    unwatchAbort(this);
   }
 }
 
 /**
  * The exchanges in flight and one timer for all of them, armed for the earliest deadline: a timer per request
- * (set, then cleared when the answer comes) was a measurable share of the send path.
+ * (set, then cleared when the answer comes) was a measurable share of the send path. They are linked through their
+ * own fields: a Set's add and delete per exchange cost several µs of CPU each in `npm run bench` (more than the
+ * exchange's own handling), a list costs two field writes.
  */
-const inFlight = new Set<ExchangeHandler>();
+let firstInFlight: ExchangeHandler | undefined;
+let inFlightCount = 0;
 let sweepTimer: NodeJS.Timeout | undefined;
 let sweepAt = Infinity;
 
 function watchDeadline(exchange: ExchangeHandler): void {
-  inFlight.add(exchange);
+  exchange.inFlight = true;
+  exchange.nextInFlight = firstInFlight;
+  if (firstInFlight) firstInFlight.prevInFlight = exchange;
+  firstInFlight = exchange;
+  inFlightCount++;
   if (exchange.deadline < sweepAt) armSweep(exchange.deadline);
 }
 
 function unwatchDeadline(exchange: ExchangeHandler): void {
-  inFlight.delete(exchange);
-  if (inFlight.size === 0 && sweepTimer) {
+  if (!exchange.inFlight) return;
+  exchange.inFlight = false;
+  const { prevInFlight: prev, nextInFlight: next } = exchange;
+  if (prev) prev.nextInFlight = next;
+  else firstInFlight = next;
+  if (next) next.prevInFlight = prev;
+  exchange.prevInFlight = exchange.nextInFlight = undefined;
+  if (--inFlightCount === 0 && sweepTimer) {
     clearTimeout(sweepTimer);
     sweepTimer = undefined;
     sweepAt = Infinity;
@@ -242,9 +266,10 @@ function sweep(): void {
   sweepAt = Infinity;
   const now = Date.now();
   let next = Infinity;
-  for (const exchange of inFlight) {
+  for (let exchange = firstInFlight, after; exchange; exchange = after) {
+    after = exchange.nextInFlight; // read first: aborting may unlink the exchange
     if (exchange.deadline <= now) {
-      inFlight.delete(exchange);
+      unwatchDeadline(exchange);
       exchange.abort(new HttpExchangeTimeout(exchange.timeoutMs));
     } else if (exchange.deadline < next) next = exchange.deadline;
   }
@@ -254,27 +279,43 @@ function sweep(): void {
 /**
  * The exchanges waiting on each shared signal (the dispatcher's shutdown signal is passed to every send): one
  * 'abort' listener per signal, not one per request. An addEventListener/removeEventListener pair per request was
- * a measurable share of the send path in `npm run bench`.
+ * a measurable share of the send path in `npm run bench`. They are linked through their own fields, as above.
  */
-const watchers = new WeakMap<AbortSignal, Set<ExchangeHandler>>();
+interface SignalWatch {
+  first: ExchangeHandler | undefined;
+}
+const watchers = new WeakMap<AbortSignal, SignalWatch>();
 
 function watchAbort(shared: AbortSignal, exchange: ExchangeHandler): void {
-  let exchanges = watchers.get(shared);
-  if (!exchanges) {
-    const set = new Set<ExchangeHandler>();
-    watchers.set(shared, (exchanges = set));
+  let watch = watchers.get(shared);
+  if (!watch) {
+    const created: SignalWatch = { first: undefined };
+    watchers.set(shared, (watch = created));
     shared.addEventListener(
       'abort',
       () => {
-        for (const each of set) each.abort(shared.reason as Error);
-        set.clear();
+        for (let each = created.first, after; each; each = after) {
+          after = each.nextOnSignal; // read first: aborting may unlink it
+          unwatchAbort(each);
+          each.abort(shared.reason as Error);
+        }
       },
       { once: true },
     );
   }
-  exchanges.add(exchange);
+  exchange.signalWatch = watch;
+  exchange.nextOnSignal = watch.first;
+  if (watch.first) watch.first.prevOnSignal = exchange;
+  watch.first = exchange;
 }
 
-function unwatchAbort(shared: AbortSignal, exchange: ExchangeHandler): void {
-  watchers.get(shared)?.delete(exchange);
+function unwatchAbort(exchange: ExchangeHandler): void {
+  const watch = exchange.signalWatch;
+  if (!watch) return;
+  exchange.signalWatch = undefined;
+  const { prevOnSignal: prev, nextOnSignal: next } = exchange;
+  if (prev) prev.nextOnSignal = next;
+  else watch.first = next;
+  if (next) next.prevOnSignal = prev;
+  exchange.prevOnSignal = exchange.nextOnSignal = undefined;
 }

@@ -1,56 +1,88 @@
 /**
  * A binary min-heap on a numeric key: O(log n) push and pop, for "what is due next" without sorting everything.
  * Equal keys come out in the order they went in.
+ *
+ * Keys, insertion numbers and values are kept in three parallel arrays (the keys as unboxed doubles): a push
+ * allocates nothing of its own, and a sift compares keys that lie next to each other in memory instead of loading
+ * an entry object per level (the in-memory store pushes and pops one per delivery).
  */
 export class MinHeap<T> {
-  private readonly items: Array<{ key: number; seq: number; value: T }> = [];
+  private readonly keys: number[] = [];
+  private readonly seqs: number[] = [];
+  private readonly values: T[] = [];
   private seq = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.values.length;
   }
 
   push(key: number, value: T): void {
-    const items = this.items;
-    const entry = { key, seq: this.seq++, value };
-    items.push(entry);
-    let i = items.length - 1;
+    const { keys, seqs, values } = this;
+    const seq = this.seq++;
+    let i = values.length;
+    keys.push(key);
+    seqs.push(seq);
+    values.push(value);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(entry, items[parent]!)) break;
-      items[i] = items[parent]!;
-      items[parent] = entry;
+      const parentKey = keys[parent]!;
+      if (!(key < parentKey || (key === parentKey && seq < seqs[parent]!))) break;
+      keys[i] = parentKey;
+      seqs[i] = seqs[parent]!;
+      values[i] = values[parent]!;
       i = parent;
     }
+    keys[i] = key;
+    seqs[i] = seq;
+    values[i] = value;
+  }
+
+  /** The smallest key, without an object for it. */
+  topKey(): number | undefined {
+    return this.keys[0];
+  }
+
+  /** The value of the smallest key. */
+  topValue(): T | undefined {
+    return this.values[0];
   }
 
   peek(): { key: number; value: T } | undefined {
-    return this.items[0];
+    return this.values.length === 0 ? undefined : { key: this.keys[0]!, value: this.values[0]! };
   }
 
   pop(): { key: number; value: T } | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || !last) return top;
-    items[0] = last;
+    if (this.values.length === 0) return undefined;
+    const top = { key: this.keys[0]!, value: this.values[0]! };
+    this.removeTop();
+    return top;
+  }
+
+  /** Removes the smallest key (as pop(), without an object for it). */
+  removeTop(): void {
+    const { keys, seqs, values } = this;
+    const lastKey = keys.pop();
+    const lastSeq = seqs.pop()!;
+    const lastValue = values.pop()!;
+    const n = values.length;
+    if (n === 0 || lastKey === undefined) return;
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
+      if (left >= n) break;
       const right = left + 1;
-      let smallest = i;
-      if (left < items.length && before(items[left]!, items[smallest]!)) smallest = left;
-      if (right < items.length && before(items[right]!, items[smallest]!)) smallest = right;
-      if (smallest === i) break;
-      const moved = items[i]!;
-      items[i] = items[smallest]!;
-      items[smallest] = moved;
-      i = smallest;
+      let child = left;
+      if (right < n && (keys[right]! < keys[left]! || (keys[right] === keys[left] && seqs[right]! < seqs[left]!)))
+        child = right;
+      const childKey = keys[child]!;
+      if (!(childKey < lastKey || (childKey === lastKey && seqs[child]! < lastSeq))) break;
+      keys[i] = childKey;
+      seqs[i] = seqs[child]!;
+      values[i] = values[child]!;
+      i = child;
     }
-    return top;
+    keys[i] = lastKey;
+    seqs[i] = lastSeq;
+    values[i] = lastValue;
   }
-}
-
-function before(a: { key: number; seq: number }, b: { key: number; seq: number }): boolean {
-  return a.key < b.key || (a.key === b.key && a.seq < b.seq);
 }

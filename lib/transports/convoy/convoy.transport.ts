@@ -1,5 +1,7 @@
 import type { ConvoyClient } from '../../client/convoy.client.js';
 import type { ConvoyRequestOptions } from '../../client/convoy-client.options.js';
+import type { CreateEventRequest } from '../../client/convoy.types.js';
+import type { Span } from '../../telemetry/otel-api.js';
 import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { StartupProjectCheck } from '../../client/project-check.js';
 import { StartupEventTypeSync } from '../../catalog/event-type-sync.js';
@@ -81,20 +83,34 @@ export class ConvoyTransport implements WebhookTransport {
     checkDestinationWithoutDns(url, NEVER_ROUTABLE);
   }
 
-  async send(message: OutgoingWebhook, context: TransportSendContext): Promise<void> {
-    const { telemetry, projectUrl } = this.traced;
-    const { target } = message;
-    const span = telemetry.startConvoySend(message, `${projectUrl}${routeOf(target)}`);
-    // Convoy passes custom headers on to the endpoints: the receiver gets the trace context there.
-    const trace = telemetry.traceHeaders(span, message.traceparent, message.tracestate);
-    let headers = message.headers;
-    if (trace !== undefined && !hasHeader(headers, 'traceparent')) {
-      headers = { ...headers, traceparent: trace.traceparent };
-      if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
-    }
-    if (span === undefined) return this.sendEvent(message, headers, context);
+  /** Not an async function: an untraced send is the request's own promise (a rejection whatever fails). */
+  send(message: OutgoingWebhook, context: TransportSendContext): Promise<void> {
     try {
-      await this.sendEvent(message, headers, context);
+      const { telemetry, projectUrl } = this.traced;
+      const span = telemetry.startConvoySend(message, `${projectUrl}${routeOf(message.target)}`);
+      // Convoy passes custom headers on to the endpoints: the receiver gets the trace context there.
+      const trace = telemetry.traceHeaders(span, message.traceparent, message.tracestate);
+      let headers = message.headers;
+      if (trace !== undefined && !hasHeader(headers, 'traceparent')) {
+        headers = { ...headers, traceparent: trace.traceparent };
+        if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
+      }
+      if (span === undefined) return this.sendEvent(message, headers, context.signal);
+      return this.sendTraced(span, message, headers, context.signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private async sendTraced(
+    span: Span,
+    message: OutgoingWebhook,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { telemetry } = this.traced;
+    try {
+      await this.sendEvent(message, headers, signal);
     } catch (error) {
       telemetry.responded(
         span,
@@ -107,11 +123,15 @@ export class ConvoyTransport implements WebhookTransport {
     }
   }
 
-  private async sendEvent(
-    message: OutgoingWebhook,
-    headers: Record<string, string>,
-    { signal }: TransportSendContext,
-  ): Promise<void> {
+  /** The options of every send under one signal (the pipeline passes the same one to each): one object, not one per send. */
+  private sendOptions: { retry: false; signal: AbortSignal } | undefined;
+
+  private optionsFor(signal: AbortSignal): { retry: false; signal: AbortSignal } {
+    if (this.sendOptions?.signal !== signal) this.sendOptions = { retry: false, signal };
+    return this.sendOptions;
+  }
+
+  private sendEvent(message: OutgoingWebhook, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
     const { target } = message;
     // The payload goes in as the exact bytes published (RawJson), not parsed and serialized again.
     const event = {
@@ -120,23 +140,34 @@ export class ConvoyTransport implements WebhookTransport {
       idempotency_key: message.idempotencyKey,
       custom_headers: hasAny(headers) ? headers : undefined,
     };
-    const options = { retry: false as const, signal };
+    const options = this.optionsFor(signal);
     const events = this.client.events;
-    if ('endpointId' in target) await events.create({ ...event, endpoint_id: target.endpointId }, options);
-    else if ('ownerId' in target) await events.fanout({ ...event, owner_id: target.ownerId }, options);
-    else if ('url' in target) {
-      const name = dynamicEndpointName(target.url, target.secret);
-      const known = this.dynamicEndpoints.has(name);
-      const endpointId = await this.endpointFor(name, target, options);
-      try {
-        await events.create({ ...event, endpoint_id: endpointId }, options);
-      } catch (error) {
-        // Found by an earlier send, then deleted in Convoy (an unknown endpoint_id answers 400): find it again.
-        if (!(known && error instanceof ConvoyHttpError && error.status === 400)) throw error;
-        this.dynamicEndpoints.delete(name);
-        await events.create({ ...event, endpoint_id: await this.endpointFor(name, target, options) }, options);
-      }
-    } else await events.broadcast(event, options);
+    // The acknowledgement says nothing a hand-over needs: each promise is returned as it is (no await, no wrapper).
+    let sent: Promise<unknown>;
+    if ('endpointId' in target) sent = events.create({ ...event, endpoint_id: target.endpointId }, options);
+    else if ('ownerId' in target) sent = events.fanout({ ...event, owner_id: target.ownerId }, options);
+    else if ('url' in target) sent = this.sendToUrl(target, event, options);
+    else sent = events.broadcast(event, options);
+    return sent as Promise<void>;
+  }
+
+  private async sendToUrl(
+    target: { url: string; secret?: string },
+    event: Omit<CreateEventRequest, 'endpoint_id'>,
+    options: ConvoyRequestOptions,
+  ): Promise<void> {
+    const events = this.client.events;
+    const name = dynamicEndpointName(target.url, target.secret);
+    const known = this.dynamicEndpoints.has(name);
+    const endpointId = await this.endpointFor(name, target, options);
+    try {
+      await events.create({ ...event, endpoint_id: endpointId }, options);
+    } catch (error) {
+      // Found by an earlier send, then deleted in Convoy (an unknown endpoint_id answers 400): find it again.
+      if (!(known && error instanceof ConvoyHttpError && error.status === 400)) throw error;
+      this.dynamicEndpoints.delete(name);
+      await events.create({ ...event, endpoint_id: await this.endpointFor(name, target, options) }, options);
+    }
   }
 
   /** The id of the endpoint named `name` for this URL: found (by name, then URL), or created with the target's secret. */

@@ -37,6 +37,25 @@ describe('ConvoyClient over HTTP', () => {
     expect((error as Error).message).toMatch(/not JSON/);
   });
 
+  it('does not read a response body beyond maxResponseBytes: ConvoyResponseError naming the option', async () => {
+    const small = new ConvoyClient({ ...fake.clientOptions, retry: false, maxResponseBytes: 2_048 });
+    try {
+      const name = 'x'.repeat(1_000);
+      for (let n = 0; n < 3; n++) await small.eventTypes.create({ name: `${name}.${n}` });
+      const error = await small.eventTypes.list().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConvoyResponseError);
+      expect((error as Error).message).toMatch(/longer than maxResponseBytes \(2048 bytes\)/);
+      // The same answer within the bound is read as usual.
+      expect(await client.eventTypes.list()).toHaveLength(4);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it.each([0, 1_023, 1.5])('refuses maxResponseBytes %p at construction', (maxResponseBytes) => {
+    expect(() => new ConvoyClient({ ...fake.clientOptions, maxResponseBytes })).toThrow(/maxResponseBytes/);
+  });
+
   it('turns an error envelope into ConvoyHttpError with status, Convoy message and X-Request-ID, without retrying a 400', async () => {
     const error = (await client.events
       .create({ endpoint_id: 'nope', event_type: 't', data: {}, idempotency_key: 'k' })

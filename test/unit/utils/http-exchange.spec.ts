@@ -94,6 +94,38 @@ describe('httpExchange', () => {
     for (const exchange of exchanges) await expect(exchange).rejects.toBe(reason);
   });
 
+  it('exchanges that end in any order (answered, timed out) leave the others to their deadline and signal', async () => {
+    answer = (req, res) => {
+      if (req.headers['x-answer'] === 'yes') res.end(String(req.headers['x-n']));
+    }; // the others are never answered
+    const shutdown = new AbortController();
+    const send = (n: number, answered: boolean, timeoutMs: number) =>
+      httpExchange(
+        pool,
+        { ...post, headers: { ...post.headers, 'x-n': String(n), 'x-answer': answered ? 'yes' : 'no' } },
+        { timeoutMs, signal: shutdown.signal },
+      );
+    // The first and the last sent are answered and one between them times out: the exchanges watched lose their
+    // oldest, their newest and one in the middle, while two wait on.
+    const first = send(1, true, 10_000);
+    const waiting = [send(2, false, 10_000)];
+    const timedOut = send(3, false, 150);
+    waiting.push(send(4, false, 10_000));
+    const last = send(5, true, 10_000);
+    expect((await first).body.toString()).toBe('1');
+    expect((await last).body.toString()).toBe('5');
+    await expect(timedOut).rejects.toBeInstanceOf(HttpExchangeTimeout);
+    let settled = 0;
+    for (const exchange of waiting) void exchange.catch(() => settled++);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(0); // not taken by the sweep that timed out the other one
+    const reason = new Error('shutting down');
+    shutdown.abort(reason);
+    for (const exchange of waiting) await expect(exchange).rejects.toBe(reason);
+    // Answered ones were no longer waiting on the signal: they stay answered.
+    expect((await first).status).toBe(200);
+  });
+
   it('rejects at once, sending nothing, when the signal has already aborted', async () => {
     let requests = 0;
     answer = (_req, res) => (requests++, res.end());

@@ -42,4 +42,33 @@ describe('MinHeap', () => {
     }
     expect(popped).toEqual(expected);
   });
+
+  it('topKey(), topValue() and removeTop() give the order pop() gives, on random keys with ties', () => {
+    const heap = new MinHeap<string>();
+    const reference: Array<{ key: number; value: string }> = [];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const taken: string[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const key = Math.floor(random() * 50) + 1.7e12; // epoch ms, as the store's due times
+      heap.push(key, `v${i}`);
+      reference.push({ key, value: `v${i}` });
+      if (i % 2 === 0) {
+        reference.sort((a, b) => a.key - b.key); // stable: ties keep insertion order
+        const next = reference.shift()!;
+        expected.push(next.value);
+        expect(heap.topKey()).toBe(next.key);
+        taken.push(heap.topValue()!);
+        heap.removeTop();
+      }
+    }
+    expect(taken).toEqual(expected);
+    expect(heap.size).toBe(reference.length);
+    while (heap.size > 0) heap.removeTop();
+    expect(heap.topKey()).toBeUndefined();
+    expect(heap.topValue()).toBeUndefined();
+    heap.removeTop(); // on an empty heap: nothing to remove, no error
+    expect(heap.size).toBe(0);
+  });
 });
