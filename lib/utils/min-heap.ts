@@ -1,5 +1,5 @@
 /**
- * A binary min-heap on a numeric key: O(log n) push and pop, for "what is due next" without sorting everything.
+ * A binary min-heap on a numeric key: O(log n) push and removeTop, for "what is due next" without sorting everything.
  * Equal keys come out in the order they went in.
  *
  * Keys, insertion numbers and values are kept in three parallel arrays (the keys as unboxed doubles): a push
@@ -47,18 +47,7 @@ export class MinHeap<T> {
     return this.values[0];
   }
 
-  peek(): { key: number; value: T } | undefined {
-    return this.values.length === 0 ? undefined : { key: this.keys[0]!, value: this.values[0]! };
-  }
-
-  pop(): { key: number; value: T } | undefined {
-    if (this.values.length === 0) return undefined;
-    const top = { key: this.keys[0]!, value: this.values[0]! };
-    this.removeTop();
-    return top;
-  }
-
-  /** Removes the smallest key (as pop(), without an object for it). */
+  /** Removes the smallest key (nothing on an empty heap). */
   removeTop(): void {
     const { keys, seqs, values } = this;
     const lastKey = keys.pop();

@@ -15,12 +15,15 @@ describe('MinHeap', () => {
     ];
     for (const [key, value] of input) heap.push(key, value);
     expect(heap.size).toBe(input.length);
-    expect(heap.peek()).toMatchObject({ key: 0, value: 'first' });
+    expect({ key: heap.topKey(), value: heap.topValue() }).toMatchObject({ key: 0, value: 'first' });
     const out: string[] = [];
-    for (let entry = heap.pop(); entry; entry = heap.pop()) out.push(entry.value);
+    while (heap.size > 0) {
+      out.push(heap.topValue()!);
+      heap.removeTop();
+    }
     expect(out).toEqual(['first', 'a1', 'a2', 'a3', 'c', 'c2', 'e', 'z']);
     expect(heap.size).toBe(0);
-    expect(heap.pop()).toBeUndefined();
+    expect(heap.topValue()).toBeUndefined();
   });
 
   it('matches a sort on 2 000 random keys pushed and popped interleaved', () => {
@@ -37,13 +40,14 @@ describe('MinHeap', () => {
       if (i % 3 === 0) {
         reference.sort((a, b) => a - b);
         expected.push(reference.shift()!);
-        popped.push(heap.pop()!.value);
+        popped.push(heap.topValue()!);
+        heap.removeTop();
       }
     }
     expect(popped).toEqual(expected);
   });
 
-  it('topKey(), topValue() and removeTop() give the order pop() gives, on random keys with ties', () => {
+  it('topKey(), topValue() and removeTop() give the key order, ties in insertion order, on random keys', () => {
     const heap = new MinHeap<string>();
     const reference: Array<{ key: number; value: string }> = [];
     let seed = 7;
