@@ -188,6 +188,12 @@ export class DeliveryPipeline {
    * that it holds deliveries whose outcome waits here (see underLostClaims). Later, those are claimed again.
    */
   private readonly lostClaims = new Map<string, number>();
+  /**
+   * A claim is under way: it may be taking deliveries whose lease ran out while their outcome waited here, so an
+   * outcome the store refuses meanwhile waits for its answer (see writeSettlements) before it counts as taken over.
+   */
+  private claiming = false;
+  private readonly claimWaiters: Array<() => void> = [];
   private readonly settleBackoff: BackoffPolicy;
   private readonly perEndpoint = new Map<string, EndpointSlots>();
   /** publish() calls not yet stored. */
@@ -438,20 +444,27 @@ export class DeliveryPipeline {
     if (room <= 0) return poll;
     const now = Date.now();
     const token = randomUUID();
-    const claimed = await this.store.claim(now, room, token, now + this.settings.leaseMs).catch((error: unknown) => {
-      this.lostClaims.set(token, now + 2 * this.settings.leaseMs);
-      throw error;
-    });
-    if (claimed.length > 0) this.leaseEnds.set(token, now + this.settings.leaseMs);
-    const traced = claimed.length > 0 && this.telemetry.tracing;
-    for (const delivery of claimed) {
-      // Here already: its lease ran out while its attempt or outcome was under way. Keep that one, under the new
-      // lease, instead of attempting the delivery a second time.
-      const reclaimed = this.leases.has(delivery.uid);
-      this.leases.set(delivery.uid, token);
-      if (reclaimed) continue;
-      this.held.push(delivery);
-      if (traced) this.telemetry.claimed(delivery, now, this.route.name);
+    this.claiming = true;
+    let claimed: DeliveryRecord[];
+    try {
+      claimed = await this.store.claim(now, room, token, now + this.settings.leaseMs).catch((error: unknown) => {
+        this.lostClaims.set(token, now + 2 * this.settings.leaseMs);
+        throw error;
+      });
+      if (claimed.length > 0) this.leaseEnds.set(token, now + this.settings.leaseMs);
+      const traced = claimed.length > 0 && this.telemetry.tracing;
+      for (const delivery of claimed) {
+        // Here already: its lease ran out while its attempt or outcome was under way. Keep that one, under the new
+        // lease, instead of attempting the delivery a second time.
+        const reclaimed = this.leases.has(delivery.uid);
+        this.leases.set(delivery.uid, token);
+        if (reclaimed) continue;
+        this.held.push(delivery);
+        if (traced) this.telemetry.claimed(delivery, now, this.route.name);
+      }
+    } finally {
+      this.claiming = false;
+      for (const resolve of this.claimWaiters.splice(0)) resolve();
     }
     this.pump();
     // There may be more due right now, unless every slot is taken.
@@ -703,6 +716,9 @@ export class DeliveryPipeline {
         const doneNow = new Set(done);
         written = written.concat(done);
         const notWritten = pending.filter((e) => !doneNow.has(e.settlement.uid));
+        // Our own claim under way may have taken them: wait for its answer, or they would be attempted again.
+        if (this.claiming && notWritten.some((e) => this.leases.get(e.delivery.uid) === e.settlement.lease_token))
+          await new Promise<void>((resolve) => this.claimWaiters.push(resolve));
         pending = notWritten.filter((e) => this.leases.get(e.delivery.uid) !== e.settlement.lease_token);
         if (this.lostClaims.size > 0 && pending.length < notWritten.length)
           written = written.concat(await this.underLostClaims(notWritten.filter((e) => !pending.includes(e))));

@@ -687,6 +687,40 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
         expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
       });
 
+      it('an outcome refused while a claim of ours took the delivery again (its answer not back yet) is written under that claim, not sent twice', async () => {
+        const p = setup({ leaseMs: 150, pollIntervalMs: 20 });
+        const [claim, settle] = [store.claim.bind(store), store.settle.bind(store)];
+        store.renew = () => away(); // the lease of the attempt in flight runs out
+        // The claim that takes it again is committed in the store, but its answer waits for the test.
+        const answer = deferred();
+        let retaken = false;
+        store.claim = async (...args) => {
+          const claimed = await claim(...args);
+          if (transport.calls.length > 0 && claimed.some((d) => d.uid === 'race')) {
+            retaken = true;
+            await answer.promise;
+          }
+          return claimed;
+        };
+        const settled: string[][] = [];
+        store.settle = async (s) => {
+          const done = await settle(s);
+          settled.push(done);
+          return done;
+        };
+        await p.enqueue(message('race'));
+        await transport.started(1);
+        await waitUntil('claimed again in the store', () => retaken);
+        transport.onSend = (call) => call.resolve(); // a second attempt, if any, ends (and is counted)
+        transport.callOf('race').resolve(); // its outcome is refused: the store holds it under the new claim
+        await waitUntil('outcome refused once', () => settled.length > 0);
+        expect(settled[0]).toEqual([]);
+        answer.resolve();
+        await p.flush();
+        expect(transport.ids()).toEqual(['race']);
+        expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
+      });
+
       it('an outcome that cannot be written is tried a bounded number of times, then its lease is left to run out', async () => {
         const p = setup({ leaseMs: 150, pollIntervalMs: 20 });
         let triesOfFirst = 0;
