@@ -18,6 +18,10 @@ import { WebhookPublisher } from './webhook-publisher.js';
  * it: a small object of one shape (marking the request, or a WeakSet of requests, cost µs per request).
  */
 const HANDLED = Symbol.for('nestjs-convoy:webhook-interceptor'); // global: both builds' interceptors see it
+/** A handler without `@EmitsWebhook()`, in the interceptor's cache. */
+const NONE: EmitsWebhookSpec[] = [];
+const RESOLVED = Promise.resolve();
+const ignore = (): void => undefined;
 
 /**
  * Turns the results of `@EmitsWebhook()` handlers into webhooks. The events are accepted by the publisher before the
@@ -27,6 +31,8 @@ const HANDLED = Symbol.for('nestjs-convoy:webhook-interceptor'); // global: both
 @Injectable()
 export class WebhookInterceptor implements NestInterceptor {
   private readonly logger = new Logger('WebhookInterceptor');
+  /** Each handler's specs (NONE: not decorated), see specsOf(). */
+  private readonly specsByHandler = new WeakMap<object, EmitsWebhookSpec[]>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -34,8 +40,8 @@ export class WebhookInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const specs = this.reflector.get<EmitsWebhookSpec[] | undefined>(EMITS_WEBHOOK_METADATA, context.getHandler());
-    if (!specs?.length || this.alreadyHandled(context)) return next.handle();
+    const specs = this.specsOf(context.getHandler());
+    if (specs === undefined || this.alreadyHandled(context)) return next.handle();
     // One Observable rather than a chain of operators (it runs on every decorated request): values pass through,
     // and completion (or the error) is held back until the webhooks are accepted by the publisher.
     return new Observable((subscriber) => {
@@ -51,6 +57,20 @@ export class WebhookInterceptor implements NestInterceptor {
     });
   }
 
+  /**
+   * The handler's specs, read once per handler (decorators run when the class is defined): a metadata lookup walks
+   * the handler's prototype chain on every request, undecorated routes included.
+   */
+  private specsOf(handler: object): EmitsWebhookSpec[] | undefined {
+    let specs = this.specsByHandler.get(handler);
+    if (specs === undefined) {
+      const found = this.reflector.get<EmitsWebhookSpec[] | undefined>(EMITS_WEBHOOK_METADATA, handler as never);
+      specs = found?.length ? found : NONE;
+      this.specsByHandler.set(handler, specs);
+    }
+    return specs === NONE ? undefined : specs;
+  }
+
   private alreadyHandled(context: ExecutionContext): boolean {
     const marked = context as ExecutionContext & { [HANDLED]?: true };
     if (marked[HANDLED]) return true;
@@ -58,15 +78,33 @@ export class WebhookInterceptor implements NestInterceptor {
     return false;
   }
 
-  private async publishSuccess(specs: EmitsWebhookSpec[], context: ExecutionContext, result: unknown): Promise<void> {
-    for (const { eventType, options } of specs) {
-      await this.safely(eventType, context, async () => {
-        const data = options.data ? options.data(result, context) : result;
-        if (data === undefined) {
-          throw new Error('the handler returned nothing; return the data, or set the data option of @EmitsWebhook');
-        }
-        await this.publisher.publish(eventType, data, options.target?.(context, result));
-      });
+  /**
+   * Publishes each spec's event in turn; never rejects. Promise chains rather than async functions: each event
+   * otherwise made several promises and closures (a share of what the decorator costs per request).
+   */
+  private publishSuccess(specs: EmitsWebhookSpec[], context: ExecutionContext, result: unknown): Promise<void> {
+    let done = this.publishResult(specs[0]!, context, result);
+    for (let i = 1; i < specs.length; i++) {
+      const spec = specs[i]!;
+      done = done.then(() => this.publishResult(spec, context, result));
+    }
+    return done;
+  }
+
+  private publishResult({ eventType, options }: EmitsWebhookSpec, context: ExecutionContext, result: unknown) {
+    try {
+      const data = options.data ? options.data(result, context) : result;
+      if (data === undefined) {
+        throw new Error('the handler returned nothing; return the data, or set the data option of @EmitsWebhook');
+      }
+      return this.logged(
+        eventType,
+        context,
+        this.publisher.publish(eventType, data, options.target?.(context, result)),
+      );
+    } catch (error) {
+      this.logFailure(eventType, context, error);
+      return RESOLVED;
     }
   }
 
@@ -85,11 +123,20 @@ export class WebhookInterceptor implements NestInterceptor {
     try {
       await publish();
     } catch (error) {
-      const where = `${context.getClass().name}.${context.getHandler().name}`;
-      this.logger.error(
-        `Could not publish ${eventType} from ${where}: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logFailure(eventType, context, error);
     }
+  }
+
+  /** `publishing`, resolved either way: a failure is logged. */
+  private logged(eventType: string, context: ExecutionContext, publishing: Promise<unknown>): Promise<void> {
+    return publishing.then(ignore, (error: unknown) => this.logFailure(eventType, context, error));
+  }
+
+  private logFailure(eventType: string, context: ExecutionContext, error: unknown): void {
+    const where = `${context.getClass().name}.${context.getHandler().name}`;
+    this.logger.error(
+      `Could not publish ${eventType} from ${where}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
