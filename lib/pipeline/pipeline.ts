@@ -613,14 +613,14 @@ export class DeliveryPipeline {
     if (this.store.volatile) {
       if (this.settleScheduled) return;
       this.settleScheduled = true;
-      setImmediate(() => void this.flushSettlements());
+      setImmediate(this.writeQueuedSettlements);
       return;
     }
     const wait = delivery.ordering_key === null ? SETTLE_WINDOW_MS : KEYED_SETTLE_WINDOW_MS;
     if (this.settleTimer && this.settleDue <= at + wait) return;
     clearTimeout(this.settleTimer);
     this.settleDue = at + wait;
-    this.settleTimer = setTimeout(() => void this.flushSettlements(), wait);
+    this.settleTimer = setTimeout(this.writeQueuedSettlements, wait);
   }
 
   /** One object of one shape whatever the outcome (it is made for every attempt). */
@@ -678,6 +678,15 @@ export class DeliveryPipeline {
    * leases renewed meanwhile, up to SETTLE_TRIES times (at shutdown, until the attempts were aborted).
    */
   private flushSettlements(): Promise<void> {
+    this.writeQueuedSettlements();
+    return Promise.all([...this.settleWrites]).then(() => undefined);
+  }
+
+  /**
+   * Starts writing the queued outcomes (see flushSettlements()). What the timers call: nobody waits for the writes
+   * there, so no promise of them all is made (without storage, this runs once or twice per event).
+   */
+  private readonly writeQueuedSettlements = (): void => {
     this.settleScheduled = false;
     clearTimeout(this.settleTimer);
     this.settleTimer = undefined;
@@ -697,8 +706,7 @@ export class DeliveryPipeline {
     })();
     this.settleWrites.add(write);
     void write.finally(() => this.settleWrites.delete(write));
-    return Promise.all([...this.settleWrites]).then(() => undefined);
-  }
+  };
 
   /** The uids written, or undefined when the write was given up. */
   private async writeSettlements(batch: typeof this.toSettle): Promise<string[] | undefined> {
