@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../utils/uuid.js';
 import { setMaxListeners } from 'node:events';
 import { StorageUnavailableError } from '../errors/outbox.errors.js';
 import { PublisherClosedError } from '../errors/publish.errors.js';
@@ -443,14 +443,18 @@ export class DeliveryPipeline {
       : this.settings.batchSize - this.held.length;
     if (room <= 0) return poll;
     const now = Date.now();
-    const token = randomUUID();
+    // A flat string (randomUUID() builds one of 16 pieces): tokens are Map keys here, and a claim is made per event
+    // when events come one at a time.
+    const token = uuidv7();
     this.claiming = true;
     let claimed: DeliveryRecord[];
     try {
-      claimed = await this.store.claim(now, room, token, now + this.settings.leaseMs).catch((error: unknown) => {
+      try {
+        claimed = await this.store.claim(now, room, token, now + this.settings.leaseMs);
+      } catch (error) {
         this.lostClaims.set(token, now + 2 * this.settings.leaseMs);
         throw error;
-      });
+      }
       if (claimed.length > 0) this.leaseEnds.set(token, now + this.settings.leaseMs);
       const traced = claimed.length > 0 && this.telemetry.tracing;
       for (const delivery of claimed) {
