@@ -246,13 +246,42 @@ export class DeliveryPipeline {
    * Stores the event's deliveries; resolves once they are stored (committed, with durable storage). Starts the
    * pipeline if the application did not (a testing module compiled but never initialised still delivers).
    */
-  async enqueue(message: OutgoingWebhook): Promise<void> {
-    if (this.closed) throw new PublisherClosedError();
+  enqueue(message: OutgoingWebhook): Promise<void> {
+    if (this.closed) return Promise.reject(new PublisherClosedError());
     if (!this.loop.active) this.start();
+    let planned: Enqueued | Promise<Enqueued>;
+    try {
+      planned = this.route.plan(message, this.settings.retry.attempts);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (planned instanceof Promise || !this.store.volatile) return this.enqueuePlanned(planned);
+    // A hand-over without storage (every publish() of an app with a transport and no storage): no async function,
+    // only the store's promise and one then().
+    this.accepting++; // counted at once, so that a flush() called right after publish() waits for this event
+    let stored: Promise<boolean[]>;
+    try {
+      stored = this.store.enqueue([planned]);
+    } catch (error) {
+      this.accepting--;
+      return Promise.reject(error);
+    }
+    return stored.then(this.enqueuedInMemory, this.notEnqueuedInMemory);
+  }
+
+  private readonly enqueuedInMemory = (): void => {
+    this.accepting--;
+    this.loop.wake(0);
+  };
+
+  private readonly notEnqueuedInMemory = (error: unknown): never => {
+    this.accepting--;
+    throw error;
+  };
+
+  private async enqueuePlanned(planned: Enqueued | Promise<Enqueued>): Promise<void> {
     this.accepting++; // counted at once, so that a flush() called right after publish() waits for this event
     try {
-      const planned = this.route.plan(message, this.settings.retry.attempts);
-      // A hand-over plans synchronously: no await (and no promise) for it.
       const item = planned instanceof Promise ? await planned : planned;
       if (this.store.volatile) {
         // Nothing to commit: no group write, and the store's own bound (capacity) applies backpressure here.
