@@ -79,28 +79,49 @@ export class WebhookPublisher<Catalog extends WebhookEventCatalog = WebhookEvent
 
   /**
    * Validates, serializes and stores one event (in `tx` when given). A synchronous schema's result is used at once:
-   * no await before the enqueue, as without a catalog (an asynchronous schema is awaited).
+   * no await before the enqueue, as without a catalog (an asynchronous schema is awaited). No async function on the
+   * way (publish() runs per event): bad input rejects the promise returned, as it did when this was async.
    */
-  private async accept(
+  private accept(
     eventType: string,
     data: unknown,
     options: PublishOptions | undefined,
     tx: SqlQueryable | undefined,
   ): Promise<PublishReceipt> {
-    const type = validateEventType(eventType, this.limits.maxEventTypeLength);
-    // With a registered catalog, the schema's output is sent.
-    let payload: unknown = data;
-    if (this.checkPayload) {
-      payload = this.checkPayload(type, data);
-      if (isThenable(payload)) payload = await payload;
+    try {
+      const type = validateEventType(eventType, this.limits.maxEventTypeLength);
+      // With a registered catalog, the schema's output is sent.
+      let payload: unknown = data;
+      if (this.checkPayload) {
+        payload = this.checkPayload(type, data);
+        if (isThenable(payload))
+          return Promise.resolve(payload).then((checked) => this.store(type, checked, options, tx));
+      }
+      return this.store(type, payload, options, tx);
+    } catch (error) {
+      return Promise.reject(error);
     }
+  }
+
+  /** Makes the message and stores it; may throw (the caller turns that into a rejection). */
+  private store(
+    type: string,
+    payload: unknown,
+    options: PublishOptions | undefined,
+    tx: SqlQueryable | undefined,
+  ): Promise<PublishReceipt> {
     const message = this.message(type, payload, options);
     const span = this.telemetry.startPublish(message);
-    if (span !== undefined) await this.traced(span, message, tx);
-    else if (tx === undefined) await this.pipeline.enqueue(message);
-    else await this.pipeline.enqueueInTransaction(message, tx);
-    this.telemetry.published(message);
-    return receipt(message);
+    const stored =
+      span !== undefined
+        ? this.traced(span, message, tx)
+        : tx === undefined
+          ? this.pipeline.enqueue(message)
+          : this.pipeline.enqueueInTransaction(message, tx);
+    return stored.then(() => {
+      this.telemetry.published(message);
+      return receipt(message);
+    });
   }
 
   /** The enqueue under its publish and store spans; each ends with the error, if any. */
