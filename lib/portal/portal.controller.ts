@@ -291,6 +291,13 @@ export class PortalController {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const refusal = this.checkPost(req, session);
       if (refusal) return this.send(res, 403, errorPage(ctx, 'Request refused', refusal));
+      const waitMs = this.portal.actions?.take(session.owner) ?? 0;
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        res.header('retry-after', String(seconds));
+        const text = `You have made many changes in a short time. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+        return this.send(res, 429, errorPage(ctx, 'Too many changes', text));
+      }
     }
     const scope = new OwnerScope(session.owner, this.endpoints, this.deliveries, this.publisher);
     res.status(200);
