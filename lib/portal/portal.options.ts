@@ -117,12 +117,12 @@ export function resolvePortalOptions(path: unknown, raw: Omit<PortalModuleOption
     );
   return {
     path: mount,
-    actionsPerMinute,
     signingKey: key as string | Buffer,
     baseUrl,
     title,
     convoyPortalLinks: options.convoyPortalLinks !== false,
     testEvent,
+    actionsPerMinute,
   };
 }
 
