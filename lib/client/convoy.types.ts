@@ -45,6 +45,8 @@ export interface ConvoyAck {
   message: string;
   /** Convoy's X-Request-ID. */
   requestId: string | undefined;
+  /** The HTTP status Convoy answered with (2xx: anything else is a ConvoyHttpError). */
+  status: number;
 }
 
 /** HTTP headers as Convoy records them: each name with all of its values. */

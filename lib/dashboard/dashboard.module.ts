@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, Module, UseFilters, UseGuards, type DynamicModule } from '@nestjs/common';
 import { ConvoyConfigurationError } from '../errors/configuration.error.js';
+import { formParserCheck } from '../ui/form-parser-check.js';
 import { controllerAt, normalizeMountPath } from '../ui/mount.js';
 import { DashboardExceptionFilter } from './dashboard-exception.filter.js';
 import { DashboardController } from './dashboard.controller.js';
@@ -42,7 +43,10 @@ export class ConvoyDashboardModule {
       module: ConvoyDashboardModule,
       imports: options.imports ?? [],
       controllers: [controller],
-      providers: [{ provide: DASHBOARD_CONFIG, useFactory: () => checkGuard(config) }],
+      providers: [
+        { provide: DASHBOARD_CONFIG, useFactory: () => checkGuard(config) },
+        formParserCheck('ConvoyDashboard', `the dashboard at ${base}`),
+      ],
     };
   }
 }

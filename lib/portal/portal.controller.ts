@@ -252,8 +252,10 @@ export class PortalController {
     });
   }
 
-  /** Anything else under the path: a 404 page, with the security headers. */
-  @All('*rest')
+  /**
+   * Anything else under the path: a 404 page, with the security headers. Routed at startup by routeNotFound(), in
+   * the syntax of the app's HTTP adapter.
+   */
   async notFound(@Req() req: PortalRequest, @Res() res: PortalResponse): Promise<void> {
     await this.run(req, res, () => Promise.reject(new PortalError(404, 'Not found', 'There is no such page here.')));
   }
@@ -289,6 +291,13 @@ export class PortalController {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const refusal = this.checkPost(req, session);
       if (refusal) return this.send(res, 403, errorPage(ctx, 'Request refused', refusal));
+      const waitMs = this.portal.actions?.take(session.owner) ?? 0;
+      if (waitMs > 0) {
+        const seconds = Math.ceil(waitMs / 1000);
+        res.header('retry-after', String(seconds));
+        const text = `You have made many changes in a short time. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+        return this.send(res, 429, errorPage(ctx, 'Too many changes', text));
+      }
     }
     const scope = new OwnerScope(session.owner, this.endpoints, this.deliveries, this.publisher);
     res.status(200);
@@ -428,4 +437,14 @@ function sessionCookie(path: string, token: string, maxAgeSeconds: number, secur
 
 function clearCookie(path: string): string {
   return `${SESSION_COOKIE}=; Path=${path}; Max-Age=0; HttpOnly; SameSite=Strict`;
+}
+
+/**
+ * Routes the catch-all 404 in the wildcard syntax of the app's adapter: Express 5 needs a named wildcard (`*rest`),
+ * while Fastify's router accepts only a bare trailing `*` and refuses to start on `*rest`. Set on the method itself,
+ * the last one declared, so that Express (which tries routes in order) registers it after every page.
+ */
+export function routeNotFound(adapterType: string | undefined): void {
+  const descriptor = Object.getOwnPropertyDescriptor(PortalController.prototype, 'notFound')!;
+  All(adapterType === 'fastify' ? '*' : '*rest')(PortalController.prototype, 'notFound', descriptor);
 }

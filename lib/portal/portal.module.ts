@@ -1,10 +1,12 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Module, type DynamicModule, type NestModule, type Provider } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ConvoyClient } from '../client/convoy.client.js';
 import { CONVOY_OPTIONS } from '../convoy.constants.js';
 import type { ResolvedConvoyOptions } from '../options/convoy-module-options.js';
+import { formParserCheck } from '../ui/form-parser-check.js';
 import { controllerAt, normalizeMountPath } from '../ui/mount.js';
 import { otherBuildAliases, shareInjectables } from '../utils/both-builds.js';
-import { PortalController } from './portal.controller.js';
+import { PortalController, routeNotFound } from './portal.controller.js';
 import {
   resolvePortalOptions,
   type PortalModuleAsyncOptions,
@@ -26,7 +28,14 @@ export const PORTAL_OPTIONS = Symbol.for('nestjs-convoy:portal-options');
  *   ConvoyPortalModule.register({ path: '/webhooks/portal', signingKey: process.env.PORTAL_SIGNING_KEY })
  */
 @Module({})
-export class ConvoyPortalModule {
+export class ConvoyPortalModule implements NestModule {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  /** Runs once the app's HTTP adapter is known, right before its routes are registered. */
+  configure(): void {
+    routeNotFound(this.adapterHost.httpAdapter?.getType());
+  }
+
   static register(options: PortalModuleOptions): DynamicModule {
     const { path, ...rest } = options ?? ({} as PortalModuleOptions);
     return ConvoyPortalModule.build(path, [
@@ -68,6 +77,7 @@ export class ConvoyPortalModule {
           inject: [PORTAL_OPTIONS, ConvoyClient, CONVOY_OPTIONS],
         },
         ...otherBuildAliases([WebhookPortal]),
+        formParserCheck('ConvoyPortal', `the portal at /${mount}`),
       ],
       exports: [WebhookPortal, ...otherBuildAliases([WebhookPortal]).map((alias) => alias.provide)],
     };

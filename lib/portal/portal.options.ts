@@ -25,6 +25,12 @@ export interface PortalModuleOptions {
   convoyPortalLinks?: boolean;
   /** What "Send a test event" publishes to the endpoint. Default `{ eventType: 'webhook.test', data: { … } }`. */
   testEvent?: { eventType: string; data: unknown } | false;
+  /**
+   * Form posts (create, edit, pause, test event, rotate, resend…) one customer may make per minute, counted per
+   * owner in each process; past it the portal answers 429 with Retry-After. An integer from 1 to 10 000, default 30;
+   * `false` for no limit (e.g. when a throttler of your own covers the portal's routes).
+   */
+  actionsPerMinute?: number | false;
 }
 
 /** registerAsync(): the path is needed when the module is declared (it mounts the controller); the rest may come later. */
@@ -43,6 +49,7 @@ export interface ResolvedPortalOptions {
   title: string;
   convoyPortalLinks: boolean;
   testEvent: { eventType: string; data: unknown } | false;
+  actionsPerMinute: number | false;
 }
 
 const DEFAULT_TEST_EVENT = {
@@ -98,6 +105,16 @@ export function resolvePortalOptions(path: unknown, raw: Omit<PortalModuleOption
   const testEvent = options.testEvent === undefined ? DEFAULT_TEST_EVENT : options.testEvent;
   if (testEvent !== false && (typeof testEvent?.eventType !== 'string' || testEvent.eventType === ''))
     fail('testEvent', 'must be { eventType, data } or false', "pass { eventType: 'webhook.test', data: {} }");
+  const actionsPerMinute = options.actionsPerMinute ?? 30;
+  if (
+    actionsPerMinute !== false &&
+    !(Number.isInteger(actionsPerMinute) && actionsPerMinute >= 1 && actionsPerMinute <= 10_000)
+  )
+    fail(
+      'actionsPerMinute',
+      `must be an integer from 1 to 10000, or false, got ${describeValue(actionsPerMinute)}`,
+      'pass e.g. 30 (the default), or false to leave the limit to a throttler of your own',
+    );
   return {
     path: mount,
     signingKey: key as string | Buffer,
@@ -105,6 +122,7 @@ export function resolvePortalOptions(path: unknown, raw: Omit<PortalModuleOption
     title,
     convoyPortalLinks: options.convoyPortalLinks !== false,
     testEvent,
+    actionsPerMinute,
   };
 }
 

@@ -4,6 +4,7 @@ import { ConvoyFeatureUnavailableError } from '../errors/client.errors.js';
 import { ConvoyError } from '../errors/convoy.error.js';
 import { CsrfTokens } from '../ui/security.js';
 import { SignedTokens, type TokenProblem } from '../ui/signed-token.js';
+import { ActionLimiter } from './action-limiter.js';
 import type { ResolvedPortalOptions } from './portal.options.js';
 
 /** A link to one customer's portal, as link() returns it. */
@@ -62,6 +63,8 @@ export class WebhookPortal {
   private readonly tokens: SignedTokens;
   /** CSRF tokens bound to each portal session, under a key derived from the signing key (never the key itself). */
   readonly csrf: CsrfTokens;
+  /** Each customer's allowance of form posts (undefined: no limit). */
+  readonly actions: ActionLimiter | undefined;
   private convoyRefusedUntil = 0;
 
   constructor(
@@ -70,6 +73,7 @@ export class WebhookPortal {
   ) {
     this.tokens = new SignedTokens(options.signingKey);
     this.csrf = new CsrfTokens(createHmac('sha256', options.signingKey).update('nestjs-convoy portal csrf').digest());
+    this.actions = options.actionsPerMinute === false ? undefined : new ActionLimiter(options.actionsPerMinute);
   }
 
   /** A link that opens `ownerId`'s portal (their endpoints and deliveries only) until it expires. */

@@ -101,6 +101,17 @@ export function serializeData(data: unknown, maxBytes: number = DEFAULT_LIMITS.m
         `${overLimit(bytes, maxBytes, 'bytes as JSON', 'maxPayloadBytes')}; send a reference (an id or a URL) to large content instead`,
       );
   }
+  return flat(text);
+}
+
+/**
+ * V8 builds a longer JSON.stringify() result as a chain of pieces and joins them where the text is first read
+ * whole (when it is signed or sent). The event waits in the queue before that, so its pieces would be copied by
+ * every young-generation collection meanwhile, and then kept beside the joined copy: reading the text whole here
+ * (ToNumber does) joins it while the pieces are young, and they die in the next collection.
+ */
+function flat(text: string): string {
+  void Number(text);
   return text;
 }
 

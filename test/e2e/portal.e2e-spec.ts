@@ -556,3 +556,51 @@ describe('ConvoyPortalModule.registerAsync, under a global prefix', () => {
     await expect(start('too-short')).rejects.toThrow(/portal\.signingKey/);
   });
 });
+
+describe('the customer portal: form posts per customer per minute (actionsPerMinute)', () => {
+  let app: PortalApp;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    app = await startPortalApp(
+      { embedded: { allowedAddresses: LOOPBACK }, delivery: { retry } },
+      { actionsPerMinute: 3 },
+    );
+    receiver = await WebhookReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await app?.close();
+  });
+
+  async function customer(owner: string): Promise<PortalVisitor> {
+    const visitor = new PortalVisitor(app.origin);
+    await visitor.open((await app.portal.link(owner)).url);
+    return visitor;
+  }
+
+  it('past the limit a post answers 429 with Retry-After and changes nothing; pages still open; other customers keep theirs', async () => {
+    const { uid } = await app.endpoints.create({ name: 'a', url: `${receiver.url}/a`, owner_id: 'busy' });
+    const busy = await customer('busy');
+    const csrf = PortalVisitor.csrfOf(await busy.get(`${BASE}/endpoints/${uid}`));
+    for (const action of ['pause', 'activate', 'pause'])
+      expect((await busy.post(`${BASE}/endpoints/${uid}/${action}`, {}, { csrf })).status).toBe(303);
+    expect((await app.endpoints.get(uid)).status).toBe('paused');
+
+    const refused = await busy.post(`${BASE}/endpoints/${uid}/activate`, {}, { csrf });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(20);
+    expect(refused.text).toContain('Too many changes');
+    expect(refused.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect((await app.endpoints.get(uid)).status).toBe('paused');
+    expect((await busy.get(`${BASE}/endpoints/${uid}`)).status).toBe(200);
+
+    const other = await customer('calm');
+    const created = await other.submit(`${BASE}/endpoints/new`, `${BASE}/endpoints`, {
+      name: 'calm',
+      url: `${receiver.url}/calm`,
+    });
+    expect(created.status).toBe(200);
+  });
+});

@@ -270,6 +270,7 @@ describe('OpenTelemetry', () => {
         'http.request.method': 'POST',
         'url.full': `${fake!.url}/v1/projects/${fake!.projectId}/events/broadcast`,
         'server.address': '127.0.0.1',
+        'http.response.status_code': 201,
       });
 
       const [sent] = broadcasts();

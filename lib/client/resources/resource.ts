@@ -16,8 +16,8 @@ export abstract class Resource {
 
   protected async ack(req: ConvoyRequest, route?: QueryRoute): Promise<ConvoyAck> {
     if (route) checkQuery(route, req.query);
-    const { message, requestId } = await this.http.request<unknown>(req);
-    return { message, requestId };
+    const { message, requestId, status } = await this.http.request<unknown>(req);
+    return { message, requestId, status };
   }
 
   /** The request of a route with a query, and the route, for data() or ack(). */

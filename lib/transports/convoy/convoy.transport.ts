@@ -1,6 +1,6 @@
 import type { ConvoyClient } from '../../client/convoy.client.js';
 import type { ConvoyRequestOptions } from '../../client/convoy-client.options.js';
-import type { CreateEventRequest } from '../../client/convoy.types.js';
+import type { ConvoyAck, CreateEventRequest } from '../../client/convoy.types.js';
 import type { Span } from '../../telemetry/otel-api.js';
 import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { StartupProjectCheck } from '../../client/project-check.js';
@@ -95,7 +95,9 @@ export class ConvoyTransport implements WebhookTransport {
         headers = { ...headers, traceparent: trace.traceparent };
         if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
       }
-      if (span === undefined) return this.sendEvent(message, headers, context.signal);
+      // The acknowledgement's promise as it is (no wrapper to drop its value): the pipeline ignores the value.
+      if (span === undefined)
+        return this.sendEvent(message, headers, context.signal) as Promise<unknown> as Promise<void>;
       return this.sendTraced(span, message, headers, context.signal);
     } catch (error) {
       return Promise.reject(error);
@@ -110,7 +112,8 @@ export class ConvoyTransport implements WebhookTransport {
   ): Promise<void> {
     const { telemetry } = this.traced;
     try {
-      await this.sendEvent(message, headers, signal);
+      const ack = await this.sendEvent(message, headers, signal);
+      telemetry.responded(span, ack.status);
     } catch (error) {
       telemetry.responded(
         span,
@@ -131,7 +134,11 @@ export class ConvoyTransport implements WebhookTransport {
     return this.sendOptions;
   }
 
-  private sendEvent(message: OutgoingWebhook, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
+  private sendEvent(
+    message: OutgoingWebhook,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<ConvoyAck> {
     const { target } = message;
     // The payload goes in as the exact bytes published (RawJson), not parsed and serialized again.
     const event = {
@@ -143,30 +150,30 @@ export class ConvoyTransport implements WebhookTransport {
     const options = this.optionsFor(signal);
     const events = this.client.events;
     // The acknowledgement says nothing a hand-over needs: each promise is returned as it is (no await, no wrapper).
-    let sent: Promise<unknown>;
+    let sent: Promise<ConvoyAck>;
     if ('endpointId' in target) sent = events.create({ ...event, endpoint_id: target.endpointId }, options);
     else if ('ownerId' in target) sent = events.fanout({ ...event, owner_id: target.ownerId }, options);
     else if ('url' in target) sent = this.sendToUrl(target, event, options);
     else sent = events.broadcast(event, options);
-    return sent as Promise<void>;
+    return sent;
   }
 
   private async sendToUrl(
     target: { url: string; secret?: string },
     event: Omit<CreateEventRequest, 'endpoint_id'>,
     options: ConvoyRequestOptions,
-  ): Promise<void> {
+  ): Promise<ConvoyAck> {
     const events = this.client.events;
     const name = dynamicEndpointName(target.url, target.secret);
     const known = this.dynamicEndpoints.has(name);
     const endpointId = await this.endpointFor(name, target, options);
     try {
-      await events.create({ ...event, endpoint_id: endpointId }, options);
+      return await events.create({ ...event, endpoint_id: endpointId }, options);
     } catch (error) {
       // Found by an earlier send, then deleted in Convoy (an unknown endpoint_id answers 400): find it again.
       if (!(known && error instanceof ConvoyHttpError && error.status === 400)) throw error;
       this.dynamicEndpoints.delete(name);
-      await events.create({ ...event, endpoint_id: await this.endpointFor(name, target, options) }, options);
+      return events.create({ ...event, endpoint_id: await this.endpointFor(name, target, options) }, options);
     }
   }
 

@@ -41,6 +41,9 @@ function ssrfRefusal(error: unknown): never {
     : error;
 }
 
+/** Fan-outs kept at most (event types × owners published to); beyond, they are worked out again. */
+const MAX_FAN_OUTS = 1_000;
+
 /** While an endpoint is paused, its deliveries are looked at again this often. */
 const PAUSED_RECHECK_MS = 5_000;
 
@@ -95,6 +98,11 @@ export class EmbeddedTransport implements DeliveryRoute {
   private wake: () => void = () => undefined;
   /** The store's last answer to allEndpoints() (a promise it hands out again until an endpoint changes), resolved. */
   private endpointList: { from: Promise<EndpointRecord[]>; list: EndpointRecord[] } | undefined;
+  /**
+   * The fan-out of `endpointList` per event type (and owner): its endpoints, and their uids as one frozen array
+   * that every event of that type shares in the log, rather than an array of its own per event.
+   */
+  private readonly fanOuts = new Map<string, { endpoints: EndpointRecord[]; uids: string[] }>();
 
   constructor(private readonly parts: EmbeddedTransportParts) {
     this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits, parts.catalogTypes);
@@ -134,15 +142,43 @@ export class EmbeddedTransport implements DeliveryRoute {
     // in-memory one, until an endpoint changes) is read without an async step per publish.
     const owner = 'ownerId' in target ? target.ownerId : undefined;
     const all = this.parts.store.allEndpoints();
-    if (this.endpointList?.from === all)
-      return this.fanOut(message, retryLimit, this.subscribed(this.endpointList.list, message.eventType, owner));
+    if (this.endpointList?.from === all) {
+      const { endpoints, uids } = this.subscribedOnce(this.endpointList.list, message.eventType, owner);
+      return this.fanOut(message, retryLimit, endpoints, uids);
+    }
     return all.then((list) => {
-      this.endpointList = { from: all, list };
-      return this.fanOut(message, retryLimit, this.subscribed(list, message.eventType, owner));
+      if (this.endpointList?.from !== all) {
+        this.endpointList = { from: all, list };
+        this.fanOuts.clear();
+      }
+      const { endpoints, uids } = this.subscribedOnce(list, message.eventType, owner);
+      return this.fanOut(message, retryLimit, endpoints, uids);
     });
   }
 
-  private fanOut(message: OutgoingWebhook, retryLimit: number, endpoints: EndpointRecord[]): Enqueued {
+  /** subscribed(), kept per event type and owner while the store answers with the same list (see fanOuts). */
+  private subscribedOnce(
+    list: EndpointRecord[],
+    eventType: string,
+    owner: string | undefined,
+  ): { endpoints: EndpointRecord[]; uids: string[] } {
+    const key = owner === undefined ? eventType : `${eventType}\u0000${owner}`;
+    let found = this.fanOuts.get(key);
+    if (!found) {
+      const endpoints = this.subscribed(list, eventType, owner);
+      found = { endpoints, uids: Object.freeze(endpoints.map((endpoint) => endpoint.uid)) as string[] };
+      if (this.fanOuts.size >= MAX_FAN_OUTS) this.fanOuts.clear(); // a bound, not an LRU: types are few
+      this.fanOuts.set(key, found);
+    }
+    return found;
+  }
+
+  private fanOut(
+    message: OutgoingWebhook,
+    retryLimit: number,
+    endpoints: EndpointRecord[],
+    uids: string[] = endpoints.map((endpoint) => endpoint.uid),
+  ): Enqueued {
     // Arrays of the exact length (map, not push onto []): the log keeps both as long as the event.
     const deliveries = endpoints.map((endpoint) => {
       const delivery = newDelivery(message, uuidv7(), endpoint.uid, retryLimit);
@@ -158,7 +194,7 @@ export class EmbeddedTransport implements DeliveryRoute {
       idempotency_key: message.idempotencyKey,
       payload: message.payload,
       custom_headers: message.headers,
-      endpoints: endpoints.map((endpoint) => endpoint.uid),
+      endpoints: uids,
       is_duplicate_event: false,
       created_at: message.createdAt,
     };

@@ -127,16 +127,26 @@ export class HttpDelivery {
   /** Convoy's headers (in Convoy's canonical casing), the event's custom headers, then the signature. */
   private headers(delivery: DeliveryRecord, endpoint: EndpointRecord, span: Span | undefined): Record<string, string> {
     const secrets = secretValues(endpoint);
+    const custom = delivery.custom_headers;
+    const trace = this.telemetry.traceHeaders(span, delivery.traceparent, delivery.tracestate);
+    // The usual attempt (no custom, trace or API key header, Convoy's signature) in one literal: the log keeps
+    // this object, and properties added after a literal go to a second object of their own.
+    if (trace === undefined && !endpoint.api_key_header && endpoint.signature_format !== 'standard' && isEmpty(custom))
+      return {
+        'Content-Type': 'application/json',
+        'User-Agent': this.options.userAgent,
+        'Accept-Encoding': 'gzip',
+        'X-Convoy-Idempotency-Key': delivery.idempotency_key,
+        'X-Convoy-Signature': signConvoyPayloadSha256(delivery.payload, secrets, endpoint.advanced_signatures),
+      };
     const headers: Record<string, string> = {
       'Content-Type': 'application/json',
       'User-Agent': this.options.userAgent,
       'Accept-Encoding': 'gzip',
       'X-Convoy-Idempotency-Key': delivery.idempotency_key,
     };
-    const custom = delivery.custom_headers;
     for (const name in custom) headers[name] = custom[name]!;
     // W3C Trace Context, as Svix sends it: the receiver's spans join the trace of the request that published.
-    const trace = this.telemetry.traceHeaders(span, delivery.traceparent, delivery.tracestate);
     if (trace !== undefined && !hasHeader(custom, 'traceparent')) {
       headers.traceparent = trace.traceparent;
       if (trace.tracestate !== undefined) headers.tracestate = trace.tracestate;
@@ -209,9 +219,33 @@ function decode(body: Buffer): string {
   return text.charCodeAt(text.length - 1) === 0xfffd ? text.replace(/\uFFFD+$/, '') : text;
 }
 
-/** The response headers with one string per name: undici's object itself when it has no repeated header (the usual case). */
+function isEmpty(headers: Record<string, string>): boolean {
+  for (const _ in headers) return false;
+  return true;
+}
+
+/**
+ * The last value seen of each response header name (at most MAX_REMEMBERED names, short values only). The log keeps every attempt's
+ * response headers, and most values repeat from one response to the next (Connection, Keep-Alive, Server, Date
+ * within its second): one that equals the last is kept as that same string, and its own copy dies young.
+ */
+const lastValues = new Map<string, string>();
+const MAX_REMEMBERED = 256;
+const MAX_REMEMBERED_LENGTH = 200;
+
+/**
+ * The response headers with one string per name: undici's object itself when it has no repeated header (the
+ * usual case), with the values that equal the last ones seen replaced by those.
+ */
 function singleValued(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  for (const name in headers) if (typeof headers[name] !== 'string') return flatten(headers);
+  for (const name in headers) {
+    const value = headers[name];
+    if (typeof value !== 'string') return flatten(headers);
+    const last = lastValues.get(name);
+    if (last === value) headers[name] = last;
+    else if (value.length <= MAX_REMEMBERED_LENGTH && (last !== undefined || lastValues.size < MAX_REMEMBERED))
+      lastValues.set(name, value);
+  }
   return headers as Record<string, string>;
 }
 

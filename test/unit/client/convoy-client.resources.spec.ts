@@ -112,7 +112,7 @@ describe('ConvoyClient resources', () => {
     const gone = await client.endpoints.create({ name: 'tmp', url: 'https://example.com/tmp' });
     const ack = await client.endpoints.delete(gone.uid);
     expectRequest('DELETE', `/endpoints/${gone.uid}`);
-    expect(ack).toEqual({ message: 'Endpoint deleted successfully', requestId: expect.any(String) });
+    expect(ack).toEqual({ message: 'Endpoint deleted successfully', requestId: expect.any(String), status: 200 });
   });
 
   it('events: create, fanout, broadcast, dynamic carry the idempotency key and custom headers', async () => {

@@ -14,7 +14,9 @@ describe('ConvoyPortalModule options', () => {
       title: 'Webhooks',
       convoyPortalLinks: true,
       testEvent: { eventType: 'webhook.test', data: { message: 'A test event sent from the webhook portal' } },
+      actionsPerMinute: 30,
     });
+    expect(resolvePortalOptions('/p', { signingKey: KEY, actionsPerMinute: false }).actionsPerMinute).toBe(false);
   });
 
   it.each([
@@ -28,6 +30,11 @@ describe('ConvoyPortalModule options', () => {
     ['baseUrl', '/p', { signingKey: KEY, baseUrl: 'https://user:pw@app.example' }],
     ['title', '/p', { signingKey: KEY, title: '' }],
     ['testEvent', '/p', { signingKey: KEY, testEvent: { eventType: '' } }],
+    ['actionsPerMinute', '/p', { signingKey: KEY, actionsPerMinute: 0 }],
+    ['actionsPerMinute', '/p', { signingKey: KEY, actionsPerMinute: 1.5 }],
+    ['actionsPerMinute', '/p', { signingKey: KEY, actionsPerMinute: 10_001 }],
+    ['actionsPerMinute', '/p', { signingKey: KEY, actionsPerMinute: '30' }],
+    ['actionsPerMinute', '/p', { signingKey: KEY, actionsPerMinute: true }],
   ])('refuses a bad %s at startup, naming it and never the key', (option, path, options) => {
     let error: unknown;
     try {
