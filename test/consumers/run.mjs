@@ -220,7 +220,7 @@ async function http(app, method, path, { json, body, headers = {} } = {}) {
   } catch {
     parsed = text;
   }
-  return { status: response.status, body: parsed, text };
+  return { status: response.status, headers: response.headers, body: parsed, text };
 }
 
 async function expectStatus(app, method, path, status, options) {
@@ -254,7 +254,14 @@ function convoySignature(secret, body, timestamp = Math.floor(Date.now() / 1000)
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp},${body}`).digest('hex')}`;
 }
 
-const RUNTIME_STEPS = ['endpoint', 'deliver-todo.created', 'deliver-todo.completed', 'receiver-signatures', 'health'];
+const RUNTIME_STEPS = [
+  'endpoint',
+  'deliver-todo.created',
+  'deliver-todo.completed',
+  'receiver-signatures',
+  'health',
+  'portal',
+];
 
 async function runtimeChecks(name, cwd, env) {
   const secret = `receiver-${randomBytes(8).toString('hex')}`;
@@ -323,6 +330,26 @@ async function runtimeChecks(name, cwd, env) {
       if (webhooks?.status !== 'up' || webhooks.durable !== true)
         throw new CheckError(`GET /health: ${JSON.stringify(health)}`);
       if (!(webhooks.sent >= 2)) throw new CheckError(`GET /health counts ${webhooks.sent} sent, expected at least 2`);
+    },
+    // nestjs-convoy/portal on this app's HTTP adapter: a link opens a session, the portal lists the customer's
+    // endpoints, and an unknown page is the portal's 404 with its CSP (its catch-all route is adapter-specific).
+    portal: async () => {
+      const link = await expectStatus(app, 'GET', '/portal-link?owner=consumer-check', 200);
+      if (typeof link?.url !== 'string') throw new CheckError(`no link in ${JSON.stringify(link)}`);
+      const landing = await http(app, 'GET', link.url);
+      const cookie = landing.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('convoy_portal='))
+        ?.split(';')[0];
+      if (landing.status !== 200 || !cookie)
+        throw new CheckError(`the link answered ${landing.status} without a session cookie`, app.log);
+      const home = await http(app, 'GET', '/webhooks/portal', { headers: { cookie } });
+      if (home.status !== 200 || !home.text.includes('Endpoints'))
+        throw new CheckError(`GET /webhooks/portal answered ${home.status}: ${home.text.slice(0, 200)}`, app.log);
+      const missing = await http(app, 'GET', '/webhooks/portal/no/such/page', { headers: { cookie } });
+      const csp = missing.headers.get('content-security-policy') ?? '';
+      if (missing.status !== 404 || !csp.includes("default-src 'none'"))
+        throw new CheckError(`an unknown portal page answered ${missing.status} (CSP "${csp}")`, app.log);
     },
   };
   for (const step of RUNTIME_STEPS) await check(name, step, work[step]);
