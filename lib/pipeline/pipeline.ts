@@ -132,6 +132,8 @@ const SETTLE_TRIES = 10;
  * two, and an endpoint that hangs for its whole http_timeout must not hold a slot that healthy endpoints need.
  */
 export const SLOW_AFTER_MS = 1_000;
+/** How long an idle endpoint stays known as slow: after that its slots are dropped (dynamic targets come and go). */
+export const SLOW_IDLE_FORGET_MS = 60_000;
 
 /** An endpoint's share of the pipeline: its attempts in flight, whether it is slow, and the signal that stops them. */
 interface EndpointSlots {
@@ -140,6 +142,8 @@ interface EndpointSlots {
   slowLane: boolean;
   /** Aborted when its slow attempts are cut short (no room for them) or at shutdown; replaced after a cut. */
   abort: AbortController;
+  /** When its last attempt in flight ended (epoch ms). */
+  idleSince: number;
 }
 
 interface Pending<T> {
@@ -555,7 +559,10 @@ export class DeliveryPipeline {
   private slotsOf(endpoint: string): EndpointSlots {
     let slots = this.perEndpoint.get(endpoint);
     if (!slots)
-      this.perEndpoint.set(endpoint, (slots = { inFlight: 0, slowLane: false, abort: new AbortController() }));
+      this.perEndpoint.set(
+        endpoint,
+        (slots = { inFlight: 0, slowLane: false, abort: new AbortController(), idleSince: 0 }),
+      );
     return slots;
   }
 
@@ -574,7 +581,7 @@ export class DeliveryPipeline {
     this.telemetry.attempted(delivery, result, startedAt);
     this.running.delete(delivery);
     if (slots) {
-      slots.inFlight--;
+      if (--slots.inFlight === 0) slots.idleSince = Date.now();
       this.slow.delete(delivery);
       // Answered in time: the endpoint is not slow (a postponed delivery was not attempted, so it says nothing).
       if (result.outcome !== 'postpone' && Date.now() - startedAt < SLOW_AFTER_MS) slots.slowLane = false;
@@ -590,11 +597,14 @@ export class DeliveryPipeline {
    * attempt, retried later), so slow endpoints never hold every slot and a healthy endpoint always gets one.
    */
   private findSlowAttempts(): void {
-    // Endpoints come and go (dynamic targets): an idle one that is not slow has nothing worth keeping. Dropped here
-    // rather than when its last attempt ends, so that a busy endpoint keeps its slots (and abort controller).
+    // Endpoints come and go (dynamic targets): an idle one that is not slow has nothing worth keeping, and a slow one
+    // is forgotten once it has been idle for SLOW_IDLE_FORGET_MS. Dropped here rather than when the last attempt
+    // ends, so that a busy endpoint keeps its slots (and abort controller).
+    const now = Date.now();
     for (const [endpoint, slots] of this.perEndpoint)
-      if (slots.inFlight === 0 && !slots.slowLane) this.perEndpoint.delete(endpoint);
-    const since = Date.now() - SLOW_AFTER_MS;
+      if (slots.inFlight === 0 && (!slots.slowLane || now - slots.idleSince >= SLOW_IDLE_FORGET_MS))
+        this.perEndpoint.delete(endpoint);
+    const since = now - SLOW_AFTER_MS;
     let moved = false;
     let cut: Set<EndpointSlots> | undefined;
     // `running` is in the order attempts started: past the first young one, all are young.

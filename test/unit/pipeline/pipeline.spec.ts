@@ -3,9 +3,16 @@ import { jest } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
 import { ConvoyHttpError, PublishBufferFullError, PublisherClosedError } from '../../../lib/errors/index.js';
 import { WebhookOutbox } from '../../../lib/management/webhook-outbox.js';
-import { handOverRoute } from '../../../lib/pipeline/hand-over.route.js';
+import { handOverRoute, newDelivery } from '../../../lib/pipeline/hand-over.route.js';
 import { InMemoryWebhookStore } from '../../../lib/storage/in-memory.store.js';
-import { DeliveryPipeline, PIPELINE_CHANNELS, type PipelineSettings } from '../../../lib/pipeline/pipeline.js';
+import {
+  DeliveryPipeline,
+  PIPELINE_CHANNELS,
+  SLOW_AFTER_MS,
+  SLOW_IDLE_FORGET_MS,
+  type DeliveryRoute,
+  type PipelineSettings,
+} from '../../../lib/pipeline/pipeline.js';
 import type { DeliveryRecord } from '../../../lib/storage/records.js';
 import type { OutgoingWebhook } from '../../../lib/publishing/webhook.types.js';
 import type { TransportSendContext, WebhookTransport } from '../../../lib/transports/webhook-transport.interface.js';
@@ -616,6 +623,46 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       expect(failures).toBeLessThan(0);
       expect(transport.calls).toHaveLength(1);
       expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
+    });
+
+    it('an endpoint that was slow once keeps its slots while idle for SLOW_IDLE_FORGET_MS, then they are dropped (state stays bounded)', async () => {
+      // The clock and the periodic sweeps are faked; the loop's own timers and wake-ups stay real.
+      jest.useFakeTimers({
+        doNotFake: [
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'setImmediate',
+          'setTimeout',
+          'clearTimeout',
+        ],
+      });
+      try {
+        let answer: (() => void) | undefined;
+        const route: DeliveryRoute = {
+          name: 'endpoint',
+          plan: (m, retryLimit) => ({ deliveries: [newDelivery(m, m.id, 'e1', retryLimit)] }),
+          attempt: () => new Promise((resolve) => (answer = () => resolve({ outcome: 'success', latencyMs: 1 }))),
+        };
+        transport = new TestTransport();
+        store = new InMemoryWebhookStore({ capacity: 100 });
+        pipeline = new DeliveryPipeline(store, route, defaults);
+        pipeline.start();
+        const slots = (pipeline as unknown as { perEndpoint: Map<string, { slowLane: boolean }> }).perEndpoint;
+        await pipeline.enqueue(message('slow-once'));
+        await waitUntil('the attempt started', () => answer !== undefined);
+        jest.advanceTimersByTime(SLOW_AFTER_MS + 250); // unanswered past SLOW_AFTER_MS: the sweep marks it slow
+        expect(slots.get('e1')?.slowLane).toBe(true);
+        answer!();
+        await pipeline.flush();
+        jest.advanceTimersByTime(SLOW_IDLE_FORGET_MS - 500);
+        expect(slots.has('e1')).toBe(true); // still known as slow for its next attempt
+        jest.advanceTimersByTime(1_000);
+        expect(slots.has('e1')).toBe(false);
+      } finally {
+        jest.useRealTimers();
+      }
     });
 
     it('with durable storage, outcomes that end within 25 ms of the first share one write; one of an ordering key is written within 5 ms', async () => {
