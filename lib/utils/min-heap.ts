@@ -26,7 +26,7 @@ export class MinHeap<T> {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const parentKey = keys[parent]!;
-      if (!(key < parentKey || (key === parentKey && seq < seqs[parent]!))) break;
+      if (!comesFirst(key, seq, parentKey, seqs[parent]!)) break;
       keys[i] = parentKey;
       seqs[i] = seqs[parent]!;
       values[i] = values[parent]!;
@@ -61,10 +61,9 @@ export class MinHeap<T> {
       if (left >= n) break;
       const right = left + 1;
       let child = left;
-      if (right < n && (keys[right]! < keys[left]! || (keys[right] === keys[left] && seqs[right]! < seqs[left]!)))
-        child = right;
+      if (right < n && comesFirst(keys[right]!, seqs[right]!, keys[left]!, seqs[left]!)) child = right;
       const childKey = keys[child]!;
-      if (!(childKey < lastKey || (childKey === lastKey && seqs[child]! < lastSeq))) break;
+      if (!comesFirst(childKey, seqs[child]!, lastKey, lastSeq)) break;
       keys[i] = childKey;
       seqs[i] = seqs[child]!;
       values[i] = values[child]!;
@@ -74,4 +73,9 @@ export class MinHeap<T> {
     seqs[i] = lastSeq;
     values[i] = lastValue;
   }
+}
+
+/** The heap's order: the smaller key first, and of equal keys the one pushed first. */
+function comesFirst(key: number, seq: number, otherKey: number, otherSeq: number): boolean {
+  return key < otherKey || (key === otherKey && seq < otherSeq);
 }
