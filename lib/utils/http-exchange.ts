@@ -224,7 +224,6 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
  * field writes per exchange, where a Set's add and delete cost more than the exchange's own handling.
  */
 let firstInFlight: ExchangeHandler | undefined;
-let inFlightCount = 0;
 let sweepTimer: NodeJS.Timeout | undefined;
 let sweepAt = Infinity;
 
@@ -233,7 +232,6 @@ function watchDeadline(exchange: ExchangeHandler): void {
   exchange.nextInFlight = firstInFlight;
   if (firstInFlight) firstInFlight.prevInFlight = exchange;
   firstInFlight = exchange;
-  inFlightCount++;
   if (exchange.deadline < sweepAt) armSweep(exchange.deadline);
 }
 
@@ -245,7 +243,7 @@ function unwatchDeadline(exchange: ExchangeHandler): void {
   else firstInFlight = next;
   if (next) next.prevInFlight = prev;
   exchange.prevInFlight = exchange.nextInFlight = undefined;
-  if (--inFlightCount === 0 && sweepTimer) {
+  if (firstInFlight === undefined && sweepTimer) {
     clearTimeout(sweepTimer);
     sweepTimer = undefined;
     sweepAt = Infinity;
