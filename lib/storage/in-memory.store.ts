@@ -34,10 +34,13 @@ export interface InMemoryWebhookStoreOptions {
 
 /** An event in the log: a fan-out (with its event record) or a hand-over (its one delivery). */
 interface Entry {
+  id: string;
   event?: EventRecord;
   deliveries: DeliveryRecord[];
   /** How many of `deliveries` are unfinished: at 0 the entry may be forgotten. */
   open: number;
+  /** When its deliveries were last all finished (a sequence number; 0 while some are not, or once forgotten). */
+  finishedSeq: number;
 }
 
 const isUnfinished = (status: DeliveryStatus): boolean =>
@@ -69,10 +72,15 @@ export class InMemoryWebhookStore implements WebhookStore {
   /** The log in insertion order, by event id. */
   private readonly entries = new Map<string, Entry>();
   /**
-   * The events of `entries` whose deliveries are all finished, in the order they finished: retention forgets from
-   * the front, without walking past the unfinished ones (a backlog of those can be the whole log).
+   * The entries whose deliveries all finished, in the order they finished, with that moment's finishedSeq beside
+   * each: retention forgets from the front, without walking past the unfinished ones (a backlog of those can be the
+   * whole log). An entry reopened (resent) or forgotten meanwhile has another finishedSeq and is skipped. Arrays with
+   * a head index, not a Set: a Set emptied from its front is walked over its deleted slots on every eviction.
    */
-  private readonly finishedEntries = new Set<string>();
+  private finishedQueue: Entry[] = [];
+  private finishedSeqs: number[] = [];
+  private finishedHead = 0;
+  private finishedCount = 0;
   private readonly idempotencyKeys = new Set<string>();
   /** Unfinished deliveries by due time. An entry goes stale when its delivery changes (a new one is pushed); stale ones are skipped. */
   private readonly due = new MinHeap<DeliveryRecord>();
@@ -112,7 +120,7 @@ export class InMemoryWebhookStore implements WebhookStore {
       if (event && this.idempotencyKeys.has(event.idempotency_key)) {
         event.is_duplicate_event = true;
         event.endpoints = [];
-        this.remember(event.uid, { event, deliveries: [], open: 0 });
+        this.remember({ id: event.uid, event, deliveries: [], open: 0, finishedSeq: 0 });
         stored[at] = false;
         continue;
       }
@@ -136,7 +144,7 @@ export class InMemoryWebhookStore implements WebhookStore {
         this.schedule(delivery);
       }
       const eventId = event?.uid ?? deliveries[0]?.event_id;
-      if (eventId !== undefined) this.remember(eventId, { event, deliveries, open });
+      if (eventId !== undefined) this.remember({ id: eventId, event, deliveries, open, finishedSeq: 0 });
       stored[at] = true;
     }
     return stored;
@@ -245,7 +253,7 @@ export class InMemoryWebhookStore implements WebhookStore {
         if (d.endpoint_id === null) this.pendingHandOvers++;
         this.unfinished++;
         const entry = this.entries.get(d.event_id);
-        if (entry && entry.open++ === 0) this.finishedEntries.delete(d.event_id);
+        if (entry && entry.open++ === 0) entry.finishedSeq = 0;
       }
       Object.assign(d, { status: 'Scheduled', num_trials: 0, next_send_at: now, description: '', updated_at: now });
       this.schedule(d);
@@ -365,7 +373,7 @@ export class InMemoryWebhookStore implements WebhookStore {
       else this.due.push(queue[0]!.next_send_at, queue[0]!);
     }
     const entry = this.entries.get(d.event_id);
-    if (entry && --entry.open === 0) this.finishedEntries.add(d.event_id);
+    let kept = entry !== undefined && --entry.open === 0;
     if (forget) {
       this.deliveries.delete(d.uid);
       this.attempts.delete(d.uid);
@@ -373,10 +381,11 @@ export class InMemoryWebhookStore implements WebhookStore {
         entry.deliveries.splice(entry.deliveries.indexOf(d), 1);
         if (!entry.event && entry.deliveries.length === 0) {
           this.entries.delete(d.event_id);
-          this.finishedEntries.delete(d.event_id);
+          kept = false; // nothing left to log: not queued for retention either
         }
       }
     }
+    if (kept) this.markFinished(entry!);
     const waiter = this.roomWaiters.shift();
     waiter?.resolve();
   }
@@ -408,26 +417,41 @@ export class InMemoryWebhookStore implements WebhookStore {
     return chain === undefined || this.chains.get(chain)?.[0] === d;
   }
 
-  private remember(eventId: string, entry: Entry): void {
-    this.entries.set(eventId, entry);
-    if (entry.open === 0) this.finishedEntries.add(eventId);
+  private remember(entry: Entry): void {
+    this.entries.set(entry.id, entry);
+    if (entry.open === 0) this.markFinished(entry);
     if (this.entries.size > this.maxEvents) this.evictOldEntries();
+  }
+
+  private markFinished(entry: Entry): void {
+    entry.finishedSeq = ++this.finishedCount;
+    this.finishedQueue.push(entry);
+    this.finishedSeqs.push(entry.finishedSeq);
   }
 
   /** Forgets the events beyond maxEvents that finished longest ago; unfinished ones are kept, however old. */
   private evictOldEntries(): void {
     let excess = this.entries.size - this.maxEvents;
-    for (const eventId of this.finishedEntries) {
-      if (excess-- <= 0) break;
-      this.finishedEntries.delete(eventId);
-      const entry = this.entries.get(eventId)!;
-      this.entries.delete(eventId);
+    while (excess > 0 && this.finishedHead < this.finishedQueue.length) {
+      const entry = this.finishedQueue[this.finishedHead]!;
+      const current = entry.finishedSeq === this.finishedSeqs[this.finishedHead];
+      this.finishedHead++;
+      if (!current) continue; // reopened or forgotten since it was queued
+      excess--;
+      entry.finishedSeq = 0;
+      this.entries.delete(entry.id);
       if (entry.event && !entry.event.is_duplicate_event) this.idempotencyKeys.delete(entry.event.idempotency_key);
       for (const d of entry.deliveries) {
         if (d.endpoint_id === null && d.status === 'Failure') this.failedHandOvers--;
         this.deliveries.delete(d.uid);
         this.attempts.delete(d.uid);
       }
+    }
+    // The consumed front is dropped once it is most of the arrays (amortised: a copy per that many evictions).
+    if (this.finishedHead > 1024 && this.finishedHead * 2 > this.finishedQueue.length) {
+      this.finishedQueue = this.finishedQueue.slice(this.finishedHead);
+      this.finishedSeqs = this.finishedSeqs.slice(this.finishedHead);
+      this.finishedHead = 0;
     }
   }
 }
