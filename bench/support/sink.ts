@@ -20,8 +20,14 @@ const state = {
   latencies: [] as number[],
 };
 
-/** One waiter for a hook count (see `hooksReached`): the bench waits without polling the counts over IPC. */
-let hooksWaiter: { count: number; resolve: () => void } | undefined;
+/** One waiter for a count of events or hooks (see `reached`): the bench waits without polling the counts over IPC. */
+let waiter: { kind: 'events' | 'hooks'; count: number; resolve: () => void } | undefined;
+const wakeWaiter = (): void => {
+  if (waiter && state[waiter.kind] >= waiter.count) {
+    waiter.resolve();
+    waiter = undefined;
+  }
+};
 
 const server = createServer((req, res) => {
   const url = req.url ?? '';
@@ -51,6 +57,7 @@ const server = createServer((req, res) => {
           .end('{"status":false,"message":"authorization failed"}');
       }
       state.events++;
+      wakeWaiter();
       res.writeHead(201, { 'content-type': 'application/json' }).end(CREATED);
     });
     return;
@@ -67,10 +74,7 @@ const server = createServer((req, res) => {
       }
       state.hooks++;
       if (req.headers['x-convoy-signature']) state.signedHooks++;
-      if (hooksWaiter && state.hooks >= hooksWaiter.count) {
-        hooksWaiter.resolve();
-        hooksWaiter = undefined;
-      }
+      wakeWaiter();
       res.writeHead(200).end();
     });
     return;
@@ -88,9 +92,9 @@ server.listen(0, '127.0.0.1', () => {
         signedHooks: state.signedHooks,
         unauthorized: state.unauthorized,
       }),
-      /** Resolves once `count` webhooks were received in all (at once if they were). */
-      hooksReached: (count: number) =>
-        state.hooks >= count ? undefined : new Promise<void>((resolve) => (hooksWaiter = { count, resolve })),
+      /** Resolves once `count` events (Convoy's side) or webhooks (the receivers') were received in all. */
+      reached: ({ kind, count }: { kind: 'events' | 'hooks'; count: number }) =>
+        state[kind] >= count ? undefined : new Promise<void>((resolve) => (waiter = { kind, count, resolve })),
       outage: (on: boolean) => void (state.outage = on),
       measure: (on: boolean) => {
         state.measure = on;

@@ -1,0 +1,122 @@
+// The contestants of the throughput and latency comparisons (1 publish → Convoy, 3 the embedded engine): our
+// publisher and the loops it is measured against. Each runs in a process of its own (bench/support/contestant.ts).
+import { NestFactory } from '@nestjs/core';
+import { Pool } from 'undici';
+import { ConvoyModule, WebhookEndpoints, WebhookPublisher, type ConvoyModuleOptions } from '../../lib/index.js';
+import { DEFAULT_API_VERSION } from '../../lib/options/option-tables.js';
+import { PACKAGE_VERSION } from '../../lib/version.js';
+import { API_KEY, PROJECT, todo } from './constants.js';
+
+/** Sends at the same time, for us (delivery.concurrency) and for the loops. */
+export const CONCURRENCY = 8;
+
+export interface Contestant {
+  /** Callers sending at once in a throughput round. */
+  readonly callers: number;
+  /**
+   * Sends event `i` (carrying `emitted_at` when given, for the receiver's latency). A loop resolves once it was
+   * answered; the publisher once publish() accepted it (the bench then waits for the receiver's count).
+   */
+  send(i: number, emittedAt?: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const data = (emittedAt: number | undefined) => (emittedAt === undefined ? todo : { ...todo, emitted_at: emittedAt });
+
+/** What ConvoyTransport sends for a broadcast, byte for byte the same request, for the loops. */
+const convoyBody = (i: number, emittedAt?: number) =>
+  JSON.stringify({ event_type: 'todo.created', data: data(emittedAt), idempotency_key: `bench-${i}` });
+const convoyPath = `/api/v1/projects/${PROJECT}/events/broadcast`;
+const convoyHeaders = {
+  authorization: `Bearer ${API_KEY}`,
+  'x-convoy-version': DEFAULT_API_VERSION,
+  'user-agent': `nestjs-convoy/${PACKAGE_VERSION}`,
+  accept: 'application/json',
+  'content-type': 'application/json',
+};
+const hookHeaders = { 'content-type': 'application/json' };
+
+function poolContestant(url: string, path: string, headers: Record<string, string>, body: typeof convoyBody) {
+  const pool = new Pool(url, { connections: CONCURRENCY });
+  return {
+    callers: CONCURRENCY,
+    send: (i: number, emittedAt?: number) =>
+      pool.request({ method: 'POST', path, headers, body: body(i, emittedAt) }).then((r) => r.body.text()),
+    close: () => pool.close(),
+  };
+}
+
+/** Our publisher in a Nest application context, `callers` publishing at once. */
+async function publisherContestant(
+  options: ConvoyModuleOptions,
+  callers: number,
+  setup?: (app: { get: NestGet }) => Promise<unknown>,
+) {
+  const app = await NestFactory.createApplicationContext(ConvoyModule.forRoot(options), { logger: false });
+  await setup?.(app);
+  const publisher = app.get(WebhookPublisher);
+  return {
+    callers,
+    send: (_i: number, emittedAt?: number) => publisher.publish('todo.created', data(emittedAt)),
+    close: () => app.close(),
+  };
+}
+type NestGet = <T>(type: abstract new (...args: never[]) => T) => T;
+
+/** By name; `url` is the sink's (it plays Convoy and the customers' receivers). */
+export const contestants: Record<string, (url: string) => Promise<Contestant>> = {
+  /** (1) The practical limit: undici's documented request API, what a hand-written client would use. */
+  'convoy:request': async (url) => poolContestant(url, convoyPath, convoyHeaders, convoyBody),
+  /** (1) The floor: undici's low-level dispatch() with a handler that only collects the answer. */
+  'convoy:dispatch': async (url) => {
+    const pool = new Pool(url, { connections: CONCURRENCY });
+    return {
+      callers: CONCURRENCY,
+      send: (i, emittedAt) =>
+        new Promise((resolve, reject) => {
+          const chunks: Buffer[] = [];
+          pool.dispatch(
+            { method: 'POST', path: convoyPath, headers: convoyHeaders, body: convoyBody(i, emittedAt) },
+            {
+              onRequestStart: () => undefined, // marks the handler as undici's current API
+              onResponseData: (_c, chunk) => void chunks.push(chunk),
+              onResponseEnd: () => resolve(Buffer.concat(chunks).toString()),
+              onResponseError: (_c, error) => reject(error),
+            },
+          );
+        }),
+      close: () => pool.close(),
+    };
+  },
+  /** (1) A loop over global fetch, as Convoy's JavaScript SDK sends. */
+  'convoy:fetch': async (url) => ({
+    callers: CONCURRENCY,
+    send: (i, emittedAt) =>
+      fetch(url + convoyPath, { method: 'POST', headers: convoyHeaders, body: convoyBody(i, emittedAt) }).then((r) =>
+        r.text(),
+      ),
+    close: async () => undefined,
+  }),
+  /** (1) WebhookPublisher to Convoy without storage, 16 callers (requests of an app) publishing at once. */
+  'convoy:ours': (url) =>
+    publisherContestant(
+      {
+        convoy: { baseUrl: `${url}/api`, apiKey: API_KEY, projectId: PROJECT },
+        defaultTarget: { broadcast: true },
+        delivery: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when full
+      },
+      16,
+    ),
+  /** (3) A raw POST of the same data to the receiver. */
+  'hook:request': async (url) => poolContestant(url, '/hook/raw', hookHeaders, (_i, at) => JSON.stringify(data(at))),
+  /** (3) The embedded engine: fanned out to one endpoint, stored, signed, sent, logged; one caller publishing. */
+  'hook:ours': (url) =>
+    publisherContestant(
+      {
+        embedded: { allowedAddresses: ['127.0.0.0/8'] },
+        delivery: { concurrency: CONCURRENCY, endpointConcurrency: CONCURRENCY, bufferSize: 100_000 },
+      },
+      1,
+      (app) => app.get(WebhookEndpoints).create({ name: 'bench', url: `${url}/hook/bench` }),
+    ),
+};
