@@ -14,7 +14,8 @@ export class ContestantProcess {
   private constructor(
     private readonly child: BenchChild,
     private readonly sink: Sink,
-    private readonly kind: 'events' | 'hooks',
+    /** What the sink counts of it; 'none': it sends nowhere, and counts what it handed over itself. */
+    private readonly kind: 'events' | 'hooks' | 'none',
     private readonly signed: boolean,
   ) {}
 
@@ -24,11 +25,13 @@ export class ContestantProcess {
       BENCH_CONTESTANT: name,
       BENCH_SINK_URL: sink.ready.url,
     });
-    return new ContestantProcess(child, sink, name.startsWith('hook:') ? 'hooks' : 'events', options.signed ?? false);
+    const kind = name.startsWith('hook:') ? 'hooks' : name.startsWith('none:') ? 'none' : 'events';
+    return new ContestantProcess(child, sink, kind, options.signed ?? false);
   }
 
   /** `events` sent as fast as its callers go, timed until the sink counted them all, and its CPU µs per event. */
   async round(events: number): Promise<Rate> {
+    if (this.kind === 'none') return this.roundWithoutSink(events);
     const before = await sinkCounts(this.sink);
     const cpuBefore = await this.child.call<number>('cpu');
     const started = performance.now();
@@ -40,12 +43,26 @@ export class ContestantProcess {
     return { rate: events / seconds, cpu: cpuUs / events };
   }
 
+  /** A round of a contestant that sends nowhere: timed until it handed everything over. */
+  private async roundWithoutSink(events: number): Promise<Rate> {
+    const before = await this.child.call<number>('handedOver');
+    const cpuBefore = await this.child.call<number>('cpu');
+    const started = performance.now();
+    await this.child.call('burst', events);
+    const handedOver = (await this.child.call<number>('handedOver')) - before;
+    const seconds = (performance.now() - started) / 1000;
+    const cpuUs = (await this.child.call<number>('cpu')) - cpuBefore;
+    if (handedOver !== events) throw new Error(`bench: ${handedOver} of ${events} events were handed over`);
+    return { rate: events / seconds, cpu: cpuUs / events };
+  }
+
   async warmUp(events: number): Promise<void> {
     for (let round = 0; round < WARM_UP_ROUNDS; round++) await this.round(events);
   }
 
   /** Sends at `rate` for `seconds`, each event carrying when it was sent; resolves once the sink counted them all. */
   async paced(rate: number, seconds: number): Promise<void> {
+    if (this.kind === 'none') throw new Error('bench: a contestant that sends nowhere has no latency to measure');
     const before = await sinkCounts(this.sink);
     await this.child.call('paced', { rate, seconds });
     await reached(this.sink, this.kind, before[this.kind] + Math.round(rate * seconds));
@@ -60,7 +77,8 @@ export class ContestantProcess {
   /** Exactly `events` arrived (signed, when they must be): nothing lost, nothing sent twice. */
   private async check(before: { events: number; hooks: number; signedHooks: number }, events: number): Promise<void> {
     const after = await sinkCounts(this.sink);
-    const arrived = after[this.kind] - before[this.kind];
+    const kind = this.kind as 'events' | 'hooks';
+    const arrived = after[kind] - before[kind];
     if (arrived !== events) throw new Error(`bench: the sink received ${arrived} ${this.kind}, expected ${events}`);
     const signed = after.signedHooks - before.signedHooks;
     if (this.signed && signed !== events) throw new Error(`bench: ${signed} of ${events} webhooks arrived signed`);

@@ -15,6 +15,8 @@ serveCommands(
     /** Sends at a fixed rate, each carrying the moment it was sent. */
     paced: ({ rate, seconds }: { rate: number; seconds: number }) =>
       atFixedRate(rate, seconds, (i) => contestant.send(i, clock())),
+    /** Without a sink: waits until everything published was handed over; how many were, so far. */
+    handedOver: () => contestant.handedOver!(),
     /** This process's CPU time so far (user + system, all threads), µs. */
     cpu: () => {
       const { user, system } = process.cpuUsage();

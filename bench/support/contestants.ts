@@ -18,6 +18,8 @@ export interface Contestant {
    * answered; the publisher once publish() accepted it (the bench then waits for the receiver's count).
    */
   send(i: number, emittedAt?: number): Promise<unknown>;
+  /** A contestant that sends nowhere: resolves once everything published was handed over, with how many so far. */
+  handedOver?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -63,7 +65,7 @@ async function publisherContestant(
 }
 type NestGet = <T>(type: abstract new (...args: never[]) => T) => T;
 
-/** By name; `url` is the sink's (it plays Convoy and the customers' receivers). */
+/** By name (`convoy:`, `hook:`: what the sink counts; `none:`, nothing sent); `url` is the sink's. */
 export const contestants: Record<string, (url: string) => Promise<Contestant>> = {
   /** (1) The practical limit: undici's documented request API, what a hand-written client would use. */
   'convoy:request': async (url) => poolContestant(url, convoyPath, convoyHeaders, convoyBody),
@@ -107,6 +109,24 @@ export const contestants: Record<string, (url: string) => Promise<Contestant>> =
       },
       16,
     ),
+  /** (1) Our own cost: publish() → pipeline → in-memory store → a transport without I/O, 16 callers. */
+  'none:ours': async () => {
+    let sent = 0;
+    const app = await NestFactory.createApplicationContext(
+      ConvoyModule.forRoot({
+        transport: { name: 'none', send: async () => void sent++ },
+        delivery: { concurrency: CONCURRENCY, bufferSize: 100_000 },
+      }),
+      { logger: false },
+    );
+    const publisher = app.get(WebhookPublisher);
+    return {
+      callers: 16,
+      send: (_i, emittedAt) => publisher.publish('todo.created', data(emittedAt)),
+      handedOver: () => publisher.flush().then(() => sent),
+      close: () => app.close(),
+    };
+  },
   /** (3) A raw POST of the same data to the receiver. */
   'hook:request': async (url) => poolContestant(url, '/hook/raw', hookHeaders, (_i, at) => JSON.stringify(data(at))),
   /** (3) The embedded engine: fanned out to one endpoint, stored, signed, sent, logged; one caller publishing. */
