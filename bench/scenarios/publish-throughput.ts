@@ -51,13 +51,13 @@ export async function throughPublisher(sink: Sink, events: number, extra: Convoy
 
 export async function publishThroughput(report: BenchReport, sink: Sink): Promise<void> {
   const N = 20_000;
-  const [ours, undici, floor, fetched, alone] = await Promise.all(
-    ['convoy:ours', 'convoy:request', 'convoy:dispatch', 'convoy:fetch', 'none:ours'].map((name) =>
+  const [ours, undici, floor, fetched, alone, client] = await Promise.all(
+    ['convoy:ours', 'convoy:request', 'convoy:dispatch', 'convoy:fetch', 'none:ours', 'convoy:client'].map((name) =>
       ContestantProcess.start(name, sink),
     ),
   );
   try {
-    for (const contestant of [ours, undici, floor, alone]) await contestant!.warmUp(N);
+    for (const contestant of [ours, undici, floor, alone, client]) await contestant!.warmUp(N);
     await fetched!.warmUp(N / 10); // about ten times slower
     // Alternated rounds, medians: a noisy moment hurts one round, not one contestant.
     const rounds = {
@@ -66,6 +66,7 @@ export async function publishThroughput(report: BenchReport, sink: Sink): Promis
       floor: [] as Rate[],
       fetched: [] as Rate[],
       alone: [] as Rate[],
+      client: [] as Rate[],
     };
     for (let round = 0; round < 7; round++) {
       rounds.undici.push(await undici!.round(N));
@@ -73,10 +74,11 @@ export async function publishThroughput(report: BenchReport, sink: Sink): Promis
       rounds.floor.push(await floor!.round(N));
       if (round < 3) rounds.fetched.push(await fetched!.round(N / 2));
       rounds.alone.push(await alone!.round(N));
+      rounds.client.push(await client!.round(N));
     }
     const k = (xs: Rate[]) => xs.map((x) => `${(x.rate / 1000).toFixed(1)}/${x.cpu.toFixed(0)}`).join(' ');
     console.log(
-      `  rounds (thousand ev/s / CPU µs per event): ours ${k(rounds.ours)}; Pool.request ${k(rounds.undici)}; Pool.dispatch ${k(rounds.floor)}`,
+      `  rounds (thousand ev/s / CPU µs per event): ours ${k(rounds.ours)}; Pool.request ${k(rounds.undici)}; Pool.dispatch ${k(rounds.floor)}; client ${k(rounds.client)}; no I/O ${k(rounds.alone)}`,
     );
     const a = medianRate(rounds.undici),
       b = medianRate(rounds.fetched),
@@ -103,6 +105,17 @@ export async function publishThroughput(report: BenchReport, sink: Sink): Promis
     );
     row('in-memory path vs a global fetch loop (Convoy JS SDK)', b, '≥ 3', o.rate / b.rate >= 3);
     row('in-memory path vs raw undici Pool.dispatch loop (the floor)', low, 'reported');
+    const typed = medianRate(rounds.client);
+    report.add({
+      section,
+      name: `our typed client alone (events.broadcast(), ${CONCURRENCY} at a time, no pipeline) vs raw undici Pool.request loop`,
+      ours: `${n(typed.rate)} ev/s`,
+      baseline: `${n(a.rate)} ev/s`,
+      ratio: typed.rate / a.rate,
+      target: 'reported',
+      oursCpuUs: typed.cpu,
+      baselineCpuUs: a.cpu,
+    });
     // What the library itself costs, without the network: far steadier than any rate, the figure to optimise.
     const own = medianRate(rounds.alone);
     report.add({
@@ -114,6 +127,6 @@ export async function publishThroughput(report: BenchReport, sink: Sink): Promis
       target: 'reported',
     });
   } finally {
-    await Promise.all([ours, undici, floor, fetched, alone].map((contestant) => contestant!.stop()));
+    await Promise.all([ours, undici, floor, fetched, alone, client].map((contestant) => contestant!.stop()));
   }
 }

@@ -2,7 +2,14 @@
 // publisher and the loops it is measured against. Each runs in a process of its own (bench/support/contestant.ts).
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'undici';
-import { ConvoyModule, WebhookEndpoints, WebhookPublisher, type ConvoyModuleOptions } from '../../lib/index.js';
+import {
+  ConvoyClient,
+  ConvoyModule,
+  WebhookEndpoints,
+  WebhookPublisher,
+  type ConvoyModuleOptions,
+} from '../../lib/index.js';
+import { RawJson } from '../../lib/client/raw-json.js';
 import { DEFAULT_API_VERSION } from '../../lib/options/option-tables.js';
 import { PACKAGE_VERSION } from '../../lib/version.js';
 import { API_KEY, PROJECT, todo } from './constants.js';
@@ -99,6 +106,24 @@ export const contestants: Record<string, (url: string) => Promise<Contestant>> =
       ),
     close: async () => undefined,
   }),
+  /** (1) Our typed client alone: events.broadcast() with the data as published bytes (as ConvoyTransport sends). */
+  'convoy:client': async (url) => {
+    const client = new ConvoyClient({ baseUrl: `${url}/api`, apiKey: API_KEY, projectId: PROJECT });
+    const options = { retry: false as const };
+    return {
+      callers: CONCURRENCY,
+      send: (i, emittedAt) =>
+        client.events.broadcast(
+          {
+            event_type: 'todo.created',
+            data: new RawJson(JSON.stringify(data(emittedAt))),
+            idempotency_key: `bench-${i}`,
+          },
+          options,
+        ),
+      close: () => client.close(),
+    };
+  },
   /** (1) WebhookPublisher to Convoy without storage, 16 callers (requests of an app) publishing at once. */
   'convoy:ours': (url) =>
     publisherContestant(
