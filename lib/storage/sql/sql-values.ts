@@ -19,18 +19,6 @@ export const fromJson = <T>(value: unknown): T => (typeof value === 'string' ? (
 /** A value for a `$n::jsonb` parameter (sent as JSON text, so no driver turns an array into a PostgreSQL array). */
 export const toJson = (value: unknown): string => JSON.stringify(value);
 
-/** Epoch ms of a record's ISO time; refuses what is not a date rather than storing garbage. */
-export function msFromIso(iso: string, field: string): number {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new TypeError(`${field} is not a valid date: ${JSON.stringify(iso)}`);
-  return ms;
-}
-
-export const isoFromMs = (value: unknown): string => new Date(Number(value)).toISOString();
-
-export const isoOrNullFromMs = (value: unknown): string | null =>
-  value === null || value === undefined ? null : isoFromMs(value);
-
 /**
  * PostgreSQL text cannot hold U+0000; a receiver's response body may. Replaced (by U+FFFD) so that recording the
  * attempt cannot fail, which would leave the delivery stuck until its lease expires and then send it again, forever.
