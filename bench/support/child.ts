@@ -21,6 +21,8 @@ export function serveCommands(handlers: Handlers, ready: unknown): void {
   process.on('message', (message: { id: number; command: string; args: unknown }) => void answer(message));
   // The parent's death ends the child, so a crashed bench leaves nothing running.
   process.on('disconnect', () => process.exit(0));
+  // An exit of its own on stop(), so that a `--cpu-prof` of BENCH_CHILD_FLAGS gets written.
+  process.on('SIGTERM', () => process.exit(0));
   process.send!({ ready });
 }
 
@@ -45,7 +47,8 @@ export class BenchChild<Ready = unknown> {
   static start<Ready>(module: URL, env: Record<string, string> = {}): Promise<BenchChild<Ready>> {
     const child = fork(module, [], {
       env: { ...process.env, ...env },
-      execArgv: ['--expose-gc'],
+      // BENCH_CHILD_FLAGS: more Node flags for every child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--trace-gc`.
+      execArgv: ['--expose-gc', ...(process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [])],
       serialization: 'advanced',
     });
     return new Promise((resolve, reject) => {
