@@ -132,6 +132,8 @@ const SETTLE_TRIES = 10;
  * two, and an endpoint that hangs for its whole http_timeout must not hold a slot that healthy endpoints need.
  */
 export const SLOW_AFTER_MS = 1_000;
+/** How often running attempts are looked for slow ones: how long past SLOW_AFTER_MS a healthy endpoint may wait. */
+export const SLOW_SWEEP_MS = 100;
 /** How long an idle endpoint stays known as slow: after that its slots are dropped (dynamic targets come and go). */
 export const SLOW_IDLE_FORGET_MS = 60_000;
 
@@ -314,7 +316,7 @@ export class DeliveryPipeline {
     this.loop.start();
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.settings.leaseMs / 3)));
     this.heartbeat.unref();
-    this.slowSweep = setInterval(() => this.findSlowAttempts(), SLOW_AFTER_MS / 4);
+    this.slowSweep = setInterval(() => this.findSlowAttempts(), SLOW_SWEEP_MS);
     this.slowSweep.unref();
     this.retention?.start();
   }

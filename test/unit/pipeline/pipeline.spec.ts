@@ -10,6 +10,7 @@ import {
   PIPELINE_CHANNELS,
   SLOW_AFTER_MS,
   SLOW_IDLE_FORGET_MS,
+  SLOW_SWEEP_MS,
   type DeliveryRoute,
   type PipelineSettings,
 } from '../../../lib/pipeline/pipeline.js';
@@ -660,6 +661,44 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
         expect(slots.has('e1')).toBe(true); // still known as slow for its next attempt
         jest.advanceTimersByTime(1_000);
         expect(slots.has('e1')).toBe(false);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+
+    it('an attempt unanswered for SLOW_AFTER_MS is found slow within SLOW_SWEEP_MS more (how long a healthy endpoint may wait for its slot)', async () => {
+      jest.useFakeTimers({
+        doNotFake: [
+          'hrtime',
+          'nextTick',
+          'performance',
+          'queueMicrotask',
+          'setImmediate',
+          'setTimeout',
+          'clearTimeout',
+        ],
+      });
+      try {
+        let answer: (() => void) | undefined;
+        const route: DeliveryRoute = {
+          name: 'endpoint',
+          plan: (m, retryLimit) => ({ deliveries: [newDelivery(m, m.id, 'e1', retryLimit)] }),
+          attempt: () => new Promise((resolve) => (answer = () => resolve({ outcome: 'success', latencyMs: 1 }))),
+        };
+        transport = new TestTransport();
+        store = new InMemoryWebhookStore({ capacity: 100 });
+        pipeline = new DeliveryPipeline(store, route, defaults);
+        pipeline.start();
+        jest.advanceTimersByTime(SLOW_SWEEP_MS / 2); // the attempt starts between two sweeps
+        const slots = (pipeline as unknown as { perEndpoint: Map<string, { slowLane: boolean }> }).perEndpoint;
+        await pipeline.enqueue(message('slow'));
+        await waitUntil('the attempt started', () => answer !== undefined);
+        jest.advanceTimersByTime(SLOW_AFTER_MS);
+        expect(slots.get('e1')?.slowLane).toBe(false); // not yet unanswered for SLOW_AFTER_MS
+        jest.advanceTimersByTime(SLOW_SWEEP_MS);
+        expect(slots.get('e1')?.slowLane).toBe(true);
+        answer!();
+        await pipeline.flush();
       } finally {
         jest.useRealTimers();
       }
