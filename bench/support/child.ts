@@ -71,6 +71,9 @@ export class BenchChild<Ready = unknown> {
     this.child.removeAllListeners('exit');
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
+    // The child exits on SIGTERM by itself (see serveCommands); one whose event loop is stuck is killed.
+    const stuck = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     await exited;
+    clearTimeout(stuck);
   }
 }
