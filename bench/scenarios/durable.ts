@@ -140,7 +140,10 @@ export async function durable(report: BenchReport, sink: Sink): Promise<void> {
     events: 5_000,
     targets: false,
     open: (publishOnly) => PGliteStorage.create({ dataDir, ...(publishOnly ? { schema: 'nc_bench_web' } : {}) }),
-    cleanup: async () => rmSync(dataDir, { recursive: true, force: true }),
+    cleanup: async () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(`${dataDir}.lock`, { recursive: true, force: true }); // the data folder's lock stays beside it, released
+    },
   });
 
   for (const database of databases) {
