@@ -626,8 +626,11 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       expect(await p.stats()).toMatchObject({ sent: 1, pending: 0 });
     });
 
-    it('an endpoint that was slow once keeps its slots while idle for SLOW_IDLE_FORGET_MS, then they are dropped (state stays bounded)', async () => {
-      // The clock and the periodic sweeps are faked; the loop's own timers and wake-ups stay real.
+    /**
+     * A pipeline over one endpoint ('e1') whose attempts wait until answered, with the clock and the periodic sweeps
+     * faked (the loop's own timers and wake-ups stay real); the caller puts the real timers back.
+     */
+    function endpointThatWaits() {
       jest.useFakeTimers({
         doNotFake: [
           'hrtime',
@@ -639,23 +642,31 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
           'clearTimeout',
         ],
       });
+      let answer: (() => void) | undefined;
+      const route: DeliveryRoute = {
+        name: 'endpoint',
+        plan: (m, retryLimit) => ({ deliveries: [newDelivery(m, m.id, 'e1', retryLimit)] }),
+        attempt: () => new Promise((resolve) => (answer = () => resolve({ outcome: 'success', latencyMs: 1 }))),
+      };
+      transport = new TestTransport();
+      store = new InMemoryWebhookStore({ capacity: 100 });
+      pipeline = new DeliveryPipeline(store, route, defaults);
+      pipeline.start();
+      return {
+        slots: (pipeline as unknown as { perEndpoint: Map<string, { slowLane: boolean }> }).perEndpoint,
+        started: () => answer !== undefined,
+        answer: () => answer!(),
+      };
+    }
+
+    it('an endpoint that was slow once keeps its slots while idle for SLOW_IDLE_FORGET_MS, then they are dropped (state stays bounded)', async () => {
+      const { slots, started, answer } = endpointThatWaits();
       try {
-        let answer: (() => void) | undefined;
-        const route: DeliveryRoute = {
-          name: 'endpoint',
-          plan: (m, retryLimit) => ({ deliveries: [newDelivery(m, m.id, 'e1', retryLimit)] }),
-          attempt: () => new Promise((resolve) => (answer = () => resolve({ outcome: 'success', latencyMs: 1 }))),
-        };
-        transport = new TestTransport();
-        store = new InMemoryWebhookStore({ capacity: 100 });
-        pipeline = new DeliveryPipeline(store, route, defaults);
-        pipeline.start();
-        const slots = (pipeline as unknown as { perEndpoint: Map<string, { slowLane: boolean }> }).perEndpoint;
         await pipeline.enqueue(message('slow-once'));
-        await waitUntil('the attempt started', () => answer !== undefined);
+        await waitUntil('the attempt started', started);
         jest.advanceTimersByTime(SLOW_AFTER_MS + 250); // unanswered past SLOW_AFTER_MS: the sweep marks it slow
         expect(slots.get('e1')?.slowLane).toBe(true);
-        answer!();
+        answer();
         await pipeline.flush();
         jest.advanceTimersByTime(SLOW_IDLE_FORGET_MS - 500);
         expect(slots.has('e1')).toBe(true); // still known as slow for its next attempt
@@ -667,37 +678,16 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
     });
 
     it('an attempt unanswered for SLOW_AFTER_MS is found slow within SLOW_SWEEP_MS more (how long a healthy endpoint may wait for its slot)', async () => {
-      jest.useFakeTimers({
-        doNotFake: [
-          'hrtime',
-          'nextTick',
-          'performance',
-          'queueMicrotask',
-          'setImmediate',
-          'setTimeout',
-          'clearTimeout',
-        ],
-      });
+      const { slots, started, answer } = endpointThatWaits();
       try {
-        let answer: (() => void) | undefined;
-        const route: DeliveryRoute = {
-          name: 'endpoint',
-          plan: (m, retryLimit) => ({ deliveries: [newDelivery(m, m.id, 'e1', retryLimit)] }),
-          attempt: () => new Promise((resolve) => (answer = () => resolve({ outcome: 'success', latencyMs: 1 }))),
-        };
-        transport = new TestTransport();
-        store = new InMemoryWebhookStore({ capacity: 100 });
-        pipeline = new DeliveryPipeline(store, route, defaults);
-        pipeline.start();
         jest.advanceTimersByTime(SLOW_SWEEP_MS / 2); // the attempt starts between two sweeps
-        const slots = (pipeline as unknown as { perEndpoint: Map<string, { slowLane: boolean }> }).perEndpoint;
         await pipeline.enqueue(message('slow'));
-        await waitUntil('the attempt started', () => answer !== undefined);
+        await waitUntil('the attempt started', started);
         jest.advanceTimersByTime(SLOW_AFTER_MS);
         expect(slots.get('e1')?.slowLane).toBe(false); // not yet unanswered for SLOW_AFTER_MS
         jest.advanceTimersByTime(SLOW_SWEEP_MS);
         expect(slots.get('e1')?.slowLane).toBe(true);
-        answer!();
+        answer();
         await pipeline.flush();
       } finally {
         jest.useRealTimers();
