@@ -1,38 +1,17 @@
 // 6. The cost of a registered event catalog: publish throughput to the Convoy sink with a zod schema of the
-// bench's todo checked on every publish ('reject'), against the same publisher without a catalog, alternated rounds.
-import { z } from 'zod';
-import { defineWebhookEvents } from '../../lib/index.js';
+// bench's todo checked on every publish ('reject', bench/support/todo-catalog.ts), against the same publisher
+// without a catalog. Each in a process of its own, warmed up, alternated rounds.
 import type { Sink } from '../support/sink-client.js';
+import { alternatedRounds } from '../support/contest.js';
 import { medianRate, type Rate } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
-import { throughPublisher } from './publish-throughput.js';
-
-/** The schema of bench/support/constants.ts's todo, as an application would write it. */
-const catalog = defineWebhookEvents({
-  'todo.created': z.object({
-    id: z.number().int().min(1),
-    title: z.string().min(1),
-    description: z.string(),
-    completed: z.boolean(),
-    tags: z.array(z.string()),
-    created_at: z.iso.datetime(),
-  }),
-});
 
 export async function eventCatalog(report: BenchReport, sink: Sink): Promise<void> {
-  const N = 20_000;
-  const plain: Rate[] = [],
-    checked: Rate[] = [];
-  await throughPublisher(sink, N); // warm-up, as in the publish scenario
-  await throughPublisher(sink, N, { events: catalog, eventValidation: 'reject' });
-  for (let round = 0; round < 5; round++) {
-    plain.push(await throughPublisher(sink, N));
-    checked.push(await throughPublisher(sink, N, { events: catalog, eventValidation: 'reject' }));
-  }
-  const base = medianRate(plain),
-    ours = medianRate(checked);
-  const k = (xs: Rate[]) => xs.map((x) => (x.rate / 1000).toFixed(1)).join('/');
-  console.log(`  rounds (thousand ev/s): with catalog ${k(checked)}, without ${k(plain)}`);
+  const [plain, checked] = await alternatedRounds(sink, ['convoy:ours', 'convoy:ours-catalog'], 20_000);
+  const base = medianRate(plain!),
+    ours = medianRate(checked!);
+  const k = (xs: Rate[]) => xs.map((x) => `${(x.rate / 1000).toFixed(1)}/${x.cpu.toFixed(0)}`).join(' ');
+  console.log(`  rounds (thousand ev/s / CPU µs per event): with catalog ${k(checked!)}; without ${k(plain!)}`);
   report.add({
     section: '6 event catalog',
     name: 'publish → Convoy with a zod catalog (validation "reject") vs no catalog',

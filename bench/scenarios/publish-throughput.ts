@@ -2,52 +2,12 @@
 // memory, with CPU µs per event beside each rate. Baselines in the same run: (a) a raw undici Pool loop sending the
 // same requests at the same concurrency (the practical limit), (b) the same loop over global fetch (what Convoy's
 // JavaScript SDK uses), (c) a Pool.dispatch() loop (the floor). Each contestant runs in a process of its own, warmed
-// up (bench/support/contestant.ts). The durable path is bench/scenarios/durable.ts. throughPublisher() is the
-// publisher in this process, for the scenarios that compare it with itself (catalog, telemetry).
-import { NestFactory } from '@nestjs/core';
-import { ConvoyModule, WebhookPublisher, type ConvoyModuleOptions } from '../../lib/index.js';
-import { sinkCounts, type Sink } from '../support/sink-client.js';
+// up (bench/support/contestant.ts). The durable path is bench/scenarios/durable.ts.
+import type { Sink } from '../support/sink-client.js';
 import { ContestantProcess } from '../support/contest.js';
 import { CONCURRENCY } from '../support/contestants.js';
-import { API_KEY, PROJECT, todo } from '../support/constants.js';
-import { concurrently, cpuTime, medianRate, type Rate } from '../support/measure.js';
+import { medianRate, type Rate } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
-
-/** Callers publishing at the same time (requests of an app). */
-const PUBLISHERS = 16;
-
-/**
- * Events/s through WebhookPublisher (16 callers) until the sink answered 201 to each, and CPU µs per event; `extra`
- * adds module options (the event catalog scenario).
- */
-export async function throughPublisher(sink: Sink, events: number, extra: ConvoyModuleOptions = {}): Promise<Rate> {
-  const app = await NestFactory.createApplicationContext(
-    ConvoyModule.forRoot({
-      convoy: { baseUrl: `${sink.ready.url}/api`, apiKey: API_KEY, projectId: PROJECT },
-      defaultTarget: { broadcast: true },
-      delivery: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when it is full
-      ...extra,
-    }),
-    { logger: false },
-  );
-  try {
-    const publisher = app.get(WebhookPublisher);
-    await publisher.publish('todo.created', todo); // warm the connections
-    await publisher.flush();
-    const before = (await sinkCounts(sink)).events;
-    const { result: seconds, cpuUs } = await cpuTime(async () => {
-      const started = performance.now();
-      await concurrently(events, PUBLISHERS, () => publisher.publish('todo.created', todo));
-      await publisher.flush(); // resolves when Convoy has answered 201 for every event
-      return (performance.now() - started) / 1000;
-    });
-    const arrived = (await sinkCounts(sink)).events - before;
-    if (arrived !== events) throw new Error(`bench: the sink received ${arrived} events, expected ${events}`);
-    return { rate: events / seconds, cpu: cpuUs / events };
-  } finally {
-    await app.close();
-  }
-}
 
 export async function publishThroughput(report: BenchReport, sink: Sink): Promise<void> {
   const N = 20_000;

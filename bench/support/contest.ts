@@ -84,3 +84,20 @@ export class ContestantProcess {
     if (this.signed && signed !== events) throw new Error(`bench: ${signed} of ${events} webhooks arrived signed`);
   }
 }
+
+/**
+ * Each named contestant in a process of its own, warmed up, then `rounds` rounds of `events` each, alternated (a
+ * noisy moment hurts one round, not one contestant); the rates of each, in the order of `names`. Stops them after.
+ */
+export async function alternatedRounds(sink: Sink, names: string[], events: number, rounds = 5): Promise<Rate[][]> {
+  const contestants = await Promise.all(names.map((name) => ContestantProcess.start(name, sink)));
+  try {
+    for (const contestant of contestants) await contestant.warmUp(events);
+    const rates: Rate[][] = names.map(() => []);
+    for (let round = 0; round < rounds; round++)
+      for (let i = 0; i < contestants.length; i++) rates[i]!.push(await contestants[i]!.round(events));
+    return rates;
+  } finally {
+    await Promise.all(contestants.map((contestant) => contestant.stop()));
+  }
+}

@@ -72,6 +72,13 @@ async function publisherContestant(
 }
 type NestGet = <T>(type: abstract new (...args: never[]) => T) => T;
 
+/** The publisher's options for the Convoy sink at `url`. */
+const toConvoy = (url: string): ConvoyModuleOptions => ({
+  convoy: { baseUrl: `${url}/api`, apiKey: API_KEY, projectId: PROJECT },
+  defaultTarget: { broadcast: true },
+  delivery: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when full
+});
+
 /** By name (`convoy:`, `hook:`: what the sink counts; `none:`, nothing sent); `url` is the sink's. */
 export const contestants: Record<string, (url: string) => Promise<Contestant>> = {
   /** (1) The practical limit: undici's documented request API, what a hand-written client would use. */
@@ -124,16 +131,25 @@ export const contestants: Record<string, (url: string) => Promise<Contestant>> =
       close: () => client.close(),
     };
   },
-  /** (1) WebhookPublisher to Convoy without storage, 16 callers (requests of an app) publishing at once. */
-  'convoy:ours': (url) =>
-    publisherContestant(
-      {
-        convoy: { baseUrl: `${url}/api`, apiKey: API_KEY, projectId: PROJECT },
-        defaultTarget: { broadcast: true },
-        delivery: { concurrency: CONCURRENCY }, // and the default buffer of 10 000 events, publish() waiting when full
-      },
-      16,
-    ),
+  /**
+   * (1) WebhookPublisher to Convoy without storage, 16 callers (requests of an app) publishing at once. With the
+   * default options and @opentelemetry/api installed but no SDK registered: (7)'s no-op.
+   */
+  'convoy:ours': (url) => publisherContestant(toConvoy(url), 16),
+  /** (6) The same with a zod catalog of the todo, checked on every publish ('reject'). */
+  'convoy:ours-catalog': async (url) => {
+    const { todoCatalog } = await import('./todo-catalog.js'); // zod is loaded by this contestant only
+    return publisherContestant({ ...toConvoy(url), events: todoCatalog, eventValidation: 'reject' }, 16);
+  },
+  /** (7) The same with `telemetry: false`. */
+  'convoy:ours-telemetry-off': (url) => publisherContestant({ ...toConvoy(url), telemetry: false }, 16),
+  /** (7) The same with an OpenTelemetry SDK registered: spans batched to an exporter that drops them, metrics. */
+  'convoy:ours-otel-sdk': async (url) => {
+    const { registerDroppingSdk } = await import('./otel-sdk.js');
+    const shutdown = await registerDroppingSdk();
+    const contestant = await publisherContestant(toConvoy(url), 16);
+    return { ...contestant, close: () => contestant.close().then(shutdown) };
+  },
   /** (1) Our own cost: publish() → pipeline → in-memory store → a transport without I/O, 16 callers. */
   'none:ours': async () => {
     let sent = 0;
