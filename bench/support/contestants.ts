@@ -146,7 +146,7 @@ export const contestants: Record<string, (url: string) => Promise<Contestant>> =
   /** (7) The same with an OpenTelemetry SDK registered: spans batched to an exporter that drops them, metrics. */
   'convoy:ours-otel-sdk': async (url) => {
     const { registerDroppingSdk } = await import('./otel-sdk.js');
-    const shutdown = await registerDroppingSdk();
+    const shutdown = registerDroppingSdk();
     const contestant = await publisherContestant(toConvoy(url), 16);
     return { ...contestant, close: () => contestant.close().then(shutdown) };
   },

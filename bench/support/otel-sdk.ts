@@ -10,8 +10,8 @@ const dropping: SpanExporter = {
   shutdown: async () => undefined,
 };
 
-/** Registers the SDK globally in this process; resolves with its shutdown. */
-export async function registerDroppingSdk(): Promise<() => Promise<void>> {
+/** Registers the SDK globally in this process; returns its shutdown. */
+export function registerDroppingSdk(): () => Promise<void> {
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropping)] });
   const meterProvider = new MeterProvider();
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
