@@ -5,7 +5,7 @@
 import { ContestantProcess } from '../support/contest.js';
 import { CONCURRENCY } from '../support/contestants.js';
 import type { Sink } from '../support/sink-client.js';
-import { median, medianRate, percentile, type Rate } from '../support/measure.js';
+import { formatRounds, median, medianRate, percentile, type Rate } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
 export async function embeddedEngine(report: BenchReport, receiver: Sink): Promise<void> {
@@ -26,8 +26,9 @@ export async function embeddedEngine(report: BenchReport, receiver: Sink): Promi
     }
     const r = medianRate(rawRounds),
       o = medianRate(ourRounds);
-    const k = (xs: Rate[]) => xs.map((x) => `${(x.rate / 1000).toFixed(1)}/${x.cpu.toFixed(0)}`).join(' ');
-    console.log(`  rounds (thousand ev/s / CPU µs per event): ours ${k(ourRounds)}; raw ${k(rawRounds)}`);
+    console.log(
+      `  rounds (thousand ev/s / CPU µs per event): ours ${formatRounds(ourRounds)}; raw ${formatRounds(rawRounds)}`,
+    );
     report.add({
       section,
       name: `deliveries/s, publish() → received, vs raw undici Pool (${CONCURRENCY} at a time)`,

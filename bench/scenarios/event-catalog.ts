@@ -3,15 +3,16 @@
 // without a catalog. Each in a process of its own, warmed up, alternated rounds.
 import type { Sink } from '../support/sink-client.js';
 import { alternatedRounds } from '../support/contest.js';
-import { medianRate, type Rate } from '../support/measure.js';
+import { formatRounds, medianRate } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
 export async function eventCatalog(report: BenchReport, sink: Sink): Promise<void> {
   const [plain, checked] = await alternatedRounds(sink, ['convoy:ours', 'convoy:ours-catalog'], 20_000);
   const base = medianRate(plain!),
     ours = medianRate(checked!);
-  const k = (xs: Rate[]) => xs.map((x) => `${(x.rate / 1000).toFixed(1)}/${x.cpu.toFixed(0)}`).join(' ');
-  console.log(`  rounds (thousand ev/s / CPU µs per event): with catalog ${k(checked!)}; without ${k(plain!)}`);
+  console.log(
+    `  rounds (thousand ev/s / CPU µs per event): with catalog ${formatRounds(checked!)}; without ${formatRounds(plain!)}`,
+  );
   report.add({
     section: '6 event catalog',
     name: 'publish → Convoy with a zod catalog (validation "reject") vs no catalog',

@@ -6,7 +6,7 @@
 import type { Sink } from '../support/sink-client.js';
 import { ContestantProcess } from '../support/contest.js';
 import { CONCURRENCY } from '../support/contestants.js';
-import { medianRate, type Rate } from '../support/measure.js';
+import { formatRounds, medianRate, type Rate } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
 export async function publishThroughput(report: BenchReport, sink: Sink): Promise<void> {
@@ -36,9 +36,8 @@ export async function publishThroughput(report: BenchReport, sink: Sink): Promis
       rounds.alone.push(await alone!.round(N));
       rounds.client.push(await client!.round(N));
     }
-    const k = (xs: Rate[]) => xs.map((x) => `${(x.rate / 1000).toFixed(1)}/${x.cpu.toFixed(0)}`).join(' ');
     console.log(
-      `  rounds (thousand ev/s / CPU µs per event): ours ${k(rounds.ours)}; Pool.request ${k(rounds.undici)}; Pool.dispatch ${k(rounds.floor)}; client ${k(rounds.client)}; no I/O ${k(rounds.alone)}`,
+      `  rounds (thousand ev/s / CPU µs per event): ours ${formatRounds(rounds.ours)}; Pool.request ${formatRounds(rounds.undici)}; Pool.dispatch ${formatRounds(rounds.floor)}; client ${formatRounds(rounds.client)}; no I/O ${formatRounds(rounds.alone)}`,
     );
     const a = medianRate(rounds.undici),
       b = medianRate(rounds.fetched),

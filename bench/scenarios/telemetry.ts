@@ -3,7 +3,7 @@
 // SDK registered (bench/support/otel-sdk.ts). Each in a process of its own, warmed up, alternated rounds.
 import type { Sink } from '../support/sink-client.js';
 import { alternatedRounds } from '../support/contest.js';
-import { medianRate, type Rate } from '../support/measure.js';
+import { formatRounds, medianRate } from '../support/measure.js';
 import { n, type BenchReport } from '../support/report.js';
 
 export async function telemetryCost(report: BenchReport, sink: Sink): Promise<void> {
@@ -15,8 +15,9 @@ export async function telemetryCost(report: BenchReport, sink: Sink): Promise<vo
   const base = medianRate(off!),
     withNoop = medianRate(noop!),
     withSdk = medianRate(sdk!);
-  const k = (xs: Rate[]) => xs.map((x) => `${(x.rate / 1000).toFixed(1)}/${x.cpu.toFixed(0)}`).join(' ');
-  console.log(`  rounds (thousand ev/s / CPU µs per event): off ${k(off!)}; no-op ${k(noop!)}; SDK ${k(sdk!)}`);
+  console.log(
+    `  rounds (thousand ev/s / CPU µs per event): off ${formatRounds(off!)}; no-op ${formatRounds(noop!)}; SDK ${formatRounds(sdk!)}`,
+  );
   report.add({
     section: '7 telemetry',
     name: 'publish → Convoy, OpenTelemetry API without SDK (no-op) vs telemetry: false',

@@ -76,3 +76,8 @@ export interface Rate {
 export function medianRate(rounds: Rate[]): Rate {
   return { rate: median(rounds.map((r) => r.rate)), cpu: median(rounds.map((r) => r.cpu)) };
 }
+
+/** Rounds as printed in the log: `thousand ev/s/CPU µs per event` each, e.g. `7.4/136 8.1/122`. */
+export function formatRounds(rounds: Rate[]): string {
+  return rounds.map((r) => `${(r.rate / 1000).toFixed(1)}/${r.cpu.toFixed(0)}`).join(' ');
+}
