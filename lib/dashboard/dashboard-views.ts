@@ -484,9 +484,9 @@ ${moreDeadLetters ? html`<p class="muted small">More dead letters wait; requeue 
 
 /** Where a dead letter was going, without a `{ url, secret }` target's secret. */
 function targetText(d: DeliveryRecord): string {
-  const t = d.target as Record<string, unknown>;
-  if (typeof t.endpointId === 'string') return `endpoint ${t.endpointId}`;
-  if (typeof t.ownerId === 'string') return `owner ${t.ownerId}`;
-  if (typeof t.url === 'string') return `url ${redactUrl(t.url)}`;
+  const target = d.target as Record<string, unknown>;
+  if (typeof target.endpointId === 'string') return `endpoint ${target.endpointId}`;
+  if (typeof target.ownerId === 'string') return `owner ${target.ownerId}`;
+  if (typeof target.url === 'string') return `url ${redactUrl(target.url)}`;
   return 'broadcast';
 }

@@ -230,8 +230,7 @@ export function resolveModuleOptions(
   const raw = (options ?? {}) as Record<string, unknown>;
   const convoy = raw.convoy !== null && typeof raw.convoy === 'object' ? (raw.convoy as ConvoyOptions) : {};
   const credentials = hasCredentials(convoy);
-  const t = raw.transport;
-  const transport = t === undefined ? (credentials ? 'convoy' : 'embedded') : t;
+  const transport = raw.transport === undefined ? (credentials ? 'convoy' : 'embedded') : raw.transport;
   const name = transport === 'convoy' || transport === 'log' || transport === 'embedded' ? transport : 'custom';
   const store = (raw.embedded as EmbeddedOptions | undefined)?.store;
   const durable = raw.storage !== undefined || (name === 'embedded' && store != null && !store.volatile);
@@ -274,7 +273,7 @@ export function resolveModuleOptions(
   return {
     ...resolved,
     transport: resolved.transport ?? (transport as TransportChoice),
-    transportIsFallback: t === undefined && !credentials,
+    transportIsFallback: raw.transport === undefined && !credentials,
     clientOptions: credentials ? clientOptions : null,
   };
 }

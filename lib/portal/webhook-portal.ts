@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { ConvoyClient } from '../client/convoy.client.js';
 import { ConvoyFeatureUnavailableError } from '../errors/client.errors.js';
-import { ConvoyError } from '../errors/convoy.error.js';
+import { InvalidPortalLinkError } from '../errors/portal.errors.js';
 import { CsrfTokens } from '../ui/security.js';
 import { SignedTokens, type TokenProblem } from '../ui/signed-token.js';
 import { ActionLimiter } from './action-limiter.js';
@@ -20,16 +20,6 @@ export interface PortalLink {
 export interface PortalLinkOptions {
   /** Seconds the link (and the portal session it opens) lasts: 1 to 604 800 (7 days). Default 3600. */
   expiresIn?: number;
-}
-
-/** link() was given an owner id or an expiry it cannot sign. */
-export class InvalidPortalLinkError extends ConvoyError {
-  constructor(
-    readonly field: 'ownerId' | 'expiresIn',
-    readonly reason: string,
-  ) {
-    super(`Invalid portal link: ${field} ${reason}`);
-  }
 }
 
 /** Who a portal request acts for, once its token has been checked. */

@@ -50,9 +50,6 @@ export function httpExchange(
   });
 }
 
-/** Ends the reading of a body that is complete enough (the cap reached, or nothing more worth reading). */
-class EnoughRead extends Error {}
-
 /**
  * The content codings decoded, as undici's fetch does (Node 20's zlib has no zstd). Streaming, so that decoded bytes
  * are counted as they come and decoding stops at the cap: a small compressed body can expand a thousandfold.
@@ -192,7 +189,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   /** Resolves now with what was read, and stops reading and decoding. */
   private finish(truncated: boolean): void {
     this.settle(truncated);
-    this.abort(new EnoughRead());
+    // The exchange has resolved already, so this reason is never seen; it only tells undici to stop.
+    this.abort(new Error('the response body was read as far as it is wanted'));
   }
 
   private settle(truncated: boolean): void {

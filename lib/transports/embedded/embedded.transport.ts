@@ -47,7 +47,8 @@ const MAX_FAN_OUTS = 1_000;
 /** While an endpoint is paused, its deliveries are looked at again this often. */
 const PAUSED_RECHECK_MS = 5_000;
 
-export interface EmbeddedTransportParts {
+/** What the embedded transport is built from: its store, SSRF guard, agent and settings (convoy.providers.ts). */
+export interface EmbeddedTransportConfig {
   store: WebhookStore;
   policy: AddressPolicy;
   /** The guarded undici agent (see network/destination.ts). */
@@ -104,21 +105,22 @@ export class EmbeddedTransport implements DeliveryRoute {
    */
   private readonly fanOuts = new Map<string, { endpoints: EndpointRecord[]; uids: string[] }>();
 
-  constructor(private readonly parts: EmbeddedTransportParts) {
-    this.registry = new EndpointRegistry(parts.store, parts.policy, parts.lookupAll, parts.limits, parts.catalogTypes);
-    this.http = new HttpDelivery(parts.agent, parts.http, parts.telemetry);
-    if (parts.circuitBreaker) this.circuits = new CircuitBreaker(parts.circuitBreaker);
+  constructor(private readonly config: EmbeddedTransportConfig) {
+    const { store, policy, lookupAll, limits, catalogTypes } = config;
+    this.registry = new EndpointRegistry(store, policy, lookupAll, limits, catalogTypes);
+    this.http = new HttpDelivery(config.agent, config.http, config.telemetry);
+    if (config.circuitBreaker) this.circuits = new CircuitBreaker(config.circuitBreaker);
     this.endpoints = new EmbeddedWebhookEndpoints(this);
-    this.deliveries = new EmbeddedWebhookDeliveries(this, parts.retry);
+    this.deliveries = new EmbeddedWebhookDeliveries(this, config.retry);
   }
 
   /** The SSRF guard on what needs no DNS (an IP literal, localhost); names are checked before each send. */
   checkTargetUrl(url: string): void {
-    checkDestinationWithoutDns(url, this.parts.policy);
+    checkDestinationWithoutDns(url, this.config.policy);
   }
 
   get store(): WebhookStore {
-    return this.parts.store;
+    return this.config.store;
   }
 
   attach(wake: () => void): void {
@@ -141,7 +143,7 @@ export class EmbeddedTransport implements DeliveryRoute {
     // Fan-out to every (or an owner's) endpoint: a store that answers with the list it answered before (the
     // in-memory one, until an endpoint changes) is read without an async step per publish.
     const owner = 'ownerId' in target ? target.ownerId : undefined;
-    const all = this.parts.store.allEndpoints();
+    const all = this.config.store.allEndpoints();
     if (this.endpointList?.from === all) {
       const { endpoints, uids } = this.subscribedOnce(this.endpointList.list, message.eventType, owner);
       return this.fanOut(message, retryLimit, endpoints, uids);
@@ -202,7 +204,7 @@ export class EmbeddedTransport implements DeliveryRoute {
   }
 
   async attempt(delivery: DeliveryRecord, signal: AbortSignal): Promise<AttemptResult> {
-    const endpoint = await this.parts.store.getEndpoint(delivery.endpoint_id!);
+    const endpoint = await this.config.store.getEndpoint(delivery.endpoint_id!);
     const now = Date.now();
     if (!endpoint) return { outcome: 'discard', reason: 'the endpoint was deleted' };
     if (endpoint.status === 'inactive') return { outcome: 'discard', reason: 'the endpoint is inactive' };
@@ -230,7 +232,7 @@ export class EmbeddedTransport implements DeliveryRoute {
         const retryAfterMs =
           outcome.retryAfterMs === undefined
             ? undefined
-            : Math.min(outcome.retryAfterMs, this.parts.retry.maxRetryAfterMs);
+            : Math.min(outcome.retryAfterMs, this.config.retry.maxRetryAfterMs);
         if (retryAfterMs) this.pausedUntil.set(endpoint.uid, now + retryAfterMs);
         return {
           outcome: 'retry',
@@ -244,21 +246,21 @@ export class EmbeddedTransport implements DeliveryRoute {
   }
 
   async failed(delivery: DeliveryRecord, reason: FailureReason): Promise<void> {
-    if (reason !== 'exhausted' || !this.parts.disableEndpointOnFailure) return;
-    const endpoint = await this.parts.store.getEndpoint(delivery.endpoint_id!);
+    if (reason !== 'exhausted' || !this.config.disableEndpointOnFailure) return;
+    const endpoint = await this.config.store.getEndpoint(delivery.endpoint_id!);
     if (endpoint && endpoint.status !== 'inactive') await this.disable(endpoint, 'failing');
   }
 
   /** Closes the connection pools; the store is the module's to close. */
   async close(): Promise<void> {
-    await this.parts.agent.close();
+    await this.config.agent.close();
   }
 
   /** The endpoints of a `{ endpointId }` or `{ url, secret? }` target. */
   private async targets(message: OutgoingWebhook): Promise<EndpointRecord[]> {
     const { target, eventType } = message;
     if ('endpointId' in target) {
-      const endpoint = await this.parts.store.getEndpoint(target.endpointId);
+      const endpoint = await this.config.store.getEndpoint(target.endpointId);
       if (!endpoint) throw new WebhookNotFoundError('endpoint', target.endpointId);
       return acceptsEventType(endpoint, eventType) ? [endpoint] : [];
     }
@@ -286,7 +288,7 @@ export class EmbeddedTransport implements DeliveryRoute {
     const pending = this.creatingForTarget.get(name);
     if (pending) return pending;
     const work = (async () =>
-      (await this.parts.store.findEndpointByUrlAndName(url, name)) ??
+      (await this.config.store.findEndpointByUrlAndName(url, name)) ??
       this.registry
         .create({ name, url: target.url, ...(target.secret ? { secret: target.secret } : {}) })
         .catch(ssrfRefusal))();
@@ -313,7 +315,7 @@ export class EmbeddedTransport implements DeliveryRoute {
   private recordCircuit(endpoint: EndpointRecord, succeeded: boolean, probe: boolean): void {
     const change = this.circuits!.record(endpoint.uid, succeeded, probe, Date.now());
     if (change === 'opened') {
-      const { failureThreshold: failures, probeIntervalMs } = this.parts.circuitBreaker as CircuitBreakerSettings;
+      const { failureThreshold: failures, probeIntervalMs } = this.config.circuitBreaker as CircuitBreakerSettings;
       this.logger.warn(
         `Endpoint ${endpoint.uid} (${endpoint.name}): circuit open after ${failures} failed attempts in a row; its deliveries wait, one probe every ${probeIntervalMs} ms`,
       );
@@ -322,7 +324,7 @@ export class EmbeddedTransport implements DeliveryRoute {
       this.logger.log(`Endpoint ${endpoint.uid} (${endpoint.name}): a probe succeeded, circuit closed`);
       if (channels.circuitClosed.hasSubscribers) channels.circuitClosed.publish({ endpoint });
       // The deliveries that waited for the next probe go out now, not at their next look.
-      void this.parts.store
+      void this.config.store
         .reschedule({ endpointIds: [endpoint.uid] }, ['Scheduled'], Date.now())
         .then(() => this.wake())
         .catch((error: unknown) => this.logger.warn(`After the circuit closed: ${(error as Error).message}`));
