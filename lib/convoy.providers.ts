@@ -7,8 +7,8 @@ import { WebhookEventForwarder } from './publishing/webhook-event-forwarder.js';
 import { WebhookInterceptor } from './publishing/webhook.interceptor.js';
 import { UnavailableWebhookDeliveries, WebhookDeliveries } from './management/webhook-deliveries.js';
 import { UnavailableWebhookEndpoints, WebhookEndpoints } from './management/webhook-endpoints.js';
-import { AddressPolicy } from './transports/embedded/network/address-policy.js';
-import { createGuardedAgent } from './transports/embedded/network/destination.js';
+import { AddressPolicy } from './network/address-policy.js';
+import { createGuardedAgent } from './network/destination.js';
 import { ConvoyConfigurationError } from './errors/configuration.error.js';
 import {
   resolveModuleOptions,

@@ -1,5 +1,5 @@
 import { ConvoyError } from './convoy.error.js';
-import type { AddressCategory } from '../transports/embedded/network/address-policy.js';
+import type { AddressCategory } from '../network/address-policy.js';
 
 /**
  * A webhook destination URL cannot be used (not absolute http(s), carries credentials or a fragment…).

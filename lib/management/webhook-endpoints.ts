@@ -4,7 +4,7 @@ import { InvalidDestinationError } from '../errors/destination.errors.js';
 import { InvalidEndpointError, unavailable } from '../errors/endpoint.errors.js';
 import { DEFAULT_LIMITS } from '../options/option-tables.js';
 import { urlLengthProblem } from '../publishing/validate-webhook.js';
-import { parseDestinationUrl } from '../transports/embedded/network/destination.js';
+import { parseDestinationUrl } from '../network/destination.js';
 import type { WebhookEndpoint, WebhookEndpointInput } from './webhook-management.types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { WebhookStore } from '../storage/webhook-store.js';
-import type { LookupAll } from '../transports/embedded/network/destination.js';
+import type { LookupAll } from '../network/destination.js';
 import { describeValue } from '../utils/describe-value.js';
 import { redactUrl, redactUrls, USERINFO } from '../utils/redact.js';
 import { PACKAGE_VERSION } from '../version.js';

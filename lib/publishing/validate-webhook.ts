@@ -1,4 +1,4 @@
-import { parseDestinationUrl } from '../transports/embedded/network/destination.js';
+import { parseDestinationUrl } from '../network/destination.js';
 import type { InvalidDestinationError } from '../errors/destination.errors.js';
 import { WebhookValidationError } from '../errors/publish.errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../options/option-tables.js';

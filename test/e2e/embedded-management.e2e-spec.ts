@@ -8,7 +8,7 @@ import {
   type WebhookEndpoint,
   type WebhookEndpoints,
 } from '../../lib/index.js';
-import type { LookupAll } from '../../lib/transports/embedded/network/destination.js';
+import type { LookupAll } from '../../lib/network/destination.js';
 import { DestinationBlockedError } from '../../lib/transports/embedded/index.js';
 import { Harness, onlyDeliveryOf, waitForStatus, type RunningApp } from '../support/embedded-app.js';
 import { FakeConvoy } from '../support/fake-convoy.js';

@@ -5,7 +5,7 @@ import { CONVOY_OPTIONS } from '../../lib/convoy.constants.js';
 import { InvalidEndpointError, WebhookPublisher, WebhookValidationError } from '../../lib/index.js';
 import type { ResolvedConvoyOptions } from '../../lib/options/convoy-module-options.js';
 import { signConvoyPayload } from '../../lib/receiver/index.js';
-import type { LookupAll } from '../../lib/transports/embedded/network/destination.js';
+import type { LookupAll } from '../../lib/network/destination.js';
 import { RECEIVER_WAIT_MS } from '../../sample/receiver/receiver.controller.js';
 import { todoEvents } from '../../sample/todos/todo.events.js';
 import { FakeConvoy, type RecordedRequest } from '../support/fake-convoy.js';

@@ -4,7 +4,7 @@ import tls from 'node:tls';
 import { inspect } from 'node:util';
 import { jest } from '@jest/globals';
 import { Agent, request, type Dispatcher } from 'undici';
-import { AddressPolicy } from '../../lib/transports/embedded/network/address-policy.js';
+import { AddressPolicy } from '../../lib/network/address-policy.js';
 import {
   checkDestination,
   createGuardedAgent,
@@ -12,7 +12,7 @@ import {
   parseDestinationUrl,
   type LookupAll,
   type ResolvedAddress,
-} from '../../lib/transports/embedded/network/destination.js';
+} from '../../lib/network/destination.js';
 import { DestinationBlockedError, InvalidDestinationError } from '../../lib/errors/destination.errors.js';
 import { ConvoyError } from '../../lib/errors/convoy.error.js';
 

@@ -2,7 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Test } from '@nestjs/testing';
 import { CONVOY_MODULE_OPTIONS } from '../../lib/convoy.module-definition.js';
-import type { LookupAll } from '../../lib/transports/embedded/network/destination.js';
+import type { LookupAll } from '../../lib/network/destination.js';
 import { AppModule } from '../../sample/app.module.js';
 import { convoyOptionsFromEnv } from '../../sample/convoy.config.js';
 import { recordingLogger, type LogLine } from './recording-logger.js';

@@ -15,8 +15,8 @@ import { ConvoyHttpError } from '../../errors/client.errors.js';
 import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
 import { WebhookDeliveries } from '../../management/webhook-deliveries.js';
 import { DEFAULT_LIMITS } from '../../options/option-tables.js';
-import { NEVER_ROUTABLE } from '../embedded/network/address-policy.js';
-import { checkDestinationWithoutDns } from '../embedded/network/destination.js';
+import { NEVER_ROUTABLE } from '../../network/address-policy.js';
+import { checkDestinationWithoutDns } from '../../network/destination.js';
 import { parseEndpointUrl, REPLACED_DEFAULTS, WebhookEndpoints } from '../../management/webhook-endpoints.js';
 import type {
   WebhookDeliveryAttempt,

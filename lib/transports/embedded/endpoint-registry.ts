@@ -1,8 +1,8 @@
 import { ENDPOINT_SECRET_RULE, isEndpointSecret } from '../../publishing/validate-webhook.js';
 import { randomBytes } from 'node:crypto';
 import { InvalidEndpointError, WebhookNotFoundError, WebhookStateError } from '../../errors/endpoint.errors.js';
-import type { AddressPolicy } from './network/address-policy.js';
-import { checkDestination, type LookupAll } from './network/destination.js';
+import type { AddressPolicy } from '../../network/address-policy.js';
+import { checkDestination, type LookupAll } from '../../network/destination.js';
 import { DestinationBlockedError, InvalidDestinationError } from '../../errors/destination.errors.js';
 import { generateStandardWebhookSecret } from '../../signing/standard-webhooks.js';
 import { describeValue } from '../../utils/describe-value.js';

@@ -1,8 +1,4 @@
-import {
-  AddressPolicy,
-  classifyAddress,
-  type AddressCategory,
-} from '../../../lib/transports/embedded/network/address-policy.js';
+import { AddressPolicy, classifyAddress, type AddressCategory } from '../../../lib/network/address-policy.js';
 
 /** The SSRF guard's address classes and the policy built on them. */
 describe('classifyAddress', () => {

@@ -1,6 +1,6 @@
 import { DestinationBlockedError } from '../../../lib/errors/destination.errors.js';
-import { AddressPolicy, NEVER_ROUTABLE } from '../../../lib/transports/embedded/network/address-policy.js';
-import { checkDestinationWithoutDns } from '../../../lib/transports/embedded/network/destination.js';
+import { AddressPolicy, NEVER_ROUTABLE } from '../../../lib/network/address-policy.js';
+import { checkDestinationWithoutDns } from '../../../lib/network/destination.js';
 
 function refusal(url: string, policy: Pick<AddressPolicy, 'check'>): string | undefined {
   try {

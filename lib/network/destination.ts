@@ -2,7 +2,7 @@ import { promises as dns, type LookupAddress, type LookupOptions } from 'node:dn
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import type { AddressPolicy } from './address-policy.js';
-import { DestinationBlockedError, InvalidDestinationError } from '../../../errors/destination.errors.js';
+import { DestinationBlockedError, InvalidDestinationError } from '../errors/destination.errors.js';
 
 /** One resolved address. */
 export interface ResolvedAddress {

@@ -15,4 +15,4 @@ export {
   type LookupAll,
   type ResolvedAddress,
 } from './destination.js';
-export { DestinationBlockedError, InvalidDestinationError } from '../../../errors/destination.errors.js';
+export { DestinationBlockedError, InvalidDestinationError } from '../errors/destination.errors.js';
