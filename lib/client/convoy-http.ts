@@ -11,8 +11,7 @@ import {
 } from '../errors/client.errors.js';
 import type { ResolvedClientOptions } from '../options/resolve-client-options.js';
 import { RETRY_DEFAULTS, retryGroup, type RetryPolicy } from '../options/option-tables.js';
-import { retryDelay as policyDelay } from '../pipeline/retry-policy.js';
-import { parseRetryAfter, sleep } from '../utils/backoff.js';
+import { parseRetryAfter, retryDelay as policyDelay, sleep } from '../utils/backoff.js';
 import { httpExchange, HttpExchangeTimeout } from '../utils/http-exchange.js';
 import type { ConvoyRequestOptions } from './convoy-client.options.js';
 import { encodeJsonBody } from './raw-json.js';

@@ -7,12 +7,12 @@ import type { WebhookDeliveries } from '../management/webhook-deliveries.js';
 import type { WebhookEndpoints } from '../management/webhook-endpoints.js';
 import type { OutgoingWebhook } from '../publishing/webhook.types.js';
 import type { SqlQueryable } from '../storage/sql/sql.js';
-import { backoffDelay, type BackoffPolicy } from '../utils/backoff.js';
+import { backoffDelay, retryDelay, type BackoffPolicy } from '../utils/backoff.js';
+import type { RetryPolicy } from '../options/option-tables.js';
 import { openChannels } from '../utils/channels.js';
 import { WorkLoop } from '../utils/work-loop.js';
 import { WebhookTelemetry } from '../telemetry/webhook-telemetry.js';
 import type { AttemptRecord, DeliveryRecord, Settlement } from '../storage/records.js';
-import { retryDelay, type RetryPolicy } from './retry-policy.js';
 import { LogRetention, type RetentionSettings } from './log-retention.js';
 import type { Enqueued, WebhookStore } from '../storage/webhook-store.js';
 

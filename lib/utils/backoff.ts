@@ -1,3 +1,5 @@
+import type { RetryPolicy } from '../options/option-tables.js';
+
 /** How long to wait between attempts: exponential, capped, with jitter so that many clients do not retry in step. */
 export interface BackoffPolicy {
   /** Delay before the first retry, in ms. */
@@ -22,6 +24,23 @@ export function backoffDelay(retry: number, policy: BackoffPolicy, random: () =>
     default:
       return Math.round(ceiling / 2 + (random() * ceiling) / 2);
   }
+}
+
+/**
+ * The wait after `failed` failed attempts on a retry policy (`delivery.retry`, `convoy.retry`): the policy's own, or
+ * the Retry-After asked for (capped) when longer.
+ */
+export function retryDelay(
+  policy: RetryPolicy,
+  failed: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
+  const own =
+    policy.strategy === 'linear'
+      ? policy.delayMs
+      : backoffDelay(failed, { baseDelayMs: policy.delayMs, maxDelayMs: policy.maxDelayMs }, random);
+  return Math.max(own, Math.min(retryAfterMs ?? 0, policy.maxRetryAfterMs));
 }
 
 /**

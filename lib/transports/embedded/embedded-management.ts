@@ -14,7 +14,7 @@ import type {
   WebhookEndpoint,
   WebhookEndpointInput,
 } from '../../management/webhook-management.types.js';
-import type { RetryPolicy } from '../../pipeline/retry-policy.js';
+import type { RetryPolicy } from '../../options/option-tables.js';
 import type { DeliveryFilter, DeliveryRecord } from '../../storage/records.js';
 import type { EmbeddedTransport } from './embedded.transport.js';
 

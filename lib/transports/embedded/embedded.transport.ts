@@ -8,7 +8,7 @@ import { checkDestinationWithoutDns, type LookupAll } from '../../network/destin
 import { newDelivery } from '../../pipeline/hand-over.route.js';
 import type { AttemptResult, DeliveryRoute, FailureReason } from '../../pipeline/pipeline.js';
 import type { DeliveryRecord, EndpointRecord } from '../../storage/records.js';
-import type { RetryPolicy } from '../../pipeline/retry-policy.js';
+import type { RetryPolicy } from '../../options/option-tables.js';
 import type { Enqueued, WebhookStore } from '../../storage/webhook-store.js';
 import type { OutgoingWebhook } from '../../publishing/webhook.types.js';
 import { openChannels } from '../../utils/channels.js';

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ConvoyEventDelivery, Page, PageQuery } from '../../client/convoy.types.js';
 import type { AttemptRecord, DeliveryRecord, EndpointRecord, RecordPage } from '../../storage/records.js';
-import type { RetryPolicy } from '../../pipeline/retry-policy.js';
+import type { RetryPolicy } from '../../options/option-tables.js';
 import type { WebhookDeliveryAttempt, WebhookEndpoint } from '../../management/webhook-management.types.js';
 
 /** The embedded engine's records in Convoy's response shapes (ISO times), so callers see one API whichever transport runs. */

@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { backoffDelay, parseRetryAfter, sleep, type BackoffPolicy } from '../../../lib/utils/backoff.js';
+import { RETRY_DEFAULTS } from '../../../lib/options/option-tables.js';
+import { backoffDelay, parseRetryAfter, retryDelay, sleep, type BackoffPolicy } from '../../../lib/utils/backoff.js';
 import { matchesEventPattern } from '../../../lib/utils/glob.js';
 import { uuidv7 } from '../../../lib/utils/uuid.js';
 import { PACKAGE_VERSION } from '../../../lib/version.js';
@@ -59,6 +60,28 @@ describe('backoffDelay', () => {
       expect(delay).toBeLessThanOrEqual(200);
     }
     expect(new Set(delays).size).toBeGreaterThan(1); // really random, not a constant
+  });
+});
+
+describe('retryDelay', () => {
+  const { endpoint: linear, handOver: exponential } = RETRY_DEFAULTS;
+
+  it("waits the linear policy's fixed delay after every failure", () => {
+    expect([1, 2, 9].map((failed) => retryDelay(linear, failed))).toEqual([100_000, 100_000, 100_000]);
+  });
+
+  it('grows the exponential policy from delayMs up to maxDelayMs, with equal jitter', () => {
+    const top = () => 1; // the jitter's upper end: the whole computed delay
+    expect([1, 2, 3, 20].map((failed) => retryDelay(exponential, failed, undefined, top))).toEqual([
+      1_000, 2_000, 4_000, 300_000,
+    ]);
+    expect(retryDelay(exponential, 3, undefined, () => 0)).toBe(2_000); // the lower end: half of it
+  });
+
+  it('waits as long as a longer Retry-After asks, capped at maxRetryAfterMs; a shorter one does not shorten it', () => {
+    expect(retryDelay(linear, 1, 200_000)).toBe(200_000);
+    expect(retryDelay(linear, 1, 10 * 3_600_000)).toBe(3_600_000);
+    expect(retryDelay(linear, 1, 5_000)).toBe(100_000);
   });
 });
 
