@@ -96,7 +96,7 @@ function createTransport(
       const agent = createGuardedAgent(policy, {
         lookupAll: embedded.lookup,
         connections: options.delivery.endpointConcurrency,
-        keepAliveTimeout: 30_000,
+        keepAliveTimeoutMs: 30_000,
       });
       if (options.transportIsFallback)
         logger.log('No Convoy credentials are configured: webhooks are signed and delivered by the embedded engine.');

@@ -181,10 +181,10 @@ export interface GuardedAgentOptions {
   lookupAll?: LookupAll;
   /** Most connections per origin (default: unlimited, as undici). */
   connections?: number;
-  /** How long an idle keep-alive connection is kept, in ms (undici's default: 4 s). */
-  keepAliveTimeout?: number;
-  /** TCP + TLS connect timeout in ms (undici's default: 10 s). */
-  connectTimeout?: number;
+  /** How long an idle keep-alive connection is kept (undici's keepAliveTimeout; its default: 4 s). */
+  keepAliveTimeoutMs?: number;
+  /** TCP + TLS connect timeout (undici's connect timeout; its default: 10 s). */
+  connectTimeoutMs?: number;
 }
 
 /**
@@ -196,10 +196,10 @@ export interface GuardedAgentOptions {
  * environment), and like any undici dispatcher it does not follow redirects.
  */
 export function createGuardedAgent(policy: AddressPolicy, options: GuardedAgentOptions = {}): Agent {
-  const { lookupAll = defaultLookupAll, connections, keepAliveTimeout, connectTimeout } = options;
+  const { lookupAll = defaultLookupAll, connections, keepAliveTimeoutMs, connectTimeoutMs } = options;
   const connectTls = buildConnector({
     lookup: createGuardedLookup(policy, lookupAll),
-    ...(connectTimeout !== undefined ? { timeout: connectTimeout } : {}),
+    ...(connectTimeoutMs !== undefined ? { timeout: connectTimeoutMs } : {}),
   });
   const connect: buildConnector.connector = (opts, callback) => {
     const origin = originOf(opts.protocol, opts.hostname, opts.port);
@@ -223,7 +223,7 @@ export function createGuardedAgent(policy: AddressPolicy, options: GuardedAgentO
   return new Agent({
     connect,
     ...(connections !== undefined ? { connections } : {}),
-    ...(keepAliveTimeout !== undefined ? { keepAliveTimeout } : {}),
+    ...(keepAliveTimeoutMs !== undefined ? { keepAliveTimeout: keepAliveTimeoutMs } : {}),
   });
 }
 

@@ -18,8 +18,8 @@ export interface PortalLink {
 
 /** Options of link(). */
 export interface PortalLinkOptions {
-  /** Seconds the link (and the portal session it opens) lasts: 1 to 604 800 (7 days). Default 3600. */
-  expiresIn?: number;
+  /** How long the link (and the portal session it opens) lasts, whole seconds from 1 s to 7 days. Default 1 hour. */
+  expiresInMs?: number;
 }
 
 /** Who a portal request acts for, once its token has been checked. */
@@ -31,7 +31,8 @@ export interface PortalSession {
   exp: number;
 }
 
-export const MAX_EXPIRES_IN_SECONDS = 7 * 24 * 3600;
+export const MAX_EXPIRES_IN_MS = 7 * 24 * 3_600_000;
+const DEFAULT_EXPIRES_IN_MS = 3_600_000;
 const CONVOY_REFUSAL_MEMORY_MS = 10 * 60_000;
 
 /** An owner id as Convoy and the engine take it: 1 to 255 characters, no control characters, not blank. */
@@ -45,7 +46,7 @@ export function ownerIdProblem(ownerId: unknown): string | undefined {
 }
 
 /**
- * Signed, expiring links to the customer portal, one owner each: `portal.link(customerId, { expiresIn: 3600 })`.
+ * Signed, expiring links to the customer portal, one owner each: `portal.link(customerId, { expiresInMs: 3_600_000 })`.
  * Injectable where ConvoyPortalModule is imported. On the Convoy transport it returns Convoy's own portal link
  * when the Convoy licence allows it, else a link to this module's portal.
  */
@@ -70,26 +71,27 @@ export class WebhookPortal {
   async link(ownerId: string, options: PortalLinkOptions = {}): Promise<PortalLink> {
     const problem = ownerIdProblem(ownerId);
     if (problem) throw new InvalidPortalLinkError('ownerId', problem);
-    const expiresIn = options.expiresIn ?? 3600;
-    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN_SECONDS)
+    const expiresInMs = options.expiresInMs ?? DEFAULT_EXPIRES_IN_MS;
+    // Whole seconds: the link's token carries its expiry in epoch seconds.
+    if (!Number.isInteger(expiresInMs / 1000) || expiresInMs < 1000 || expiresInMs > MAX_EXPIRES_IN_MS)
       throw new InvalidPortalLinkError(
-        'expiresIn',
-        `must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_SECONDS}`,
+        'expiresInMs',
+        `must be whole seconds in ms, from 1000 to ${MAX_EXPIRES_IN_MS} (7 days), such as 3600000 for an hour`,
       );
     if (this.convoy.active && this.options.convoyPortalLinks && Date.now() >= this.convoyRefusedUntil) {
       const convoyLink = await this.convoyLink(ownerId);
       if (convoyLink) return convoyLink;
     }
-    return this.appLink(ownerId, expiresIn);
+    return this.appLink(ownerId, expiresInMs);
   }
 
   /** A link to this module's portal, whatever the transport. */
-  appLink(ownerId: string, expiresIn = 3600, now = Date.now()): PortalLink {
+  appLink(ownerId: string, expiresInMs = DEFAULT_EXPIRES_IN_MS, now = Date.now()): PortalLink {
     const problem = ownerIdProblem(ownerId);
     if (problem) throw new InvalidPortalLinkError('ownerId', problem);
-    const token = this.tokens.sign({ typ: 'portal', owner: ownerId }, expiresIn, now);
+    const token = this.tokens.sign({ typ: 'portal', owner: ownerId }, expiresInMs, now);
     const url = `${this.options.baseUrl ?? ''}/${this.options.path}?token=${token}`;
-    return { url, expiresAt: new Date((Math.floor(now / 1000) + expiresIn) * 1000), provider: 'app' };
+    return { url, expiresAt: new Date(Math.floor((now + expiresInMs) / 1000) * 1000), provider: 'app' };
   }
 
   /** Checks a token (signature, expiry, purpose, owner): the session, or why it was refused. */

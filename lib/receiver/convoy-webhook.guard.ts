@@ -97,12 +97,12 @@ export class ConvoyWebhookGuard implements CanActivate {
     try {
       result =
         scheme === 'standard'
-          ? verifyStandardWebhook(rawBody, request.headers, { secret, tolerance: options.tolerance })
+          ? verifyStandardWebhook(rawBody, request.headers, { secret, toleranceMs: options.toleranceMs })
           : verifyConvoySignature(rawBody, headerValue(request.headers, options.header ?? 'x-convoy-signature'), {
               secret,
               hash: options.hash,
               encoding: options.encoding,
-              tolerance: options.tolerance,
+              toleranceMs: options.toleranceMs,
               requireTimestamp,
             });
     } catch (error) {

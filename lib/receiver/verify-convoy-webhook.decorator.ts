@@ -42,8 +42,8 @@ export interface VerifyConvoyWebhookOptions {
   hash?: SignatureHash;
   /** Convoy scheme: default `hex`. */
   encoding?: SignatureEncoding;
-  /** Seconds the signed timestamp may differ from now, either way. Default 300. */
-  tolerance?: number;
+  /** How far the signed timestamp may be from now, either way. Default 300 000 (5 minutes). */
+  toleranceMs?: number;
   /**
    * Convoy scheme: refuse simple signatures (a bare digest that signs no timestamp, so a captured request replays
    * forever) and accept only advanced ones (`t=…,v1=…`). Default: on when the secret resolver returns the endpoint
@@ -105,10 +105,10 @@ function checkOptions(options: VerifyConvoyWebhookOptions): void {
     throw new TypeError(`${where}: options.header must be an HTTP header name (got ${describeValue(options.header)})`);
   }
   if (
-    options.tolerance !== undefined &&
-    (typeof options.tolerance !== 'number' || !Number.isFinite(options.tolerance) || options.tolerance < 0)
+    options.toleranceMs !== undefined &&
+    (typeof options.toleranceMs !== 'number' || !Number.isFinite(options.toleranceMs) || options.toleranceMs < 0)
   ) {
-    throw new TypeError(`${where}: options.tolerance must be a finite number of seconds >= 0`);
+    throw new TypeError(`${where}: options.toleranceMs must be a finite number of milliseconds >= 0`);
   }
   if (options.requireTimestamp !== undefined && typeof options.requireTimestamp !== 'boolean') {
     throw new TypeError(`${where}: options.requireTimestamp must be true or false`);

@@ -25,8 +25,8 @@ export const DEFAULT_SIGNATURE_SCHEME: Readonly<SignatureScheme> = Object.freeze
 /** The header Convoy puts the signature in (its default `config.signature.header`). */
 export const CONVOY_SIGNATURE_HEADER = 'X-Convoy-Signature';
 
-/** Default replay window of the verifiers, in seconds (the same as Convoy's SDKs). */
-export const DEFAULT_SIGNATURE_TOLERANCE = 300;
+/** Default replay window of the verifiers: 5 minutes, as Convoy's SDKs. */
+export const DEFAULT_SIGNATURE_TOLERANCE_MS = 300_000;
 
 /** Options of signConvoyPayload(): the secrets, advanced or simple, the schemes and the timestamp. */
 export interface SignConvoyPayloadOptions {
@@ -114,8 +114,8 @@ export interface VerifyConvoySignatureOptions {
   hash?: SignatureHash;
   /** Default `hex`. */
   encoding?: SignatureEncoding;
-  /** How far (seconds) the signed timestamp may be from now, in the past or in the future. Default 300. */
-  tolerance?: number;
+  /** How far the signed timestamp may be from now, in the past or in the future. Default 300 000 (5 minutes). */
+  toleranceMs?: number;
   /** The current time in unix seconds. Default: the system clock. */
   now?: number;
   /**
@@ -133,7 +133,7 @@ export interface VerifyConvoySignatureOptions {
  * - A header with a comma, or starting with `t=`, is an advanced signature: `key=value` pairs in any order,
  *   exactly one `t` (an integer), and every key starting with `v` is a candidate signature (whatever the scheme
  *   number, so a receiver verifying one scheme accepts headers that carry several). The timestamp must be within
- *   `tolerance` of `now` in both directions (Convoy's SDKs only check the past; we also refuse the future).
+ *   `toleranceMs` of `now` in both directions (Convoy's SDKs only check the past; we also refuse the future).
  * - Anything else is a simple signature: the bare digest of the body. **Simple mode signs no timestamp, so it
  *   cannot prevent replays**: a captured request verifies forever. Prefer advanced signatures (Convoy's default),
  *   and refuse simple ones with `requireTimestamp: true`.
@@ -152,7 +152,7 @@ export function verifyConvoySignature(
   const secrets = checkSecretList(options?.secret, `${where}: options.secret`);
   const hash = checkHash(options.hash ?? DEFAULT_SIGNATURE_SCHEME.hash, where);
   const encoding = checkEncoding(options.encoding ?? DEFAULT_SIGNATURE_SCHEME.encoding, where);
-  const tolerance = checkTolerance(options.tolerance, where);
+  const tolerance = checkTolerance(options.toleranceMs, where);
   const now = checkNow(options.now, where);
   const requireTimestamp = checkRequireTimestamp(options.requireTimestamp, where);
   const body = toBytes(rawBody, where);
@@ -211,7 +211,7 @@ function parseAdvancedHeader(
 
 // ---- helpers shared with standard-webhooks.ts (not part of the public API) ----
 
-/** Validates a signed timestamp (decimal integer seconds) against now ± tolerance. */
+/** Validates a signed timestamp (decimal integer seconds) against now ± tolerance (both in seconds). */
 export function checkTimestamp(
   value: string,
   now: number,
@@ -307,14 +307,15 @@ export function checkSecretList(value: unknown, what: string): string[] {
   return list as string[];
 }
 
+/** The replay window in seconds (the unit of signed timestamps), from `toleranceMs`. */
 export function checkTolerance(value: number | undefined, where: string): number {
-  const tolerance = value ?? DEFAULT_SIGNATURE_TOLERANCE;
-  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) {
+  const toleranceMs = value ?? DEFAULT_SIGNATURE_TOLERANCE_MS;
+  if (typeof toleranceMs !== 'number' || !Number.isFinite(toleranceMs) || toleranceMs < 0) {
     throw new TypeError(
-      `${where}: options.tolerance must be a finite number of seconds >= 0 (got ${describeNumber(value)})`,
+      `${where}: options.toleranceMs must be a finite number of milliseconds >= 0 (got ${describeNumber(value)})`,
     );
   }
-  return tolerance;
+  return toleranceMs / 1000;
 }
 
 export function checkNow(value: number | undefined, where: string): number {

@@ -3,7 +3,7 @@ export {
   verifyConvoySignature,
   CONVOY_SIGNATURE_HEADER,
   DEFAULT_SIGNATURE_SCHEME,
-  DEFAULT_SIGNATURE_TOLERANCE,
+  DEFAULT_SIGNATURE_TOLERANCE_MS,
   type SignatureHash,
   type SignatureEncoding,
   type SignatureScheme,

@@ -83,8 +83,8 @@ export function signStandardWebhook(
 export interface VerifyStandardWebhookOptions {
   /** One secret or several (during a rotation): any one of them may match. `whsec_<base64>` or the bare base64. */
   secret: string | string[];
-  /** How far (seconds) `webhook-timestamp` may be from now, in the past or in the future. Default 300. */
-  tolerance?: number;
+  /** How far `webhook-timestamp` may be from now, in the past or in the future. Default 300 000 (5 minutes). */
+  toleranceMs?: number;
   /** The current time in unix seconds. Default: the system clock. */
   now?: number;
 }
@@ -104,7 +104,7 @@ export function verifyStandardWebhook(
   const keys = checkSecretList(options?.secret, `${where}: options.secret`).map((secret, i) =>
     secretKey(secret, `${where}: options.secret${Array.isArray(options.secret) ? `[${i}]` : ''}`),
   );
-  const tolerance = checkTolerance(options.tolerance, where);
+  const tolerance = checkTolerance(options.toleranceMs, where);
   const now = checkNow(options.now, where);
   const body = toBytes(rawBody, where);
 

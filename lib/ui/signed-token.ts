@@ -16,8 +16,9 @@ export class SignedTokens {
     if (Buffer.byteLength(key) < 32) throw new RangeError('the signing key must be at least 32 bytes');
   }
 
-  sign<T extends object>(claims: T, expiresInSeconds: number, now = Date.now()): string {
-    const body = Buffer.from(JSON.stringify({ ...claims, exp: Math.floor(now / 1000) + expiresInSeconds })).toString(
+  /** A token of `claims` with `exp` (epoch seconds, as JWTs carry it) `expiresInMs` from `now`, rounded down. */
+  sign<T extends object>(claims: T, expiresInMs: number, now = Date.now()): string {
+    const body = Buffer.from(JSON.stringify({ ...claims, exp: Math.floor((now + expiresInMs) / 1000) })).toString(
       'base64url',
     );
     return `${body}.${this.mac(body)}`;

@@ -12,7 +12,7 @@ export class PortalLinkController {
   @Get()
   async link(@Query('owner') owner: unknown): Promise<{ url: string }> {
     try {
-      return { url: (await this.portal.link(owner as string, { expiresIn: 3600 })).url };
+      return { url: (await this.portal.link(owner as string, { expiresInMs: 3_600_000 })).url };
     } catch (error) {
       if (error instanceof InvalidPortalLinkError) throw new BadRequestException(error.message);
       throw error;

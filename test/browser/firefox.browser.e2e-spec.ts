@@ -44,7 +44,7 @@ describeInFirefox('the portal and the dashboard in Firefox', () => {
   const text = (selector: string): Promise<string> => page.$eval(selector, (e) => e.textContent ?? '');
 
   it('a customer opens a portal link, creates an endpoint (secret shown once) and sends it a test event', async () => {
-    await page.goto(`${portal.origin}${(await portal.portal.link('acme', { expiresIn: 900 })).url}`);
+    await page.goto(`${portal.origin}${(await portal.portal.link('acme', { expiresInMs: 900_000 })).url}`);
     await page.waitForFunction("location.search === '' && document.querySelector('h1') !== null");
     expect(await text('h1')).toBe('Your endpoints');
     expect(await page.evaluate('document.cookie')).toBe(''); // the session cookie is HttpOnly

@@ -94,7 +94,7 @@ describeInBrowser('the customer portal in Chromium', () => {
   /** Follows a link to the portal from the other site, as a customer would. */
   async function arriveFromElsewhere(owner: string): Promise<void> {
     // Without baseUrl, link() gives a path: the app puts its own origin in front.
-    elsewhereLink = `${app.origin}${(await app.portal.link(owner, { expiresIn: 900 })).url}`;
+    elsewhereLink = `${app.origin}${(await app.portal.link(owner, { expiresInMs: 900_000 })).url}`;
     const port = (elsewhere.address() as AddressInfo).port;
     await page.goto(`http://localhost:${port}/`);
     await page.click('#open');
@@ -179,7 +179,7 @@ describeInBrowser('the customer portal in Chromium', () => {
   });
 
   it('an expired link shows a clear refusal page', async () => {
-    const expired = app.portal.appLink('acme', 60, Date.now() - 3_600_000);
+    const expired = app.portal.appLink('acme', 60_000, Date.now() - 3_600_000);
     const response = await page.goto(`${app.origin}${expired.url}`);
     expect(response!.status()).toBe(401);
     expect(await page.textContent('h1')).toBe('This link has expired');

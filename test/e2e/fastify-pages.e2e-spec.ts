@@ -101,7 +101,7 @@ describe('dashboard and portal on Fastify', () => {
     const { app, origin, endpoints, portal } = await start(true);
     try {
       const alice = new PortalVisitor(origin);
-      const landing = await alice.open((await portal.link('alice', { expiresIn: 600 })).url);
+      const landing = await alice.open((await portal.link('alice', { expiresInMs: 600_000 })).url);
       expect(landing.status).toBe(200);
       expect(alice.cookie).toBeDefined();
 

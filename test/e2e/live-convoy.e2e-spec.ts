@@ -607,7 +607,7 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
   it("portal.link() on a community Convoy (portal links refused) gives this module's portal, scoped to the owner", async () => {
     const portalApp = await startPortalApp({ convoy: { baseUrl, apiKey, projectId } });
     try {
-      const link = await portalApp.portal.link(owner, { expiresIn: 300 });
+      const link = await portalApp.portal.link(owner, { expiresInMs: 300_000 });
       expect(link.provider).toBe('app');
       const visitor = new PortalVisitor(portalApp.origin);
       expect((await visitor.open(link.url)).status).toBe(200);
@@ -616,7 +616,7 @@ describeLive('live Convoy (CONVOY_E2E_URL)', () => {
       expect(mine.text).toContain(endpoint.uid);
       // Another owner's portal lists nothing of this owner, and answers 404 for its endpoint.
       const other = new PortalVisitor(portalApp.origin);
-      await other.open((await portalApp.portal.link(`${owner}-other`, { expiresIn: 300 })).url);
+      await other.open((await portalApp.portal.link(`${owner}-other`, { expiresInMs: 300_000 })).url);
       expect((await other.get('/webhooks/portal')).text).not.toContain(endpoint.uid);
       expect((await other.get(`/webhooks/portal/endpoints/${endpoint.uid}`)).status).toBe(404);
     } finally {

@@ -72,7 +72,7 @@ let server: TestServer;
 const agents: Dispatcher[] = [];
 /** A guarded agent that is closed after the test. */
 function guarded(policy: AddressPolicy, lookupAll?: LookupAll, connections?: number): Agent {
-  const agent = createGuardedAgent(policy, { lookupAll, connections, connectTimeout: 2_000 });
+  const agent = createGuardedAgent(policy, { lookupAll, connections, connectTimeoutMs: 2_000 });
   agents.push(agent);
   return agent;
 }

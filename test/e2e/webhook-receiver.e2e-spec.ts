@@ -111,7 +111,7 @@ class WebhooksController {
     header: 'X-Acme-Signature',
     hash: 'SHA512',
     encoding: 'base64',
-    tolerance: 60,
+    toleranceMs: 60_000,
   })
   sha512(@WebhookPayload() payload: unknown) {
     handled.push({ route: 'sha512', payload });
@@ -180,7 +180,7 @@ class WebhooksController {
 
   @Post('timestamped-1s')
   @HttpCode(200)
-  @VerifyConvoyWebhook({ secret: SECRET, requireTimestamp: true, tolerance: 1 })
+  @VerifyConvoyWebhook({ secret: SECRET, requireTimestamp: true, toleranceMs: 1_000 })
   timestamped1s(@WebhookPayload() payload: unknown) {
     handled.push({ route: 'timestamped-1s', payload });
     return { ok: true };
@@ -761,8 +761,8 @@ describe('@VerifyConvoyWebhook options', () => {
     ['an unknown encoding', { secret: SECRET, encoding: 'base32' }, /options\.encoding must be 'hex' or 'base64'/],
     [
       'a negative tolerance',
-      { secret: SECRET, tolerance: -1 },
-      /options\.tolerance must be a finite number of seconds >= 0/,
+      { secret: SECRET, toleranceMs: -1 },
+      /options\.toleranceMs must be a finite number of milliseconds >= 0/,
     ],
     [
       'a requireTimestamp that is not a boolean',

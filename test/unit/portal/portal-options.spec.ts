@@ -62,9 +62,9 @@ describe('ConvoyPortalModule options', () => {
     const token = new URL(portal.appLink('acme').url, 'http://x').searchParams.get('token')!;
     expect(portal.verify(token)).toMatchObject({ owner: 'acme', token });
     const tokens = new SignedTokens(KEY);
-    expect(portal.verify(tokens.sign({ typ: 'dashboard', owner: 'acme' }, 60))).toBe('malformed');
-    expect(portal.verify(tokens.sign({ typ: 'portal' }, 60))).toBe('malformed');
-    expect(portal.verify(tokens.sign({ typ: 'portal', owner: '' }, 60))).toBe('malformed');
-    expect(portal.verify(tokens.sign({ typ: 'portal', owner: 'acme' }, -1))).toBe('expired');
+    expect(portal.verify(tokens.sign({ typ: 'dashboard', owner: 'acme' }, 60_000))).toBe('malformed');
+    expect(portal.verify(tokens.sign({ typ: 'portal' }, 60_000))).toBe('malformed');
+    expect(portal.verify(tokens.sign({ typ: 'portal', owner: '' }, 60_000))).toBe('malformed');
+    expect(portal.verify(tokens.sign({ typ: 'portal', owner: 'acme' }, -1_000))).toBe('expired');
   });
 });

@@ -72,7 +72,7 @@ const expectedReasons: Record<string, VerificationFailureReason> = {
         secret: vector.secret,
         hash: vector.hash,
         encoding: vector.encoding,
-        tolerance: vector.tolerance,
+        toleranceMs: vector.tolerance * 1000, // the vectors give seconds
       });
 
     if (vector.valid) {
@@ -371,7 +371,18 @@ describe('verifyConvoySignature', () => {
     it('timestamps exactly at the tolerance, in the past and in the future', () => {
       expect(verify(advanced(PAYLOAD, now - 300))).toEqual({ valid: true, timestamp: now - 300 });
       expect(verify(advanced(PAYLOAD, now + 300))).toEqual({ valid: true, timestamp: now + 300 });
-      expect(verify(advanced(PAYLOAD, now - 60), { tolerance: 60 })).toEqual({ valid: true, timestamp: now - 60 });
+      expect(verify(advanced(PAYLOAD, now - 60), { toleranceMs: 60_000 })).toEqual({
+        valid: true,
+        timestamp: now - 60,
+      });
+    });
+
+    it('takes toleranceMs in milliseconds: 1 500 accepts a timestamp 1 s old and refuses one 2 s old', () => {
+      expect(verify(advanced(PAYLOAD, now - 1), { toleranceMs: 1_500 })).toEqual({ valid: true, timestamp: now - 1 });
+      expect(verify(advanced(PAYLOAD, now - 2), { toleranceMs: 1_500 })).toMatchObject({
+        valid: false,
+        reason: 'timestamp_too_old',
+      });
     });
 
     it('by default against the system clock', () => {
@@ -513,10 +524,10 @@ describe('verifyConvoySignature', () => {
     expect(() => verify(`t=${T},${v1}`, { hash: 'sha256' as SignatureHash })).toThrow(
       /hash must be 'SHA256' or 'SHA512' \(got "sha256"\)/,
     );
-    expect(() => verify(`t=${T},${v1}`, { tolerance: -1 })).toThrow(
-      /tolerance must be a finite number of seconds >= 0/,
+    expect(() => verify(`t=${T},${v1}`, { toleranceMs: -1 })).toThrow(
+      /toleranceMs must be a finite number of milliseconds >= 0/,
     );
-    expect(() => verify(`t=${T},${v1}`, { tolerance: Number.NaN })).toThrow(/tolerance/);
+    expect(() => verify(`t=${T},${v1}`, { toleranceMs: Number.NaN })).toThrow(/toleranceMs/);
     expect(() => verify(`t=${T},${v1}`, { now: Number.POSITIVE_INFINITY })).toThrow(/options\.now/);
     const error = (() => {
       try {

@@ -275,7 +275,7 @@ describe('verifyStandardWebhook', () => {
         valid: false,
         reason: 'timestamp_in_future',
       });
-      expect(verify(specHeaders, { now: SPEC.timestamp + 61, tolerance: 60 })).toEqual({
+      expect(verify(specHeaders, { now: SPEC.timestamp + 61, toleranceMs: 60_000 })).toEqual({
         valid: false,
         reason: 'timestamp_too_old',
       });
@@ -321,6 +321,6 @@ describe('verifyStandardWebhook', () => {
     );
     expect(() => verify(specHeaders, { secret: [secret, 'hunter2!'] })).not.toThrow(/hunter2/);
     expect(() => verify(specHeaders, { secret: [] })).toThrow(/options\.secret must be a non-empty/);
-    expect(() => verify(specHeaders, { tolerance: -5 })).toThrow(/tolerance/);
+    expect(() => verify(specHeaders, { toleranceMs: -5 })).toThrow(/toleranceMs/);
   });
 });

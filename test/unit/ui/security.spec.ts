@@ -10,7 +10,7 @@ describe('SignedTokens', () => {
   const tokens = new SignedTokens(KEY);
 
   it('gives back the claims of a token it signed, until it expires', () => {
-    const token = tokens.sign({ owner: 'acme' }, 60, 1_000_000);
+    const token = tokens.sign({ owner: 'acme' }, 60_000, 1_000_000);
     expect(tokens.verify<{ owner: string }>(token, 1_000_000)).toEqual({
       ok: true,
       claims: { owner: 'acme', exp: 1_060 },
@@ -19,7 +19,7 @@ describe('SignedTokens', () => {
   });
 
   it('refuses a token whose claims were changed, or signed with another key', () => {
-    const token = tokens.sign({ owner: 'acme' }, 60);
+    const token = tokens.sign({ owner: 'acme' }, 60_000);
     const [, mac] = token.split('.');
     const forged = `${Buffer.from(JSON.stringify({ owner: 'other', exp: 9e9 })).toString('base64url')}.${mac}`;
     expect(tokens.verify(forged)).toEqual({ ok: false, problem: 'signature' });

@@ -32,7 +32,7 @@ export const destination: URL = notAny(parseDestinationUrl('https://example.com/
 export const store = notAny(new InMemoryWebhookStore());
 export const schemaSql: string = notAny(migrationSql('app'));
 export const deadLetter = (record: DeliveryRecord): NotAny<DeliveryRecord['status']> => record.status;
-export const receiverOptions = notAny<VerifyConvoyWebhookOptions>({ secret: 'secret', tolerance: 300 });
+export const receiverOptions = notAny<VerifyConvoyWebhookOptions>({ secret: 'secret', toleranceMs: 300_000 });
 export const decorator = notAny(VerifyConvoyWebhook(receiverOptions));
 export const verdict: { valid: boolean } = notAny(verifyConvoySignature('{}', 't=1,v1=00', { secret: 'secret' }));
 

@@ -8,6 +8,6 @@ export class PortalLinkController {
 
   @Get()
   link(@Query('owner') owner: string): Promise<PortalLink> {
-    return this.portal.link(owner, { expiresIn: 600 });
+    return this.portal.link(owner, { expiresInMs: 600_000 });
   }
 }
