@@ -323,8 +323,9 @@ export class DeliveryPipeline {
 
   /**
    * Resolves when nothing is left to do now: every hand-over finished (sent, or failed after its retries), and no
-   * attempt in flight or due (with `worker: false`, when every event published here is stored). An endpoint delivery of the embedded engine waiting for a later retry, a paused endpoint
-   * or a free slot does not hold it up (publish() stored it: the delivery log shows it).
+   * attempt in flight or due (with `worker: false`, when every event published here is stored). An endpoint
+   * delivery of the embedded engine waiting for a later retry, a paused endpoint or a free slot does not hold it up
+   * (publish() stored it: the delivery log shows it).
    */
   async flush(): Promise<void> {
     // An instance that does not deliver is done once what it accepted is stored (enqueue resolved).

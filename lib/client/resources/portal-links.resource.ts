@@ -1,7 +1,10 @@
 import type { ConvoyAck, ConvoyPortalLink, Page, PortalLinkListQuery, PortalLinkRequest } from '../convoy.types.js';
 import { id, PagedResource, type Options } from './resource.js';
 
-/** Portal links: a customer-facing dashboard for one owner's endpoints. Licensed: a community Convoy refuses every call (ConvoyFeatureUnavailableError, feature 'portal_links'). */
+/**
+ * Portal links: a customer-facing dashboard for one owner's endpoints. Licensed: a community Convoy refuses every
+ * call (ConvoyFeatureUnavailableError, feature 'portal_links').
+ */
 export class PortalLinksResource extends PagedResource<ConvoyPortalLink, PortalLinkListQuery> {
   /** POST /portal-links */
   create(body: PortalLinkRequest, options?: Options): Promise<ConvoyPortalLink> {

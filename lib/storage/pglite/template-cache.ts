@@ -33,9 +33,10 @@ export async function dumpTemplate(db: TemplateSource): Promise<Template> {
 /**
  * Pristine PGlite databases (just initialized, before any migration), saved once per PGlite version, from which new
  * databases are loaded (PGlite's own loadDataDir), much quicker than PostgreSQL's initdb inside WebAssembly.
- * One file per PGlite version and PostgreSQL major version, `pglite-<version>-pg<major>.tar.gz`. Written whole or not at all (temp file, then rename); a file that
- * another user could have written is not used; read() unpacks it (gzip's checksum refuses a damaged file, which
- * PGlite's own unpacking would also report as an unhandled rejection, crashing the app).
+ * One file per PGlite version and PostgreSQL major version, `pglite-<version>-pg<major>.tar.gz`. Written whole or
+ * not at all (temp file, then rename); a file that another user could have written is not used; read() unpacks it
+ * (gzip's checksum refuses a damaged file, which PGlite's own unpacking would also report as an unhandled rejection,
+ * crashing the app).
  */
 export class TemplateCache {
   private constructor(
