@@ -822,8 +822,10 @@ export class DeliveryPipeline {
     this.notifySettled(delivery);
   }
 
-  /** After the outcome was written (or found its lease lost): counters, diagnostics, logs, the next wake-up. */
-  /** `at`: when the outcome was decided, so the delay reported is the one chosen, not what is left of it after the write. */
+  /**
+   * After the outcome was written (or found its lease lost): counters, diagnostics, logs, the next wake-up. `at` is
+   * when the outcome was decided, so the delay reported is the one chosen, not what is left of it after the write.
+   */
   private settled(delivery: DeliveryRecord, s: Settlement, result: AttemptResult, at: number, done: boolean): void {
     this.release(delivery);
     if (!done) {
