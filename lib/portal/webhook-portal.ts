@@ -71,6 +71,8 @@ export class WebhookPortal {
   async link(ownerId: string, options: PortalLinkOptions = {}): Promise<PortalLink> {
     const problem = ownerIdProblem(ownerId);
     if (problem) throw new InvalidPortalLinkError('ownerId', problem);
+    if ((options as { expiresIn?: unknown }).expiresIn !== undefined)
+      throw new InvalidPortalLinkError('expiresInMs', 'is the option now (expiresIn, in seconds, was renamed)');
     const expiresInMs = options.expiresInMs ?? DEFAULT_EXPIRES_IN_MS;
     // Whole seconds: the link's token carries its expiry in epoch seconds.
     if (!Number.isInteger(expiresInMs / 1000) || expiresInMs < 1000 || expiresInMs > MAX_EXPIRES_IN_MS)

@@ -1,6 +1,11 @@
 import { applyDecorators, SetMetadata, UseGuards, type ExecutionContext } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import { checkSecretList, type SignatureEncoding, type SignatureHash } from '../signing/convoy-signature.js';
+import {
+  checkSecretList,
+  refuseRenamedTolerance,
+  type SignatureEncoding,
+  type SignatureHash,
+} from '../signing/convoy-signature.js';
 import { secretKey } from '../signing/standard-webhooks.js';
 import { describeValue } from '../utils/describe-value.js';
 import { ConvoyWebhookGuard, VERIFY_CONVOY_WEBHOOK_METADATA } from './convoy-webhook.guard.js';
@@ -104,6 +109,7 @@ function checkOptions(options: VerifyConvoyWebhookOptions): void {
   ) {
     throw new TypeError(`${where}: options.header must be an HTTP header name (got ${describeValue(options.header)})`);
   }
+  refuseRenamedTolerance(options, where);
   if (
     options.toleranceMs !== undefined &&
     (typeof options.toleranceMs !== 'number' || !Number.isFinite(options.toleranceMs) || options.toleranceMs < 0)

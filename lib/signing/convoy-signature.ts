@@ -152,7 +152,7 @@ export function verifyConvoySignature(
   const secrets = checkSecretList(options?.secret, `${where}: options.secret`);
   const hash = checkHash(options.hash ?? DEFAULT_SIGNATURE_SCHEME.hash, where);
   const encoding = checkEncoding(options.encoding ?? DEFAULT_SIGNATURE_SCHEME.encoding, where);
-  const tolerance = checkTolerance(options.toleranceMs, where);
+  const tolerance = checkTolerance(options, where);
   const now = checkNow(options.now, where);
   const requireTimestamp = checkRequireTimestamp(options.requireTimestamp, where);
   const body = toBytes(rawBody, where);
@@ -307,8 +307,10 @@ export function checkSecretList(value: unknown, what: string): string[] {
   return list as string[];
 }
 
-/** The replay window in seconds (the unit of signed timestamps), from `toleranceMs`. */
-export function checkTolerance(value: number | undefined, where: string): number {
+/** The replay window in seconds (the unit of signed timestamps), from the options' `toleranceMs`. */
+export function checkTolerance(options: { toleranceMs?: number }, where: string): number {
+  refuseRenamedTolerance(options, where);
+  const value = options.toleranceMs;
   const toleranceMs = value ?? DEFAULT_SIGNATURE_TOLERANCE_MS;
   if (typeof toleranceMs !== 'number' || !Number.isFinite(toleranceMs) || toleranceMs < 0) {
     throw new TypeError(
@@ -316,6 +318,12 @@ export function checkTolerance(value: number | undefined, where: string): number
     );
   }
   return toleranceMs / 1000;
+}
+
+/** `tolerance` (seconds) was renamed: read silently as absent, a window meant to be short would be 5 minutes. */
+export function refuseRenamedTolerance(options: object, where: string): void {
+  if ((options as { tolerance?: unknown }).tolerance !== undefined)
+    throw new TypeError(`${where}: options.tolerance is now toleranceMs, in milliseconds (300 s is 300000)`);
 }
 
 export function checkNow(value: number | undefined, where: string): number {

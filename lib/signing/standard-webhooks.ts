@@ -104,7 +104,7 @@ export function verifyStandardWebhook(
   const keys = checkSecretList(options?.secret, `${where}: options.secret`).map((secret, i) =>
     secretKey(secret, `${where}: options.secret${Array.isArray(options.secret) ? `[${i}]` : ''}`),
   );
-  const tolerance = checkTolerance(options.toleranceMs, where);
+  const tolerance = checkTolerance(options, where);
   const now = checkNow(options.now, where);
   const body = toBytes(rawBody, where);
 

@@ -305,6 +305,10 @@ describe('the customer portal: links, tokens, CSRF and headers (embedded engine,
     await expect(app.portal.link('acme', { expiresInMs: 7 * 24 * 3_600_000 })).resolves.toMatchObject({
       provider: 'app',
     });
+    // The old option in seconds is refused by name, not read as absent (a 1-hour link for a 10-minute one).
+    await expect(app.portal.link('acme', { expiresIn: 600 } as never)).rejects.toThrow(
+      /expiresIn, in seconds, was renamed/,
+    );
   });
 
   it('a signing key under 32 bytes stops startup', async () => {

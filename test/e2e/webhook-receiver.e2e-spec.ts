@@ -764,6 +764,7 @@ describe('@VerifyConvoyWebhook options', () => {
       { secret: SECRET, toleranceMs: -1 },
       /options\.toleranceMs must be a finite number of milliseconds >= 0/,
     ],
+    ['the renamed tolerance (seconds)', { secret: SECRET, tolerance: 60 }, /options\.tolerance is now toleranceMs/],
     [
       'a requireTimestamp that is not a boolean',
       { secret: SECRET, requireTimestamp: 'true' },

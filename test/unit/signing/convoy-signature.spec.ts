@@ -528,6 +528,8 @@ describe('verifyConvoySignature', () => {
       /toleranceMs must be a finite number of milliseconds >= 0/,
     );
     expect(() => verify(`t=${T},${v1}`, { toleranceMs: Number.NaN })).toThrow(/toleranceMs/);
+    // The old option in seconds is refused by name: read as absent, a 60 s window would silently be 5 minutes.
+    expect(() => verify(`t=${T},${v1}`, { tolerance: 60 } as never)).toThrow(/options\.tolerance is now toleranceMs/);
     expect(() => verify(`t=${T},${v1}`, { now: Number.POSITIVE_INFINITY })).toThrow(/options\.now/);
     const error = (() => {
       try {

@@ -322,5 +322,6 @@ describe('verifyStandardWebhook', () => {
     expect(() => verify(specHeaders, { secret: [secret, 'hunter2!'] })).not.toThrow(/hunter2/);
     expect(() => verify(specHeaders, { secret: [] })).toThrow(/options\.secret must be a non-empty/);
     expect(() => verify(specHeaders, { toleranceMs: -5 })).toThrow(/toleranceMs/);
+    expect(() => verify(specHeaders, { tolerance: 60 } as never)).toThrow(/options\.tolerance is now toleranceMs/);
   });
 });
