@@ -196,6 +196,9 @@ export interface GuardedAgentOptions {
  * environment), and like any undici dispatcher it does not follow redirects.
  */
 export function createGuardedAgent(policy: AddressPolicy, options: GuardedAgentOptions = {}): Agent {
+  for (const renamed of ['keepAliveTimeout', 'connectTimeout'])
+    if ((options as Record<string, unknown>)[renamed] !== undefined)
+      throw new TypeError(`createGuardedAgent: options.${renamed} is now ${renamed}Ms (milliseconds, as before)`);
   const { lookupAll = defaultLookupAll, connections, keepAliveTimeoutMs, connectTimeoutMs } = options;
   const connectTls = buildConnector({
     lookup: createGuardedLookup(policy, lookupAll),

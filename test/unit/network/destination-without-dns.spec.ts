@@ -1,6 +1,6 @@
 import { DestinationBlockedError } from '../../../lib/errors/destination.errors.js';
 import { AddressPolicy, NEVER_ROUTABLE } from '../../../lib/network/address-policy.js';
-import { checkDestinationWithoutDns } from '../../../lib/network/destination.js';
+import { checkDestinationWithoutDns, createGuardedAgent } from '../../../lib/network/destination.js';
 
 function refusal(url: string, policy: Pick<AddressPolicy, 'check'>): string | undefined {
   try {
@@ -43,5 +43,15 @@ describe('checkDestinationWithoutDns', () => {
     expect(refusal('http://224.0.0.1/', NEVER_ROUTABLE)).toBe('multicast');
     for (const allowed of ['http://10.0.0.1/', 'http://127.0.0.1:5005/', 'http://localhost/', 'https://example.com/'])
       expect(refusal(allowed, NEVER_ROUTABLE)).toBeUndefined();
+  });
+});
+
+describe('createGuardedAgent', () => {
+  it('refuses the renamed timeouts by name, rather than leaving them at undici defaults', () => {
+    const policy = new AddressPolicy();
+    expect(() => createGuardedAgent(policy, { keepAliveTimeout: 30_000 } as never)).toThrow(
+      'createGuardedAgent: options.keepAliveTimeout is now keepAliveTimeoutMs',
+    );
+    expect(() => createGuardedAgent(policy, { connectTimeout: 2_000 } as never)).toThrow(/connectTimeoutMs/);
   });
 });
