@@ -12,13 +12,10 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   })
     .setClassMethodName('forRoot')
     .setFactoryMethodName('createConvoyOptions')
-    .setExtras<ConvoyModuleExtras>(
-      { isGlobal: true, globalInterceptor: true },
-      (definition, extras): DynamicModule => ({
-        ...definition,
-        global: extras.isGlobal !== false,
-        providers: [...(definition.providers ?? []), ...convoyProviders(CONVOY_MODULE_OPTIONS, extras)],
-        exports: [...(definition.exports ?? []), ...convoyExports()],
-      }),
-    )
+    .setExtras<ConvoyModuleExtras>({ isGlobal: true }, (definition, extras): DynamicModule => ({
+      ...definition,
+      global: extras.isGlobal !== false,
+      providers: [...(definition.providers ?? []), ...convoyProviders(CONVOY_MODULE_OPTIONS)],
+      exports: [...(definition.exports ?? []), ...convoyExports()],
+    }))
     .build();

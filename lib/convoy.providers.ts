@@ -1,5 +1,4 @@
 import { Logger, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ConvoyClient } from './client/convoy.client.js';
 import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { EmbeddedTransport } from './transports/embedded/embedded.transport.js';
@@ -12,7 +11,6 @@ import { createGuardedAgent } from './network/destination.js';
 import { ConvoyConfigurationError } from './errors/configuration.error.js';
 import {
   resolveModuleOptions,
-  type ConvoyModuleExtras,
   type ConvoyModuleOptions,
   type ResolvedConvoyOptions,
 } from './options/convoy-module-options.js';
@@ -136,7 +134,7 @@ const pipelineSettings = ({ delivery: d, transport, retention }: ResolvedConvoyO
 });
 
 /** The module's providers; plain classes built by factories, so each can also be used without Nest. */
-export function convoyProviders(optionsToken: string | symbol, extras: ConvoyModuleExtras): Provider[] {
+export function convoyProviders(optionsToken: string | symbol): Provider[] {
   return [
     {
       provide: CONVOY_OPTIONS,
@@ -197,7 +195,6 @@ export function convoyProviders(optionsToken: string | symbol, extras: ConvoyMod
     { provide: WebhookOutbox, useFactory: (store: WebhookStore) => new WebhookOutbox(store), inject: [WEBHOOK_STORE] },
     WebhookInterceptor,
     WebhookEventForwarder,
-    ...(extras.globalInterceptor === false ? [] : [{ provide: APP_INTERCEPTOR, useExisting: WebhookInterceptor }]),
     ...otherBuildAliases(INJECTABLES),
   ];
 }

@@ -205,8 +205,6 @@ export type ConvoyModuleOptions = OptionsOf<typeof MODULE_OPTIONS>;
 export interface ConvoyModuleExtras {
   /** Register the module globally, so any module can inject its services. Default true. */
   isGlobal?: boolean;
-  /** Apply WebhookInterceptor to every route, so @EmitsWebhook alone suffices. Default true. */
-  globalInterceptor?: boolean;
 }
 
 /** The module options after validation and defaults: what the providers read. */
@@ -241,6 +239,12 @@ export function resolveModuleOptions(
       throw new ConvoyConfigurationError(key, 'is not a top-level option', `move it into convoy: { ${key} }`);
     if (key === 'dispatcher' || key === 'outbox')
       throw new ConvoyConfigurationError(key, 'is not an option', "use delivery: {…} (see the README's Options)");
+    if (key === 'globalInterceptor')
+      throw new ConvoyConfigurationError(
+        key,
+        'is not an option',
+        'remove it: @EmitsWebhook applies WebhookInterceptor to the handlers it decorates',
+      );
   }
   const resolved = resolveTable(MODULE_OPTIONS, raw, '', setup, warn);
   const defaultUrl = 'url' in resolved.defaultTarget ? resolved.defaultTarget.url : undefined;

@@ -1,4 +1,4 @@
-import type { ExecutionContext } from '@nestjs/common';
+import { UseInterceptors, type ExecutionContext } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import type { EventTypeOf, WebhookEventCatalog } from '../catalog/webhook-events.js';
 import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
@@ -6,6 +6,7 @@ import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { validateEventType } from './validate-webhook.js';
 import { EVENT_TYPE_LENGTH_BOUND } from '../options/option-tables.js';
 import type { PublishOptions } from './webhook.types.js';
+import { WebhookInterceptor } from './webhook.interceptor.js';
 
 /** Options of `@EmitsWebhook()`: the webhook's data and target, and an event for a handler that throws. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any: a typed `data(result: Todo)` must fit EmitsWebhookSpec's options
@@ -33,8 +34,8 @@ export interface EmitsWebhookSpec {
 
 /**
  * Publishes a webhook after the decorated route handler succeeds (value, Promise or Observable).
- * Stackable: each `@EmitsWebhook()` publishes its own event. Needs ConvoyModule (which applies
- * WebhookInterceptor globally) or `@UseInterceptors(WebhookInterceptor)`.
+ * Stackable: each `@EmitsWebhook()` publishes its own event. Applies WebhookInterceptor to the handler it decorates
+ * (once, however many are stacked), so only these handlers pay for an interceptor; needs ConvoyModule.
  *
  *   `@Post()` `@EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })`
  *   `create(@Body() dto: CreateTodo) { return this.todos.create(dto); }`
@@ -56,6 +57,9 @@ export function EmitsWebhook<TResult = any>(
     const existing = (Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) as EmitsWebhookSpec[] | undefined) ?? [];
     // Decorators apply bottom-up; prepend so that events publish in the order they are written.
     Reflect.defineMetadata(EMITS_WEBHOOK_METADATA, [{ eventType, options }, ...existing], handler);
+    // On the handler, not every route: an interceptor costs each request of a route it is on (Nest wraps the handler
+    // in Observables), whether or not it publishes.
+    if (existing.length === 0) UseInterceptors(WebhookInterceptor)(_target, _key, descriptor);
     return descriptor;
   };
 }
