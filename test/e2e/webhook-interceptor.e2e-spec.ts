@@ -7,6 +7,7 @@ import {
   HttpException,
   Inject,
   Logger,
+  Module,
   NotFoundException,
   Param,
   Post,
@@ -525,6 +526,31 @@ describe('@EmitsWebhook with other module settings', () => {
   it('applies no interceptor to routes without @EmitsWebhook (each one costs a route CPU per request)', () => {
     const plain = Object.getOwnPropertyDescriptor(TodosController.prototype, 'plain')!.value as object;
     expect(Reflect.getMetadata(INTERCEPTORS_METADATA, plain)).toBeUndefined();
+  });
+
+  it('with isGlobal: false, a feature module that imports the same ConvoyModule publishes from its handlers', async () => {
+    const recorder = new RecordingTransport();
+    const convoy = ConvoyModule.forRoot({ transport: recorder, isGlobal: false });
+    @Module({ imports: [convoy], controllers: [UnwiredController] })
+    class FeatureModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [convoy, FeatureModule] }).compile();
+    const app = moduleRef.createNestApplication();
+    running = app;
+    await app.listen(0, '127.0.0.1');
+    expect((await call(await app.getUrl(), 'POST', '/unwired')).status).toBe(201);
+    await app.get(WebhookPublisher).flush();
+    expect(recorder.sent.map((w) => w.eventType)).toEqual(['unwired.created']);
+  });
+
+  it('with isGlobal: false, a feature module that does not import ConvoyModule fails at startup, naming the interceptor', async () => {
+    @Module({ controllers: [UnwiredController] })
+    class FeatureModule {}
+    const error = await Test.createTestingModule({
+      imports: [ConvoyModule.forRoot({ transport: new RecordingTransport(), isGlobal: false }), FeatureModule],
+    })
+      .compile()
+      .catch((e: unknown) => e);
+    expect(String(error)).toMatch(/can't resolve dependencies of the WebhookInterceptor/);
   });
 
   it('refuses the removed globalInterceptor option by name', async () => {
