@@ -13,7 +13,8 @@ import type { EmitsWebhookSpec } from './emits-webhook.decorator.js';
 import { WebhookPublisher } from './webhook-publisher.js';
 
 /**
- * Marks a handler call already handled, so that a global and a local WebhookInterceptor never publish twice.
+ * Marks a handler call already handled, so that the WebhookInterceptor `@EmitsWebhook` puts on a handler and one the
+ * app adds (globally, or on the controller) never publish twice.
  * Nest runs a route's global, controller and method interceptors with one ExecutionContext, so the mark goes on
  * it: a small object of one shape (marking the request, or a WeakSet of requests, cost µs per request).
  */
