@@ -31,7 +31,7 @@ export interface PortalSession {
   exp: number;
 }
 
-export const MAX_EXPIRES_IN_MS = 7 * 24 * 3_600_000;
+const MAX_EXPIRES_IN_MS = 7 * 24 * 3_600_000;
 const DEFAULT_EXPIRES_IN_MS = 3_600_000;
 const CONVOY_REFUSAL_MEMORY_MS = 10 * 60_000;
 

@@ -52,14 +52,14 @@ export function EmitsWebhook<TResult = any>(
       typeof options.onError === 'string' ? options.onError : options.onError.eventType,
       EVENT_TYPE_LENGTH_BOUND,
     );
-  return (_target, _key, descriptor) => {
+  return (target, key, descriptor) => {
     const handler = descriptor.value as object;
     const existing = (Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) as EmitsWebhookSpec[] | undefined) ?? [];
     // Decorators apply bottom-up; prepend so that events publish in the order they are written.
     Reflect.defineMetadata(EMITS_WEBHOOK_METADATA, [{ eventType, options }, ...existing], handler);
     // On the handler, not every route: an interceptor costs each request of a route it is on (Nest wraps the handler
     // in Observables), whether or not it publishes.
-    if (existing.length === 0) UseInterceptors(WebhookInterceptor)(_target, _key, descriptor);
+    if (existing.length === 0) UseInterceptors(WebhookInterceptor)(target, key, descriptor);
     return descriptor;
   };
 }

@@ -2,7 +2,7 @@ import { applyDecorators, SetMetadata, UseGuards, type ExecutionContext } from '
 import type { ModuleRef } from '@nestjs/core';
 import {
   checkSecretList,
-  refuseRenamedTolerance,
+  checkTolerance,
   type SignatureEncoding,
   type SignatureHash,
 } from '../signing/convoy-signature.js';
@@ -109,13 +109,7 @@ function checkOptions(options: VerifyConvoyWebhookOptions): void {
   ) {
     throw new TypeError(`${where}: options.header must be an HTTP header name (got ${describeValue(options.header)})`);
   }
-  refuseRenamedTolerance(options, where);
-  if (
-    options.toleranceMs !== undefined &&
-    (typeof options.toleranceMs !== 'number' || !Number.isFinite(options.toleranceMs) || options.toleranceMs < 0)
-  ) {
-    throw new TypeError(`${where}: options.toleranceMs must be a finite number of milliseconds >= 0`);
-  }
+  checkTolerance(options, where); // the verifiers' own check, at decoration time
   if (options.requireTimestamp !== undefined && typeof options.requireTimestamp !== 'boolean') {
     throw new TypeError(`${where}: options.requireTimestamp must be true or false`);
   }

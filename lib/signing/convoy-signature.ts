@@ -321,7 +321,7 @@ export function checkTolerance(options: { toleranceMs?: number }, where: string)
 }
 
 /** `tolerance` (seconds) was renamed: read silently as absent, a window meant to be short would be 5 minutes. */
-export function refuseRenamedTolerance(options: object, where: string): void {
+function refuseRenamedTolerance(options: object, where: string): void {
   if ((options as { tolerance?: unknown }).tolerance !== undefined)
     throw new TypeError(`${where}: options.tolerance is now toleranceMs, in milliseconds (300 s is 300000)`);
 }
