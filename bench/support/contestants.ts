@@ -1,5 +1,6 @@
 // The contestants of the throughput and latency comparisons (1 publish → Convoy, 3 the embedded engine): our
 // publisher and the loops it is measured against. Each runs in a process of its own (bench/support/contestant.ts).
+import { createHmac, randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { Pool } from 'undici';
 import {
@@ -45,12 +46,20 @@ const convoyHeaders = {
 };
 const hookHeaders = { 'content-type': 'application/json' };
 
-function poolContestant(url: string, path: string, headers: Record<string, string>, body: typeof convoyBody) {
+/** A loop over undici's Pool.request(); `headersOf` makes each request's headers from its body (a signature). */
+function poolContestant(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body: typeof convoyBody,
+  headersOf?: (body: string) => Record<string, string>,
+) {
   const pool = new Pool(url, { connections: CONCURRENCY });
+  const post = (payload: string) =>
+    pool.request({ method: 'POST', path, headers: headersOf ? headersOf(payload) : headers, body: payload });
   return {
     callers: CONCURRENCY,
-    send: (i: number, emittedAt?: number) =>
-      pool.request({ method: 'POST', path, headers, body: body(i, emittedAt) }).then((r) => r.body.text()),
+    send: (i: number, emittedAt?: number) => post(body(i, emittedAt)).then((r) => r.body.text()),
     close: () => pool.close(),
   };
 }
@@ -170,6 +179,30 @@ export const contestants: Record<string, (url: string) => Promise<Contestant>> =
   },
   /** (3) A raw POST of the same data to the receiver. */
   'hook:request': async (url) => poolContestant(url, '/hook/raw', hookHeaders, (_i, at) => JSON.stringify(data(at))),
+  /**
+   * (3) What a hand-written sender must do besides posting: the embedded engine's request, header for header (an
+   * idempotency key per event, Convoy's advanced signature over `timestamp,body` with HMAC-SHA256), nothing logged.
+   */
+  'hook:signed': async (url) => {
+    const secret = 'bench-signing-secret-0123456789abcdef';
+    return poolContestant(
+      url,
+      '/hook/signed',
+      {},
+      (_i, at) => JSON.stringify(data(at)),
+      (body) => {
+        const timestamp = Math.floor(Date.now() / 1000);
+        const digest = createHmac('sha256', secret).update(`${timestamp},`).update(body).digest('hex');
+        return {
+          'Content-Type': 'application/json',
+          'User-Agent': `nestjs-convoy/${PACKAGE_VERSION}`,
+          'Accept-Encoding': 'gzip',
+          'X-Convoy-Idempotency-Key': randomUUID(),
+          'X-Convoy-Signature': `t=${timestamp},v1=${digest}`,
+        };
+      },
+    );
+  },
   /** (3) The embedded engine: fanned out to one endpoint, stored, signed, sent, logged; one caller publishing. */
   'hook:ours': (url) =>
     publisherContestant(

@@ -1,8 +1,18 @@
 // The sample's Todo API in a separate process, for the interceptor benchmark: the sample's own TodosController
-// (`POST /todos` with @EmitsWebhook('todo.created')) beside PlainTodosController, the identical route without it.
+// (`POST /todos` with @EmitsWebhook('todo.created')) beside PlainTodosController, the identical route without it,
+// and InterceptedTodosController, the identical route with an interceptor that does nothing.
 // BENCH_TRANSPORT=null sends through a transport that does no I/O; =convoy sends to the Convoy sink at BENCH_CONVOY_URL.
 import 'reflect-metadata';
-import { Body, Controller, Module, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Injectable,
+  Module,
+  Post,
+  UseInterceptors,
+  type CallHandler,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConvoyModule, WebhookPublisher, type ConvoyModuleOptions, type WebhookTransport } from '../../lib/index.js';
 import { parseNewTodo, type Todo } from '../../sample/todos/todo.js';
@@ -13,6 +23,25 @@ import { API_KEY, PROJECT } from './constants.js';
 
 @Controller('plain-todos')
 class PlainTodosController {
+  constructor(private readonly todos: TodosService) {}
+
+  @Post()
+  create(@Body() body: unknown): Todo {
+    return this.todos.create(parseNewTodo(body));
+  }
+}
+
+/** An interceptor that does nothing: what Nest's interceptor path costs a route by itself. */
+@Injectable()
+class PassThroughInterceptor implements NestInterceptor {
+  intercept(_context: unknown, next: CallHandler) {
+    return next.handle();
+  }
+}
+
+@Controller('intercepted-todos')
+@UseInterceptors(PassThroughInterceptor)
+class InterceptedTodosController {
   constructor(private readonly todos: TodosService) {}
 
   @Post()
@@ -39,7 +68,7 @@ const options: ConvoyModuleOptions =
 
 @Module({
   imports: [ConvoyModule.forRoot({ ...options, delivery: { bufferSize: 100_000 } })],
-  controllers: [TodosController, PlainTodosController],
+  controllers: [TodosController, PlainTodosController, InterceptedTodosController],
   providers: [TodosService],
 })
 class BenchTodosModule {}
