@@ -76,8 +76,9 @@ export class InMemoryWebhookStore implements WebhookStore {
    * each: retention forgets from the front, without walking past the unfinished ones (a backlog of those can be the
    * whole log). An entry reopened (resent) or forgotten meanwhile has another finishedSeq and is skipped. Arrays with
    * a head index, not a Set: a Set emptied from its front is walked over its deleted slots on every eviction.
+   * A slot is emptied as the head passes it, so that a forgotten event can be collected at once.
    */
-  private finishedQueue: Entry[] = [];
+  private finishedQueue: Array<Entry | undefined> = [];
   private finishedSeqs: number[] = [];
   private finishedHead = 0;
   private finishedCount = 0;
@@ -435,7 +436,7 @@ export class InMemoryWebhookStore implements WebhookStore {
     while (excess > 0 && this.finishedHead < this.finishedQueue.length) {
       const entry = this.finishedQueue[this.finishedHead]!;
       const current = entry.finishedSeq === this.finishedSeqs[this.finishedHead];
-      this.finishedHead++;
+      this.finishedQueue[this.finishedHead++] = undefined;
       if (!current) continue; // reopened or forgotten since it was queued
       excess--;
       entry.finishedSeq = 0;

@@ -1,4 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { jest } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
 import { ConvoyHttpError, PublishBufferFullError, PublisherClosedError } from '../../../lib/errors/index.js';
@@ -851,6 +853,15 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
   });
 });
 
+/** A weak reference to the delivery record the store holds (made here, so that no caller's frame keeps it). */
+async function weakRefTo(store: InMemoryWebhookStore, uid: string): Promise<WeakRef<DeliveryRecord>> {
+  return new WeakRef((await store.getDelivery(uid))!);
+}
+
+/** The collector, callable without --expose-gc. */
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
 describe('InMemoryWebhookStore retention (maxEvents)', () => {
   const T0 = 1_700_000_000_000;
   const id = (n: number): string => `h_${String(n).padStart(5, '0')}`;
@@ -875,11 +886,14 @@ describe('InMemoryWebhookStore retention (maxEvents)', () => {
     updated_at: T0 + n,
   });
 
-  /** Stores `count` hand-overs; the first `failed` fail at once (kept as dead letters), the rest stay unfinished. */
-  async function fill(store: InMemoryWebhookStore, count: number, failed: number): Promise<void> {
-    for (let n = 0; n < count; n++) {
+  /**
+   * Stores `count` hand-overs (ids from `from` on); the first `failed` fail at once (kept as dead letters), the rest
+   * stay unfinished.
+   */
+  async function fill(store: InMemoryWebhookStore, count: number, failed: number, from = 0): Promise<void> {
+    for (let n = from; n < from + count; n++) {
       await store.enqueue([{ deliveries: [handOver(n)] }]);
-      if (n >= failed) continue;
+      if (n >= from + failed) continue;
       const [claimed] = await store.claim(T0 + n, 1, 'w', T0 + 60_000);
       await store.settle([
         {
@@ -897,7 +911,7 @@ describe('InMemoryWebhookStore retention (maxEvents)', () => {
 
   it('forgets the oldest finished events beyond maxEvents, and never an unfinished one however old', async () => {
     const store = new InMemoryWebhookStore({ maxEvents: 100, capacity: 1_000 });
-    await fill(store, 600, 590); // eviction looks every 256 inserts; the last 10 stay Scheduled
+    await fill(store, 600, 590); // the last 10 stay Scheduled
     expect(await store.getDelivery(id(0))).toBeUndefined();
     expect(await store.getDelivery(id(589))).toMatchObject({ status: 'Failure' });
     for (let n = 590; n < 600; n++) expect(await store.getDelivery(id(n))).toMatchObject({ status: 'Scheduled' });
@@ -905,6 +919,18 @@ describe('InMemoryWebhookStore retention (maxEvents)', () => {
     expect((await store.stats(T0)).failedHandOvers).toBe(
       (await store.listDeliveries({ statuses: ['Failure'] }, { limit: 1000 })).items.length,
     );
+  });
+
+  it('lets an event it forgot be garbage-collected at once (its memory bound is maxEvents, not more)', async () => {
+    const store = new InMemoryWebhookStore({ maxEvents: 100, capacity: 1_000 });
+    await fill(store, 1, 1);
+    const forgotten = await weakRefTo(store, id(0));
+    await fill(store, 300, 300, 1); // id(0) finished first: it is forgotten among the first 200
+    expect(await store.getDelivery(id(0))).toBeUndefined();
+    // A WeakRef keeps its target until the end of the job that created or read it: collect in a later one.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(forgotten.deref()).toBeUndefined();
   });
 
   it('keeps an event that was resent while it is unfinished again, and forgets it once it finished', async () => {
