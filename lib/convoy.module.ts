@@ -17,8 +17,8 @@ import type { WebhookTransport } from './transports/webhook-transport.interface.
 /**
  * The Nest module that publishes your events as webhooks, through Convoy or the embedded engine:
  * `ConvoyModule.forRoot({...})` or `ConvoyModule.forRootAsync({ imports, inject, useFactory })`.
- * Registers ConvoyClient, WebhookPublisher and WebhookInterceptor (which `@EmitsWebhook` applies to the handlers it
- * decorates); global unless `isGlobal: false`.
+ * Registers ConvoyClient and WebhookPublisher (which `@EmitsWebhook` handlers publish through); global unless
+ * `isGlobal: false`.
  */
 @Module({})
 export class ConvoyModule

@@ -26,7 +26,6 @@ export {
   targetFromQuery,
   type EmitsWebhookOptions,
 } from './publishing/emits-webhook.decorator.js';
-export { WebhookInterceptor } from './publishing/webhook.interceptor.js';
 export { WebhookPublisher } from './publishing/webhook-publisher.js';
 export type { OutgoingWebhook, PublishOptions, PublishReceipt, WebhookTarget } from './publishing/webhook.types.js';
 export type { PublisherStats } from './pipeline/pipeline.js';

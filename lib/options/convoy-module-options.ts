@@ -243,7 +243,7 @@ export function resolveModuleOptions(
       throw new ConvoyConfigurationError(
         key,
         'is not an option',
-        'remove it: @EmitsWebhook applies WebhookInterceptor to the handlers it decorates',
+        'remove it: @EmitsWebhook publishes from the handlers it decorates, with no interceptor',
       );
   }
   const resolved = resolveTable(MODULE_OPTIONS, raw, '', setup, warn);

@@ -1,4 +1,5 @@
-import { UseInterceptors, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, Inject, type ExecutionContext } from '@nestjs/common';
+import { PROPERTY_DEPS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import type { Observable } from 'rxjs';
 import type { EventTypeOf, WebhookEventCatalog } from '../catalog/webhook-events.js';
 import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
@@ -6,7 +7,8 @@ import { ConvoyConfigurationError } from '../errors/configuration.error.js';
 import { validateEventType } from './validate-webhook.js';
 import { EVENT_TYPE_LENGTH_BOUND } from '../options/option-tables.js';
 import type { PublishOptions } from './webhook.types.js';
-import { WebhookInterceptor } from './webhook.interceptor.js';
+import { callPublishing } from './handler-webhooks.js';
+import { WebhookPublisher } from './webhook-publisher.js';
 
 /** Options of `@EmitsWebhook()`: the webhook's data and target, and an event for a handler that throws. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any: a typed `data(result: Todo)` must fit EmitsWebhookSpec's options
@@ -26,7 +28,7 @@ export interface EmitsWebhookOptions<TResult = any> {
   onError?: string | { eventType: string; data?: (error: unknown, context: ExecutionContext) => unknown };
 }
 
-/** What `@EmitsWebhook()` records on a handler for the interceptor. */
+/** What `@EmitsWebhook()` records on a handler. */
 export interface EmitsWebhookSpec {
   eventType: string;
   options: EmitsWebhookOptions;
@@ -34,8 +36,9 @@ export interface EmitsWebhookSpec {
 
 /**
  * Publishes a webhook after the decorated route handler succeeds (value, Promise or Observable).
- * Stackable: each `@EmitsWebhook()` publishes its own event. Applies WebhookInterceptor to the handler it decorates
- * (once, however many are stacked), so only these handlers pay for an interceptor; needs ConvoyModule.
+ * Stackable: each `@EmitsWebhook()` publishes its own event. It wraps the handler itself (no interceptor: Nest's
+ * interceptor path costs every request of a route it is on) and reaches the app's WebhookPublisher through the
+ * controller, so the controller's module needs ConvoyModule (global by default).
  *
  *   `@Post()` `@EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })`
  *   `create(@Body() dto: CreateTodo) { return this.todos.create(dto); }`
@@ -53,15 +56,55 @@ export function EmitsWebhook<TResult = any>(
       EVENT_TYPE_LENGTH_BOUND,
     );
   return (target, key, descriptor) => {
-    const handler = descriptor.value as object;
-    const existing = (Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) as EmitsWebhookSpec[] | undefined) ?? [];
+    const existing =
+      (Reflect.getMetadata(EMITS_WEBHOOK_METADATA, descriptor.value as object) as EmitsWebhookSpec[] | undefined) ?? [];
+    // Once, however many are stacked: the first (lowest) one wraps the handler; the others add their specs.
+    if (existing.length === 0) descriptor.value = publishingHandler(target, key, descriptor.value as never) as never;
     // Decorators apply bottom-up; prepend so that events publish in the order they are written.
-    Reflect.defineMetadata(EMITS_WEBHOOK_METADATA, [{ eventType, options }, ...existing], handler);
-    // On the handler, not every route: an interceptor costs each request of a route it is on (Nest wraps the handler
-    // in Observables), whether or not it publishes.
-    if (existing.length === 0) UseInterceptors(WebhookInterceptor)(target, key, descriptor);
+    Reflect.defineMetadata(EMITS_WEBHOOK_METADATA, [{ eventType, options }, ...existing], descriptor.value as object);
     return descriptor;
   };
+}
+
+/** The controller property that holds the app's WebhookPublisher (Nest injects it). */
+const PUBLISHER = Symbol.for('nestjs-convoy:emits-webhook-publisher');
+
+/**
+ * The handler's hidden last argument: the call's ExecutionContext, behind a function so that a global pipe that
+ * walks its arguments' objects does not walk into the request.
+ */
+const CallContext = createParamDecorator((_data: unknown, context: ExecutionContext) => () => context);
+
+type Handler = (this: Record<symbol, unknown>, ...args: unknown[]) => unknown;
+
+/**
+ * The handler, wrapped: called by Nest (with the hidden context argument), it publishes the specs' events; called
+ * directly (a unit test), it is the handler as written.
+ */
+function publishingHandler(target: object, key: string | symbol, handler: Handler): Handler {
+  const routeArgs = (Reflect.getMetadata(ROUTE_ARGS_METADATA, target.constructor, key) ?? {}) as Record<
+    string,
+    { index: number }
+  >;
+  const index = Math.max(handler.length, ...Object.values(routeArgs).map((arg) => arg.index + 1));
+  CallContext()(target, key, index);
+  const injected = (Reflect.getMetadata(PROPERTY_DEPS_METADATA, target.constructor) ?? []) as Array<{ key: unknown }>;
+  if (!injected.some((dependency) => dependency.key === PUBLISHER)) Inject(WebhookPublisher)(target, PUBLISHER);
+  let specs: EmitsWebhookSpec[] | undefined;
+  const wrapped: Handler = function (...args) {
+    const contextOf = args[index];
+    const publisher = this[PUBLISHER] as WebhookPublisher | undefined;
+    if (typeof contextOf !== 'function' || publisher === undefined) return handler.apply(this, args);
+    args.length = index; // the handler sees its own arguments only
+    // Read at the first call: every @EmitsWebhook of the handler has run by then.
+    specs ??= Reflect.getMetadata(EMITS_WEBHOOK_METADATA, wrapped) as EmitsWebhookSpec[];
+    return callPublishing(publisher, specs, (contextOf as () => ExecutionContext)(), () => handler.apply(this, args));
+  };
+  // What the decorators below this one recorded on the handler (routes, guards' metadata) stays on it.
+  for (const metadataKey of Reflect.getOwnMetadataKeys(handler))
+    Reflect.defineMetadata(metadataKey, Reflect.getOwnMetadata(metadataKey, handler), wrapped);
+  Object.defineProperty(wrapped, 'name', { value: handler.name });
+  return wrapped;
 }
 
 /**

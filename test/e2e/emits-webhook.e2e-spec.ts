@@ -12,29 +12,27 @@ import {
   Param,
   Post,
   UseInterceptors,
+  UsePipes,
+  type ArgumentMetadata,
+  type CallHandler,
   type DynamicModule,
   type ExecutionContext,
   type INestApplication,
+  type NestInterceptor,
+  type PipeTransform,
   type Type,
 } from '@nestjs/common';
 import { INTERCEPTORS_METADATA } from '@nestjs/common/constants.js';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { Observable } from 'rxjs';
+import { map, Observable } from 'rxjs';
 import { request } from 'undici';
-import {
-  ConvoyModule,
-  EmitsWebhook,
-  targetFromQuery,
-  WebhookInterceptor,
-  WebhookPublisher,
-  type PublishReceipt,
-} from '../../lib/index.js';
+import { ConvoyModule, EmitsWebhook, targetFromQuery, WebhookPublisher, type PublishReceipt } from '../../lib/index.js';
 import { ConvoyTestingModule, RecordingTransport } from '../../lib/testing/index.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 
 /**
- * @EmitsWebhook + WebhookInterceptor in a real Nest application answering real HTTP requests,
+ * @EmitsWebhook in a real Nest application answering real HTTP requests,
  * with webhooks landing in the RecordingTransport of ConvoyTestingModule.
  */
 
@@ -197,9 +195,26 @@ class TodosController {
   }
 }
 
-/** Also applies the interceptor itself, on top of the one @EmitsWebhook applies to each handler. */
+/** Wraps every answer in `{ data }`, as an app's own response interceptor might. */
+class EnvelopeInterceptor implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(map((data: unknown) => ({ data })));
+  }
+}
+
+/** Records the kind of every argument it is given, as an app's global pipe that walks arguments might. */
+class RecordingPipe implements PipeTransform {
+  static seen: Array<{ type: string; value: string }> = [];
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    RecordingPipe.seen.push({ type: metadata.type, value: typeof value });
+    return value;
+  }
+}
+
+/** An app's interceptor and pipe around decorated handlers. */
 @Controller('local')
-@UseInterceptors(WebhookInterceptor)
+@UseInterceptors(EnvelopeInterceptor)
+@UsePipes(RecordingPipe)
 class LocallyInterceptedController {
   @Post()
   @EmitsWebhook('local.created')
@@ -290,7 +305,7 @@ async function delivered(app: INestApplication) {
   return app.get(RecordingTransport).sent;
 }
 
-describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
+describe('@EmitsWebhook (Express)', () => {
   let app: INestApplication;
   let url: string;
   let logs: LogLine[];
@@ -432,7 +447,7 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
       {
         level: 'error',
         message: 'Could not publish todo.mapped from TodosController.dataThrows: mapper exploded',
-        context: 'WebhookInterceptor',
+        context: 'EmitsWebhook',
       },
     ]);
   });
@@ -492,11 +507,27 @@ describe('@EmitsWebhook with WebhookInterceptor (Express)', () => {
     });
   });
 
-  it('publishes each event exactly once when @UseInterceptors(WebhookInterceptor) is added to the one @EmitsWebhook applies', async () => {
-    expect((await call(url, 'POST', '/local')).status).toBe(201);
+  it("runs inside the app's own interceptors: the event carries the handler's result, the response theirs", async () => {
+    expect(await call(url, 'POST', '/local')).toEqual({ status: 201, body: { data: { id: 11, title: 'local' } } });
     expect((await call(url, 'GET', '/local/fail')).status).toBe(404);
     const sent = await delivered(app);
-    expect(sent.map((w) => w.eventType)).toEqual(['local.created', 'local.failure']);
+    expect(sent.map((w) => [w.eventType, w.data])).toEqual([
+      ['local.created', { id: 11, title: 'local' }],
+      ['local.failure', { statusCode: 404, message: 'gone', error: 'Not Found' }],
+    ]);
+  });
+
+  it("hands an app's pipes its hidden context argument as a function, never the request itself", async () => {
+    RecordingPipe.seen = [];
+    expect((await call(url, 'POST', '/local')).status).toBe(201);
+    expect(RecordingPipe.seen).toEqual([{ type: 'custom', value: 'function' }]);
+    expect((await delivered(app)).map((w) => w.eventType)).toEqual(['local.created']);
+  });
+
+  it('called directly (as in a unit test), a decorated handler is the handler as written and publishes nothing', async () => {
+    expect(new LocallyInterceptedController().create()).toEqual({ id: 11, title: 'local' });
+    expect(() => new LocallyInterceptedController().fail()).toThrow(NotFoundException);
+    expect(await delivered(app)).toEqual([]);
   });
 });
 
@@ -512,20 +543,22 @@ describe('@EmitsWebhook with other module settings', () => {
     expect(sent.map((w) => w.target)).toEqual([{ ownerId: 'o' }, { endpointId: 'ep_1' }]);
   });
 
-  it('@EmitsWebhook alone publishes: it applies WebhookInterceptor to its handler, once however many are stacked', async () => {
+  it('@EmitsWebhook alone publishes, each stacked one its own event, with no interceptor on any route', async () => {
     const recorder = new RecordingTransport();
     const { app, url } = await start([ConvoyModule.forRoot({ transport: recorder })], [UnwiredController]);
     await call(url, 'POST', '/unwired');
     await call(url, 'POST', '/unwired/twice');
     await app.get(WebhookPublisher).flush();
     expect(recorder.sent.map((w) => w.eventType)).toEqual(['unwired.created', 'unwired.first', 'unwired.second']);
-    const twice = Object.getOwnPropertyDescriptor(UnwiredController.prototype, 'twice')!.value as object;
-    expect(Reflect.getMetadata(INTERCEPTORS_METADATA, twice)).toEqual([WebhookInterceptor]);
-  });
-
-  it('applies no interceptor to routes without @EmitsWebhook (each one costs a route CPU per request)', () => {
-    const plain = Object.getOwnPropertyDescriptor(TodosController.prototype, 'plain')!.value as object;
-    expect(Reflect.getMetadata(INTERCEPTORS_METADATA, plain)).toBeUndefined();
+    // An interceptor costs every request of a route it is on: none on decorated routes, none on the others.
+    for (const [type, key] of [
+      [UnwiredController, 'twice'],
+      [TodosController, 'create'],
+      [TodosController, 'plain'],
+    ] as const) {
+      const handler = Object.getOwnPropertyDescriptor(type.prototype, key)!.value as object;
+      expect(Reflect.getMetadata(INTERCEPTORS_METADATA, handler)).toBeUndefined();
+    }
   });
 
   it('with isGlobal: false, a feature module that imports the same ConvoyModule publishes from its handlers', async () => {
@@ -542,7 +575,7 @@ describe('@EmitsWebhook with other module settings', () => {
     expect(recorder.sent.map((w) => w.eventType)).toEqual(['unwired.created']);
   });
 
-  it('with isGlobal: false, a feature module that does not import ConvoyModule fails at startup, naming the interceptor', async () => {
+  it('with isGlobal: false, a feature module that does not import ConvoyModule fails at startup, naming the publisher', async () => {
     @Module({ controllers: [UnwiredController] })
     class FeatureModule {}
     const error = await Test.createTestingModule({
@@ -550,14 +583,14 @@ describe('@EmitsWebhook with other module settings', () => {
     })
       .compile()
       .catch((e: unknown) => e);
-    expect(String(error)).toMatch(/can't resolve dependencies of the WebhookInterceptor/);
+    expect(String(error)).toMatch(/can't resolve dependencies of the UnwiredController[\s\S]*WebhookPublisher/);
   });
 
   it('refuses the removed globalInterceptor option by name', async () => {
     await expect(
       start([ConvoyModule.forRoot({ transport: new RecordingTransport(), globalInterceptor: false } as never)], []),
     ).rejects.toThrow(
-      /"globalInterceptor": is not an option. Fix: remove it: @EmitsWebhook applies WebhookInterceptor/,
+      /"globalInterceptor": is not an option. Fix: remove it: @EmitsWebhook publishes from the handlers it decorates/,
     );
   });
 });
@@ -600,8 +633,10 @@ describe('@EmitsWebhook on Fastify', () => {
     ]);
   });
 
-  it('publishes once when the interceptor is applied both globally and on the controller', async () => {
-    await call(url, 'POST', '/local');
-    expect((await delivered(app)).map((w) => w.eventType)).toEqual(['local.created']);
+  it("publishes the handler's result once inside the app's own interceptor", async () => {
+    expect((await call(url, 'POST', '/local')).body).toEqual({ data: { id: 11, title: 'local' } });
+    expect((await delivered(app)).map((w) => [w.eventType, w.data])).toEqual([
+      ['local.created', { id: 11, title: 'local' }],
+    ]);
   });
 });
