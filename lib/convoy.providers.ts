@@ -3,6 +3,7 @@ import { ConvoyClient } from './client/convoy.client.js';
 import { CONVOY_OPTIONS, WEBHOOK_STORE, WEBHOOK_TRANSPORT } from './convoy.constants.js';
 import { EmbeddedTransport } from './transports/embedded/embedded.transport.js';
 import { WebhookEventForwarder } from './publishing/webhook-event-forwarder.js';
+import { WebhookInterceptor } from './publishing/webhook.interceptor.js';
 import { UnavailableWebhookDeliveries, WebhookDeliveries } from './management/webhook-deliveries.js';
 import { UnavailableWebhookEndpoints, WebhookEndpoints } from './management/webhook-endpoints.js';
 import { AddressPolicy } from './network/address-policy.js';
@@ -192,6 +193,7 @@ export function convoyProviders(optionsToken: string | symbol): Provider[] {
       inject: [WEBHOOK_TRANSPORT],
     },
     { provide: WebhookOutbox, useFactory: (store: WebhookStore) => new WebhookOutbox(store), inject: [WEBHOOK_STORE] },
+    WebhookInterceptor,
     WebhookEventForwarder,
     ...otherBuildAliases(INJECTABLES),
   ];
@@ -202,6 +204,7 @@ const INJECTABLES = [
   ConvoyClient,
   WebhookPublisher,
   WebhookOutbox,
+  WebhookInterceptor,
   WebhookEndpoints,
   WebhookDeliveries,
 ];

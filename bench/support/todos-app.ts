@@ -1,6 +1,7 @@
 // The sample's Todo API in a separate process, for the interceptor benchmark: the sample's own TodosController
 // (`POST /todos` with @EmitsWebhook('todo.created')) beside PlainTodosController, the identical route without it,
-// and InterceptedTodosController, the identical route with an interceptor that does nothing.
+// InterceptedTodosController, the identical route with an interceptor that does nothing, and QuickTodosController,
+// the route with @EmitsWebhook('todo.created') without onError (the sample's has one, which brings an interceptor).
 // BENCH_TRANSPORT=null sends through a transport that does no I/O; =convoy sends to the Convoy sink at BENCH_CONVOY_URL.
 import 'reflect-metadata';
 import {
@@ -14,7 +15,13 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConvoyModule, WebhookPublisher, type ConvoyModuleOptions, type WebhookTransport } from '../../lib/index.js';
+import {
+  ConvoyModule,
+  EmitsWebhook,
+  WebhookPublisher,
+  type ConvoyModuleOptions,
+  type WebhookTransport,
+} from '../../lib/index.js';
 import { parseNewTodo, type Todo } from '../../sample/todos/todo.js';
 import { TodosController } from '../../sample/todos/todos.controller.js';
 import { TodosService } from '../../sample/todos/todos.service.js';
@@ -50,6 +57,17 @@ class InterceptedTodosController {
   }
 }
 
+@Controller('quick-todos')
+class QuickTodosController {
+  constructor(private readonly todos: TodosService) {}
+
+  @Post()
+  @EmitsWebhook('todo.created')
+  create(@Body() body: unknown): Todo {
+    return this.todos.create(parseNewTodo(body));
+  }
+}
+
 /** Accepts every event without I/O: what is left is the cost of the interceptor, publish() and the dispatcher. */
 class NullTransport implements WebhookTransport {
   readonly name = 'null';
@@ -68,7 +86,7 @@ const options: ConvoyModuleOptions =
 
 @Module({
   imports: [ConvoyModule.forRoot({ ...options, delivery: { bufferSize: 100_000 } })],
-  controllers: [TodosController, PlainTodosController, InterceptedTodosController],
+  controllers: [TodosController, PlainTodosController, InterceptedTodosController, QuickTodosController],
   providers: [TodosService],
 })
 class BenchTodosModule {}

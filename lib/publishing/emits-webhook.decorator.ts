@@ -1,5 +1,5 @@
-import { createParamDecorator, Inject, type ExecutionContext } from '@nestjs/common';
-import { PROPERTY_DEPS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { createParamDecorator, Inject, UseInterceptors, type ExecutionContext } from '@nestjs/common';
+import { INTERCEPTORS_METADATA, PROPERTY_DEPS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import type { Observable } from 'rxjs';
 import type { EventTypeOf, WebhookEventCatalog } from '../catalog/webhook-events.js';
 import { EMITS_WEBHOOK_METADATA } from '../convoy.constants.js';
@@ -9,6 +9,7 @@ import { EVENT_TYPE_LENGTH_BOUND } from '../options/option-tables.js';
 import type { PublishOptions } from './webhook.types.js';
 import { callPublishing } from './handler-webhooks.js';
 import { WebhookPublisher } from './webhook-publisher.js';
+import { WebhookInterceptor } from './webhook.interceptor.js';
 
 /** Options of `@EmitsWebhook()`: the webhook's data and target, and an event for a handler that throws. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any: a typed `data(result: Todo)` must fit EmitsWebhookSpec's options
@@ -21,8 +22,9 @@ export interface EmitsWebhookOptions<TResult = any> {
    */
   target?: (context: ExecutionContext, result: TResult | undefined) => PublishOptions | undefined;
   /**
-   * An event type to publish when the handler throws, e.g. 'todo.failure'. The exception still reaches the
-   * client unchanged. Data: `{ statusCode, message }` of an HttpException (500 and a generic message for any
+   * An event type to publish when the handler throws (or a pipe refuses its arguments), e.g. 'todo.failure'. The
+   * exception still reaches the client unchanged. The handler then runs inside an interceptor of ours, which costs
+   * the route Nest's interceptor path (tens of µs per request). Data: `{ statusCode, message }` of an HttpException (500 and a generic message for any
    * other error, so internals never leak into a webhook), or your own `data(error, context)`.
    */
   onError?: string | { eventType: string; data?: (error: unknown, context: ExecutionContext) => unknown };
@@ -37,8 +39,8 @@ export interface EmitsWebhookSpec {
 /**
  * Publishes a webhook after the decorated route handler succeeds (value, Promise or Observable).
  * Stackable: each `@EmitsWebhook()` publishes its own event. It wraps the handler itself (no interceptor: Nest's
- * interceptor path costs every request of a route it is on) and reaches the app's WebhookPublisher through the
- * controller, so the controller's module needs ConvoyModule (global by default).
+ * interceptor path costs every request of a route it is on, unless `onError` needs one) and reaches the app's
+ * WebhookPublisher through the controller, so the controller's module needs ConvoyModule (global by default).
  *
  *   `@Post()` `@EmitsWebhook('todo.created', { target: targetFromQuery('endpoint') })`
  *   `create(@Body() dto: CreateTodo) { return this.todos.create(dto); }`
@@ -62,6 +64,10 @@ export function EmitsWebhook<TResult = any>(
     if (existing.length === 0) descriptor.value = publishingHandler(target, key, descriptor.value as never) as never;
     // Decorators apply bottom-up; prepend so that events publish in the order they are written.
     Reflect.defineMetadata(EMITS_WEBHOOK_METADATA, [{ eventType, options }, ...existing], descriptor.value as object);
+    // A pipe's refusal never reaches the handler: only an interceptor sees it, so onError brings one.
+    const interceptors = (Reflect.getMetadata(INTERCEPTORS_METADATA, descriptor.value as object) ?? []) as unknown[];
+    if (options.onError !== undefined && !interceptors.includes(WebhookInterceptor))
+      UseInterceptors(WebhookInterceptor)(target, key, descriptor);
     return descriptor;
   };
 }
@@ -78,8 +84,9 @@ const CallContext = createParamDecorator((_data: unknown, context: ExecutionCont
 type Handler = (this: Record<symbol, unknown>, ...args: unknown[]) => unknown;
 
 /**
- * The handler, wrapped: called by Nest (with the hidden context argument), it publishes the specs' events; called
- * directly (a unit test), it is the handler as written.
+ * The handler, wrapped: called by Nest (with the hidden context argument), it publishes the specs' events, unless
+ * one has onError (WebhookInterceptor publishes them then); called directly (a unit test), it is the handler as
+ * written.
  */
 function publishingHandler(target: object, key: string | symbol, handler: Handler): Handler {
   const routeArgs = (Reflect.getMetadata(ROUTE_ARGS_METADATA, target.constructor, key) ?? {}) as Record<
@@ -90,14 +97,18 @@ function publishingHandler(target: object, key: string | symbol, handler: Handle
   CallContext()(target, key, index);
   const injected = (Reflect.getMetadata(PROPERTY_DEPS_METADATA, target.constructor) ?? []) as Array<{ key: unknown }>;
   if (!injected.some((dependency) => dependency.key === PUBLISHER)) Inject(WebhookPublisher)(target, PUBLISHER);
+  // Read at the first call: every @EmitsWebhook of the handler has run by then. Empty: the interceptor publishes.
   let specs: EmitsWebhookSpec[] | undefined;
   const wrapped: Handler = function (...args) {
     const contextOf = args[index];
     const publisher = this[PUBLISHER] as WebhookPublisher | undefined;
     if (typeof contextOf !== 'function' || publisher === undefined) return handler.apply(this, args);
     args.length = index; // the handler sees its own arguments only
-    // Read at the first call: every @EmitsWebhook of the handler has run by then.
-    specs ??= Reflect.getMetadata(EMITS_WEBHOOK_METADATA, wrapped) as EmitsWebhookSpec[];
+    if (specs === undefined) {
+      const all = Reflect.getMetadata(EMITS_WEBHOOK_METADATA, wrapped) as EmitsWebhookSpec[];
+      specs = all.some((spec) => spec.options.onError !== undefined) ? [] : all;
+    }
+    if (specs.length === 0) return handler.apply(this, args);
     return callPublishing(publisher, specs, (contextOf as () => ExecutionContext)(), () => handler.apply(this, args));
   };
   // What the decorators below this one recorded on the handler (routes, guards' metadata) stays on it.

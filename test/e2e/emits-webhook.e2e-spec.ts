@@ -10,6 +10,7 @@ import {
   Module,
   NotFoundException,
   Param,
+  ParseIntPipe,
   Post,
   UseInterceptors,
   UsePipes,
@@ -28,6 +29,7 @@ import { Test } from '@nestjs/testing';
 import { map, Observable } from 'rxjs';
 import { request } from 'undici';
 import { ConvoyModule, EmitsWebhook, targetFromQuery, WebhookPublisher, type PublishReceipt } from '../../lib/index.js';
+import { WebhookInterceptor } from '../../lib/publishing/webhook.interceptor.js';
 import { ConvoyTestingModule, RecordingTransport } from '../../lib/testing/index.js';
 import { recordingLogger, type LogLine } from '../support/recording-logger.js';
 
@@ -111,6 +113,12 @@ class TodosController {
   @EmitsWebhook('todo.retrieved', { onError: 'todo.failure', target: targetFromQuery('endpoint') })
   missing(): Todo {
     throw new NotFoundException('Todo 7 not found');
+  }
+
+  @Get('by-id/:id')
+  @EmitsWebhook('todo.retrieved', { onError: 'todo.failure' })
+  byId(@Param('id', ParseIntPipe) id: number): Todo {
+    return { id, title: 'by id' };
   }
 
   @Get('missing-plain')
@@ -405,6 +413,22 @@ describe('@EmitsWebhook (Express)', () => {
     });
   });
 
+  it("onError publishes a pipe's refusal too (a 400 before the handler runs), and the success once", async () => {
+    expect(await call(url, 'GET', '/todos/by-id/abc')).toEqual({
+      status: 400,
+      body: { statusCode: 400, message: 'Validation failed (numeric string is expected)', error: 'Bad Request' },
+    });
+    expect((await call(url, 'GET', '/todos/by-id/3')).body).toEqual({ id: 3, title: 'by id' });
+    const sent = await delivered(app);
+    expect(sent.map((w) => [w.eventType, w.data])).toEqual([
+      [
+        'todo.failure',
+        { statusCode: 400, message: 'Validation failed (numeric string is expected)', error: 'Bad Request' },
+      ],
+      ['todo.retrieved', { id: 3, title: 'by id' }],
+    ]);
+  });
+
   it('onError publishes a generic 500 for a non-HTTP error, leaking nothing; the client gets the usual 500', async () => {
     const answer = await call(url, 'GET', '/todos/crash');
     const plain = await call(url, 'GET', '/todos/crash-plain');
@@ -543,22 +567,20 @@ describe('@EmitsWebhook with other module settings', () => {
     expect(sent.map((w) => w.target)).toEqual([{ ownerId: 'o' }, { endpointId: 'ep_1' }]);
   });
 
-  it('@EmitsWebhook alone publishes, each stacked one its own event, with no interceptor on any route', async () => {
+  it('@EmitsWebhook alone publishes, each stacked one its own event; only a handler with onError gets an interceptor', async () => {
     const recorder = new RecordingTransport();
     const { app, url } = await start([ConvoyModule.forRoot({ transport: recorder })], [UnwiredController]);
     await call(url, 'POST', '/unwired');
     await call(url, 'POST', '/unwired/twice');
     await app.get(WebhookPublisher).flush();
     expect(recorder.sent.map((w) => w.eventType)).toEqual(['unwired.created', 'unwired.first', 'unwired.second']);
-    // An interceptor costs every request of a route it is on: none on decorated routes, none on the others.
-    for (const [type, key] of [
-      [UnwiredController, 'twice'],
-      [TodosController, 'create'],
-      [TodosController, 'plain'],
-    ] as const) {
-      const handler = Object.getOwnPropertyDescriptor(type.prototype, key)!.value as object;
-      expect(Reflect.getMetadata(INTERCEPTORS_METADATA, handler)).toBeUndefined();
-    }
+    // An interceptor costs every request of a route it is on: only onError, which must see a pipe's refusal, needs one.
+    const interceptorsOf = (type: Type, key: string) =>
+      Reflect.getMetadata(INTERCEPTORS_METADATA, Object.getOwnPropertyDescriptor(type.prototype, key)!.value as object);
+    expect(interceptorsOf(UnwiredController, 'twice')).toBeUndefined();
+    expect(interceptorsOf(TodosController, 'create')).toBeUndefined();
+    expect(interceptorsOf(TodosController, 'plain')).toBeUndefined();
+    expect(interceptorsOf(TodosController, 'missing')).toEqual([WebhookInterceptor]);
   });
 
   it('with isGlobal: false, a feature module that imports the same ConvoyModule publishes from its handlers', async () => {
