@@ -176,16 +176,14 @@ export async function durable(report: BenchReport, sink: Sink): Promise<void> {
       );
       const baseline = medianRate(inserts);
       const row = (name: string, ours: Rate, target: number | undefined) =>
-        report.add({
+        report.addRates({
           section: '4 durable path',
           name,
-          ours: `${n(ours.rate)} ev/s`,
-          baseline: `${n(baseline.rate)} rows/s`,
-          ratio: ours.rate / baseline.rate,
-          target: database.targets && target !== undefined ? `≥ ${target.toFixed(1)}` : 'reported',
-          met: database.targets && target !== undefined ? ours.rate / baseline.rate >= target : null,
-          oursCpuUs: ours.cpu,
-          baselineCpuUs: baseline.cpu,
+          ours,
+          baseline,
+          unit: 'ev/s',
+          baselineUnit: 'rows/s',
+          atLeast: database.targets ? target : undefined,
         });
       row(
         `${database.name}: publish() committed (${PUBLISHERS} callers, group commit, a worker: false instance) vs plain single-row INSERTs (${PUBLISHERS} at a time)`,

@@ -4,7 +4,7 @@
 import type { Sink } from '../support/sink-client.js';
 import { alternatedRounds } from '../support/contest.js';
 import { formatRounds, medianRate } from '../support/measure.js';
-import { n, type BenchReport } from '../support/report.js';
+import type { BenchReport } from '../support/report.js';
 
 export async function eventCatalog(report: BenchReport, sink: Sink): Promise<void> {
   const [plain, checked] = await alternatedRounds(sink, ['convoy:ours', 'convoy:ours-catalog'], 20_000);
@@ -13,15 +13,12 @@ export async function eventCatalog(report: BenchReport, sink: Sink): Promise<voi
   console.log(
     `  rounds (thousand ev/s / CPU µs per event): with catalog ${formatRounds(checked!)}; without ${formatRounds(plain!)}`,
   );
-  report.add({
+  report.addRates({
     section: '6 event catalog',
     name: 'publish → Convoy with a zod catalog (validation "reject") vs no catalog',
-    ours: `${n(ours.rate)} ev/s`,
-    baseline: `${n(base.rate)} ev/s`,
-    ratio: ours.rate / base.rate,
-    target: '≥ 0.9',
-    met: ours.rate / base.rate >= 0.9,
-    oursCpuUs: ours.cpu,
-    baselineCpuUs: base.cpu,
+    ours,
+    baseline: base,
+    unit: 'ev/s',
+    atLeast: 0.9,
   });
 }

@@ -122,37 +122,29 @@ export async function interceptorCost(report: BenchReport, sink: Sink): Promise<
       ),
     );
     const [plain, intercepted, quick, decorated] = [rps[PLAIN]!, rps[INTERCEPTED]!, rps[QUICK]!, rps[DECORATED]!];
-    report.add({
+    const unit = 'req/s';
+    report.addRates({
       section,
       name: 'no-I/O transport: req/s with @EmitsWebhook vs without',
-      ours: `${n(decorated.rate)} req/s`,
-      baseline: `${n(plain.rate)} req/s`,
-      ratio: decorated.rate / plain.rate,
-      target: '≥ 0.95',
-      met: decorated.rate / plain.rate >= 0.95,
-      oursCpuUs: decorated.cpu,
-      baselineCpuUs: plain.cpu,
+      ours: decorated,
+      baseline: plain,
+      unit,
+      atLeast: 0.95,
     });
-    report.add({
+    report.addRates({
       section,
       name: 'no-I/O transport: req/s with @EmitsWebhook without onError (no interceptor) vs without',
-      ours: `${n(quick.rate)} req/s`,
-      baseline: `${n(plain.rate)} req/s`,
-      ratio: quick.rate / plain.rate,
-      target: 'reported',
-      oursCpuUs: quick.cpu,
-      baselineCpuUs: plain.cpu,
+      ours: quick,
+      baseline: plain,
+      unit,
     });
     // Any interceptor costs a route Nest's interceptor path; this row leaves out that share.
-    report.add({
+    report.addRates({
       section,
       name: 'no-I/O transport: req/s with @EmitsWebhook vs with an interceptor that does nothing',
-      ours: `${n(decorated.rate)} req/s`,
-      baseline: `${n(intercepted.rate)} req/s`,
-      ratio: decorated.rate / intercepted.rate,
-      target: 'reported',
-      oursCpuUs: decorated.cpu,
-      baselineCpuUs: intercepted.cpu,
+      ours: decorated,
+      baseline: intercepted,
+      unit,
     });
 
     const rate = Math.min(1_500, Math.max(200, Math.round((plain.rate * 0.25) / 100) * 100)); // moderate: a quarter of the maximum
@@ -184,15 +176,12 @@ export async function interceptorCost(report: BenchReport, sink: Sink): Promise<
       path === DECORATED ? publishedPerRequest(convoyApp, () => load(convoyApp, path, 2)) : load(convoyApp, path, 2),
     );
     const { [PLAIN]: plain, [DECORATED]: decorated } = rates(rounds);
-    report.add({
+    report.addRates({
       section,
       name: 'Convoy transport to the sink (3 processes on 2 cores): req/s with vs without',
-      ours: `${n(decorated!.rate)} req/s`,
-      baseline: `${n(plain!.rate)} req/s`,
-      ratio: decorated!.rate / plain!.rate,
-      target: 'reported',
-      oursCpuUs: decorated!.cpu,
-      baselineCpuUs: plain!.cpu,
+      ours: decorated!,
+      baseline: plain!,
+      unit: 'req/s',
     });
   } finally {
     await convoyApp.stop();

@@ -4,7 +4,7 @@
 import type { Sink } from '../support/sink-client.js';
 import { alternatedRounds } from '../support/contest.js';
 import { formatRounds, medianRate } from '../support/measure.js';
-import { n, type BenchReport } from '../support/report.js';
+import type { BenchReport } from '../support/report.js';
 
 export async function telemetryCost(report: BenchReport, sink: Sink): Promise<void> {
   const [off, noop, sdk] = await alternatedRounds(
@@ -18,25 +18,19 @@ export async function telemetryCost(report: BenchReport, sink: Sink): Promise<vo
   console.log(
     `  rounds (thousand ev/s / CPU µs per event): off ${formatRounds(off!)}; no-op ${formatRounds(noop!)}; SDK ${formatRounds(sdk!)}`,
   );
-  report.add({
+  report.addRates({
     section: '7 telemetry',
     name: 'publish → Convoy, OpenTelemetry API without SDK (no-op) vs telemetry: false',
-    ours: `${n(withNoop.rate)} ev/s`,
-    baseline: `${n(base.rate)} ev/s`,
-    ratio: withNoop.rate / base.rate,
-    target: '≥ 0.97',
-    met: withNoop.rate / base.rate >= 0.97,
-    oursCpuUs: withNoop.cpu,
-    baselineCpuUs: base.cpu,
+    ours: withNoop,
+    baseline: base,
+    unit: 'ev/s',
+    atLeast: 0.97,
   });
-  report.add({
+  report.addRates({
     section: '7 telemetry',
     name: 'publish → Convoy, SDK registered (spans batched to a dropping exporter, metrics) vs telemetry: false',
-    ours: `${n(withSdk.rate)} ev/s`,
-    baseline: `${n(base.rate)} ev/s`,
-    ratio: withSdk.rate / base.rate,
-    target: 'reported',
-    oursCpuUs: withSdk.cpu,
-    baselineCpuUs: base.cpu,
+    ours: withSdk,
+    baseline: base,
+    unit: 'ev/s',
   });
 }

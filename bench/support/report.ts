@@ -1,5 +1,6 @@
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
+import type { Rate } from './measure.js';
 
 export interface BenchRow {
   /** Which of the benchmark's measurements (1 to 5). */
@@ -28,6 +29,34 @@ export class BenchReport {
     console.log(
       `  ${row.name}: ${row.ours}${cpu(row.oursCpuUs)} vs ${row.baseline}${cpu(row.baselineCpuUs)} → ${format(row.ratio)} (target ${row.target})${mark}`,
     );
+  }
+
+  /**
+   * A throughput row: ours against the baseline, each a rate with its CPU µs per event; met when the ratio of the
+   * rates reaches `atLeast` (without one, the row is reported).
+   */
+  addRates(row: {
+    section: string;
+    name: string;
+    ours: Rate;
+    baseline: Rate;
+    /** e.g. 'ev/s'; the baseline's when it counts something else ('rows/s'). */
+    unit: string;
+    baselineUnit?: string;
+    atLeast?: number;
+  }): void {
+    const ratio = row.ours.rate / row.baseline.rate;
+    this.add({
+      section: row.section,
+      name: row.name,
+      ours: `${n(row.ours.rate)} ${row.unit}`,
+      baseline: `${n(row.baseline.rate)} ${row.baselineUnit ?? row.unit}`,
+      ratio,
+      target: row.atLeast === undefined ? 'reported' : `≥ ${row.atLeast}`,
+      met: row.atLeast === undefined ? null : ratio >= row.atLeast,
+      oursCpuUs: row.ours.cpu,
+      baselineCpuUs: row.baseline.cpu,
+    });
   }
 
   machine() {
