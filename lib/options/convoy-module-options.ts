@@ -243,7 +243,7 @@ export function resolveModuleOptions(
       throw new ConvoyConfigurationError(
         key,
         'is not an option',
-        'remove it: @EmitsWebhook publishes from the handlers it decorates, with no interceptor',
+        'remove it: @EmitsWebhook publishes from the handlers it decorates',
       );
   }
   const resolved = resolveTable(MODULE_OPTIONS, raw, '', setup, warn);

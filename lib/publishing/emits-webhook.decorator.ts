@@ -24,8 +24,9 @@ export interface EmitsWebhookOptions<TResult = any> {
   /**
    * An event type to publish when the handler throws (or a pipe refuses its arguments), e.g. 'todo.failure'. The
    * exception still reaches the client unchanged. The handler then runs inside an interceptor of ours, which costs
-   * the route Nest's interceptor path (tens of µs per request). Data: `{ statusCode, message }` of an HttpException (500 and a generic message for any
-   * other error, so internals never leak into a webhook), or your own `data(error, context)`.
+   * the route Nest's interceptor path (tens of µs per request). Data: `{ statusCode, message }` of an HttpException
+   * (500 and a generic message for any other error, so internals never leak into a webhook), or your own
+   * `data(error, context)`.
    */
   onError?: string | { eventType: string; data?: (error: unknown, context: ExecutionContext) => unknown };
 }
