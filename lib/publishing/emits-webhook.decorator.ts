@@ -65,10 +65,13 @@ export function EmitsWebhook<TResult = any>(
     if (existing.length === 0) descriptor.value = publishingHandler(target, key, descriptor.value as never) as never;
     // Decorators apply bottom-up; prepend so that events publish in the order they are written.
     Reflect.defineMetadata(EMITS_WEBHOOK_METADATA, [{ eventType, options }, ...existing], descriptor.value as object);
-    // A pipe's refusal never reaches the handler: only an interceptor sees it, so onError brings one.
+    // A pipe's refusal never reaches the handler: only an interceptor sees it, so onError brings one, which then
+    // publishes every spec of the handler (the wrapper, without its hidden argument, is the handler as written).
     const interceptors = (Reflect.getMetadata(INTERCEPTORS_METADATA, descriptor.value as object) ?? []) as unknown[];
-    if (options.onError !== undefined && !interceptors.includes(WebhookInterceptor))
+    if (options.onError !== undefined && !interceptors.includes(WebhookInterceptor)) {
       UseInterceptors(WebhookInterceptor)(target, key, descriptor);
+      removeCallContext(target, key);
+    }
     return descriptor;
   };
 }
@@ -80,13 +83,21 @@ const PUBLISHER = Symbol.for('nestjs-convoy:emits-webhook-publisher');
  * The handler's hidden last argument: the call's ExecutionContext, behind a function so that a global pipe that
  * walks its arguments' objects does not walk into the request.
  */
-const CallContext = createParamDecorator((_data: unknown, context: ExecutionContext) => () => context);
+const callContext = (_data: unknown, context: ExecutionContext) => () => context;
+const CallContext = createParamDecorator(callContext);
+
+/** Takes the hidden argument off a handler that WebhookInterceptor publishes for: Nest need not make it per call. */
+function removeCallContext(target: object, key: string | symbol): void {
+  const routeArgs = Reflect.getMetadata(ROUTE_ARGS_METADATA, target.constructor, key) as Record<string, unknown>;
+  const kept = Object.entries(routeArgs).filter(([, arg]) => (arg as { factory?: unknown }).factory !== callContext);
+  Reflect.defineMetadata(ROUTE_ARGS_METADATA, Object.fromEntries(kept), target.constructor, key);
+}
 
 type Handler = (this: Record<symbol, unknown>, ...args: unknown[]) => unknown;
 
 /**
- * The handler, wrapped: called by Nest (with the hidden context argument), it publishes the specs' events, unless
- * one has onError (WebhookInterceptor publishes them then); called directly (a unit test), it is the handler as
+ * The handler, wrapped: called by Nest with the hidden context argument, it publishes the specs' events; called
+ * without it (a unit test, or a handler with onError, which WebhookInterceptor publishes for), it is the handler as
  * written.
  */
 function publishingHandler(target: object, key: string | symbol, handler: Handler): Handler {
@@ -98,18 +109,14 @@ function publishingHandler(target: object, key: string | symbol, handler: Handle
   CallContext()(target, key, index);
   const injected = (Reflect.getMetadata(PROPERTY_DEPS_METADATA, target.constructor) ?? []) as Array<{ key: unknown }>;
   if (!injected.some((dependency) => dependency.key === PUBLISHER)) Inject(WebhookPublisher)(target, PUBLISHER);
-  // Read at the first call: every @EmitsWebhook of the handler has run by then. Empty: the interceptor publishes.
+  // Read at the first call: every @EmitsWebhook of the handler has run by then.
   let specs: EmitsWebhookSpec[] | undefined;
   const wrapped: Handler = function (...args) {
     const contextOf = args[index];
     const publisher = this[PUBLISHER] as WebhookPublisher | undefined;
     if (typeof contextOf !== 'function' || publisher === undefined) return handler.apply(this, args);
     args.length = index; // the handler sees its own arguments only
-    if (specs === undefined) {
-      const all = Reflect.getMetadata(EMITS_WEBHOOK_METADATA, wrapped) as EmitsWebhookSpec[];
-      specs = all.some((spec) => spec.options.onError !== undefined) ? [] : all;
-    }
-    if (specs.length === 0) return handler.apply(this, args);
+    specs ??= Reflect.getMetadata(EMITS_WEBHOOK_METADATA, wrapped) as EmitsWebhookSpec[];
     return callPublishing(publisher, specs, (contextOf as () => ExecutionContext)(), () => handler.apply(this, args));
   };
   // What the decorators below this one recorded on the handler (routes, guards' metadata) stays on it.

@@ -15,8 +15,16 @@ import { WebhookPublisher } from './webhook-publisher.js';
 export class WebhookInterceptor implements NestInterceptor {
   constructor(private readonly publisher: WebhookPublisher) {}
 
+  /** Each handler's specs, read once (every request of the route needs them). */
+  private readonly specsOf = new WeakMap<object, EmitsWebhookSpec[]>();
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const specs = Reflect.getMetadata(EMITS_WEBHOOK_METADATA, context.getHandler()) as EmitsWebhookSpec[];
+    const handler = context.getHandler();
+    let specs = this.specsOf.get(handler);
+    if (specs === undefined) {
+      specs = Reflect.getMetadata(EMITS_WEBHOOK_METADATA, handler) as EmitsWebhookSpec[];
+      this.specsOf.set(handler, specs);
+    }
     return callPublishing(this.publisher, specs, context, () => next.handle()) as Observable<unknown>;
   }
 }

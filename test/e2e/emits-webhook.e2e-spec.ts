@@ -235,6 +235,14 @@ class LocallyInterceptedController {
   fail(): Todo {
     throw new NotFoundException('gone');
   }
+
+  /** onError on the upper decorator: the lower one wrapped the handler before it. */
+  @Get('read')
+  @EmitsWebhook('local.read', { onError: 'local.failure' })
+  @EmitsWebhook('local.seen')
+  read(): Todo {
+    return { id: 13, title: 'read' };
+  }
 }
 
 @Controller('unwired')
@@ -546,6 +554,18 @@ describe('@EmitsWebhook (Express)', () => {
     expect((await call(url, 'POST', '/local')).status).toBe(201);
     expect(RecordingPipe.seen).toEqual([{ type: 'custom', value: 'function' }]);
     expect((await delivered(app)).map((w) => w.eventType)).toEqual(['local.created']);
+  });
+
+  it('gives a handler with onError (published by the interceptor) no hidden argument, wherever onError is', async () => {
+    RecordingPipe.seen = [];
+    expect((await call(url, 'GET', '/local/fail')).status).toBe(404);
+    expect((await call(url, 'GET', '/local/read')).status).toBe(200);
+    expect(RecordingPipe.seen).toEqual([]);
+    expect((await delivered(app)).map((w) => [w.eventType, w.data])).toEqual([
+      ['local.failure', { statusCode: 404, message: 'gone', error: 'Not Found' }],
+      ['local.read', { id: 13, title: 'read' }],
+      ['local.seen', { id: 13, title: 'read' }],
+    ]);
   });
 
   it('called directly (as in a unit test), a decorated handler is the handler as written and publishes nothing', async () => {
