@@ -200,6 +200,13 @@ export class DeliveryPipeline {
    */
   private claiming = false;
   private readonly claimWaiters: Array<() => void> = [];
+  /**
+   * The last look may have left due deliveries unclaimed (no room for them, or it did not look): an attempt that ends
+   * looks again. Not after a look that took all that was due: new work wakes the loop itself (publish, a retry, the
+   * timer for the next due delivery), and a look per finished attempt would double the looks when events come one
+   * at a time.
+   */
+  private dueLeft = true;
   private readonly settleBackoff: BackoffPolicy;
   private readonly perEndpoint = new Map<string, EndpointSlots>();
   /** publish() calls not yet stored. */
@@ -470,6 +477,7 @@ export class DeliveryPipeline {
   /** One round: claims what the free slots can take (at most batchSize held), starts attempts; returns when to look again. */
   private async tick(): Promise<number> {
     const poll = this.settings.pollIntervalMs;
+    this.dueLeft = true;
     // Nothing to claim for now: the attempt that ends first wakes the loop (looking now would find work due and spin).
     if (this.satisfied()) return poll;
     // A durable store claims a batch ahead (a round trip per delivery would cost a commit each); memory takes what
@@ -506,11 +514,14 @@ export class DeliveryPipeline {
       this.claiming = false;
       for (const resolve of this.claimWaiters.splice(0)) resolve();
     }
+    // Set before the attempts start: one may end while nextDueAt() is awaited below.
+    this.dueLeft = claimed.length === room;
     this.pump();
     // There may be more due right now, unless every slot is taken.
     if (claimed.length === room) return this.satisfied() ? poll : 0;
     const next = await this.store.nextDueAt();
     const delay = next === undefined ? poll : next - Date.now();
+    if (delay <= 0) this.dueLeft = true;
     // Due but not claimed: behind its ordering key's head, or another instance's. A finished attempt wakes the loop.
     if (claimed.length === 0 && delay <= 0) return poll;
     return Math.max(0, Math.min(poll, delay));
@@ -591,7 +602,7 @@ export class DeliveryPipeline {
     }
     this.settle(delivery, result);
     this.pump();
-    if (!this.satisfied()) this.loop.wake(0);
+    if (this.dueLeft && !this.satisfied()) this.loop.wake(0);
   }
 
   /**

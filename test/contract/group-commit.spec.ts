@@ -5,6 +5,7 @@ import type { OutgoingWebhook } from '../../lib/publishing/webhook.types.js';
 import type { WebhookStore, Enqueued } from '../../lib/storage/webhook-store.js';
 import { sqlBackends, type Backend } from './backends.js';
 import { pipelineSettings } from '../support/pipeline-settings.js';
+import { waitUntil } from '../support/wait.js';
 
 /**
  * Group commit through the real SQL stores: concurrent publishes share one write (one statement, one commit), each
@@ -123,6 +124,24 @@ for (const { name, open, skip } of backends) {
       expect(seen.writes.length).toBeLessThanOrEqual((store.concurrentWrites ?? 1) + 1);
       expect(Math.max(...seen.writes)).toBeGreaterThanOrEqual(16 - (store.concurrentWrites ?? 1));
       for (const m of messages) expect((await store.getEvent(m.id))?.is_duplicate_event).toBe(false);
+    });
+
+    it('events published one at a time cost one claim each: an attempt that ends looks again only if its claim may have left some', async () => {
+      let claims = 0;
+      let attempts = 0;
+      const counted: WebhookStore = Object.create(store, {
+        claim: { value: (...args: Parameters<WebhookStore['claim']>) => (claims++, store.claim(...args)) },
+      });
+      const route: DeliveryRoute = { ...fanOutRoute, attempt: async () => (attempts++, { outcome: 'success' }) };
+      pipeline = new DeliveryPipeline(counted, route, settings);
+      pipeline.start();
+      for (let i = 1; i <= 10; i++) {
+        await pipeline.enqueue(message());
+        await waitUntil(`attempt ${i} ended`, () => attempts === i);
+        await new Promise((resolve) => setTimeout(resolve, 20)); // room for a look the attempt's end would ask for
+      }
+      expect(claims).toBeGreaterThanOrEqual(10);
+      expect(claims).toBeLessThanOrEqual(12); // start() looks once more
     });
 
     it('publishes queued in one turn of the event loop beside a write in flight share one write, though write slots are free', async () => {

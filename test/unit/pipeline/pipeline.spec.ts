@@ -578,6 +578,22 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
       expect(looks).toBeLessThanOrEqual(2);
     });
 
+    it('events that come one at a time cost one look at the store each, not one more per finished attempt', async () => {
+      const p = setup({ pollIntervalMs: 60_000 });
+      let claims = 0;
+      const claim = store.claim.bind(store);
+      store.claim = (...args) => (claims++, claim(...args));
+      transport.onSend = (call) => call.resolve();
+      for (let i = 1; i <= 20; i++) {
+        await p.enqueue(message());
+        await waitUntil(`event ${i} was handed over`, () => transport.calls.length === i);
+      }
+      await p.flush();
+      expect(claims).toBeGreaterThanOrEqual(20);
+      expect(claims).toBeLessThanOrEqual(24); // flush() looks too
+      expect(transport.calls).toHaveLength(20);
+    });
+
     it('two pipelines on one store never hand over the same event', async () => {
       const p = setup({ concurrency: 4 }, { capacity: 1_000 });
       const other = new DeliveryPipeline(store, handOverRoute(transport), { ...defaults, concurrency: 4 });
