@@ -514,17 +514,19 @@ export class DeliveryPipeline {
       this.claiming = false;
       for (const resolve of this.claimWaiters.splice(0)) resolve();
     }
-    // Set before the attempts start: one may end while nextDueAt() is awaited below.
-    this.dueLeft = claimed.length === room;
+    this.dueLeft = claimed.length === room; // before the attempts start: the end of one reads it
     this.pump();
     // There may be more due right now, unless every slot is taken.
     if (claimed.length === room) return this.satisfied() ? poll : 0;
+    // It took all that was due: what falls due later wakes the loop itself (a publish, a retry's or an ordering key's
+    // wake-up), or is found by the poll (another instance's work).
+    if (claimed.length > 0) return poll;
     const next = await this.store.nextDueAt();
     const delay = next === undefined ? poll : next - Date.now();
-    if (delay <= 0) this.dueLeft = true;
+    if (delay > 0) return Math.min(poll, delay);
     // Due but not claimed: behind its ordering key's head, or another instance's. A finished attempt wakes the loop.
-    if (claimed.length === 0 && delay <= 0) return poll;
-    return Math.max(0, Math.min(poll, delay));
+    this.dueLeft = true;
+    return poll;
   }
 
   /** The `concurrency` slots taken: attempts in flight that do not count as slow. */
