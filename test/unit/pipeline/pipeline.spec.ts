@@ -191,6 +191,16 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
     };
   }
 
+  /** Counts the store's calls to `methods` from now on (a test restarts the count by setting it to 0). */
+  function countCalls(...methods: Array<'claim' | 'nextDueAt'>): { count: number } {
+    const counter = { count: 0 };
+    for (const method of methods) {
+      const original = store[method].bind(store) as (...args: unknown[]) => unknown;
+      Object.assign(store, { [method]: (...args: unknown[]) => (counter.count++, original(...args)) });
+    }
+    return counter;
+  }
+
   function listen(name: string): ChannelRecorder {
     const recorder = new ChannelRecorder(name, mine);
     recorders.push(recorder);
@@ -552,45 +562,37 @@ describe('DeliveryPipeline (hand-overs, on the in-memory store)', () => {
   describe('the loop', () => {
     it('an idle pipeline looks at the store once per poll interval, not in a busy loop', async () => {
       const p = setup({ pollIntervalMs: 100 });
-      let claims = 0;
-      const claim = store.claim.bind(store);
-      store.claim = (...args) => (claims++, claim(...args));
+      const claims = countCalls('claim');
       transport.onSend = (call) => call.resolve();
       await p.enqueue(message());
       await p.flush();
-      claims = 0;
+      claims.count = 0;
       await new Promise((r) => setTimeout(r, 600));
-      expect(claims).toBeGreaterThanOrEqual(3);
-      expect(claims).toBeLessThanOrEqual(10);
+      expect(claims.count).toBeGreaterThanOrEqual(3);
+      expect(claims.count).toBeLessThanOrEqual(10);
     });
 
     it('with every slot taken, waits for an attempt to end instead of looking again and again', async () => {
       const p = setup({ concurrency: 2, pollIntervalMs: 1_000 });
-      let looks = 0;
-      const nextDueAt = store.nextDueAt.bind(store);
-      const claim = store.claim.bind(store);
-      store.nextDueAt = () => (looks++, nextDueAt());
-      store.claim = (...args) => (looks++, claim(...args));
+      const looks = countCalls('claim', 'nextDueAt');
       for (let i = 0; i < 5; i++) await p.enqueue(message());
       await transport.started(2);
-      looks = 0;
+      looks.count = 0;
       await new Promise((r) => setTimeout(r, 500));
-      expect(looks).toBeLessThanOrEqual(2);
+      expect(looks.count).toBeLessThanOrEqual(2);
     });
 
     it('events that come one at a time cost one look at the store each, not one more per finished attempt', async () => {
       const p = setup({ pollIntervalMs: 60_000 });
-      let claims = 0;
-      const claim = store.claim.bind(store);
-      store.claim = (...args) => (claims++, claim(...args));
+      const claims = countCalls('claim');
       transport.onSend = (call) => call.resolve();
       for (let i = 1; i <= 20; i++) {
         await p.enqueue(message());
         await waitUntil(`event ${i} was handed over`, () => transport.calls.length === i);
       }
       await p.flush();
-      expect(claims).toBeGreaterThanOrEqual(20);
-      expect(claims).toBeLessThanOrEqual(24); // flush() looks too
+      expect(claims.count).toBeGreaterThanOrEqual(20);
+      expect(claims.count).toBeLessThanOrEqual(24); // flush() looks too
       expect(transport.calls).toHaveLength(20);
     });
 
